@@ -1,0 +1,101 @@
+/**
+ * The one list of Lambda functions. Each `name` is a folder under functions/ holding `handler.ts`
+ * (export `handler`). CDK deploys one NodejsFunction per entry; the local runtime imports the same
+ * module. HTTP routes and ASL substitution keys are declared here and nowhere else.
+ */
+export type Access = 'public' | 'staff' | 'supervisor';
+
+export interface HttpRoute {
+  method: 'GET' | 'POST';
+  /** API Gateway v2 route path, e.g. `/api/staff/referrals/{id}` */
+  path: string;
+  /** public: no authorizer; staff: JWT with group case-workers or supervisors; supervisor: supervisors only */
+  access: Access;
+}
+
+export interface FunctionSpec {
+  name: string;
+  description: string;
+  routes?: HttpRoute[];
+  /** key in statemachines/referral.asl.json `${...}` placeholders that resolves to this function's ARN */
+  aslKey?: string;
+  /** AWS permissions the handler needs; CDK turns these into least-privilege grants */
+  needs: Array<'table:read' | 'table:write' | 'workflow:start' | 'workflow:callback' | 'workflow:stop' | 'email:send'>;
+}
+
+export const functions: readonly FunctionSpec[] = [
+  {
+    name: 'submit-intake',
+    description: 'Intake of a referral: public web form and staff phone intake',
+    routes: [
+      { method: 'POST', path: '/api/referrals', access: 'public' },
+      { method: 'POST', path: '/api/staff/referrals', access: 'staff' },
+    ],
+    needs: ['table:read', 'table:write', 'workflow:start'],
+  },
+  {
+    name: 'read-referrals',
+    description: 'Staff work queues, referral detail and the program dashboard',
+    routes: [
+      { method: 'GET', path: '/api/staff/referrals', access: 'staff' },
+      { method: 'GET', path: '/api/staff/referrals/{id}', access: 'staff' },
+      { method: 'GET', path: '/api/staff/dashboard', access: 'staff' },
+    ],
+    needs: ['table:read'],
+  },
+  {
+    name: 'decide-step',
+    description: 'A case worker decides the pending human step of a referral',
+    routes: [{ method: 'POST', path: '/api/staff/referrals/{id}/steps/{step}', access: 'staff' }],
+    needs: ['table:read', 'table:write', 'workflow:callback'],
+  },
+  {
+    name: 'withdraw-referral',
+    description: 'Withdraw a referral from any non-final status',
+    routes: [{ method: 'POST', path: '/api/staff/referrals/{id}/withdraw', access: 'staff' }],
+    needs: ['table:read', 'table:write', 'workflow:stop', 'email:send'],
+  },
+  {
+    name: 'manage-cohorts',
+    description: 'IOP cohorts (groups of at most 10) with their weekly sessions',
+    routes: [
+      { method: 'GET', path: '/api/staff/cohorts', access: 'staff' },
+      { method: 'POST', path: '/api/staff/cohorts', access: 'supervisor' },
+    ],
+    needs: ['table:read', 'table:write'],
+  },
+  {
+    name: 'health',
+    description: 'Liveness of the API and its dependencies',
+    routes: [{ method: 'GET', path: '/api/health', access: 'public' }],
+    needs: ['table:read'],
+  },
+  {
+    name: 'check-insurance',
+    description: 'Workflow task: eligibility check (X12 270/271 through the eligibility adapter)',
+    aslKey: 'CheckInsuranceFunctionArn',
+    needs: ['table:read', 'table:write', 'email:send'],
+  },
+  {
+    name: 'open-gate',
+    description: 'Workflow task (callback): opens a human gate and stores its task token',
+    aslKey: 'OpenGateFunctionArn',
+    needs: ['table:read', 'table:write', 'email:send'],
+  },
+  {
+    name: 'escalate',
+    description: 'Workflow task: a human gate passed its timer (escalate, reopen or expire), or a task kept failing (needs attention)',
+    aslKey: 'EscalateFunctionArn',
+    needs: ['table:read', 'table:write', 'email:send'],
+  },
+  {
+    name: 'finish-referral',
+    description: 'Workflow task: final status (enrolled with schedule, or closed) and its notices',
+    aslKey: 'FinishReferralFunctionArn',
+    needs: ['table:read', 'table:write', 'email:send'],
+  },
+];
+
+/** the state machine's name in CDK and in the local runtime */
+export const STATE_MACHINE_NAME = 'referral';
+export const STATE_MACHINE_FILE = 'statemachines/referral.asl.json';

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { isTimeZone } from './schemas/common';
+
+// the environment of every handler, parsed once at cold start; a missing variable fails loudly
+
+const hours = (h: number) => h * 3600;
+
+const EnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  STATE_MACHINE_ARN: z.string().min(1),
+  MAIL_FROM: z.string().min(3),
+  PROGRAM_EMAIL: z.string().min(3),
+  PROGRAM_NAME: z.string().default('Intensive Outpatient Program'),
+  PROGRAM_PHONE: z.string().default('(555) 010-0100'),
+  PROGRAM_TIME_ZONE: z.string().refine(isTimeZone).default('America/New_York'),
+  /** human gate timers in seconds: insurance review, evaluation, detox confirmation, enrollment */
+  GATE_TIMEOUTS: z
+    .string()
+    .default(JSON.stringify({ 'insurance-review': hours(24), evaluation: hours(48), 'detox-confirmation': hours(24 * 14), enrollment: hours(72) }))
+    .transform((s) => z.record(z.string(), z.number().int().positive()).parse(JSON.parse(s))),
+  /** total days a referral may wait for detox before it expires */
+  DETOX_MAX_DAYS: z.coerce.number().int().positive().default(30),
+  ELIGIBILITY_ADAPTER: z.enum(['payer-simulator']).default('payer-simulator'),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+let cached: Config | undefined;
+
+/** parsed environment; throws naming the missing/invalid variables (never their values) */
+export const config = (): Config => {
+  if (cached) return cached;
+  const parsed = EnvSchema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(`Invalid environment: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  }
+  cached = parsed.data;
+  return cached;
+};

@@ -1,0 +1,54 @@
+/**
+ * The table, its keys and every access pattern. Read this list and you know the table.
+ *
+ * | # | access pattern                                   | index | key condition                                              |
+ * |---|--------------------------------------------------|-------|------------------------------------------------------------|
+ * | 1 | referral by id                                   | table | pk = REFERRAL#<id>, sk = META                              |
+ * | 2 | timeline (audit events) of a referral, in order  | table | pk = REFERRAL#<id>, sk begins_with EVENT#                  |
+ * | 3 | notices already sent for a referral (idempotent) | table | pk = REFERRAL#<id>, sk = NOTICE#<key>                      |
+ * | 4 | referral id by its short reference               | table | pk = REFERENCE#<reference>, sk = META                      |
+ * | 5 | work queue of a status, urgent first, oldest 1st | gsi1  | gsi1pk = STATUS#<status>, gsi1sk = <0 urgent|1>#<iso>#<id> |
+ * | 6 | all referrals, newest first (search, dashboard)  | gsi2  | gsi2pk = REFERRALS, gsi2sk = <receivedAt iso>#<id>         |
+ * | 7 | cohort by id (seat counter `seats`, `capacity`)  | table | pk = COHORT#<id>, sk = META                                |
+ * | 8 | roster of a cohort                               | table | pk = COHORT#<id>, sk begins_with SEAT#                     |
+ * | 9 | cohorts by start date                            | gsi2  | gsi2pk = COHORTS, gsi2sk = <startDate>#<id>                |
+ * |10 | intake idempotency record (expires by TTL)       | table | pk = IDEMPOTENCY#<key>, sk = META                          |
+ *
+ * Writes: every status change is one TransactWriteItems of the referral update (conditional on the
+ * expected current status) and its EVENT item; an enrollment adds the cohort seat increment
+ * (condition seats < capacity) and the SEAT item to the same transaction.
+ */
+
+/** the key definition shared by the CDK stack and the local runtime's table creation */
+export const tableDefinition = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  timeToLiveAttribute: 'expiresAt',
+  globalSecondaryIndexes: [
+    { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
+} as const;
+
+export const META = 'META';
+
+export const keys = {
+  referral: (id: string) => ({ pk: `REFERRAL#${id}`, sk: META }),
+  event: (id: string, at: string, n: number) => ({ pk: `REFERRAL#${id}`, sk: `EVENT#${at}#${String(n).padStart(3, '0')}` }),
+  eventPrefix: 'EVENT#',
+  notice: (id: string, noticeKey: string) => ({ pk: `REFERRAL#${id}`, sk: `NOTICE#${noticeKey}` }),
+  reference: (reference: string) => ({ pk: `REFERENCE#${reference}`, sk: META }),
+  cohort: (id: string) => ({ pk: `COHORT#${id}`, sk: META }),
+  seat: (cohortId: string, referralId: string) => ({ pk: `COHORT#${cohortId}`, sk: `SEAT#${referralId}` }),
+  seatPrefix: 'SEAT#',
+  idempotency: (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: META }),
+  queue: (status: string, urgent: boolean, receivedAt: string, id: string) => ({
+    gsi1pk: `STATUS#${status}`,
+    gsi1sk: `${urgent ? 0 : 1}#${receivedAt}#${id}`,
+  }),
+  queuePk: (status: string) => `STATUS#${status}`,
+  allReferrals: (receivedAt: string, id: string) => ({ gsi2pk: 'REFERRALS', gsi2sk: `${receivedAt}#${id}` }),
+  allReferralsPk: 'REFERRALS',
+  allCohorts: (startDate: string, id: string) => ({ gsi2pk: 'COHORTS', gsi2sk: `${startDate}#${id}` }),
+  allCohortsPk: 'COHORTS',
+} as const;

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { calendarDate, isTimeZone, trimmed } from './common';
+
+// POST /api/staff/cohorts (DESIGN §4): an IOP group, ASAM level 2.1
+
+export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
+export const MAX_COHORT_CAPACITY = 10;
+/** ASAM 2.1 minimum weekly hours of structured programming */
+export const MIN_WEEKLY_MINUTES = { adult: 9 * 60, adolescent: 6 * 60 } as const;
+
+export const SessionSchema = z.object({
+  weekday: z.enum(WEEKDAYS),
+  start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Use 24-hour HH:MM'),
+  minutes: z.number().int().min(30, 'At least 30 minutes').max(480, 'At most 8 hours'),
+});
+
+export const CohortSchema = (defaultTimeZone: string) =>
+  z
+    .object({
+      name: trimmed(100),
+      track: z.enum(['morning', 'evening']),
+      population: z.enum(['adult', 'adolescent']).default('adult'),
+      startDate: calendarDate(),
+      timeZone: z.string().default(defaultTimeZone).refine(isTimeZone, 'Use an IANA time zone such as America/New_York'),
+      capacity: z.number().int().min(1, 'Between 1 and 10').max(MAX_COHORT_CAPACITY, 'Between 1 and 10'),
+      weeks: z.number().int().min(1).max(16),
+      sessions: z.array(SessionSchema).min(1, 'Add at least one weekly session').max(7),
+    })
+    .superRefine((c, ctx) => {
+      const minutes = c.sessions.reduce((sum, s) => sum + s.minutes, 0);
+      const min = MIN_WEEKLY_MINUTES[c.population];
+      if (minutes < min) {
+        ctx.addIssue({ code: 'custom', path: ['sessions'], message: `An ${c.population} IOP track needs at least ${min / 60} hours a week (ASAM 2.1); these sessions give ${(minutes / 60).toFixed(1)}` });
+      }
+      const days = new Set(c.sessions.map((s) => s.weekday));
+      if (days.size !== c.sessions.length) ctx.addIssue({ code: 'custom', path: ['sessions'], message: 'One session per weekday' });
+    });
+
+export type CohortInput = z.infer<ReturnType<typeof CohortSchema>>;
+export type Session = z.infer<typeof SessionSchema>;

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { pastDate, trimmed } from './common';
+
+// bodies of POST /api/staff/referrals/{id}/steps/{step} (DESIGN §4), one schema per step
+
+export const STEPS = ['insurance-review', 'evaluation', 'detox-confirmation', 'enrollment'] as const;
+export type Step = (typeof STEPS)[number];
+
+export const ASAM_LEVELS = ['1.0', '2.1', '2.5', '3.1', '3.5', '3.7', '4.0'] as const;
+
+/** the six ASAM criteria dimensions, d1..d6 */
+export const ASAM_DIMENSIONS = {
+  d1: 'Acute intoxication and/or withdrawal potential',
+  d2: 'Biomedical conditions and complications',
+  d3: 'Emotional, behavioral or cognitive conditions',
+  d4: 'Readiness to change',
+  d5: 'Relapse, continued use or continued problem potential',
+  d6: 'Recovery/living environment',
+} as const;
+
+const note = trimmed(1000).optional();
+const risk = z.number().int('Whole number 0–4').min(0, 'Whole number 0–4').max(4, 'Whole number 0–4');
+
+export const InsuranceReviewSchema = z.object({
+  decision: z.enum(['covered', 'self-pay', 'not-covered']),
+  note,
+});
+
+export const EvaluationSchema = z
+  .object({
+    dimensions: z.object({ d1: risk, d2: risk, d3: risk, d4: risk, d5: risk, d6: risk }),
+    recommendedLevel: z.enum(ASAM_LEVELS),
+    detoxRequired: z.boolean(),
+    decision: z.enum(['accept', 'refer-out']),
+    referOutTo: trimmed(200).optional(),
+    note,
+  })
+  .refine((e) => e.decision !== 'refer-out' || e.referOutTo, { message: 'Say where the person is referred', path: ['referOutTo'] });
+
+export const DetoxConfirmationSchema = z.discriminatedUnion('completed', [
+  z.object({
+    completed: z.literal(true),
+    completedOn: pastDate(),
+    facility: trimmed(200).optional(),
+    withdrawalScore: z
+      .object({ instrument: z.enum(['CIWA-Ar', 'COWS']), score: z.number().int().min(0).max(67) })
+      .refine((w) => w.instrument === 'COWS' ? w.score <= 48 : w.score <= 67, { message: 'Score is out of range for the instrument', path: ['score'] })
+      .optional(),
+    note,
+  }),
+  z.object({ completed: z.literal(false), decision: z.enum(['extend', 'refer-out']), note }),
+]);
+
+export const EnrollmentSchema = z.object({ cohortId: z.string().trim().min(1).max(64), note });
+
+export const DecisionSchemas = {
+  'insurance-review': InsuranceReviewSchema,
+  evaluation: EvaluationSchema,
+  'detox-confirmation': DetoxConfirmationSchema,
+  enrollment: EnrollmentSchema,
+} as const;
+
+export type InsuranceReview = z.infer<typeof InsuranceReviewSchema>;
+export type Evaluation = z.infer<typeof EvaluationSchema>;
+export type DetoxConfirmation = z.infer<typeof DetoxConfirmationSchema>;
+export type Enrollment = z.infer<typeof EnrollmentSchema>;
+export type Decision = InsuranceReview | Evaluation | DetoxConfirmation | Enrollment;
+
+export const WithdrawSchema = z.object({ reason: trimmed(500) });

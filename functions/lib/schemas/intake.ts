@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { email, isValidNpi, pastDate, trimmed } from './common';
+
+// the intake body (DESIGN §4): serves the API handler, the web form and the OpenAPI document
+
+export const SUBSTANCES = ['alcohol', 'opioids', 'benzodiazepines', 'stimulants', 'cannabis', 'other'] as const;
+export const DETOX_STATUSES = ['not-needed', 'in-detox', 'completed', 'unknown'] as const;
+export const INSURANCE_TYPES = ['commercial', 'medicaid', 'medicare', 'self-pay'] as const;
+export const LANGUAGES = ['en', 'es'] as const;
+export const SCHEDULE_PREFERENCES = ['morning', 'evening', 'any'] as const;
+
+export const NOTES_MAX = 2000;
+
+const PhoneSchema = z
+  .string()
+  .trim()
+  .max(30)
+  .refine((s) => /^\+?[\d\s().-]+$/.test(s) && s.replace(/\D/g, '').length >= 10 && s.replace(/\D/g, '').length <= 15, 'Enter a phone number with 10 to 15 digits');
+
+export const PatientSchema = z.object({
+  firstName: trimmed(100),
+  lastName: trimmed(100),
+  dateOfBirth: pastDate().refine((s) => s >= '1900-01-01', 'Enter a date of birth after 1900'),
+  phone: PhoneSchema,
+  email: email().optional(),
+  preferredLanguage: z.enum(LANGUAGES),
+  postalCode: z.string().trim().regex(/^\d{5}(-\d{4})?$/, 'Enter a 5-digit ZIP code').optional(),
+});
+
+export const SubstanceSchema = z.object({
+  substance: z.enum(SUBSTANCES),
+  lastUse: pastDate().optional(),
+});
+
+export const WithdrawalSchema = z
+  .object({
+    currentSymptoms: z.boolean(),
+    detoxStatus: z.enum(DETOX_STATUSES),
+    detoxCompletedOn: pastDate().optional(),
+  })
+  .refine((w) => w.detoxCompletedOn === undefined || w.detoxStatus === 'completed', {
+    message: 'Only give a completion date when detox is completed',
+    path: ['detoxCompletedOn'],
+  });
+
+export const ScreeningSchema = z.object({
+  selfHarmThoughtsPastMonth: z.boolean(),
+  suicideAttemptPastThreeMonths: z.boolean(),
+});
+
+export const InsuranceSchema = z.object({
+  type: z.enum(INSURANCE_TYPES),
+  payer: trimmed(100).optional(),
+  memberId: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, 'Letters, digits and dashes only').optional(),
+  groupNumber: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, 'Letters, digits and dashes only').optional(),
+});
+
+export const PhysicianSchema = z.object({
+  name: trimmed(120),
+  npi: z.string().trim().refine(isValidNpi, 'Enter the 10-digit NPI (its check digit does not match)'),
+  email: email(),
+  practice: trimmed(120).optional(),
+});
+
+export const ConsentSchema = z.object({
+  shareWithReferrer: z.boolean(),
+  signature: trimmed(200),
+  signedAt: z.iso.datetime({ offset: true, message: 'Enter the signing time as an ISO 8601 date-time' })
+    .refine((s) => Date.parse(s) <= Date.now() + 10 * 60_000, 'Signing time cannot be in the future'),
+});
+
+export const IntakeSchema = z
+  .object({
+    patient: PatientSchema,
+    substances: z.array(SubstanceSchema).min(1, 'Choose at least one substance').max(SUBSTANCES.length),
+    withdrawal: WithdrawalSchema,
+    screening: ScreeningSchema,
+    coOccurring: z.array(trimmed(100)).max(20).optional(),
+    insurance: InsuranceSchema,
+    referringPhysician: PhysicianSchema.optional(),
+    consent: ConsentSchema,
+    schedulePreference: z.enum(SCHEDULE_PREFERENCES),
+    notes: z.string().max(NOTES_MAX, `At most ${NOTES_MAX} characters`).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.consent.shareWithReferrer && !b.referringPhysician) {
+      ctx.addIssue({ code: 'custom', path: ['referringPhysician'], message: 'Name the physician you agree to share updates with' });
+    }
+    b.substances.forEach((s, i) => {
+      if (s.lastUse && s.lastUse < b.patient.dateOfBirth) {
+        ctx.addIssue({ code: 'custom', path: ['substances', i, 'lastUse'], message: 'Last use cannot be before the date of birth' });
+      }
+    });
+  });
+
+export type Intake = z.infer<typeof IntakeSchema>;
+
+export const CRISIS_RESOURCES = {
+  call: '988',
+  text: '988',
+  emergency: '911',
+  message: 'If you are thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline) now. In an emergency call 911.',
+} as const;
+
+export interface IntakeResponse {
+  referralId: string;
+  reference: string;
+  status: string;
+  urgent: boolean;
+  crisisResources?: typeof CRISIS_RESOURCES;
+}

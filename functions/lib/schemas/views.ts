@@ -1,0 +1,82 @@
+import type { Intake } from './intake';
+import type { Step } from './decisions';
+import type { CohortInput } from './cohort';
+
+// response shapes of the staff API (what the console renders); PHI only in ReferralDetail.intake
+
+export const STATUSES = [
+  'RECEIVED', 'INSURANCE_CHECK', 'INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'ENROLLED',
+  'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NEEDS_ATTENTION',
+] as const;
+export type Status = (typeof STATUSES)[number];
+export const FINAL_STATUSES: readonly Status[] = ['ENROLLED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED'];
+
+export type SlaState = 'on-time' | 'due-soon' | 'overdue';
+
+export interface ReferralSummary {
+  referralId: string;
+  reference: string;
+  status: Status;
+  pendingStep?: Step;
+  urgent: boolean;
+  channel: 'web' | 'phone';
+  receivedAt: string;
+  /** first name + last initial: enough to recognise a row, minimum necessary */
+  displayName: string;
+  /** when the pending gate opened and when it is due (ISO), with its SLA state now */
+  gateOpenedAt?: string;
+  gateDueAt?: string;
+  sla?: SlaState;
+}
+
+export interface ReferralEvent {
+  at: string;
+  type: string; // RECEIVED, STATUS_CHANGED, INSURANCE_CHECKED, STEP_DECIDED, SLA_BREACHED, DISCLOSURE, NOTICE_SENT, WITHDRAWN, TASK_FAILED, ...
+  actor: { kind: 'patient' | 'staff' | 'system'; sub?: string; username?: string };
+  from?: Status;
+  to?: Status;
+  step?: Step;
+  /** codes and staff-entered decision details; never the intake's PHI */
+  detail?: Record<string, unknown>;
+}
+
+export interface EligibilityResult {
+  outcome: 'covered' | 'self-pay' | 'not-covered' | 'unclear' | 'error';
+  checkedAt: string;
+  /** e.g. X12 271 EB segment summary: service type AI, place of service 57 */
+  summary: string;
+}
+
+export interface ReferralDetail extends ReferralSummary {
+  intake: Intake;
+  eligibility?: EligibilityResult;
+  breaches: number;
+  cohortId?: string;
+  events: ReferralEvent[];
+  /** names of the ASL states this referral went through, oldest first (for the progress view) */
+  path: string[];
+}
+
+export interface CohortView extends CohortInput {
+  cohortId: string;
+  seats: number;
+  seatsLeft: number;
+  /** next few session starts (ISO with offset) */
+  nextSessions: string[];
+  roster?: Array<{ referralId: string; reference: string; displayName: string; enrolledAt: string }>;
+}
+
+export interface Dashboard {
+  byStatus: Record<Status, number>;
+  urgentOpen: number;
+  overdueGates: number;
+  /** median hours from intake to the first time each status was reached */
+  medianHoursFromIntake: Partial<Record<'EVALUATION' | 'DETOX' | 'ENROLLMENT' | 'ENROLLED', number>>;
+  generatedAt: string;
+}
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  fields?: Record<string, string[]>;
+}
