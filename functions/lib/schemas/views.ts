@@ -53,9 +53,20 @@ export interface ReferralDetail extends ReferralSummary {
   breaches: number;
   cohortId?: string;
   events: ReferralEvent[];
-  /** names of the ASL states this referral went through, oldest first (for the progress view) */
-  path: string[];
 }
+
+/** the ASL state (statemachines/referral.asl.json) in which a referral sits while in a status */
+export const STATE_FOR_STATUS: Partial<Record<Status, string>> = {
+  INSURANCE_CHECK: 'CheckInsurance',
+  INSURANCE_REVIEW: 'InsuranceReview',
+  EVALUATION: 'Evaluation',
+  DETOX: 'Detox',
+  ENROLLMENT: 'Enrollment',
+  ENROLLED: 'Close',
+  REFERRED_OUT: 'Close',
+  NOT_COVERED: 'Close',
+  EXPIRED: 'Close',
+};
 
 export interface CohortView extends CohortInput {
   cohortId: string;
