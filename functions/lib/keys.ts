@@ -3,8 +3,9 @@
  *
  * | # | access pattern                                   | index | key condition                                              |
  * |---|--------------------------------------------------|-------|------------------------------------------------------------|
- * | 1 | referral by id                                   | table | pk = REFERRAL#<id>, sk = META                              |
- * | 2 | timeline (audit events) of a referral, in order  | table | pk = REFERRAL#<id>, sk begins_with EVENT#                  |
+ * | 1 | referral by id (status, gate, codes; no PHI)     | table | pk = REFERRAL#<id>, sk = META                              |
+ * | 1b| the intake as submitted (PHI, written once)       | table | pk = REFERRAL#<id>, sk = INTAKE                            |
+ * | 2 | timeline (audit events) of a referral, in order  | table | pk = REFERRAL#<id>, sk begins_with EVENT# (EVENT#<iso>#<n>)|
  * | 3 | notices already sent for a referral (idempotent) | table | pk = REFERRAL#<id>, sk = NOTICE#<key>                      |
  * | 4 | referral id by its short reference               | table | pk = REFERENCE#<reference>, sk = META                      |
  * | 5 | work queue of a status, urgent first, oldest 1st | gsi1  | gsi1pk = STATUS#<status>, gsi1sk = <0 urgent|1>#<iso>#<id> |
@@ -13,6 +14,9 @@
  * | 8 | roster of a cohort                               | table | pk = COHORT#<id>, sk begins_with SEAT#                     |
  * | 9 | cohorts by start date                            | gsi2  | gsi2pk = COHORTS, gsi2sk = <startDate>#<id>                |
  * |10 | intake idempotency record (expires by TTL)       | table | pk = IDEMPOTENCY#<key>, sk = META                          |
+ *
+ * The intake lives apart from META so the many small status writes stay under 1 KB (one write unit)
+ * and list queries never read PHI they don't show.
  *
  * Writes: every status change is one TransactWriteItems of the referral update (conditional on the
  * expected current status) and its EVENT item; an enrollment adds the cohort seat increment
@@ -34,7 +38,9 @@ export const META = 'META';
 
 export const keys = {
   referral: (id: string) => ({ pk: `REFERRAL#${id}`, sk: META }),
-  event: (id: string, at: string, n: number) => ({ pk: `REFERRAL#${id}`, sk: `EVENT#${at}#${String(n).padStart(3, '0')}` }),
+  intake: (id: string) => ({ pk: `REFERRAL#${id}`, sk: 'INTAKE' }),
+  /** suffix keeps two events of the same millisecond apart (version.index, or random) */
+  event: (id: string, at: string, suffix: string) => ({ pk: `REFERRAL#${id}`, sk: `EVENT#${at}#${suffix}` }),
   eventPrefix: 'EVENT#',
   notice: (id: string, noticeKey: string) => ({ pk: `REFERRAL#${id}`, sk: `NOTICE#${noticeKey}` }),
   reference: (reference: string) => ({ pk: `REFERENCE#${reference}`, sk: META }),

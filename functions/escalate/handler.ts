@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { getDeps } from '#lib/adapters/index';
+import { task } from '#lib/task';
+import { escalate } from '#lib/services/referrals';
+import { GATES, type GateStatus } from '#lib/domain/workflow';
+
+// workflow task: a gate's SLA breach, or a task that kept failing
+
+const Input = z.object({
+  referralId: z.string().min(1),
+  kind: z.enum(['breach', 'failure']),
+  status: z.enum(Object.keys(GATES) as [GateStatus, ...GateStatus[]]).optional(),
+  error: z.string().optional(),
+});
+
+export const handler = task(Input, (input) => escalate(getDeps(), input));

@@ -1,0 +1,12 @@
+import { simulateEligibility } from '../domain/eligibility';
+import type { EligibilityChecker } from './ports';
+
+/**
+ * The embedded eligibility adapter: a deterministic payer simulator (DESIGN §4). A clearinghouse
+ * adapter (X12 270 out, 271 in, service type AI, place of service 57) implements the same port.
+ */
+export class PayerSimulator implements EligibilityChecker {
+  async check(insurance: Parameters<EligibilityChecker['check']>[0]) {
+    return simulateEligibility(insurance, new Date());
+  }
+}

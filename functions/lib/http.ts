@@ -1,0 +1,118 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { functions, type Access } from '../catalog';
+import { AppError, ForbiddenError, NotFoundError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import { logger } from './logger';
+import type { Actor } from './adapters/ports';
+
+// the HTTP edge of every API handler: route access, body limits, JSON parsing, zod validation,
+// error mapping and headers live here, so handlers hold business logic only
+
+/** largest accepted request body; an intake with 2,000 characters of notes is about 5 KB */
+export const MAX_BODY_BYTES = 32 * 1024;
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+export interface ApiRequest {
+  routeKey: string;
+  params: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  /** the parsed JSON body (unvalidated: pass it through `validate`) */
+  json: unknown;
+  actor: Actor;
+  groups: string[];
+}
+
+export interface ApiResult {
+  statusCode: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const STAFF_GROUPS = ['case-workers', 'supervisors'];
+
+const ACCESS_BY_ROUTE = new Map<string, Access>(
+  functions.flatMap((f) => (f.routes ?? []).map((r) => [`${r.method} ${r.path}`, r.access] as const)),
+);
+
+/** API Gateway passes an array claim either as an array or flattened as "[a b]" */
+export const parseGroups = (claim: unknown): string[] => {
+  if (Array.isArray(claim)) return claim.map(String);
+  if (typeof claim !== 'string' || !claim) return [];
+  return claim.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
+};
+
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  },
+  body: body === undefined ? '' : JSON.stringify(body),
+});
+
+const toRequest = (event: ApiEvent): ApiRequest => {
+  const access = ACCESS_BY_ROUTE.get(event.routeKey);
+  if (!access) throw new NotFoundError('No such route');
+  const claims = (event.requestContext.authorizer?.jwt?.claims ?? {}) as Record<string, unknown>;
+  const groups = parseGroups(claims['cognito:groups']);
+  if (access !== 'public') {
+    if (!claims.sub) throw new UnauthorizedError();
+    if (!groups.some((g) => STAFF_GROUPS.includes(g))) throw new ForbiddenError();
+    if (access === 'supervisor' && !groups.includes('supervisors')) throw new ForbiddenError('Only supervisors can do this');
+  }
+  const actor: Actor = claims.sub
+    ? { kind: 'staff', sub: String(claims.sub), username: String(claims.username ?? claims['cognito:username'] ?? '') }
+    : { kind: 'patient' };
+
+  let parsed: unknown;
+  if (event.requestContext.http.method === 'POST') {
+    const raw = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+    if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+    const type = (event.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') throw new UnsupportedMediaTypeError();
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new ValidationError('The body is not valid JSON');
+    }
+  }
+  return {
+    routeKey: event.routeKey,
+    params: event.pathParameters ?? {},
+    query: event.queryStringParameters ?? {},
+    headers: event.headers,
+    json: parsed,
+    actor,
+    groups,
+  };
+};
+
+const errorMapper = (): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV2> => ({
+  onError: (request) => {
+    const err = request.error;
+    if (err instanceof AppError) {
+      logger.info('request rejected', { routeKey: request.event.routeKey, status: err.statusCode, code: err.code });
+      const body: Record<string, unknown> = { error: err.code, message: err.message };
+      if (err instanceof ValidationError && err.fields) body.fields = err.fields;
+      request.response = json(err.statusCode, body);
+      return;
+    }
+    // names and codes only: a message could quote data
+    logger.error('request failed', { routeKey: request.event.routeKey, errorName: err?.name });
+    request.response = json(500, { error: 'InternalError', message: 'Something went wrong on our side; nothing was lost, please try again' });
+  },
+});
+
+/** wraps an API handler: `main` gets a checked request and returns a status and a JSON body */
+export const api = (main: (req: ApiRequest, context: Context) => Promise<ApiResult>) =>
+  middy<ApiEvent, APIGatewayProxyStructuredResultV2>()
+    .use(errorMapper())
+    .handler(async (event, context) => {
+      logger.appendKeys({ requestId: event.requestContext.requestId });
+      const result = await main(toRequest(event), context);
+      return json(result.statusCode, result.body, result.headers);
+    });

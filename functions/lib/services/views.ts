@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../adapters';
+import type { Actor, CohortRecord, ReferralRecord } from '../adapters/ports';
+import { NotFoundError } from '../errors';
+import { nextSessions } from '../domain/schedule';
+import { isFinal, slaState } from '../domain/workflow';
+import type { CohortInput } from '../schemas/cohort';
+import { STATUSES, type CohortView, type Dashboard, type ReferralDetail, type ReferralSummary, type Status } from '../schemas/views';
+
+// read models for the console: summaries without PHI beyond the display name, details with the
+// intake for signed-in staff; the task token never leaves the backend
+
+export const summary = (r: ReferralRecord, now: Date): ReferralSummary => ({
+  referralId: r.referralId, reference: r.reference, status: r.status, urgent: r.urgent, channel: r.channel,
+  receivedAt: r.receivedAt, displayName: r.displayName,
+  ...(r.pendingStep ? { pendingStep: r.pendingStep } : {}),
+  ...(r.gateOpenedAt ? { gateOpenedAt: r.gateOpenedAt } : {}),
+  ...(r.gateDueAt && r.gateOpenedAt ? { gateDueAt: r.gateDueAt, sla: slaState(r.gateOpenedAt, r.gateDueAt, now) } : {}),
+});
+
+export const listReferrals = async (deps: Deps, q: { status?: Status; q?: string; cursor?: string; limit: number }) => {
+  const page = await deps.repo.list(q);
+  const now = deps.now();
+  return { items: page.items.map((r) => summary(r, now)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+};
+
+export const referralDetail = async (deps: Deps, referralId: string): Promise<ReferralDetail> => {
+  const [r, intake, events] = await Promise.all([deps.repo.get(referralId), deps.repo.getIntake(referralId), deps.repo.events(referralId)]);
+  if (!r || !intake) throw new NotFoundError('No referral with that id');
+  return {
+    ...summary(r, deps.now()), intake, breaches: r.breaches, events,
+    ...(r.eligibility ? { eligibility: r.eligibility } : {}),
+    ...(r.cohortId ? { cohortId: r.cohortId } : {}),
+  };
+};
+
+const median = (xs: number[]): number | undefined => {
+  if (!xs.length) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** counts per status, urgent open, overdue gates and median hours from intake to each milestone */
+export const dashboard = async (deps: Deps): Promise<Dashboard> => {
+  const now = deps.now();
+  const counts = await Promise.all(STATUSES.map(async (s) => [s, await deps.repo.countByStatus(s)] as const));
+  // the medians read the most recent referrals (bounded), enough for a program's working view
+  const recent: ReferralRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.repo.list({ limit: 100, cursor });
+    recent.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor && recent.length < 1000);
+  const hours = (r: ReferralRecord, s: Status) => (r.reached[s] ? (Date.parse(r.reached[s]!) - Date.parse(r.receivedAt)) / 3_600_000 : undefined);
+  const medianHoursFromIntake: Dashboard['medianHoursFromIntake'] = {};
+  for (const s of ['EVALUATION', 'DETOX', 'ENROLLMENT', 'ENROLLED'] as const) {
+    const m = median(recent.map((r) => hours(r, s)).filter((h): h is number => h !== undefined));
+    if (m !== undefined) medianHoursFromIntake[s] = Math.round(m * 10) / 10;
+  }
+  return {
+    byStatus: Object.fromEntries(counts) as Record<Status, number>,
+    urgentOpen: recent.filter((r) => r.urgent && !isFinal(r.status)).length,
+    overdueGates: recent.filter((r) => r.gateDueAt && r.gateOpenedAt && slaState(r.gateOpenedAt, r.gateDueAt, now) === 'overdue').length,
+    medianHoursFromIntake,
+    generatedAt: now.toISOString(),
+  };
+};
+
+// ---- cohorts --------------------------------------------------------------------------------
+
+const cohortView = (c: CohortRecord, now: Date, roster?: CohortView['roster']): CohortView => {
+  const { createdAt: _c, createdBy: _b, ...input } = c;
+  return { ...input, seatsLeft: Math.max(0, c.capacity - c.seats), nextSessions: nextSessions(c, now), ...(roster ? { roster } : {}) };
+};
+
+export const listCohorts = async (deps: Deps): Promise<{ items: CohortView[] }> => {
+  const cohorts = await deps.repo.listCohorts();
+  const rosters = await Promise.all(cohorts.map((c) => deps.repo.roster(c.cohortId)));
+  return { items: cohorts.map((c, i) => cohortView(c, deps.now(), rosters[i])) };
+};
+
+export const createCohort = async (deps: Deps, input: CohortInput, actor: Actor): Promise<CohortView> => {
+  const cohort: CohortRecord = { ...input, cohortId: randomUUID(), seats: 0, createdAt: deps.now().toISOString(), createdBy: actor };
+  await deps.repo.putCohort(cohort);
+  return cohortView(cohort, deps.now(), []);
+};

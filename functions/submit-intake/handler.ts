@@ -1,0 +1,24 @@
+import { getDeps } from '#lib/adapters/index';
+import { api } from '#lib/http';
+import { IntakeSchema } from '#lib/schemas/intake';
+import { submitIntake } from '#lib/services/referrals';
+import { ValidationError } from '#lib/errors';
+import { validate } from '#lib/validate';
+
+// POST /api/referrals (public web form) and POST /api/staff/referrals (phone intake by staff)
+
+const KEY_RE = /^[A-Za-z0-9_-]{8,128}$/;
+
+export const handler = api(async (req) => {
+  const intake = validate(IntakeSchema, req.json);
+  const key = req.headers['idempotency-key'];
+  if (key !== undefined && !KEY_RE.test(key)) throw new ValidationError('Idempotency-Key must be 8–128 letters, digits, - or _', { 'Idempotency-Key': ['Invalid format'] });
+  const phone = req.routeKey === 'POST /api/staff/referrals';
+  const { response, replayed } = await submitIntake(getDeps(), intake, {
+    channel: phone ? 'phone' : 'web',
+    actor: phone ? req.actor : { kind: 'patient' },
+    idempotencyKey: key,
+  });
+  const headers: Record<string, string> = replayed ? { 'idempotent-replayed': 'true' } : {};
+  return { statusCode: 201, body: response, headers };
+});

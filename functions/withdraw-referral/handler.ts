@@ -1,0 +1,12 @@
+import { getDeps } from '#lib/adapters/index';
+import { api } from '#lib/http';
+import { WithdrawSchema } from '#lib/schemas/decisions';
+import { withdraw } from '#lib/services/referrals';
+import { validate } from '#lib/validate';
+
+// POST /api/staff/referrals/{id}/withdraw
+
+export const handler = api(async (req) => {
+  const { reason } = validate(WithdrawSchema, req.json);
+  return { statusCode: 200, body: await withdraw(getDeps(), req.params.id ?? '', reason, req.actor) };
+});
