@@ -19,7 +19,7 @@ const EnvSchema = z.object({
     .default(JSON.stringify({ 'insurance-review': hours(24), evaluation: hours(48), 'detox-confirmation': hours(24 * 14), enrollment: hours(72) }))
     .transform((s) => z.record(z.string(), z.number().int().positive()).parse(JSON.parse(s))),
   /** total days a referral may wait for detox before it expires */
-  DETOX_MAX_DAYS: z.coerce.number().int().positive().default(30),
+  DETOX_MAX_DAYS: z.coerce.number().positive().default(30),
   ELIGIBILITY_ADAPTER: z.enum(['payer-simulator']).default('payer-simulator'),
 });
 

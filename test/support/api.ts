@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { ReferralDetail } from '../../functions/lib/schemas/views';
+
+// a small HTTP client over the local runtime for integration and e2e tests
+
+export interface StoredEmail {
+  messageId: string;
+  from: string;
+  destination: { to: string[] };
+  subject: string;
+  body: { text?: string; html?: string };
+  attachments: Array<{ contentType: string; filename?: string; content: string }>;
+  at: number;
+}
+
+export class TestApi {
+  private tokens = new Map<string, string>();
+
+  constructor(readonly appUrl: string, readonly mailUrl: string) {}
+
+  async token(username: string): Promise<string> {
+    const cached = this.tokens.get(username);
+    if (cached) return cached;
+    const res = await fetch(`${this.appUrl}/local/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: process.env.LOCAL_DEMO_PASSWORD ?? 'demo' }),
+    });
+    if (res.status !== 200) throw new Error(`login ${username}: ${res.status}`);
+    const { accessToken } = (await res.json()) as { accessToken: string };
+    this.tokens.set(username, accessToken);
+    return accessToken;
+  }
+
+  /** a request; `as` signs it in as a demo user */
+  async call(method: string, path: string, opts: { body?: unknown; as?: string; headers?: Record<string, string>; raw?: string } = {}) {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
+    if (opts.as) headers.authorization = `Bearer ${await this.token(opts.as)}`;
+    const res = await fetch(`${this.appUrl}${path}`, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json, text, headers: res.headers };
+  }
+
+  intake(body: unknown, key: string = randomUUID()) {
+    return this.call('POST', '/api/referrals', { body, headers: { 'idempotency-key': key } });
+  }
+
+  async referral(id: string, as = 'casey'): Promise<ReferralDetail> {
+    const res = await this.call('GET', `/api/staff/referrals/${id}`, { as });
+    if (res.status !== 200) throw new Error(`GET referral ${id}: ${res.status}`);
+    return res.json as ReferralDetail;
+  }
+
+  /** polls until the referral satisfies `ok` (workflow steps are asynchronous) */
+  async waitFor(id: string, ok: (r: ReferralDetail) => boolean, timeoutMs = 15_000): Promise<ReferralDetail> {
+    const until = Date.now() + timeoutMs;
+    let last: ReferralDetail | undefined;
+    while (Date.now() < until) {
+      last = await this.referral(id);
+      if (ok(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting on referral ${id}: status ${last?.status}, pendingStep ${last?.pendingStep}`);
+  }
+
+  waitForGate(id: string, step: string, timeoutMs?: number) {
+    return this.waitFor(id, (r) => r.pendingStep === step, timeoutMs);
+  }
+
+  decide(id: string, step: string, body: unknown, as = 'casey') {
+    return this.call('POST', `/api/staff/referrals/${id}/steps/${step}`, { body, as });
+  }
+
+  async emails(): Promise<StoredEmail[]> {
+    const res = await fetch(`${this.mailUrl}/store`);
+    return ((await res.json()) as { emails: StoredEmail[] }).emails;
+  }
+
+  async emailsTo(address: string): Promise<StoredEmail[]> {
+    return (await this.emails()).filter((e) => e.destination.to.some((t) => t.includes(address)));
+  }
+
+  /** polls the mailbox until `n` emails to `address` match */
+  async waitForEmails(address: string, n: number, match: (e: StoredEmail) => boolean = () => true, timeoutMs = 10_000): Promise<StoredEmail[]> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const found = (await this.emailsTo(address)).filter(match);
+      if (found.length >= n || Date.now() > until) return found;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

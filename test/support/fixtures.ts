@@ -1,0 +1,45 @@
+import type { Intake } from '../../functions/lib/schemas/intake';
+
+// a valid intake body (DESIGN §4) with overrides per test; dates relative to today so they stay valid
+
+const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+export const intakeBody = (o: DeepPartial<Intake> & { lastName?: string } = {}): Intake => {
+  const { lastName, ...over } = o;
+  const base: Intake = {
+    patient: { firstName: 'Alex', lastName: lastName ?? 'Rivera', dateOfBirth: '1990-04-12', phone: '(555) 123-4567', email: 'alex@example.org', preferredLanguage: 'en', postalCode: '02139' },
+    substances: [{ substance: 'alcohol', lastUse: daysAgo(2) }],
+    withdrawal: { currentSymptoms: false, detoxStatus: 'not-needed' },
+    screening: { selfHarmThoughtsPastMonth: false, suicideAttemptPastThreeMonths: false },
+    coOccurring: ['anxiety'],
+    insurance: { type: 'commercial', payer: 'Acme Health', memberId: 'M1234567' },
+    referringPhysician: { name: 'Dr. Dana Lee', npi: '1234567893', email: 'dr.lee@clinic.example', practice: 'Main St Clinic' },
+    consent: { shareWithReferrer: true, signature: 'Alex Rivera', signedAt: new Date(Date.now() - 60_000).toISOString() },
+    schedulePreference: 'evening',
+    notes: 'Prefers text messages.',
+  };
+  return {
+    ...base,
+    ...over,
+    patient: { ...base.patient, ...over.patient },
+    withdrawal: { ...base.withdrawal, ...over.withdrawal },
+    screening: { ...base.screening, ...over.screening },
+    insurance: over.insurance ? (over.insurance as Intake['insurance']) : base.insurance,
+    consent: { ...base.consent, ...over.consent },
+    referringPhysician: 'referringPhysician' in over ? (over.referringPhysician as Intake['referringPhysician']) : base.referringPhysician,
+  } as Intake;
+};
+
+/** a cohort starting next Monday: evening track, 3 × 3 h a week (ASAM 2.1), 8 weeks */
+export const cohortBody = (o: Record<string, unknown> = {}) => {
+  const d = new Date();
+  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
+  return {
+    name: 'Evening group A', track: 'evening', startDate: d.toISOString().slice(0, 10), timeZone: 'America/New_York',
+    capacity: 10, weeks: 8,
+    sessions: [{ weekday: 'MO', start: '18:00', minutes: 180 }, { weekday: 'WE', start: '18:00', minutes: 180 }, { weekday: 'TH', start: '18:00', minutes: 180 }],
+    ...o,
+  };
+};
