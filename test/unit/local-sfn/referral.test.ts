@@ -1,0 +1,179 @@
+// The project's own statemachines/referral.asl.json on the emulator, with fake handlers, through the SDK.
+import { readFileSync } from 'node:fs';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskTimedOut,
+  type DescribeExecutionOutput,
+} from '@aws-sdk/client-sfn';
+import { startSfnServer, type SfnServer } from '../../../local/sfn/http';
+import { LocalStepFunctions } from '../../../local/sfn/local-step-functions';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 4000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+const FAKE_ARN = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
+
+interface AslState {
+  Type: string;
+  Next?: string;
+  Default?: string;
+  Choices?: Array<{ Next: string }>;
+  Catch?: Array<{ Next: string }>;
+}
+let definition: { States: Record<string, AslState> };
+
+function referralDefinition(): { States: Record<string, AslState> } {
+  const text = readFileSync(new URL('../../../statemachines/referral.asl.json', import.meta.url), 'utf8');
+  const substituted = text.replace(/\$\{(\w+)FunctionArn\}/g, (_, name: string) => FAKE_ARN(name));
+  expect(substituted).not.toContain('${');
+  return JSON.parse(substituted) as { States: Record<string, AslState> };
+}
+
+/** The file is the real workflow and evolves: check every step of the visited path is a transition it declares. */
+function expectLegalPath(path: string[]): void {
+  for (let i = 1; i < path.length; i++) {
+    const from = definition.States[path[i - 1]!]!;
+    const targets = [from.Next, from.Default, ...(from.Choices ?? []).map((c) => c.Next), ...(from.Catch ?? []).map((c) => c.Next)];
+    expect({ from: path[i - 1], to: targets.includes(path[i]) ? path[i] : `(not declared) ${path[i]}` }).toEqual({ from: path[i - 1], to: path[i] });
+  }
+}
+
+const tasksOf = (path: string[]) => path.filter((name) => definition.States[name]!.Type === 'Task');
+
+type Payload = Record<string, unknown>;
+const calls: Array<{ function: string; payload: Payload }> = [];
+let checkResult: Payload;
+let escalateResult: Payload;
+
+const fakes: Record<string, (payload: Payload) => Promise<unknown>> = {
+  CheckInsurance: async () => checkResult,
+  OpenGate: async () => ({ stored: true }),
+  Escalate: async () => escalateResult,
+  FinishReferral: async (payload) => ({ closed: payload.outcome }),
+};
+
+let sfn: LocalStepFunctions;
+let server: SfnServer;
+let client: SFNClient;
+let stateMachineArn: string;
+
+beforeAll(async () => {
+  sfn = new LocalStepFunctions({
+    timeScale: 20, // gate timers of 2 s fire after 100 ms
+    resolveFunction: (arn) => {
+      const name = arn.split(':').at(-1)!;
+      const fake = fakes[name];
+      if (!fake) throw new Error(`no fake for ${arn}`);
+      return async (payload) => {
+        calls.push({ function: name, payload: payload as Payload });
+        return fake(payload as Payload);
+      };
+    },
+  });
+  definition = referralDefinition();
+  stateMachineArn = sfn.createStateMachine('referral', definition);
+  server = await startSfnServer(sfn);
+  client = new SFNClient({
+    endpoint: server.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+});
+
+afterAll(async () => {
+  client.destroy();
+  sfn.close();
+  await server.close();
+});
+
+beforeEach(() => {
+  calls.length = 0;
+});
+
+const gateCalls = () => calls.filter((c) => c.function === 'OpenGate');
+
+async function gate(n: number): Promise<Payload> {
+  await waitFor(() => gateCalls().length >= n, `gate #${n}`);
+  return gateCalls()[n - 1]!.payload;
+}
+
+async function settled(executionArn: string): Promise<DescribeExecutionOutput> {
+  return waitFor(async () => {
+    const out = await client.send(new DescribeExecutionCommand({ executionArn }));
+    return out.status === 'RUNNING' ? undefined : out;
+  }, 'the referral execution to finish');
+}
+
+async function enteredStates(executionArn: string): Promise<string[]> {
+  const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+  return events!.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails!.name!);
+}
+
+describe('statemachines/referral.asl.json on the local emulator', () => {
+  it('happy path: check → evaluation gate → ENROLLMENT → enrollment gate → ENROLLED → Close', async () => {
+    checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'R-100', input: JSON.stringify({ referralId: 'R-100' }) }),
+    );
+
+    const evaluation = await gate(1);
+    expect(calls[0]).toEqual({ function: 'CheckInsurance', payload: { referralId: 'R-100' } });
+    expect(evaluation).toMatchObject({ referralId: 'R-100', status: 'EVALUATION' });
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: String(evaluation.taskToken), output: JSON.stringify({ next: 'ENROLLMENT', timeoutSeconds: 60 }) }),
+    );
+
+    const enrollment = await gate(2);
+    expect(enrollment).toMatchObject({ referralId: 'R-100', status: 'ENROLLMENT' });
+    expect(enrollment.taskToken).not.toBe(evaluation.taskToken);
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(enrollment.taskToken), output: JSON.stringify({ next: 'ENROLLED' }) }));
+
+    const done = await settled(executionArn!);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(JSON.parse(done.output!)).toEqual({ referralId: 'R-100', route: { next: 'ENROLLED' }, closed: { closed: 'ENROLLED' } });
+    expect(calls.at(-1)).toEqual({ function: 'FinishReferral', payload: { referralId: 'R-100', outcome: 'ENROLLED' } });
+    const path = await enteredStates(executionArn!);
+    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'Enrollment', 'Close']);
+    expect(path[0]).toBe('CheckInsurance');
+    expect(path.at(-1)).toBe('Close');
+    expectLegalPath(path);
+  });
+
+  it('SLA breach: the gate timer (TimeoutSecondsPath) fires, RecordBreach escalates and the gate reopens with a fresh token', async () => {
+    checkResult = { next: 'EVALUATION', timeoutSeconds: 2 };
+    escalateResult = { next: 'EVALUATION', timeoutSeconds: 600 };
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-200' }) }));
+
+    const first = await gate(1);
+    const second = await gate(2); // reopened after the 100 ms (scaled) breach
+    expect(calls.find((c) => c.function === 'Escalate')?.payload).toEqual({ referralId: 'R-200', kind: 'breach', status: 'EVALUATION' });
+    expect(second.taskToken).not.toBe(first.taskToken);
+    await expect(
+      client.send(new SendTaskSuccessCommand({ taskToken: String(first.taskToken), output: JSON.stringify({ next: 'REFERRED_OUT' }) })),
+    ).rejects.toBeInstanceOf(TaskTimedOut);
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(second.taskToken), output: JSON.stringify({ next: 'REFERRED_OUT' }) }));
+
+    const done = await settled(executionArn!);
+    expect(done.status).toBe('SUCCEEDED');
+    const output = JSON.parse(done.output!);
+    expect(output.timeout.Error).toBe('States.Timeout');
+    expect(output.closed).toEqual({ closed: 'REFERRED_OUT' });
+    const path = await enteredStates(executionArn!);
+    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'RecordBreach', 'Evaluation', 'Close']);
+    expectLegalPath(path);
+  });
+});
