@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+
+/**
+ * How every handler is bundled, shared by the CDK functions construct and bench/bundle-sizes.ts so
+ * the benchmark measures exactly what NodejsFunction deploys.
+ */
+
+/** esbuild target: runs unchanged on nodejs22.x and nodejs24.x, so a runtime rollback is one line */
+export const ESBUILD_TARGET = 'node22';
+
+/**
+ * ESM output (`index.mjs`). Bundled CommonJS dependencies that call `require()` for Node
+ * built-ins need a real `require` inside an ES module; this banner provides one.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __iopCreateRequire } from 'node:module'; const require = __iopCreateRequire(import.meta.url);";
+
+/** prefer the ES module build of each dependency (better tree shaking) */
+export const MAIN_FIELDS = ['module', 'main'];
+
+/**
+ * The AWS SDK v3 is bundled, not taken from the Lambda runtime: bench/results/bundle-sizes.md
+ * measured about half the cold import time for one tree-shaken file (vs. loading the SDK's many
+ * files from node_modules) for ~+420 KiB per function, and the handlers then run the exact SDK
+ * versions package-lock.json pins and the tests used. See DEPLOY.md.
+ */
+export const BUNDLE_AWS_SDK = true;
+
+/** what esbuild would leave out if the SDK were taken from the runtime (CDK's list for SDK v3) */
+export const SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
+
+/** a catalog function's entry file under a project root */
+export const entryOf = (projectRoot: string, name: string): string => join(projectRoot, 'functions', name, 'handler.ts');
