@@ -47,7 +47,8 @@ export const functions: readonly FunctionSpec[] = [
     name: 'decide-step',
     description: 'A case worker decides the pending human step of a referral',
     routes: [{ method: 'POST', path: '/api/staff/referrals/{id}/steps/{step}', access: 'staff' }],
-    needs: ['table:read', 'table:write', 'workflow:callback'],
+    // email: the referrer hears of an accepted evaluation from here, where the outcome is known
+    needs: ['table:read', 'table:write', 'workflow:callback', 'email:send'],
   },
   {
     name: 'withdraw-referral',

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
 import { task } from '#lib/task';
 import { escalate } from '#lib/services/referrals';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isTimeZone } from './schemas/common';
 
 // the environment of every handler, parsed once at cold start; a missing variable fails loudly

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { logger } from './logger';
 
 // the edge of every workflow task: validate the state machine's input (IDs and codes only, so it

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
 import { api } from '#lib/http';
 import { STATUSES } from '#lib/schemas/views';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { calendarDate, isTimeZone, trimmed } from './common';
 
 // POST /api/staff/cohorts (DESIGN §4): an IOP group, ASAM level 2.1

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // shared field builders: one definition of "a real calendar date", "an email", ...
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pastDate, trimmed } from './common';
 
 // bodies of POST /api/staff/referrals/{id}/steps/{step} (DESIGN §4), one schema per step

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { email, isValidNpi, pastDate, trimmed } from './common';
 
 // the intake body (DESIGN §4): serves the API handler, the web form and the OpenAPI document
