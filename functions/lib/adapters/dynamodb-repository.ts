@@ -4,7 +4,7 @@ import {
   DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand,
   type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { CohortFullError, ConflictError } from '../errors';
+import { CohortFullError, ConflictError, ValidationError } from '../errors';
 import { keys, META } from '../keys';
 import { REFERENCE_RE } from '../domain/reference';
 import type { Intake } from '../schemas/intake';
@@ -22,11 +22,14 @@ const decodeCursor = (c: string | undefined): Record<string, unknown> | undefine
   if (!c) return undefined;
   try {
     const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
-    if (v && typeof v === 'object' && typeof v.pk === 'string' && typeof v.sk === 'string') return v;
+    // only the key attributes this table's indexes have, all strings: a forged cursor never reaches DynamoDB
+    const allowed = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
+    if (v && typeof v === 'object' && typeof v.pk === 'string' && typeof v.sk === 'string'
+      && Object.entries(v).every(([k, x]) => allowed.has(k) && typeof x === 'string' && x.length < 512)) return v;
   } catch {
     // fall through
   }
-  throw new ConflictError('That page cursor is not valid; start from the first page', 'InvalidCursor');
+  throw new ValidationError('That page cursor is not valid; start from the first page', { cursor: ['Not a cursor this API gave out'] });
 };
 
 /** META item ← record: the record plus its queue/search index keys */

@@ -37,8 +37,11 @@ export interface ReferralRecord {
   detoxSince?: string;
   eligibility?: EligibilityResult;
   cohortId?: string;
-  /** the last decision and the route it sent, so a gate reopened by a racing timer can resume with it */
-  lastDecision?: { step: Step; route: Route };
+  /**
+   * the last decision and its route; `unresumed` when SendTaskSuccess failed because the gate's
+   * timer fired at the same moment — the gate the escalation reopens then resumes with it at once
+   */
+  lastDecision?: { step: Step; route: Route; unresumed?: boolean };
   /** first time each status was reached (dashboard medians) */
   reached: Partial<Record<Status, string>>;
 }

@@ -118,7 +118,7 @@ export type PhysicianNotice = 'received' | 'accepted' | 'enrolled' | 'closed';
 const PHYSICIAN_STATUS: Record<PhysicianNotice, (c: PhysicianContext) => string> = {
   received: () => 'The program has received the referral and started its intake process.',
   accepted: () => 'The program has accepted the referral after evaluation.',
-  enrolled: (c) => `The patient is enrolled; the first group session is on ${c.startDate}. A calendar invitation is attached.`,
+  enrolled: (c) => `The patient is enrolled; the first group session is on ${c.startDate}. A calendar invitation for the sessions is attached.`,
   closed: (c) =>
     ({
       NOT_COVERED: 'The referral was closed: coverage could not be confirmed.',

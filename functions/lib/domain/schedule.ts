@@ -89,7 +89,8 @@ export interface InviteInput {
   summary: string;
   location: string;
   organizer: { name: string; email: string };
-  attendees: string[];
+  attendee: string;
+  /** sessions before this instant are left out (joining a cohort that has started) */
   now: Date;
 }
 
@@ -102,16 +103,19 @@ export const buildInvite = (i: InviteInput): string => {
   });
   for (const s of i.cohort.sessions) {
     const first = firstOnOrAfter(i.cohort.startDate, s.weekday);
+    const upcoming = Array.from({ length: i.cohort.weeks }, (_, w) => addDays(first, 7 * w))
+      .filter((d) => zonedInstant(d, s.start, i.cohort.timeZone).getTime() > i.now.getTime());
+    if (!upcoming.length) continue;
     cal.createEvent({
       id: `${i.cohortId}-${s.weekday}-${i.referralId}@iop-intake-referral`,
-      start: localStamp(first, s.start),
-      end: localStamp(first, s.start, s.minutes),
+      start: localStamp(upcoming[0]!, s.start),
+      end: localStamp(upcoming[0]!, s.start, s.minutes),
       timezone: i.cohort.timeZone,
       summary: i.summary,
       location: i.location,
-      repeating: { freq: ICalEventRepeatingFreq.WEEKLY, count: i.cohort.weeks, byDay: [s.weekday as ICalWeekday] },
+      repeating: { freq: ICalEventRepeatingFreq.WEEKLY, count: upcoming.length, byDay: [s.weekday as ICalWeekday] },
       organizer: i.organizer,
-      attendees: i.attendees.map((email) => ({ email, rsvp: false })),
+      attendees: [{ email: i.attendee, rsvp: false }],
       stamp: i.now,
     });
   }

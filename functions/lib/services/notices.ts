@@ -33,8 +33,8 @@ const outgoing = (to: string, e: Email, calendar?: string): OutgoingEmail => ({ 
 export interface NoticePlan {
   patient?: PatientNotice;
   physician?: PhysicianNotice;
-  /** schedule details and calendar for enrolment notices */
-  schedule?: PatientContext['schedule'] & { startDate: string; calendar: string };
+  /** schedule details and a calendar invite (per recipient) for enrolment notices */
+  schedule?: PatientContext['schedule'] & { startDate: string; invite: (attendee: string) => string };
 }
 
 /** sends the patient and (consented) physician notices of one milestone */
@@ -44,7 +44,7 @@ export const notifyPeople = async (deps: Deps, r: ReferralRecord, intake: Intake
       lang: intake.patient.preferredLanguage, firstName: intake.patient.firstName, reference: r.reference,
       urgent: r.urgent, program: program(deps), status: r.status, schedule: plan.schedule,
     });
-    await sendOnce(deps, r.referralId, `${milestone}:patient`, outgoing(intake.patient.email, e, plan.schedule?.calendar), {
+    await sendOnce(deps, r.referralId, `${milestone}:patient`, outgoing(intake.patient.email, e, plan.schedule?.invite(intake.patient.email)), {
       type: 'NOTICE_SENT', actor: SYSTEM, detail: { audience: 'patient', notice: plan.patient, milestone },
     });
   }
@@ -54,7 +54,7 @@ export const notifyPeople = async (deps: Deps, r: ReferralRecord, intake: Intake
       physicianName: doc.name, patientDisplayName: r.displayName, reference: r.reference,
       program: program(deps), status: r.status, startDate: plan.schedule?.startDate,
     });
-    await sendOnce(deps, r.referralId, `${milestone}:physician`, outgoing(doc.email, e, plan.schedule?.calendar), {
+    await sendOnce(deps, r.referralId, `${milestone}:physician`, outgoing(doc.email, e, plan.schedule?.invite(doc.email)), {
       type: 'DISCLOSURE', actor: SYSTEM,
       detail: {
         audience: 'referring-physician', recipientNpi: doc.npi, notice: plan.physician, milestone,

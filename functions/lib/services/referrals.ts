@@ -119,6 +119,9 @@ export const submitIntake = async (deps: Deps, intake: Intake, opts: IntakeOptio
 
 // ---- workflow tasks -------------------------------------------------------------------------
 
+/** a payer that has not answered by then is treated as unclear: a case worker reviews coverage */
+const ELIGIBILITY_TIMEOUT_MS = 10_000;
+
 const PATIENT_RECEIVED: NoticePlan = { patient: 'received', physician: 'received' };
 
 /** task: eligibility check → EVALUATION or INSURANCE_REVIEW, plus the "received" notices */
@@ -127,10 +130,16 @@ export const checkInsurance = async (deps: Deps, referralId: string): Promise<Ro
   const intake = await loadIntake(deps, referralId);
   if (r.status === 'RECEIVED') {
     // a failed or slow check never blocks the referral: it goes to a case worker
+    let timer: NodeJS.Timeout | undefined;
     const result = await Promise.race([
       deps.eligibility.check(intake.insurance, intake.patient),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('EligibilityTimeout')), 10_000).unref()),
-    ]).catch((err: Error) => ({ outcome: 'error' as const, checkedAt: deps.now().toISOString(), summary: `Eligibility check failed (${err.name === 'Error' ? err.message : err.name})` }));
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('no answer in time'), { name: 'EligibilityTimeout' })), ELIGIBILITY_TIMEOUT_MS);
+      }),
+    ])
+      // the error's name only: a payer's message may quote the member's name or date of birth
+      .catch((err: Error) => ({ outcome: 'error' as const, checkedAt: deps.now().toISOString(), summary: `Eligibility check failed (${err.name})` }))
+      .finally(() => clearTimeout(timer));
     const target = statusAfterCheck(result);
     const { next, events } = advance(r, deps.now(), { status: target, eligibility: result }, SYSTEM);
     events.unshift({ at: next.updatedAt, type: 'INSURANCE_CHECKED', actor: SYSTEM, detail: { outcome: result.outcome, summary: result.summary } });
@@ -150,15 +159,16 @@ export interface OpenGateInput {
 }
 
 /**
- * task (callback): stores the gate's token on the referral. If the step was decided while the gate
- * was being (re)opened — a decision racing a timer — it resumes at once with the recorded route.
+ * task (callback): stores the gate's token on the referral. If the step's decision could not resume
+ * the workflow because the gate's timer fired at that moment, it resumes at once with that decision.
  */
 export const openGate = async (deps: Deps, input: OpenGateInput): Promise<void> => {
   const r = await load(deps, input.referralId);
   const step = GATES[input.status];
   if (!step) throw new ValidationError(`Not a gate: ${input.status}`);
-  if (r.lastDecision?.step === step && r.lastDecision.route && r.pendingStep !== step && r.status !== input.status) {
+  if (r.lastDecision?.unresumed && r.lastDecision.step === step && r.pendingStep !== step) {
     await deps.workflow.resume(input.taskToken, r.lastDecision.route);
+    await deps.repo.save({ ...r, version: r.version + 1, updatedAt: deps.now().toISOString(), lastDecision: { ...r.lastDecision, unresumed: false } }, []);
     return;
   }
   const now = deps.now();
@@ -178,12 +188,9 @@ export const openGate = async (deps: Deps, input: OpenGateInput): Promise<void> 
   logger.info('gate open', { referralId: r.referralId, step, reopen });
 };
 
-export interface EscalateInput {
-  referralId: string;
-  kind: 'breach' | 'failure';
-  status?: GateStatus;
-  error?: string;
-}
+export type EscalateInput =
+  | { referralId: string; kind: 'breach'; status: GateStatus }
+  | { referralId: string; kind: 'failure'; error?: string };
 
 /** task: a gate's timer ran out (escalate; reopen, needs attention or expire), or a task kept failing */
 export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route | { status: Status }> => {
@@ -198,7 +205,7 @@ export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route 
     logger.warn('referral needs attention after task failure', { referralId: r.referralId, errorCode });
     return { status: next.status };
   }
-  const gate = input.status!;
+  const gate = input.status;
   const step = GATES[gate];
   // decided while the timer fired: reopen briefly and let OpenGate resume with the decision
   if (r.pendingStep !== step) return { next: gate, timeoutSeconds: 60 };
@@ -226,17 +233,21 @@ export const finishReferral = async (deps: Deps, referralId: string, outcome: St
   if (outcome === 'ENROLLED') {
     const cohort = r.cohortId ? await deps.repo.getCohort(r.cohortId) : undefined;
     if (!cohort) throw new NotFoundError('Enrolled referral without its cohort');
-    const sessions = sessionDates(cohort);
-    const first = sessions[0]!;
-    const to = [intake.patient.email, intake.consent.shareWithReferrer ? intake.referringPhysician?.email : undefined].filter((e): e is string => !!e);
-    const calendar = buildInvite({
-      cohortId: cohort.cohortId, cohort, referralId, summary: `${deps.config.PROGRAM_NAME} group session`,
-      location: deps.config.PROGRAM_NAME, organizer: { name: deps.config.PROGRAM_NAME, email: deps.config.MAIL_FROM }, attendees: to, now: deps.now(),
-    });
+    const now = deps.now();
+    // someone may join a cohort that has already started: the schedule starts at the next session
+    const first = sessionDates(cohort).find((s) => Date.parse(s.startsAt) > now.getTime());
+    if (!first) throw new ConflictError('The cohort has no session left', 'CohortOver');
     const weekly = cohort.sessions.map((s) => `${s.weekday} ${s.start} (${s.minutes} min)`).join(', ');
     await notifyPeople(deps, r, intake, {
       patient: 'schedule', physician: 'enrolled',
-      schedule: { group: cohort.name, start: `${first.date} ${first.start} (${cohort.timeZone})`, sessions: weekly, startDate: first.date, calendar },
+      schedule: {
+        group: cohort.name, start: `${first.date} ${first.start} (${cohort.timeZone})`, sessions: weekly, startDate: first.date,
+        // one invite per recipient, naming only that recipient: nobody learns another's address
+        invite: (attendee) => buildInvite({
+          cohortId: cohort.cohortId, cohort, referralId, summary: `${deps.config.PROGRAM_NAME} group session`,
+          location: deps.config.PROGRAM_NAME, organizer: { name: deps.config.PROGRAM_NAME, email: deps.config.MAIL_FROM }, attendee, now,
+        }),
+      },
     }, 'enrolled');
   } else {
     await notifyPeople(deps, r, intake, { patient: 'closed', physician: 'closed' }, 'closed');
@@ -275,10 +286,13 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
   }, actor);
   events.unshift({ at: next.updatedAt, type: 'STEP_DECIDED', actor, step, detail: decision as unknown as Record<string, unknown> });
   await deps.repo.save(next, events, seat);
-  await deps.workflow.resume(token, nextRoute).catch((err: Error) => {
-    // the gate's timer fired meanwhile: the escalation reopens the gate and OpenGate resumes with lastDecision
-    logger.warn('resume failed; the reopened gate will resume', { referralId, step, errorName: err.name });
-  });
+  try {
+    await deps.workflow.resume(token, nextRoute);
+  } catch (err) {
+    // the gate's timer fired meanwhile: the escalation reopens the gate, and OpenGate resumes it with this decision
+    logger.warn('resume failed; the reopened gate will resume', { referralId, step, errorName: (err as Error).name });
+    await deps.repo.save({ ...next, version: next.version + 1, lastDecision: { step, route: nextRoute, unresumed: true } }, []);
+  }
   // the referrer hears of an acceptance here, where the outcome is known
   if (step === 'evaluation' && (target === 'DETOX' || target === 'ENROLLMENT')) {
     await notifyPeople(deps, next, await loadIntake(deps, referralId), { physician: 'accepted' }, 'accepted');

@@ -1,0 +1,100 @@
+import { describe, expect, test } from '@jest/globals';
+import { CohortSchema, SessionSchema } from '../../../../functions/lib/schemas/cohort';
+import { fieldErrors } from '../../../../functions/lib/schemas/common';
+
+const Schema = CohortSchema('America/Chicago');
+
+const threeByThree = [
+  { weekday: 'MO', start: '09:00', minutes: 180 },
+  { weekday: 'WE', start: '09:00', minutes: 180 },
+  { weekday: 'FR', start: '09:00', minutes: 180 },
+];
+
+const cohortBody = (over: Record<string, unknown> = {}) => ({
+  name: 'Morning A', track: 'morning', startDate: '2026-12-07', timeZone: 'America/New_York', capacity: 10, weeks: 8, sessions: threeByThree, ...over,
+});
+
+const failingPaths = (body: unknown): string[] => {
+  const parsed = Schema.safeParse(body);
+  return parsed.success ? [] : Object.keys(fieldErrors(parsed.error));
+};
+
+describe('CohortSchema', () => {
+  test('an adult cohort of 3 × 3 h a week with 10 seats passes', () => {
+    expect(Schema.safeParse(cohortBody())).toMatchObject({ success: true, data: { population: 'adult', capacity: 10 } });
+  });
+
+  test('a missing time zone takes the program default given to the schema', () => {
+    // Prepare
+    const { timeZone: _tz, ...body } = cohortBody();
+
+    // Act
+    const parsed = Schema.parse(body);
+
+    // Assess
+    expect(parsed.timeZone).toBe('America/Chicago');
+  });
+
+  test.each([0, 11, 2.5])('a capacity of %s fails on capacity (1–10)', (capacity) => {
+    expect(failingPaths(cohortBody({ capacity }))).toEqual(['capacity']);
+  });
+
+  test('a capacity of 1 passes', () => {
+    expect(Schema.safeParse(cohortBody({ capacity: 1 })).success).toBe(true);
+  });
+
+  test('an adult track under 9 hours a week fails on sessions', () => {
+    // Prepare
+    const body = cohortBody({ sessions: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 179 }, { weekday: 'FR', start: '09:00', minutes: 180 }] });
+
+    // Act
+    const parsed = Schema.safeParse(body);
+
+    // Assess
+    expect(parsed.success).toBe(false);
+    expect(fieldErrors(parsed.error!)).toEqual({ sessions: [expect.stringContaining('at least 9 hours')] });
+  });
+
+  test('an adolescent track of 6 hours a week passes', () => {
+    expect(Schema.safeParse(cohortBody({ population: 'adolescent', sessions: [{ weekday: 'TU', start: '16:00', minutes: 180 }, { weekday: 'TH', start: '16:00', minutes: 180 }] })).success).toBe(true);
+  });
+
+  test('an adolescent track under 6 hours a week fails on sessions', () => {
+    expect(failingPaths(cohortBody({ population: 'adolescent', sessions: [{ weekday: 'TU', start: '16:00', minutes: 300 }] }))).toEqual(['sessions']);
+  });
+
+  test.each(['Mars/Olympus_Mons', 'EST', 'not a zone'])('the time zone "%s" fails on timeZone', (timeZone) => {
+    expect(failingPaths(cohortBody({ timeZone }))).toEqual(['timeZone']);
+  });
+
+  test('two sessions on the same weekday fail on sessions', () => {
+    // Prepare
+    const body = cohortBody({ sessions: [...threeByThree, { weekday: 'MO', start: '18:00', minutes: 60 }] });
+
+    // Act
+    const fields = fieldErrors(Schema.safeParse(body).error!);
+
+    // Assess
+    expect(fields).toEqual({ sessions: ['One session per weekday'] });
+  });
+
+  test('an impossible start date fails on startDate', () => {
+    expect(failingPaths(cohortBody({ startDate: '2026-02-30' }))).toEqual(['startDate']);
+  });
+});
+
+describe('SessionSchema', () => {
+  test('a weekday, a 24-hour start and a length pass', () => {
+    expect(SessionSchema.safeParse({ weekday: 'SU', start: '23:30', minutes: 30 }).success).toBe(true);
+  });
+
+  test.each([
+    ['a 12-hour start', { weekday: 'MO', start: '9:00', minutes: 60 }, 'start'],
+    ['24:00', { weekday: 'MO', start: '24:00', minutes: 60 }, 'start'],
+    ['an unknown weekday', { weekday: 'MON', start: '09:00', minutes: 60 }, 'weekday'],
+    ['under 30 minutes', { weekday: 'MO', start: '09:00', minutes: 20 }, 'minutes'],
+  ])('%s fails', (_what, body, path) => {
+    const parsed = SessionSchema.safeParse(body);
+    expect(Object.keys(fieldErrors(parsed.error!))).toEqual([path]);
+  });
+});

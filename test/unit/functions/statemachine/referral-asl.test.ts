@@ -1,0 +1,190 @@
+import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { STATUSES, STATE_FOR_STATUS } from '../../../../functions/lib/schemas/views';
+import { nextStatusAfter } from '../../../../functions/lib/domain/workflow';
+import { functions, STATE_MACHINE_FILE } from '../../../../functions/catalog';
+
+// reads the one workflow definition the stack deploys and the local runtime runs (no copy of it here)
+
+interface Rule { Variable?: string; StringEquals?: string; Next?: string; And?: Rule[]; Or?: Rule[]; Not?: Rule }
+interface Retrier { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number; BackoffRate?: number }
+interface Catcher { ErrorEquals: string[]; Next: string; ResultPath?: string }
+interface State {
+  Type: string; Resource?: string; Next?: string; End?: boolean; Default?: string; Choices?: Rule[];
+  Retry?: Retrier[]; Catch?: Catcher[]; TimeoutSecondsPath?: string; TimeoutSeconds?: number;
+  Parameters?: Record<string, unknown>;
+}
+interface Asl { StartAt: string; States: Record<string, State>; QueryLanguage?: string }
+
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const raw = readFileSync(`${root}${STATE_MACHINE_FILE}`, 'utf8');
+const asl = JSON.parse(raw) as Asl;
+const states = Object.entries(asl.States);
+
+/** every (key, value) pair anywhere in the document */
+const walk = (v: unknown, visit: (key: string, value: unknown) => void): void => {
+  if (Array.isArray(v)) v.forEach((x) => walk(x, visit));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { visit(k, x); walk(x, visit); }
+};
+
+const isGate = (s: State) => s.Resource?.includes('.waitForTaskToken') ?? false;
+const isLambdaTask = (s: State) => s.Type === 'Task';
+
+const choiceValues = (rules: Rule[]): string[] =>
+  rules.flatMap((r) => [...(r.StringEquals !== undefined ? [r.StringEquals] : []), ...choiceValues([...(r.And ?? []), ...(r.Or ?? []), ...(r.Not ? [r.Not] : [])])]);
+
+/** the state a Choice sends `$.route.next = code` to */
+const choose = (s: State, code: string): string => s.Choices!.find((c) => c.Variable === '$.route.next' && c.StringEquals === code)?.Next ?? s.Default!;
+
+/** the state entered after `task` returned route code `code` (through its Choice, if it has one) */
+const afterTask = (task: string, code: string): string => {
+  const next = asl.States[asl.States[task]!.Next!]!;
+  return next.Type === 'Choice' ? choose(next, code) : asl.States[task]!.Next!;
+};
+
+describe('statemachines/referral.asl.json', () => {
+  test('uses JSONPath only: no QueryLanguage JSONata and no Assign anywhere', () => {
+    // Act
+    const found: string[] = [];
+    walk(asl, (k, v) => {
+      if (k === 'QueryLanguage' && v === 'JSONata') found.push('QueryLanguage: JSONata');
+      if (k === 'Assign') found.push('Assign');
+    });
+    for (const [name, st] of states) for (const k of ['Arguments', 'Output'] as const) if (k in st) found.push(`${name}.${k}`); // JSONata-only fields
+
+    // Assess
+    expect(found).toEqual([]);
+    expect(raw).not.toMatch(/\{%/); // JSONata expressions
+  });
+
+  test('the walk that looks for JSONata and Assign does find them where they are', () => {
+    // Prepare
+    const doc = { States: { A: { Type: 'Pass', Next: 'B' }, B: { Type: 'Choice', Choices: [{ Next: 'A', Assign: { x: 1 } }], QueryLanguage: 'JSONata' } } };
+
+    // Act
+    const keys: string[] = [];
+    walk(doc, (k, v) => { if (k === 'Assign' || (k === 'QueryLanguage' && v === 'JSONata')) keys.push(k); });
+
+    // Assess
+    expect(keys.sort()).toEqual(['Assign', 'QueryLanguage']);
+  });
+
+  test('every Next, Default and Catch target names a state that exists, and StartAt is CheckInsurance', () => {
+    // Act
+    const targets: string[] = [asl.StartAt];
+    walk(asl, (k, v) => { if ((k === 'Next' || k === 'Default') && typeof v === 'string') targets.push(v); });
+
+    // Assess
+    expect(asl.StartAt).toBe('CheckInsurance');
+    expect(targets.filter((t) => !(t in asl.States))).toEqual([]);
+  });
+
+  test('every Choice StringEquals value is a referral status', () => {
+    // Act
+    const values = states.filter(([, s]) => s.Type === 'Choice').flatMap(([, s]) => choiceValues(s.Choices ?? []));
+
+    // Assess
+    expect(values.length).toBeGreaterThan(0);
+    expect(values.filter((v) => !(STATUSES as readonly string[]).includes(v))).toEqual([]);
+  });
+
+  test('every gate (.waitForTaskToken) takes its timer from TimeoutSecondsPath and catches States.Timeout into RecordBreach', () => {
+    // Prepare
+    const gates = states.filter(([, s]) => isGate(s));
+
+    // Assess
+    expect(gates.map(([n]) => n).sort()).toEqual(['Detox', 'Enrollment', 'Evaluation', 'InsuranceReview']);
+    for (const [, s] of gates) {
+      expect(s.TimeoutSecondsPath).toBe('$.route.timeoutSeconds');
+      expect(s.Catch?.find((c) => c.ErrorEquals.includes('States.Timeout'))?.Next).toBe('RecordBreach');
+      expect(s.Parameters).toMatchObject({ Payload: { 'taskToken.$': '$$.Task.Token' } });
+    }
+  });
+
+  test('every gate is a state the console maps a status to (STATE_FOR_STATUS)', () => {
+    const gates = states.filter(([, s]) => isGate(s)).map(([n]) => n);
+    for (const g of gates) expect(Object.values(STATE_FOR_STATUS)).toContain(g);
+    for (const n of Object.values(STATE_FOR_STATUS)) expect(asl.States).toHaveProperty([n!]);
+  });
+
+  test('every Lambda task retries with full jitter and catches everything into RecordFailure, except RecordFailure itself', () => {
+    for (const [name, s] of states.filter(([, x]) => isLambdaTask(x))) {
+      expect([name, s.Retry?.some((r) => r.JitterStrategy === 'FULL')]).toEqual([name, true]);
+      if (name === 'RecordFailure') continue;
+      const all = s.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'));
+      expect([name, all?.Next]).toEqual([name, 'RecordFailure']);
+    }
+  });
+
+  test('RecordFailure ends the execution and has no Catch (so it cannot loop into itself)', () => {
+    expect(asl.States.RecordFailure).toMatchObject({ Type: 'Task', End: true });
+    expect(asl.States.RecordFailure!.Catch).toBeUndefined();
+  });
+
+  test('every ${...} placeholder is the ASL key of a function in the catalog', () => {
+    // Act
+    const placeholders = [...new Set([...raw.matchAll(/\$\{(\w+)\}/g)].map((x) => x[1]))];
+
+    // Assess
+    const keys = functions.flatMap((f) => (f.aslKey ? [f.aslKey] : []));
+    expect(placeholders.sort()).toEqual([...keys].sort());
+  });
+
+  test('the happy path with detox enters at most 12 states', () => {
+    // Prepare: the route code each task hands back on that path ($.route.next)
+    const routeAfter: Record<string, string> = {
+      CheckInsurance: 'EVALUATION',
+      Evaluation: nextStatusAfter('evaluation', { dimensions: { d1: 2, d2: 1, d3: 1, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept' }),
+      Detox: nextStatusAfter('detox-confirmation', { completed: true, completedOn: '2026-11-01' }),
+      Enrollment: nextStatusAfter('enrollment', { cohortId: 'c1' }),
+    };
+
+    // Act: follow Next, and for a Choice the branch of the current route code
+    const path: string[] = [];
+    let route = '';
+    let name: string | undefined = asl.StartAt;
+    while (name && path.length < 50) {
+      path.push(name);
+      const s: State = asl.States[name]!;
+      route = routeAfter[name] ?? route;
+      name = s.End ? undefined : s.Type === 'Choice' ? choose(s, route) : s.Next;
+    }
+
+    // Assess
+    expect(path.filter((n) => asl.States[n]!.Type !== 'Choice')).toEqual(['CheckInsurance', 'Evaluation', 'Detox', 'Enrollment', 'Close']);
+    expect(path).not.toContain('RecordFailureUnroutable');
+    expect(path.length).toBeLessThanOrEqual(12);
+  });
+
+  test('every status a decision can lead to has a branch after its gate (none falls to RecordFailureUnroutable)', () => {
+    // Prepare
+    const dims = { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 };
+    const outcomes: Array<[string, string]> = [
+      ['InsuranceReview', nextStatusAfter('insurance-review', { decision: 'covered' })],
+      ['InsuranceReview', nextStatusAfter('insurance-review', { decision: 'self-pay' })],
+      ['InsuranceReview', nextStatusAfter('insurance-review', { decision: 'not-covered' })],
+      ['Evaluation', nextStatusAfter('evaluation', { dimensions: dims, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' })],
+      ['Evaluation', nextStatusAfter('evaluation', { dimensions: dims, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept' })],
+      ['Evaluation', nextStatusAfter('evaluation', { dimensions: dims, recommendedLevel: '3.5', detoxRequired: false, decision: 'refer-out', referOutTo: 'x' })],
+      ['Detox', nextStatusAfter('detox-confirmation', { completed: true, completedOn: '2026-11-01' })],
+      ['Detox', nextStatusAfter('detox-confirmation', { completed: false, decision: 'extend' })],
+      ['Detox', nextStatusAfter('detox-confirmation', { completed: false, decision: 'refer-out' })],
+      ['Enrollment', nextStatusAfter('enrollment', { cohortId: 'c1' })],
+      ['CheckInsurance', 'EVALUATION'],
+      ['CheckInsurance', 'INSURANCE_REVIEW'],
+      ...(['INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'EXPIRED'].map((c) => ['RecordBreach', c]) as Array<[string, string]>),
+    ];
+
+    // Act
+    const unroutable = outcomes.filter(([task, code]) => afterTask(task, code) === 'RecordFailureUnroutable');
+
+    // Assess
+    expect(unroutable).toEqual([]);
+  });
+
+  test('a breach reopens the gate it came from, and an expiry closes', () => {
+    const back = { INSURANCE_REVIEW: 'InsuranceReview', EVALUATION: 'Evaluation', DETOX: 'Detox', ENROLLMENT: 'Enrollment', EXPIRED: 'Close' };
+    for (const [code, state] of Object.entries(back)) expect([code, afterTask('RecordBreach', code)]).toEqual([code, state]);
+  });
+});

@@ -1,0 +1,47 @@
+import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { simpleParser, type ParsedMail } from 'mailparser';
+
+// the AWS SDK clients the handlers build at module scope, mocked at the class so every instance answers
+
+export const mocks = () => ({
+  ddb: mockClient(DynamoDBDocumentClient),
+  sfn: mockClient(SFNClient),
+  ses: mockClient(SESv2Client),
+});
+
+export type Mocks = ReturnType<typeof mocks>;
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** the TransactItems of every TransactWriteItems the table received, in order */
+export const transactions = (m: Mocks): TransactItem[][] =>
+  m.ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
+
+/** the Put items of one transaction */
+export const putItems = (items: TransactItem[]): Record<string, unknown>[] =>
+  items.flatMap((i) => (i.Put ? [i.Put.Item as Record<string, unknown>] : []));
+
+/** the events (sk EVENT#...) written by one transaction */
+export const eventItems = (items: TransactItem[]): Record<string, unknown>[] =>
+  putItems(items).filter((i) => String(i.sk).startsWith('EVENT#'));
+
+export interface SentEmail {
+  to: string[];
+  mime: string;
+  parsed: ParsedMail;
+}
+
+/** every email SES was asked to send, as raw MIME and parsed */
+export const sentEmails = async (m: Mocks): Promise<SentEmail[]> =>
+  Promise.all(
+    m.ses.commandCalls(SendEmailCommand).map(async (c) => {
+      const input = c.args[0].input;
+      const raw = Buffer.from(input.Content?.Raw?.Data ?? new Uint8Array());
+      return { to: input.Destination?.ToAddresses ?? [], mime: raw.toString('utf8'), parsed: await simpleParser(raw) };
+    }),
+  );
+
+export { SendEmailCommand };

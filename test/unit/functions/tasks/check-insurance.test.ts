@@ -1,0 +1,208 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { eventItems, mocks, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, validIntake } from '../support/fixtures';
+import type { Intake } from '../../../../functions/lib/schemas/intake';
+import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
+import type { handler as Handler } from '../../../../functions/check-insurance/handler';
+
+let handler: typeof Handler;
+let PayerSimulator: typeof import('../../../../functions/lib/adapters/payer-simulator').PayerSimulator;
+const m = mocks();
+
+beforeAll(async () => {
+  setTestEnv();
+  ({ handler } = await import('../../../../functions/check-insurance/handler'));
+  ({ PayerSimulator } = await import('../../../../functions/lib/adapters/payer-simulator'));
+});
+
+const stored = (r: ReferralRecord, intake: Intake) => {
+  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
+  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(r.referralId, intake) });
+};
+
+const withInsurance = (insurance: Intake['insurance']): Intake => ({ ...validIntake(), insurance });
+
+beforeEach(() => {
+  m.ddb.on(GetCommand).resolves({});
+  m.ddb.on(TransactWriteCommand).resolves({});
+  m.ddb.on(PutCommand).resolves({});
+  m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
+});
+
+afterEach(() => {
+  m.ddb.reset();
+  m.ses.reset();
+  jest.restoreAllMocks();
+  jest.useRealTimers();
+});
+
+describe('check-insurance task', () => {
+  test('a RECEIVED referral with a REVIEW member id goes to INSURANCE_REVIEW with the 24 h gate timer', async () => {
+    // Prepare
+    stored(referral({ status: 'RECEIVED', version: 1 }), withInsurance({ type: 'commercial', payer: 'Acme', memberId: 'REVIEW-5521' }));
+
+    // Act
+    const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    expect(route).toEqual({ next: 'INSURANCE_REVIEW', timeoutSeconds: 86_400 });
+  });
+
+  test('writes the new status with INSURANCE_CHECKED and STATUS_CHANGED events in one conditional transaction', async () => {
+    // Prepare
+    stored(referral({ status: 'RECEIVED', version: 1 }), withInsurance({ type: 'commercial', payer: 'Acme', memberId: 'REVIEW-5521' }));
+
+    // Act
+    await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    const [save] = transactions(m);
+    expect(save![0]!.Put).toMatchObject({
+      ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 1 },
+      Item: { status: 'INSURANCE_REVIEW', version: 2, gsi1pk: 'STATUS#INSURANCE_REVIEW', eligibility: { outcome: 'unclear' }, reached: { INSURANCE_REVIEW: expect.any(String) } },
+    });
+    expect(eventItems(save!)).toEqual([
+      expect.objectContaining({ type: 'INSURANCE_CHECKED', actor: { kind: 'system' }, detail: { outcome: 'unclear', summary: expect.stringContaining('manual review') } }),
+      expect.objectContaining({ type: 'STATUS_CHANGED', from: 'RECEIVED', to: 'INSURANCE_REVIEW' }),
+    ]);
+  });
+
+  test('a covered member goes straight to EVALUATION with the 48 h timer', async () => {
+    // Prepare
+    stored(referral({ status: 'RECEIVED', version: 1 }), withInsurance({ type: 'commercial', payer: 'Acme', memberId: 'ABC-1' }));
+
+    // Act
+    const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 172_800 });
+  });
+
+  test('an INACTIVE member goes to INSURANCE_REVIEW recorded as not-covered', async () => {
+    // Prepare
+    stored(referral({ status: 'RECEIVED', version: 1 }), withInsurance({ type: 'medicaid', payer: 'State', memberId: 'INACTIVE-9' }));
+
+    // Act
+    const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    expect(route).toMatchObject({ next: 'INSURANCE_REVIEW' });
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ eligibility: { outcome: 'not-covered' } });
+  });
+
+  test('sends the "received" notices: the patient in their language, the consenting physician with the Part 2 notice', async () => {
+    // Prepare
+    const intake = { ...withInsurance({ type: 'self-pay' }), patient: { ...validIntake().patient, preferredLanguage: 'es' as const } };
+    stored(referral({ status: 'RECEIVED', version: 1 }), intake);
+
+    // Act
+    await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    const mails = await sentEmails(m);
+    expect(mails.map((x) => [x.to, x.parsed.subject])).toEqual([
+      [['jordan.quintana@example.com'], 'Recibimos su solicitud (IOP-7KQ4-M3TD)'],
+      [['alopez@clinic.example.com'], 'Referral update (IOP-7KQ4-M3TD)'],
+    ]);
+    expect(mails.every((x) => x.parsed.from?.text === TEST_ENV.MAIL_FROM)).toBe(true);
+    expect(mails[1]!.parsed.text).toContain('42 CFR part 2');
+  });
+
+  test('an urgent referral alerts the program address first, without PHI', async () => {
+    // Prepare
+    stored(referral({ status: 'RECEIVED', version: 1, urgent: true, flags: ['suicide-risk'] }), validIntake());
+
+    // Act
+    await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    const [alert] = await sentEmails(m);
+    expect(alert!.to).toEqual([TEST_ENV.PROGRAM_EMAIL]);
+    expect(alert!.parsed.subject).toBe('Urgent referral IOP-7KQ4-M3TD');
+    expect(alert!.mime).not.toMatch(/Jordan|Quintana|1988|alcohol|suicide-risk/);
+  });
+
+  test('a retry after the check was saved does not check or write the status again', async () => {
+    // Prepare
+    stored(referral({ status: 'EVALUATION', version: 2 }), validIntake());
+
+    // Act
+    const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 172_800 });
+    expect(transactions(m).flatMap(eventItems).map((e) => e.type)).not.toContain('INSURANCE_CHECKED');
+  });
+
+  test('a notice already sent (claim refused) is not sent again on retry', async () => {
+    // Prepare
+    stored(referral({ status: 'EVALUATION', version: 2 }), validIntake());
+    m.ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+
+    // Act
+    await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    expect(await sentEmails(m)).toEqual([]);
+  });
+
+  test('an input without referralId is rejected before anything is read', async () => {
+    // Act
+    const run = handler({ referral: 'x' }, lambdaContext);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'TaskInputError', message: 'Invalid task input: referralId' });
+    expect(m.ddb.calls()).toHaveLength(0);
+  });
+
+  test('a failing eligibility check never blocks: the referral lands in INSURANCE_REVIEW with outcome error', async () => {
+    // Prepare
+    stored(referral({ status: 'RECEIVED', version: 1 }), validIntake());
+    const outage = new Error('socket hang up');
+    outage.name = 'ClearinghouseUnavailable';
+    jest.spyOn(PayerSimulator.prototype, 'check').mockRejectedValue(outage);
+
+    // Act
+    const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    expect(route).toEqual({ next: 'INSURANCE_REVIEW', timeoutSeconds: 86_400 });
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ eligibility: { outcome: 'error', summary: 'Eligibility check failed (ClearinghouseUnavailable)' } });
+  });
+
+  test('a check slower than 10 s never blocks: the referral lands in INSURANCE_REVIEW', async () => {
+    // Prepare
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    stored(referral({ status: 'RECEIVED', version: 1 }), validIntake());
+    jest.spyOn(PayerSimulator.prototype, 'check').mockReturnValue(new Promise(() => undefined));
+
+    // Act
+    const pending = handler({ referralId: REFERRAL_ID }, lambdaContext);
+    await jest.advanceTimersByTimeAsync(10_001);
+    const route = await pending;
+
+    // Assess
+    expect(route).toEqual({ next: 'INSURANCE_REVIEW', timeoutSeconds: 86_400 });
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ eligibility: { outcome: 'error', summary: 'Eligibility check failed (EligibilityTimeout)' } });
+  });
+
+  // was a bug (fixed): a plain Error from the eligibility adapter has its message copied into eligibility.summary,
+  // which is stored on META and in the INSURANCE_CHECKED event; an adapter message can quote the
+  // member's name or date of birth, and META/events must hold codes only (DESIGN §5, ports.ts)
+  test('an eligibility error message that quotes the person is not copied onto META or the event', async () => {
+    // Prepare
+    const intake = validIntake();
+    stored(referral({ status: 'RECEIVED', version: 1 }), intake);
+    jest.spyOn(PayerSimulator.prototype, 'check').mockRejectedValue(new Error(`AAA*72 no subscriber QUINTANA/JORDAN DOB ${intake.patient.dateOfBirth}`));
+
+    // Act
+    await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    const [save] = transactions(m);
+    const summaries = [(save![0]!.Put!.Item!.eligibility as { summary: string }).summary, ...eventItems(save!).map((e) => JSON.stringify(e.detail ?? {}))];
+    expect(summaries.join('\n')).not.toMatch(/QUINTANA|JORDAN|1988-04-12/i);
+  });
+});

@@ -1,0 +1,117 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { eventItems, mocks, transactions } from '../support/aws';
+import { DAY, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv } from '../support/fixtures';
+import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
+import type { handler as Handler } from '../../../../functions/open-gate/handler';
+
+let handler: typeof Handler;
+const m = mocks();
+
+beforeAll(async () => {
+  setTestEnv();
+  ({ handler } = await import('../../../../functions/open-gate/handler'));
+});
+
+const stored = (r: ReferralRecord) => {
+  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
+};
+
+beforeEach(() => {
+  m.ddb.on(GetCommand).resolves({});
+  m.ddb.on(TransactWriteCommand).resolves({});
+  m.sfn.on(SendTaskSuccessCommand).resolves({});
+});
+
+afterEach(() => {
+  m.ddb.reset();
+  m.sfn.reset();
+});
+
+describe('open-gate task', () => {
+  test('stores the task token, the step and gateDueAt = opened + timeoutSeconds, with a GATE_OPENED event', async () => {
+    // Prepare
+    stored(referral({ status: 'EVALUATION', version: 2 }));
+
+    // Act
+    await handler({ referralId: REFERRAL_ID, status: 'EVALUATION', taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAA-token', timeoutSeconds: 172_800 }, lambdaContext);
+
+    // Assess
+    const [save] = transactions(m);
+    const item = save![0]!.Put!.Item!;
+    expect(item).toMatchObject({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAA-token', breaches: 0, version: 3 });
+    expect(item.gateOpenedAt).toBe(item.updatedAt);
+    expect(Date.parse(item.gateDueAt as string) - Date.parse(item.gateOpenedAt as string)).toBe(172_800_000);
+    expect(save![0]!.Put!.ConditionExpression).toBe('version = :prev');
+    expect(eventItems(save!)).toEqual([expect.objectContaining({ type: 'GATE_OPENED', step: 'evaluation' })]);
+  });
+
+  test('entering detox records when detox started', async () => {
+    // Prepare
+    stored(referral({ status: 'DETOX', version: 4 }));
+
+    // Act
+    await handler({ referralId: REFERRAL_ID, status: 'DETOX', taskToken: 'tt', timeoutSeconds: 1_209_600 }, lambdaContext);
+
+    // Assess
+    const item = transactions(m)[0]![0]!.Put!.Item!;
+    expect(item).toMatchObject({ pendingStep: 'detox-confirmation', detoxSince: item.updatedAt });
+  });
+
+  test('a gate reopened after a breach keeps its opening time and breach count, takes the new token and due time', async () => {
+    // Prepare
+    const openedAt = isoAgo(2 * DAY);
+    stored(referral({ status: 'EVALUATION', pendingStep: 'evaluation', version: 7, breaches: 1, gateOpenedAt: openedAt }));
+
+    // Act
+    await handler({ referralId: REFERRAL_ID, status: 'EVALUATION', taskToken: 'tt-2', timeoutSeconds: 172_800 }, lambdaContext);
+
+    // Assess
+    const [save] = transactions(m);
+    expect(save![0]!.Put!.Item).toMatchObject({ taskToken: 'tt-2', breaches: 1, gateOpenedAt: openedAt });
+    expect(eventItems(save!)).toEqual([expect.objectContaining({ type: 'GATE_REOPENED' })]);
+  });
+
+  test('a referral in NEEDS_ATTENTION stays there while its gate reopens', async () => {
+    // Prepare
+    stored(referral({ status: 'NEEDS_ATTENTION', pendingStep: 'evaluation', version: 7, breaches: 2, gateOpenedAt: isoAgo(4 * DAY) }));
+
+    // Act
+    await handler({ referralId: REFERRAL_ID, status: 'EVALUATION', taskToken: 'tt-3', timeoutSeconds: 172_800 }, lambdaContext);
+
+    // Assess
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', taskToken: 'tt-3', pendingStep: 'evaluation' });
+  });
+
+  test('a decision whose resume lost the race with the timer resumes at once and stores no token', async () => {
+    // Prepare
+    stored(referral({ status: 'DETOX', pendingStep: undefined, version: 9, lastDecision: { step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: 1_209_600 }, unresumed: true } }));
+
+    // Act
+    await handler({ referralId: REFERRAL_ID, status: 'EVALUATION', taskToken: 'tt-late', timeoutSeconds: 60 }, lambdaContext);
+
+    // Assess
+    expect(m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: 'tt-late', output: '{"next":"DETOX","timeoutSeconds":1209600}' }]);
+    const saved = transactions(m);
+    expect(saved).toHaveLength(1);
+    expect(saved[0]![0]!.Put!.Item).toMatchObject({ lastDecision: { unresumed: false } });
+    expect(saved[0]![0]!.Put!.Item!.taskToken).toBeUndefined();
+  });
+
+  test('after an ordinary decision (e.g. detox extended) the next gate opens normally', async () => {
+    // Prepare
+    stored(referral({ status: 'DETOX', pendingStep: undefined, version: 9, lastDecision: { step: 'detox-confirmation', route: { next: 'DETOX', timeoutSeconds: 600 } } }));
+
+    // Act
+    await handler({ referralId: REFERRAL_ID, status: 'DETOX', taskToken: 'tt-new', timeoutSeconds: 600 }, lambdaContext);
+
+    // Assess
+    expect(m.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ pendingStep: 'detox-confirmation', taskToken: 'tt-new' });
+  });
+
+  test('a status that is not a gate is rejected as invalid task input', async () => {
+    await expect(handler({ referralId: REFERRAL_ID, status: 'ENROLLED', taskToken: 'tt' }, lambdaContext)).rejects.toMatchObject({ name: 'TaskInputError', message: expect.stringContaining('status') });
+  });
+});
