@@ -112,6 +112,7 @@ export const api = (main: (req: ApiRequest, context: Context) => Promise<ApiResu
   middy<ApiEvent, APIGatewayProxyStructuredResultV2>()
     .use(errorMapper())
     .handler(async (event, context) => {
+      logger.resetKeys();
       logger.appendKeys({ requestId: event.requestContext.requestId });
       const result = await main(toRequest(event), context);
       return json(result.statusCode, result.body, result.headers);

@@ -18,6 +18,7 @@ export const task = <S extends z.ZodType, R>(schema: S, main: (input: z.infer<S>
     const parsed = schema.safeParse(event);
     if (!parsed.success) throw new TaskInputError(`Invalid task input: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
     const referralId = (parsed.data as { referralId?: string }).referralId;
+    logger.resetKeys();
     logger.appendKeys({ referralId, function: context?.functionName });
     try {
       return await main(parsed.data, context);

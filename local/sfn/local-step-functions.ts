@@ -27,9 +27,11 @@
  *   and overflows above 2^31 ms): the interpreter gets `TimeoutSeconds: 2147483` on every Task and the
  *   emulator arms chunked timers of any length. Wait states are turned into emulator-run tasks, so
  *   `Seconds`, `SecondsPath`, `Timestamp` and `TimestampPath` all work and scale.
- * - `timeScale` divides every Wait duration (for timestamps: the time left), task and heartbeat
- *   timeout, Retry interval and `MaxDelaySeconds` (written scaled into the interpreter's copy of the
- *   definition, so backoff and full jitter still apply), and the execution's top-level `TimeoutSeconds`.
+ * - `timeScale` divides every wait: Wait durations (for timestamps: the time left), callback-task
+ *   and heartbeat timeouts, Retry intervals and `MaxDelaySeconds` (written scaled into the
+ *   interpreter's copy of the definition, so backoff and full jitter still apply), and the
+ *   execution's top-level `TimeoutSeconds`. A plain Lambda task's `TimeoutSeconds` bounds how long a
+ *   function runs, not a wait, so it is not scaled.
  * - Definitions are validated with the interpreter's asl-validator (ARNs and paths checked) and
  *   refused with `InvalidDefinition`; `createStateMachine` with an existing name replaces the definition.
  *
@@ -747,7 +749,8 @@ export class LocalStepFunctions {
       this.record(execution, 'LambdaFunctionStarted');
     }
     if (timeoutSeconds !== undefined) {
-      attempt.after(this.ms(timeoutSeconds), () => {
+      // a function's run time is not a wait: TIME_SCALE leaves it as written
+      attempt.after(timeoutSeconds * 1000, () => {
         const cause = `the task ran longer than its TimeoutSeconds (${timeoutSeconds})`;
         if (integration) {
           this.record(execution, 'TaskTimedOut', {

@@ -4,7 +4,6 @@ import { intakeBody } from '../support/fixtures';
 
 // SLA timers with TIME_SCALE: the 48 h evaluation gate lasts ~1.7 s here
 
-jest.setTimeout(60_000);
 
 let rt: Runtime;
 let api: TestApi;
@@ -33,7 +32,10 @@ test('breach → escalation email → reopened gate → second breach → NEEDS_
   expect(alerts[0]!.body.text).not.toMatch(/Alex|Rivera|alcohol|555/);
 
   // Act: the second breach
-  const second = await api.waitFor(referralId, (r) => r.status === 'NEEDS_ATTENTION' && r.events.filter((e) => e.type === 'GATE_REOPENED').length >= 2);
+  const second = await api.waitFor(referralId, (r) => r.status === 'NEEDS_ATTENTION' && r.events.filter((e) => e.type === 'GATE_REOPENED').length >= 2).catch(async (err) => {
+    console.error(JSON.stringify((await api.referral(referralId)).events.map((e) => [e.type, e.from, e.to, e.step, e.detail]), null, 0));
+    throw err;
+  });
   expect(second.pendingStep).toBe('evaluation');
   expect(second.breaches).toBeGreaterThanOrEqual(2);
 

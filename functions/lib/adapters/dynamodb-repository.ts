@@ -136,7 +136,9 @@ export class DynamoDbReferralRepository implements ReferralRepository {
             TableName: this.table,
             Key: keys.cohort(seat.cohortId),
             UpdateExpression: 'SET seats = seats + :one',
-            ConditionExpression: 'attribute_exists(pk) AND seats < capacity',
+            // "capacity" is a DynamoDB reserved word
+            ConditionExpression: 'attribute_exists(pk) AND seats < #capacity',
+            ExpressionAttributeNames: { '#capacity': 'capacity' },
             ExpressionAttributeValues: { ':one': 1 },
           },
         },

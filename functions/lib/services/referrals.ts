@@ -84,9 +84,6 @@ export const submitIntake = async (deps: Deps, intake: Intake, opts: IntakeOptio
     return { response: responseFor(r), replayed: true };
   };
 
-  const earlier = await replay();
-  if (earlier) return earlier;
-
   const now = deps.now().toISOString();
   const { urgent, flags } = triage(intake);
   const referral: ReferralRecord = {
@@ -97,19 +94,23 @@ export const submitIntake = async (deps: Deps, intake: Intake, opts: IntakeOptio
     breaches: 0, reached: { RECEIVED: now },
   };
   const event: NewEvent = { at: now, type: 'RECEIVED', actor: opts.actor, to: 'RECEIVED', detail: { channel: opts.channel, urgent, flags } };
+  const idem = opts.idempotencyKey ? { key: opts.idempotencyKey, bodyHash, referralId: referral.referralId } : undefined;
   for (let attempt = 0; ; attempt++) {
+    const earlier = await replay();
+    if (earlier) return earlier;
     try {
-      await deps.repo.create(referral, intake, event, opts.idempotencyKey ? { key: opts.idempotencyKey, bodyHash, referralId: referral.referralId } : undefined);
+      await deps.repo.create(referral, intake, event, idem);
       break;
     } catch (err) {
-      if (err instanceof ConflictError && err.code === 'ReferenceCollision' && attempt < 3) {
+      if (attempt >= 5) throw err;
+      if (err instanceof ConflictError && err.code === 'ReferenceCollision') {
         referral.reference = newReference();
         continue;
       }
-      // a concurrent request with the same key won the race: answer what it stored
-      const winner = err instanceof ConflictError || (err as Error).name === 'TransactionCanceledException' ? await replay() : undefined;
-      if (winner) return winner;
-      throw err;
+      // a concurrent request with the same key is writing: read what it stored on the next turn
+      const racing = err instanceof ConflictError || (err as Error).name === 'TransactionCanceledException';
+      if (!racing) throw err;
+      await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
     }
   }
   logger.info('referral received', { referralId: referral.referralId, channel: opts.channel, urgent });

@@ -132,16 +132,16 @@ describe('plain Lambda ARN tasks and lambda:invoke', () => {
     expect(done.error).toBe('Lambda.ResourceNotFoundException');
   });
 
-  it('TimeoutSeconds on a plain task is enforced (scaled) and States.TaskFailed does not retry the timeout', async () => {
+  it('TimeoutSeconds on a plain task is enforced (unscaled: it bounds a run, not a wait) and States.TaskFailed does not retry the timeout', async () => {
     expect(await hasInterpreterTimeoutClass()).toBe(true);
-    handlers.set('Slow', () => sleep(1000).then(() => 'late'));
+    handlers.set('Slow', () => sleep(3000).then(() => 'late'));
     const began = Date.now();
     const { executionArn, done } = await run(timeoutArn, { id: 'f' });
     const elapsed = Date.now() - began;
     expect(done.status).toBe('SUCCEEDED');
     expect(JSON.parse(done.output!).timeout.Error).toBe('States.Timeout');
-    expect(elapsed).toBeGreaterThanOrEqual(90);
-    expect(elapsed).toBeLessThan(900);
+    expect(elapsed).toBeGreaterThanOrEqual(950);
+    expect(elapsed).toBeLessThan(2500);
     expect(callsTo('Slow')).toHaveLength(1);
     const { events } = await sfn.getExecutionHistory({ executionArn });
     expect(events.map((e) => e.type)).toContain('LambdaFunctionTimedOut');

@@ -1,0 +1,99 @@
+/**
+ * `npm start`: the local runtime in the foreground.
+ *
+ *   tsx local/start.ts [--persist] [--port 3000] [--mail-port 8005]
+ *   env: PORT, MAIL_PORT, TIME_SCALE (e.g. 3600: an hour of workflow time per second)
+ *
+ * Ctrl-C / SIGTERM stops every part (the DynamoDB Local JVM included) and exits 0; a start failure
+ * prints what went wrong and exits 1 with nothing left running.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_USERS } from './auth';
+import { ROOT, startRuntime, type Runtime } from './runtime';
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+const usage = `usage: npm start -- [--persist] [--port <n>] [--mail-port <n>]
+  --persist        keep DynamoDB data under .data/ (default: in memory)
+  --port <n>       app port: API + intake form + console (default 3000, env PORT; 0 = any free port)
+  --mail-port <n>  mailbox port (default 8005, env MAIL_PORT; 0 = any free port)
+  env TIME_SCALE   speeds up workflow timers (default 1)`;
+
+const portFrom = (value: string | undefined, name: string, fallback: number): number => {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0-65535), got "${value}"`);
+  return n;
+};
+
+const main = async (): Promise<void> => {
+  let args;
+  try {
+    args = parseArgs({
+      options: { persist: { type: 'boolean' }, port: { type: 'string' }, 'mail-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }).values;
+  } catch (e) {
+    err((e as Error).message);
+    err(usage);
+    process.exit(2);
+  }
+  if (args.help) {
+    out(usage);
+    return;
+  }
+
+  let runtime: Runtime | undefined;
+  let stoppingSince = 0;
+  const shutdown = (signal: string) => {
+    if (stoppingSince) {
+      // npm/tsx relay the terminal's signal too: only a later, deliberate second Ctrl-C forces the exit
+      if (Date.now() - stoppingSince < 2000) return;
+      err(`${signal} again: exiting now`);
+      process.exit(0); // the runtime's exit hook kills the JVM
+    }
+    stoppingSince = Date.now();
+    out(`\n${signal}: stopping…`);
+    // during start there is nothing to stop() yet: exiting runs the runtime's exit hook (kills the JVM)
+    if (!runtime) process.exit(0);
+    runtime.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        err(`error while stopping: ${(e as Error).message}`);
+        process.exit(0);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  const port = portFrom(args.port ?? process.env.PORT, '--port', 3000);
+  const mailPort = portFrom(args['mail-port'] ?? process.env.MAIL_PORT, '--mail-port', 8005);
+  out('Starting the IOP local runtime…');
+  runtime = await startRuntime({ port, mailPort, persist: args.persist ?? false });
+
+  // performance.now() counts from process start: module loading included
+  const total = (performance.now() / 1000).toFixed(1);
+  const password = process.env.LOCAL_DEMO_PASSWORD ? '(the value of LOCAL_DEMO_PASSWORD)' : 'demo';
+  const scale = Number(process.env.TIME_SCALE ?? 1);
+  out();
+  out(`IOP local runtime ready in ${total} s (${(runtime.startMs / 1000).toFixed(1)} s after modules loaded)`);
+  out(`  Intake form    ${runtime.appUrl}/`);
+  out(`  Staff console  ${runtime.appUrl}/console/`);
+  out(`  Mailbox        ${runtime.mailUrl}`);
+  out(`  Demo users     ${DEMO_USERS.map((u) => `${u.username} (${u.description})`).join(', ')}`);
+  out(`                 password: ${password}`);
+  out(`  DynamoDB       ${runtime.dynamoUrl} — ${args.persist ? 'data kept in .data/' : 'in memory (--persist keeps it)'}`);
+  if (scale !== 1) out(`  Time scale     ${scale}× (workflow waits and timers)`);
+  if (!existsSync(join(ROOT, 'web', 'dist', 'intake', 'index.html'))) out('  Note           web/dist is missing: run `npm run build:web` for the intake form and console');
+  out('Ctrl-C stops everything.');
+  out();
+};
+
+main().catch((e: unknown) => {
+  err(`\nThe local runtime could not start: ${(e as Error)?.message ?? String(e)}`);
+  process.exit(1);
+});
