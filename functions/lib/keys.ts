@@ -6,7 +6,7 @@
  * | 1 | referral by id (status, gate, codes; no PHI)     | table | pk = REFERRAL#<id>, sk = META                              |
  * | 1b| the intake as submitted (PHI, written once)       | table | pk = REFERRAL#<id>, sk = INTAKE                            |
  * | 2 | timeline (audit events) of a referral, in order  | table | pk = REFERRAL#<id>, sk begins_with EVENT# (EVENT#<iso>#<n>)|
- * | 3 | notices already sent for a referral (idempotent) | table | pk = REFERRAL#<id>, sk = NOTICE#<key>                      |
+ * | 3 | a notice's event, claimed before it is sent      | table | pk = REFERRAL#<id>, sk = EVENT#notice#<key> (idempotent)   |
  * | 4 | referral id by its short reference               | table | pk = REFERENCE#<reference>, sk = META                      |
  * | 5 | work queue of a status, urgent first, oldest 1st | gsi1  | gsi1pk = STATUS#<status>, gsi1sk = <0 urgent|1>#<iso>#<id> |
  * | 6 | all referrals, newest first (search, dashboard)  | gsi2  | gsi2pk = REFERRALS, gsi2sk = <receivedAt iso>#<id>         |
@@ -42,7 +42,8 @@ export const keys = {
   /** suffix keeps two events of the same millisecond apart (version.index, or random) */
   event: (id: string, at: string, suffix: string) => ({ pk: `REFERRAL#${id}`, sk: `EVENT#${at}#${suffix}` }),
   eventPrefix: 'EVENT#',
-  notice: (id: string, noticeKey: string) => ({ pk: `REFERRAL#${id}`, sk: `NOTICE#${noticeKey}` }),
+  /** a notice's own event item: its fixed key makes sending once per notice a conditional put */
+  notice: (id: string, noticeKey: string) => ({ pk: `REFERRAL#${id}`, sk: `EVENT#notice#${noticeKey}` }),
   reference: (reference: string) => ({ pk: `REFERENCE#${reference}`, sk: META }),
   cohort: (id: string) => ({ pk: `COHORT#${id}`, sk: META }),
   seat: (cohortId: string, referralId: string) => ({ pk: `COHORT#${cohortId}`, sk: `SEAT#${referralId}` }),

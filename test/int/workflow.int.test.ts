@@ -168,7 +168,7 @@ describe('branches', () => {
     await api.decide(referralId, 'evaluation', EVAL_ACCEPT(true));
     await api.waitForGate(referralId, 'detox-confirmation');
     expect((await api.decide(referralId, 'detox-confirmation', { completed: false, decision: 'extend', note: 'Still in detox' })).status).toBe(200);
-    const reopened = await api.waitFor(referralId, (r) => r.pendingStep === 'detox-confirmation' && r.events.filter((e) => e.type === 'GATE_OPENED' && e.step === 'detox-confirmation').length === 2);
+    const reopened = await api.waitFor(referralId, (r) => r.pendingStep === 'detox-confirmation' && r.events.some((e) => e.type === 'STEP_DECIDED' && e.detail?.decision === 'extend'));
     expect(reopened.status).toBe('DETOX');
     expect((await api.decide(referralId, 'detox-confirmation', { completed: false, decision: 'refer-out' })).status).toBe(200);
     await api.waitFor(referralId, (r) => r.status === 'REFERRED_OUT');

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand,
+  DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand,
   type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { CohortFullError, ConflictError, ValidationError } from '../errors';
@@ -117,13 +116,28 @@ export class DynamoDbReferralRepository implements ReferralRepository {
         ExpressionAttributeValues: { ':pk': keys.referral(referralId).pk, ':e': keys.eventPrefix },
         ExclusiveStartKey,
       }));
-      out.push(...(page.Items ?? []).map((i) => stripKeys<ReferralEvent>(i)));
+      for (const item of page.Items ?? []) {
+        if (item.state === 'pending') continue; // a notice being sent is not a disclosure yet
+        const { state: _s, ...event } = stripKeys<ReferralEvent & { state?: string }>(item);
+        out.push(event);
+      }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return out;
+    // notice events have fixed keys (EVENT#notice#...), so order the timeline by time
+    return out.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
 
   async save(next: ReferralRecord, events: NewEvent[], seat?: SeatReservation): Promise<void> {
+    if (!events.length && !seat) {
+      // no status change (e.g. a gate's token): one conditional put, half the cost of a transaction
+      try {
+        await this.doc.send(new PutCommand({ TableName: this.table, Item: metaItem(next), ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': next.version - 1 } }));
+        return;
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
+        throw err;
+      }
+    }
     const items: TransactItem[] = [
       { Put: { TableName: this.table, Item: metaItem(next), ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': next.version - 1 } } },
       ...events.map((e, i) => this.eventItem(next.referralId, e, `${next.version}.${i}`)),
@@ -203,11 +217,11 @@ export class DynamoDbReferralRepository implements ReferralRepository {
     return count;
   }
 
-  async claimNotice(referralId: string, noticeKey: string): Promise<boolean> {
+  async claimNotice(referralId: string, noticeKey: string, event: NewEvent): Promise<boolean> {
     try {
       await this.doc.send(new PutCommand({
         TableName: this.table,
-        Item: { ...keys.notice(referralId, noticeKey), entity: 'notice', state: 'pending', claimedAt: new Date().toISOString() },
+        Item: { ...keys.notice(referralId, noticeKey), entity: 'event', ...event, at: event.at ?? new Date().toISOString(), state: 'pending' },
         // a pending claim is one whose send may have failed midway: at-least-once, so claim again
         ConditionExpression: 'attribute_not_exists(pk) OR #state = :pending',
         ExpressionAttributeNames: { '#state': 'state' },
@@ -220,13 +234,11 @@ export class DynamoDbReferralRepository implements ReferralRepository {
     }
   }
 
-  async noticeSent(referralId: string, noticeKey: string, events: NewEvent[]): Promise<void> {
-    const suffix = randomBytes(4).toString('hex');
-    await this.doc.send(new TransactWriteCommand({
-      TransactItems: [
-        { Put: { TableName: this.table, Item: { ...keys.notice(referralId, noticeKey), entity: 'notice', state: 'sent', sentAt: new Date().toISOString() } } },
-        ...events.map((e, i) => this.eventItem(referralId, e, `n${suffix}.${i}`)),
-      ],
+  async noticeSent(referralId: string, noticeKey: string, messageId: string): Promise<void> {
+    await this.doc.send(new UpdateCommand({
+      TableName: this.table, Key: keys.notice(referralId, noticeKey),
+      UpdateExpression: 'SET #state = :sent, messageId = :id', ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':sent': 'sent', ':id': messageId },
     }));
   }
 

@@ -97,10 +97,13 @@ export interface ReferralRepository {
   /** a queue (by status) or all referrals, urgent first then oldest first for queues, newest first for all */
   list(query: { status?: Status; q?: string; cursor?: string; limit: number }): Promise<Page<ReferralRecord>>;
   countByStatus(status: Status): Promise<number>;
-  /** claims a notice so a retried task never sends it twice; false when already sent */
-  claimNotice(referralId: string, noticeKey: string): Promise<boolean>;
-  /** marks a claimed notice sent, with its events (e.g. DISCLOSURE), in one transaction */
-  noticeSent(referralId: string, noticeKey: string, events: NewEvent[]): Promise<void>;
+  /**
+   * claims a notice by writing its event (e.g. DISCLOSURE) as pending, so a retried task never sends
+   * it twice; false when already sent. Pending events stay out of the timeline.
+   */
+  claimNotice(referralId: string, noticeKey: string, event: NewEvent): Promise<boolean>;
+  /** marks the claimed notice's event sent, recording the provider's message id */
+  noticeSent(referralId: string, noticeKey: string, messageId: string): Promise<void>;
   releaseNotice(referralId: string, noticeKey: string): Promise<void>;
   putCohort(cohort: CohortRecord): Promise<void>;
   getCohort(cohortId: string): Promise<CohortRecord | undefined>;

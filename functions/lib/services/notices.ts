@@ -7,17 +7,17 @@ import {
 } from '../domain/messages';
 import type { Intake } from '../schemas/intake';
 
-// sending a notice exactly once per (referral, key): claim, send, then record — a retried task
-// never sends twice. Physician emails need consent and a physician email, and each is recorded as a
+// sending a notice exactly once per (referral, key): claim its event, send, mark it sent — a
+// retried task never sends twice. Physician emails need consent and a physician email, and each is recorded as a
 // DISCLOSURE event (42 CFR Part 2).
 
 const SYSTEM = { kind: 'system' } as const;
 
 const sendOnce = async (deps: Deps, referralId: string, noticeKey: string, email: OutgoingEmail, event: NewEvent): Promise<boolean> => {
-  if (!(await deps.repo.claimNotice(referralId, noticeKey))) return false;
+  if (!(await deps.repo.claimNotice(referralId, noticeKey, event))) return false;
   try {
     const { messageId } = await deps.mailer.send(email);
-    await deps.repo.noticeSent(referralId, noticeKey, [{ ...event, detail: { ...event.detail, messageId } }]);
+    await deps.repo.noticeSent(referralId, noticeKey, messageId);
     logger.info('notice sent', { referralId, noticeKey });
     return true;
   } catch (err) {

@@ -184,7 +184,8 @@ export const openGate = async (deps: Deps, input: OpenGateInput): Promise<void> 
     detoxSince: input.status === 'DETOX' ? r.detoxSince ?? now.toISOString() : r.detoxSince,
     lastDecision: undefined,
   }, SYSTEM);
-  events.push({ at: next.updatedAt, type: reopen ? 'GATE_REOPENED' : 'GATE_OPENED', actor: SYSTEM, step });
+  // the first opening shows in the timeline as the STATUS_CHANGED that led here; a reopening is its own event
+  if (reopen) events.push({ at: next.updatedAt, type: 'GATE_REOPENED', actor: SYSTEM, step });
   await deps.repo.save(next, events);
   logger.info('gate open', { referralId: r.referralId, step, reopen });
 };

@@ -2,7 +2,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { eventItems, mocks, putItems, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { eventItems, mocks, noticeEvents, putItems, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   apiEvent, bodyOf, CASE_WORKER, cohort, cohortItem, DAY, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake,
 } from '../support/fixtures';
@@ -115,8 +116,10 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
     expect(mail!.parsed.text).toContain('accepted the referral');
     expect(mail!.parsed.text!.replace(/\s+/g, ' ')).toContain(PART2_NOTICE);
     expect(mail!.mime).not.toMatch(/alcohol|benzodiazepine|1988-04-12|201-3344|jordan\.quintana|Quintana|withdrawal/i);
-    const disclosure = transactions(m).flatMap(eventItems).find((e) => e.type === 'DISCLOSURE');
-    expect(disclosure).toMatchObject({ detail: { audience: 'referring-physician', recipientNpi: '1234567893', notice: 'accepted', messageId: 'ses-message-1' } });
+    const disclosure = noticeEvents(m).find((e) => e.type === 'DISCLOSURE');
+    expect(disclosure).toMatchObject({ state: 'pending', detail: { audience: 'referring-physician', recipientNpi: '1234567893', notice: 'accepted' } });
+    const sent = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input).find((u) => u.Key?.sk === disclosure!.sk);
+    expect(sent?.ExpressionAttributeValues).toMatchObject({ ':sent': 'sent', ':id': 'ses-message-1' });
   });
 
   test('an acceptance without consent to share sends no email', async () => {
@@ -131,7 +134,7 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
     // Assess
     expect(res.statusCode).toBe(200);
     expect(await sentEmails(m)).toEqual([]);
-    expect(transactions(m).flatMap(eventItems).map((e) => e.type)).not.toContain('DISCLOSURE');
+    expect(noticeEvents(m).map((e) => e.type)).not.toContain('DISCLOSURE');
   });
 
   test('a refer-out without where is a 400 naming referOutTo and changes nothing', async () => {
@@ -261,7 +264,7 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
     expect(res.statusCode).toBe(200);
     const [tx] = transactions(m);
     expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', cohortId: 'cohort-morning-a', version: 10 });
-    expect(tx![3]!.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats + :one', ConditionExpression: 'attribute_exists(pk) AND seats < capacity' });
+    expect(tx![3]!.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats + :one', ConditionExpression: 'attribute_exists(pk) AND seats < #capacity', ExpressionAttributeNames: { '#capacity': 'capacity' } });
     expect(tx![4]!.Put).toMatchObject({ Item: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}`, displayName: 'Jordan Q.' }, ConditionExpression: 'attribute_not_exists(pk)' });
     expect(m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.output)).toEqual(['{"next":"ENROLLED"}']);
   });

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -45,3 +45,11 @@ export const sentEmails = async (m: Mocks): Promise<SentEmail[]> =>
   );
 
 export { SendEmailCommand };
+
+/** the items of every plain PutItem the table received, in order (saves without a status change, notice claims) */
+export const plainPuts = (m: Mocks): Record<string, unknown>[] =>
+  m.ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item as Record<string, unknown>);
+
+/** notice events (DISCLOSURE, NOTICE_SENT): claimed with a fixed key before the email is sent */
+export const noticeEvents = (m: Mocks): Record<string, unknown>[] =>
+  plainPuts(m).filter((i) => String(i.sk).startsWith('EVENT#notice#'));

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { eventItems, mocks, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { eventItems, mocks, noticeEvents, SendEmailCommand, sentEmails, transactions } from '../support/aws';
 import {
   cohort, cohortItem, dayFromToday, intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, validIntake,
 } from '../support/fixtures';
@@ -78,7 +78,7 @@ describe('finish-referral task: ENROLLED', () => {
     expect(toDoctor!.to).toEqual(['alopez@clinic.example.com']);
     expect(toDoctor!.parsed.text).toContain('The patient is enrolled');
     expect(toDoctor!.parsed.text).toContain('42 CFR part 2');
-    expect(transactions(m).flatMap(eventItems).filter((e) => e.type === 'DISCLOSURE')).toEqual([
+    expect(noticeEvents(m).filter((e) => e.type === 'DISCLOSURE')).toEqual([
       expect.objectContaining({ detail: expect.objectContaining({ notice: 'enrolled', disclosed: 'referral status only' }) }),
     ]);
   });

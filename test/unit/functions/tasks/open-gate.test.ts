@@ -1,7 +1,8 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { eventItems, mocks, transactions } from '../support/aws';
+import { eventItems, mocks, plainPuts, transactions } from '../support/aws';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DAY, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/open-gate/handler';
@@ -30,7 +31,7 @@ afterEach(() => {
 });
 
 describe('open-gate task', () => {
-  test('stores the task token, the step and gateDueAt = opened + timeoutSeconds, with a GATE_OPENED event', async () => {
+  test('stores the task token, the step and gateDueAt = opened + timeoutSeconds in one conditional put (no status change, no event)', async () => {
     // Prepare
     stored(referral({ status: 'EVALUATION', version: 2 }));
 
@@ -38,13 +39,13 @@ describe('open-gate task', () => {
     await handler({ referralId: REFERRAL_ID, status: 'EVALUATION', taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAA-token', timeoutSeconds: 172_800 }, lambdaContext);
 
     // Assess
-    const [save] = transactions(m);
-    const item = save![0]!.Put!.Item!;
+    expect(transactions(m)).toEqual([]);
+    const put = m.ddb.commandCalls(PutCommand)[0]!.args[0].input;
+    const item = put.Item!;
     expect(item).toMatchObject({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAA-token', breaches: 0, version: 3 });
     expect(item.gateOpenedAt).toBe(item.updatedAt);
     expect(Date.parse(item.gateDueAt as string) - Date.parse(item.gateOpenedAt as string)).toBe(172_800_000);
-    expect(save![0]!.Put!.ConditionExpression).toBe('version = :prev');
-    expect(eventItems(save!)).toEqual([expect.objectContaining({ type: 'GATE_OPENED', step: 'evaluation' })]);
+    expect(put.ConditionExpression).toBe('version = :prev');
   });
 
   test('entering detox records when detox started', async () => {
@@ -55,7 +56,7 @@ describe('open-gate task', () => {
     await handler({ referralId: REFERRAL_ID, status: 'DETOX', taskToken: 'tt', timeoutSeconds: 1_209_600 }, lambdaContext);
 
     // Assess
-    const item = transactions(m)[0]![0]!.Put!.Item!;
+    const item = plainPuts(m)[0]!;
     expect(item).toMatchObject({ pendingStep: 'detox-confirmation', detoxSince: item.updatedAt });
   });
 
@@ -93,10 +94,10 @@ describe('open-gate task', () => {
 
     // Assess
     expect(m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: 'tt-late', output: '{"next":"DETOX","timeoutSeconds":1209600}' }]);
-    const saved = transactions(m);
+    const saved = plainPuts(m);
     expect(saved).toHaveLength(1);
-    expect(saved[0]![0]!.Put!.Item).toMatchObject({ lastDecision: { unresumed: false } });
-    expect(saved[0]![0]!.Put!.Item!.taskToken).toBeUndefined();
+    expect(saved[0]).toMatchObject({ lastDecision: { unresumed: false } });
+    expect(saved[0]!.taskToken).toBeUndefined();
   });
 
   test('after an ordinary decision (e.g. detox extended) the next gate opens normally', async () => {
@@ -108,7 +109,7 @@ describe('open-gate task', () => {
 
     // Assess
     expect(m.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
-    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ pendingStep: 'detox-confirmation', taskToken: 'tt-new' });
+    expect(plainPuts(m)[0]).toMatchObject({ pendingStep: 'detox-confirmation', taskToken: 'tt-new' });
   });
 
   test('a status that is not a gate is rejected as invalid task input', async () => {
