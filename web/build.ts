@@ -1,0 +1,97 @@
+// the web build: one esbuild bundle per app (web/src/<app>/main.ts → web/dist/<app>/main.js) plus the
+// app's own html/css and the shared css copied beside it. apps are found, not listed, so a new
+// folder (the console) is picked up as soon as it has a main.ts. nothing is fetched from the network.
+import { build } from 'esbuild';
+import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const webDir = dirname(fileURLToPath(import.meta.url));
+const srcDir = join(webDir, 'src');
+const distDir = join(webDir, 'dist');
+const sharedDir = join(srcDir, 'shared');
+
+/** folders under web/src (except shared) that have a main.ts entry */
+export const findApps = async (): Promise<string[]> => {
+  const entries = await readdir(srcDir, { withFileTypes: true });
+  const apps: string[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory() || e.name === 'shared') continue;
+    if (await exists(join(srcDir, e.name, 'main.ts'))) apps.push(e.name);
+  }
+  return apps.sort();
+};
+
+const exists = async (p: string): Promise<boolean> => {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** copies every file of `from` whose name ends with one of `exts` into `to` (not recursive) */
+const copyAssets = async (from: string, to: string, exts: string[]): Promise<string[]> => {
+  if (!(await exists(from))) return [];
+  const copied: string[] = [];
+  for (const e of await readdir(from, { withFileTypes: true })) {
+    if (e.isFile() && exts.some((x) => e.name.endsWith(x))) {
+      await copyFile(join(from, e.name), join(to, e.name));
+      copied.push(e.name);
+    }
+  }
+  return copied;
+};
+
+/** bundles one app and copies its static files; throws on a build error */
+const buildApp = async (app: string): Promise<void> => {
+  const out = join(distDir, app);
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  await build({
+    entryPoints: [join(srcDir, app, 'main.ts')],
+    outfile: join(out, 'main.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    charset: 'utf8',
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  // shared first, so an app file of the same name wins
+  await copyAssets(sharedDir, out, ['.css']);
+  await copyAssets(join(srcDir, app), out, ['.html', '.css']);
+};
+
+export interface WebBuildResult {
+  built: string[];
+  failed: Array<{ app: string; error: string }>;
+  ms: number;
+}
+
+/** builds every app side by side; one app failing does not stop the others */
+export const buildWeb = async (): Promise<WebBuildResult> => {
+  const started = performance.now();
+  const apps = await findApps();
+  const results = await Promise.allSettled(apps.map(buildApp));
+  const built: string[] = [];
+  const failed: WebBuildResult['failed'] = [];
+  results.forEach((r, i) => {
+    const app = apps[i] ?? '?';
+    if (r.status === 'fulfilled') built.push(app);
+    else failed.push({ app, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+  });
+  return { built, failed, ms: Math.round(performance.now() - started) };
+};
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { built, failed, ms } = await buildWeb();
+  process.stdout.write(`web: built ${built.join(', ') || 'no apps'} in ${ms} ms → ${distDir}\n`);
+  for (const f of failed) process.stderr.write(`web: ${f.app} failed:\n${f.error}\n`);
+  if (failed.length > 0) process.exitCode = 1;
+}
