@@ -1,0 +1,54 @@
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { startRuntime, type Runtime } from '../../local/runtime';
+import { TestApi } from '../support/api';
+import { intakeBody } from '../support/fixtures';
+
+// a workflow task that keeps failing: retried with backoff, then caught — the referral lands in
+// NEEDS_ATTENTION with the error recorded and the program told; the execution never fails silently
+
+let rt: Runtime;
+let api: TestApi;
+let attempts = 0;
+
+beforeAll(async () => {
+  rt = await startRuntime({
+    port: 0, mailPort: 0, quiet: true, timeScale: 1000,
+    handlers: {
+      'check-insurance': async () => {
+        attempts++;
+        throw Object.assign(new Error('payer gateway unreachable'), { name: 'PayerGateway.Down' });
+      },
+    },
+  });
+  api = new TestApi(rt.appUrl, rt.mailUrl);
+});
+afterAll(async () => {
+  await rt?.stop();
+});
+
+test('retries exhausted → NEEDS_ATTENTION with TASK_FAILED, program alerted, execution SUCCEEDED', async () => {
+  // Prepare / Act
+  const { referralId, reference } = (await api.intake(intakeBody())).json;
+
+  // Assess
+  const r = await api.waitFor(referralId, (x) => x.status === 'NEEDS_ATTENTION');
+  expect(attempts).toBe(5); // the first try and the ASL's four retries (backoff + full jitter)
+  expect(r.events.find((e) => e.type === 'TASK_FAILED')?.detail).toEqual({ error: 'PayerGateway.Down' });
+  const alert = await api.waitForEmails('intake-team@iop.example', 1, (e) => e.subject === `Referral needs attention: ${reference}`);
+  expect(alert).toHaveLength(1);
+  expect(alert[0]!.body.text).not.toMatch(/Alex|Rivera|555/);
+  const sfn = new SFNClient({ region: 'us-east-1', endpoint: rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    const arn = `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`;
+    let status: string | undefined;
+    for (let i = 0; i < 100 && status !== 'SUCCEEDED'; i++) {
+      status = (await sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).status;
+      if (status !== 'SUCCEEDED') await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(status).toBe('SUCCEEDED');
+  } finally {
+    sfn.destroy();
+  }
+  // staff can still close it
+  expect((await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Duplicate' }, as: 'casey' })).status).toBe(200);
+});
