@@ -1,4 +1,5 @@
 import { getDeps } from '#lib/adapters/index';
+import { sesMailer } from '#lib/adapters/ses-mailer';
 import { api } from '#lib/http';
 import { WithdrawSchema } from '#lib/schemas/decisions';
 import { withdraw } from '#lib/services/referrals';
@@ -8,5 +9,5 @@ import { validate } from '#lib/validate';
 
 export const handler = api(async (req) => {
   const { reason } = validate(WithdrawSchema, req.json);
-  return { statusCode: 200, body: await withdraw(getDeps(), req.params.id ?? '', reason, req.actor) };
+  return { statusCode: 200, body: await withdraw(getDeps({ mailer: sesMailer }), req.params.id ?? '', reason, req.actor) };
 });

@@ -1,15 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { config, type Config } from '../config';
 import { DynamoDbReferralRepository } from './dynamodb-repository';
 import { PayerSimulator } from './payer-simulator';
 import type { EligibilityChecker, Mailer, ReferralRepository, Workflow } from './ports';
-import { SesMailer } from './ses-mailer';
 import { SfnWorkflow } from './sfn-workflow';
 
 // which adapter serves each port, chosen by config in this one place. SDK clients are built once
 // per container; endpoints come from the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables.
+// The mailer is handed in by the handlers that send email (the catalog's `email:send`), so the
+// others neither bundle the MIME library nor could send by mistake.
 
 export interface Deps {
   config: Config;
@@ -20,18 +20,28 @@ export interface Deps {
   now: () => Date;
 }
 
-let deps: Deps | undefined;
+let base: Omit<Deps, 'mailer'> | undefined;
+const mailers = new Map<(cfg: Config) => Mailer, Mailer>();
 
-export const getDeps = (): Deps => {
-  if (deps) return deps;
-  const cfg = config();
-  deps = {
-    config: cfg,
-    repo: new DynamoDbReferralRepository(new DynamoDBClient({}), cfg.TABLE_NAME),
-    mailer: new SesMailer(new SESv2Client({}), cfg.MAIL_FROM, process.env.SES_CONFIGURATION_SET || undefined),
-    workflow: new SfnWorkflow(new SFNClient({}), cfg.STATE_MACHINE_ARN),
-    eligibility: { 'payer-simulator': () => new PayerSimulator() }[cfg.ELIGIBILITY_ADAPTER](),
-    now: () => new Date(),
-  };
-  return deps;
+const noMailer: Mailer = {
+  send: async () => {
+    throw Object.assign(new Error('this function does not send email'), { name: 'MailerNotConfigured' });
+  },
+};
+
+/** the adapters, built once per container (the local runtime shares them across handlers) */
+export const getDeps = (options: { mailer?: (cfg: Config) => Mailer } = {}): Deps => {
+  if (!base) {
+    const cfg = config();
+    base = {
+      config: cfg,
+      repo: new DynamoDbReferralRepository(new DynamoDBClient({}), cfg.TABLE_NAME),
+      workflow: new SfnWorkflow(new SFNClient({}), cfg.STATE_MACHINE_ARN),
+      eligibility: { 'payer-simulator': () => new PayerSimulator() }[cfg.ELIGIBILITY_ADAPTER](),
+      now: () => new Date(),
+    };
+  }
+  const factory = options.mailer;
+  if (factory && !mailers.has(factory)) mailers.set(factory, factory(base.config));
+  return { ...base, mailer: (factory && mailers.get(factory)) || noMailer };
 };

@@ -1,5 +1,6 @@
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import type { Config } from '../config';
 import type { Mailer, OutgoingEmail } from './ports';
 
 /**
@@ -30,3 +31,6 @@ export class SesMailer implements Mailer {
     return { messageId: out.MessageId ?? '' };
   }
 }
+
+/** the SES mailer for `getDeps({ mailer: sesMailer })` in the handlers that send email */
+export const sesMailer = (cfg: Config): Mailer => new SesMailer(new SESv2Client({}), cfg.MAIL_FROM, process.env.SES_CONFIGURATION_SET || undefined);
