@@ -240,8 +240,19 @@ export class Gateway {
         return jsonReply(500, { message: 'Internal Server Error' }, 'gateway error');
       })
       .then((reply) => {
-        res.on('finish', () => this.options.log?.(`${method} ${reply.label} ${reply.statusCode} ${Math.round(performance.now() - started)}ms`));
-        this.send(req, res, method, reply);
+        res.on('finish', () => this.options.log?.(`${method} ${reply.label} ${res.statusCode} ${Math.round(performance.now() - started)}ms`));
+        try {
+          this.send(req, res, method, reply);
+        } catch (error) {
+          // e.g. a handler header Node refuses (invalid characters): API Gateway would answer 502
+          this.options.log?.(`${method} ${reply.label} unusable response: ${(error as Error)?.name ?? 'Error'}`);
+          if (!res.headersSent) {
+            for (const name of res.getHeaderNames()) res.removeHeader(name);
+            this.send(req, res, method, jsonReply(502, { message: 'Internal Server Error' }, reply.label));
+          } else {
+            res.destroy();
+          }
+        }
       });
   };
 
@@ -428,7 +439,8 @@ export class Gateway {
     } catch {
       return { statusCode: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Bad Request\n', label: 'static (bad path)' };
     }
-    if (uri.includes('\0') || uri.includes('\\') || !uri.startsWith('/')) return notFound();
+    // "//host" would turn the add-a-slash redirect into a protocol-relative (open) redirect
+    if (uri.includes('\0') || uri.includes('\\') || !uri.startsWith('/') || uri.startsWith('//')) return notFound();
     // no segment may climb out (S3 keys have no "..": CloudFront would look up a key that does not exist)
     if (uri.split('/').some((seg) => seg === '..' || seg === '.')) return notFound();
     // the CloudFront function of infra/constructs/web.ts

