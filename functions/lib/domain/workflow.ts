@@ -15,8 +15,6 @@ export const GATES = {
 export type GateStatus = keyof typeof GATES;
 
 export const isGateStatus = (s: string): s is GateStatus => s in GATES;
-export const gateStatusOf = (step: Step): GateStatus =>
-  (Object.keys(GATES) as GateStatus[]).find((s) => GATES[s] === step)!;
 export const isFinal = (s: Status): boolean => FINAL_STATUSES.includes(s);
 
 /** what a workflow task hands back to the ASL: the next status and, for a gate, its timer */
