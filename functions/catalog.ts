@@ -47,8 +47,7 @@ export const functions: readonly FunctionSpec[] = [
     name: 'decide-step',
     description: 'A case worker decides the pending human step of a referral',
     routes: [{ method: 'POST', path: '/api/staff/referrals/{id}/steps/{step}', access: 'staff' }],
-    // email: the referrer hears of an accepted evaluation from here, where the outcome is known
-    needs: ['table:read', 'table:write', 'workflow:callback', 'email:send'],
+    needs: ['table:read', 'table:write', 'workflow:callback'],
   },
   {
     name: 'withdraw-referral',
@@ -79,7 +78,7 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'open-gate',
-    description: 'Workflow task (callback): opens a human gate and stores its task token',
+    description: 'Workflow task (callback): opens a human gate, stores its task token, tells the referrer of an accepted evaluation',
     aslKey: 'OpenGateFunctionArn',
     needs: ['table:read', 'table:write', 'email:send'],
   },

@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
-import { sesMailer } from '#lib/adapters/ses-mailer';
 import { api } from '#lib/http';
 import { STEPS } from '#lib/schemas/decisions';
 import { decideStep } from '#lib/services/referrals';
@@ -12,5 +11,5 @@ const Params = z.object({ id: z.string().min(1).max(64), step: z.enum(STEPS) });
 
 export const handler = api(async (req) => {
   const { id, step } = validate(Params, req.params);
-  return { statusCode: 200, body: await decideStep(getDeps({ mailer: sesMailer }), id, step, req.json, req.actor) };
+  return { statusCode: 200, body: await decideStep(getDeps(), id, step, req.json, req.actor) };
 });

@@ -1,10 +1,12 @@
 import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
+import { sesMailer } from '#lib/adapters/ses-mailer';
 import { task } from '#lib/task';
 import { openGate } from '#lib/services/referrals';
 import { GATES, type GateStatus } from '#lib/domain/workflow';
 
-// workflow task (callback): store the gate's task token; a staff decision resumes it
+// workflow task (callback): store the gate's task token (a staff decision resumes it); tell the
+// consenting referrer of an accepted evaluation
 
 const Input = z.object({
   referralId: z.string().min(1),
@@ -13,4 +15,4 @@ const Input = z.object({
   timeoutSeconds: z.number().int().positive().optional(),
 });
 
-export const handler = task(Input, (input) => openGate(getDeps(), input));
+export const handler = task(Input, (input) => openGate(getDeps({ mailer: sesMailer }), input));

@@ -172,6 +172,11 @@ export const openGate = async (deps: Deps, input: OpenGateInput): Promise<void> 
     await deps.repo.save({ ...r, version: r.version + 1, updatedAt: deps.now().toISOString(), lastDecision: { ...r.lastDecision, unresumed: false } }, []);
     return;
   }
+  // the referrer hears of an accepted evaluation as the next gate opens: a workflow task, retried
+  // until it succeeds; sent before the save below clears lastDecision, and idempotent on a retry
+  if (r.lastDecision?.step === 'evaluation' && (input.status === 'DETOX' || input.status === 'ENROLLMENT')) {
+    await notifyPeople(deps, r, await loadIntake(deps, r.referralId), { physician: 'accepted' }, 'accepted');
+  }
   const now = deps.now();
   const reopen = r.pendingStep === step;
   const { next, events } = advance(r, now, {
@@ -200,7 +205,8 @@ export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route 
   const now = deps.now();
   if (input.kind === 'failure') {
     const errorCode = String(input.error ?? 'Unknown').replace(/[^\w.-]/g, '').slice(0, 80) || 'Unknown';
-    const { next, events } = advance(r, now, isFinal(r.status) ? {} : { status: 'NEEDS_ATTENTION', taskToken: undefined }, SYSTEM);
+    // the execution ends here: no gate stays pending; staff can still withdraw the referral
+    const { next, events } = advance(r, now, isFinal(r.status) ? {} : { status: 'NEEDS_ATTENTION', taskToken: undefined, pendingStep: undefined }, SYSTEM);
     events.unshift({ at: next.updatedAt, type: 'TASK_FAILED', actor: SYSTEM, detail: { error: errorCode } });
     await deps.repo.save(next, events);
     await alertProgram(deps, next, { kind: 'failure', errorCode });
@@ -295,10 +301,6 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
     logger.warn('resume failed; the reopened gate will resume', { referralId, step, errorName: (err as Error).name });
     await deps.repo.save({ ...next, version: next.version + 1, lastDecision: { step, route: nextRoute, unresumed: true } }, []);
   }
-  // the referrer hears of an acceptance here, where the outcome is known
-  if (step === 'evaluation' && (target === 'DETOX' || target === 'ENROLLMENT')) {
-    await notifyPeople(deps, next, await loadIntake(deps, referralId), { physician: 'accepted' }, 'accepted');
-  }
   logger.info('step decided', { referralId, step, to: target });
   return { referralId, status: target, decided: step };
 };
@@ -309,11 +311,13 @@ export const withdraw = async (deps: Deps, referralId: string, reason: string, a
   if (isFinal(r.status)) throw new ConflictError(`This referral is already closed (${r.status})`, 'AlreadyClosed');
   const { next, events } = advance(r, deps.now(), { status: 'WITHDRAWN', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined }, actor);
   events.unshift({ at: next.updatedAt, type: 'WITHDRAWN', actor, detail: { reason } });
+  // notices first: if sending fails the request fails before anything changed and can simply be
+  // retried (notices already sent are not sent again)
+  await notifyPeople(deps, next, await loadIntake(deps, referralId), { patient: 'closed', physician: 'closed' }, 'closed');
   await deps.repo.save(next, events);
   await deps.workflow.stop(referralId, 'withdrawn by staff').catch((err: Error) => {
     // already ended (e.g. needs attention after a failure): nothing to stop
     logger.info('stop skipped', { referralId, errorName: err.name });
   });
-  await notifyPeople(deps, next, await loadIntake(deps, referralId), { patient: 'closed', physician: 'closed' }, 'closed');
   return { referralId, status: next.status };
 };

@@ -102,24 +102,17 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
     expect(resumed).toEqual([{ taskToken: 'task-token-evaluation', output: JSON.stringify({ next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS }) }]);
   });
 
-  test('an acceptance tells the consenting physician status only, with the Part 2 notice, recorded as a DISCLOSURE', async () => {
+  test('a decision itself sends no email: the referrer hears of an acceptance when the next gate opens (a retried task)', async () => {
     // Prepare
     stored(atGate());
 
     // Act
-    await decide('evaluation', { ...evaluation, detoxRequired: false });
+    const res = await decide('evaluation', { ...evaluation, detoxRequired: false });
 
     // Assess
-    const [mail] = await sentEmails(m);
-    expect(mail!.to).toEqual(['alopez@clinic.example.com']);
-    expect(mail!.parsed.subject).toBe('Referral update (IOP-7KQ4-M3TD)');
-    expect(mail!.parsed.text).toContain('accepted the referral');
-    expect(mail!.parsed.text!.replace(/\s+/g, ' ')).toContain(PART2_NOTICE);
-    expect(mail!.mime).not.toMatch(/alcohol|benzodiazepine|1988-04-12|201-3344|jordan\.quintana|Quintana|withdrawal/i);
-    const disclosure = noticeEvents(m).find((e) => e.type === 'DISCLOSURE');
-    expect(disclosure).toMatchObject({ state: 'pending', detail: { audience: 'referring-physician', recipientNpi: '1234567893', notice: 'accepted' } });
-    const sent = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input).find((u) => u.Key?.sk === disclosure!.sk);
-    expect(sent?.ExpressionAttributeValues).toMatchObject({ ':sent': 'sent', ':id': 'ses-message-1' });
+    expect(res.statusCode).toBe(200);
+    expect(await sentEmails(m)).toEqual([]);
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ lastDecision: { step: 'evaluation', route: { next: 'ENROLLMENT' } } });
   });
 
   test('an acceptance without consent to share sends no email', async () => {

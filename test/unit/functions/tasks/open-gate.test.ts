@@ -1,9 +1,10 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { eventItems, mocks, plainPuts, transactions } from '../support/aws';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DAY, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv } from '../support/fixtures';
+import { eventItems, mocks, noticeEvents, plainPuts, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DAY, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake } from '../support/fixtures';
+import { PART2_NOTICE } from '../../../../functions/lib/domain/messages';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/open-gate/handler';
 
@@ -23,11 +24,13 @@ beforeEach(() => {
   m.ddb.on(GetCommand).resolves({});
   m.ddb.on(TransactWriteCommand).resolves({});
   m.sfn.on(SendTaskSuccessCommand).resolves({});
+  m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
 });
 
 afterEach(() => {
   m.ddb.reset();
   m.sfn.reset();
+  m.ses.reset();
 });
 
 describe('open-gate task', () => {
@@ -110,6 +113,28 @@ describe('open-gate task', () => {
     // Assess
     expect(m.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
     expect(plainPuts(m)[0]).toMatchObject({ pendingStep: 'detox-confirmation', taskToken: 'tt-new' });
+  });
+
+  test('after an accepted evaluation the consenting physician gets status only, with the Part 2 notice, recorded as a DISCLOSURE', async () => {
+    // Prepare
+    stored(referral({ status: 'ENROLLMENT', pendingStep: undefined, version: 5, lastDecision: { step: 'evaluation', route: { next: 'ENROLLMENT', timeoutSeconds: 600 } } }));
+    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(REFERRAL_ID, validIntake()) });
+
+    // Act
+    await handler({ referralId: REFERRAL_ID, status: 'ENROLLMENT', taskToken: 'tt-enrol', timeoutSeconds: 600 }, lambdaContext);
+
+    // Assess
+    const [mail, ...more] = await sentEmails(m);
+    expect(more).toEqual([]);
+    expect(mail!.to).toEqual(['alopez@clinic.example.com']);
+    expect(mail!.parsed.subject).toBe('Referral update (IOP-7KQ4-M3TD)');
+    expect(mail!.parsed.text).toContain('accepted the referral');
+    expect(mail!.parsed.text!.replace(/\s+/g, ' ')).toContain(PART2_NOTICE);
+    expect(mail!.mime).not.toMatch(/alcohol|benzodiazepine|1988-04-12|201-3344|jordan\.quintana|Quintana|withdrawal/i);
+    const disclosure = noticeEvents(m).find((e) => e.type === 'DISCLOSURE');
+    expect(disclosure).toMatchObject({ detail: { audience: 'referring-physician', recipientNpi: '1234567893', notice: 'accepted' } });
+    const sent = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input).find((u) => u.Key?.sk === disclosure!.sk);
+    expect(sent?.ExpressionAttributeValues).toMatchObject({ ':sent': 'sent', ':id': 'ses-message-1' });
   });
 
   test('a status that is not a gate is rejected as invalid task input', async () => {
