@@ -24,7 +24,7 @@ let target = '';
 const proxy = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
+  req.on('end', async () => {
     let body = Buffer.concat(chunks).toString('utf8');
     try {
       const json = JSON.parse(body);
@@ -73,8 +73,13 @@ const proxy = http.createServer((req, res) => {
 const main = async () => {
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-  const rt = await startRuntime({ port: 0, mailPort: 0, quiet: true, env: { AWS_ENDPOINT_URL_DYNAMODB: proxyUrl } });
-  target = rt.dynamoUrl;
+  const rt = await startRuntime({
+    port: 0, mailPort: 0, quiet: true,
+    env: ({ dynamoUrl }) => {
+      target = dynamoUrl;
+      return { AWS_ENDPOINT_URL_DYNAMODB: proxyUrl };
+    },
+  });
   const api = new TestApi(rt.appUrl, rt.mailUrl);
   const sfn = new SFNClient({ region: 'us-east-1', endpoint: rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {

@@ -80,8 +80,11 @@ export interface RuntimeOptions {
   dataDir?: string;
   /** no request log, handler logs at WARN */
   quiet?: boolean;
-  /** extra handler environment (e.g. GATE_TIMEOUTS), applied last */
-  env?: Record<string, string>;
+  /**
+   * extra handler environment (e.g. GATE_TIMEOUTS), applied last; a function gets the runtime's
+   * own endpoints first (the cost bench puts a counting proxy in front of DynamoDB Local this way)
+   */
+  env?: Record<string, string> | ((endpoints: { dynamoUrl: string; sfnUrl: string; mailUrl: string }) => Record<string, string>);
   /**
    * Tests only: replaces catalog functions by name with in-process handlers, so the gateway and the
    * runtime can be exercised without (or alongside) the real modules. Names not in the catalog throw.
@@ -790,7 +793,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       POWERTOOLS_SERVICE_NAME: 'iop-local',
       POWERTOOLS_LOG_LEVEL: quiet ? 'WARN' : 'INFO',
     };
-    Object.assign(env, options.env ?? {});
+    const extra = typeof options.env === 'function' ? options.env({ dynamoUrl, sfnUrl: sfnServer.url, mailUrl }) : options.env;
+    Object.assign(env, extra ?? {});
     for (const [k, v] of Object.entries(env)) {
       if (!savedEnv.has(k)) savedEnv.set(k, process.env[k]);
       process.env[k] = v;
