@@ -1,9 +1,8 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { eventItems, mocks, noticeEvents, putItems, SendEmailCommand, sentEmails, transactions } from '../support/aws';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { answerDefaults, eventItems, mocks, noticeEvents, resetMocks, sentEmails, transactions } from '../support/aws';
 import {
   apiEvent, bodyOf, CASE_WORKER, cohort, cohortItem, DAY, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake,
 } from '../support/fixtures';
@@ -11,13 +10,11 @@ import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/decide-step/handler';
 
 let handler: typeof Handler;
-let PART2_NOTICE: string;
 const m = mocks();
 
 beforeAll(async () => {
   setTestEnv();
   ({ handler } = await import('../../../../functions/decide-step/handler'));
-  ({ PART2_NOTICE } = await import('../../../../functions/lib/domain/messages'));
 });
 
 const DETOX_GATE_SECONDS = 14 * 86_400;
@@ -42,18 +39,13 @@ const decide = (step: string, body: unknown, claims: Record<string, unknown> = C
   handler(apiEvent('POST /api/staff/referrals/{id}/steps/{step}', { body, claims, pathParameters: { id: REFERRAL_ID, step } }), lambdaContext);
 
 beforeEach(() => {
-  m.ddb.on(GetCommand).resolves({});
+  answerDefaults(m);
   m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(REFERRAL_ID, validIntake()) });
-  m.ddb.on(TransactWriteCommand).resolves({});
-  m.ddb.on(PutCommand).resolves({});
   m.sfn.on(SendTaskSuccessCommand).resolves({});
-  m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
 });
 
 afterEach(() => {
-  m.ddb.reset();
-  m.sfn.reset();
-  m.ses.reset();
+  resetMocks(m);
 });
 
 describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {

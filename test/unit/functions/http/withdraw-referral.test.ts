@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { eventItems, mocks, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { answerDefaults, eventItems, mocks, resetMocks, sentEmails, transactions } from '../support/aws';
 import {
   apiEvent, bodyOf, CASE_WORKER, intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, validIntake,
 } from '../support/fixtures';
@@ -24,18 +24,13 @@ const withdraw = (body: unknown) =>
   handler(apiEvent('POST /api/staff/referrals/{id}/withdraw', { body, claims: CASE_WORKER, pathParameters: { id: REFERRAL_ID } }), lambdaContext);
 
 beforeEach(() => {
-  m.ddb.on(GetCommand).resolves({});
+  answerDefaults(m);
   m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(REFERRAL_ID, validIntake()) });
-  m.ddb.on(TransactWriteCommand).resolves({});
-  m.ddb.on(PutCommand).resolves({});
   m.sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
-  m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
 });
 
 afterEach(() => {
-  m.ddb.reset();
-  m.sfn.reset();
-  m.ses.reset();
+  resetMocks(m);
 });
 
 describe('POST /api/staff/referrals/{id}/withdraw', () => {

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -13,6 +13,21 @@ export const mocks = () => ({
 });
 
 export type Mocks = ReturnType<typeof mocks>;
+
+/** the default answers: reads find nothing (tests store what they read), writes and sends succeed */
+export const answerDefaults = (m: Mocks): void => {
+  m.ddb.on(GetCommand).resolves({});
+  m.ddb.on(TransactWriteCommand).resolves({});
+  m.ddb.on(PutCommand).resolves({});
+  m.ddb.on(UpdateCommand).resolves({});
+  m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
+};
+
+export const resetMocks = (m: Mocks): void => {
+  m.ddb.reset();
+  m.sfn.reset();
+  m.ses.reset();
+};
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { eventItems, mocks, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { answerDefaults, eventItems, mocks, resetMocks, sentEmails, transactions } from '../support/aws';
 import { intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, validIntake } from '../support/fixtures';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
@@ -25,15 +25,11 @@ const stored = (r: ReferralRecord, intake: Intake) => {
 const withInsurance = (insurance: Intake['insurance']): Intake => ({ ...validIntake(), insurance });
 
 beforeEach(() => {
-  m.ddb.on(GetCommand).resolves({});
-  m.ddb.on(TransactWriteCommand).resolves({});
-  m.ddb.on(PutCommand).resolves({});
-  m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
+  answerDefaults(m);
 });
 
 afterEach(() => {
-  m.ddb.reset();
-  m.ses.reset();
+  resetMocks(m);
   jest.restoreAllMocks();
   jest.useRealTimers();
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { eventItems, mocks, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { answerDefaults, eventItems, mocks, resetMocks, sentEmails, transactions } from '../support/aws';
 import { DAY, HOUR, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/escalate/handler';
@@ -24,15 +24,11 @@ const evaluationOpenFor = (hours: number, breaches: number): ReferralRecord => r
 });
 
 beforeEach(() => {
-  m.ddb.on(GetCommand).resolves({});
-  m.ddb.on(TransactWriteCommand).resolves({});
-  m.ddb.on(PutCommand).resolves({});
-  m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
+  answerDefaults(m);
 });
 
 afterEach(() => {
-  m.ddb.reset();
-  m.ses.reset();
+  resetMocks(m);
 });
 
 describe('escalate task: a gate passed its timer', () => {

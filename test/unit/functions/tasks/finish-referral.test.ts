@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { eventItems, mocks, noticeEvents, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { answerDefaults, mocks, noticeEvents, resetMocks, sentEmails } from '../support/aws';
 import {
   cohort, cohortItem, dayFromToday, intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, validIntake,
 } from '../support/fixtures';
@@ -28,15 +28,11 @@ const unfold = (ics: string) => ics.replace(/\r\n[ \t]/g, '');
 const enrolled = (c: CohortRecord) => referral({ status: 'ENROLLED', cohortId: c.cohortId, version: 14 });
 
 beforeEach(() => {
-  m.ddb.on(GetCommand).resolves({});
-  m.ddb.on(TransactWriteCommand).resolves({});
-  m.ddb.on(PutCommand).resolves({});
-  m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
+  answerDefaults(m);
 });
 
 afterEach(() => {
-  m.ddb.reset();
-  m.ses.reset();
+  resetMocks(m);
 });
 
 describe('finish-referral task: ENROLLED', () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { eventItems, mocks, noticeEvents, plainPuts, SendEmailCommand, sentEmails, transactions } from '../support/aws';
+import { answerDefaults, eventItems, mocks, noticeEvents, plainPuts, resetMocks, sentEmails, transactions } from '../support/aws';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DAY, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake } from '../support/fixtures';
 import { PART2_NOTICE } from '../../../../functions/lib/domain/messages';
@@ -21,16 +21,12 @@ const stored = (r: ReferralRecord) => {
 };
 
 beforeEach(() => {
-  m.ddb.on(GetCommand).resolves({});
-  m.ddb.on(TransactWriteCommand).resolves({});
+  answerDefaults(m);
   m.sfn.on(SendTaskSuccessCommand).resolves({});
-  m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
 });
 
 afterEach(() => {
-  m.ddb.reset();
-  m.sfn.reset();
-  m.ses.reset();
+  resetMocks(m);
 });
 
 describe('open-gate task', () => {
