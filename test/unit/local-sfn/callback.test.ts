@@ -1,5 +1,4 @@
 // Callback (.waitForTaskToken) emulation, driven through the real @aws-sdk/client-sfn against the HTTP listener.
-import { readFileSync } from 'node:fs';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -14,11 +13,9 @@ import {
   TaskTimedOut,
   type DescribeExecutionOutput,
 } from '@aws-sdk/client-sfn';
-import { startSfnServer, type SfnServer } from '../../../local/sfn/http';
+import { fixture, serve } from './support';
 import { LocalStepFunctions } from '../../../local/sfn/local-step-functions';
 
-const fixture = (name: string): object =>
-  JSON.parse(readFileSync(new URL(`../../fixtures/sfn/${name}`, import.meta.url), 'utf8')) as object;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -41,8 +38,8 @@ interface GateCall {
 const TIME_SCALE = 10;
 
 let sfn: LocalStepFunctions;
-let server: SfnServer;
 let client: SFNClient;
+let close: () => Promise<void>;
 let gateCalls: GateCall[];
 let gateError: Error | undefined;
 let gateArn: string;
@@ -60,19 +57,11 @@ beforeAll(async () => {
   });
   gateArn = sfn.createStateMachine('callback-gate', fixture('callback-gate.asl.json'));
   heartbeatArn = sfn.createStateMachine('heartbeat-gate', fixture('heartbeat-gate.asl.json'));
-  server = await startSfnServer(sfn);
-  client = new SFNClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  ({ client, close } = await serve(sfn));
 });
 
 afterAll(async () => {
-  client.destroy();
-  sfn.close();
-  await server.close();
+  await close();
 });
 
 beforeEach(() => {

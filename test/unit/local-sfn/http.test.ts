@@ -1,33 +1,24 @@
 // The AWS JSON 1.0 listener: wire format, error mapping, and the SDK reading it.
-import { readFileSync } from 'node:fs';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { startSfnServer, type SfnServer } from '../../../local/sfn/http';
+import type { SfnServer } from '../../../local/sfn/http';
+import { fixture, serve } from './support';
 import { LocalStepFunctions } from '../../../local/sfn/local-step-functions';
 
-const fixture = (name: string): object =>
-  JSON.parse(readFileSync(new URL(`../../fixtures/sfn/${name}`, import.meta.url), 'utf8')) as object;
 
 let sfn: LocalStepFunctions;
 let server: SfnServer;
 let client: SFNClient;
+let close: () => Promise<void>;
 let stateMachineArn: string;
 
 beforeAll(async () => {
   sfn = new LocalStepFunctions({ timeScale: 1000, resolveFunction: () => async () => ({ ok: true }) });
   stateMachineArn = sfn.createStateMachine('callback-gate', fixture('callback-gate.asl.json'));
-  server = await startSfnServer(sfn);
-  client = new SFNClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  ({ server, client, close } = await serve(sfn));
 });
 
 afterAll(async () => {
-  client.destroy();
-  sfn.close();
-  await server.close();
+  await close();
 });
 
 async function call(target: string | undefined, body: string, method = 'POST'): Promise<{ status: number; type: string | null; json: Record<string, unknown> }> {

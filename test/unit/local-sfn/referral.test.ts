@@ -9,7 +9,7 @@ import {
   TaskTimedOut,
   type DescribeExecutionOutput,
 } from '@aws-sdk/client-sfn';
-import { startSfnServer, type SfnServer } from '../../../local/sfn/http';
+import { serve } from './support';
 import { LocalStepFunctions } from '../../../local/sfn/local-step-functions';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -66,8 +66,8 @@ const fakes: Record<string, (payload: Payload) => Promise<unknown>> = {
 };
 
 let sfn: LocalStepFunctions;
-let server: SfnServer;
 let client: SFNClient;
+let close: () => Promise<void>;
 let stateMachineArn: string;
 
 beforeAll(async () => {
@@ -85,19 +85,11 @@ beforeAll(async () => {
   });
   definition = referralDefinition();
   stateMachineArn = sfn.createStateMachine('referral', definition);
-  server = await startSfnServer(sfn);
-  client = new SFNClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  ({ client, close } = await serve(sfn));
 });
 
 afterAll(async () => {
-  client.destroy();
-  sfn.close();
-  await server.close();
+  await close();
 });
 
 beforeEach(() => {

@@ -1,12 +1,10 @@
 // Plain Lambda tasks, lambda:invoke, Retry/Catch, timeouts, Wait scaling, history and API errors (class API).
-import { readFileSync } from 'node:fs';
 import type { DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import { INTERPRETER_TIMEOUT_CAP_SECONDS, prepareDefinition } from '../../../local/sfn/definition';
 import { hasInterpreterTimeoutClass } from '../../../local/sfn/interpreter';
 import { LocalStepFunctions, SfnServiceError, type LocalFunctionHandler } from '../../../local/sfn/local-step-functions';
+import { fixture } from './support';
 
-const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../fixtures/sfn/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
