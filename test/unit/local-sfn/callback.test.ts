@@ -13,21 +13,8 @@ import {
   TaskTimedOut,
   type DescribeExecutionOutput,
 } from '@aws-sdk/client-sfn';
-import { fixture, serve } from './support';
+import { fixture, serve, sleep, waitFor } from './support';
 import { LocalStepFunctions } from '../../../local/sfn/local-step-functions';
-
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 4000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 interface GateCall {
   function: string;

@@ -27,3 +27,16 @@ export const serve = async (sfn: LocalStepFunctions) => {
     },
   };
 };
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** polls `probe` until it returns something truthy */
+export async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 4000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}

@@ -3,20 +3,7 @@ import type { DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import { INTERPRETER_TIMEOUT_CAP_SECONDS, prepareDefinition } from '../../../local/sfn/definition';
 import { hasInterpreterTimeoutClass } from '../../../local/sfn/interpreter';
 import { LocalStepFunctions, SfnServiceError, type LocalFunctionHandler } from '../../../local/sfn/local-step-functions';
-import { fixture } from './support';
-
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 4000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+import { fixture, sleep, waitFor } from './support';
 
 function named(name: string, message: string): Error {
   return Object.assign(new Error(message), { name });
