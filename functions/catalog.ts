@@ -20,7 +20,7 @@ export interface FunctionSpec {
   /** key in statemachines/referral.asl.json `${...}` placeholders that resolves to this function's ARN */
   aslKey?: string;
   /** AWS permissions the handler needs; CDK turns these into least-privilege grants */
-  needs: Array<'table:read' | 'table:write' | 'workflow:start' | 'workflow:callback' | 'workflow:stop' | 'email:send'>;
+  needs: Array<'table:read' | 'table:write' | 'workflow:start' | 'workflow:callback' | 'workflow:stop' | 'workflow:describe' | 'email:send'>;
 }
 
 export const functions: readonly FunctionSpec[] = [
@@ -66,9 +66,9 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'health',
-    description: 'Liveness of the API and its dependencies',
+    description: 'Liveness of the API and its dependencies (table, workflow)',
     routes: [{ method: 'GET', path: '/api/health', access: 'public' }],
-    needs: ['table:read'],
+    needs: ['table:read', 'workflow:describe'],
   },
   {
     name: 'check-insurance',

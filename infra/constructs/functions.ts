@@ -178,6 +178,9 @@ export class Functions extends Construct {
         });
         return;
       }
+      case 'workflow:describe':
+        policy('WorkflowDescribe', ['states:DescribeStateMachine'], [props.stateMachineArn]);
+        return;
       case 'workflow:stop':
         policy('WorkflowStop', ['states:StopExecution'], [executionsArn]);
         acknowledge(managed, {

@@ -78,6 +78,7 @@ const operations: Record<string, Operation> = {
     }),
   StopExecution: (sfn, b) =>
     sfn.stopExecution({ executionArn: requiredString(b, 'executionArn'), error: optionalString(b, 'error'), cause: optionalString(b, 'cause') }),
+  DescribeStateMachine: (sfn, b) => sfn.describeStateMachine({ stateMachineArn: requiredString(b, 'stateMachineArn') }),
   ListExecutions: (sfn, b) => {
     const statusFilter = optionalString(b, 'statusFilter');
     if (statusFilter !== undefined && !STATUSES.has(statusFilter)) {
@@ -163,7 +164,7 @@ async function handle(sfn: LocalStepFunctions, req: IncomingMessage, res: Server
 /**
  * A node:http request listener serving the Step Functions API (StartExecution, SendTaskSuccess,
  * SendTaskFailure, SendTaskHeartbeat, DescribeExecution, GetExecutionHistory, StopExecution,
- * ListExecutions) from `sfn`. Client errors are 400 with the AWS error code in `__type`.
+ * ListExecutions, DescribeStateMachine) from `sfn`. Client errors are 400 with the AWS error code in `__type`.
  */
 export function createSfnRequestListener(sfn: LocalStepFunctions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {

@@ -6,7 +6,8 @@
  * - State machines and executions with the AWS API shapes: StartExecution (idempotent for the same
  *   name and input while running, `ExecutionAlreadyExists` otherwise), DescribeExecution,
  *   GetExecutionHistory (AWS event types and `*EventDetails`, paging, reverse order,
- *   `includeExecutionData`), ListExecutions, StopExecution, SendTaskSuccess/Failure/Heartbeat.
+ *   `includeExecutionData`), ListExecutions, StopExecution, SendTaskSuccess/Failure/Heartbeat,
+ *   DescribeStateMachine.
  *   Errors are `SfnServiceError`s whose `name` is the AWS error code; `./http` speaks the AWS JSON 1.0
  *   protocol so `@aws-sdk/client-sfn` works unchanged.
  * - The interpreter walks the states (Pass, Choice, Task, Parallel, Map, Succeed, Fail, paths,
@@ -147,6 +148,9 @@ export interface StopExecutionParams {
 interface MachineRecord {
   arn: string;
   name: string;
+  /** the definition as given (DescribeStateMachine returns it) */
+  source: string;
+  createdAt: Date;
   prepared: PreparedDefinition;
   interpreter: StateMachine;
 }
@@ -319,7 +323,7 @@ export class LocalStepFunctions {
     const prepared = prepareDefinition(definition, this.timeScale);
     const interpreter = new StateMachine(prepared.definition, { validationOptions: { noValidate: true } });
     const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
-    this.machines.set(arn, { arn, name, prepared, interpreter });
+    this.machines.set(arn, { arn, name, source: JSON.stringify(definition), createdAt: new Date(), prepared, interpreter });
     this.logger?.info('state machine created', { stateMachineArn: arn });
     return arn;
   }
@@ -464,6 +468,15 @@ export class LocalStepFunctions {
     const out: GetExecutionHistoryOutput & { events: HistoryEvent[] } = { events };
     if (offset + size < ordered.length) out.nextToken = encodePageToken(offset + size);
     return out;
+  }
+
+  /** DescribeStateMachine: a Standard machine, ACTIVE, with the definition it was created from */
+  async describeStateMachine(params: { stateMachineArn: string }) {
+    const machine = this.getMachine(params.stateMachineArn);
+    return {
+      stateMachineArn: machine.arn, name: machine.name, status: 'ACTIVE' as const, definition: machine.source,
+      type: 'STANDARD' as const, creationDate: machine.createdAt, roleArn: `arn:aws:iam::${this.accountId}:role/local-step-functions`,
+    };
   }
 
   async listExecutions(params: ListExecutionsParams): Promise<ListExecutionsOutput & { executions: ExecutionListItem[] }> {

@@ -115,7 +115,7 @@ describe('start', () => {
 
     // Assess
     expect(res.status).toBe(200);
-    expect(await jsonOf(res)).toEqual({ status: 'ok' });
+    expect(await jsonOf(res)).toEqual({ status: 'ok', dependencies: { table: 'ok', workflow: 'ok' } });
     expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(rt.startMs).toBeGreaterThan(0);
   });

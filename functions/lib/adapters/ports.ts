@@ -130,6 +130,8 @@ export interface Workflow {
   start(referralId: string): Promise<void>;
   resume(taskToken: string, route: Route): Promise<void>;
   stop(referralId: string, cause: string): Promise<void>;
+  /** answers when the state machine is reachable and active (health) */
+  ping(): Promise<void>;
 }
 
 export interface EligibilityChecker {

@@ -1,4 +1,6 @@
-import { ExecutionAlreadyExists, type SFNClient, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeStateMachineCommand, ExecutionAlreadyExists, type SFNClient, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { Route } from '../domain/workflow';
 import type { Workflow } from './ports';
 
@@ -26,5 +28,10 @@ export class SfnWorkflow implements Workflow {
 
   async stop(referralId: string, cause: string): Promise<void> {
     await this.sfn.send(new StopExecutionCommand({ executionArn: this.executionArn(referralId), error: 'Referral.Withdrawn', cause }));
+  }
+
+  async ping(): Promise<void> {
+    const { status } = await this.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: this.stateMachineArn }));
+    if (status !== 'ACTIVE') throw Object.assign(new Error(`state machine ${status}`), { name: 'WorkflowNotActive' });
   }
 }
