@@ -40,7 +40,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { crc32, inflateRawSync } from 'node:zlib';
+import AdmZip from 'adm-zip';
 import type { Context } from 'aws-lambda';
 import { functions, STATE_MACHINE_FILE, STATE_MACHINE_NAME, type FunctionSpec } from '../functions/catalog';
 import { tableDefinition } from '../functions/lib/keys';
@@ -217,90 +217,14 @@ interface CdsLaunch {
   archive: string;
 }
 
-const u16 = (b: Buffer, at: number) => b.readUInt16LE(at);
-const u32 = (b: Buffer, at: number) => b.readUInt32LE(at);
-
-/**
- * Rewrites a jar with `META-INF/MANIFEST.MF` replaced (stored, uncompressed); every other entry is
- * copied byte for byte. Returns the new jar and the old manifest text. Plain zip only (no ZIP64).
- */
+/** a copy of the jar with `META-INF/MANIFEST.MF` edited, every other entry as it was; and the old manifest */
 export const rewriteJarManifest = (jar: Buffer, edit: (manifest: string) => string): { jar: Buffer; manifest: string } => {
-  let eocd = -1;
-  for (let i = jar.length - 22; i >= Math.max(0, jar.length - 22 - 0xffff); i--) {
-    if (u32(jar, i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new Error('not a zip file');
-  const count = u16(jar, eocd + 10);
-  const cdSize = u32(jar, eocd + 12);
-  const cdOffset = u32(jar, eocd + 16);
-  if (count === 0xffff || cdOffset === 0xffffffff) throw new Error('ZIP64 jars are not supported');
-  interface Entry {
-    name: string;
-    central: Buffer;
-    local: number;
-  }
-  const entries: Entry[] = [];
-  for (let at = cdOffset, i = 0; i < count; i++) {
-    if (u32(jar, at) !== 0x02014b50) throw new Error('bad central directory');
-    const len = 46 + u16(jar, at + 28) + u16(jar, at + 30) + u16(jar, at + 32);
-    entries.push({ name: jar.toString('utf8', at + 46, at + 46 + u16(jar, at + 28)), central: Buffer.from(jar.subarray(at, at + len)), local: u32(jar, at + 42) });
-    at += len;
-  }
-  if (cdOffset + cdSize > eocd) throw new Error('bad central directory size');
-  const starts = [...new Set(entries.map((e) => e.local)), cdOffset].sort((x, y) => x - y);
-  const spanEnd = (offset: number) => starts[starts.indexOf(offset) + 1]!;
-  let manifest: string | undefined;
-  let edited: Buffer | undefined;
-  const parts: Buffer[] = [];
-  let written = 0;
-  for (const e of entries) {
-    if (u32(jar, e.local) !== 0x04034b50) throw new Error(`bad local header for ${e.name}`);
-    const offset = written;
-    if (e.name === 'META-INF/MANIFEST.MF') {
-      const method = u16(e.central, 10);
-      const size = u32(e.central, 20);
-      const dataAt = e.local + 30 + u16(jar, e.local + 26) + u16(jar, e.local + 28);
-      const raw = jar.subarray(dataAt, dataAt + size);
-      manifest = (method === 8 ? inflateRawSync(raw) : raw).toString('utf8');
-      edited = Buffer.from(edit(manifest), 'utf8');
-      const name = Buffer.from(e.name, 'utf8');
-      const header = Buffer.alloc(30);
-      header.writeUInt32LE(0x04034b50, 0);
-      header.writeUInt16LE(20, 4); // version needed
-      header.writeUInt16LE(0, 6); // flags: no data descriptor
-      header.writeUInt16LE(0, 8); // stored
-      header.writeUInt32LE(u32(jar, e.local + 10), 10); // same time and date
-      header.writeUInt32LE(crc32(edited), 14);
-      header.writeUInt32LE(edited.length, 18);
-      header.writeUInt32LE(edited.length, 22);
-      header.writeUInt16LE(name.length, 26);
-      header.writeUInt16LE(0, 28);
-      parts.push(header, name, edited);
-      written += header.length + name.length + edited.length;
-      e.central.writeUInt16LE(0, 8);
-      e.central.writeUInt16LE(0, 10);
-      e.central.writeUInt32LE(crc32(edited), 16);
-      e.central.writeUInt32LE(edited.length, 20);
-      e.central.writeUInt32LE(edited.length, 24);
-    } else {
-      const span = jar.subarray(e.local, spanEnd(e.local));
-      parts.push(span);
-      written += span.length;
-    }
-    e.central.writeUInt32LE(offset, 42);
-  }
-  if (manifest === undefined || !edited) throw new Error('the jar has no META-INF/MANIFEST.MF');
-  const newCdOffset = written;
-  for (const e of entries) parts.push(e.central);
-  const cdLength = entries.reduce((n, e) => n + e.central.length, 0);
-  const end = Buffer.from(jar.subarray(eocd));
-  end.writeUInt32LE(cdLength, 12);
-  end.writeUInt32LE(newCdOffset, 16);
-  parts.push(end);
-  return { jar: Buffer.concat(parts), manifest };
+  const zip = new AdmZip(jar);
+  const entry = zip.getEntry('META-INF/MANIFEST.MF');
+  if (!entry) throw new Error('the jar has no META-INF/MANIFEST.MF');
+  const manifest = entry.getData().toString('utf8');
+  zip.updateFile(entry, Buffer.from(edit(manifest), 'utf8'));
+  return { jar: zip.toBuffer(), manifest };
 };
 
 /** the manifest without one main attribute (and its continuation lines) */
