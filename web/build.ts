@@ -2,9 +2,10 @@
 // app's own html/css and the shared css copied beside it. apps are found, not listed, so a new
 // folder (the console) is picked up as soon as it has a main.ts. nothing is fetched from the network.
 import { build } from 'esbuild';
-import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openApiDocument } from '../functions/lib/openapi';
 
 const webDir = dirname(fileURLToPath(import.meta.url));
 const srcDir = join(webDir, 'src');
@@ -79,6 +80,9 @@ export const buildWeb = async (): Promise<WebBuildResult> => {
   const started = performance.now();
   const apps = await findApps();
   const results = await Promise.allSettled(apps.map(buildApp));
+  // the API's OpenAPI document, generated from the catalog and the zod schemas, served at /openapi.json
+  await mkdir(distDir, { recursive: true });
+  await writeFile(join(distDir, 'openapi.json'), JSON.stringify(openApiDocument(), null, 2) + '\n');
   const built: string[] = [];
   const failed: WebBuildResult['failed'] = [];
   results.forEach((r, i) => {

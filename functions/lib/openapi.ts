@@ -1,0 +1,92 @@
+import * as z from 'zod';
+import { functions, type HttpRoute } from '../catalog';
+import { CohortSchema } from './schemas/cohort';
+import { DecisionSchemas, STEPS, WithdrawSchema } from './schemas/decisions';
+import { IntakeSchema } from './schemas/intake';
+import { STATUSES } from './schemas/views';
+
+// the OpenAPI 3.0 document of the HTTP API, generated from the catalog's routes and the same zod
+// schemas the handlers and the web forms use (cross-field rules live in the schemas' refinements and
+// are described, not expressed, here)
+
+/** the request body schema of every POST route; a test checks that no POST route is missing */
+export const REQUEST_BODIES: Record<string, z.ZodType> = {
+  'POST /api/referrals': IntakeSchema,
+  'POST /api/staff/referrals': IntakeSchema,
+  'POST /api/staff/referrals/{id}/steps/{step}': z.union(Object.values(DecisionSchemas) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]),
+  'POST /api/staff/referrals/{id}/withdraw': WithdrawSchema,
+  'POST /api/staff/cohorts': CohortSchema('America/New_York'),
+};
+
+const json = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+
+const ERROR = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string', description: 'a code: ValidationError, Unauthorized, Forbidden, NotFound, Conflict, NotPending, CohortFull, IdempotencyKeyInUse, PayloadTooLarge, UnsupportedMediaType, ...' },
+    message: { type: 'string', description: 'plain words; never quotes submitted values' },
+    fields: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: 'dotted paths, e.g. patient.dateOfBirth' },
+  },
+};
+
+const errorResponses = (route: HttpRoute) => ({
+  '400': { description: 'Invalid input: `fields` names each problem', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  ...(route.access === 'public' ? {} : {
+    '401': { description: 'No valid bearer token' },
+    '403': { description: route.access === 'supervisor' ? 'Not in the supervisors group' : 'Not in a staff group' },
+  }),
+  ...(route.path.includes('{id}') ? { '404': { description: 'No referral with that id' } } : {}),
+  ...(route.method === 'POST' ? {
+    '409': { description: 'Wrong state (step not pending, already closed), full cohort, or an Idempotency-Key reused with another body' },
+    '413': { description: 'Body larger than 32 KiB' },
+    '415': { description: 'Body is not application/json' },
+  } : {}),
+  '429': { description: 'Rate limited' },
+});
+
+const parameters = (route: HttpRoute) => [
+  ...(route.path.includes('{id}') ? [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] : []),
+  ...(route.path.includes('{step}') ? [{ name: 'step', in: 'path', required: true, schema: { type: 'string', enum: [...STEPS] } }] : []),
+  ...(route.method === 'POST' && route.path.endsWith('/referrals')
+    ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,128}$' }, description: 'the same key and body answer the same referral' }]
+    : []),
+  ...(route.method === 'GET' && route.path === '/api/staff/referrals'
+    ? [
+      { name: 'status', in: 'query', schema: { type: 'string', enum: [...STATUSES] } },
+      { name: 'q', in: 'query', schema: { type: 'string' }, description: 'reference, or last-name prefix (case-insensitive)' },
+      { name: 'cursor', in: 'query', schema: { type: 'string' } },
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+    ]
+    : []),
+];
+
+export const openApiDocument = () => {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const f of functions) {
+    for (const route of f.routes ?? []) {
+      const key = `${route.method} ${route.path}`;
+      const body = REQUEST_BODIES[key];
+      (paths[route.path] ??= {})[route.method.toLowerCase()] = {
+        operationId: `${f.name}:${route.method.toLowerCase()}:${route.path}`,
+        summary: f.description,
+        tags: [route.access === 'public' ? 'public' : 'staff'],
+        ...(route.access === 'public' ? { security: [] } : {}),
+        parameters: parameters(route),
+        ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: json(body) } } } } : {}),
+        responses: { [route.method === 'POST' && !route.path.includes('/steps/') && !route.path.endsWith('/withdraw') ? '201' : '200']: { description: 'OK' }, ...errorResponses(route) },
+      };
+    }
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'IOP intake and referral API', version: '1', description: 'Same paths locally and on AWS. Staff routes need a Cognito access token (group case-workers or supervisors).' },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { staff: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { Error: ERROR },
+    },
+    security: [{ staff: [] }],
+    paths,
+  };
+};
