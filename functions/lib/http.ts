@@ -13,6 +13,15 @@ export const MAX_BODY_BYTES = 32 * 1024;
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** the `{id}` path parameter: referral ids are UUIDs, so anything else names no referral (404, not a 5xx) */
+export const referralIdOf = (req: ApiRequest): string => {
+  const id = req.params.id ?? '';
+  if (!UUID_RE.test(id)) throw new NotFoundError('No referral with that id');
+  return id;
+};
+
 export interface ApiRequest {
   routeKey: string;
   params: Record<string, string | undefined>;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
-import { api } from '#lib/http';
+import { api, referralIdOf } from '#lib/http';
 import { STATUSES } from '#lib/schemas/views';
 import { dashboard, listReferrals, referralDetail } from '#lib/services/views';
 import { validate } from '#lib/validate';
@@ -18,7 +18,7 @@ export const handler = api(async (req) => {
   const deps = getDeps();
   switch (req.routeKey) {
     case 'GET /api/staff/referrals/{id}':
-      return { statusCode: 200, body: await referralDetail(deps, req.params.id ?? '') };
+      return { statusCode: 200, body: await referralDetail(deps, referralIdOf(req)) };
     case 'GET /api/staff/dashboard':
       return { statusCode: 200, body: await dashboard(deps) };
     default:

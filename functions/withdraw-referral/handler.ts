@@ -1,6 +1,6 @@
 import { getDeps } from '#lib/adapters/index';
 import { sesMailer } from '#lib/adapters/ses-mailer';
-import { api } from '#lib/http';
+import { api, referralIdOf } from '#lib/http';
 import { WithdrawSchema } from '#lib/schemas/decisions';
 import { withdraw } from '#lib/services/referrals';
 import { validate } from '#lib/validate';
@@ -9,5 +9,5 @@ import { validate } from '#lib/validate';
 
 export const handler = api(async (req) => {
   const { reason } = validate(WithdrawSchema, req.json);
-  return { statusCode: 200, body: await withdraw(getDeps({ mailer: sesMailer }), req.params.id ?? '', reason, req.actor) };
+  return { statusCode: 200, body: await withdraw(getDeps({ mailer: sesMailer }), referralIdOf(req), reason, req.actor) };
 });

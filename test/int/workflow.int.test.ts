@@ -294,6 +294,9 @@ describe('bad input: a clear 4xx, nothing written, no PHI echoed', () => {
     const { referralId } = (await api.intake(intakeBody())).json;
     expect((await api.decide(referralId, 'triage', {})).status).toBe(400);
     expect((await api.decide('no-such-id', 'evaluation', EVAL_ACCEPT(false))).status).toBe(404);
+    // an id longer than a DynamoDB key may be is still just "no such referral", not a 5xx
+    expect((await api.call('GET', `/api/staff/referrals/${'x'.repeat(3000)}`, { as: 'casey' })).status).toBe(404);
+    expect((await api.call('POST', `/api/staff/referrals/${'x'.repeat(3000)}/withdraw`, { body: { reason: 'r' }, as: 'casey' })).status).toBe(404);
     await api.waitForGate(referralId, 'evaluation');
     const wrongStep = await api.decide(referralId, 'enrollment', { cohortId: 'x' });
     expect(wrongStep.status).toBe(409);
