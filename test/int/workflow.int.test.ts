@@ -306,6 +306,34 @@ describe('bad input: a clear 4xx, nothing written, no PHI echoed', () => {
     expect((await api.referral(referralId)).pendingStep).toBe('evaluation');
   });
 
+  test('hostile bodies and queries on every route: always a 4xx, never a 5xx', async () => {
+    const { referralId } = (await api.intake(intakeBody())).json;
+    await api.waitForGate(referralId, 'evaluation');
+    const valid = intakeBody();
+    const bodies: unknown[] = [
+      null, 1, 'x', [], {}, { patient: null }, { patient: [] }, { substances: 'alcohol' }, { notes: { a: 1 } },
+      { ...valid, notes: '\u0000\ud800' }, { ...valid, patient: { ...valid.patient, dateOfBirth: '99999-01-01' } },
+      { ...valid, consent: { shareWithReferrer: true, signature: 'x', signedAt: 'yesterday' } },
+      { ...valid, insurance: { type: 'commercial', memberId: 'x'.repeat(5000) } }, { ...valid, coOccurring: Array(1000).fill('a') },
+      JSON.parse('{"__proto__": {"polluted": 1}}'),
+    ];
+    const posts = ['/api/referrals', '/api/staff/referrals', `/api/staff/referrals/${referralId}/steps/evaluation`,
+      `/api/staff/referrals/${referralId}/steps/enrollment`, `/api/staff/referrals/${referralId}/withdraw`, '/api/staff/cohorts'];
+    const statuses: number[] = [];
+    for (const path of posts) {
+      for (const body of bodies) {
+        statuses.push((await api.call('POST', path, { body, as: path.includes('/staff/') ? 'sam' : undefined, headers: { 'idempotency-key': `k-${Math.random().toString(36).slice(2)}` } })).status);
+      }
+    }
+    const forged = Buffer.from(JSON.stringify({ pk: 'x', sk: 'y', gsi2pk: 'REFERRALS', gsi2sk: 'z' })).toString('base64url');
+    for (const q of ['status=NOPE', 'limit=-1', 'limit=abc', `q=${'a'.repeat(500)}`, 'cursor=%25%25', `cursor=${forged}`, 'q=%00']) {
+      statuses.push((await api.call('GET', `/api/staff/referrals?${q}`, { as: 'casey' })).status);
+    }
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+    expect(({}) as Record<string, unknown>).not.toHaveProperty('polluted');
+    expect((await api.referral(referralId)).pendingStep).toBe('evaluation');
+  });
+
   test('roles: no token 401, a user without a staff group 403, cohorts need supervisors', async () => {
     expect((await api.call('GET', '/api/staff/referrals')).status).toBe(401);
     expect((await api.call('GET', '/api/staff/referrals', { as: 'pat' })).status).toBe(403);
