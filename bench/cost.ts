@@ -4,7 +4,8 @@ import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { startRuntime } from '../local/runtime';
 import { TestApi } from '../test/support/api';
 import { cohortBody, intakeBody } from '../test/support/fixtures';
-import { LAMBDA_MEMORY_MB, PRICES, PRICES_AS_OF } from './prices';
+import { LAMBDA_MEMORY_MB } from '../functions/catalog';
+import { PRICES, PRICES_AS_OF } from './prices';
 
 /**
  * Cost per 1,000 referrals on the happy path with detox (consent given, patient email known):

@@ -20,6 +20,3 @@ export const PRICES = {
   /** CloudWatch Logs ingestion: per GB (execution history logged at level ALL) */
   logsIngestGb: 0.5,
 } as const;
-
-/** Lambda memory (MB) the stack configures; with the measured duration this prices compute */
-export const LAMBDA_MEMORY_MB = 256;

@@ -96,6 +96,13 @@ export const functions: readonly FunctionSpec[] = [
   },
 ];
 
+/**
+ * How every function is sized, for CDK and the local runtime alike. HTTP API integrations give up
+ * at 30 s, so API handlers get 10 s; workflow tasks get 30 s (the ASL's TimeoutSeconds bound them too).
+ */
+export const LAMBDA_MEMORY_MB = 512;
+export const timeoutSecondsOf = (spec: FunctionSpec): number => (spec.aslKey ? 30 : 10);
+
 /** the state machine's name in CDK and in the local runtime */
 export const STATE_MACHINE_NAME = 'referral';
 export const STATE_MACHINE_FILE = 'statemachines/referral.asl.json';

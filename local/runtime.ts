@@ -42,7 +42,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import AdmZip from 'adm-zip';
 import type { Context } from 'aws-lambda';
-import { functions, STATE_MACHINE_FILE, STATE_MACHINE_NAME, type FunctionSpec } from '../functions/catalog';
+import { functions, LAMBDA_MEMORY_MB, STATE_MACHINE_FILE, STATE_MACHINE_NAME, timeoutSecondsOf, type FunctionSpec } from '../functions/catalog';
 import { tableDefinition } from '../functions/lib/keys';
 import { createLocalAuth, generateRsaKeyPair, type LocalAuth } from './auth';
 import { Gateway } from './gateway';
@@ -56,9 +56,6 @@ const REGION = 'us-east-1';
 const ACCOUNT_ID = '000000000000';
 export const TABLE_NAME = 'iop-referrals';
 /** mirrors infra/constructs/functions.ts (memory; timeout 10 s for API handlers, 30 s for workflow tasks) */
-const MEMORY_MB = 512;
-const API_TIMEOUT_MS = 10_000;
-const TASK_TIMEOUT_MS = 30_000;
 /** C1 only (JIT work at start, not peak speed, matters here) and the JDK's own class data sharing */
 const JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-Xshare:auto'];
 const DYNAMO_START_TIMEOUT_MS = 30_000;
@@ -485,7 +482,7 @@ export const lambdaContext = (spec: FunctionSpec, timeoutMs: number): Context =>
     functionName: spec.name,
     functionVersion: '$LATEST',
     invokedFunctionArn: functionArn(spec.name),
-    memoryLimitInMB: String(MEMORY_MB),
+    memoryLimitInMB: String(LAMBDA_MEMORY_MB),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${spec.name}`,
     logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
@@ -505,7 +502,7 @@ class LambdaTimeoutError extends Error {
 
 /** JSON in, JSON out, like the Lambda service; a run past the function's timeout fails as Lambda's would */
 const invokeLocal = async (spec: FunctionSpec, handler: LambdaHandler, payload: unknown): Promise<unknown> => {
-  const timeoutMs = spec.aslKey ? TASK_TIMEOUT_MS : API_TIMEOUT_MS;
+  const timeoutMs = timeoutSecondsOf(spec) * 1000;
   const event: unknown = JSON.parse(JSON.stringify(payload ?? null));
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, rej) => {

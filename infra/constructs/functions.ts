@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { functions as catalog, type FunctionSpec } from '../../functions/catalog';
+import { functions as catalog, LAMBDA_MEMORY_MB, timeoutSecondsOf, type FunctionSpec } from '../../functions/catalog';
 import { BUNDLE_AWS_SDK, ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, SDK_EXTERNALS, entryOf } from '../bundling';
 import type { StageConfig } from '../config';
 import { acknowledge } from '../nag';
@@ -107,9 +107,8 @@ export class Functions extends Construct {
         description: spec.description,
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
-        memorySize: 512,
-        // HTTP API integrations give up at 30 s; workflow tasks have the ASL's own TimeoutSeconds
-        timeout: Duration.seconds(isWorkflowTask ? 30 : 10),
+        memorySize: LAMBDA_MEMORY_MB,
+        timeout: Duration.seconds(timeoutSecondsOf(spec)),
         role,
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,

@@ -154,7 +154,7 @@ test('(a) a referral goes from intake to ENROLLED entirely through the console',
 
   const scheduleMail = await poll('the schedule email with its calendar part', async () => {
     const store = (await (await fetch(new URL('/store', api.mailUrl))).json()) as { emails: Array<{ destination: { to: string[] }; attachments?: Array<{ contentType: string }> }> };
-    return store.emails.find((e) => e.destination.to.some((to) => to.includes(r.body.patient.email)) && (JSON.stringify(e).includes('BEGIN:VCALENDAR') || (e.attachments ?? []).some((a) => /calendar/i.test(a.contentType))));
+    return store.emails.find((e) => e.destination.to.some((to) => to.includes(r.body.patient.email!)) && (JSON.stringify(e).includes('BEGIN:VCALENDAR') || (e.attachments ?? []).some((a) => /calendar/i.test(a.contentType))));
   });
   expect(scheduleMail).toBeDefined();
 

@@ -30,11 +30,12 @@ export class TestApi {
     return accessToken;
   }
 
-  /** a request; `as` signs it in as a demo user */
-  async call(method: string, path: string, opts: { body?: unknown; as?: string; headers?: Record<string, string>; raw?: string } = {}) {
+  /** a request; `as` signs it in as a demo user, `token` sends a bearer token as it is */
+  async call(method: string, path: string, opts: { body?: unknown; as?: string; token?: string; headers?: Record<string, string>; raw?: string } = {}) {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
-    if (opts.as) headers.authorization = `Bearer ${await this.token(opts.as)}`;
+    const token = opts.token ?? (opts.as ? await this.token(opts.as) : undefined);
+    if (token) headers.authorization = `Bearer ${token}`;
     const res = await fetch(`${this.appUrl}${path}`, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
     const text = await res.text();
     let json: any;

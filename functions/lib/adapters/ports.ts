@@ -50,9 +50,9 @@ export interface NewEvent extends Omit<ReferralEvent, 'at'> {
   at?: string;
 }
 
+/** a seat to take in the same transaction; the stored cohort's own `seats < capacity` is the guard */
 export interface SeatReservation {
   cohortId: string;
-  capacity: number;
 }
 
 export interface Page<T> {

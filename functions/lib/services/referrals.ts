@@ -279,12 +279,12 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
   let seat: SeatReservation | undefined;
   if (step === 'enrollment') {
     const { cohortId } = decision as Enrollment;
-    const cohort = await deps.repo.getCohort(cohortId);
-    if (!cohort) throw new ValidationError('Some fields need attention', { cohortId: ['No cohort with that id'] });
-    seat = { cohortId, capacity: cohort.capacity };
+    // read first so an unknown cohort is a 400 on its field, not a "full" 409 from the seat condition
+    if (!(await deps.repo.getCohort(cohortId))) throw new ValidationError('Some fields need attention', { cohortId: ['No cohort with that id'] });
+    seat = { cohortId };
   }
   const now = deps.now();
-  const nextRoute = routeTo(target, deps.config, target === 'DETOX' ? r.detoxSince ?? now.toISOString() : r.detoxSince, now);
+  const nextRoute = routeTo(target, deps.config, r.detoxSince, now);
   const token = r.taskToken;
   const { next, events } = advance(r, now, {
     status: target, pendingStep: undefined, taskToken: undefined, gateOpenedAt: undefined, gateDueAt: undefined, breaches: 0,

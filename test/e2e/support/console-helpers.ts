@@ -1,4 +1,7 @@
 import type { Page } from 'playwright-core';
+import type { Intake } from '../../../functions/lib/schemas/intake';
+import { TestApi } from '../../support/api';
+import { cohortBody, intakeBody as baseIntakeBody } from '../../support/fixtures';
 
 // helpers for the console e2e tests: the staff/public API (to arrange data) and console page steps.
 // Workflow steps are asynchronous, so everything that waits polls with a deadline (no sleeps).
@@ -10,24 +13,19 @@ export interface Api {
 
 export const url = (base: string, path: string): string => new URL(path, base.endsWith('/') ? base : `${base}/`).toString();
 
-export async function login(api: Api, username: string): Promise<string> {
-  const res = await fetch(url(api.appUrl, '/local/auth/login'), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: 'demo' }),
-  });
-  if (!res.ok) throw new Error(`login ${username}: HTTP ${res.status}`);
-  return ((await res.json()) as { accessToken: string }).accessToken;
-}
+const clients = new WeakMap<Api, TestApi>();
+/** the shared test client (test/support/api.ts) for this runtime */
+const client = (api: Api): TestApi => {
+  let c = clients.get(api);
+  if (!c) clients.set(api, (c = new TestApi(api.appUrl, api.mailUrl)));
+  return c;
+};
+
+export const login = (api: Api, username: string): Promise<string> => client(api).token(username);
 
 export async function call<T = unknown>(api: Api, method: 'GET' | 'POST', path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(url(api.appUrl, path), {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  const res = await client(api).call(method, path, { body, token, headers });
+  return { status: res.status, body: (res.json ?? null) as T };
 }
 
 let serial = 0;
@@ -49,27 +47,20 @@ export interface IntakeOptions {
   physician?: boolean;
 }
 
-/** a valid DESIGN §4 intake body */
-export const intakeBody = (o: IntakeOptions = {}) => ({
-  patient: {
-    firstName: o.firstName ?? 'Alex',
+/** a valid DESIGN §4 intake body (the shared fixture, with this suite's values) */
+export const intakeBody = (o: IntakeOptions = {}) =>
+  baseIntakeBody({
     lastName: o.lastName ?? uniqueName('Tester'),
-    dateOfBirth: '1990-05-17',
-    phone: '(555) 123-4567',
-    email: o.email ?? `${uniqueName('p').toLowerCase()}@example.org`,
-    preferredLanguage: 'en',
-    postalCode: '10001',
-  },
-  substances: [{ substance: 'alcohol', lastUse: '2025-01-10' }],
-  withdrawal: { currentSymptoms: false, detoxStatus: 'unknown' },
-  screening: { selfHarmThoughtsPastMonth: o.selfHarm ?? false, suicideAttemptPastThreeMonths: false },
-  coOccurring: ['anxiety'],
-  insurance: o.insurance ?? { type: 'commercial', payer: 'Aetna', memberId: 'M123' },
-  ...(o.physician ? { referringPhysician: { name: 'Dr. Ada Rivera', npi: '1234567893', email: 'ada.rivera@clinic.example', practice: 'Eastside Family Medicine' } } : {}),
-  consent: { shareWithReferrer: !!o.physician, signature: 'Alex Tester', signedAt: new Date(Date.now() - 60_000).toISOString() },
-  schedulePreference: 'morning',
-  ...(o.notes ? { notes: o.notes } : {}),
-});
+    patient: { firstName: o.firstName ?? 'Alex', dateOfBirth: '1990-05-17', email: o.email ?? `${uniqueName('p').toLowerCase()}@example.org`, postalCode: '10001' },
+    substances: [{ substance: 'alcohol', lastUse: '2025-01-10' }],
+    withdrawal: { currentSymptoms: false, detoxStatus: 'unknown' },
+    screening: { selfHarmThoughtsPastMonth: o.selfHarm ?? false, suicideAttemptPastThreeMonths: false },
+    insurance: (o.insurance ?? { type: 'commercial', payer: 'Aetna', memberId: 'M123' }) as Intake['insurance'],
+    referringPhysician: o.physician ? { name: 'Dr. Ada Rivera', npi: '1234567893', email: 'ada.rivera@clinic.example', practice: 'Eastside Family Medicine' } : undefined,
+    consent: { shareWithReferrer: !!o.physician, signature: 'Alex Tester' },
+    schedulePreference: 'morning',
+    notes: o.notes,
+  });
 
 export interface Created {
   referralId: string;
@@ -114,22 +105,12 @@ export const waitForStatus = (api: Api, token: string, id: string, status: strin
 
 const FINAL = ['ENROLLED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NEEDS_ATTENTION'];
 
-export const weekdaysCohort = (name: string) => {
-  const start = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
-  return {
-    name,
-    track: 'morning',
-    startDate: start,
-    timeZone: 'America/New_York',
-    capacity: 10,
-    weeks: 8,
-    sessions: [
-      { weekday: 'MO', start: '09:00', minutes: 180 },
-      { weekday: 'WE', start: '09:00', minutes: 180 },
-      { weekday: 'FR', start: '09:00', minutes: 180 },
-    ],
-  };
-};
+/** a morning cohort starting in a week, Mon/Wed/Fri 09:00 × 3 h, 8 weeks */
+export const weekdaysCohort = (name: string) =>
+  cohortBody({
+    name, track: 'morning', startDate: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10),
+    sessions: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 180 }, { weekday: 'FR', start: '09:00', minutes: 180 }],
+  });
 
 // ---- console page steps ----------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { functions } from '../../../functions/catalog';
 import { openApiDocument, REQUEST_BODIES } from '../../../functions/lib/openapi';
 import { validIntake } from './support/fixtures';
@@ -27,7 +28,9 @@ describe('openApiDocument', () => {
 
   test('the intake body schema accepts a valid intake and rejects one without a patient', () => {
     const schema = doc.paths['/api/referrals']!.post.requestBody.content['application/json'].schema;
-    const validate = new Ajv({ strict: false }).compile(schema);
+    const ajv = new Ajv({ strict: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(schema);
     expect(validate(validIntake())).toBe(true);
     const { patient: _p, ...noPatient } = validIntake();
     expect(validate(noPatient)).toBe(false);
