@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { CohortFullError, ConflictError, ValidationError } from '../errors';
 import { keys, META } from '../keys';
+import { now, nowMs } from '../clock';
 import { REFERENCE_RE } from '../domain/reference';
 import type { Intake } from '../schemas/intake';
 import type { ReferralEvent, Status } from '../schemas/views';
@@ -54,7 +55,7 @@ export class DynamoDbReferralRepository implements ReferralRepository {
   }
 
   private eventItem(referralId: string, e: NewEvent, suffix: string): TransactItem {
-    const at = e.at ?? new Date().toISOString();
+    const at = e.at ?? now().toISOString();
     return { Put: { TableName: this.table, Item: { ...keys.event(referralId, at, suffix), entity: 'event', ...e, at }, ConditionExpression: 'attribute_not_exists(pk)' } };
   }
 
@@ -69,7 +70,7 @@ export class DynamoDbReferralRepository implements ReferralRepository {
       items.push({
         Put: {
           TableName: this.table,
-          Item: { ...keys.idempotency(idem.key), entity: 'idempotency', ...idem, expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_TTL_SECONDS },
+          Item: { ...keys.idempotency(idem.key), entity: 'idempotency', ...idem, expiresAt: Math.floor(nowMs() / 1000) + IDEMPOTENCY_TTL_SECONDS },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
@@ -221,7 +222,7 @@ export class DynamoDbReferralRepository implements ReferralRepository {
     try {
       await this.doc.send(new PutCommand({
         TableName: this.table,
-        Item: { ...keys.notice(referralId, noticeKey), entity: 'event', ...event, at: event.at ?? new Date().toISOString(), state: 'pending' },
+        Item: { ...keys.notice(referralId, noticeKey), entity: 'event', ...event, at: event.at ?? now().toISOString(), state: 'pending' },
         // a pending claim is one whose send may have failed midway: at-least-once, so claim again
         ConditionExpression: 'attribute_not_exists(pk) OR #state = :pending',
         ExpressionAttributeNames: { '#state': 'state' },

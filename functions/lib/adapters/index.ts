@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { now } from '../clock';
 import { config, type Config } from '../config';
 import { DynamoDbReferralRepository } from './dynamodb-repository';
 import { PayerSimulator } from './payer-simulator';
@@ -38,7 +39,7 @@ export const getDeps = (options: { mailer?: (cfg: Config) => Mailer } = {}): Dep
       repo: new DynamoDbReferralRepository(new DynamoDBClient({}), cfg.TABLE_NAME),
       workflow: new SfnWorkflow(new SFNClient({}), cfg.STATE_MACHINE_ARN),
       eligibility: { 'payer-simulator': () => new PayerSimulator() }[cfg.ELIGIBILITY_ADAPTER](),
-      now: () => new Date(),
+      now,
     };
   }
   const factory = options.mailer;

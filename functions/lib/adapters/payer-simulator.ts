@@ -1,4 +1,5 @@
 import { simulateEligibility } from '../domain/eligibility';
+import { now } from '../clock';
 import type { EligibilityChecker } from './ports';
 
 /**
@@ -7,6 +8,6 @@ import type { EligibilityChecker } from './ports';
  */
 export class PayerSimulator implements EligibilityChecker {
   async check(insurance: Parameters<EligibilityChecker['check']>[0]) {
-    return simulateEligibility(insurance, new Date());
+    return simulateEligibility(insurance, now());
   }
 }

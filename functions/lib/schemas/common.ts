@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { nowMs } from '../clock';
 
 // shared field builders: one definition of "a real calendar date", "an email", ...
 
@@ -12,7 +13,7 @@ export const isCalendarDate = (s: string): boolean => {
 };
 
 /** today as YYYY-MM-DD; a day of slack covers time zones ahead of UTC */
-const latestAllowedDay = (): string => new Date(Date.now() + 14 * 3600_000).toISOString().slice(0, 10);
+const latestAllowedDay = (): string => new Date(nowMs() + 14 * 3600_000).toISOString().slice(0, 10);
 
 export const calendarDate = () => z.string().refine(isCalendarDate, 'Enter a real date as YYYY-MM-DD');
 

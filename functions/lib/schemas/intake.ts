@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { nowMs } from '../clock';
 import { email, isValidNpi, pastDate, trimmed } from './common';
 
 // the intake body (DESIGN §4): serves the API handler, the web form and the OpenAPI document
@@ -66,7 +67,7 @@ export const ConsentSchema = z.object({
   shareWithReferrer: z.boolean(),
   signature: trimmed(200),
   signedAt: z.iso.datetime({ offset: true, message: 'Enter the signing time as an ISO 8601 date-time' })
-    .refine((s) => Date.parse(s) <= Date.now() + 10 * 60_000, 'Signing time cannot be in the future'),
+    .refine((s) => Date.parse(s) <= nowMs() + 10 * 60_000, 'Signing time cannot be in the future'),
 });
 
 export const IntakeSchema = z

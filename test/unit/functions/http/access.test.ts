@@ -4,6 +4,7 @@ import { mocks } from '../support/aws';
 import {
   apiEvent, bodyOf, CASE_WORKER, cohort, cohortItem, HOUR, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, SUPERVISOR, validIntake,
 } from '../support/fixtures';
+import { nowMs } from '../../../../functions/lib/clock';
 import type { handler as CohortsHandler } from '../../../../functions/manage-cohorts/handler';
 import type { handler as ReadHandler } from '../../../../functions/read-referrals/handler';
 import type { parseGroups as ParseGroups } from '../../../../functions/lib/http';
@@ -114,7 +115,7 @@ describe('GET /api/staff/referrals', () => {
 
   test('a referral detail shows the timeline and intake to staff but never the task token', async () => {
     // Prepare
-    const r = referral({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'SECRET-TASK-TOKEN', gateOpenedAt: isoAgo(HOUR), gateDueAt: new Date(Date.now() + 47 * HOUR).toISOString() });
+    const r = referral({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'SECRET-TASK-TOKEN', gateOpenedAt: isoAgo(HOUR), gateDueAt: new Date(nowMs() + 47 * HOUR).toISOString() });
     m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
     m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(REFERRAL_ID, validIntake()) });
     m.ddb.on(QueryCommand, { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)' }).resolves({

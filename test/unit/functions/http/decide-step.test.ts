@@ -6,6 +6,7 @@ import { answerDefaults, eventItems, mocks, noticeEvents, resetMocks, sentEmails
 import {
   apiEvent, bodyOf, CASE_WORKER, cohort, cohortItem, DAY, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake,
 } from '../support/fixtures';
+import { nowMs } from '../../../../functions/lib/clock';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/decide-step/handler';
 
@@ -21,7 +22,7 @@ const DETOX_GATE_SECONDS = 14 * 86_400;
 
 const atGate = (over: Partial<ReferralRecord> = {}): ReferralRecord => referral({
   status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'task-token-evaluation', version: 4,
-  gateOpenedAt: isoAgo(DAY), gateDueAt: new Date(Date.now() + DAY).toISOString(),
+  gateOpenedAt: isoAgo(DAY), gateDueAt: new Date(nowMs() + DAY).toISOString(),
   eligibility: { outcome: 'covered', checkedAt: isoAgo(2 * DAY), summary: 'covered' },
   reached: { RECEIVED: isoAgo(3 * DAY), EVALUATION: isoAgo(DAY) },
   ...over,

@@ -6,6 +6,7 @@ import { mocks, putItems, transactions } from '../support/aws';
 import {
   apiEvent, bodyOf, CASE_WORKER, lambdaContext, setTestEnv, TEST_ENV, validIntake,
 } from '../support/fixtures';
+import { nowMs } from '../../../../functions/lib/clock';
 import { REFERENCE_RE } from '../../../../functions/lib/domain/reference';
 import type { handler as Handler } from '../../../../functions/submit-intake/handler';
 
@@ -78,7 +79,7 @@ describe('POST /api/referrals: a valid intake', () => {
     expect(ref).toEqual({ pk: `REFERENCE#${reference}`, sk: 'META', entity: 'reference', referralId });
     expect(event).toMatchObject({ pk: `REFERRAL#${referralId}`, sk: expect.stringMatching(/^EVENT#\d{4}-.*Z#1\.0$/), type: 'RECEIVED', to: 'RECEIVED', actor: { kind: 'patient' }, detail: { channel: 'web', urgent: false } });
     expect(idem).toMatchObject({ pk: 'IDEMPOTENCY#form-key-0001', sk: 'META', referralId, bodyHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const ttl = (idem as { expiresAt: number }).expiresAt - Date.now() / 1000;
+    const ttl = (idem as { expiresAt: number }).expiresAt - nowMs() / 1000;
     expect(ttl).toBeGreaterThan(23 * 3600);
     expect(ttl).toBeLessThanOrEqual(24 * 3600);
   });

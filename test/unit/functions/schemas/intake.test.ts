@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { IntakeSchema, NOTES_MAX, type Intake } from '../../../../functions/lib/schemas/intake';
 import { fieldErrors, isCalendarDate, isValidNpi } from '../../../../functions/lib/schemas/common';
 import { dayFromToday, validIntake } from '../support/fixtures';
+import { nowMs } from '../../../../functions/lib/clock';
 
 /** the dotted paths the API would report in `fields` for a body */
 const failingPaths = (body: unknown): string[] => {
@@ -58,7 +59,7 @@ describe('IntakeSchema', () => {
     { what: 'a phone number with too few digits', change: (b: Intake) => { b.patient.phone = '555-0100'; }, path: 'patient.phone' },
     { what: 'an email without a domain', change: (b: Intake) => { b.patient.email = 'jordan@'; }, path: 'patient.email' },
     { what: 'a physician email that is not an email', change: (b: Intake) => { b.referringPhysician!.email = 'dr lopez'; }, path: 'referringPhysician.email' },
-    { what: 'a signing time in the future', change: (b: Intake) => { b.consent.signedAt = new Date(Date.now() + 3_600_000).toISOString(); }, path: 'consent.signedAt' },
+    { what: 'a signing time in the future', change: (b: Intake) => { b.consent.signedAt = new Date(nowMs() + 3_600_000).toISOString(); }, path: 'consent.signedAt' },
     { what: 'a language the program does not offer', change: (b: Intake) => { (b.patient as { preferredLanguage: string }).preferredLanguage = 'fr'; }, path: 'patient.preferredLanguage' },
   ])('$what fails naming $path', ({ change, path }) => {
     // Prepare

@@ -3,6 +3,7 @@ import type { ApiEvent } from '../../../../functions/lib/http';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { CohortRecord } from '../../../../functions/lib/adapters/ports';
+import { nowMs, pinClock } from '../../../../functions/lib/clock';
 
 // shared test data: a valid intake, API Gateway v2 events, stored items as DynamoDB returns them
 
@@ -20,10 +21,17 @@ export const setTestEnv = (): void => {
   Object.assign(process.env, TEST_ENV);
 };
 
-/** YYYY-MM-DD `days` from today (UTC); the schemas compare against the real clock */
-export const dayFromToday = (days: number): string => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+/**
+ * Unit tests never read the real clock: the application's clock is frozen at a Wednesday (so
+ * "today + 7" is a session day of the fixture cohort, and the cohort's start is still ahead).
+ */
+export const TEST_NOW = '2026-12-30T15:00:00.000Z';
+pinClock(TEST_NOW, { frozen: true });
 
-export const isoAgo = (ms: number): string => new Date(Date.now() - ms).toISOString();
+/** YYYY-MM-DD `days` from the pinned today (UTC) */
+export const dayFromToday = (days: number): string => new Date(nowMs() + days * 86_400_000).toISOString().slice(0, 10);
+
+export const isoAgo = (ms: number): string => new Date(nowMs() - ms).toISOString();
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
