@@ -15,7 +15,12 @@ export const isCalendarDate = (s: string): boolean => {
 /** today as YYYY-MM-DD; a day of slack covers time zones ahead of UTC */
 const latestAllowedDay = (): string => new Date(nowMs() + 14 * 3600_000).toISOString().slice(0, 10);
 
-export const calendarDate = () => z.string().refine(isCalendarDate, 'Enter a real date as YYYY-MM-DD');
+// an empty string is a date left empty (a form's date control), not a badly written one: it says
+// "Required" so a form words it beside its own control; the format is named only for what was typed
+export const calendarDate = () =>
+  z.string().superRefine((s, ctx) => {
+    if (!isCalendarDate(s)) ctx.addIssue({ code: 'custom', message: s.trim() === '' ? 'Required' : 'Enter a real date as YYYY-MM-DD' });
+  });
 
 export const pastDate = () =>
   calendarDate().refine((s) => !isCalendarDate(s) || s <= latestAllowedDay(), 'Date cannot be in the future');

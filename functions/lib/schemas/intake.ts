@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { nowMs } from '../clock';
-import { email, isValidNpi, pastDate, trimmed } from './common';
+import { email, isCalendarDate, isValidNpi, pastDate, trimmed } from './common';
 
 // the intake body (DESIGN §4): serves the API handler, the web form and the OpenAPI document
 
@@ -21,7 +21,7 @@ const PhoneSchema = z
 export const PatientSchema = z.object({
   firstName: trimmed(100),
   lastName: trimmed(100),
-  dateOfBirth: pastDate().refine((s) => s >= '1900-01-01', 'Enter a date of birth after 1900'),
+  dateOfBirth: pastDate().refine((s) => !isCalendarDate(s) || s >= '1900-01-01', 'Enter a date of birth after 1900'),
   phone: PhoneSchema,
   email: email().optional(),
   preferredLanguage: z.enum(LANGUAGES),
@@ -49,16 +49,25 @@ export const ScreeningSchema = z.object({
   suicideAttemptPastThreeMonths: z.boolean(),
 });
 
-export const InsuranceSchema = z.object({
-  type: z.enum(INSURANCE_TYPES),
-  payer: trimmed(100).optional(),
-  memberId: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, 'Letters, digits and dashes only').optional(),
-  groupNumber: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, 'Letters, digits and dashes only').optional(),
-});
+export const InsuranceSchema = z
+  .object({
+    type: z.enum(INSURANCE_TYPES),
+    payer: trimmed(100).optional(),
+    memberId: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, 'Letters, digits and dashes only').optional(),
+    groupNumber: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, 'Letters, digits and dashes only').optional(),
+  })
+  // private insurance cannot be checked without its company (Medicaid and Medicare name themselves)
+  .superRefine((i, ctx) => {
+    if (i.type === 'commercial' && i.payer === undefined) ctx.addIssue({ code: 'custom', path: ['payer'], message: 'Enter the insurance company' });
+  });
 
 export const PhysicianSchema = z.object({
   name: trimmed(120),
-  npi: z.string().trim().refine(isValidNpi, 'Enter the 10-digit NPI (its check digit does not match)'),
+  // the length first: a short NPI is told it is short, not that its check digit is wrong
+  npi: z.string().trim().superRefine((npi, ctx) => {
+    if (!/^\d{10}$/.test(npi)) ctx.addIssue({ code: 'custom', message: 'Enter the NPI as 10 digits' });
+    else if (!isValidNpi(npi)) ctx.addIssue({ code: 'custom', message: 'Check the NPI: its check digit does not match' });
+  }),
   email: email(),
   practice: trimmed(120).optional(),
 });

@@ -60,6 +60,8 @@ describe('IntakeSchema', () => {
     { what: 'an email without a domain', change: (b: Intake) => { b.patient.email = 'jordan@'; }, path: 'patient.email' },
     { what: 'a physician email that is not an email', change: (b: Intake) => { b.referringPhysician!.email = 'dr lopez'; }, path: 'referringPhysician.email' },
     { what: 'a signing time in the future', change: (b: Intake) => { b.consent.signedAt = new Date(nowMs() + 3_600_000).toISOString(); }, path: 'consent.signedAt' },
+    { what: 'private insurance without its company', change: (b: Intake) => { delete b.insurance.payer; }, path: 'insurance.payer' },
+    { what: 'private insurance with a blank company', change: (b: Intake) => { b.insurance.payer = '   '; }, path: 'insurance.payer' },
     { what: 'a language the program does not offer', change: (b: Intake) => { (b.patient as { preferredLanguage: string }).preferredLanguage = 'fr'; }, path: 'patient.preferredLanguage' },
   ])('$what fails naming $path', ({ change, path }) => {
     // Prepare
@@ -104,6 +106,66 @@ describe('IntakeSchema', () => {
     // Assess
     expect(Object.keys(fields).sort()).toEqual(['patient.dateOfBirth', 'patient.phone']);
     expect(JSON.stringify(fields)).not.toMatch(/Jordan|Quintana|1988/);
+  });
+});
+
+describe('IntakeSchema messages', () => {
+  /** the messages the API would report for one path */
+  const messagesAt = (body: unknown, path: string): string[] => {
+    const parsed = IntakeSchema.safeParse(body);
+    return parsed.success ? [] : (fieldErrors(parsed.error)[path] ?? []);
+  };
+
+  test.each([
+    { npi: '12345', message: 'Enter the NPI as 10 digits' },
+    { npi: '123 456 7893', message: 'Enter the NPI as 10 digits' },
+    { npi: '12345678930', message: 'Enter the NPI as 10 digits' },
+    { npi: '1234567890', message: 'Check the NPI: its check digit does not match' },
+  ])('an NPI "$npi" is told "$message" (length before check digit), once', ({ npi, message }) => {
+    // Prepare
+    const body = intakeWith((b) => { b.referringPhysician!.npi = npi; });
+
+    // Act
+    const messages = messagesAt(body, 'referringPhysician.npi');
+
+    // Assess
+    expect(messages).toEqual([message]);
+  });
+
+  test('an empty date is a missing answer, not a format problem; a badly written one names the format', () => {
+    // Prepare
+    const empty = intakeWith((b) => { b.patient.dateOfBirth = ''; });
+    const written = intakeWith((b) => { b.patient.dateOfBirth = '04/12/1990'; });
+
+    // Act
+    const [emptyMessages, writtenMessages] = [messagesAt(empty, 'patient.dateOfBirth'), messagesAt(written, 'patient.dateOfBirth')];
+
+    // Assess
+    expect(emptyMessages).toEqual(['Required']);
+    expect(writtenMessages).toEqual(['Enter a real date as YYYY-MM-DD']);
+  });
+
+  test('private insurance without its company is reported together with the other problems', () => {
+    // Prepare
+    const body = intakeWith((b) => { delete b.insurance.payer; b.insurance.memberId = 'not valid!'; b.patient.phone = '12'; });
+
+    // Act
+    const paths = failingPaths(body).sort();
+
+    // Assess
+    expect(paths).toEqual(['insurance.memberId', 'insurance.payer', 'patient.phone']);
+    expect(messagesAt(body, 'insurance.payer')).toEqual(['Enter the insurance company']);
+  });
+
+  test.each(['medicaid', 'medicare', 'self-pay'] as const)('%s without a company passes', (type) => {
+    // Prepare
+    const body = intakeWith((b) => { b.insurance = { type }; });
+
+    // Act
+    const paths = failingPaths(body);
+
+    // Assess
+    expect(paths).toEqual([]);
   });
 });
 
