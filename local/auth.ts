@@ -8,7 +8,9 @@
  *   `cognito:groups` only when the user has groups, `scope`, `iat`/`exp`/`auth_time`, `jti`, `kid`).
  * - `verify()` applies the checks of an API Gateway HTTP API JWT authorizer, with aws-jwt-verify:
  *   signature against the JWKS (hydrated from memory, no network round trip), `exp`/`nbf`, `iss`,
- *   `iat` not in the future, and `aud` or `client_id` equal to the app client.
+ *   `iat` not in the future, and `aud` or `client_id` equal to the app client; and it takes access
+ *   tokens only (`token_use: 'access'`): an ID token of the same client is refused, as the authorizer
+ *   does once the routes name authorization scopes (ID tokens carry no `scope`).
  *
  * Demo users: casey (case-workers), sam (case-workers, supervisors), pat (no group; authenticates but
  * every staff handler answers 403). Password `demo`, or `LOCAL_DEMO_PASSWORD`. Token lifetime 1 h, or
@@ -54,6 +56,10 @@ export interface IssueOptions {
   ttlSeconds?: number;
   /** epoch seconds used as `iat`/`auth_time`; default now (tests use it to mint expired tokens) */
   issuedAt?: number;
+  /** `id` mints a Cognito-shaped ID token (`aud`, `token_use: 'id'`, no `scope`) — for tests: it must not pass */
+  tokenUse?: 'access' | 'id';
+  /** tests: claims added or replaced last (undefined removes one), e.g. another `iss` or `client_id` */
+  claims?: Record<string, unknown>;
 }
 
 export interface LocalAuth {
@@ -138,6 +144,7 @@ export async function createLocalAuth(options: LocalAuthOptions): Promise<LocalA
       const audience = payload.aud ?? payload.client_id;
       const audiences = Array.isArray(audience) ? audience : [audience];
       if (!audiences.includes(LOCAL_CLIENT_ID)) throw new Error('token is not for this app client');
+      if (payload.token_use !== 'access') throw new Error('not an access token');
       if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000) + 1) throw new Error('token issued in the future');
     },
   });
@@ -149,22 +156,43 @@ export async function createLocalAuth(options: LocalAuthOptions): Promise<LocalA
     const iat = issue.issuedAt ?? Math.floor(Date.now() / 1000);
     const ttl = issue.ttlSeconds ?? ttlSeconds;
     const header = { kid, alg: 'RS256', typ: 'JWT' };
-    const payload: Record<string, unknown> = {
-      sub: user.sub,
-      ...(user.groups.length ? { 'cognito:groups': [...user.groups] } : {}),
-      iss: issuer,
-      version: 2,
-      client_id: LOCAL_CLIENT_ID,
-      origin_jti: randomUUID(),
-      event_id: randomUUID(),
-      token_use: 'access',
-      scope: 'aws.cognito.signin.user.admin',
-      auth_time: iat,
-      exp: iat + ttl,
-      iat,
-      jti: randomUUID(),
-      username: user.username,
-    };
+    const groups = user.groups.length ? { 'cognito:groups': [...user.groups] } : {};
+    const payload: Record<string, unknown> =
+      issue.tokenUse === 'id'
+        ? {
+            sub: user.sub,
+            ...groups,
+            iss: issuer,
+            'cognito:username': user.username,
+            origin_jti: randomUUID(),
+            aud: LOCAL_CLIENT_ID,
+            event_id: randomUUID(),
+            token_use: 'id',
+            auth_time: iat,
+            exp: iat + ttl,
+            iat,
+            jti: randomUUID(),
+          }
+        : {
+            sub: user.sub,
+            ...groups,
+            iss: issuer,
+            version: 2,
+            client_id: LOCAL_CLIENT_ID,
+            origin_jti: randomUUID(),
+            event_id: randomUUID(),
+            token_use: 'access',
+            scope: 'aws.cognito.signin.user.admin',
+            auth_time: iat,
+            exp: iat + ttl,
+            iat,
+            jti: randomUUID(),
+            username: user.username,
+          };
+    for (const [k, v] of Object.entries(issue.claims ?? {})) {
+      if (v === undefined) delete payload[k];
+      else payload[k] = v;
+    }
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
     return `${input}.${b64url(sign('sha256', Buffer.from(input), privateKey))}`;
   };

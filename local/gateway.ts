@@ -12,7 +12,12 @@
  * - `/local/auth/*`: the local token issuer (local/auth.ts).
  * - everything else: static files from web/dist with the CloudFront index rewrite of
  *   infra/constructs/web.ts (`/` → 302 `/intake/`, `/x/` → `/x/index.html`, `/x` → 302 `/x/`).
- * - every response carries the security headers of the CloudFront response headers policy.
+ * - every response carries the security headers of the CloudFront response headers policy; every
+ *   answer of the gateway itself (401, 404, 405, 413, 429, 503, 5xx) and of the issuer is `no-store`.
+ * - rate limits (`RateLimits`), per client address, in front of everything like the WAF web ACL:
+ *   `POST /api/referrals` is a token bucket mirroring the WAF rate rule of
+ *   infra/constructs/protection.ts (100 requests per 5 minutes per IP), failed sign-ins at
+ *   `/local/auth/login` another; an empty bucket answers 429 with `Retry-After` and a JSON error.
  * - one log line per request: method, route key (or file), status, ms — never bodies or query strings.
  */
 import { randomBytes } from 'node:crypto';
@@ -73,6 +78,103 @@ const isTextContentType = (type: string | undefined): boolean => {
   );
 };
 
+// ---- rate limits ----------------------------------------------------------------------------------
+
+/** a token bucket per client: `capacity` at once, then `refillPerSecond` */
+export interface TokenBucketSpec {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+export interface RateLimits {
+  /** every `POST /api/referrals` takes a token (the WAF counts every matching request); false: no limit */
+  intake: TokenBucketSpec | false;
+  /** every failed sign-in (401) at `/local/auth/login` takes a token; an empty bucket refuses even a right password */
+  login: TokenBucketSpec | false;
+  /** the buckets' clock in ms (monotonic); tests pass their own to refill without waiting */
+  now?: () => number;
+}
+
+/** the public intake route the WAF rate rule watches (INTAKE_METHOD/INTAKE_PATH of protection.ts) */
+export const RATE_LIMITED_INTAKE = { method: 'POST', path: '/api/referrals' } as const;
+
+/**
+ * The deployed limits: the WAF rule's default `intakeRateLimit` of 100 requests per IP in its
+ * 300-second window, as a bucket of 100 refilled at 100 per 300 s; and 5 failed sign-ins, then one
+ * more a minute (Cognito locks a user out after 5 failures, for a growing time).
+ */
+export const WAF_RATE_LIMITS: RateLimits = {
+  intake: { capacity: 100, refillPerSecond: 100 / 300 },
+  login: { capacity: 5, refillPerSecond: 1 / 60 },
+};
+
+/** for test runs that submit thousands of intakes from one address: the buckets still work, nobody meets them */
+export const GENEROUS_RATE_LIMITS: RateLimits = {
+  intake: { capacity: 1_000_000, refillPerSecond: 10_000 },
+  login: { capacity: 100_000, refillPerSecond: 1_000 },
+};
+
+/** clients remembered at most; full buckets are forgotten first (a full bucket is the default state) */
+const MAX_TRACKED_CLIENTS = 10_000;
+/** refill arithmetic is in floating point: 3 s × 1/3 token per second must make a whole token */
+const EPSILON = 1e-9;
+
+/** token buckets keyed by client address */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly spec: TokenBucketSpec,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    if (!(spec.capacity >= 1) || !(spec.refillPerSecond > 0)) throw new Error('a token bucket needs capacity >= 1 and refillPerSecond > 0');
+  }
+
+  private level(client: string): { tokens: number; at: number } {
+    const t = this.now();
+    const b = this.buckets.get(client);
+    if (!b) return { tokens: this.spec.capacity, at: t };
+    return { tokens: Math.min(this.spec.capacity, b.tokens + ((t - b.at) / 1000) * this.spec.refillPerSecond), at: t };
+  }
+
+  private wait(tokens: number): number {
+    return tokens >= 1 - EPSILON ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.spec.refillPerSecond - EPSILON));
+  }
+
+  /** whole seconds until the client has a token again; 0 when it has one now */
+  retryAfter(client: string): number {
+    return this.wait(this.level(client).tokens);
+  }
+
+  /** takes a token when there is one; otherwise answers how many seconds until there is */
+  take(client: string): { ok: true } | { ok: false; retryAfter: number } {
+    const b = this.level(client);
+    const retryAfter = this.wait(b.tokens);
+    if (retryAfter > 0) return { ok: false, retryAfter };
+    b.tokens = Math.max(0, b.tokens - 1);
+    this.buckets.delete(client); // re-inserted last: the map stays ordered by last use
+    this.buckets.set(client, b);
+    if (this.buckets.size > MAX_TRACKED_CLIENTS) this.forget();
+    return { ok: true };
+  }
+
+  private forget(): void {
+    for (const client of [...this.buckets.keys()]) if (this.level(client).tokens >= this.spec.capacity - EPSILON) this.buckets.delete(client);
+    for (const client of this.buckets.keys()) {
+      if (this.buckets.size <= MAX_TRACKED_CLIENTS) break;
+      this.buckets.delete(client); // least recently used first
+    }
+  }
+}
+
+/** the client as the WAF sees it: the connection's address (a forwarded-for header is the client's to forge) */
+const clientOf = (req: IncomingMessage): string => (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+
+const tooManyRequests = (retryAfter: number, label: string): Reply =>
+  jsonReply(429, { error: 'TooManyRequests', message: `Too many requests from this address; try again in ${retryAfter} seconds` }, `${label} (rate limited)`, {
+    'retry-after': String(retryAfter),
+  });
+
 const AUTH_PATHS = new Set(['/local/auth/login', '/local/auth/jwks.json', '/local/auth/.well-known/jwks.json']);
 
 /** invokes a catalog function with an event, as Lambda would (the runtime adds the context and timeout) */
@@ -86,6 +188,8 @@ export interface GatewayOptions {
   accountId?: string;
   /** one line per request; omit for silence */
   log?: (line: string) => void;
+  /** default WAF_RATE_LIMITS */
+  rateLimits?: RateLimits;
 }
 
 interface CompiledRoute {
@@ -145,9 +249,10 @@ interface Reply {
   label: string;
 }
 
+/** the gateway's and the issuer's own JSON answers: never stored by a browser or a proxy */
 const jsonReply = (statusCode: number, body: unknown, label: string, headers: Record<string, string> = {}): Reply => ({
   statusCode,
-  headers: { 'content-type': 'application/json', ...headers },
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
   body: JSON.stringify(body),
   label,
 });
@@ -223,11 +328,16 @@ export class Gateway {
   private readonly routes: CompiledRoute[];
   private readonly webRoot: string;
   private readonly accountId: string;
+  private readonly intakeLimit: TokenBuckets | undefined;
+  private readonly loginLimit: TokenBuckets | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.routes = compileRoutes(options.functions);
     this.webRoot = resolve(options.webRoot);
     this.accountId = options.accountId ?? '000000000000';
+    const limits = options.rateLimits ?? WAF_RATE_LIMITS;
+    this.intakeLimit = limits.intake ? new TokenBuckets(limits.intake, limits.now) : undefined;
+    this.loginLimit = limits.login ? new TokenBuckets(limits.login, limits.now) : undefined;
   }
 
   /** the node:http request listener */
@@ -283,6 +393,11 @@ export class Gateway {
 
   private async api(req: IncomingMessage, method: string, rawPath: string, rawQueryString: string): Promise<Reply> {
     const { body, tooLarge } = await readBody(req, MAX_REQUEST_BYTES);
+    // the WAF rate rule sits in front of everything else (CloudFront answers before API Gateway sees the request)
+    if (this.intakeLimit && method === RATE_LIMITED_INTAKE.method && rawPath === RATE_LIMITED_INTAKE.path) {
+      const taken = this.intakeLimit.take(clientOf(req));
+      if (!taken.ok) return tooManyRequests(taken.retryAfter, rawPath);
+    }
     const candidates = this.routes.filter((r) => r.pattern.test(rawPath));
     if (candidates.length === 0) return jsonReply(404, { error: 'NotFound', message: 'No route for this path' }, '(no route)');
     const route = candidates.find((r) => r.method === method);
@@ -416,9 +531,14 @@ export class Gateway {
     const label = AUTH_PATHS.has(rawPath) ? rawPath : '/local/auth (not found)';
     if (!this.auth) return jsonReply(503, { error: 'ServiceUnavailable', message: 'The local runtime is still starting' }, label, { 'retry-after': '1' });
     if (tooLarge) return jsonReply(413, { error: 'PayloadTooLarge', message: 'The request body is too large' }, label);
+    const signIn = this.loginLimit && method === 'POST' && rawPath === '/local/auth/login' ? this.loginLimit : undefined;
+    const client = clientOf(req);
+    const wait = signIn?.retryAfter(client) ?? 0;
+    if (wait > 0) return tooManyRequests(wait, label);
     const answer = this.auth.handle(method, rawPath, body);
     if (!answer) return jsonReply(404, { error: 'NotFound', message: 'No such path' }, label);
-    return jsonReply(answer.statusCode, answer.body, label, { 'cache-control': 'no-store', ...answer.headers });
+    if (answer.statusCode === 401) signIn?.take(client);
+    return jsonReply(answer.statusCode, answer.body, label, { ...answer.headers, 'cache-control': 'no-store' });
   }
 
   // ---- static files ----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ import type { Context } from 'aws-lambda';
 import { functions, LAMBDA_MEMORY_MB, STATE_MACHINE_FILE, STATE_MACHINE_NAME, timeoutSecondsOf, type FunctionSpec } from '../functions/catalog';
 import { tableDefinition } from '../functions/lib/keys';
 import { createLocalAuth, generateRsaKeyPair, type LocalAuth } from './auth';
-import { Gateway } from './gateway';
+import { Gateway, GENEROUS_RATE_LIMITS, type RateLimits } from './gateway';
 import type { SfnServer } from './sfn/http';
 import type { LocalStepFunctions } from './sfn/local-step-functions';
 
@@ -88,6 +88,11 @@ export interface RuntimeOptions {
    * The real modules of the functions not listed are imported as usual.
    */
   handlers?: Record<string, LambdaHandler>;
+  /**
+   * the gateway's per-client rate limits; default GENEROUS_RATE_LIMITS (test files submit hundreds
+   * of intakes from one address). `npm start` passes WAF_RATE_LIMITS, the deployed WAF rule's.
+   */
+  rateLimits?: RateLimits;
 }
 
 export interface Runtime {
@@ -608,6 +613,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       accountId: ACCOUNT_ID,
       invoke: (name, event) => invokeLocal(specs.get(name)!, handlers.get(name)!, event),
       log: quiet ? undefined : (line) => print(`${new Date().toISOString().slice(11, 23)} ${line}`),
+      rateLimits: options.rateLimits ?? GENEROUS_RATE_LIMITS,
     });
     app = createServer(gateway.listener);
     app.keepAliveTimeout = 5000;

@@ -73,8 +73,9 @@ const main = async (): Promise<void> => {
   const mailPort = portFrom(args['mail-port'] ?? process.env.MAIL_PORT, '--mail-port', 8005);
   out('Starting the IOP local runtime…');
   // loaded after the signal handlers are in place, so an early Ctrl-C is handled too
-  const [{ ROOT, startRuntime }, { DEMO_USERS }] = await Promise.all([import('./runtime'), import('./auth')]);
-  runtime = await startRuntime({ port, mailPort, persist: args.persist ?? false });
+  const [{ ROOT, startRuntime }, { DEMO_USERS }, { WAF_RATE_LIMITS }] = await Promise.all([import('./runtime'), import('./auth'), import('./gateway')]);
+  // the deployed WAF's limits (100 intakes per 5 minutes per address; 5 failed sign-ins, then 1 a minute)
+  runtime = await startRuntime({ port, mailPort, persist: args.persist ?? false, rateLimits: WAF_RATE_LIMITS });
 
   // performance.now() counts from process start: module loading included
   const total = (performance.now() / 1000).toFixed(1);

@@ -1,6 +1,9 @@
 // the web build: one esbuild bundle per app (web/src/<app>/main.ts → web/dist/<app>/main.js) plus the
 // app's own html/css and the shared css copied beside it. apps are found, not listed, so a new
 // folder (the console) is picked up as soon as it has a main.ts. nothing is fetched from the network.
+// source maps (with the sources inside) only in a development build — NODE_ENV=development or
+// `--dev` — never in the default build that `npm start`, `npm test` and a deployment use: a map
+// served beside main.js would publish the whole source of the console and the intake form.
 import { build } from 'esbuild';
 import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -11,6 +14,10 @@ const webDir = dirname(fileURLToPath(import.meta.url));
 const srcDir = join(webDir, 'src');
 const distDir = join(webDir, 'dist');
 const sharedDir = join(srcDir, 'shared');
+
+/** a development build (source maps) only when asked for */
+export const isDevelopmentBuild = (env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv): boolean =>
+  env.NODE_ENV === 'development' || argv.includes('--dev');
 
 /** folders under web/src (except shared) that have a main.ts entry */
 export const findApps = async (): Promise<string[]> => {
@@ -46,7 +53,7 @@ const copyAssets = async (from: string, to: string, exts: string[]): Promise<str
 };
 
 /** bundles one app and copies its static files; throws on a build error */
-const buildApp = async (app: string): Promise<void> => {
+const buildApp = async (app: string, dev: boolean): Promise<void> => {
   const out = join(distDir, app);
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
@@ -58,7 +65,7 @@ const buildApp = async (app: string): Promise<void> => {
     platform: 'browser',
     target: 'es2020',
     minify: true,
-    sourcemap: true,
+    sourcemap: dev ? 'linked' : false,
     legalComments: 'none',
     charset: 'utf8',
     logLevel: 'silent',
@@ -76,10 +83,11 @@ export interface WebBuildResult {
 }
 
 /** builds every app side by side; one app failing does not stop the others */
-export const buildWeb = async (): Promise<WebBuildResult> => {
+export const buildWeb = async (options: { dev?: boolean } = {}): Promise<WebBuildResult> => {
   const started = performance.now();
+  const dev = options.dev ?? isDevelopmentBuild();
   const apps = await findApps();
-  const results = await Promise.allSettled(apps.map(buildApp));
+  const results = await Promise.allSettled(apps.map((app) => buildApp(app, dev)));
   // the API's OpenAPI document, generated from the catalog and the zod schemas, served at /openapi.json
   await mkdir(distDir, { recursive: true });
   await writeFile(join(distDir, 'openapi.json'), JSON.stringify(openApiDocument(), null, 2) + '\n');
@@ -95,7 +103,7 @@ export const buildWeb = async (): Promise<WebBuildResult> => {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { built, failed, ms } = await buildWeb();
-  process.stdout.write(`web: built ${built.join(', ') || 'no apps'} in ${ms} ms → ${distDir}\n`);
+  process.stdout.write(`web: built ${built.join(', ') || 'no apps'} in ${ms} ms → ${distDir}${isDevelopmentBuild() ? ' (development: with source maps)' : ''}\n`);
   for (const f of failed) process.stderr.write(`web: ${f.app} failed:\n${f.error}\n`);
   if (failed.length > 0) process.exitCode = 1;
 }

@@ -56,9 +56,10 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
   statusCode,
   headers: {
     'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     ...headers,
+    // every API answer (PHI or not, 2xx or error) is no-store, whatever a handler set
+    'cache-control': 'no-store',
   },
   body: body === undefined ? '' : JSON.stringify(body),
 });
