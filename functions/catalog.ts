@@ -80,7 +80,7 @@ export const functions: readonly FunctionSpec[] = [
     name: 'open-gate',
     description: 'Workflow task (callback): opens a human gate, stores its task token, tells the referrer of an accepted evaluation',
     aslKey: 'OpenGateFunctionArn',
-    needs: ['table:read', 'table:write', 'email:send'],
+    needs: ['table:read', 'table:write', 'email:send', 'workflow:callback'],
   },
   {
     name: 'escalate',

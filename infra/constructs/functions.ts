@@ -6,9 +6,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { functions as catalog, LAMBDA_MEMORY_MB, timeoutSecondsOf, type FunctionSpec } from '../../functions/catalog';
+import { functions as catalog, LAMBDA_MEMORY_MB, timeoutSecondsOf } from '../../functions/catalog';
 import { BUNDLE_AWS_SDK, ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, SDK_EXTERNALS, entryOf } from '../bundling';
 import type { StageConfig } from '../config';
+import { GRANTS, type Need } from '../grants';
 import { acknowledge } from '../nag';
 
 export interface FunctionsProps {
@@ -25,9 +26,6 @@ export interface FunctionsProps {
   stateMachineName: string;
   email: { identityArn: string; configurationSetArn: string };
 }
-
-/** the catalog's `needs`, as one type */
-type Need = FunctionSpec['needs'][number];
 
 /** an ARN of this stack as cdk-nag prints it in IAM5 findings (unresolved parts as <AWS::...>) */
 const nagArn = (stack: Stack, service: string, resource: string): string => {
@@ -149,7 +147,7 @@ export class Functions extends Construct {
     }
   }
 
-  /** turns one catalog `need` into a least-privilege policy statement on the function's role */
+  /** turns one catalog `need` into least-privilege policy statements on the function's role (actions from infra/grants.ts) */
   private grant(managed: iam.ManagedPolicy, need: Need, props: FunctionsProps, executionsArn: string): void {
     const stack = Stack.of(this);
     const viaDynamo = { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } };
@@ -158,19 +156,19 @@ export class Functions extends Construct {
 
     switch (need) {
       case 'table:read':
-        policy('TableRead', ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'], [props.table.tableArn]);
-        policy('IndexRead', ['dynamodb:Query'], props.indexArns);
-        policy('TableKeyRead', ['kms:Decrypt', 'kms:DescribeKey'], [props.dataKey.keyArn], viaDynamo);
+        policy('TableRead', GRANTS[need].TableRead, [props.table.tableArn]);
+        policy('IndexRead', GRANTS[need].IndexRead, props.indexArns);
+        policy('TableKeyRead', GRANTS[need].TableKeyRead, [props.dataKey.keyArn], viaDynamo);
         return;
       case 'table:write':
-        policy('TableWrite', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'], [props.table.tableArn]);
-        policy('TableKeyWrite', ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], [props.dataKey.keyArn], viaDynamo);
+        policy('TableWrite', GRANTS[need].TableWrite, [props.table.tableArn]);
+        policy('TableKeyWrite', GRANTS[need].TableKeyWrite, [props.dataKey.keyArn], viaDynamo);
         return;
       case 'workflow:start':
-        policy('WorkflowStart', ['states:StartExecution'], [props.stateMachineArn]);
+        policy('WorkflowStart', GRANTS[need].WorkflowStart, [props.stateMachineArn]);
         return;
       case 'workflow:callback': {
-        policy('WorkflowCallback', ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], ['*']);
+        policy('WorkflowCallback', GRANTS[need].WorkflowCallback, ['*']);
         acknowledge(managed, {
           'AwsSolutions-IAM5[Resource::*]':
             'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat support no resource-level permissions (IAM lists no resource type for them); the task token itself is the capability and never leaves the backend.',
@@ -178,17 +176,17 @@ export class Functions extends Construct {
         return;
       }
       case 'workflow:describe':
-        policy('WorkflowDescribe', ['states:DescribeStateMachine'], [props.stateMachineArn]);
+        policy('WorkflowDescribe', GRANTS[need].WorkflowDescribe, [props.stateMachineArn]);
         return;
       case 'workflow:stop':
-        policy('WorkflowStop', ['states:StopExecution'], [executionsArn]);
+        policy('WorkflowStop', GRANTS[need].WorkflowStop, [executionsArn]);
         acknowledge(managed, {
           [`AwsSolutions-IAM5[Resource::${nagArn(stack, 'states', `execution:${props.stateMachineName}:*`)}]`]:
             'StopExecution is scoped to executions of this one state machine; execution names are per referral and unknown at deploy time, so the execution-name part must be a wildcard.',
         });
         return;
       case 'email:send':
-        policy('EmailSend', ['ses:SendEmail', 'ses:SendRawEmail'], [props.email.identityArn, props.email.configurationSetArn]);
+        policy('EmailSend', GRANTS[need].EmailSend, [props.email.identityArn, props.email.configurationSetArn]);
         return;
     }
   }
