@@ -155,10 +155,13 @@ const confirmationOf = async (page: Page, lang: Lang) => {
 };
 
 const expectNothingLeaked = async (s: Session) => {
-  // no PHI in the URL, nothing kept in the browser, no CSP violation or script error
+  // no PHI in the URL, nothing kept in the browser but a language chosen, no CSP violation or script error
   expect(new URL(s.page.url()).search).toBe('');
   expect(new URL(s.page.url()).hash).toBe('');
-  await expect(s.page.evaluate(() => localStorage.length + sessionStorage.length)).resolves.toBe(0);
+  const stored = await s.page.evaluate(() => ({ local: { ...localStorage }, session: sessionStorage.length }));
+  expect(stored.session).toBe(0);
+  expect(Object.keys(stored.local).filter((k) => k !== 'iop-intake-lang')).toEqual([]);
+  expect(['en', 'es', undefined]).toContain(stored.local['iop-intake-lang']);
   expect(s.problems).toEqual([]);
 };
 
@@ -262,13 +265,14 @@ describe('public intake form', () => {
     await expect(dob.getAttribute('aria-invalid')).resolves.toBe('true');
     const describedBy = (await dob.getAttribute('aria-describedby'))?.split(' ') ?? [];
     const messages = await Promise.all(describedBy.map((id) => page.locator(`[id="${id}"]`).textContent()));
-    expect(messages).toContain('Date cannot be in the future');
+    expect(messages).toContain('Date of birth: the date cannot be in the future');
     await expect(field(page, 'en', 'physician.npi').getAttribute('aria-invalid')).resolves.toBe('true');
-    // in page order, each a link to its field (the schema also compares last use with the birth date)
+    // in page order, each a link to its field and naming its question (the schema also compares
+    // last use with the birth date)
     await expect(summary.getByRole('link').allTextContents()).resolves.toEqual([
-      'Date cannot be in the future',
-      'Last use cannot be before the date of birth',
-      'Enter the 10-digit NPI (its check digit does not match)',
+      'Date of birth: the date cannot be in the future',
+      'Last use of alcohol: the date cannot be before the date of birth',
+      'NPI number: these 10 digits are not a valid NPI (the last digit does not match). Check it with the doctor’s office',
     ]);
     expect(s.posts).toHaveLength(0);
     await expectNoAxeViolations(page);
@@ -281,7 +285,7 @@ describe('public intake form', () => {
 
     // errors follow the language switch
     await page.getByRole('button', { name: 'Español' }).click();
-    await expect(summary.getByRole('link').first().textContent()).resolves.toBe('La fecha no puede ser futura');
+    await expect(summary.getByRole('link').first().textContent()).resolves.toBe('Fecha de nacimiento: la fecha no puede ser futura');
     await expectNothingLeaked(s);
     await s.context.close();
   });
@@ -296,8 +300,9 @@ describe('public intake form', () => {
     for (let i = 0; i < 10 && !(await yes.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
     await page.keyboard.press('Space');
     await expect(yes.isChecked()).resolves.toBe(true);
-    // before anything else is filled in, before submit
+    // before anything else is filled in, before submit; focus moves to it
     await alert.waitFor({ timeout: 1_000 });
+    await expect(alert.evaluate((el) => el.contains(document.activeElement))).resolves.toBe(true);
     await expect(alert.getByRole('link', { name: t('en', 'crisis.call') }).getAttribute('href')).resolves.toBe('tel:988');
     await expect(alert.getByRole('link', { name: t('en', 'crisis.text') }).getAttribute('href')).resolves.toBe('sms:988');
     await expect(alert.getByRole('link', { name: t('en', 'crisis.911') }).getAttribute('href')).resolves.toBe('tel:911');
@@ -383,7 +388,7 @@ describe('public intake form', () => {
     const benzoLastUse = page.getByLabel(t('en', 'substances.lastUse', { substance: t('en', 'short.benzodiazepines') }));
     await expect(benzoLastUse.getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(page.getByLabel(t('en', 'substances.lastUse', { substance: t('en', 'short.alcohol') })).getAttribute('aria-invalid')).resolves.toBeNull();
-    await summary.getByRole('link', { name: 'Date cannot be in the future' }).click();
+    await summary.getByRole('link', { name: 'Last use of benzodiazepines: the date cannot be in the future' }).click();
     await expect(benzoLastUse.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
     s.problems.splice(0, s.problems.length, ...s.problems.filter((p) => !/status of 400/.test(p)));
     await expectNothingLeaked(s);

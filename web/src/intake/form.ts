@@ -1,6 +1,7 @@
 // the intake form (DESIGN §1, §4, §6), built in the DOM and validated with the same IntakeSchema
 // the API uses. one mount serves both the public page (a patient on a phone) and the staff
-// console (phone intake). the suicide-risk screen comes first and shows 988 at once on a "yes".
+// console (phone intake). the suicide-risk screen comes first and shows 988 at once on a "yes":
+// the 988 panel sits at the top of the form, above any error list, and is brought into view.
 import * as z from 'zod';
 import { fieldErrors } from '../../../functions/lib/schemas/common';
 import {
@@ -17,8 +18,9 @@ import {
 import { newIdempotencyKey, readResponse, type ApiResult, type ResponseLike } from '../shared/api';
 import { h, telHref, type Attrs, type Child } from '../shared/dom';
 import { clearErrors, showErrors, type FieldErrors } from '../shared/form-errors';
-import { preferredLang, textBindings, translator, type Lang, type TextBindings, type Translator, type Vars } from '../shared/i18n';
-import { DICTIONARIES, SCHEMA_MESSAGES_EN, SCHEMA_MESSAGES_ES, STAFF_OVERRIDES, type IntakeKey } from './i18n';
+import { languageMemory, preferredLang, textBindings, translator, type Lang, type TextBindings, type Translator, type Vars } from '../shared/i18n';
+import { DICTIONARIES, STAFF_OVERRIDES, type IntakeKey } from './i18n';
+import { INCOMPLETE_DATE, questionName, translateMessage } from './messages';
 
 // zod compiles object parsers with `new Function` unless told not to; the CSP forbids eval
 z.config({ jitless: true });
@@ -42,7 +44,7 @@ export interface IntakeFormOptions {
   /** `public`: the patient fills it in; `staff`: a staff member keys in a caller's answers */
   mode: 'public' | 'staff';
   submit: SubmitIntake;
-  /** first language (public default: the browser's preference; staff default: English) */
+  /** first language (public default: the language chosen last time, else the browser's; staff default: English) */
   lang?: Lang;
   /** the program's phone number shown for help and on the confirmation */
   programPhone?: string;
@@ -77,38 +79,6 @@ type YesNo = 'yes' | 'no';
 /** empty answers become "not given"; what is left is checked by the schema */
 const given = (v: string): string | undefined => (v.trim() === '' ? undefined : v);
 
-/** a message for a path from the schema (zod) or the API, in the form's language */
-const REQUIRED_BY_PATH: Record<string, IntakeKey> = {
-  'patient.firstName': 'required.firstName',
-  'patient.lastName': 'required.lastName',
-  'patient.dateOfBirth': 'required.dateOfBirth',
-  'patient.phone': 'required.phone',
-  'screening.selfHarmThoughtsPastMonth': 'required.yesNo',
-  'screening.suicideAttemptPastThreeMonths': 'required.yesNo',
-  'withdrawal.currentSymptoms': 'required.yesNo',
-  'withdrawal.detoxStatus': 'required.detoxStatus',
-  substances: 'required.substances',
-  'insurance.type': 'required.insuranceType',
-  'referringPhysician.name': 'required.physicianName',
-  'referringPhysician.npi': 'required.physicianNpi',
-  'referringPhysician.email': 'required.physicianEmail',
-  'consent.signature': 'required.signature',
-  schedulePreference: 'required.schedule',
-};
-
-export const translateMessage = (tr: Translator<IntakeKey>, message: string, path: string): string => {
-  // zod's built-in texts ("Invalid input: expected boolean, received undefined", "Invalid option:
-  // expected one of ...") on a question the form always offers mean "not answered"
-  const required = REQUIRED_BY_PATH[path];
-  if (required && (message === 'Required' || /^Invalid (input|option)\b/.test(message))) return tr.t(required);
-  if (message === 'Required' || /received undefined$/.test(message)) return tr.t('required.generic');
-  const max = /^(?:At most (\d+) characters|Too big: expected string to have <=(\d+) characters)$/.exec(message);
-  if (max) return tr.t('invalid.max', { n: max[1] ?? max[2] ?? '' });
-  if (tr.lang === 'es') return SCHEMA_MESSAGES_ES[message] ?? tr.t('invalid.generic');
-  if (/^(Invalid|Too (big|small))\b/.test(message)) return tr.t('invalid.generic');
-  return SCHEMA_MESSAGES_EN[message] ?? message;
-};
-
 /** paths whose error belongs on another field than the path names */
 const PATH_ALIASES: Record<string, string> = { referringPhysician: 'referringPhysician.name' };
 
@@ -121,6 +91,9 @@ const todayIso = (): string => {
 };
 
 let mounts = 0;
+
+/** the public page remembers the language a person chose (a code only, never an answer) */
+const publicLang = languageMemory('iop-intake-lang');
 
 /**
  * Mounts the intake form in `root` (replacing its content). Public mode also sets `<html lang>`
@@ -135,7 +108,7 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
   const heading = (level: 1 | 2 | 3): HeadingTag => `h${Math.min(level + (staff ? 1 : 0), 4)}` as HeadingTag;
   const makeTr = (l: Lang) => translator(DICTIONARIES, l, staff ? STAFF_OVERRIDES : undefined);
 
-  let lang: Lang = options.lang ?? (staff ? 'en' : preferredLang());
+  let lang: Lang = options.lang ?? (staff ? 'en' : (publicLang.read() ?? preferredLang()));
   let tr = makeTr(lang);
   let texts: TextBindings<IntakeKey> = textBindings<IntakeKey>();
   /** updates that are not a plain key → text (typed names, dates, counters) */
@@ -246,12 +219,12 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
   const section = (title: IntakeKey, ...children: Child[]): HTMLElement =>
     h('section', { class: 'section' }, txt(heading(2), title, { class: 'section__title' }), ...children);
 
-  /** the 988 box; `live` wording for the form, without the "keep filling in" line on the confirmation */
+  /** the 988 box (a labelled region that can take focus); without the "keep filling in" line on the confirmation */
   const crisisBox = (level: 2 | 3, inForm: boolean): HTMLElement =>
     h(
-      'div',
-      { class: 'crisis' },
-      txt(heading(level), 'crisis.title', { class: 'crisis__title' }),
+      'section',
+      { class: 'crisis', tabindex: -1, 'aria-labelledby': id(`crisis-title-${inForm ? 'form' : 'done'}`) },
+      txt(heading(level), 'crisis.title', { class: 'crisis__title', id: id(`crisis-title-${inForm ? 'form' : 'done'}`) }),
       txt('p', 'crisis.body'),
       h(
         'p',
@@ -281,7 +254,10 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
     ] as const
   ).map(([l, name]) => {
     const b = h('button', { type: 'button', class: 'lang-switch__button', lang: l, 'aria-pressed': 'false' }, name);
-    b.addEventListener('click', () => setLang(l));
+    b.addEventListener('click', () => {
+      if (!staff) publicLang.write(l);
+      setLang(l);
+    });
     return b;
   });
   langSwitch.append(...langButtons);
@@ -293,17 +269,32 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
     dynamic = [];
     state = { idempotencyKey: newIdempotencyKey(), sending: false };
 
-    // safety first: the two screening questions, then the 988 box at once on a "yes"
+    // safety first: the two screening questions; a "yes" shows the 988 box at once at the top of
+    // the form (above any error list). on the public page it is scrolled to the top of the screen
+    // and takes focus, so on a phone its call and text buttons are what the person sees next
     const thoughts = yesNo('screening.selfHarmThoughtsPastMonth', 'safety.thoughts');
     const attempt = yesNo('screening.suicideAttemptPastThreeMonths', 'safety.attempt');
     const crisisLive = h('div', { class: 'crisis-live', role: 'alert' });
-    const formCrisis = crisisBox(3, true);
-    const updateCrisis = (): void => {
-      const positive = thoughts.value() === 'yes' || attempt.value() === 'yes';
-      if (positive && !crisisLive.contains(formCrisis)) crisisLive.append(formCrisis);
-      if (!positive && crisisLive.contains(formCrisis)) formCrisis.remove();
+    const formCrisis = crisisBox(2, true);
+    const crisisShown = (): boolean => crisisLive.contains(formCrisis);
+    const bringCrisisIntoView = (): void => {
+      if (staff) {
+        // the staff member keeps typing: the box shows, focus stays on the answer
+        formCrisis.scrollIntoView({ block: 'nearest' });
+        return;
+      }
+      formCrisis.focus({ preventScroll: true });
+      formCrisis.scrollIntoView({ block: 'start' });
     };
-    for (const i of [...thoughts.inputs, ...attempt.inputs]) i.addEventListener('change', updateCrisis);
+    const updateCrisis = (reveal: boolean): void => {
+      const positive = thoughts.value() === 'yes' || attempt.value() === 'yes';
+      if (positive && !crisisShown()) {
+        crisisLive.append(formCrisis);
+        if (reveal) bringCrisisIntoView();
+      }
+      if (!positive && crisisShown()) formCrisis.remove();
+    };
+    for (const i of [...thoughts.inputs, ...attempt.inputs]) i.addEventListener('change', () => updateCrisis(true));
 
     // about you
     const firstName = inputField({ path: 'patient.firstName', label: 'about.firstName', autocomplete: staff ? 'off' : 'given-name', spellcheck: false });
@@ -399,7 +390,17 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
       'dl',
       { class: 'terms' },
       ...term('consent.who', who),
-      ...term('consent.what', txt('dd', 'consent.what.value', { class: 'terms__value' })),
+      ...term(
+        'consent.what',
+        h(
+          'dd',
+          { class: 'terms__value' },
+          txt('p', 'consent.what.value'),
+          h('ul', { class: 'terms__list' }, ...(['consent.what.received', 'consent.what.accepted', 'consent.what.enrolled', 'consent.what.closed'] as const).map((k) => txt('li', k))),
+          txt('p', 'consent.what.identity'),
+          txt('p', 'consent.what.never', { class: 'terms__never' }),
+        ),
+      ),
       ...term('consent.why', txt('dd', 'consent.why.value', { class: 'terms__value' })),
       ...term('consent.revoke', txt('dd', 'consent.revoke.value', { class: 'terms__value' }, () => ({ phone: unbreakable(phone) }))),
       ...term('consent.expiry', txt('dd', 'consent.expiry.value', { class: 'terms__value' })),
@@ -469,8 +470,9 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
     const form = h(
       'form',
       { class: 'intake-form', novalidate: true },
+      crisisLive,
       summary,
-      section('safety.title', txt('p', 'safety.intro', { class: 'section__intro' }), thoughts.field, attempt.field, crisisLive),
+      section('safety.title', txt('p', 'safety.intro', { class: 'section__intro' }), thoughts.field, attempt.field),
       section(
         'about.title',
         firstName.field,
@@ -571,6 +573,16 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
       };
     };
 
+    /** date boxes holding part of a date (the browser then gives the form an empty value) */
+    const incompleteDates = (): FieldErrors => {
+      const fields: FieldErrors = {};
+      for (const input of form.querySelectorAll<HTMLInputElement>('input[type=date]')) {
+        const path = input.closest<HTMLElement>('[data-path]')?.dataset.path;
+        if (path && input.validity.badInput && !input.closest('[hidden]')) fields[path] = [INCOMPLETE_DATE];
+      }
+      return fields;
+    };
+
     const renderErrors = (focus: boolean): void => {
       if (!state.errors) return;
       const fields: FieldErrors = {};
@@ -580,9 +592,14 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
         summary,
         title: tr.t('errors.title'),
         headingLevel: staff ? 3 : 2,
-        translate: (m, p) => translateMessage(tr, m, p),
-        focus,
+        translate: (m, p) => translateMessage(tr, m, p, questionName(tr, p, (i) => substances.values()[i])),
+        // with the 988 box shown, it stays in view above the list; the list still takes focus
+        focus: focus && !crisisShown(),
       });
+      if (focus && crisisShown()) {
+        summary.focus({ preventScroll: true });
+        formCrisis.scrollIntoView({ block: 'start' });
+      }
     };
 
     const setFailure = (key: IntakeKey | undefined): void => {
@@ -620,8 +637,10 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
     const send = async (): Promise<void> => {
       setFailure(undefined);
       const parsed = IntakeSchema.safeParse(collect());
-      if (!parsed.success) {
-        state.errors = fieldErrors(parsed.error);
+      const incomplete = incompleteDates();
+      if (!parsed.success || Object.keys(incomplete).length > 0) {
+        // a date box with part of a date is told so, not "enter a date"
+        state.errors = { ...(parsed.success ? {} : fieldErrors(parsed.error)), ...incomplete };
         renderErrors(true);
         return;
       }
@@ -657,7 +676,7 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
     rerenderErrors = () => renderErrors(false);
     // keep the reveal state consistent with the inputs (e.g. after a browser restores a form)
     renumberSubstances();
-    updateCrisis();
+    updateCrisis(false);
     refresh();
   };
 

@@ -74,3 +74,26 @@ export const preferredLang = (languages: readonly string[] = globalThis.navigato
   }
   return 'en';
 };
+
+/**
+ * A language the person chose on a page, kept in localStorage under `key` (a language code, never
+ * anything they typed). Storage can be unavailable (private modes, blocked storage): then nothing
+ * is kept and nothing fails.
+ */
+export const languageMemory = (key: string) => ({
+  read(): Lang | undefined {
+    try {
+      const v = globalThis.localStorage?.getItem(key);
+      return isLang(v) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  write(lang: Lang): void {
+    try {
+      globalThis.localStorage?.setItem(key, lang);
+    } catch {
+      // not kept: the page still works in the chosen language
+    }
+  },
+});
