@@ -18,7 +18,7 @@ import {
 import { newIdempotencyKey, readResponse, type ApiResult, type ResponseLike } from '../shared/api';
 import { h, telHref, type Attrs, type Child } from '../shared/dom';
 import { clearErrors, showErrors, type FieldErrors } from '../shared/form-errors';
-import { languageMemory, preferredLang, textBindings, translator, type Lang, type TextBindings, type Translator, type Vars } from '../shared/i18n';
+import { languageMemory, preferredLang, textBindings, translator, type Lang, type TextBindings, type Vars } from '../shared/i18n';
 import { DICTIONARIES, STAFF_OVERRIDES, type IntakeKey } from './i18n';
 import { INCOMPLETE_DATE, questionName, translateMessage } from './messages';
 
