@@ -2,9 +2,11 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { answerDefaults, eventItems, mocks, noticeEvents, resetMocks, sentEmails, transactions } from '../support/aws';
 import {
-  apiEvent, bodyOf, CASE_WORKER, cohort, cohortItem, DAY, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake,
+  answerDefaults, eventItems, mocks, noticeItems, noticeKeys, plainPuts, resetMocks, storeCohort, storeIntake, storeReferral, transactions,
+} from '../support/aws';
+import {
+  apiEvent, bodyOf, CASE_WORKER, cohort, dayFromToday, DAY, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake,
 } from '../support/fixtures';
 import { nowMs } from '../../../../functions/lib/clock';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
@@ -19,6 +21,7 @@ beforeAll(async () => {
 });
 
 const DETOX_GATE_SECONDS = 14 * 86_400;
+const ENROLLMENT_GATE_SECONDS = 72 * 3600;
 
 const atGate = (over: Partial<ReferralRecord> = {}): ReferralRecord => referral({
   status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'task-token-evaluation', version: 4,
@@ -28,9 +31,11 @@ const atGate = (over: Partial<ReferralRecord> = {}): ReferralRecord => referral(
   ...over,
 });
 
-const stored = (r: ReferralRecord) => {
-  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
-};
+/** the referral's status already reads the gate's, but its task token is not stored yet */
+const opening = (status: ReferralRecord['status'], over: Partial<ReferralRecord> = {}): ReferralRecord =>
+  atGate({ status, pendingStep: undefined, taskToken: undefined, gateOpenedAt: undefined, gateDueAt: undefined, ...over });
+
+const stored = (r: ReferralRecord) => storeReferral(m, r);
 
 const evaluation = {
   dimensions: { d1: 3, d2: 1, d3: 2, d4: 2, d5: 3, d6: 2 }, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept', note: 'alcohol withdrawal, needs detox first',
@@ -39,9 +44,17 @@ const evaluation = {
 const decide = (step: string, body: unknown, claims: Record<string, unknown> = CASE_WORKER) =>
   handler(apiEvent('POST /api/staff/referrals/{id}/steps/{step}', { body, claims, pathParameters: { id: REFERRAL_ID, step } }), lambdaContext);
 
+const resumed = () => m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
+
+const versionConflict = () => new TransactionCanceledException({
+  message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
+});
+
+const withoutConsent = () => ({ ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } });
+
 beforeEach(() => {
   answerDefaults(m);
-  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(REFERRAL_ID, validIntake()) });
+  storeIntake(m, REFERRAL_ID, validIntake());
   m.sfn.on(SendTaskSuccessCommand).resolves({});
 });
 
@@ -49,7 +62,7 @@ afterEach(() => {
   resetMocks(m);
 });
 
-describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
+describe('POST /api/staff/referrals/{id}/steps/evaluation at an open gate', () => {
   test('a valid evaluation answers 200 with the new status', async () => {
     // Prepare
     stored(atGate());
@@ -70,20 +83,23 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
     await decide('evaluation', evaluation);
 
     // Assess
-    const [first] = transactions(m);
+    const [first, ...more] = transactions(m);
+    expect(more).toEqual([]);
     const meta = first![0]!.Put!;
     expect(meta.ConditionExpression).toBe('version = :prev');
     expect(meta.ExpressionAttributeValues).toEqual({ ':prev': 4 });
-    expect(meta.Item).toMatchObject({ pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', version: 5, status: 'DETOX', gsi1pk: 'STATUS#DETOX', breaches: 0, detoxSince: expect.any(String) });
-    expect(meta.Item!.pendingStep).toBeUndefined();
-    expect(meta.Item!.taskToken).toBeUndefined();
+    expect(meta.Item).toMatchObject({
+      pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', version: 5, status: 'DETOX', gsi1pk: 'STATUS#DETOX', breaches: 0, detoxSince: TEST_NOW,
+      decided: { evaluation: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } },
+    });
+    for (const gone of ['pendingStep', 'taskToken', 'gateOpenedAt', 'gateDueAt', 'unapplied']) expect(meta.Item![gone]).toBeUndefined();
     expect(eventItems(first!)).toEqual([
       expect.objectContaining({ type: 'STEP_DECIDED', step: 'evaluation', actor: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' }, detail: evaluation }),
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'EVALUATION', to: 'DETOX' }),
     ]);
   });
 
-  test('resumes the workflow with the stored token and {"next":"DETOX","timeoutSeconds":<14 days>}', async () => {
+  test('resumes the workflow with the stored token and {"next":"DETOX","timeoutSeconds":<14 days>} after the save', async () => {
     // Prepare
     stored(atGate());
 
@@ -91,11 +107,13 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
     await decide('evaluation', evaluation);
 
     // Assess
-    const resumed = m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
-    expect(resumed).toEqual([{ taskToken: 'task-token-evaluation', output: JSON.stringify({ next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS }) }]);
+    expect(resumed()).toEqual([{ taskToken: 'task-token-evaluation', output: JSON.stringify({ next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS }) }]);
+    const [save] = m.ddb.commandCalls(TransactWriteCommand);
+    const [resume] = m.sfn.commandCalls(SendTaskSuccessCommand);
+    expect(save!.calledBefore(resume!)).toBe(true);
   });
 
-  test('a decision itself sends no email: the referrer hears of an acceptance when the next gate opens (a retried task)', async () => {
+  test('an acceptance writes the consenting physician\'s accepted:physician notice in the same transaction, and sends nothing', async () => {
     // Prepare
     stored(atGate());
 
@@ -104,23 +122,52 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(await sentEmails(m)).toEqual([]);
-    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ lastDecision: { step: 'evaluation', route: { next: 'ENROLLMENT' } } });
+    const txs = transactions(m);
+    expect(txs).toHaveLength(1);
+    expect(txs[0]![0]!.Put!.Item).toMatchObject({ status: 'ENROLLMENT' });
+    const notice = txs[0]!.find((i) => i.Put?.Item?.sk === 'NOTICE#accepted:physician');
+    expect(notice!.Put).toEqual({
+      TableName: TEST_ENV.TABLE_NAME,
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: {
+        pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#accepted:physician', gsi1pk: 'NOTICES#DUE', gsi1sk: `${TEST_NOW}#${REFERRAL_ID}#accepted:physician`,
+        entity: 'notice', referralId: REFERRAL_ID, key: 'accepted:physician', audience: 'physician', notice: 'accepted', milestone: 'accepted',
+        status: 'ENROLLMENT', state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW,
+      },
+    });
+    expect(noticeKeys(txs[0]!)).toEqual(['accepted:physician']);
+    expect(m.ses.calls()).toHaveLength(0);
   });
 
-  test('an acceptance without consent to share sends no email', async () => {
+  test('an acceptance without consent to share writes no notice', async () => {
     // Prepare
     stored(atGate());
-    const intake = { ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } };
-    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(REFERRAL_ID, intake) });
+    storeIntake(m, REFERRAL_ID, withoutConsent());
 
     // Act
     const res = await decide('evaluation', evaluation);
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(await sentEmails(m)).toEqual([]);
-    expect(noticeEvents(m).map((e) => e.type)).not.toContain('DISCLOSURE');
+    expect(noticeItems(transactions(m)[0]!)).toEqual([]);
+  });
+
+  test('a refer-out closes: closed:patient and closed:physician in the same transaction, nothing else', async () => {
+    // Prepare
+    stored(atGate());
+
+    // Act
+    const res = await decide('evaluation', { ...evaluation, decision: 'refer-out', referOutTo: 'Residential program' });
+
+    // Assess
+    expect(bodyOf(res)).toMatchObject({ status: 'REFERRED_OUT' });
+    const [tx] = transactions(m);
+    expect(noticeKeys(tx!)).toEqual(['closed:patient', 'closed:physician']);
+    expect(noticeItems(tx!)).toEqual([
+      expect.objectContaining({ audience: 'patient', notice: 'closed', status: 'REFERRED_OUT' }),
+      expect.objectContaining({ audience: 'physician', notice: 'closed', status: 'REFERRED_OUT' }),
+    ]);
+    expect(resumed().map((r) => r.output)).toEqual(['{"next":"REFERRED_OUT"}']);
   });
 
   test('a refer-out without where is a 400 naming referOutTo and changes nothing', async () => {
@@ -134,10 +181,10 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
     expect(res.statusCode).toBe(400);
     expect(bodyOf(res)).toMatchObject({ error: 'ValidationError', fields: { referOutTo: [expect.any(String)] } });
     expect(transactions(m)).toEqual([]);
-    expect(m.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(resumed()).toEqual([]);
   });
 
-  test('a step that is not pending is a 409 NotPending and the workflow is not touched', async () => {
+  test('a step that is not the one waiting is a 409 NotPending and the workflow is not touched', async () => {
     // Prepare
     stored(atGate({ status: 'INSURANCE_REVIEW', pendingStep: 'insurance-review', taskToken: 'task-token-insurance' }));
 
@@ -148,12 +195,12 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
     expect(res.statusCode).toBe(409);
     expect(bodyOf(res)).toMatchObject({ error: 'NotPending' });
     expect(transactions(m)).toEqual([]);
-    expect(m.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(resumed()).toEqual([]);
   });
 
-  test('a step already decided (no gate open) is a 409 NotPending', async () => {
+  test('a step already decided (the referral moved to the next status) is a 409 NotPending', async () => {
     // Prepare
-    stored(atGate({ status: 'DETOX', pendingStep: undefined, taskToken: undefined }));
+    stored(opening('DETOX', { decided: { evaluation: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } } }));
 
     // Act
     const res = await decide('evaluation', evaluation);
@@ -161,6 +208,7 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
     // Assess
     expect(res.statusCode).toBe(409);
     expect(bodyOf(res)).toMatchObject({ error: 'NotPending' });
+    expect(transactions(m)).toEqual([]);
   });
 
   test('an unknown step name is a 400 naming step', async () => {
@@ -177,23 +225,7 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
     expect(res.statusCode).toBe(404);
   });
 
-  test('a referral changed meanwhile (version condition failed) is a 409 Conflict and the workflow is not resumed', async () => {
-    // Prepare
-    stored(atGate());
-    m.ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({
-      message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
-    }));
-
-    // Act
-    const res = await decide('evaluation', evaluation);
-
-    // Assess
-    expect(res.statusCode).toBe(409);
-    expect(bodyOf(res)).toMatchObject({ error: 'Conflict' });
-    expect(m.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
-  });
-
-  test('a decision that lands after the gate timed out is still recorded (200); the reopened gate resumes it', async () => {
+  test('a decision that lands after the gate timed out is still recorded (200) and the failed resume is only logged', async () => {
     // Prepare
     stored(atGate());
     m.sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'timed out', $metadata: {} }));
@@ -203,12 +235,180 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation', () => {
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ lastDecision: { step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } } });
+    expect(resumed()).toHaveLength(1);
+    const [tx, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'DETOX', decided: { evaluation: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } } });
+    // the escalation reopens the gate from `decided`; nothing is queued here
+    expect(tx![0]!.Put!.Item!.unapplied).toBeUndefined();
+  });
+});
+
+describe('a decision racing another writer (the version condition failed)', () => {
+  test('re-reads and decides again on what is there now: the second try commits on the new version and resumes the new token', async () => {
+    // Prepare: the first read sees the gate at version 4; meanwhile it reopened with a new token (version 5)
+    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+      .resolvesOnce({ Item: metaItem(atGate({ version: 4 })) })
+      .resolves({ Item: metaItem(atGate({ version: 5, taskToken: 'task-token-reopened' })) });
+    m.ddb.on(TransactWriteCommand).rejectsOnce(versionConflict()).resolves({});
+
+    // Act
+    const res = await decide('evaluation', evaluation);
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    const txs = transactions(m);
+    expect(txs.map((t) => t[0]!.Put!.ExpressionAttributeValues)).toEqual([{ ':prev': 4 }, { ':prev': 5 }]);
+    expect(txs.map(noticeKeys)).toEqual([['accepted:physician'], ['accepted:physician']]);
+    expect(resumed()).toEqual([{ taskToken: 'task-token-reopened', output: JSON.stringify({ next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS }) }]);
+  });
+
+  test('a re-read that finds the step decided by someone else is a 409 NotPending, with nothing committed and nothing resumed', async () => {
+    // Prepare
+    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+      .resolvesOnce({ Item: metaItem(atGate({ version: 4 })) })
+      .resolves({ Item: metaItem(opening('ENROLLMENT', { version: 5, decided: { evaluation: { next: 'ENROLLMENT', timeoutSeconds: ENROLLMENT_GATE_SECONDS } } })) });
+    m.ddb.on(TransactWriteCommand).rejects(versionConflict());
+
+    // Act
+    const res = await decide('evaluation', evaluation);
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'NotPending' });
+    expect(transactions(m)).toHaveLength(1);
+    expect(resumed()).toEqual([]);
+  });
+
+  test('keeps failing its condition: a bounded number of tries (6), then a 409 Conflict and the workflow is not resumed', async () => {
+    // Prepare
+    stored(atGate());
+    m.ddb.on(TransactWriteCommand).rejects(versionConflict());
+
+    // Act
+    const res = await decide('evaluation', evaluation);
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'Conflict' });
+    expect(transactions(m)).toHaveLength(6);
+    expect(resumed()).toEqual([]);
+  });
+});
+
+describe('a decision while the gate is opening (status is the gate\'s, its token not stored yet)', () => {
+  test('an evaluation is accepted: 200, saved with an unapplied entry, its notice written, and no workflow call', async () => {
+    // Prepare
+    stored(opening('EVALUATION', { version: 3 }));
+
+    // Act
+    const res = await decide('evaluation', evaluation);
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'DETOX', decided: 'evaluation' });
+    const [tx, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(tx![0]!.Put).toMatchObject({ ExpressionAttributeValues: { ':prev': 3 } });
+    const route = { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS };
+    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'DETOX', version: 4, decided: { evaluation: route }, unapplied: [{ step: 'evaluation', route }] });
+    expect(eventItems(tx!).map((e) => e.type)).toEqual(['STEP_DECIDED', 'STATUS_CHANGED']);
+    expect(noticeKeys(tx!)).toEqual(['accepted:physician']);
+    expect(resumed()).toEqual([]);
+    expect(m.sfn.calls()).toHaveLength(0);
+  });
+
+  test('an enrollment is accepted with its seat and its notices in one transaction, queued for the gate', async () => {
+    // Prepare
+    stored(opening('ENROLLMENT', { version: 9 }));
+    storeCohort(m, cohort({ seats: 3 }));
+
+    // Act
+    const res = await decide('enrollment', { cohortId: 'cohort-morning-a' });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    const [tx] = transactions(m);
+    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', cohortId: 'cohort-morning-a', unapplied: [{ step: 'enrollment', route: { next: 'ENROLLED' } }] });
+    expect(tx![3]!.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' } });
+    expect(noticeKeys(tx!)).toEqual(['enrolled:patient', 'enrolled:physician']);
+    expect(resumed()).toEqual([]);
+  });
+
+  test('other decisions already waiting for their gates are kept', async () => {
+    // Prepare
+    const earlier = { step: 'insurance-review' as const, route: { next: 'EVALUATION' as const, timeoutSeconds: 172_800 } };
+    stored(opening('EVALUATION', { unapplied: [earlier] }));
+
+    // Act
+    await decide('evaluation', { ...evaluation, detoxRequired: false });
+
+    // Assess
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({
+      unapplied: [earlier, { step: 'evaluation', route: { next: 'ENROLLMENT', timeoutSeconds: ENROLLMENT_GATE_SECONDS } }],
+    });
+  });
+
+  test('a second decision for a step already waiting in unapplied is a 409 NotPending and writes nothing', async () => {
+    // Prepare: a detox extension decided while the detox gate was opening leaves the status at DETOX,
+    // so only its queued entry tells that this gate's decision was already made
+    const waiting = { step: 'detox-confirmation' as const, route: { next: 'DETOX' as const, timeoutSeconds: 600 } };
+    stored(opening('DETOX', { unapplied: [waiting], decided: { 'detox-confirmation': waiting.route } }));
+
+    // Act
+    const res = await decide('detox-confirmation', { completed: false, decision: 'extend' });
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'NotPending' });
+    expect(transactions(m)).toEqual([]);
+    expect(plainPuts(m)).toEqual([]);
+    expect(resumed()).toEqual([]);
+  });
+
+  test('a decision for another gate than the one opening is a 409 NotPending', async () => {
+    // Prepare
+    stored(opening('EVALUATION'));
+
+    // Act
+    const res = await decide('enrollment', { cohortId: 'cohort-morning-a' });
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'NotPending' });
+    expect(transactions(m)).toEqual([]);
+  });
+
+  test('a referral that is not at a gate status (NEEDS_ATTENTION after a failure) is a 409 NotPending', async () => {
+    // Prepare
+    stored(opening('NEEDS_ATTENTION', { failure: { error: 'Lambda.Unknown', at: isoAgo(DAY), resumeAt: 'EVALUATION' } }));
+
+    // Act
+    const res = await decide('evaluation', evaluation);
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(transactions(m)).toEqual([]);
+  });
+
+  // bug (functions/lib/services/referrals.ts, decideStep: `open`/`opening`): after an SLA breach the
+  // escalation clears the token but keeps pendingStep while the same gate reopens; a decision in that
+  // window is neither "open" (no token) nor "opening" (pendingStep is set) and gets 409 — although
+  // the referral is exactly at that gate (issue 9, Deliver 4). Remove `.failing` once fixed.
+  test.failing('a decision while the gate reopens after a breach (pendingStep kept, token cleared) is accepted', async () => {
+    // Prepare
+    stored(atGate({ taskToken: undefined, breaches: 1 }));
+
+    // Act
+    const res = await decide('evaluation', evaluation);
+
+    // Assess
+    expect(res.statusCode).toBe(200);
   });
 });
 
 describe('POST /api/staff/referrals/{id}/steps/insurance-review and detox-confirmation', () => {
-  test('not covered resumes with {"next":"NOT_COVERED"} and no timer', async () => {
+  test('not covered resumes with {"next":"NOT_COVERED"} and writes closed:patient and closed:physician', async () => {
     // Prepare
     stored(atGate({ status: 'INSURANCE_REVIEW', pendingStep: 'insurance-review', taskToken: 'tt-ins' }));
 
@@ -217,7 +417,31 @@ describe('POST /api/staff/referrals/{id}/steps/insurance-review and detox-confir
 
     // Assess
     expect(bodyOf(res)).toMatchObject({ status: 'NOT_COVERED' });
-    expect(m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.output)).toEqual(['{"next":"NOT_COVERED"}']);
+    expect(resumed().map((c) => c.output)).toEqual(['{"next":"NOT_COVERED"}']);
+    expect(noticeKeys(transactions(m)[0]!)).toEqual(['closed:patient', 'closed:physician']);
+  });
+
+  test('covered goes on to evaluation and tells nobody', async () => {
+    // Prepare
+    stored(atGate({ status: 'INSURANCE_REVIEW', pendingStep: 'insurance-review', taskToken: 'tt-ins' }));
+
+    // Act
+    await decide('insurance-review', { decision: 'covered' });
+
+    // Assess
+    expect(noticeItems(transactions(m)[0]!)).toEqual([]);
+  });
+
+  test('detox completed goes on to enrollment and tells nobody', async () => {
+    // Prepare
+    stored(atGate({ status: 'DETOX', pendingStep: 'detox-confirmation', taskToken: 'tt-detox', detoxSince: isoAgo(5 * DAY) }));
+
+    // Act
+    const res = await decide('detox-confirmation', { completed: true, completedOn: dayFromToday(-1) });
+
+    // Assess
+    expect(bodyOf(res)).toMatchObject({ status: 'ENROLLMENT' });
+    expect(noticeItems(transactions(m)[0]!)).toEqual([]);
   });
 
   test('a detox extension after 20 days waits only the 10 days left of 30', async () => {
@@ -228,10 +452,7 @@ describe('POST /api/staff/referrals/{id}/steps/insurance-review and detox-confir
     await decide('detox-confirmation', { completed: false, decision: 'extend' });
 
     // Assess
-    const route = JSON.parse(m.sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!);
-    expect(route.next).toBe('DETOX');
-    expect(route.timeoutSeconds).toBeGreaterThan(10 * 86_400 - 5);
-    expect(route.timeoutSeconds).toBeLessThanOrEqual(10 * 86_400);
+    expect(resumed().map((c) => JSON.parse(c.output!))).toEqual([{ next: 'DETOX', timeoutSeconds: 10 * 86_400 }]);
   });
 });
 
@@ -241,7 +462,7 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
   test('reserves the seat in the same transaction as the decision, conditional on seats < capacity', async () => {
     // Prepare
     stored(enrolling());
-    m.ddb.on(GetCommand, { Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' } }).resolves({ Item: cohortItem(cohort({ seats: 9 })) });
+    storeCohort(m, cohort({ seats: 9 }));
 
     // Act
     const res = await decide('enrollment', { cohortId: 'cohort-morning-a' });
@@ -252,17 +473,50 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
     expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', cohortId: 'cohort-morning-a', version: 10 });
     expect(tx![3]!.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats + :one', ConditionExpression: 'attribute_exists(pk) AND seats < #capacity', ExpressionAttributeNames: { '#capacity': 'capacity' } });
     expect(tx![4]!.Put).toMatchObject({ Item: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}`, displayName: 'Jordan Q.' }, ConditionExpression: 'attribute_not_exists(pk)' });
-    expect(m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.output)).toEqual(['{"next":"ENROLLED"}']);
+    expect(resumed().map((c) => c.output)).toEqual(['{"next":"ENROLLED"}']);
   });
 
-  test('a full cohort (the seat update failed its condition) is a 409 CohortFull and the step stays pending', async () => {
+  test('writes enrolled:patient (the schedule) and enrolled:physician (status and start date only) in that transaction', async () => {
     // Prepare
     stored(enrolling());
-    m.ddb.on(GetCommand, { Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' } }).resolves({ Item: cohortItem(cohort({ seats: 10 })) });
+    storeCohort(m, cohort());
+
+    // Act
+    await decide('enrollment', { cohortId: 'cohort-morning-a' });
+
+    // Assess
+    const [tx, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(noticeKeys(tx!)).toEqual(['enrolled:patient', 'enrolled:physician']);
+    const params = { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) };
+    expect(noticeItems(tx!)).toEqual([
+      expect.objectContaining({ key: 'enrolled:patient', audience: 'patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params }),
+      expect.objectContaining({ key: 'enrolled:physician', audience: 'physician', notice: 'enrolled', milestone: 'enrolled', status: 'ENROLLED', params }),
+    ]);
+    expect(m.ses.calls()).toHaveLength(0);
+  });
+
+  test('an enrollment without consent to share writes the patient\'s schedule notice only', async () => {
+    // Prepare
+    stored(enrolling());
+    storeCohort(m, cohort());
+    storeIntake(m, REFERRAL_ID, withoutConsent());
+
+    // Act
+    await decide('enrollment', { cohortId: 'cohort-morning-a' });
+
+    // Assess
+    expect(noticeKeys(transactions(m)[0]!)).toEqual(['enrolled:patient']);
+  });
+
+  test('a full cohort (the seat update failed its condition) is a 409 CohortFull, not retried, and the step stays pending', async () => {
+    // Prepare
+    stored(enrolling());
+    storeCohort(m, cohort({ seats: 10 }));
     m.ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({
-      message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, None, ConditionalCheckFailed, None]',
+      message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, None, ConditionalCheckFailed, None, None, None]',
       $metadata: {},
-      CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }],
     }));
 
     // Act
@@ -271,7 +525,22 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
     // Assess
     expect(res.statusCode).toBe(409);
     expect(bodyOf(res)).toEqual({ error: 'CohortFull', message: expect.any(String) });
-    expect(m.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(transactions(m)).toHaveLength(1);
+    expect(resumed()).toEqual([]);
+  });
+
+  test('a cohort whose last session is over is a 409 CohortOver and writes nothing', async () => {
+    // Prepare
+    stored(enrolling());
+    storeCohort(m, cohort({ startDate: dayFromToday(-70), weeks: 8 }));
+
+    // Act
+    const res = await decide('enrollment', { cohortId: 'cohort-morning-a' });
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'CohortOver' });
+    expect(transactions(m)).toEqual([]);
   });
 
   test('an unknown cohort is a 400 naming cohortId', async () => {

@@ -2,9 +2,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { mocks, putItems, transactions } from '../support/aws';
+import { mocks, noticeItems, noticeKeys, putItems, transactions } from '../support/aws';
 import {
-  apiEvent, bodyOf, CASE_WORKER, lambdaContext, setTestEnv, TEST_ENV, validIntake,
+  apiEvent, bodyOf, CASE_WORKER, lambdaContext, setTestEnv, TEST_ENV, TEST_NOW, validIntake,
 } from '../support/fixtures';
 import { nowMs } from '../../../../functions/lib/clock';
 import { REFERENCE_RE } from '../../../../functions/lib/domain/reference';
@@ -58,7 +58,7 @@ describe('POST /api/referrals: a valid intake', () => {
     expect(bodyOf(res)).toMatchObject({ urgent: true, crisisResources: { call: '988', text: '988', emergency: '911' } });
   });
 
-  test('writes META, INTAKE, REFERENCE, the RECEIVED event and the idempotency record in one transaction', async () => {
+  test('writes META, INTAKE, REFERENCE, the RECEIVED event, the idempotency record and the received notices in one transaction', async () => {
     // Prepare
     const intake = validIntake();
 
@@ -69,8 +69,8 @@ describe('POST /api/referrals: a valid intake', () => {
     const { referralId, reference } = bodyOf(res) as { referralId: string; reference: string };
     const txs = transactions(m);
     expect(txs).toHaveLength(1);
-    const [meta, intakeItem, ref, event, idem] = putItems(txs[0]!);
-    expect(putItems(txs[0]!)).toHaveLength(5);
+    const [meta, intakeItem, ref, event, idem, ...notices] = putItems(txs[0]!);
+    expect(notices.map((n) => n.sk)).toEqual(['NOTICE#received:patient', 'NOTICE#received:physician']);
     expect(meta).toMatchObject({
       pk: `REFERRAL#${referralId}`, sk: 'META', status: 'RECEIVED', reference, version: 1, urgent: false, channel: 'web',
       displayName: 'Jordan Q.', searchName: 'quintana', gsi1pk: 'STATUS#RECEIVED', gsi2pk: 'REFERRALS',
@@ -96,6 +96,8 @@ describe('POST /api/referrals: a valid intake', () => {
       ['META', 'attribute_not_exists(pk)'],
       ['EVENT', 'attribute_not_exists(pk)'],
       ['META', 'attribute_not_exists(pk)'],
+      ['NOTICE', 'attribute_not_exists(pk)'],
+      ['NOTICE', 'attribute_not_exists(pk)'],
     ]);
   });
 
@@ -114,6 +116,103 @@ describe('POST /api/referrals: a valid intake', () => {
     }
     expect(Object.keys(meta)).not.toEqual(expect.arrayContaining(['intake']));
     expect(stored.match(/Jordan/g)).toEqual(['Jordan']); // only inside displayName
+  });
+
+  test('the "received" notices of the patient and the consenting physician are pending outbox items of that commit; nothing is sent', async () => {
+    // Act
+    const res = await post(validIntake());
+
+    // Assess
+    const { referralId } = bodyOf(res) as { referralId: string };
+    const [tx] = transactions(m);
+    expect(noticeItems(tx!)).toEqual([
+      {
+        pk: `REFERRAL#${referralId}`, sk: 'NOTICE#received:patient', gsi1pk: 'NOTICES#DUE', gsi1sk: `${TEST_NOW}#${referralId}#received:patient`, entity: 'notice',
+        referralId, key: 'received:patient', audience: 'patient', notice: 'received', milestone: 'received', status: 'RECEIVED',
+        state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW,
+      },
+      {
+        pk: `REFERRAL#${referralId}`, sk: 'NOTICE#received:physician', gsi1pk: 'NOTICES#DUE', gsi1sk: `${TEST_NOW}#${referralId}#received:physician`, entity: 'notice',
+        referralId, key: 'received:physician', audience: 'physician', notice: 'received', milestone: 'received', status: 'RECEIVED',
+        state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW,
+      },
+    ]);
+    expect(m.ses.calls()).toHaveLength(0);
+  });
+
+  test('the outbox holds no PHI: the notices carry ids, codes and the status only', async () => {
+    // Prepare
+    const intake = validIntake();
+
+    // Act
+    await post(intake);
+
+    // Assess
+    const notices = JSON.stringify(noticeItems(transactions(m)[0]!));
+    for (const phi of [intake.patient.firstName, intake.patient.lastName, intake.patient.email!, intake.patient.phone, intake.referringPhysician!.email, intake.referringPhysician!.npi]) {
+      expect(notices).not.toContain(phi);
+    }
+  });
+
+  test('an urgent intake also writes urgent:program', async () => {
+    // Act
+    await post({ ...validIntake(), screening: { selfHarmThoughtsPastMonth: true, suicideAttemptPastThreeMonths: false } });
+
+    // Assess
+    const [tx] = transactions(m);
+    expect(noticeKeys(tx!)).toEqual(['received:patient', 'received:physician', 'urgent:program']);
+    expect(noticeItems(tx!).find((n) => n.key === 'urgent:program')).toMatchObject({ audience: 'program', notice: 'urgent', params: {} });
+  });
+
+  test('without consent to share, the physician is not to be told', async () => {
+    // Act
+    await post({ ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } });
+
+    // Assess
+    expect(noticeKeys(transactions(m)[0]!)).toEqual(['received:patient']);
+  });
+
+  test('without a referring physician, only the patient is to be told', async () => {
+    // Prepare
+    const { referringPhysician: _doc, ...intake } = validIntake();
+
+    // Act
+    const res = await post({ ...intake, consent: { ...intake.consent, shareWithReferrer: false } });
+
+    // Assess
+    expect(res.statusCode).toBe(201);
+    expect(noticeKeys(transactions(m)[0]!)).toEqual(['received:patient']);
+  });
+
+  test('without a patient email, the patient is not to be told', async () => {
+    // Prepare
+    const intake = validIntake();
+    const { email: _email, ...patient } = intake.patient;
+
+    // Act
+    const res = await post({ ...intake, patient });
+
+    // Assess
+    expect(res.statusCode).toBe(201);
+    expect(noticeKeys(transactions(m)[0]!)).toEqual(['received:physician']);
+  });
+
+  test('a replayed intake writes no notice again', async () => {
+    // Prepare
+    await post(validIntake(), { 'idempotency-key': 'notice-key-0001' });
+    const [first] = transactions(m);
+    const [meta, , , , idem] = putItems(first!);
+    m.ddb.reset();
+    m.ddb.on(GetCommand, { Key: { pk: 'IDEMPOTENCY#notice-key-0001', sk: 'META' } }).resolves({ Item: idem });
+    m.ddb.on(GetCommand, { Key: { pk: meta!.pk, sk: 'META' } }).resolves({ Item: { ...meta, status: 'EVALUATION' } });
+
+    // Act
+    const res = await post(validIntake(), { 'idempotency-key': 'notice-key-0001' });
+
+    // Assess
+    expect(res.statusCode).toBe(201);
+    expect(transactions(m)).toEqual([]);
+    expect(m.ses.calls()).toHaveLength(0);
   });
 
   test('starts the workflow with exactly {"referralId"} as input and the referral id as execution name', async () => {

@@ -1,9 +1,10 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { answerDefaults, eventItems, mocks, resetMocks, sentEmails, transactions } from '../support/aws';
+import { answerDefaults, eventItems, mocks, noticeItems, noticeKeys, resetMocks, storeIntake, storeReferral, transactions } from '../support/aws';
 import {
-  apiEvent, bodyOf, CASE_WORKER, intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, validIntake,
+  apiEvent, bodyOf, CASE_WORKER, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake,
 } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/withdraw-referral/handler';
@@ -16,16 +17,23 @@ beforeAll(async () => {
   ({ handler } = await import('../../../../functions/withdraw-referral/handler'));
 });
 
-const stored = (r: ReferralRecord) => {
-  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
+const stored = (r: ReferralRecord) => storeReferral(m, r);
+
+/** the table answers the first read with `first`, every later one with `then` */
+const readsThen = (first: ReferralRecord, then: ReferralRecord) => {
+  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } }).resolvesOnce({ Item: metaItem(first) }).resolves({ Item: metaItem(then) });
 };
+
+const versionConflict = () => new TransactionCanceledException({
+  message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }],
+});
 
 const withdraw = (body: unknown) =>
   handler(apiEvent('POST /api/staff/referrals/{id}/withdraw', { body, claims: CASE_WORKER, pathParameters: { id: REFERRAL_ID } }), lambdaContext);
 
 beforeEach(() => {
   answerDefaults(m);
-  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(REFERRAL_ID, validIntake()) });
+  storeIntake(m, REFERRAL_ID, validIntake());
   m.sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
 });
 
@@ -34,9 +42,9 @@ afterEach(() => {
 });
 
 describe('POST /api/staff/referrals/{id}/withdraw', () => {
-  test('a waiting referral is WITHDRAWN with the reason, its token dropped and its execution stopped', async () => {
+  test('a waiting referral is WITHDRAWN with the reason, its gate dropped and its execution stopped', async () => {
     // Prepare
-    stored(referral({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'tt', version: 5 }));
+    stored(referral({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'tt', version: 5, unapplied: [{ step: 'insurance-review', route: { next: 'EVALUATION' } }] }));
 
     // Act
     const res = await withdraw({ reason: 'Moved out of state' });
@@ -45,8 +53,9 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     expect(res.statusCode).toBe(200);
     expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'WITHDRAWN' });
     const [save] = transactions(m);
+    expect(save![0]!.Put).toMatchObject({ ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 5 } });
     expect(save![0]!.Put!.Item).toMatchObject({ status: 'WITHDRAWN', version: 6 });
-    expect(save![0]!.Put!.Item!.taskToken).toBeUndefined();
+    for (const gone of ['taskToken', 'pendingStep', 'unapplied']) expect(save![0]!.Put!.Item![gone]).toBeUndefined();
     expect(eventItems(save!)).toEqual([
       expect.objectContaining({ type: 'WITHDRAWN', actor: expect.objectContaining({ kind: 'staff', sub: 'sub-cw-1' }), detail: { reason: 'Moved out of state' } }),
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'EVALUATION', to: 'WITHDRAWN' }),
@@ -58,7 +67,7 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     }]);
   });
 
-  test('tells the patient and the consenting physician that the request was closed', async () => {
+  test('writes closed:patient and closed:physician into its own transaction and sends nothing itself', async () => {
     // Prepare
     stored(referral({ status: 'DETOX', version: 5 }));
 
@@ -66,12 +75,41 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     await withdraw({ reason: 'Chose another program' });
 
     // Assess
-    const mails = await sentEmails(m);
-    expect(mails.map((x) => [x.to[0], x.parsed.subject])).toEqual([
-      ['jordan.quintana@example.com', 'An update on your request (IOP-7KQ4-M3TD)'],
-      ['alopez@clinic.example.com', 'Referral update (IOP-7KQ4-M3TD)'],
+    const txs = transactions(m);
+    expect(txs).toHaveLength(1);
+    expect(noticeKeys(txs[0]!)).toEqual(['closed:patient', 'closed:physician']);
+    expect(noticeItems(txs[0]!)).toEqual([
+      expect.objectContaining({ audience: 'patient', notice: 'closed', milestone: 'closed', status: 'WITHDRAWN', state: 'pending', dueAt: TEST_NOW, gsi1pk: 'NOTICES#DUE' }),
+      expect.objectContaining({ audience: 'physician', notice: 'closed', milestone: 'closed', status: 'WITHDRAWN', state: 'pending', dueAt: TEST_NOW, gsi1pk: 'NOTICES#DUE' }),
     ]);
-    expect(mails[1]!.mime).not.toContain('Chose another program');
+    // the reason is the program's note, not something the notices carry
+    expect(JSON.stringify(noticeItems(txs[0]!))).not.toContain('Chose another program');
+    expect(m.ses.calls()).toHaveLength(0);
+  });
+
+  test('without consent to share, only the patient is to be told', async () => {
+    // Prepare
+    stored(referral({ status: 'DETOX', version: 5 }));
+    storeIntake(m, REFERRAL_ID, { ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } });
+
+    // Act
+    await withdraw({ reason: 'Chose another program' });
+
+    // Assess
+    expect(noticeKeys(transactions(m)[0]!)).toEqual(['closed:patient']);
+  });
+
+  test('a resumed referral stops its own execution (named <id>-r<n>)', async () => {
+    // Prepare
+    stored(referral({ status: 'EVALUATION', version: 8, execution: `${REFERRAL_ID}-r2`, resumes: 2 }));
+
+    // Act
+    await withdraw({ reason: 'Unreachable' });
+
+    // Assess
+    expect(m.sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([
+      TEST_ENV.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:') + `:${REFERRAL_ID}-r2`,
+    ]);
   });
 
   test('a referral in NEEDS_ATTENTION whose execution already ended is still withdrawn', async () => {
@@ -85,6 +123,7 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     // Assess
     expect(res.statusCode).toBe(200);
     expect(bodyOf(res)).toMatchObject({ status: 'WITHDRAWN' });
+    expect(transactions(m)).toHaveLength(1);
   });
 
   test('a closed referral is a 409 AlreadyClosed and nothing changes', async () => {
@@ -98,6 +137,7 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     expect(res.statusCode).toBe(409);
     expect(bodyOf(res)).toMatchObject({ error: 'AlreadyClosed' });
     expect(transactions(m)).toEqual([]);
+    expect(m.sfn.calls()).toHaveLength(0);
   });
 
   test('a missing reason is a 400 naming reason', async () => {
@@ -110,5 +150,47 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     // Assess
     expect(res.statusCode).toBe(400);
     expect(bodyOf(res)).toMatchObject({ fields: { reason: [expect.any(String)] } });
+    expect(transactions(m)).toEqual([]);
+  });
+});
+
+describe('POST /api/staff/referrals/{id}/withdraw racing another writer', () => {
+  test('a withdraw that loses to another withdraw commits nothing, tells nobody and stops nothing: 409 AlreadyClosed', async () => {
+    // Prepare: read at DETOX; the other withdraw commits first, so this save fails its version condition
+    readsThen(referral({ status: 'DETOX', version: 5 }), referral({ status: 'WITHDRAWN', version: 6 }));
+    m.ddb.on(TransactWriteCommand).rejects(versionConflict());
+
+    // Act
+    const res = await withdraw({ reason: 'duplicate click' });
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'AlreadyClosed' });
+    expect(transactions(m)).toHaveLength(1); // the one that was cancelled: its notices were never written
+    expect(m.ses.calls()).toHaveLength(0);
+    expect(m.sfn.calls()).toHaveLength(0);
+  });
+
+  test('a withdraw that loses to a decision re-reads and withdraws from the new status, its notices written once, in the commit', async () => {
+    // Prepare: an evaluation accept (EVALUATION → DETOX) committed between the read and the save
+    readsThen(
+      referral({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'tt', version: 5 }),
+      referral({ status: 'DETOX', version: 6, decided: { evaluation: { next: 'DETOX', timeoutSeconds: 1_209_600 } } }),
+    );
+    m.ddb.on(TransactWriteCommand).rejectsOnce(versionConflict()).resolves({});
+
+    // Act
+    const res = await withdraw({ reason: 'Chose another program' });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    const [lost, won, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(lost![0]!.Put!.ExpressionAttributeValues).toEqual({ ':prev': 5 });
+    expect(won![0]!.Put!.ExpressionAttributeValues).toEqual({ ':prev': 6 });
+    expect(won![0]!.Put!.Item).toMatchObject({ status: 'WITHDRAWN', version: 7 });
+    expect(eventItems(won!)).toContainEqual(expect.objectContaining({ type: 'STATUS_CHANGED', from: 'DETOX', to: 'WITHDRAWN' }));
+    expect(noticeKeys(won!)).toEqual(['closed:patient', 'closed:physician']);
+    expect(m.ses.calls()).toHaveLength(0);
   });
 });

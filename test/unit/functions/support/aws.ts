@@ -1,8 +1,12 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { simpleParser, type ParsedMail } from 'mailparser';
+import { cohortItem, intakeItem, metaItem, noticeItem } from './fixtures';
+import type { CohortRecord, NoticeRecord, ReferralRecord } from '../../../../functions/lib/adapters/ports';
+import type { Intake } from '../../../../functions/lib/schemas/intake';
 
 // the AWS SDK clients the handlers build at module scope, mocked at the class so every instance answers
 
@@ -20,6 +24,7 @@ export const answerDefaults = (m: Mocks): void => {
   m.ddb.on(TransactWriteCommand).resolves({});
   m.ddb.on(PutCommand).resolves({});
   m.ddb.on(UpdateCommand).resolves({});
+  m.ddb.on(QueryCommand).resolves({ Items: [] });
   m.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
 };
 
@@ -61,10 +66,45 @@ export const sentEmails = async (m: Mocks): Promise<SentEmail[]> =>
 
 export { SendEmailCommand };
 
-/** the items of every plain PutItem the table received, in order (saves without a status change, notice claims) */
+/** the items of every plain PutItem the table received, in order (saves without a status change, enqueued alerts) */
 export const plainPuts = (m: Mocks): Record<string, unknown>[] =>
   m.ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item as Record<string, unknown>);
 
-/** notice events (DISCLOSURE, NOTICE_SENT): claimed with a fixed key before the email is sent */
-export const noticeEvents = (m: Mocks): Record<string, unknown>[] =>
-  plainPuts(m).filter((i) => String(i.sk).startsWith('EVENT#notice#'));
+/** the outbox items (sk NOTICE#...) one transaction writes */
+export const noticeItems = (items: TransactItem[]): Record<string, unknown>[] =>
+  putItems(items).filter((i) => String(i.sk).startsWith('NOTICE#'));
+
+/** the keys (`<milestone>:<audience>`) of the notices one transaction writes, sorted */
+export const noticeKeys = (items: TransactItem[]): string[] => noticeItems(items).map((i) => String(i.key)).sort();
+
+/** every UpdateItem the table received (notice claims), in order */
+export const updates = (m: Mocks) => m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+
+// ---- what the table holds: GetItem answers for the items a test stores ----------------------
+
+export const storeReferral = (m: Mocks, r: ReferralRecord): void => {
+  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
+};
+
+export const storeIntake = (m: Mocks, referralId: string, intake: Intake): void => {
+  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${referralId}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(referralId, intake) });
+};
+
+export const storeCohort = (m: Mocks, c: CohortRecord): void => {
+  m.ddb.on(GetCommand, { Key: { pk: `COHORT#${c.cohortId}`, sk: 'META' } }).resolves({ Item: cohortItem(c) });
+};
+
+/**
+ * A stored notice that answers its claim as DynamoDB would: the UpdateItem's condition
+ * (`state IN (pending, sending) AND dueAt <= :now`) is evaluated on the stored item; when it holds
+ * the claimed item comes back (ALL_NEW: sending, leased, one more attempt), else the condition fails.
+ */
+export const storeNotice = (m: Mocks, n: NoticeRecord): void => {
+  m.ddb.on(UpdateCommand, { Key: { pk: `REFERRAL#${n.referralId}`, sk: `NOTICE#${n.key}` } }).callsFake(async (input: { ExpressionAttributeValues: Record<string, string> }) => {
+    const v = input.ExpressionAttributeValues;
+    if (!['pending', 'sending'].includes(n.state) || n.dueAt > v[':now']!) {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    }
+    return { Attributes: noticeItem({ ...n, state: 'sending', dueAt: v[':lease']!, attempts: n.attempts + 1 }) };
+  });
+};

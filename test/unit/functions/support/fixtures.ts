@@ -1,8 +1,8 @@
-import type { Context } from 'aws-lambda';
+import type { Context, DynamoDBRecord } from 'aws-lambda';
 import type { ApiEvent } from '../../../../functions/lib/http';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { CohortRecord } from '../../../../functions/lib/adapters/ports';
+import type { CohortRecord, NoticeRecord } from '../../../../functions/lib/adapters/ports';
 import { nowMs, pinClock } from '../../../../functions/lib/clock';
 
 // shared test data: a valid intake, API Gateway v2 events, stored items as DynamoDB returns them
@@ -166,3 +166,44 @@ export const cohort = (over: Partial<CohortRecord> = {}): CohortRecord => ({
 });
 
 export const cohortItem = (c: CohortRecord): Record<string, unknown> => ({ pk: `COHORT#${c.cohortId}`, sk: 'META', entity: 'cohort', ...c });
+
+/** an outbox notice as a change wrote it (pending, due at once) */
+export const notice = (over: Partial<NoticeRecord> = {}): NoticeRecord => ({
+  referralId: REFERRAL_ID,
+  key: 'received:patient',
+  audience: 'patient',
+  notice: 'received',
+  milestone: 'received',
+  status: 'RECEIVED',
+  state: 'pending',
+  attempts: 0,
+  createdAt: isoAgo(60_000),
+  dueAt: isoAgo(60_000),
+  ...over,
+});
+
+/** the NOTICE item as the table holds it (record plus its keys; the due index while it waits) */
+export const noticeItem = (n: NoticeRecord): Record<string, unknown> => ({
+  pk: `REFERRAL#${n.referralId}`,
+  sk: `NOTICE#${n.key}`,
+  ...(n.state === 'pending' || n.state === 'sending' ? { gsi1pk: 'NOTICES#DUE', gsi1sk: `${n.dueAt}#${n.referralId}#${n.key}` } : {}),
+  entity: 'notice',
+  ...n,
+});
+
+/** a DynamoDB stream record (INSERT, NEW_IMAGE) of a NOTICE item, as send-notices receives it */
+export const noticeStreamRecord = (n: Pick<NoticeRecord, 'referralId' | 'key'>, sequenceNumber: string): DynamoDBRecord => ({
+  eventID: `event-${sequenceNumber}`,
+  eventName: 'INSERT',
+  eventSource: 'aws:dynamodb',
+  awsRegion: 'us-east-1',
+  dynamodb: {
+    Keys: { pk: { S: `REFERRAL#${n.referralId}` }, sk: { S: `NOTICE#${n.key}` } },
+    NewImage: {
+      pk: { S: `REFERRAL#${n.referralId}` }, sk: { S: `NOTICE#${n.key}` }, entity: { S: 'notice' },
+      referralId: { S: n.referralId }, key: { S: n.key }, state: { S: 'pending' },
+    },
+    SequenceNumber: sequenceNumber,
+    StreamViewType: 'NEW_IMAGE',
+  },
+});

@@ -1,8 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { answerDefaults, eventItems, mocks, resetMocks, sentEmails, transactions } from '../support/aws';
-import { intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, validIntake } from '../support/fixtures';
+import { answerDefaults, eventItems, mocks, noticeItems, resetMocks, transactions } from '../support/aws';
+import { intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake } from '../support/fixtures';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/check-insurance/handler';
@@ -88,25 +87,7 @@ describe('check-insurance task', () => {
     expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ eligibility: { outcome: 'not-covered' } });
   });
 
-  test('sends the "received" notices: the patient in their language, the consenting physician with the Part 2 notice', async () => {
-    // Prepare
-    const intake = { ...withInsurance({ type: 'self-pay' }), patient: { ...validIntake().patient, preferredLanguage: 'es' as const } };
-    stored(referral({ status: 'RECEIVED', version: 1 }), intake);
-
-    // Act
-    await handler({ referralId: REFERRAL_ID }, lambdaContext);
-
-    // Assess
-    const mails = await sentEmails(m);
-    expect(mails.map((x) => [x.to, x.parsed.subject])).toEqual([
-      [['jordan.quintana@example.com'], 'Recibimos su solicitud (IOP-7KQ4-M3TD)'],
-      [['alopez@clinic.example.com'], 'Referral update (IOP-7KQ4-M3TD)'],
-    ]);
-    expect(mails.every((x) => x.parsed.from?.text === TEST_ENV.MAIL_FROM)).toBe(true);
-    expect(mails[1]!.parsed.text).toContain('42 CFR part 2');
-  });
-
-  test('an urgent referral alerts the program address first, without PHI', async () => {
+  test('tells nobody: the transaction holds no notice and nothing is sent (the intake already wrote "received")', async () => {
     // Prepare
     stored(referral({ status: 'RECEIVED', version: 1, urgent: true, flags: ['suicide-risk'] }), validIntake());
 
@@ -114,34 +95,40 @@ describe('check-insurance task', () => {
     await handler({ referralId: REFERRAL_ID }, lambdaContext);
 
     // Assess
-    const [alert] = await sentEmails(m);
-    expect(alert!.to).toEqual([TEST_ENV.PROGRAM_EMAIL]);
-    expect(alert!.parsed.subject).toBe('Urgent referral IOP-7KQ4-M3TD');
-    expect(alert!.mime).not.toMatch(/Jordan|Quintana|1988|alcohol|suicide-risk/);
+    const txs = transactions(m);
+    expect(txs).toHaveLength(1);
+    expect(noticeItems(txs[0]!)).toEqual([]);
+    expect(m.ses.calls()).toHaveLength(0);
+  });
+
+  test.each(['WITHDRAWN', 'NOT_COVERED', 'ENROLLED'] as const)('a referral already %s ends the task with ReferralClosed and writes nothing', async (status) => {
+    // Prepare
+    stored(referral({ status, version: 4 }), validIntake());
+    const check = jest.spyOn(PayerSimulator.prototype, 'check');
+
+    // Act
+    const run = handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'ReferralClosed' });
+    expect(check).not.toHaveBeenCalled();
+    expect(transactions(m)).toEqual([]);
+    expect(m.ddb.commandCalls(PutCommand)).toEqual([]);
   });
 
   test('a retry after the check was saved does not check or write the status again', async () => {
     // Prepare
     stored(referral({ status: 'EVALUATION', version: 2 }), validIntake());
+    const check = jest.spyOn(PayerSimulator.prototype, 'check');
 
     // Act
     const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
 
     // Assess
     expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 172_800 });
-    expect(transactions(m).flatMap(eventItems).map((e) => e.type)).not.toContain('INSURANCE_CHECKED');
-  });
-
-  test('a notice already sent (claim refused) is not sent again on retry', async () => {
-    // Prepare
-    stored(referral({ status: 'EVALUATION', version: 2 }), validIntake());
-    m.ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-
-    // Act
-    await handler({ referralId: REFERRAL_ID }, lambdaContext);
-
-    // Assess
-    expect(await sentEmails(m)).toEqual([]);
+    expect(check).not.toHaveBeenCalled();
+    expect(transactions(m)).toEqual([]);
+    expect(m.ddb.commandCalls(PutCommand)).toEqual([]);
   });
 
   test('an input without referralId is rejected before anything is read', async () => {

@@ -1,7 +1,8 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { answerDefaults, eventItems, mocks, resetMocks, sentEmails, transactions } from '../support/aws';
-import { DAY, HOUR, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV } from '../support/fixtures';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { answerDefaults, eventItems, mocks, noticeItems, noticeKeys, plainPuts, resetMocks, storeIntake, storeReferral, transactions } from '../support/aws';
+import { DAY, HOUR, isoAgo, lambdaContext, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/escalate/handler';
 
@@ -13,9 +14,7 @@ beforeAll(async () => {
   ({ handler } = await import('../../../../functions/escalate/handler'));
 });
 
-const stored = (r: ReferralRecord) => {
-  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
-};
+const stored = (r: ReferralRecord) => storeReferral(m, r);
 
 /** a referral whose evaluation gate has been open for `hours` */
 const evaluationOpenFor = (hours: number, breaches: number): ReferralRecord => referral({
@@ -23,8 +22,12 @@ const evaluationOpenFor = (hours: number, breaches: number): ReferralRecord => r
   gateOpenedAt: isoAgo(hours * HOUR), gateDueAt: isoAgo(0),
 });
 
+const breach = (status: string) => handler({ referralId: REFERRAL_ID, kind: 'breach', status }, lambdaContext);
+const failure = (error?: string) => handler({ referralId: REFERRAL_ID, kind: 'failure', ...(error === undefined ? {} : { error }) }, lambdaContext);
+
 beforeEach(() => {
   answerDefaults(m);
+  storeIntake(m, REFERRAL_ID, validIntake());
 });
 
 afterEach(() => {
@@ -37,77 +40,148 @@ describe('escalate task: a gate passed its timer', () => {
     stored(evaluationOpenFor(48, 0));
 
     // Act
-    const route = await handler({ referralId: REFERRAL_ID, kind: 'breach', status: 'EVALUATION' }, lambdaContext);
+    const route = await breach('EVALUATION');
 
     // Assess
     expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 172_800 });
     const [save] = transactions(m);
+    expect(save![0]!.Put).toMatchObject({ ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 6 } });
     expect(save![0]!.Put!.Item).toMatchObject({ status: 'EVALUATION', breaches: 1, version: 7, pendingStep: 'evaluation' });
     expect(save![0]!.Put!.Item!.taskToken).toBeUndefined();
     expect(eventItems(save!)).toEqual([expect.objectContaining({ type: 'SLA_BREACHED', step: 'evaluation', detail: { breach: 1, ageHours: 48 } })]);
   });
 
-  test('the second breach sets NEEDS_ATTENTION (still decidable: the gate reopens)', async () => {
+  test('the program alert is an outbox notice in the same transaction (reference, step, age; no PHI) and nothing is sent', async () => {
     // Prepare
-    stored(evaluationOpenFor(96, 1));
+    const r = evaluationOpenFor(48, 0);
+    stored(r);
 
     // Act
-    const route = await handler({ referralId: REFERRAL_ID, kind: 'breach', status: 'EVALUATION' }, lambdaContext);
+    await breach('EVALUATION');
+
+    // Assess
+    const txs = transactions(m);
+    expect(txs).toHaveLength(1);
+    const key = `sla:evaluation:${r.gateOpenedAt}:1:program`;
+    expect(noticeKeys(txs[0]!)).toEqual([key]);
+    const [alert] = txs[0]!.filter((i) => String(i.Put?.Item?.sk).startsWith('NOTICE#'));
+    expect(alert!.Put).toEqual({
+      TableName: TEST_ENV.TABLE_NAME,
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: {
+        pk: `REFERRAL#${REFERRAL_ID}`, sk: `NOTICE#${key}`, gsi1pk: 'NOTICES#DUE', gsi1sk: `${TEST_NOW}#${REFERRAL_ID}#${key}`, entity: 'notice',
+        referralId: REFERRAL_ID, key, audience: 'program', notice: 'sla', milestone: 'sla', status: 'EVALUATION',
+        params: { step: 'evaluation', ageHours: 48, breaches: 1, gateOpenedAt: r.gateOpenedAt },
+        state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW,
+      },
+    });
+    expect(m.ses.calls()).toHaveLength(0);
+  });
+
+  test('the second breach sets NEEDS_ATTENTION (still decidable: the gate reopens), with its own alert', async () => {
+    // Prepare
+    const r = evaluationOpenFor(96, 1);
+    stored(r);
+
+    // Act
+    const route = await breach('EVALUATION');
 
     // Assess
     expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 172_800 });
     const [save] = transactions(m);
     expect(save![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', gsi1pk: 'STATUS#NEEDS_ATTENTION', breaches: 2, pendingStep: 'evaluation' });
+    expect(save![0]!.Put!.Item!.failure).toBeUndefined();
     expect(eventItems(save!)).toEqual([
       expect.objectContaining({ type: 'SLA_BREACHED', detail: { breach: 2, ageHours: 96 } }),
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'EVALUATION', to: 'NEEDS_ATTENTION' }),
     ]);
+    expect(noticeKeys(save!)).toEqual([`sla:evaluation:${r.gateOpenedAt}:2:program`]);
   });
 
-  test('the escalation email goes to the program address with reference, step and age only', async () => {
-    // Prepare
-    stored(evaluationOpenFor(96, 1));
+  test('a breach that loses a race re-reads: a decision committed meanwhile is queued for the reopened gate, with no alert', async () => {
+    // Prepare: the first read sees the gate open; the save fails its version condition because
+    // a decision (evaluation → DETOX) committed meanwhile
+    const decidedMeanwhile = referral({ status: 'DETOX', version: 7, decided: { evaluation: { next: 'DETOX', timeoutSeconds: 1_209_600 } } });
+    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+      .resolvesOnce({ Item: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', ...evaluationOpenFor(48, 0) } })
+      .resolves({ Item: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', ...decidedMeanwhile } });
+    m.ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }] }));
 
     // Act
-    await handler({ referralId: REFERRAL_ID, kind: 'breach', status: 'EVALUATION' }, lambdaContext);
+    const route = await breach('EVALUATION');
 
     // Assess
-    const [mail] = await sentEmails(m);
-    expect(mail!.to).toEqual([TEST_ENV.PROGRAM_EMAIL]);
-    expect(mail!.parsed.subject).toBe('Overdue step: IOP-7KQ4-M3TD');
-    expect(mail!.parsed.text).toContain('The evaluation step of referral IOP-7KQ4-M3TD has waited 96 hours');
-    expect(mail!.parsed.text).toContain('NEEDS_ATTENTION');
-    expect(mail!.mime).not.toMatch(/Jordan|quintana/i);
+    expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 60 });
+    expect(transactions(m)).toHaveLength(1);
+    expect(plainPuts(m)).toEqual([expect.objectContaining({ status: 'DETOX', version: 8, unapplied: [{ step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: 1_209_600 } }] })]);
   });
 
-  test('a step decided while its timer fired reopens briefly (60 s) so the recorded decision resumes, writing nothing', async () => {
+  test('a step decided while its timer fired: its decision is queued (unapplied) and the gate reopens for 60 s, with no event and no alert', async () => {
     // Prepare
-    stored(referral({ status: 'DETOX', pendingStep: undefined, version: 8, lastDecision: { step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: 1_209_600 } } }));
+    stored(referral({ status: 'DETOX', pendingStep: undefined, version: 8, decided: { evaluation: { next: 'DETOX', timeoutSeconds: 1_209_600 } } }));
 
     // Act
-    const route = await handler({ referralId: REFERRAL_ID, kind: 'breach', status: 'EVALUATION' }, lambdaContext);
+    const route = await breach('EVALUATION');
 
     // Assess
     expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 60 });
     expect(transactions(m)).toEqual([]);
+    const puts = m.ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({ ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 8 } });
+    expect(puts[0]!.Item).toMatchObject({ status: 'DETOX', version: 9, unapplied: [{ step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: 1_209_600 } }] });
   });
 
-  test('detox waiting 30 days expires instead of reopening', async () => {
+  test('a decision already queued (unapplied) is not queued twice: the gate reopens, nothing is written', async () => {
+    // Prepare
+    const route = { next: 'DETOX' as const, timeoutSeconds: 1_209_600 };
+    stored(referral({ status: 'DETOX', version: 8, decided: { evaluation: route }, unapplied: [{ step: 'evaluation', route }] }));
+
+    // Act
+    const out = await breach('EVALUATION');
+
+    // Assess
+    expect(out).toEqual({ next: 'EVALUATION', timeoutSeconds: 60 });
+    expect(transactions(m)).toEqual([]);
+    expect(plainPuts(m)).toEqual([]);
+  });
+
+  test('detox waiting 30 days expires instead of reopening, and the closing notices go into that transaction', async () => {
     // Prepare
     stored(referral({ status: 'DETOX', pendingStep: 'detox-confirmation', taskToken: 'tt-d', version: 12, breaches: 2, detoxSince: isoAgo(30 * DAY), gateOpenedAt: isoAgo(16 * DAY) }));
 
     // Act
-    const route = await handler({ referralId: REFERRAL_ID, kind: 'breach', status: 'DETOX' }, lambdaContext);
+    const route = await breach('DETOX');
 
     // Assess
     expect(route).toEqual({ next: 'EXPIRED' });
-    const [save] = transactions(m);
+    const [save, ...more] = transactions(m);
+    expect(more).toEqual([]);
     expect(save![0]!.Put!.Item).toMatchObject({ status: 'EXPIRED' });
     expect(save![0]!.Put!.Item!.pendingStep).toBeUndefined();
+    expect(save![0]!.Put!.Item!.taskToken).toBeUndefined();
     expect(eventItems(save!)).toEqual([
       expect.objectContaining({ type: 'SLA_BREACHED', step: 'detox-confirmation', detail: { expired: true, maxDays: 30 } }),
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'DETOX', to: 'EXPIRED' }),
     ]);
+    expect(noticeKeys(save!)).toEqual(['closed:patient', 'closed:physician']);
+    expect(noticeItems(save!)).toEqual([
+      expect.objectContaining({ audience: 'patient', notice: 'closed', status: 'EXPIRED', state: 'pending' }),
+      expect.objectContaining({ audience: 'physician', notice: 'closed', status: 'EXPIRED', state: 'pending' }),
+    ]);
+    expect(m.ses.calls()).toHaveLength(0);
+  });
+
+  test('an expiry without consent to share closes with the patient notice only', async () => {
+    // Prepare
+    storeIntake(m, REFERRAL_ID, { ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } });
+    stored(referral({ status: 'DETOX', pendingStep: 'detox-confirmation', taskToken: 'tt-d', version: 12, detoxSince: isoAgo(31 * DAY) }));
+
+    // Act
+    await breach('DETOX');
+
+    // Assess
+    expect(noticeKeys(transactions(m)[0]!)).toEqual(['closed:patient']);
   });
 
   test('a detox breach before 30 days reopens with only the time left', async () => {
@@ -115,57 +189,121 @@ describe('escalate task: a gate passed its timer', () => {
     stored(referral({ status: 'DETOX', pendingStep: 'detox-confirmation', taskToken: 'tt-d', version: 5, breaches: 0, detoxSince: isoAgo(25 * DAY), gateOpenedAt: isoAgo(14 * DAY) }));
 
     // Act
-    const route = await handler({ referralId: REFERRAL_ID, kind: 'breach', status: 'DETOX' }, lambdaContext) as { next: string; timeoutSeconds: number };
+    const route = await breach('DETOX');
 
     // Assess
-    expect(route.next).toBe('DETOX');
-    expect(Math.abs(route.timeoutSeconds - 5 * 86_400)).toBeLessThanOrEqual(2);
+    expect(route).toEqual({ next: 'DETOX', timeoutSeconds: 5 * 86_400 });
+  });
+
+  test('a breach on a referral closed meanwhile ends with ReferralClosed and writes nothing', async () => {
+    // Prepare
+    stored(referral({ status: 'WITHDRAWN', version: 9 }));
+
+    // Act
+    const run = breach('EVALUATION');
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'ReferralClosed' });
+    expect(transactions(m)).toEqual([]);
+    expect(plainPuts(m)).toEqual([]);
   });
 });
 
 describe('escalate task: a task kept failing', () => {
-  test('records TASK_FAILED with the error code and sets NEEDS_ATTENTION', async () => {
+  test('records TASK_FAILED, sets NEEDS_ATTENTION with the failure and where to resume, and drops the gate', async () => {
     // Prepare
-    stored(referral({ status: 'INSURANCE_CHECK', version: 2 }));
+    stored(referral({ status: 'EVALUATION', version: 2, pendingStep: 'evaluation', taskToken: 'tt', gateDueAt: isoAgo(-DAY), unapplied: [{ step: 'evaluation', route: { next: 'DETOX' } }] }));
 
     // Act
-    const out = await handler({ referralId: REFERRAL_ID, kind: 'failure', error: 'Lambda.Unknown' }, lambdaContext);
+    const out = await failure('Lambda.Unknown');
 
     // Assess
     expect(out).toEqual({ status: 'NEEDS_ATTENTION' });
     const [save] = transactions(m);
-    expect(save![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', version: 3 });
+    const meta = save![0]!.Put!.Item!;
+    expect(meta).toMatchObject({ status: 'NEEDS_ATTENTION', version: 3, failure: { error: 'Lambda.Unknown', at: TEST_NOW, resumeAt: 'EVALUATION' } });
+    for (const gone of ['taskToken', 'pendingStep', 'gateDueAt', 'unapplied']) expect(meta[gone]).toBeUndefined();
     expect(eventItems(save!)).toEqual([
-      expect.objectContaining({ type: 'TASK_FAILED', actor: { kind: 'system' }, detail: { error: 'Lambda.Unknown' } }),
-      expect.objectContaining({ type: 'STATUS_CHANGED', from: 'INSURANCE_CHECK', to: 'NEEDS_ATTENTION' }),
+      expect.objectContaining({ type: 'TASK_FAILED', actor: { kind: 'system' }, detail: { error: 'Lambda.Unknown', resumeAt: 'EVALUATION' } }),
+      expect.objectContaining({ type: 'STATUS_CHANGED', from: 'EVALUATION', to: 'NEEDS_ATTENTION' }),
     ]);
   });
 
-  test('an error code is reduced to safe characters before it is stored or emailed', async () => {
+  test('the program alert is the notice failure:<version>:program in the same transaction; nothing is sent', async () => {
+    // Prepare
+    stored(referral({ status: 'RECEIVED', version: 2 }));
+
+    // Act
+    await failure('States.Timeout');
+
+    // Assess
+    const txs = transactions(m);
+    expect(txs).toHaveLength(1);
+    expect(noticeItems(txs[0]!)).toEqual([
+      expect.objectContaining({ key: 'failure:3:program', audience: 'program', notice: 'failure', params: { errorCode: 'States.Timeout' }, status: 'NEEDS_ATTENTION', gsi1pk: 'NOTICES#DUE' }),
+    ]);
+    expect(txs[0]![0]!.Put!.Item).toMatchObject({ failure: { resumeAt: 'RECEIVED' } });
+    expect(m.ses.calls()).toHaveLength(0);
+  });
+
+  test('a failure while NEEDS_ATTENTION after breaches resumes at the gate that was open', async () => {
+    // Prepare
+    stored(referral({ status: 'NEEDS_ATTENTION', version: 10, breaches: 2, pendingStep: 'enrollment' }));
+
+    // Act
+    await failure('Lambda.ServiceException');
+
+    // Assess
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', failure: { resumeAt: 'ENROLLMENT' } });
+  });
+
+  test('a second failure keeps the first place to resume', async () => {
+    // Prepare
+    stored(referral({ status: 'NEEDS_ATTENTION', version: 10, failure: { error: 'Lambda.Unknown', at: isoAgo(HOUR), resumeAt: 'DETOX' } }));
+
+    // Act
+    await failure('States.TaskFailed');
+
+    // Assess
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ failure: { error: 'States.TaskFailed', at: TEST_NOW, resumeAt: 'DETOX' } });
+  });
+
+  test('an error code is reduced to safe characters before it is stored or put in the alert', async () => {
     // Prepare
     stored(referral({ status: 'EVALUATION', version: 2 }));
 
     // Act
-    await handler({ referralId: REFERRAL_ID, kind: 'failure', error: 'Bad<script>alert(1)</script> Jordan Quintana' }, lambdaContext);
+    await failure('Bad<script>alert(1)</script> Jordan Quintana');
 
     // Assess
-    const failed = transactions(m).flatMap(eventItems).find((e) => e.type === 'TASK_FAILED');
-    expect(failed).toMatchObject({ detail: { error: 'Badscriptalert1scriptJordanQuintana' } });
-    const [mail] = await sentEmails(m);
-    expect(mail!.parsed.subject).toBe('Referral needs attention: IOP-7KQ4-M3TD');
-    expect(mail!.parsed.html).not.toContain('<script');
+    const [save] = transactions(m);
+    expect(eventItems(save!).find((e) => e.type === 'TASK_FAILED')).toMatchObject({ detail: { error: 'Badscriptalert1scriptJordanQuintana' } });
+    expect(noticeItems(save!)[0]).toMatchObject({ params: { errorCode: 'Badscriptalert1scriptJordanQuintana' } });
+    expect(JSON.stringify(save)).not.toMatch(/<script| Jordan/);
   });
 
-  test('a failure after a final status records the error but keeps the status', async () => {
+  test('a failure without an error name is recorded as Unknown', async () => {
+    // Prepare
+    stored(referral({ status: 'ENROLLMENT', version: 2 }));
+
+    // Act
+    await failure();
+
+    // Assess
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ failure: { error: 'Unknown', resumeAt: 'ENROLLMENT' } });
+  });
+
+  test('a failure after a final status keeps the status and writes nothing (the execution just ends)', async () => {
     // Prepare
     stored(referral({ status: 'ENROLLED', version: 20 }));
 
     // Act
-    const out = await handler({ referralId: REFERRAL_ID, kind: 'failure', error: 'States.TaskFailed' }, lambdaContext);
+    const out = await failure('States.TaskFailed');
 
     // Assess
     expect(out).toEqual({ status: 'ENROLLED' });
-    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', version: 21 });
+    expect(transactions(m)).toEqual([]);
+    expect(plainPuts(m)).toEqual([]);
   });
 });
 
@@ -174,9 +312,6 @@ describe('escalate task: input', () => {
     await expect(handler({ referralId: REFERRAL_ID, kind: 'panic' }, lambdaContext)).rejects.toMatchObject({ name: 'TaskInputError' });
   });
 
-  // was a bug (fixed): the input schema makes status optional for every kind, so a breach without its gate passes
-  // validation and answers { next: undefined, timeoutSeconds: 60 }, which the ASL can only route to
-  // RecordFailureUnroutable; task inputs are meant to be rejected at the edge (lib/task.ts)
   test('a breach without the gate status is rejected as invalid task input', async () => {
     // Prepare
     stored(evaluationOpenFor(48, 0));
@@ -186,5 +321,6 @@ describe('escalate task: input', () => {
 
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'TaskInputError' });
+    expect(m.ddb.calls()).toHaveLength(0);
   });
 });

@@ -1,10 +1,8 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { answerDefaults, eventItems, mocks, noticeEvents, plainPuts, resetMocks, sentEmails, transactions } from '../support/aws';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DAY, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake } from '../support/fixtures';
-import { PART2_NOTICE } from '../../../../functions/lib/domain/messages';
+import { answerDefaults, eventItems, mocks, plainPuts, resetMocks, storeReferral, transactions } from '../support/aws';
+import { DAY, isoAgo, lambdaContext, referral, REFERRAL_ID, setTestEnv, TEST_NOW } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/open-gate/handler';
 
@@ -16,9 +14,14 @@ beforeAll(async () => {
   ({ handler } = await import('../../../../functions/open-gate/handler'));
 });
 
-const stored = (r: ReferralRecord) => {
-  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
-};
+const stored = (r: ReferralRecord) => storeReferral(m, r);
+
+const open = (status: string, taskToken: string, timeoutSeconds?: number) =>
+  handler({ referralId: REFERRAL_ID, status, taskToken, ...(timeoutSeconds ? { timeoutSeconds } : {}) }, lambdaContext);
+
+const resumed = () => m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
+
+const DETOX_ROUTE = { next: 'DETOX' as const, timeoutSeconds: 1_209_600 };
 
 beforeEach(() => {
   answerDefaults(m);
@@ -35,16 +38,18 @@ describe('open-gate task', () => {
     stored(referral({ status: 'EVALUATION', version: 2 }));
 
     // Act
-    await handler({ referralId: REFERRAL_ID, status: 'EVALUATION', taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAA-token', timeoutSeconds: 172_800 }, lambdaContext);
+    await open('EVALUATION', 'AQCEAAAAKgAAAAMAAAAAAAAAA-token', 172_800);
 
     // Assess
     expect(transactions(m)).toEqual([]);
     const put = m.ddb.commandCalls(PutCommand)[0]!.args[0].input;
-    const item = put.Item!;
-    expect(item).toMatchObject({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAA-token', breaches: 0, version: 3 });
-    expect(item.gateOpenedAt).toBe(item.updatedAt);
-    expect(Date.parse(item.gateDueAt as string) - Date.parse(item.gateOpenedAt as string)).toBe(172_800_000);
     expect(put.ConditionExpression).toBe('version = :prev');
+    expect(put.ExpressionAttributeValues).toEqual({ ':prev': 2 });
+    expect(put.Item).toMatchObject({
+      status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAA-token', breaches: 0, version: 3,
+      gateOpenedAt: TEST_NOW, gateDueAt: new Date(Date.parse(TEST_NOW) + 172_800_000).toISOString(),
+    });
+    expect(resumed()).toEqual([]);
   });
 
   test('entering detox records when detox started', async () => {
@@ -52,25 +57,37 @@ describe('open-gate task', () => {
     stored(referral({ status: 'DETOX', version: 4 }));
 
     // Act
-    await handler({ referralId: REFERRAL_ID, status: 'DETOX', taskToken: 'tt', timeoutSeconds: 1_209_600 }, lambdaContext);
+    await open('DETOX', 'tt', 1_209_600);
 
     // Assess
-    const item = plainPuts(m)[0]!;
-    expect(item).toMatchObject({ pendingStep: 'detox-confirmation', detoxSince: item.updatedAt });
+    expect(plainPuts(m)[0]).toMatchObject({ pendingStep: 'detox-confirmation', detoxSince: TEST_NOW });
   });
 
-  test('a gate reopened after a breach keeps its opening time and breach count, takes the new token and due time', async () => {
+  test('a detox gate reopened keeps the day detox started', async () => {
+    // Prepare
+    const since = isoAgo(10 * DAY);
+    stored(referral({ status: 'DETOX', version: 4, detoxSince: since }));
+
+    // Act
+    await open('DETOX', 'tt', 600);
+
+    // Assess
+    expect(plainPuts(m)[0]).toMatchObject({ detoxSince: since });
+  });
+
+  test('a gate reopened after a breach keeps its opening time and breach count, takes the new token and due time, with GATE_REOPENED', async () => {
     // Prepare
     const openedAt = isoAgo(2 * DAY);
     stored(referral({ status: 'EVALUATION', pendingStep: 'evaluation', version: 7, breaches: 1, gateOpenedAt: openedAt }));
 
     // Act
-    await handler({ referralId: REFERRAL_ID, status: 'EVALUATION', taskToken: 'tt-2', timeoutSeconds: 172_800 }, lambdaContext);
+    await open('EVALUATION', 'tt-2', 172_800);
 
     // Assess
-    const [save] = transactions(m);
-    expect(save![0]!.Put!.Item).toMatchObject({ taskToken: 'tt-2', breaches: 1, gateOpenedAt: openedAt });
-    expect(eventItems(save!)).toEqual([expect.objectContaining({ type: 'GATE_REOPENED' })]);
+    const [save, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(save![0]!.Put!.Item).toMatchObject({ taskToken: 'tt-2', breaches: 1, gateOpenedAt: openedAt, version: 8 });
+    expect(eventItems(save!)).toEqual([expect.objectContaining({ type: 'GATE_REOPENED', step: 'evaluation', actor: { kind: 'system' } })]);
   });
 
   test('a referral in NEEDS_ATTENTION stays there while its gate reopens', async () => {
@@ -78,62 +95,96 @@ describe('open-gate task', () => {
     stored(referral({ status: 'NEEDS_ATTENTION', pendingStep: 'evaluation', version: 7, breaches: 2, gateOpenedAt: isoAgo(4 * DAY) }));
 
     // Act
-    await handler({ referralId: REFERRAL_ID, status: 'EVALUATION', taskToken: 'tt-3', timeoutSeconds: 172_800 }, lambdaContext);
+    await open('EVALUATION', 'tt-3', 172_800);
 
     // Assess
     expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', taskToken: 'tt-3', pendingStep: 'evaluation' });
   });
 
-  test('a decision whose resume lost the race with the timer resumes at once and stores no token', async () => {
-    // Prepare
-    stored(referral({ status: 'DETOX', pendingStep: undefined, version: 9, lastDecision: { step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: 1_209_600 }, unresumed: true } }));
+  test('a decision made while this gate was opening is applied at once: the fresh token resumes with its route and is not stored', async () => {
+    // Prepare: the evaluation was decided (→ DETOX) before its gate's token was stored
+    stored(referral({ status: 'DETOX', version: 9, decided: { evaluation: DETOX_ROUTE }, unapplied: [{ step: 'evaluation', route: DETOX_ROUTE }] }));
 
     // Act
-    await handler({ referralId: REFERRAL_ID, status: 'EVALUATION', taskToken: 'tt-late', timeoutSeconds: 60 }, lambdaContext);
+    await open('EVALUATION', 'tt-late', 172_800);
 
     // Assess
-    expect(m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: 'tt-late', output: '{"next":"DETOX","timeoutSeconds":1209600}' }]);
-    const saved = plainPuts(m);
-    expect(saved).toHaveLength(1);
-    expect(saved[0]).toMatchObject({ lastDecision: { unresumed: false } });
-    expect(saved[0]!.taskToken).toBeUndefined();
+    expect(resumed()).toEqual([{ taskToken: 'tt-late', output: JSON.stringify(DETOX_ROUTE) }]);
+    expect(transactions(m)).toEqual([]);
+    const puts = m.ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({ ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 9 } });
+    const item = puts[0]!.Item!;
+    expect(item).toMatchObject({ status: 'DETOX', version: 10, unapplied: [] });
+    expect(item.taskToken).toBeUndefined();
+    expect(item.pendingStep).toBeUndefined();
+  });
+
+  test('a queued decision whose resume fails fails the task (the workflow records it; the status already shows the decision)', async () => {
+    // Prepare
+    stored(referral({ status: 'DETOX', version: 9, unapplied: [{ step: 'evaluation', route: DETOX_ROUTE }] }));
+    m.sfn.on(SendTaskSuccessCommand).rejects(Object.assign(new Error('rate exceeded'), { name: 'ThrottlingException' }));
+
+    // Act
+    const run = open('EVALUATION', 'tt-late', 60);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'ThrottlingException' });
+    expect(plainPuts(m)).toEqual([expect.objectContaining({ status: 'DETOX', unapplied: [] })]);
+  });
+
+  test('a decision queued for another step is left alone: this gate opens normally and keeps the other entry', async () => {
+    // Prepare
+    const other = { step: 'enrollment' as const, route: { next: 'ENROLLED' as const } };
+    stored(referral({ status: 'DETOX', version: 9, unapplied: [other] }));
+
+    // Act
+    await open('DETOX', 'tt-detox', 600);
+
+    // Assess
+    expect(resumed()).toEqual([]);
+    expect(plainPuts(m)[0]).toMatchObject({ pendingStep: 'detox-confirmation', taskToken: 'tt-detox', unapplied: [other] });
   });
 
   test('after an ordinary decision (e.g. detox extended) the next gate opens normally', async () => {
     // Prepare
-    stored(referral({ status: 'DETOX', pendingStep: undefined, version: 9, lastDecision: { step: 'detox-confirmation', route: { next: 'DETOX', timeoutSeconds: 600 } } }));
+    stored(referral({ status: 'DETOX', pendingStep: undefined, version: 9, decided: { 'detox-confirmation': { next: 'DETOX', timeoutSeconds: 600 } } }));
 
     // Act
-    await handler({ referralId: REFERRAL_ID, status: 'DETOX', taskToken: 'tt-new', timeoutSeconds: 600 }, lambdaContext);
+    await open('DETOX', 'tt-new', 600);
 
     // Assess
-    expect(m.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(resumed()).toEqual([]);
     expect(plainPuts(m)[0]).toMatchObject({ pendingStep: 'detox-confirmation', taskToken: 'tt-new' });
   });
 
-  test('after an accepted evaluation the consenting physician gets status only, with the Part 2 notice, recorded as a DISCLOSURE', async () => {
+  test('opening a gate tells nobody: no notice is written and nothing is sent', async () => {
     // Prepare
-    stored(referral({ status: 'ENROLLMENT', pendingStep: undefined, version: 5, lastDecision: { step: 'evaluation', route: { next: 'ENROLLMENT', timeoutSeconds: 600 } } }));
-    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(REFERRAL_ID, validIntake()) });
+    stored(referral({ status: 'ENROLLMENT', version: 5, decided: { evaluation: { next: 'ENROLLMENT', timeoutSeconds: 259_200 } } }));
 
     // Act
-    await handler({ referralId: REFERRAL_ID, status: 'ENROLLMENT', taskToken: 'tt-enrol', timeoutSeconds: 600 }, lambdaContext);
+    await open('ENROLLMENT', 'tt-enrol', 259_200);
 
     // Assess
-    const [mail, ...more] = await sentEmails(m);
-    expect(more).toEqual([]);
-    expect(mail!.to).toEqual(['alopez@clinic.example.com']);
-    expect(mail!.parsed.subject).toBe('Referral update (IOP-7KQ4-M3TD)');
-    expect(mail!.parsed.text).toContain('accepted the referral');
-    expect(mail!.parsed.text!.replace(/\s+/g, ' ')).toContain(PART2_NOTICE);
-    expect(mail!.mime).not.toMatch(/alcohol|benzodiazepine|1988-04-12|201-3344|jordan\.quintana|Quintana|withdrawal/i);
-    const disclosure = noticeEvents(m).find((e) => e.type === 'DISCLOSURE');
-    expect(disclosure).toMatchObject({ detail: { audience: 'referring-physician', recipientNpi: '1234567893', notice: 'accepted' } });
-    const sent = m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input).find((u) => u.Key?.sk === disclosure!.sk);
-    expect(sent?.ExpressionAttributeValues).toMatchObject({ ':sent': 'sent', ':id': 'ses-message-1' });
+    expect(transactions(m)).toEqual([]);
+    expect(plainPuts(m).filter((i) => String(i.sk).startsWith('NOTICE#'))).toEqual([]);
+    expect(m.ses.calls()).toHaveLength(0);
+  });
+
+  test('a referral closed meanwhile ends the task with ReferralClosed; the token is not stored', async () => {
+    // Prepare
+    stored(referral({ status: 'WITHDRAWN', version: 6 }));
+
+    // Act
+    const run = open('EVALUATION', 'tt', 600);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'ReferralClosed' });
+    expect(plainPuts(m)).toEqual([]);
+    expect(transactions(m)).toEqual([]);
   });
 
   test('a status that is not a gate is rejected as invalid task input', async () => {
-    await expect(handler({ referralId: REFERRAL_ID, status: 'ENROLLED', taskToken: 'tt' }, lambdaContext)).rejects.toMatchObject({ name: 'TaskInputError', message: expect.stringContaining('status') });
+    await expect(open('ENROLLED', 'tt')).rejects.toMatchObject({ name: 'TaskInputError', message: expect.stringContaining('status') });
   });
 });

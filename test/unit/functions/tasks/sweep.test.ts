@@ -1,0 +1,189 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { answerDefaults, mocks, resetMocks, sentEmails, storeIntake, storeNotice, storeReferral, transactions } from '../support/aws';
+import { HOUR, isoAgo, metaItem, notice, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
+import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
+import type { handler as Handler } from '../../../../functions/sweep/handler';
+
+// the schedule's sweep: retries notices that are due (failed sends, dead senders) and restarts
+// workflows that were lost (an intake whose execution never started, a gate status with no gate)
+
+let handler: typeof Handler;
+const m = mocks();
+
+beforeAll(async () => {
+  setTestEnv();
+  ({ handler } = await import('../../../../functions/sweep/handler'));
+});
+
+const OTHER_ID = '0b7e1f4a-2c3d-4e5f-8a9b-1c2d3e4f5a6b';
+const THIRD_ID = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
+
+/** the due index answers these notices */
+const dueIndexHolds = (...due: Array<{ referralId: string; key: string }>) => {
+  m.ddb.on(QueryCommand, { IndexName: 'gsi1', ExpressionAttributeValues: { ':pk': 'NOTICES#DUE' } }).resolves({ Items: due });
+};
+
+/** the work queue of `status` answers these referrals */
+const queueHolds = (status: string, ...items: ReferralRecord[]) => {
+  m.ddb.on(QueryCommand, { IndexName: 'gsi1', ExpressionAttributeValues: { ':pk': `STATUS#${status}` } }).resolves({ Items: items.map(metaItem) });
+};
+
+const starts = () => m.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+
+beforeEach(() => {
+  answerDefaults(m);
+  m.sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
+});
+
+afterEach(() => {
+  resetMocks(m);
+});
+
+describe('sweep: notices due', () => {
+  test('reads the due index up to now and delivers each notice it finds', async () => {
+    // Prepare
+    storeReferral(m, referral({ status: 'EVALUATION' }));
+    storeIntake(m, REFERRAL_ID, validIntake());
+    storeNotice(m, notice({ attempts: 1, dueAt: isoAgo(1000) }));
+    storeNotice(m, notice({ key: 'received:physician', audience: 'physician', attempts: 2, dueAt: isoAgo(5000) }));
+    dueIndexHolds({ referralId: REFERRAL_ID, key: 'received:physician' }, { referralId: REFERRAL_ID, key: 'received:patient' });
+
+    // Act
+    const out = await handler();
+
+    // Assess
+    const [dueQuery] = m.ddb.commandCalls(QueryCommand).map((c) => c.args[0].input).filter((q) => q.ExpressionAttributeValues?.[':pk'] === 'NOTICES#DUE');
+    expect(dueQuery).toMatchObject({ TableName: TEST_ENV.TABLE_NAME, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now', ExpressionAttributeValues: { ':now': `${TEST_NOW}~` }, Limit: 100 });
+    expect(out.notices).toMatchObject({ sent: 2, retrying: 0, 'given-up': 0, cancelled: 0, 'not-due': 0 });
+    expect((await sentEmails(m)).map((x) => x.to[0])).toEqual(['alopez@clinic.example.com', 'jordan.quintana@example.com']);
+    expect(transactions(m).map((t) => t[1]!.Put!.Item!.type)).toEqual(['DISCLOSURE', 'NOTICE_SENT']);
+  });
+
+  test('a notice another sender took meanwhile is counted not-due and not sent', async () => {
+    // Prepare
+    storeNotice(m, notice({ state: 'sent' }));
+    dueIndexHolds({ referralId: REFERRAL_ID, key: 'received:patient' });
+
+    // Act
+    const out = await handler();
+
+    // Assess
+    expect(out.notices).toMatchObject({ sent: 0, 'not-due': 1 });
+    expect(m.ses.calls()).toHaveLength(0);
+  });
+
+  test('a notice whose delivery hits a table error is counted as retrying and the others go on', async () => {
+    // Prepare
+    storeReferral(m, referral({ status: 'EVALUATION' }));
+    storeIntake(m, REFERRAL_ID, validIntake());
+    storeNotice(m, notice());
+    m.ddb.on(UpdateCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:physician' } }).rejects(Object.assign(new Error('x'), { name: 'InternalServerError' }));
+    dueIndexHolds({ referralId: REFERRAL_ID, key: 'received:physician' }, { referralId: REFERRAL_ID, key: 'received:patient' });
+
+    // Act
+    const out = await handler();
+
+    // Assess
+    expect(out.notices).toMatchObject({ sent: 1, retrying: 1 });
+    expect(await sentEmails(m)).toHaveLength(1);
+  });
+});
+
+describe('sweep: stranded workflows', () => {
+  test('an intake stored minutes ago whose execution never started is started as a new referral would be', async () => {
+    // Prepare
+    queueHolds('RECEIVED', referral({ status: 'RECEIVED', version: 1, updatedAt: isoAgo(10 * 60_000) }));
+
+    // Act
+    const out = await handler();
+
+    // Assess
+    expect(out.restarted).toBe(1);
+    expect(starts()).toEqual([{ stateMachineArn: TEST_ENV.STATE_MACHINE_ARN, name: REFERRAL_ID, input: JSON.stringify({ referralId: REFERRAL_ID }) }]);
+  });
+
+  test('a referral at a gate status with no gate open for minutes is restarted into that gate, under its execution name', async () => {
+    // Prepare
+    queueHolds('ENROLLMENT', referral({ status: 'ENROLLMENT', version: 6, updatedAt: isoAgo(HOUR), execution: `${REFERRAL_ID}-r1`, resumes: 1 }));
+
+    // Act
+    const out = await handler();
+
+    // Assess
+    expect(out.restarted).toBe(1);
+    expect(starts()).toEqual([{
+      stateMachineArn: TEST_ENV.STATE_MACHINE_ARN,
+      name: `${REFERRAL_ID}-r1`,
+      input: JSON.stringify({ referralId: REFERRAL_ID, route: { next: 'ENROLLMENT', timeoutSeconds: 259_200 } }),
+    }]);
+  });
+
+  test('open gates and referrals that changed in the last two minutes are left alone', async () => {
+    // Prepare
+    queueHolds('EVALUATION',
+      referral({ referralId: REFERRAL_ID, status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'tt', updatedAt: isoAgo(HOUR) }),
+      referral({ referralId: OTHER_ID, status: 'EVALUATION', updatedAt: isoAgo(60_000) }));
+    queueHolds('RECEIVED', referral({ referralId: THIRD_ID, status: 'RECEIVED', updatedAt: isoAgo(30_000) }));
+
+    // Act
+    const out = await handler();
+
+    // Assess
+    expect(out.restarted).toBe(0);
+    expect(starts()).toEqual([]);
+  });
+
+  test('a start that fails for one referral is logged and the others are still restarted', async () => {
+    // Prepare
+    queueHolds('RECEIVED',
+      referral({ referralId: REFERRAL_ID, status: 'RECEIVED', updatedAt: isoAgo(HOUR) }),
+      referral({ referralId: OTHER_ID, status: 'RECEIVED', updatedAt: isoAgo(HOUR) }));
+    m.sfn.on(StartExecutionCommand, { name: REFERRAL_ID }).rejects(Object.assign(new Error('x'), { name: 'ThrottlingException' }));
+
+    // Act
+    const out = await handler();
+
+    // Assess
+    expect(out.restarted).toBe(1);
+    expect(starts().map((s) => s.name)).toEqual([REFERRAL_ID, OTHER_ID]);
+  });
+
+  // bug (functions/lib/services/referrals.ts restartStranded + adapters/sfn-workflow.ts start): the
+  // adapter swallows ExecutionAlreadyExists, so a referral whose execution still exists (e.g. still
+  // waiting at the previous gate after a failed SendTaskSuccess) is counted as restarted on every
+  // sweep although nothing was started. Remove `.failing` once fixed.
+  test.failing('an execution that already exists is not counted as restarted', async () => {
+    // Prepare
+    queueHolds('DETOX', referral({ status: 'DETOX', updatedAt: isoAgo(HOUR) }));
+    m.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+
+    // Act
+    const out = await handler();
+
+    // Assess
+    expect(out.restarted).toBe(0);
+  });
+
+  // bug (functions/lib/services/referrals.ts restartStranded): each status is read once with
+  // limit 100 and its lastKey is ignored, so in a queue of more than 100 referrals with open gates
+  // (urgent first, oldest first) a stranded referral further down is never found. Remove `.failing` once fixed.
+  test.failing('a stranded referral beyond the first 100 of its queue is restarted too', async () => {
+    // Prepare
+    const open = Array.from({ length: 100 }, (_, i) => referral({
+      referralId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, status: 'EVALUATION', pendingStep: 'evaluation', taskToken: `tt-${i}`, updatedAt: isoAgo(HOUR),
+    }));
+    const pageTwo = { pk: 'REFERRAL#x', sk: 'META', gsi1pk: 'STATUS#EVALUATION', gsi1sk: '1#x' };
+    m.ddb.on(QueryCommand, { IndexName: 'gsi1', ExpressionAttributeValues: { ':pk': 'STATUS#EVALUATION' } })
+      .resolvesOnce({ Items: open.map(metaItem), LastEvaluatedKey: pageTwo })
+      .resolves({ Items: [metaItem(referral({ status: 'EVALUATION', updatedAt: isoAgo(HOUR) }))] });
+
+    // Act
+    const out = await handler();
+
+    // Assess
+    expect(out.restarted).toBe(1);
+    expect(starts().map((s) => s.name)).toEqual([REFERRAL_ID]);
+  });
+});
