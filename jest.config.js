@@ -4,6 +4,11 @@ const transform = {
 };
 const common = { transform, extensionsToTreatAsEsm: ['.ts'], testEnvironment: 'node' };
 
+// the soak (`npm run test:soak`: test/soak/**/*.soak.test.ts, long runs of the same properties) is a
+// project only when asked for by name, so a plain `jest` or `npm test` never starts it
+const soakSelected = process.argv.some((a, i) => a === '--selectProjects=soak' || (a === '--selectProjects' && process.argv[i + 1] === 'soak'));
+const soak = { ...common, displayName: 'soak', testMatch: ['<rootDir>/test/soak/**/*.soak.test.ts'], slowTestThreshold: 600 };
+
 export default {
   // integration and browser tests drive a whole workflow; unit tests finish in milliseconds anyway
   testTimeout: 60_000,
@@ -12,5 +17,6 @@ export default {
     { ...common, displayName: 'int', testMatch: ['<rootDir>/test/int/**/*.int.test.ts'], slowTestThreshold: 30 },
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'], slowTestThreshold: 60 },
+    ...(soakSelected ? [soak] : []),
   ],
 };
