@@ -21,8 +21,8 @@ const failed = (resumeAt: ReferralRecord['status'], over: Partial<ReferralRecord
   status: 'NEEDS_ATTENTION', version: 7, failure: { error: 'Lambda.Unknown', at: isoAgo(HOUR), resumeAt }, ...over,
 });
 
-const resume = (claims: Record<string, unknown> | null = CASE_WORKER) =>
-  handler(apiEvent('POST /api/staff/referrals/{id}/resume', { body: {}, ...(claims ? { claims } : {}), pathParameters: { id: REFERRAL_ID } }), lambdaContext);
+const resume = (claims: Record<string, unknown> | null = CASE_WORKER, body: unknown = {}) =>
+  handler(apiEvent('POST /api/staff/referrals/{id}/resume', { body, ...(claims ? { claims } : {}), pathParameters: { id: REFERRAL_ID } }), lambdaContext);
 
 const starts = () => m.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
 
@@ -67,6 +67,32 @@ describe('POST /api/staff/referrals/{id}/resume', () => {
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'NEEDS_ATTENTION', to: 'EVALUATION' }),
     ]);
     expect(noticeItems(tx!)).toEqual([]);
+  });
+
+  test('the note saying what was fixed is recorded on the RESUMED event', async () => {
+    // Prepare
+    stored(failed('DETOX'));
+
+    // Act
+    const res = await resume(CASE_WORKER, { note: 'payer API key rotated' });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(eventItems(transactions(m)[0]!)[0]).toMatchObject({ type: 'RESUMED', detail: { error: 'Lambda.Unknown', resumeAt: 'DETOX', note: 'payer API key rotated' } });
+  });
+
+  test('a note over 500 characters is a 400 naming note, and nothing is written or started', async () => {
+    // Prepare
+    stored(failed('DETOX'));
+
+    // Act
+    const res = await resume(CASE_WORKER, { note: 'x'.repeat(501) });
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res)).toMatchObject({ fields: { note: [expect.any(String)] } });
+    expect(transactions(m)).toEqual([]);
+    expect(m.sfn.calls()).toHaveLength(0);
   });
 
   test('starts a new execution named <id>-r1 that enters the state machine at that gate, after the save', async () => {
