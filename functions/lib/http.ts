@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { functions, type Access } from '../catalog';
 import { AppError, ForbiddenError, NotFoundError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
 import { logger } from './logger';
+import { observability } from './observability';
 import type { Actor } from './adapters/ports';
 
 // the HTTP edge of every API handler: route access, body limits, JSON parsing, zod validation,
@@ -120,6 +121,7 @@ const errorMapper = (): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV
 /** wraps an API handler: `main` gets a checked request and returns a status and a JSON body */
 export const api = (main: (req: ApiRequest, context: Context) => Promise<ApiResult>) =>
   middy<ApiEvent, APIGatewayProxyStructuredResultV2>()
+    .use(observability())
     .use(errorMapper())
     .handler(async (event, context) => {
       logger.resetKeys();

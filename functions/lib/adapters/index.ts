@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { now } from '../clock';
 import { config, type Config } from '../config';
+import { traced } from '../observability';
 import { DynamoDbReferralRepository } from './dynamodb-repository';
 import { PayerSimulator } from './payer-simulator';
 import type { EligibilityChecker, Mailer, ReferralRepository, Workflow } from './ports';
@@ -36,8 +37,8 @@ export const getDeps = (options: { mailer?: (cfg: Config) => Mailer } = {}): Dep
     const cfg = config();
     base = {
       config: cfg,
-      repo: new DynamoDbReferralRepository(new DynamoDBClient({}), cfg.TABLE_NAME),
-      workflow: new SfnWorkflow(new SFNClient({}), cfg.STATE_MACHINE_ARN),
+      repo: new DynamoDbReferralRepository(traced(new DynamoDBClient({})), cfg.TABLE_NAME),
+      workflow: new SfnWorkflow(traced(new SFNClient({})), cfg.STATE_MACHINE_ARN),
       eligibility: { 'payer-simulator': () => new PayerSimulator() }[cfg.ELIGIBILITY_ADAPTER](),
       now,
     };
