@@ -5,8 +5,18 @@ import { join } from 'node:path';
  * the benchmark measures exactly what NodejsFunction deploys.
  */
 
-/** esbuild target: runs unchanged on nodejs22.x and nodejs24.x, so a runtime rollback is one line */
-export const ESBUILD_TARGET = 'node22';
+/**
+ * The one Node.js major everywhere: the Lambda runtime, the esbuild target, `@types/node`,
+ * package.json `engines` and `.nvmrc` (test/infra/node-version.test.ts holds them together; the
+ * choice is explained in DEPLOY.md). 24 is the current LTS and Lambda's newest Node.js runtime.
+ */
+export const NODE_MAJOR = 24;
+
+/** the Lambda runtime identifier of {@link NODE_MAJOR} */
+export const LAMBDA_RUNTIME_NAME = `nodejs${NODE_MAJOR}.x`;
+
+/** esbuild target: the deployed runtime's own version, so nothing is down-levelled for an older one */
+export const ESBUILD_TARGET = `node${NODE_MAJOR}`;
 
 /**
  * ESM output (`index.mjs`). Bundled CommonJS dependencies that call `require()` for Node

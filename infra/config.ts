@@ -20,11 +20,27 @@ export interface StageConfig {
   isProd: boolean;
   /** prefix of physical names that must be unique per account (state machine, log groups, SES) */
   prefix: string;
-  /** RETAIN in prod (PHI, audit logs), DESTROY in dev */
+  /**
+   * Stateful and fixed-name resources: RETAIN_ON_UPDATE_OR_DELETE in prod (kept on a stack update or
+   * delete, but removed when the create that made them rolls back, so a retry does not collide),
+   * DESTROY in dev
+   */
   removalPolicy: RemovalPolicy;
+  /**
+   * DynamoDB and Cognito deletion protection (prod default on). CloudFormation cannot delete a
+   * protected table or user pool, so a failed first create cannot roll back while it is on:
+   * the first prod deploy passes `-c deletionProtection=false`, every later deploy turns it on.
+   */
+  deletionProtection: boolean;
   logRetention: RetentionDays;
   /** SES: verified sending domain */
   mailDomain: string;
+  /**
+   * `create`: this stack creates the SES domain identity (and makes its configuration set the
+   * identity's default); `import`: the identity already exists in the account and region (another
+   * stage's stack, or made by hand) and is only referenced — the handlers name the configuration set
+   */
+  sesIdentity: 'create' | 'import';
   mailFrom: string;
   programEmail: string;
   programName: string;
@@ -35,7 +51,10 @@ export interface StageConfig {
   detoxMaxDays?: string;
   /** subscribed to the alarm topic when set */
   alarmEmail?: string;
-  /** reserved concurrency of the public intake function; 0 = none */
+  /**
+   * reserved concurrency of the public intake function; 0 = none (the default: a new account's
+   * concurrency limit is 10 and Lambda keeps 100 unreserved, so any reservation fails there)
+   */
   intakeConcurrency: number;
   /** WAF: POST /api/referrals requests per IP per 5 minutes */
   intakeRateLimit: number;
@@ -44,12 +63,27 @@ export interface StageConfig {
   certificateArn?: string;
   /** Cognito managed-login domain prefix; default iop-<stage>-<account id> */
   authDomainPrefix?: string;
+  /**
+   * AWS Backup: move monthly recovery points to cold storage after 30 days. Needs the account's
+   * "advanced features for DynamoDB backups" setting (AWS Backup → Settings), off by default.
+   */
+  backupColdStorage: boolean;
 }
+
+/** RFC 2606 / 6761 names that can never be a real sending domain */
+const PLACEHOLDER_DOMAIN = /(^|\.)(example\.(com|org|net)|example|test|invalid|localhost)$/i;
 
 const str = (node: Node, key: string): string | undefined => {
   const v: unknown = node.tryGetContext(key);
   if (v === undefined || v === null || v === '') return undefined;
   return typeof v === 'string' ? v : JSON.stringify(v);
+};
+
+const bool = (node: Node, key: string, fallback: boolean): boolean => {
+  const v = str(node, key);
+  if (v === undefined) return fallback;
+  if (v !== 'true' && v !== 'false') throw new Error(`context ${key} must be true or false, got ${v}`);
+  return v === 'true';
 };
 
 const int = (node: Node, key: string, fallback: number): number => {
@@ -65,7 +99,16 @@ export const stageConfigFrom = (node: Node): StageConfig => {
   const stage = str(node, 'stage') ?? 'dev';
   if (stage !== 'dev' && stage !== 'prod') throw new Error(`context stage must be dev or prod, got ${stage}`);
   const isProd = stage === 'prod';
-  const mailDomain = str(node, 'mailDomain') ?? 'example.com';
+  const givenMailDomain = str(node, 'mailDomain');
+  if (isProd && (givenMailDomain === undefined || PLACEHOLDER_DOMAIN.test(givenMailDomain))) {
+    throw new Error(
+      `context mailDomain must name the program's real sending domain for stage prod (got ${givenMailDomain ?? 'nothing'}): ` +
+        'npx cdk deploy -c stage=prod -c mailDomain=iop.your-program.org (see DEPLOY.md, "SES")',
+    );
+  }
+  const mailDomain = givenMailDomain ?? 'example.com';
+  const sesIdentity = str(node, 'sesIdentity') ?? 'create';
+  if (sesIdentity !== 'create' && sesIdentity !== 'import') throw new Error(`context sesIdentity must be create or import, got ${sesIdentity}`);
   const domainName = str(node, 'domainName');
   const certificateArn = str(node, 'certificateArn');
   if (Boolean(domainName) !== Boolean(certificateArn)) {
@@ -75,10 +118,12 @@ export const stageConfigFrom = (node: Node): StageConfig => {
     stage,
     isProd,
     prefix: `iop-${stage}`,
-    removalPolicy: isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    removalPolicy: isProd ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY,
+    deletionProtection: isProd && bool(node, 'deletionProtection', true),
     // audit trail: HIPAA documentation is kept six years; dev keeps a month
     logRetention: isProd ? RetentionDays.SIX_YEARS : RetentionDays.ONE_MONTH,
     mailDomain,
+    sesIdentity,
     mailFrom: str(node, 'mailFrom') ?? `no-reply@${mailDomain}`,
     programEmail: str(node, 'programEmail') ?? `intake@${mailDomain}`,
     programName: str(node, 'programName') ?? 'Intensive Outpatient Program',
@@ -87,10 +132,11 @@ export const stageConfigFrom = (node: Node): StageConfig => {
     gateTimeouts: str(node, 'gateTimeouts'),
     detoxMaxDays: str(node, 'detoxMaxDays'),
     alarmEmail: str(node, 'alarmEmail'),
-    intakeConcurrency: int(node, 'intakeConcurrency', 20),
+    intakeConcurrency: int(node, 'intakeConcurrency', 0),
     intakeRateLimit: int(node, 'intakeRateLimit', 100),
     domainName,
     certificateArn,
     authDomainPrefix: str(node, 'authDomainPrefix'),
+    backupColdStorage: bool(node, 'backupColdStorage', false),
   };
 };

@@ -7,6 +7,7 @@ import type { StageConfig } from './config';
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
 import { Auth } from './constructs/auth';
+import { Dashboard } from './constructs/dashboard';
 import { Data } from './constructs/data';
 import { Email } from './constructs/email';
 import { Functions } from './constructs/functions';
@@ -42,6 +43,7 @@ export class IopStack extends Stack {
   readonly protection: Protection;
   readonly email: Email;
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: IopStackProps) {
     super(scope, id, props);
@@ -72,7 +74,7 @@ export class IopStack extends Stack {
       opsKey: this.data.opsKey,
       stateMachineArn,
       stateMachineName,
-      email: { identityArn: this.email.identityArn, configurationSetArn: this.email.configurationSetArn },
+      email: { identityArn: this.email.identityArn, configurationSetArn: this.email.configurationSetArn, configurationSetName: this.email.configurationSetName },
     });
 
     this.workflow = new Workflow(this, 'Workflow', {
@@ -102,6 +104,17 @@ export class IopStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       functions: this.functions.byName,
       apiStage: this.api.stage,
+      deadLetterQueues: this.functions.deadLetterQueues,
+      streamConsumers: this.functions.streamConsumers,
+    });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      config,
+      stateMachine: this.workflow.stateMachine,
+      functions: this.functions.byName,
+      apiStage: this.api.stage,
+      webAclName: this.protection.webAcl.name!,
+      deadLetterQueues: this.functions.deadLetterQueues,
+      streamConsumers: this.functions.streamConsumers,
     });
 
     const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
@@ -115,5 +128,6 @@ export class IopStack extends Stack {
     out('TableName', this.data.table.tableName, 'DynamoDB table');
     out('EmailEventsTopicArn', this.email.eventsTopic.topicArn, 'Subscribe to receive SES bounces and complaints');
     out('AlarmTopicArn', this.alarms.topic.topicArn, 'Subscribe to receive alarms');
+    out('DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard: referrals, notices, workflow, API, functions');
   }
 }

@@ -53,7 +53,8 @@ export class Auth extends Construct {
         emailSubject: 'Your staff console account',
         emailBody: 'An account was created for you. Username: {username} Temporary password: {####} You will set a new password and an authenticator app at first sign-in.',
       },
-      deletionProtection: config.isProd,
+      // on in prod, except on a first deploy that must be able to roll back (DEPLOY.md)
+      deletionProtection: config.deletionProtection,
       removalPolicy: config.removalPolicy,
     });
 
@@ -75,7 +76,9 @@ export class Auth extends Construct {
     this.client = this.userPool.addClient('ConsoleClient', {
       userPoolClientName: 'staff-console',
       generateSecret: false,
-      authFlows: { userSrp: true },
+      // adminUserPassword: only through the IAM-signed admin API (cognito-idp:AdminInitiateAuth),
+      // which `npm run smoke` uses for its Cognito test user; MFA still applies
+      authFlows: { userSrp: true, adminUserPassword: true },
       oAuth: {
         flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],

@@ -1,4 +1,5 @@
 import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -58,11 +59,24 @@ export class Data extends Construct {
         },
       }),
     );
-    // encrypted SNS topics: CloudWatch alarms and SES event destinations publish to them
+    // encrypted SNS topics: this stage's CloudWatch alarms (all named <prefix>-…, see alarms.ts)
+    // and SES event destinations of this account publish to them
     this.opsKey.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AlarmAndSesPublishersOfThisAccount',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('ses.amazonaws.com')],
+        sid: 'AlarmsOfThisStage',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${stack.region}:${stack.account}:alarm:${config.prefix}-*` },
+        },
+      }),
+    );
+    this.opsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SesPublishersOfThisAccount',
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
@@ -78,7 +92,9 @@ export class Data extends Construct {
       encryptionKey: this.dataKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
-      deletionProtection: config.isProd,
+      // the outbox: send-notices reads new NOTICE items from the stream (functions/lib/keys.ts)
+      stream: dynamodb.StreamViewType[tableDefinition.stream],
+      deletionProtection: config.deletionProtection,
       removalPolicy: config.removalPolicy,
     });
     for (const gsi of gsis) {
@@ -92,15 +108,24 @@ export class Data extends Construct {
     this.indexArns = gsis.map((gsi) => `${this.table.tableArn}/index/${gsi.indexName}`);
 
     // daily backups kept 35 days plus monthly kept a year, in a vault under the PHI key; PITR
-    // covers the last 35 days to the second. The vault is always retained: recovery points of
-    // PHI outlive a deleted stack (and CloudFormation cannot delete a non-empty vault anyway).
+    // covers the last 35 days to the second. The vault is retained in both stages once created:
+    // recovery points of PHI outlive a deleted stack (and CloudFormation cannot delete a non-empty
+    // vault anyway); a vault made by a create that rolls back is empty and goes with it.
     const vault = new backup.BackupVault(this, 'Vault', {
       encryptionKey: this.dataKey,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+    // cold storage for DynamoDB needs the account's advanced DynamoDB backup setting, which a
+    // stack cannot turn on: without it the monthly job fails, so it is opt-in (DEPLOY.md)
+    const monthly = new backup.BackupPlanRule({
+      ruleName: 'Monthly1Year',
+      scheduleExpression: Schedule.cron({ day: '1', hour: '5', minute: '0' }),
+      deleteAfter: Duration.days(365),
+      ...(config.backupColdStorage ? { moveToColdStorageAfter: Duration.days(30) } : {}),
     });
     const plan = new backup.BackupPlan(this, 'BackupPlan', {
       backupVault: vault,
-      backupPlanRules: [backup.BackupPlanRule.daily(), backup.BackupPlanRule.monthly1Year()],
+      backupPlanRules: [backup.BackupPlanRule.daily(), monthly],
     });
     const selection = plan.addSelection('Table', { resources: [backup.BackupResource.fromDynamoDbTable(this.table)] });
     acknowledge(selection, {

@@ -11,13 +11,20 @@ export interface EmailProps {
 }
 
 /**
- * SES sending: the domain identity (Easy DKIM) with a default configuration set that requires TLS
- * to the receiving server, keeps bounced and complaining addresses suppressed, and publishes
+ * SES sending: the domain identity (Easy DKIM) and a configuration set that requires TLS to the
+ * receiving server, keeps bounced and complaining addresses suppressed, and publishes
  * bounce/complaint/reject/delay events to an encrypted SNS topic for the program's operators.
+ *
+ * The identity is the domain itself, so only one stack per account and region can create it
+ * (`-c sesIdentity=create`, the default); any other stage sending from the same domain, or a
+ * domain that already is an identity, references it with `-c sesIdentity=import`. The handlers
+ * name the configuration set on every send (SES_CONFIGURATION_SET), so it applies either way.
  */
 export class Email extends Construct {
-  readonly identity: ses.EmailIdentity;
+  /** undefined when the identity is imported */
+  readonly identity?: ses.EmailIdentity;
   readonly configurationSet: ses.ConfigurationSet;
+  readonly configurationSetName: string;
   readonly eventsTopic: sns.Topic;
   /** IAM resources of ses:SendEmail / ses:SendRawEmail */
   readonly identityArn: string;
@@ -52,12 +59,17 @@ export class Email extends Construct {
       ],
     });
 
-    // every email the handlers send through this identity uses the configuration set by default,
-    // so the handlers need no configuration-set setting of their own
-    this.identity = new ses.EmailIdentity(this, 'Identity', {
-      identity: ses.Identity.domain(config.mailDomain),
-      configurationSet: this.configurationSet,
-    });
+    this.configurationSetName = config.prefix;
+    if (config.sesIdentity === 'create') {
+      // the identity's default configuration set too, for anything that sends without naming one
+      this.identity = new ses.EmailIdentity(this, 'Identity', {
+        identity: ses.Identity.domain(config.mailDomain),
+        configurationSet: this.configurationSet,
+      });
+      // its DKIM keys are published in the domain's DNS: keep it when the stack goes (a later
+      // stack then imports it), but let a rolled-back first create remove it
+      this.identity.applyRemovalPolicy(config.removalPolicy);
+    }
 
     this.identityArn = stack.formatArn({
       service: 'ses',

@@ -5,9 +5,12 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { functions as catalog, LAMBDA_MEMORY_MB, timeoutSecondsOf } from '../../functions/catalog';
-import { BUNDLE_AWS_SDK, ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, SDK_EXTERNALS, entryOf } from '../bundling';
+import { functions as catalog, LAMBDA_MEMORY_MB, timeoutSecondsOf, type FunctionSpec, type Trigger } from '../../functions/catalog';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/lib/observability';
+import { BUNDLE_AWS_SDK, ESBUILD_TARGET, ESM_REQUIRE_BANNER, LAMBDA_RUNTIME_NAME, MAIN_FIELDS, SDK_EXTERNALS, entryOf } from '../bundling';
 import type { StageConfig } from '../config';
 import { GRANTS, type Need } from '../grants';
 import { acknowledge } from '../nag';
@@ -24,8 +27,18 @@ export interface FunctionsProps {
   /** built from the fixed state machine name, so task functions can have it without a cycle */
   stateMachineArn: string;
   stateMachineName: string;
-  email: { identityArn: string; configurationSetArn: string };
+  email: { identityArn: string; configurationSetArn: string; configurationSetName: string };
 }
+
+/** how often a table-stream trigger retries a failing batch before it goes to its failure queue */
+export const STREAM_RETRY_ATTEMPTS = 3;
+
+/** the deployed runtime: Lambda's runtime of NODE_MAJOR (infra/bundling.ts) */
+const RUNTIME = lambda.Runtime.ALL.find((r) => r.name === LAMBDA_RUNTIME_NAME && r.family === lambda.RuntimeFamily.NODEJS);
+if (!RUNTIME) throw new Error(`aws-cdk-lib knows no Lambda runtime ${LAMBDA_RUNTIME_NAME}`);
+
+/** an on-failure destination without CDK's automatic (inline) grant: the send permission is in the function's managed policy */
+const onFailureTo = (queue: sqs.IQueue): lambda.IEventSourceDlq => ({ bind: () => ({ destination: queue.queueArn }) });
 
 /** an ARN of this stack as cdk-nag prints it in IAM5 findings (unresolved parts as <AWS::...>) */
 const nagArn = (stack: Stack, service: string, resource: string): string => {
@@ -44,6 +57,10 @@ export class Functions extends Construct {
   /** by catalog name */
   readonly byName = new Map<string, NodejsFunction>();
   readonly logGroups = new Map<string, logs.LogGroup>();
+  /** failure queues of the table-stream triggers (their depth is alarmed) */
+  readonly deadLetterQueues: sqs.Queue[] = [];
+  /** catalog names of the functions that consume the table stream (their iterator age is alarmed) */
+  readonly streamConsumers: string[] = [];
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -60,8 +77,14 @@ export class Functions extends Construct {
       PROGRAM_TIME_ZONE: config.programTimeZone,
       ...(config.gateTimeouts ? { GATE_TIMEOUTS: config.gateTimeouts } : {}),
       ...(config.detoxMaxDays ? { DETOX_MAX_DAYS: config.detoxMaxDays } : {}),
-      POWERTOOLS_SERVICE_NAME: 'iop-referral',
+      SES_CONFIGURATION_SET: props.email.configurationSetName,
+      IOP_STAGE: config.stage,
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      // traces keep timings and AWS calls only: a response or an error message may quote PHI
+      POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+      POWERTOOLS_TRACER_CAPTURE_ERROR: 'false',
       // stack traces point at handler.ts lines, through the bundled source map
       NODE_OPTIONS: '--enable-source-maps',
     };
@@ -94,8 +117,13 @@ export class Functions extends Construct {
       });
       policy.addStatements(
         new iam.PolicyStatement({ sid: 'OwnLogGroup', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+        // active tracing: the function's X-Ray segments (these actions have no resource type)
+        new iam.PolicyStatement({ sid: 'XRayTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
       );
+      const wildcardReasons = ['xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions (active X-Ray tracing of this function)'];
 
+      // off by default: a new account's concurrency limit is 10 and Lambda keeps 100 unreserved,
+      // so any reservation fails there (DEPLOY.md, npm run preflight)
       const reserved = spec.name === 'submit-intake' && config.intakeConcurrency > 0 ? config.intakeConcurrency : undefined;
       const fn = new NodejsFunction(this, cid, {
         entry: entryOf(props.projectRoot, spec.name),
@@ -103,7 +131,7 @@ export class Functions extends Construct {
         depsLockFilePath: `${props.projectRoot}/package-lock.json`,
         handler: 'handler',
         description: spec.description,
-        runtime: lambda.Runtime.NODEJS_24_X,
+        runtime: RUNTIME,
         architecture: lambda.Architecture.ARM_64,
         memorySize: LAMBDA_MEMORY_MB,
         timeout: Duration.seconds(timeoutSecondsOf(spec)),
@@ -127,28 +155,140 @@ export class Functions extends Construct {
           forceDockerBundling: false,
         },
       });
+      // active X-Ray tracing, set on the resource itself: the `tracing` prop would add the X-Ray
+      // grant as an inline policy, and every grant of this role lives in its managed policy
+      (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
       this.byName.set(spec.name, fn);
       this.logGroups.set(spec.name, logGroup);
 
-      for (const need of new Set(spec.needs)) this.grant(policy, need, props, executionsArn);
+      for (const need of new Set(spec.needs)) wildcardReasons.push(...this.grant(policy, need, props, executionsArn));
 
-      const invokedBy = isWorkflowTask
-        ? 'Step Functions (synchronous RequestResponse invoke, also for .waitForTaskToken)'
-        : 'API Gateway HTTP API (synchronous proxy integration)';
+      const invokers: string[] = [];
+      if (spec.routes?.length) invokers.push('API Gateway (synchronous proxy integration: a failure is the HTTP error the caller sees)');
+      if (isWorkflowTask) invokers.push('Step Functions (synchronous RequestResponse invoke, also for .waitForTaskToken: the ASL retries, then catches into NEEDS_ATTENTION)');
+      (spec.triggers ?? []).forEach((trigger, i) => {
+        const invoker = this.addTrigger(spec, trigger, i, fn, role, policy, props);
+        invokers.push(invoker.how);
+        wildcardReasons.push(...invoker.wildcardReasons);
+      });
+      if (invokers.length === 0) throw new Error(`catalog function ${spec.name} has no routes, aslKey or triggers: nothing would invoke it`);
+
       const findings: Record<string, string> = {
-        'HIPAA.Security-LambdaDLQ': `${spec.name} is only invoked by ${invokedBy}; a DLQ applies to asynchronous invocations only. Failures return to the caller: the API answers with an error, the workflow retries then catches into NEEDS_ATTENTION.`,
+        'HIPAA.Security-LambdaDLQ': `${spec.name} is invoked by ${invokers.join('; and by ')}. A function DLQ only catches asynchronous invocations that exhausted their retries, which none of these leave behind.`,
         'HIPAA.Security-LambdaInsideVPC': `${spec.name} reaches only AWS regional endpoints (DynamoDB, Step Functions, SES) over TLS with SigV4-signed IAM calls and has no VPC-only dependency; a VPC would add NAT/endpoints without narrowing who can reach the data.`,
       };
       if (reserved === undefined) {
         findings['HIPAA.Security-LambdaConcurrency'] =
-          `${spec.name} is reachable only by authenticated staff or by the state machine (whose rate follows the capped public intake); reserving concurrency here would only take capacity from the account pool, and new accounts cannot reserve any.`;
+          spec.name === 'submit-intake'
+            ? 'Off by default (context intakeConcurrency=0): a new account has a concurrency limit of 10 and Lambda keeps 100 unreserved, so any reservation fails the deploy. The WAF rate rule (per IP) and the intake route throttle (10 rps) cap the public entry point instead; set -c intakeConcurrency=N once npm run preflight shows room (DEPLOY.md).'
+            : `${spec.name} is reachable only by authenticated staff, the state machine, the table stream or a once-a-minute schedule, all following the throttled public intake; reserving concurrency would only take capacity from the account pool, and new accounts cannot reserve any.`;
       }
       acknowledge(fn, findings);
+      acknowledge(policy, { 'AwsSolutions-IAM5[Resource::*]': `Only actions without resource-level permissions use *: ${[...new Set(wildcardReasons)].join('; ')}.` });
+    }
+  }
+
+  /**
+   * The event source of one catalog trigger, with its permissions in the function's managed
+   * policy. Returns how the function is then invoked (for the nag reasons) and its wildcard grants.
+   */
+  private addTrigger(
+    spec: FunctionSpec,
+    trigger: Trigger,
+    index: number,
+    fn: lambda.Function,
+    role: iam.Role,
+    policy: iam.ManagedPolicy,
+    props: FunctionsProps,
+  ): { how: string; wildcardReasons: string[] } {
+    const { config } = props;
+    const stack = Stack.of(this);
+    const cid = `${pascal(spec.name)}${pascal(trigger.kind)}${index}`;
+    switch (trigger.kind) {
+      case 'table-stream': {
+        const streamArn = props.table.tableStreamArn;
+        if (!streamArn) throw new Error(`${spec.name} reads the table stream, but the table has none (functions/lib/keys.ts tableDefinition.stream)`);
+        // what failed after every retry: the batch's shard and sequence numbers only (no record
+        // data, so no PHI); the notices themselves stay due in the table for sweep to retry
+        const failed = new sqs.Queue(this, `${cid}Failures`, {
+          encryption: sqs.QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+          retentionPeriod: Duration.days(14),
+        });
+        acknowledge(failed, {
+          'AwsSolutions-SQS3': `This queue is itself the dead-letter (on-failure) destination of the ${spec.name} table-stream mapping; a message in it raises an alarm.`,
+        });
+        this.deadLetterQueues.push(failed);
+        this.streamConsumers.push(spec.name);
+        policy.addStatements(
+          new iam.PolicyStatement({ sid: `StreamRead${index}`, actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [streamArn] }),
+          new iam.PolicyStatement({ sid: `StreamList${index}`, actions: ['dynamodb:ListStreams'], resources: ['*'] }),
+          new iam.PolicyStatement({
+            sid: `StreamKey${index}`,
+            actions: ['kms:Decrypt', 'kms:DescribeKey'],
+            resources: [props.dataKey.keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
+          }),
+          new iam.PolicyStatement({ sid: `StreamFailures${index}`, actions: ['sqs:SendMessage'], resources: [failed.queueArn] }),
+        );
+        const mapping = new lambda.EventSourceMapping(this, `${cid}Mapping`, {
+          target: fn,
+          eventSourceArn: streamArn,
+          // a notice written while no mapping existed (first deploy, a replaced mapping) is still read
+          startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+          batchSize: trigger.batchSize,
+          filters: [lambda.FilterCriteria.filter(trigger.filter)],
+          reportBatchItemFailures: true,
+          bisectBatchOnError: true,
+          retryAttempts: STREAM_RETRY_ATTEMPTS,
+          onFailure: onFailureTo(failed),
+        });
+        // Lambda checks the role's stream permissions when the mapping is created
+        mapping.node.addDependency(policy, role);
+        return {
+          how: `its table-stream event source mapping (synchronous batches of ${trigger.batchSize}; failed items are reported, the batch bisected and retried ${STREAM_RETRY_ATTEMPTS} times, then recorded in its own encrypted SQS failure queue, which alarms)`,
+          wildcardReasons: ['dynamodb:ListStreams has no resource-level permission (the stream event source mapping lists the table streams)'],
+        };
+      }
+      case 'schedule': {
+        if (trigger.everySeconds < 60 || trigger.everySeconds % 60 !== 0) {
+          throw new Error(`${spec.name}: EventBridge Scheduler rates are whole minutes; everySeconds ${trigger.everySeconds} is not`);
+        }
+        // its own role, assumable by Scheduler for this account only, allowed to invoke this one function
+        const schedulerRole = new iam.Role(this, `${cid}Role`, {
+          assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+          description: `${config.prefix} schedule of ${spec.name}: invokes that function only`,
+        });
+        new iam.ManagedPolicy(this, `${cid}Policy`, {
+          description: `${config.prefix} schedule of ${spec.name}: lambda:InvokeFunction on it`,
+          roles: [schedulerRole],
+          statements: [new iam.PolicyStatement({ sid: 'InvokeScheduledFunction', actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] })],
+        });
+        const every = Duration.seconds(trigger.everySeconds);
+        new scheduler.CfnSchedule(this, `${cid}Schedule`, {
+          description: `${config.prefix}: ${spec.name} every ${trigger.everySeconds / 60} minute(s)`,
+          scheduleExpression: scheduler.ScheduleExpression.rate(every).expressionString,
+          flexibleTimeWindow: { mode: 'OFF' },
+          state: 'ENABLED',
+          target: {
+            arn: fn.functionArn,
+            roleArn: schedulerRole.roleArn,
+            // a missed run is made up by the next one: no retries to pile up behind it
+            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
+          },
+        });
+        // Scheduler invokes asynchronously; the next run redoes a failed one, so no Lambda retries either
+        new lambda.EventInvokeConfig(this, `${cid}InvokeConfig`, { function: fn, retryAttempts: 0, maxEventAge: Duration.seconds(60) });
+        return {
+          how: `EventBridge Scheduler every ${trigger.everySeconds} s (asynchronous, retries off: the next run picks up what a failed one left, and errors alarm)`,
+          wildcardReasons: [],
+        };
+      }
     }
   }
 
   /** turns one catalog `need` into least-privilege policy statements on the function's role (actions from infra/grants.ts) */
-  private grant(managed: iam.ManagedPolicy, need: Need, props: FunctionsProps, executionsArn: string): void {
+  private grant(managed: iam.ManagedPolicy, need: Need, props: FunctionsProps, executionsArn: string): string[] {
     const stack = Stack.of(this);
     const viaDynamo = { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } };
     const policy = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
@@ -159,35 +299,32 @@ export class Functions extends Construct {
         policy('TableRead', GRANTS[need].TableRead, [props.table.tableArn]);
         policy('IndexRead', GRANTS[need].IndexRead, props.indexArns);
         policy('TableKeyRead', GRANTS[need].TableKeyRead, [props.dataKey.keyArn], viaDynamo);
-        return;
+        return [];
       case 'table:write':
         policy('TableWrite', GRANTS[need].TableWrite, [props.table.tableArn]);
         policy('TableKeyWrite', GRANTS[need].TableKeyWrite, [props.dataKey.keyArn], viaDynamo);
-        return;
+        return [];
       case 'workflow:start':
         policy('WorkflowStart', GRANTS[need].WorkflowStart, [props.stateMachineArn]);
-        return;
+        return [];
       case 'workflow:callback': {
         policy('WorkflowCallback', GRANTS[need].WorkflowCallback, ['*']);
-        acknowledge(managed, {
-          'AwsSolutions-IAM5[Resource::*]':
-            'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat support no resource-level permissions (IAM lists no resource type for them); the task token itself is the capability and never leaves the backend.',
-        });
-        return;
+        // acknowledged with the function's other Resource::* statements (returned reason)
+        return ['states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat support no resource-level permissions (IAM lists no resource type for them); the task token itself is the capability and never leaves the backend'];
       }
       case 'workflow:describe':
         policy('WorkflowDescribe', GRANTS[need].WorkflowDescribe, [props.stateMachineArn]);
-        return;
+        return [];
       case 'workflow:stop':
         policy('WorkflowStop', GRANTS[need].WorkflowStop, [executionsArn]);
         acknowledge(managed, {
           [`AwsSolutions-IAM5[Resource::${nagArn(stack, 'states', `execution:${props.stateMachineName}:*`)}]`]:
             'StopExecution is scoped to executions of this one state machine; execution names are per referral and unknown at deploy time, so the execution-name part must be a wildcard.',
         });
-        return;
+        return [];
       case 'email:send':
         policy('EmailSend', GRANTS[need].EmailSend, [props.email.identityArn, props.email.configurationSetArn]);
-        return;
+        return [];
     }
   }
 }

@@ -10,6 +10,16 @@ export interface ProtectionProps {
   opsKey: kms.IKey;
 }
 
+/**
+ * Rules of the AWS common rule set that count instead of block (their labels and metrics stay):
+ * - `SizeRestrictions_BODY` blocks bodies over 8 KB, but a valid intake can be far larger (2,000
+ *   characters of notes, 20 co-occurring entries, names in any script: test/infra/waf.test.ts
+ *   builds the largest); the API's own limit (MAX_BODY_BYTES, 32 KB, a JSON 413) is the rule.
+ * - `CrossSiteScripting_BODY`: intake notes are free text that "may hold any characters" and are
+ *   always escaped on output; blocking HTML-looking text would silently drop a patient's words.
+ */
+export const COMMON_RULES_COUNTED = ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY'] as const;
+
 /** the public intake route the rate rule watches */
 export const INTAKE_METHOD = 'POST';
 export const INTAKE_PATH = '/api/referrals';
@@ -80,9 +90,7 @@ export class Protection extends Construct {
             managedRuleGroupStatement: {
               vendorName: 'AWS',
               name: 'AWSManagedRulesCommonRuleSet',
-              // intake notes are free text that "may hold any characters" and are always escaped
-              // on output; counting (not blocking) HTML-looking bodies keeps patients' words intact
-              ruleActionOverrides: [{ name: 'CrossSiteScripting_BODY', actionToUse: { count: {} } }],
+              ruleActionOverrides: COMMON_RULES_COUNTED.map((name) => ({ name, actionToUse: { count: {} } })),
             },
           },
           visibilityConfig: visibility('AWSManagedRulesCommonRuleSet'),

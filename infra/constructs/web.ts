@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Annotations, DefaultStackSynthesizer, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -86,6 +86,8 @@ export class Web extends Construct {
       'HIPAA.Security-S3BucketReplicationEnabled': 'Access logs are kept versioned with lifecycle retention in the one deployment region; cross-region replication is a separate DR decision (see DEPLOY.md).',
     });
 
+    // a build artifact of the repository (rebuilt by every deploy), so it is emptied and removed
+    // with the stack in every stage: a first create that fails after the upload rolls back clean
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -95,8 +97,8 @@ export class Web extends Construct {
       serverAccessLogsBucket: this.logsBucket,
       serverAccessLogsPrefix: 's3/web/',
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
-      removalPolicy: config.removalPolicy,
-      autoDeleteObjects: !config.isProd,
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
     });
     acknowledge(this.bucket, {
       'HIPAA.Security-S3DefaultEncryptionKMS': 'The bucket holds only the public static web app (HTML/JS/CSS and a config.json of public client IDs), no PHI; SSE-S3 encrypts it at rest and avoids a KMS key policy for the CloudFront OAC.',

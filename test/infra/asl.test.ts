@@ -40,8 +40,10 @@ describe('statemachines/referral.asl.json', () => {
   });
 
   test('asl-validator is not a rubber stamp: a Task without Resource is rejected', () => {
-    const broken = substituted(raw) as { StartAt: string; States: Record<string, Record<string, unknown>> };
-    delete broken.States[broken.StartAt]?.Resource;
+    const broken = substituted(raw) as { States: Record<string, Record<string, unknown>> };
+    const firstTask = Object.values(broken.States).find((state) => state.Type === 'Task');
+    expect(firstTask?.Resource).toBeDefined();
+    delete firstTask!.Resource;
     expect(aslValidator(broken).isValid).toBe(false);
   });
 

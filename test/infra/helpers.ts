@@ -30,6 +30,9 @@ export const entriesRoot = (): string => {
   return root;
 };
 
+/** the sending domain the prod stage is synthesized with in tests */
+export const PROD_MAIL_DOMAIN = 'mail.iop-program.org';
+
 export interface TestAppOptions {
   stage?: 'dev' | 'prod';
   nag?: boolean;
@@ -44,6 +47,8 @@ export const buildTestApp = (options: TestAppOptions = {}) =>
     context: {
       ...cdkJsonContext(),
       stage: options.stage ?? 'dev',
+      // prod refuses to synthesize without a real sending domain
+      ...(options.stage === 'prod' ? { mailDomain: PROD_MAIL_DOMAIN } : {}),
       'aws:cdk:bundling-stacks': [],
       ...options.context,
     },
@@ -57,7 +62,7 @@ export const buildTestApp = (options: TestAppOptions = {}) =>
 
 export const templateFor = (stage: 'dev' | 'prod'): Template => Template.fromStack(buildTestApp({ stage }).stack);
 
-export type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+export type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string | string[] };
 
 /** logical id → resource, of one type */
 export const resourcesOf = (template: Template, type: string): Record<string, Resource> =>

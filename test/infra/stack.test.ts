@@ -91,9 +91,13 @@ describe('functions', () => {
     }
   });
 
-  test('the public intake has reserved concurrency', () => {
-    const p = resourcesOf(dev, 'AWS::Lambda::Function')[functionId(dev, 'submit-intake')]!.Properties!;
-    expect(p.ReservedConcurrentExecutions).toBeGreaterThan(0);
+  test('no reserved concurrency by default (a new account cannot reserve any); -c intakeConcurrency caps the public intake only', () => {
+    for (const spec of catalog) {
+      expect([spec.name, resourcesOf(prod, 'AWS::Lambda::Function')[functionId(prod, spec.name)]!.Properties!.ReservedConcurrentExecutions]).toEqual([spec.name, undefined]);
+    }
+    const capped = Template.fromStack(buildTestApp({ stage: 'prod', context: { intakeConcurrency: 20 } }).stack);
+    const reserved = Object.values(resourcesOf(capped, 'AWS::Lambda::Function')).filter((f) => f.Properties?.ReservedConcurrentExecutions !== undefined);
+    expect(reserved.map((f) => [f.Properties?.Description, f.Properties?.ReservedConcurrentExecutions])).toEqual([[catalog.find((s) => s.name === 'submit-intake')!.description, 20]]);
   });
 
   test('grants follow the catalog needs and nothing more', () => {
@@ -313,14 +317,16 @@ describe('alarms and logs', () => {
 });
 
 describe('stages', () => {
-  test('prod protects data from deletion and retains it', () => {
+  test('prod protects data from deletion and retains it on update or delete (test/infra/first-deploy.test.ts: and rolls a failed create back)', () => {
     const [, table] = onlyOne(prod, 'AWS::DynamoDB::Table', () => true);
     expect(table.Properties?.DeletionProtectionEnabled).toBe(true);
-    expect([table.DeletionPolicy, table.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
-    for (const key of Object.values(resourcesOf(prod, 'AWS::KMS::Key'))) expect(key.DeletionPolicy).toBe('Retain');
-    for (const b of Object.values(resourcesOf(prod, 'AWS::S3::Bucket'))) expect(b.DeletionPolicy).toBe('Retain');
+    expect([table.DeletionPolicy, table.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
+    for (const key of Object.values(resourcesOf(prod, 'AWS::KMS::Key'))) expect(key.DeletionPolicy).toBe('RetainExceptOnCreate');
+    // the log bucket holds audit logs; the web bucket only the rebuildable web app
+    const buckets = Object.values(resourcesOf(prod, 'AWS::S3::Bucket')).map((b) => b.DeletionPolicy).sort();
+    expect(buckets).toEqual(['Delete', 'RetainExceptOnCreate']);
     prod.hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'ACTIVE' });
-    prod.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    prod.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
     expect(onlyOne(prod, 'AWS::StepFunctions::StateMachine', () => true)[1].Properties?.StateMachineName).toBe(`iop-prod-${STATE_MACHINE_NAME}`);
   });
 
