@@ -18,14 +18,15 @@ import { signInView } from './views/signin';
 z.config({ jitless: true });
 
 type Route =
-  | { view: 'queue'; tab: QueueTab }
+  | { view: 'queue'; tab?: QueueTab }
   | { view: 'referral'; id: string }
   | { view: 'cohorts' }
   | { view: 'dashboard' }
   | { view: 'phone' };
 
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-let lastTab: QueueTab = 'insurance-review';
+// the tab last opened; until one is, the queue opens on urgent work (views/queues.ts)
+let lastTab: QueueTab | undefined;
 
 export function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').map((p) => {
@@ -73,7 +74,7 @@ function shell(session: Session | null, route: Route | null): void {
     h(
       'ul',
       null,
-      h('li', null, link(`#/queue/${lastTab}`, 'Queues', route.view === 'queue' || route.view === 'referral')),
+      h('li', null, link(lastTab ? `#/queue/${lastTab}` : '#/queue', 'Queues', route.view === 'queue' || route.view === 'referral')),
       h('li', null, link('#/dashboard', 'Dashboard', route.view === 'dashboard')),
       h('li', null, link('#/cohorts', 'Cohorts', route.view === 'cohorts')),
       h('li', null, link('#/phone', 'Phone intake', route.view === 'phone')),
@@ -102,12 +103,12 @@ function route(focus = true): void {
     return;
   }
   const r = parseHash(window.location.hash);
-  if (r.view === 'queue') lastTab = r.tab;
+  if (r.view === 'queue' && r.tab) lastTab = r.tab;
   shell(session, r);
   document.title = `${TITLES[r.view]} — IOP console`;
 
   // switching queue tabs keeps the tab list (and focus) in place
-  if (r.view === 'queue' && queue && queue.gen === generation && main.contains(queue.view.el)) {
+  if (r.view === 'queue' && r.tab && queue && queue.gen === generation && main.contains(queue.view.el)) {
     queue.view.select(r.tab, true);
     return;
   }

@@ -1,11 +1,13 @@
 import type { ReferralSummary, Status } from '../../../../functions/lib/schemas/views';
-import { api } from '../api';
+import { api, call, type QueuePage } from '../api';
 import { announce, h, mount } from '../dom';
 import { ageOf, dateTime, STATUS_LABEL, STEP_LABEL } from '../format';
 import { loading, problem, routineBadge, slaBadge, statusBadge, urgentBadge, type ViewContext } from './common';
 
 // work queues: one tab per pending step plus needs-attention (ARIA tabs, manual activation),
-// urgent first as the server orders them, counts from the dashboard, search, "Load more"
+// urgent first as the server orders them, counts from the dashboard and urgent counts from the
+// queues themselves, search (a reference is looked up in every status), "Load more". Opened
+// without a tab, the view shows the first queue with urgent work, else the first with any.
 
 export const QUEUE_TABS = [
   { id: 'insurance-review', label: 'Insurance review', status: 'INSURANCE_REVIEW' },
@@ -23,29 +25,94 @@ export const tabForStatus = (s: Status): QueueTab | undefined => QUEUE_TABS.find
 let searchText = '';
 let searchAll = false;
 
+/**
+ * A reference as people type or read it out ("iop 7kq4 m3td", "IOP-7KQ4-M3TD"), written as the
+ * API knows it; undefined for anything else (a last name).
+ */
+export const asReference = (q: string): string | undefined => {
+  const m = /^IOP[\s-]*([A-Z0-9]{4})[\s-]*([A-Z0-9]{4})$/i.exec(q.trim());
+  return m ? `IOP-${m[1]}-${m[2]}`.toUpperCase() : undefined;
+};
+
+/** urgent referrals waiting in one queue: n, and whether there are more than were counted */
+interface UrgentCount {
+  n: number;
+  more: boolean;
+}
+
+const URGENT_PAGE = 50;
+const URGENT_PAGES = 4;
+
+/**
+ * Counts the urgent referrals of a queue from GET /api/staff/referrals, which lists urgent first:
+ * read until the first routine one (at most URGENT_PAGES pages). The dashboard has only the
+ * program-wide `urgentOpen`, not a count per status.
+ */
+async function urgentWaiting(status: Status): Promise<UrgentCount | undefined> {
+  let n = 0;
+  let cursor: string | undefined;
+  for (let page = 0; page < URGENT_PAGES; page++) {
+    const params = new URLSearchParams({ status, limit: String(URGENT_PAGE) });
+    if (cursor) params.set('cursor', cursor);
+    const res = await call<QueuePage>('GET', `/api/staff/referrals?${params.toString()}`);
+    if (!res.ok) return undefined;
+    const routine = res.data.items.findIndex((r) => !r.urgent);
+    if (routine >= 0) return { n: n + routine, more: false };
+    n += res.data.items.length;
+    cursor = res.data.nextCursor;
+    if (!cursor) return { n, more: false };
+  }
+  return { n, more: true };
+}
+
+interface TabCounts {
+  waiting?: number;
+  urgent?: UrgentCount;
+}
+
+/** where the queue opens without a tab: urgent work first, else any work, else the first queue */
+export const openingTab = (counts: ReadonlyMap<QueueTab, TabCounts>): { tab: QueueTab; urgent: boolean } => {
+  const urgent = QUEUE_TABS.find((t) => (counts.get(t.id)?.urgent?.n ?? 0) > 0);
+  if (urgent) return { tab: urgent.id, urgent: true };
+  const waiting = QUEUE_TABS.find((t) => (counts.get(t.id)?.waiting ?? 0) > 0);
+  return { tab: waiting?.id ?? QUEUE_TABS[0].id, urgent: false };
+};
+
 export interface QueueView {
   el: HTMLElement;
   select(tab: QueueTab, focusTab: boolean): void;
 }
 
-export function queueView(ctx: ViewContext, initial: QueueTab): QueueView {
-  let current: QueueTab = initial;
+/**
+ * The queue view on `initial`, or, without one, on the first queue with urgent work (else the
+ * first with any) once the counts are in.
+ */
+export function queueView(ctx: ViewContext, initial: QueueTab | undefined): QueueView {
+  let current: QueueTab = initial ?? QUEUE_TABS[0].id;
+  let chosen = false;
   let generation = 0;
 
   const tabButtons = new Map<QueueTab, HTMLButtonElement>();
   const countEls = new Map<QueueTab, HTMLSpanElement>();
+  const urgentEls = new Map<QueueTab, HTMLSpanElement>();
   const panel = h('div', { class: 'tabpanel', role: 'tabpanel', id: 'queue-panel', tabindex: '0' });
+  const opening = h('p', { class: 'queue-opening', role: 'status' });
 
   const tablist = h('div', { role: 'tablist', 'aria-label': 'Work queues', class: 'tabs' });
   for (const t of QUEUE_TABS) {
+    // the tab's name is its text: "Evaluation 4 waiting, 2 urgent" (words a screen reader reads, a
+    // badge a sighted person sees)
     const count = h('span', { class: 'count' });
+    const urgent = h('span', { class: 'tab-urgent', hidden: true });
     countEls.set(t.id, count);
+    urgentEls.set(t.id, urgent);
     const btn = h(
       'button',
       { type: 'button', role: 'tab', id: `tab-${t.id}`, 'aria-controls': 'queue-panel', class: `tab${t.id === 'needs-attention' ? ' attention' : ''}` },
       t.id === 'needs-attention' ? h('span', { 'aria-hidden': 'true' }, '! ') : null,
       t.label,
       count,
+      urgent,
     );
     btn.addEventListener('click', () => go(t.id));
     btn.addEventListener('keydown', (e) => onKey(e, t.id));
@@ -72,20 +139,28 @@ export function queueView(ctx: ViewContext, initial: QueueTab): QueueView {
 
   const searchInput = h('input', { id: 'queue-q', type: 'search', name: 'q', autocomplete: 'off', spellcheck: 'false', maxlength: '100' });
   searchInput.value = searchText;
-  const scope = h('input', { id: 'queue-all', type: 'checkbox' });
+  const scope = h('input', { id: 'queue-all', type: 'checkbox', 'aria-describedby': 'queue-all-hint' });
   scope.checked = searchAll;
   const searchForm = h(
     'form',
     { role: 'search', class: 'queue-search', 'aria-label': 'Find a referral' },
     h('div', { class: 'field inline' }, h('label', { for: 'queue-q' }, 'Find by reference or last name'), searchInput),
-    h('div', { class: 'choice' }, scope, h('label', { for: 'queue-all' }, 'Search all statuses')),
+    h(
+      'div',
+      { class: 'choice' },
+      scope,
+      h('label', { for: 'queue-all' }, 'Search all statuses'),
+      h('span', { id: 'queue-all-hint', class: 'hint' }, 'for a last name; a reference is always found in every status'),
+    ),
     h('button', { type: 'submit' }, 'Search'),
     h('button', { type: 'button', class: 'secondary', onclick: () => { searchInput.value = ''; searchText = ''; load(); } }, 'Clear'),
     h('button', { type: 'button', class: 'secondary', onclick: () => { load(); loadCounts(); } }, 'Refresh'),
   );
   searchForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    searchText = searchInput.value.trim();
+    const reference = asReference(searchInput.value);
+    if (reference) searchInput.value = reference;
+    searchText = reference ?? searchInput.value.trim();
     searchAll = scope.checked;
     load();
   });
@@ -95,22 +170,33 @@ export function queueView(ctx: ViewContext, initial: QueueTab): QueueView {
     { class: 'queues', 'aria-labelledby': 'page-h' },
     h('h1', { id: 'page-h', tabindex: '-1' }, 'Work queues'),
     searchForm,
+    opening,
     tablist,
     panel,
   );
 
-  async function loadCounts(): Promise<void> {
-    const res = await api.dashboard();
-    if (!ctx.alive() || !res.ok) return;
-    for (const t of QUEUE_TABS) {
-      const n = res.data.byStatus[t.status] ?? 0;
-      countEls.get(t.id)!.textContent = ` ${n}`;
-      tabButtons.get(t.id)!.setAttribute('aria-label', `${t.label}, ${n} waiting`);
-    }
+  /** waiting (dashboard) and urgent (the queues) per tab, shown on the tabs */
+  async function loadCounts(): Promise<Map<QueueTab, TabCounts>> {
+    const [dash, ...urgent] = await Promise.all([api.dashboard(), ...QUEUE_TABS.map((t) => urgentWaiting(t.status))]);
+    const counts = new Map<QueueTab, TabCounts>();
+    if (!ctx.alive()) return counts;
+    QUEUE_TABS.forEach((t, i) => {
+      const waiting = dash.ok ? (dash.data.byStatus[t.status] ?? 0) : undefined;
+      const u = urgent[i];
+      counts.set(t.id, { waiting, urgent: u });
+      const count = countEls.get(t.id)!;
+      count.replaceChildren(...(waiting === undefined ? [] : [` ${waiting}`, h('span', { class: 'visually-hidden' }, ' waiting')]));
+      const badge = urgentEls.get(t.id)!;
+      badge.hidden = !u || u.n === 0;
+      badge.replaceChildren(...(u && u.n > 0 ? [h('span', { class: 'visually-hidden' }, ', '), h('span', { 'aria-hidden': 'true' }, '⚠ '), `${u.n}${u.more ? '+' : ''} urgent`] : []));
+    });
+    return counts;
   }
 
   function select(id: QueueTab, focusTab: boolean): void {
+    chosen = true;
     current = id;
+    opening.textContent = '';
     for (const [tid, b] of tabButtons) {
       const on = tid === id;
       b.setAttribute('aria-selected', String(on));
@@ -125,7 +211,9 @@ export function queueView(ctx: ViewContext, initial: QueueTab): QueueView {
     const gen = ++generation;
     const tab = QUEUE_TABS.find((t) => t.id === current)!;
     const q = searchText;
-    const status = q && searchAll ? undefined : tab.status;
+    // a reference names one referral: it is found whatever its status, from any tab
+    const reference = q !== '' && asReference(q) === q;
+    const status = q && (searchAll || reference) ? undefined : tab.status;
     mount(panel, loading('the queue'));
     const rows = h('tbody');
     const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
@@ -173,7 +261,11 @@ export function queueView(ctx: ViewContext, initial: QueueTab): QueueView {
       caption.textContent = `${where}: ${shown} shown${cursor ? ', more available' : ''}, urgent first`;
       table.hidden = shown === 0;
       empty.hidden = shown !== 0;
-      empty.textContent = q ? `No referral matches “${q}”${status ? ` in ${tab.label.toLowerCase()}` : ''}.` : `No referrals waiting for ${tab.label.toLowerCase()}.`;
+      empty.textContent = reference
+        ? `No referral has the reference ${q}, in any status.`
+        : q
+          ? `No referral matches “${q}”${status ? ` in ${tab.label.toLowerCase()}` : ''}.`
+          : `No referrals waiting for ${tab.label.toLowerCase()}.`;
       if (firstNew > 0) {
         announce(`${res.data.items.length} more loaded`);
         rows.children[firstNew]?.querySelector('a')?.focus();
@@ -186,8 +278,21 @@ export function queueView(ctx: ViewContext, initial: QueueTab): QueueView {
     void page();
   }
 
-  select(initial, false);
-  void loadCounts();
+  if (initial) {
+    select(initial, false);
+    void loadCounts();
+  } else {
+    mount(panel, loading('the queues'));
+    void loadCounts().then((counts) => {
+      // a tab chosen meanwhile (click, hash) wins
+      if (!ctx.alive() || chosen) return;
+      const open = openingTab(counts);
+      const label = QUEUE_TABS.find((t) => t.id === open.tab)!.label;
+      const n = counts.get(open.tab)?.urgent;
+      select(open.tab, false);
+      if (open.urgent && n) opening.textContent = `Opened on ${label}: ${n.n}${n.more ? '+' : ''} urgent referral${n.n === 1 ? '' : 's'} waiting.`;
+    });
+  }
   return { el, select };
 }
 
