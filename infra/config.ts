@@ -103,7 +103,7 @@ export const stageConfigFrom = (node: Node): StageConfig => {
   if (isProd && (givenMailDomain === undefined || PLACEHOLDER_DOMAIN.test(givenMailDomain))) {
     throw new Error(
       `context mailDomain must name the program's real sending domain for stage prod (got ${givenMailDomain ?? 'nothing'}): ` +
-        'npx cdk deploy -c stage=prod -c mailDomain=iop.your-program.org (see DEPLOY.md, "SES")',
+        'npx cdk deploy -c stage=prod -c mailDomain=iop.your-program.org (DEPLOY.md, "The first deployment, step by step")',
     );
   }
   const mailDomain = givenMailDomain ?? 'example.com';
