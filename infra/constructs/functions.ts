@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { functions as catalog, LAMBDA_MEMORY_MB, timeoutSecondsOf, type FunctionSpec, type Trigger } from '../../functions/catalog';
@@ -61,13 +62,29 @@ export class Functions extends Construct {
   readonly deadLetterQueues: sqs.Queue[] = [];
   /** catalog names of the functions that consume the table stream (their iterator age is alarmed) */
   readonly streamConsumers: string[] = [];
+  /** HMAC key of the staff lists' page cursors (functions/lib/cursor.ts), one for every container */
+  readonly cursorSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
     const { config } = props;
     const stack = Stack.of(this);
 
+    // without one shared key every container signs cursors with its own random key, and page 2
+    // fails (400 InvalidCursor) whenever another container serves it. Not PHI: it only signs
+    // table keys. CloudFormation resolves it into the functions' (encrypted) environment.
+    this.cursorSecret = new secretsmanager.Secret(this, 'CursorSecret', {
+      description: `${config.prefix}: HMAC key of staff list page cursors (CURSOR_SECRET)`,
+      encryptionKey: props.opsKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+    });
+    acknowledge(this.cursorSecret, {
+      'AwsSolutions-SMG4': 'An HMAC key for page cursors only (no PHI, no credential): rotating it merely invalidates the cursors handed out (clients start again from page 1), so a rotation Lambda would add cost and nothing to protect; replace the secret to rotate.',
+      'HIPAA.Security-SecretsManagerRotationEnabled': 'An HMAC key for page cursors only (no PHI, no credential): rotating it merely invalidates the cursors handed out; replace the secret to rotate.',
+    });
+
     const environment: Record<string, string> = {
+      CURSOR_SECRET: this.cursorSecret.secretValue.unsafeUnwrap(),
       TABLE_NAME: props.table.tableName,
       STATE_MACHINE_ARN: props.stateMachineArn,
       MAIL_FROM: config.mailFrom,

@@ -83,6 +83,16 @@ describe('functions', () => {
     }
   });
 
+  test('every function signs page cursors with the same generated key, resolved from Secrets Manager at deploy time (never in the template)', () => {
+    const [secretId, secret] = onlyOne(prod, 'AWS::SecretsManager::Secret', () => true);
+    expect(secret.Properties?.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+    expect(secret.Properties?.KmsKeyId).toBeDefined();
+    for (const spec of catalog) {
+      const value = resourcesOf(prod, 'AWS::Lambda::Function')[functionId(prod, spec.name)]!.Properties!.Environment.Variables.CURSOR_SECRET;
+      expect([spec.name, JSON.stringify(value)]).toEqual([spec.name, JSON.stringify({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] })]);
+    }
+  });
+
   test('each function logs to its own KMS-encrypted log group', () => {
     for (const spec of catalog) {
       const p = resourcesOf(dev, 'AWS::Lambda::Function')[functionId(dev, spec.name)]!.Properties!;
