@@ -9,7 +9,8 @@
  * Exits 1 when something must be fixed before deploying.
  */
 import { pathToFileURL } from 'node:url';
-import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, type StackResource } from '@aws-sdk/client-cloudformation';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -31,10 +32,11 @@ export interface PreflightClients {
   cfn: CloudFormationClient;
   ses: SESv2Client;
   lambda: LambdaClient;
+  dynamodb: DynamoDBClient;
 }
 
 export interface PreflightInput {
-  config: Pick<StageConfig, 'stage' | 'isProd' | 'mailDomain' | 'mailFrom' | 'programEmail' | 'sesIdentity' | 'intakeConcurrency'>;
+  config: Pick<StageConfig, 'stage' | 'isProd' | 'mailDomain' | 'mailFrom' | 'programEmail' | 'sesIdentity' | 'intakeConcurrency' | 'deletionProtection'>;
   /** the region the shell's AWS CLI/SDK defaults to (AWS_REGION, profile); the stack ignores it */
   shellRegion?: string;
 }
@@ -102,12 +104,29 @@ export const preflight = async (clients: PreflightClients, input: PreflightInput
     add('warn', 'ses account', `could not read the SES account (${nameOf(err)})`, 'allow ses:GetAccount, or check SES → Account dashboard by hand');
   }
 
+  // the stage's stack, when it exists already (then this is an update)
+  const stackName = `Iop-${config.stage}`;
+  const stackResources = await resourcesOf(clients.cfn, stackName);
+
+  // a first prod deploy runs without deletion protection; the next one must turn it back on
+  const table = stackResources?.find((r) => r.ResourceType === 'AWS::DynamoDB::Table')?.PhysicalResourceId;
+  if (config.isProd && table) {
+    try {
+      const protectedNow = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table?.DeletionProtectionEnabled === true;
+      if (!protectedNow && !config.deletionProtection) add('warn', 'deletion protection', `${stackName} is deployed and its table is unprotected; this deploy keeps it so (-c deletionProtection=false)`, 'drop -c deletionProtection=false now that the first create succeeded');
+      else if (!protectedNow) add('warn', 'deletion protection', `${stackName}'s table is not protected yet`, 'this deploy turns deletion protection on (table and user pool)');
+      else add('ok', 'deletion protection', `${stackName}'s table is protected`);
+    } catch (err) {
+      add('warn', 'deletion protection', `could not read table ${table} (${nameOf(err)})`, 'allow dynamodb:DescribeTable, or check the table by hand');
+    }
+  }
+
   // the sending identity
   const domain = config.mailDomain;
-  const stackName = `Iop-${config.stage}`;
   try {
     const identity = await clients.ses.send(new GetEmailIdentityCommand({ EmailIdentity: domain }));
-    if (config.sesIdentity === 'create' && !(await ownedByStack(clients.cfn, stackName, domain))) {
+    const ownedByStack = stackResources?.some((r) => r.ResourceType === 'AWS::SES::EmailIdentity' && r.PhysicalResourceId === domain) ?? false;
+    if (config.sesIdentity === 'create' && !ownedByStack) {
       add('fail', 'ses identity', `${domain} already is an SES identity in ${DEPLOY_REGION}, not made by ${stackName}: creating it again fails with AlreadyExists`, `deploy with -c sesIdentity=import (the stack then sends from the existing identity)`);
     } else {
       add('ok', 'ses identity', `${domain} exists${config.sesIdentity === 'import' ? ' (imported)' : ` (made by ${stackName})`}`);
@@ -163,13 +182,12 @@ export const preflight = async (clients: PreflightClients, input: PreflightInput
   return findings;
 };
 
-/** whether the stage's own stack already holds this identity (then deploying again is an update) */
-const ownedByStack = async (cfn: CloudFormationClient, stackName: string, domain: string): Promise<boolean> => {
+/** the resources of a stack; undefined when it does not exist (yet) or cannot be read */
+const resourcesOf = async (cfn: CloudFormationClient, stackName: string): Promise<StackResource[] | undefined> => {
   try {
-    const resources = (await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }))).StackResources ?? [];
-    return resources.some((r) => r.ResourceType === 'AWS::SES::EmailIdentity' && r.PhysicalResourceId === domain);
+    return (await cfn.send(new DescribeStackResourcesCommand({ StackName: stackName }))).StackResources ?? [];
   } catch {
-    return false;
+    return undefined;
   }
 };
 
@@ -202,6 +220,7 @@ const main = async (): Promise<number> => {
     cfn: new CloudFormationClient({ region }),
     ses: new SESv2Client({ region }),
     lambda: new LambdaClient({ region }),
+    dynamodb: new DynamoDBClient({ region }),
   };
   console.log(`preflight for stage ${config.stage}, mail domain ${config.mailDomain}, in ${region}\n`);
   const findings = await preflight(clients, { config, shellRegion: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });

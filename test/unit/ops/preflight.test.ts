@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetAccountCommand, GetEmailIdentityCommand, NotFoundException, SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -13,16 +14,23 @@ const sts = mockClient(STSClient);
 const cfn = mockClient(CloudFormationClient);
 const ses = mockClient(SESv2Client);
 const lambda = mockClient(LambdaClient);
+const dynamodb = mockClient(DynamoDBClient);
 const region = 'us-east-1';
-const clients = () => ({ sts: new STSClient({ region }), cfn: new CloudFormationClient({ region }), ses: new SESv2Client({ region }), lambda: new LambdaClient({ region }) });
+const clients = () => ({
+  sts: new STSClient({ region }),
+  cfn: new CloudFormationClient({ region }),
+  ses: new SESv2Client({ region }),
+  lambda: new LambdaClient({ region }),
+  dynamodb: new DynamoDBClient({ region }),
+});
 
 afterEach(() => {
-  for (const m of [sts, cfn, ses, lambda]) m.reset();
+  for (const m of [sts, cfn, ses, lambda, dynamodb]) m.reset();
 });
 
 const DOMAIN = 'iop.program-sample.org';
 const input = (o: Partial<PreflightInput['config']> = {}, shellRegion = 'us-east-1'): PreflightInput => ({
-  config: { stage: 'prod', isProd: true, mailDomain: DOMAIN, mailFrom: `no-reply@${DOMAIN}`, programEmail: `intake@${DOMAIN}`, sesIdentity: 'create', intakeConcurrency: 0, ...o },
+  config: { stage: 'prod', isProd: true, mailDomain: DOMAIN, mailFrom: `no-reply@${DOMAIN}`, programEmail: `intake@${DOMAIN}`, sesIdentity: 'create', intakeConcurrency: 0, deletionProtection: true, ...o },
   shellRegion,
 });
 
@@ -33,7 +41,13 @@ const validationError = () => Object.assign(new Error('Stack with id CDKToolkit 
 const answerReady = () => {
   sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
   cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'CDKToolkit', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0) }] });
-  cfn.on(DescribeStackResourcesCommand).resolves({ StackResources: [{ LogicalResourceId: 'EmailIdentity1', ResourceType: 'AWS::SES::EmailIdentity', PhysicalResourceId: DOMAIN, ResourceStatus: 'CREATE_COMPLETE', Timestamp: new Date(0) }] });
+  cfn.on(DescribeStackResourcesCommand).resolves({
+    StackResources: [
+      { LogicalResourceId: 'EmailIdentity1', ResourceType: 'AWS::SES::EmailIdentity', PhysicalResourceId: DOMAIN, ResourceStatus: 'CREATE_COMPLETE', Timestamp: new Date(0) },
+      { LogicalResourceId: 'DataTable1', ResourceType: 'AWS::DynamoDB::Table', PhysicalResourceId: 'Iop-prod-DataTable1-ABC', ResourceStatus: 'CREATE_COMPLETE', Timestamp: new Date(0) },
+    ],
+  });
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'Iop-prod-DataTable1-ABC', DeletionProtectionEnabled: true } });
   ses.on(GetAccountCommand).resolves({ SendingEnabled: true, ProductionAccessEnabled: true, EnforcementStatus: 'HEALTHY', SendQuota: { Max24HourSend: 50_000 } });
   ses.on(GetEmailIdentityCommand).resolves({ VerifiedForSendingStatus: true, DkimAttributes: { Status: 'SUCCESS', Tokens: ['t1', 't2', 't3'] } });
   lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 } });
@@ -57,7 +71,15 @@ describe('preflight', () => {
     answerReady();
     const findings = await preflight(clients(), input());
     expect(findings.filter((f) => f.level !== 'ok')).toEqual([]);
-    expect(levels(findings)).toEqual(['ok region', 'ok credentials', 'ok cdk bootstrap', 'ok ses sending', 'ok ses production access', 'ok ses identity', 'ok ses dkim', 'ok lambda concurrency']);
+    expect(levels(findings)).toEqual(['ok region', 'ok credentials', 'ok cdk bootstrap', 'ok ses sending', 'ok ses production access', 'ok deletion protection', 'ok ses identity', 'ok ses dkim', 'ok lambda concurrency']);
+  });
+
+  test('after the first prod deploy, a deploy that would keep deletion protection off is flagged', async () => {
+    answerReady();
+    dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'Iop-prod-DataTable1-ABC', DeletionProtectionEnabled: false } });
+    expect(byCheck(await preflight(clients(), input({ deletionProtection: false })))['deletion protection']).toMatchObject({ level: 'warn', fix: 'drop -c deletionProtection=false now that the first create succeeded' });
+    expect(byCheck(await preflight(clients(), input()))['deletion protection']).toMatchObject({ level: 'warn', fix: expect.stringContaining('this deploy turns deletion protection on') });
+    expect(dynamodb.commandCalls(DescribeTableCommand)[0]!.args[0].input).toEqual({ TableName: 'Iop-prod-DataTable1-ABC' });
   });
 
   test('a brand-new account: bootstrap, SES production access and a thin concurrency limit, each with its fix', async () => {
