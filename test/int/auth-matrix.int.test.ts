@@ -275,7 +275,9 @@ describe('404: referral ids that do not exist or are malformed', () => {
     expect(outcomes.filter((o) => o.status !== 404).map((o) => `${o.route} ${o.id.slice(0, 60)}: ${o.status}`)).toEqual([]);
     for (const route of idRoutes) {
       const bodies = new Set(outcomes.filter((o) => o.route === `${route.method} ${route.path}`).map((o) => o.text));
-      expect(bodies.size).toBe(1);
+      // on a failure: which id got which answer
+      const answers = bodies.size === 1 ? [] : outcomes.filter((o) => o.route === `${route.method} ${route.path}`).map((o) => `${o.text} ← ${o.id.slice(0, 40)}`);
+      expect({ route: `${route.method} ${route.path}`, bodies: bodies.size, answers }).toEqual({ route: `${route.method} ${route.path}`, bodies: 1, answers: [] });
       const [body] = [...bodies] as [string];
       expect(JSON.parse(body)).toEqual({ error: 'NotFound', message: expect.any(String) });
       expect(body).not.toMatch(new RegExp(`${CANARY}|REFERRAL#|INTAKE|pk|sk|Dynamo|Exception|stack|at .*\\.ts`, 'i'));
