@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -40,6 +40,29 @@ const shapes: LambdaHandler = (event) => {
   if (id === 'boom') throw new Error('handler failed');
   if (id === 'bad-header') return { statusCode: 200, headers: { 'x-broken': 'a\nb' }, body: '{}' };
   return { statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, isBase64Encoded: true, body: Buffer.from([0, 1, 2, 255]).toString('base64') };
+};
+// the catalog's triggers, recorded: send-notices (table-stream, INSERT of entity=notice), sweep (schedule)
+const streamBatches: Array<{ Records: any[] }> = [];
+/** per notice id: how to answer (a throw, a reported failure), consumed one per delivery */
+const streamPlans = new Map<string, Array<'throw' | 'report'>>();
+const streamSucceeded = new Set<string>();
+const onStream: LambdaHandler = (event) => {
+  streamBatches.push(event);
+  const failures: Array<{ itemIdentifier: string }> = [];
+  for (const r of event.Records as any[]) {
+    const plan = streamPlans.get(r.dynamodb.NewImage.pk.S)?.shift();
+    if (plan === 'throw') throw Object.assign(new Error('send failed'), { name: 'SendFailed' });
+    if (plan === 'report') failures.push({ itemIdentifier: r.dynamodb.SequenceNumber });
+  }
+  for (const r of event.Records as any[]) {
+    if (!failures.some((f) => f.itemIdentifier === r.dynamodb.SequenceNumber)) streamSucceeded.add(r.dynamodb.NewImage.pk.S);
+  }
+  return { batchItemFailures: failures };
+};
+const scheduled: any[] = [];
+const onSchedule: LambdaHandler = (event) => {
+  scheduled.push(event);
+  return { swept: scheduled.length };
 };
 let intakeCalls = 0;
 const countIntake: LambdaHandler = () => {
@@ -100,7 +123,7 @@ beforeAll(async () => {
     port: 0,
     mailPort: 0,
     quiet: true,
-    handlers: { 'read-referrals': record, 'withdraw-referral': shapes, 'submit-intake': countIntake },
+    handlers: { 'read-referrals': record, 'withdraw-referral': shapes, 'submit-intake': countIntake, 'send-notices': onStream, sweep: onSchedule },
   });
 }, START_TIMEOUT);
 
@@ -375,6 +398,129 @@ describe('gateway', () => {
       expect(r.status).toBeGreaterThanOrEqual(400);
       expect(r.body).not.toContain('iop-intake-referral');
     }
+  });
+});
+
+describe('triggers', () => {
+  const ddbClient = () => new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const put = (c: DynamoDBClient, pk: string, entity: string) =>
+    c.send(new PutItemCommand({ TableName: rt.tableName, Item: { pk: { S: pk }, sk: { S: 'META' }, entity: { S: entity } } }));
+  const delivered = (pk: string) => streamBatches.flatMap((b) => b.Records).filter((r) => r.dynamodb.NewImage.pk.S === pk);
+  const waitUntil = async (ok: () => boolean, what: string, ms = 15_000) => {
+    const until = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  test('the table has a NEW_IMAGE stream', async () => {
+    const c = ddbClient();
+    try {
+      const { Table } = await c.send(new DescribeTableCommand({ TableName: rt.tableName }));
+      expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
+      expect(Table?.LatestStreamArn).toEqual(expect.any(String));
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('an inserted notice reaches send-notices as a DynamoDBStreamEvent; other items and later modifications do not', async () => {
+    // Prepare
+    const c = ddbClient();
+    const tag = randomUUID();
+    try {
+      // Act: a referral item, a notice, then the notice modified, then a marker notice
+      await put(c, `REFERRAL#${tag}`, 'referral');
+      await put(c, `NOTICE#${tag}`, 'notice');
+      await put(c, `NOTICE#${tag}`, 'notice'); // same key again: a MODIFY
+      await put(c, `NOTICE#${tag}-last`, 'notice');
+      await waitUntil(() => delivered(`NOTICE#${tag}-last`).length > 0, 'the last notice');
+
+      // Assess
+      expect(delivered(`REFERRAL#${tag}`)).toEqual([]);
+      const [notice, ...more] = delivered(`NOTICE#${tag}`);
+      expect(more).toEqual([]);
+      expect(notice).toMatchObject({
+        eventID: expect.any(String),
+        eventName: 'INSERT',
+        eventVersion: '1.1',
+        eventSource: 'aws:dynamodb',
+        awsRegion: 'us-east-1',
+        eventSourceARN: expect.stringMatching(/^arn:aws:dynamodb:us-east-1:000000000000:table\/iop-referrals\/stream\/.+/),
+        dynamodb: {
+          Keys: { pk: { S: `NOTICE#${tag}` }, sk: { S: 'META' } },
+          NewImage: { pk: { S: `NOTICE#${tag}` }, sk: { S: 'META' }, entity: { S: 'notice' } },
+          SequenceNumber: expect.any(String),
+          StreamViewType: 'NEW_IMAGE',
+          ApproximateCreationDateTime: expect.any(Number),
+        },
+      });
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('records arrive in order in batches of at most batchSize (10)', async () => {
+    const c = ddbClient();
+    const tag = randomUUID();
+    try {
+      for (let i = 0; i < 25; i++) await put(c, `NOTICE#${tag}-${String(i).padStart(2, '0')}`, 'notice');
+      await waitUntil(() => delivered(`NOTICE#${tag}-24`).length > 0, 'the 25th notice');
+      const mine = streamBatches.map((b) => b.Records.filter((r) => r.dynamodb.NewImage.pk.S.startsWith(`NOTICE#${tag}`)));
+      expect(Math.max(...streamBatches.map((b) => b.Records.length))).toBeLessThanOrEqual(10);
+      expect(mine.flat().map((r) => r.dynamodb.NewImage.pk.S)).toEqual(Array.from({ length: 25 }, (_, i) => `NOTICE#${tag}-${String(i).padStart(2, '0')}`));
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('a batch that throws is retried; a record reported in batchItemFailures is retried alone', async () => {
+    // Prepare: one notice fails its first delivery by throwing, another by being reported twice
+    const c = ddbClient();
+    const thrown = `NOTICE#${randomUUID()}`;
+    const reported = `NOTICE#${randomUUID()}`;
+    streamPlans.set(thrown, ['throw']);
+    streamPlans.set(reported, ['report', 'report']);
+    try {
+      // Act
+      await put(c, thrown, 'notice');
+      await put(c, reported, 'notice');
+
+      // Assess: the batch that threw came again whole; then the reported record came twice more, alone
+      await waitUntil(() => streamSucceeded.has(thrown) && streamSucceeded.has(reported), 'both to be delivered');
+      expect(streamPlans.get(thrown)).toEqual([]);
+      expect(streamPlans.get(reported)).toEqual([]);
+      const withReported = streamBatches.filter((b) => b.Records.some((r) => r.dynamodb.NewImage.pk.S === reported));
+      const lastTwo = withReported.slice(-2).map((b) => b.Records.map((r) => r.dynamodb.NewImage.pk.S));
+      expect(lastTwo).toEqual([[reported], [reported]]);
+      expect(delivered(thrown).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('sweep ran once at start; runScheduled runs it now with a ScheduledEvent and returns its result', async () => {
+    // Assess: the start-up run
+    expect(scheduled.length).toBeGreaterThanOrEqual(1);
+
+    // Act
+    const before = scheduled.length;
+    const result = (await rt.runScheduled('sweep')) as { swept: number };
+
+    // Assess
+    expect(result.swept).toBeGreaterThan(before);
+    expect(scheduled.at(-1)).toMatchObject({
+      version: '0',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.scheduler',
+      account: '000000000000',
+      region: 'us-east-1',
+      resources: ['arn:aws:scheduler:us-east-1:000000000000:schedule/default/sweep'],
+      detail: {},
+    });
+    expect(Date.parse(scheduled.at(-1).time)).not.toBeNaN();
+    await expect(rt.runScheduled('send-notices')).rejects.toThrow(/no scheduled function/);
   });
 });
 
