@@ -47,6 +47,7 @@ import { tableDefinition } from '../functions/lib/keys';
 import { createLocalAuth, generateRsaKeyPair, type LocalAuth } from './auth';
 import { type DynamoAnswer, dynamoCall, dynamoError, errorCode } from './dynamo-api';
 import { Gateway, GENEROUS_RATE_LIMITS, type RateLimits } from './gateway';
+import { guardedSpawnArgs, guardMode, startWatchdog } from './orphan-guard';
 import { startTriggers } from './triggers/triggers';
 import type { SfnServer } from './sfn/http';
 import type { LocalStepFunctions } from './sfn/local-step-functions';
@@ -304,12 +305,17 @@ const spawnDynamo = (port: number, dbPath: string | undefined, cwd: string, useC
         ...dbArgs,
       ]
     : [...JVM_FLAGS, `-Djava.library.path=${libDir}`, '-jar', jar, ...dbArgs];
-  const child = spawn(java, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  // the JVM dies with this process however it ends (kill -9 included): see ./orphan-guard
+  const guard = java === 'java' ? 'watchdog' : guardMode(); // no java found: let spawn say ENOENT
+  const launch = guardedSpawnArgs(guard, java, args);
+  const child = spawn(launch.command, launch.args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  const watchdog = guard === 'watchdog' && child.pid ? startWatchdog(child.pid) : undefined;
   const out = tail();
   child.stdout?.on('data', out.push);
   child.stderr?.on('data', out.push);
   const exited = new Promise<void>((res) => {
     const done = (_code: number | null, signal: NodeJS.Signals | null) => {
+      watchdog?.stop();
       // keep the archive the JVM wrote at exit (not after SIGKILL: it may be partial)
       if (recording) {
         try {

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the local runtime in the foreground.
  *
- *   tsx local/start.ts [--persist] [--port 3000] [--mail-port 8005]
+ *   tsx local/start.ts [--persist [--data-dir .data]] [--port 3000] [--mail-port 8005]
  *   env: PORT, MAIL_PORT, TIME_SCALE (e.g. 3600: an hour of workflow time per second)
  *
  * Ctrl-C / SIGTERM stops every part (the DynamoDB Local JVM included) and exits 0; a start failure
@@ -15,8 +15,9 @@ import type { Runtime } from './runtime';
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
-const usage = `usage: npm start -- [--persist] [--port <n>] [--mail-port <n>]
-  --persist        keep DynamoDB data under .data/ (default: in memory)
+const usage = `usage: npm start -- [--persist [--data-dir <dir>]] [--port <n>] [--mail-port <n>]
+  --persist        keep the data (DynamoDB items, workflow executions) under .data/ (default: in memory)
+  --data-dir <dir> where --persist keeps it (default .data/ in the repository)
   --port <n>       app port: API + intake form + console (default 3000, env PORT; 0 = any free port)
   --mail-port <n>  mailbox port (default 8005, env MAIL_PORT; 0 = any free port)
   env TIME_SCALE   speeds up workflow timers (default 1)`;
@@ -32,7 +33,13 @@ const main = async (): Promise<void> => {
   let args;
   try {
     args = parseArgs({
-      options: { persist: { type: 'boolean' }, port: { type: 'string' }, 'mail-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        persist: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        port: { type: 'string' },
+        'mail-port': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }).values;
   } catch (e) {
@@ -43,6 +50,11 @@ const main = async (): Promise<void> => {
   if (args.help) {
     out(usage);
     return;
+  }
+  if (args['data-dir'] !== undefined && !args.persist) {
+    err('--data-dir needs --persist');
+    err(usage);
+    process.exit(2);
   }
 
   let runtime: Runtime | undefined;
@@ -88,7 +100,7 @@ const main = async (): Promise<void> => {
   out(`  Mailbox        ${runtime.mailUrl}`);
   out(`  Demo users     ${DEMO_USERS.map((u) => `${u.username} (${u.description})`).join(', ')}`);
   out(`                 password: ${password}`);
-  out(`  DynamoDB       ${runtime.dynamoUrl} — ${args.persist ? 'data kept in .data/' : 'in memory (--persist keeps it)'}`);
+  out(`  DynamoDB       ${runtime.dynamoUrl} — ${args.persist ? `data and workflows kept in ${args['data-dir'] ?? '.data/'}` : 'in memory (--persist keeps it)'}`);
   if (scale !== 1) out(`  Time scale     ${scale}× (workflow waits and timers)`);
   if (!existsSync(join(ROOT, 'web', 'dist', 'intake', 'index.html'))) out('  Note           web/dist is missing: run `npm run build:web` for the intake form and console');
   out('Ctrl-C stops everything.');
