@@ -13,10 +13,23 @@ export interface HttpRoute {
   access: Access;
 }
 
+/**
+ * What invokes a function besides HTTP routes and the state machine. CDK turns each into an event
+ * source; the local runtime emulates each with the same event shapes.
+ * - `table-stream`: the table's DynamoDB stream (NEW_IMAGE), records matching `filter` (an event
+ *   source mapping filter pattern, AWS syntax: leaf arrays of exact values), handed in batches as a
+ *   DynamoDBStreamEvent. Failed batches are retried; the handler reports partial failures.
+ * - `schedule`: an EventBridge Scheduler rate, handed a ScheduledEvent; locally also once at start.
+ */
+export type Trigger =
+  | { kind: 'table-stream'; filter: Record<string, unknown>; batchSize: number }
+  | { kind: 'schedule'; everySeconds: number };
+
 export interface FunctionSpec {
   name: string;
   description: string;
   routes?: HttpRoute[];
+  triggers?: Trigger[];
   /** key in statemachines/referral.asl.json `${...}` placeholders that resolves to this function's ARN */
   aslKey?: string;
   /** AWS permissions the handler needs; CDK turns these into least-privilege grants */
@@ -53,7 +66,13 @@ export const functions: readonly FunctionSpec[] = [
     name: 'withdraw-referral',
     description: 'Withdraw a referral from any non-final status',
     routes: [{ method: 'POST', path: '/api/staff/referrals/{id}/withdraw', access: 'staff' }],
-    needs: ['table:read', 'table:write', 'workflow:stop', 'email:send'],
+    needs: ['table:read', 'table:write', 'workflow:stop'],
+  },
+  {
+    name: 'resume-referral',
+    description: 'Restart a referral that needs attention after a task failure, at the step that failed',
+    routes: [{ method: 'POST', path: '/api/staff/referrals/{id}/resume', access: 'staff' }],
+    needs: ['table:read', 'table:write', 'workflow:start'],
   },
   {
     name: 'manage-cohorts',
@@ -74,25 +93,31 @@ export const functions: readonly FunctionSpec[] = [
     name: 'check-insurance',
     description: 'Workflow task: eligibility check (X12 270/271 through the eligibility adapter)',
     aslKey: 'CheckInsuranceFunctionArn',
-    needs: ['table:read', 'table:write', 'email:send'],
+    needs: ['table:read', 'table:write'],
   },
   {
     name: 'open-gate',
-    description: 'Workflow task (callback): opens a human gate, stores its task token, tells the referrer of an accepted evaluation',
+    description: 'Workflow task (callback): opens a human gate and stores its task token; applies a decision that arrived while it opened',
     aslKey: 'OpenGateFunctionArn',
-    needs: ['table:read', 'table:write', 'email:send', 'workflow:callback'],
+    needs: ['table:read', 'table:write', 'workflow:callback'],
   },
   {
     name: 'escalate',
     description: 'Workflow task: a human gate passed its timer (escalate, reopen or expire), or a task kept failing (needs attention)',
     aslKey: 'EscalateFunctionArn',
+    needs: ['table:read', 'table:write'],
+  },
+  {
+    name: 'send-notices',
+    description: 'Delivers the notices (emails) a committed change wrote to the outbox; a failed send is retried later by sweep',
+    triggers: [{ kind: 'table-stream', filter: { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['notice'] } } } }, batchSize: 10 }],
     needs: ['table:read', 'table:write', 'email:send'],
   },
   {
-    name: 'finish-referral',
-    description: 'Workflow task: final status (enrolled with schedule, or closed) and its notices',
-    aslKey: 'FinishReferralFunctionArn',
-    needs: ['table:read', 'table:write', 'email:send'],
+    name: 'sweep',
+    description: 'Every minute: retries notices whose send failed (backoff); hands over decisions and restarts workflows that were lost',
+    triggers: [{ kind: 'schedule', everySeconds: 60 }],
+    needs: ['table:read', 'table:write', 'email:send', 'workflow:start', 'workflow:callback'],
   },
 ];
 

@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
-import { sesMailer } from '#lib/adapters/ses-mailer';
 import { task } from '#lib/task';
 import { checkInsurance } from '#lib/services/referrals';
 
 // workflow task: eligibility check → route (next status + gate timer)
 
-export const handler = task(z.object({ referralId: z.string().min(1) }), (input) => checkInsurance(getDeps({ mailer: sesMailer }), input.referralId));
+export const handler = task(z.object({ referralId: z.string().min(1) }), (input) => checkInsurance(getDeps(), input.referralId));

@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
-import { sesMailer } from '#lib/adapters/ses-mailer';
 import { task } from '#lib/task';
 import { escalate } from '#lib/services/referrals';
 import { GATES, type GateStatus } from '#lib/domain/workflow';
@@ -13,4 +12,4 @@ const Input = z.discriminatedUnion('kind', [
   z.object({ referralId: z.string().min(1), kind: z.literal('failure'), error: z.string().optional() }),
 ]);
 
-export const handler = task(Input, (input) => escalate(getDeps({ mailer: sesMailer }), input));
+export const handler = task(Input, (input) => escalate(getDeps(), input));

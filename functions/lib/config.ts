@@ -21,6 +21,15 @@ const EnvSchema = z.object({
   /** total days a referral may wait for detox before it expires */
   DETOX_MAX_DAYS: z.coerce.number().positive().default(30),
   ELIGIBILITY_ADAPTER: z.enum(['payer-simulator']).default('payer-simulator'),
+  /** HMAC key of page cursors (functions/lib/cursor.ts); the stack injects a generated secret */
+  CURSOR_SECRET: z.string().min(32).optional(),
+  /** a notice whose send keeps failing is retried with backoff for this long, then given up (and the program told) */
+  NOTICE_RETRY_HOURS: z.coerce.number().positive().default(48),
+  /** first retry delay of a failed send; doubles per attempt (full jitter), capped at NOTICE_RETRY_MAX_SECONDS */
+  NOTICE_RETRY_BASE_SECONDS: z.coerce.number().positive().default(60),
+  NOTICE_RETRY_MAX_SECONDS: z.coerce.number().positive().default(3600),
+  /** a referral in RECEIVED, or at a gate status with no gate open, this long is restarted by sweep */
+  STRANDED_AFTER_SECONDS: z.coerce.number().positive().default(120),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -14,8 +14,8 @@ abstract class AppError extends Error {
 
 export class ValidationError extends AppError {
   readonly statusCode = 400;
-  constructor(message: string, readonly fields?: Record<string, string[]>) {
-    super(message, 'ValidationError');
+  constructor(message: string, readonly fields?: Record<string, string[]>, code = 'ValidationError') {
+    super(message, code);
   }
 }
 export class UnauthorizedError extends AppError {
@@ -61,3 +61,14 @@ export class UnsupportedMediaTypeError extends AppError {
 }
 
 export { AppError };
+
+/**
+ * A workflow task found its referral already closed (withdrawn meanwhile). Thrown from tasks; the
+ * ASL catches the error name `ReferralClosed` and ends the execution quietly (never an HTTP error).
+ */
+export class ReferralClosedError extends Error {
+  constructor(status: string) {
+    super(`The referral is already closed (${status})`);
+    this.name = 'ReferralClosed';
+  }
+}

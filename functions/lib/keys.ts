@@ -6,7 +6,9 @@
  * | 1 | referral by id (status, gate, codes; no PHI)     | table | pk = REFERRAL#<id>, sk = META                              |
  * | 1b| the intake as submitted (PHI, written once)       | table | pk = REFERRAL#<id>, sk = INTAKE                            |
  * | 2 | timeline (audit events) of a referral, in order  | table | pk = REFERRAL#<id>, sk begins_with EVENT# (EVENT#<iso>#<n>)|
- * | 3 | a notice's event, claimed before it is sent      | table | pk = REFERRAL#<id>, sk = EVENT#notice#<key> (idempotent)   |
+ * | 3 | a notice's timeline event, written once when sent| table | pk = REFERRAL#<id>, sk = EVENT#notice#<key>                |
+ * | 3b| the outbox: notices of a referral (any state)    | table | pk = REFERRAL#<id>, sk begins_with NOTICE#                 |
+ * | 3c| notices due to be sent (sparse; gone once sent)  | gsi1  | gsi1pk = NOTICES#DUE, gsi1sk <= <now iso>#… (<dueAt>#<id>#<key>) |
  * | 4 | referral id by its short reference               | table | pk = REFERENCE#<reference>, sk = META                      |
  * | 5 | work queue of a status, urgent first, oldest 1st | gsi1  | gsi1pk = STATUS#<status>, gsi1sk = <0 urgent|1>#<iso>#<id> |
  * | 6 | all referrals, newest first (search, dashboard)  | gsi2  | gsi2pk = REFERRALS, gsi2sk = <receivedAt iso>#<id>         |
@@ -19,8 +21,10 @@
  * and list queries never read PHI they don't show.
  *
  * Writes: every status change is one TransactWriteItems of the referral update (conditional on the
- * expected current status) and its EVENT item; an enrollment adds the cohort seat increment
- * (condition seats < capacity) and the SEAT item to the same transaction.
+ * expected current version) and its EVENT items, plus the NOTICE items (outbox) of the emails it
+ * causes; an enrollment adds the cohort seat increment (condition seats < capacity) and the SEAT
+ * item to the same transaction. The table's stream (NEW_IMAGE) hands each new NOTICE item to
+ * send-notices; a notice whose send failed stays in the due index (3c) for sweep to retry.
  */
 
 /** the key definition shared by the CDK stack and the local runtime's table creation */
@@ -28,6 +32,8 @@ export const tableDefinition = {
   partitionKey: 'pk',
   sortKey: 'sk',
   timeToLiveAttribute: 'expiresAt',
+  /** the outbox is read from the table's stream (send-notices) */
+  stream: 'NEW_IMAGE',
   globalSecondaryIndexes: [
     { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
@@ -44,6 +50,11 @@ export const keys = {
   eventPrefix: 'EVENT#',
   /** a notice's own event item: its fixed key makes sending once per notice a conditional put */
   notice: (id: string, noticeKey: string) => ({ pk: `REFERRAL#${id}`, sk: `EVENT#notice#${noticeKey}` }),
+  outbox: (id: string, noticeKey: string) => ({ pk: `REFERRAL#${id}`, sk: `NOTICE#${noticeKey}` }),
+  outboxPrefix: 'NOTICE#',
+  /** the due index: present while a notice waits to be sent (pending) or is being sent (lease) */
+  due: (dueAt: string, id: string, noticeKey: string) => ({ gsi1pk: 'NOTICES#DUE', gsi1sk: `${dueAt}#${id}#${noticeKey}` }),
+  duePk: 'NOTICES#DUE',
   reference: (reference: string) => ({ pk: `REFERENCE#${reference}`, sk: META }),
   cohort: (id: string) => ({ pk: `COHORT#${id}`, sk: META }),
   seat: (cohortId: string, referralId: string) => ({ pk: `COHORT#${cohortId}`, sk: `SEAT#${referralId}` }),

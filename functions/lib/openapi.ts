@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { functions, type HttpRoute } from '../catalog';
 import { CohortSchema } from './schemas/cohort';
-import { DecisionSchemas, STEPS, WithdrawSchema } from './schemas/decisions';
+import { DecisionSchemas, ResumeSchema, STEPS, WithdrawSchema } from './schemas/decisions';
 import { IntakeSchema } from './schemas/intake';
 import { STATUSES } from './schemas/views';
 
@@ -15,6 +15,7 @@ export const REQUEST_BODIES: Record<string, z.ZodType> = {
   'POST /api/staff/referrals': IntakeSchema,
   'POST /api/staff/referrals/{id}/steps/{step}': z.union(Object.values(DecisionSchemas) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]),
   'POST /api/staff/referrals/{id}/withdraw': WithdrawSchema,
+  'POST /api/staff/referrals/{id}/resume': ResumeSchema,
   'POST /api/staff/cohorts': CohortSchema('America/New_York'),
 };
 
@@ -74,7 +75,7 @@ export const openApiDocument = () => {
         ...(route.access === 'public' ? { security: [] } : {}),
         parameters: parameters(route),
         ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: json(body) } } } } : {}),
-        responses: { [route.method === 'POST' && !route.path.includes('/steps/') && !route.path.endsWith('/withdraw') ? '201' : '200']: { description: 'OK' }, ...errorResponses(route) },
+        responses: { [route.method === 'POST' && !route.path.startsWith('/api/staff/referrals/{id}/') ? '201' : '200']: { description: 'OK' }, ...errorResponses(route) },
       };
     }
   }

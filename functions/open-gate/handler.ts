@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
-import { sesMailer } from '#lib/adapters/ses-mailer';
 import { task } from '#lib/task';
 import { openGate } from '#lib/services/referrals';
 import { GATES, type GateStatus } from '#lib/domain/workflow';
@@ -15,4 +14,4 @@ const Input = z.object({
   timeoutSeconds: z.number().int().positive().optional(),
 });
 
-export const handler = task(Input, (input) => openGate(getDeps({ mailer: sesMailer }), input));
+export const handler = task(Input, (input) => openGate(getDeps(), input));

@@ -1,5 +1,6 @@
 import { GetExecutionHistoryCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { startRuntime, type Runtime } from '../../local/runtime';
+import type { ReferralDetail } from '../../functions/lib/schemas/views';
 import { TestApi } from '../support/api';
 import { cohortBody, intakeBody } from '../support/fixtures';
 
@@ -107,9 +108,10 @@ describe('happy path with detox', () => {
     expect(entered.length).toBeLessThanOrEqual(12);
     const input = (history.events ?? []).find((e) => e.type === 'ExecutionStarted')?.executionStartedEventDetails?.input;
     expect(JSON.parse(input ?? '{}')).toEqual({ referralId });
-    const closed = await api.referral(referralId);
-    const disclosures = closed.events.filter((e) => e.type === 'DISCLOSURE').map((e) => e.detail?.notice);
-    expect(disclosures.sort()).toEqual(['accepted', 'enrolled', 'received']);
+    // each physician email is recorded as a DISCLOSURE once it went out (the outbox sends after the commit)
+    const disclosuresOf = (r: ReferralDetail) => r.events.filter((e) => e.type === 'DISCLOSURE').map((e) => String(e.detail?.notice)).sort();
+    const closed = await api.waitFor(referralId, (r) => disclosuresOf(r).length >= 3);
+    expect(disclosuresOf(closed)).toEqual(['accepted', 'enrolled', 'received']);
   });
 });
 

@@ -1,36 +1,21 @@
 import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand,
+  DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand,
   type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { CohortFullError, ConflictError, ValidationError } from '../errors';
+import { CohortFullError, ConflictError } from '../errors';
 import { keys, META } from '../keys';
 import { now, nowMs } from '../clock';
 import { REFERENCE_RE } from '../domain/reference';
 import type { Intake } from '../schemas/intake';
 import type { ReferralEvent, Status } from '../schemas/views';
 import type {
-  CohortRecord, IdempotencyRecord, NewEvent, Page, ReferralRecord, ReferralRepository, SeatRecord, SeatReservation,
+  CohortRecord, IdempotencyRecord, NewEvent, NoticeRecord, Page, ReferralRecord, ReferralRepository, SeatRecord, SeatReservation,
 } from './ports';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-
-const encodeCursor = (k: Record<string, unknown> | undefined) => (k ? Buffer.from(JSON.stringify(k)).toString('base64url') : undefined);
-const decodeCursor = (c: string | undefined): Record<string, unknown> | undefined => {
-  if (!c) return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
-    // only the key attributes this table's indexes have, all strings: a forged cursor never reaches DynamoDB
-    const allowed = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
-    if (v && typeof v === 'object' && typeof v.pk === 'string' && typeof v.sk === 'string'
-      && Object.entries(v).every(([k, x]) => allowed.has(k) && typeof x === 'string' && x.length < 512)) return v;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('That page cursor is not valid; start from the first page', { cursor: ['Not a cursor this API gave out'] });
-};
 
 /** META item ← record: the record plus its queue/search index keys */
 const metaItem = (r: ReferralRecord) => ({
@@ -39,6 +24,14 @@ const metaItem = (r: ReferralRecord) => ({
   ...keys.allReferrals(r.receivedAt, r.referralId),
   entity: 'referral',
   ...r,
+});
+
+/** NOTICE item ← record: due-index keys only while it waits (pending) or is leased (sending) */
+const noticeItem = (n: NoticeRecord) => ({
+  ...keys.outbox(n.referralId, n.key),
+  ...(n.state === 'pending' || n.state === 'sending' ? keys.due(n.dueAt, n.referralId, n.key) : {}),
+  entity: 'notice',
+  ...n,
 });
 
 const stripKeys = <T>(item: Record<string, unknown>): T => {
@@ -59,7 +52,12 @@ export class DynamoDbReferralRepository implements ReferralRepository {
     return { Put: { TableName: this.table, Item: { ...keys.event(referralId, at, suffix), entity: 'event', ...e, at }, ConditionExpression: 'attribute_not_exists(pk)' } };
   }
 
-  async create(referral: ReferralRecord, intake: Intake, event: NewEvent, idem?: IdempotencyRecord): Promise<void> {
+  private noticePut(n: NoticeRecord): TransactItem {
+    // at most one notice per (referral, key): a change that would send one twice does not commit
+    return { Put: { TableName: this.table, Item: noticeItem(n), ConditionExpression: 'attribute_not_exists(pk)' } };
+  }
+
+  async create(referral: ReferralRecord, intake: Intake, event: NewEvent, notices: NoticeRecord[], idem?: IdempotencyRecord): Promise<void> {
     const items: TransactItem[] = [
       { Put: { TableName: this.table, Item: metaItem(referral), ConditionExpression: 'attribute_not_exists(pk)' } },
       { Put: { TableName: this.table, Item: { ...keys.intake(referral.referralId), entity: 'intake', intake } } },
@@ -75,12 +73,13 @@ export class DynamoDbReferralRepository implements ReferralRepository {
         },
       });
     }
+    items.push(...notices.map((n) => this.noticePut(n)));
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (err) {
       if (err instanceof TransactionCanceledException) {
         const reasons = err.CancellationReasons ?? [];
-        if (reasons[4]?.Code === 'ConditionalCheckFailed') throw new ConflictError('Idempotency key already used', 'IdempotencyKeyInUse', { cause: err });
+        if (idem && reasons[4]?.Code === 'ConditionalCheckFailed') throw new ConflictError('Idempotency key already used', 'IdempotencyKeyInUse', { cause: err });
         if (reasons[2]?.Code === 'ConditionalCheckFailed') throw new ConflictError('Reference collision', 'ReferenceCollision', { cause: err });
       }
       throw err;
@@ -117,19 +116,16 @@ export class DynamoDbReferralRepository implements ReferralRepository {
         ExpressionAttributeValues: { ':pk': keys.referral(referralId).pk, ':e': keys.eventPrefix },
         ExclusiveStartKey,
       }));
-      for (const item of page.Items ?? []) {
-        if (item.state === 'pending') continue; // a notice being sent is not a disclosure yet
-        const { state: _s, ...event } = stripKeys<ReferralEvent & { state?: string }>(item);
-        out.push(event);
-      }
+      for (const item of page.Items ?? []) out.push(stripKeys<ReferralEvent>(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     // notice events have fixed keys (EVENT#notice#...), so order the timeline by time
     return out.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
 
-  async save(next: ReferralRecord, events: NewEvent[], seat?: SeatReservation): Promise<void> {
-    if (!events.length && !seat) {
+  async save(next: ReferralRecord, events: NewEvent[], options: { seat?: SeatReservation; notices?: NoticeRecord[] } = {}): Promise<void> {
+    const { seat, notices = [] } = options;
+    if (!events.length && !seat && !notices.length) {
       // no status change (e.g. a gate's token): one conditional put, half the cost of a transaction
       try {
         await this.doc.send(new PutCommand({ TableName: this.table, Item: metaItem(next), ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': next.version - 1 } }));
@@ -166,6 +162,7 @@ export class DynamoDbReferralRepository implements ReferralRepository {
         },
       );
     }
+    items.push(...notices.map((n) => this.noticePut(n)));
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (err) {
@@ -179,7 +176,7 @@ export class DynamoDbReferralRepository implements ReferralRepository {
     }
   }
 
-  async list(query: { status?: Status; q?: string; cursor?: string; limit: number }): Promise<Page<ReferralRecord>> {
+  async list(query: { status?: Status; q?: string; startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>> {
     const q = query.q?.trim();
     if (q && REFERENCE_RE.test(q.toUpperCase())) {
       const r = await this.findByReference(q.toUpperCase());
@@ -193,7 +190,7 @@ export class DynamoDbReferralRepository implements ReferralRepository {
       base.ExpressionAttributeValues = { ...base.ExpressionAttributeValues, ':q': q.toLowerCase() };
     }
     const items: ReferralRecord[] = [];
-    let ExclusiveStartKey = decodeCursor(query.cursor);
+    let ExclusiveStartKey: Record<string, unknown> | undefined = query.startKey;
     // a filter can leave pages short: read on, but a bounded number of pages per request
     for (let pages = 0; pages < 10 && items.length < query.limit; pages++) {
       const page = await this.doc.send(new QueryCommand({ ...base, Limit: query.limit - items.length, ExclusiveStartKey }));
@@ -201,7 +198,7 @@ export class DynamoDbReferralRepository implements ReferralRepository {
       ExclusiveStartKey = page.LastEvaluatedKey;
       if (!ExclusiveStartKey) break;
     }
-    return { items, nextCursor: encodeCursor(ExclusiveStartKey) };
+    return { items, ...(ExclusiveStartKey ? { lastKey: ExclusiveStartKey as Record<string, string> } : {}) };
   }
 
   async countByStatus(status: Status): Promise<number> {
@@ -218,38 +215,98 @@ export class DynamoDbReferralRepository implements ReferralRepository {
     return count;
   }
 
-  async claimNotice(referralId: string, noticeKey: string, event: NewEvent): Promise<boolean> {
+  async claimNotice(referralId: string, key: string, now: string, leaseUntil: string): Promise<NoticeRecord | undefined> {
     try {
-      await this.doc.send(new PutCommand({
-        TableName: this.table,
-        Item: { ...keys.notice(referralId, noticeKey), entity: 'event', ...event, at: event.at ?? now().toISOString(), state: 'pending' },
-        // a pending claim is one whose send may have failed midway: at-least-once, so claim again
-        ConditionExpression: 'attribute_not_exists(pk) OR #state = :pending',
+      const { Attributes } = await this.doc.send(new UpdateCommand({
+        TableName: this.table, Key: keys.outbox(referralId, key),
+        UpdateExpression: 'SET #state = :sending, dueAt = :lease, gsi1sk = :sk ADD attempts :one',
+        // due: waiting and its time has come, or claimed by a sender whose lease ran out (it died)
+        ConditionExpression: '#state IN (:pending, :sending) AND dueAt <= :now',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':pending': 'pending' },
+        ExpressionAttributeValues: {
+          ':sending': 'sending', ':pending': 'pending', ':lease': leaseUntil, ':now': now, ':one': 1,
+          ':sk': keys.due(leaseUntil, referralId, key).gsi1sk,
+        },
+        ReturnValues: 'ALL_NEW',
       }));
-      return true;
+      return Attributes ? stripKeys<NoticeRecord>(Attributes) : undefined;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
+      if (err instanceof ConditionalCheckFailedException) return undefined;
       throw err;
     }
   }
 
-  async noticeSent(referralId: string, noticeKey: string, messageId: string): Promise<void> {
-    await this.doc.send(new UpdateCommand({
-      TableName: this.table, Key: keys.notice(referralId, noticeKey),
-      UpdateExpression: 'SET #state = :sent, messageId = :id', ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':sent': 'sent', ':id': messageId },
-    }));
+  /** one transaction: the claimed notice's new state (only while this claim holds) and its event */
+  private async settleNotice(n: NoticeRecord, update: { set: string; values: Record<string, unknown>; remove?: string }, event: Omit<TransactItem, 'ConditionCheck'>): Promise<void> {
+    try {
+      await this.doc.send(new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.table, Key: keys.outbox(n.referralId, n.key),
+              UpdateExpression: `SET ${update.set}${update.remove ? ` REMOVE ${update.remove}` : ''}`,
+              ConditionExpression: '#state = :claimed AND dueAt = :lease',
+              ExpressionAttributeNames: { '#state': 'state' },
+              ExpressionAttributeValues: { ':claimed': 'sending', ':lease': n.dueAt, ...update.values },
+            },
+          },
+          event,
+        ],
+      }));
+    } catch (err) {
+      // the lease ran out meanwhile and another sender took the notice over: it settles it
+      if (err instanceof TransactionCanceledException) throw new ConflictError('The notice was claimed by another sender', 'NoticeClaimLost', { cause: err });
+      throw err;
+    }
   }
 
-  async releaseNotice(referralId: string, noticeKey: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({
-      TableName: this.table, Key: keys.notice(referralId, noticeKey),
-      ConditionExpression: '#state = :pending', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':pending': 'pending' },
-    })).catch((err) => {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    });
+  async noticeSent(n: NoticeRecord, messageId: string, event: NewEvent): Promise<void> {
+    const at = event.at ?? now().toISOString();
+    await this.settleNotice(
+      n,
+      { set: '#state = :sent, messageId = :id, sentAt = :at', values: { ':sent': 'sent', ':id': messageId, ':at': at }, remove: 'gsi1pk, gsi1sk' },
+      // the timeline event has the notice's fixed key: one event per notice, however often it is tried
+      { Put: { TableName: this.table, Item: { ...keys.notice(n.referralId, n.key), entity: 'event', ...event, at }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    );
+  }
+
+  async noticeFailed(n: NoticeRecord, error: string, retryAt: string | undefined, event: NewEvent): Promise<void> {
+    const update = retryAt
+      ? { set: '#state = :pending, dueAt = :due, gsi1sk = :sk, lastError = :err', values: { ':pending': 'pending', ':due': retryAt, ':sk': keys.due(retryAt, n.referralId, n.key).gsi1sk, ':err': error } }
+      : { set: '#state = :failed, lastError = :err', values: { ':failed': 'failed', ':err': error }, remove: 'gsi1pk, gsi1sk' };
+    await this.settleNotice(n, update, this.eventItem(n.referralId, event, `notice.${n.key}.${n.attempts}`));
+  }
+
+  async noticeCancelled(n: NoticeRecord, event: NewEvent): Promise<void> {
+    await this.settleNotice(n, { set: '#state = :cancelled', values: { ':cancelled': 'cancelled' }, remove: 'gsi1pk, gsi1sk' }, this.eventItem(n.referralId, event, `notice.${n.key}.cancelled`));
+  }
+
+  async dueNotices(at: string, limit: number): Promise<Array<Pick<NoticeRecord, 'referralId' | 'key'>>> {
+    const { Items } = await this.doc.send(new QueryCommand({
+      TableName: this.table, IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+      // '#' sorts before every character of an ISO time, '~' after: everything due up to `at`
+      ExpressionAttributeValues: { ':pk': keys.duePk, ':now': `${at}~` },
+      ProjectionExpression: 'referralId, #key', ExpressionAttributeNames: { '#key': 'key' },
+      Limit: limit,
+    }));
+    return (Items ?? []).map((i) => ({ referralId: String(i.referralId), key: String(i.key) }));
+  }
+
+  async notices(referralId: string): Promise<NoticeRecord[]> {
+    const { Items } = await this.doc.send(new QueryCommand({
+      TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :n)',
+      ExpressionAttributeValues: { ':pk': keys.referral(referralId).pk, ':n': keys.outboxPrefix },
+    }));
+    return (Items ?? []).map((i) => stripKeys<NoticeRecord>(i));
+  }
+
+  async enqueue(notices: NoticeRecord[]): Promise<void> {
+    for (const n of notices) {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: noticeItem(n), ConditionExpression: 'attribute_not_exists(pk)' })).catch((err) => {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      });
+    }
   }
 
   async putCohort(cohort: CohortRecord): Promise<void> {

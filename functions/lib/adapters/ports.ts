@@ -37,11 +37,23 @@ export interface ReferralRecord {
   detoxSince?: string;
   eligibility?: EligibilityResult;
   cohortId?: string;
+  /** the latest decision of each step and where it leads (a reopened gate may need it again) */
+  decided?: Partial<Record<Step, Route>>;
   /**
-   * the last decision and its route; `unresumed` when SendTaskSuccess failed because the gate's
-   * timer fired at the same moment — the gate the escalation reopens then resumes with it at once
+   * decisions accepted but not yet handed to the workflow: made while their gate was still opening
+   * (no token stored yet) or while its timer fired. The gate applies its entry the moment it opens.
    */
-  lastDecision?: { step: Step; route: Route; unresumed?: boolean };
+  unapplied?: Array<{ step: Step; route: Route }>;
+  /**
+   * the token a decision resumed, kept until the next gate opens: if the decider died before
+   * SendTaskSuccess (or it failed), sweep hands the decision over with it
+   */
+  handover?: { token: string; route: Route };
+  /** NEEDS_ATTENTION after a task failure: where the workflow stopped, so staff can resume it there */
+  failure?: { error: string; at: string; resumeAt: Status };
+  /** the current execution's name when not the referral id (a resumed workflow), and how many resumes */
+  execution?: string;
+  resumes?: number;
   /** first time each status was reached (dashboard medians) */
   reached: Partial<Record<Status, string>>;
 }
@@ -57,7 +69,8 @@ export interface SeatReservation {
 
 export interface Page<T> {
   items: T[];
-  nextCursor?: string;
+  /** where the next page starts (a table key); the API hands it out only as a signed cursor */
+  lastKey?: Record<string, string>;
 }
 
 export interface CohortRecord extends CohortInput {
@@ -74,6 +87,34 @@ export interface SeatRecord {
   enrolledAt: string;
 }
 
+export type Audience = 'patient' | 'physician' | 'program';
+
+/**
+ * One email to send (the transactional outbox). Written in the same transaction as the change it
+ * reports, with the referral's status at that moment; rendered and sent after the commit by
+ * send-notices (table stream) or, when a send failed, by sweep. At most one per (referral, key):
+ * the key names the milestone and the recipient, e.g. `closed:physician`.
+ */
+export interface NoticeRecord {
+  referralId: string;
+  key: string;
+  audience: Audience;
+  /** what to say: a PatientNotice, PhysicianNotice or program alert kind (domain/messages.ts) */
+  notice: string;
+  milestone: string;
+  /** the referral's status when the change committed */
+  status: Status;
+  /** small, PHI-free parameters of the message (cohort id, step, age in hours, error code) */
+  params?: Record<string, string | number>;
+  state: 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
+  attempts: number;
+  createdAt: string;
+  /** pending: when the next try is due; sending: when the claim's lease runs out */
+  dueAt: string;
+  messageId?: string;
+  lastError?: string;
+}
+
 export interface IdempotencyRecord {
   key: string;
   bodyHash: string;
@@ -81,30 +122,38 @@ export interface IdempotencyRecord {
 }
 
 export interface ReferralRepository {
-  /** one transaction: META, INTAKE, reference, RECEIVED event and (optionally) the idempotency record */
-  create(referral: ReferralRecord, intake: Intake, event: NewEvent, idempotency?: IdempotencyRecord): Promise<void>;
+  /** one transaction: META, INTAKE, reference, RECEIVED event, its notices and (optionally) the idempotency record */
+  create(referral: ReferralRecord, intake: Intake, event: NewEvent, notices: NoticeRecord[], idempotency?: IdempotencyRecord): Promise<void>;
   getIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
   get(referralId: string): Promise<ReferralRecord | undefined>;
   getIntake(referralId: string): Promise<Intake | undefined>;
   findByReference(reference: string): Promise<ReferralRecord | undefined>;
   events(referralId: string): Promise<ReferralEvent[]>;
   /**
-   * Writes `next` and its events in one transaction, on condition that the stored version is
-   * `next.version - 1` (no lost update); a seat reservation joins the same transaction.
-   * Throws ConflictError when the condition fails, CohortFullError when the cohort is full.
+   * Writes `next`, its events and the notices it causes in one transaction, on condition that the
+   * stored version is `next.version - 1` (no lost update); a seat reservation joins the same
+   * transaction. Throws ConflictError when the condition fails, CohortFullError when the cohort is full.
    */
-  save(next: ReferralRecord, events: NewEvent[], seat?: SeatReservation): Promise<void>;
+  save(next: ReferralRecord, events: NewEvent[], options?: { seat?: SeatReservation; notices?: NoticeRecord[] }): Promise<void>;
   /** a queue (by status) or all referrals, urgent first then oldest first for queues, newest first for all */
-  list(query: { status?: Status; q?: string; cursor?: string; limit: number }): Promise<Page<ReferralRecord>>;
+  list(query: { status?: Status; q?: string; startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>>;
   countByStatus(status: Status): Promise<number>;
   /**
-   * claims a notice by writing its event (e.g. DISCLOSURE) as pending, so a retried task never sends
-   * it twice; false when already sent. Pending events stay out of the timeline.
+   * claims a due notice for sending (pending and due, or a claim whose lease ran out) until
+   * `leaseUntil`; undefined when it is not due, already sent, or claimed by another sender
    */
-  claimNotice(referralId: string, noticeKey: string, event: NewEvent): Promise<boolean>;
-  /** marks the claimed notice's event sent, recording the provider's message id */
-  noticeSent(referralId: string, noticeKey: string, messageId: string): Promise<void>;
-  releaseNotice(referralId: string, noticeKey: string): Promise<void>;
+  claimNotice(referralId: string, key: string, now: string, leaseUntil: string): Promise<NoticeRecord | undefined>;
+  /** the claimed notice went out: marks it sent and writes its timeline event (NOTICE_SENT or DISCLOSURE) in one transaction */
+  noticeSent(notice: NoticeRecord, messageId: string, event: NewEvent): Promise<void>;
+  /** the claimed notice failed: due again at `retryAt` (or given up when undefined), with its NOTICE_FAILED event */
+  noticeFailed(notice: NoticeRecord, error: string, retryAt: string | undefined, event: NewEvent): Promise<void>;
+  /** the claimed notice may no longer be sent (e.g. consent revoked): cancelled, with its event */
+  noticeCancelled(notice: NoticeRecord, event: NewEvent): Promise<void>;
+  /** notices due by `now` (pending, or claimed with a lease that ran out), oldest first */
+  dueNotices(now: string, limit: number): Promise<Array<Pick<NoticeRecord, 'referralId' | 'key'>>>;
+  notices(referralId: string): Promise<NoticeRecord[]>;
+  /** writes notices that no referral change causes (a program alert); one that exists is left as it is */
+  enqueue(notices: NoticeRecord[]): Promise<void>;
   putCohort(cohort: CohortRecord): Promise<void>;
   getCohort(cohortId: string): Promise<CohortRecord | undefined>;
   listCohorts(): Promise<CohortRecord[]>;
@@ -126,10 +175,15 @@ export interface Mailer {
 }
 
 export interface Workflow {
-  /** starts the referral's execution (name = referralId, input = { referralId }); idempotent */
-  start(referralId: string): Promise<void>;
+  /**
+   * starts the referral's execution; idempotent for the same name and route. The first execution
+   * is named by the referral id with input `{ referralId }`; a resumed one has its own name and
+   * enters the state machine at `route.next`.
+   */
+  start(referralId: string, resume?: { name: string; route: Route }): Promise<'started' | 'exists'>;
   resume(taskToken: string, route: Route): Promise<void>;
-  stop(referralId: string, cause: string): Promise<void>;
+  /** stops the execution named `execution` (the referral id unless resumed) */
+  stop(execution: string, cause: string): Promise<void>;
   /** answers when the state machine is reachable and active (health) */
   ping(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from '../config';
+import { traced } from '../observability';
 import type { Mailer, OutgoingEmail } from './ports';
 
 /**
@@ -33,4 +34,4 @@ export class SesMailer implements Mailer {
 }
 
 /** the SES mailer for `getDeps({ mailer: sesMailer })` in the handlers that send email */
-export const sesMailer = (cfg: Config): Mailer => new SesMailer(new SESv2Client({}), cfg.MAIL_FROM, process.env.SES_CONFIGURATION_SET || undefined);
+export const sesMailer = (cfg: Config): Mailer => new SesMailer(traced(new SESv2Client({})), cfg.MAIL_FROM, process.env.SES_CONFIGURATION_SET || undefined);

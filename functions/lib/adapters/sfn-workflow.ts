@@ -4,21 +4,29 @@ import {
 import type { Route } from '../domain/workflow';
 import type { Workflow } from './ports';
 
-/** Step Functions behind the Workflow port; the execution name is the referral id */
+/**
+ * Step Functions behind the Workflow port. The first execution is named by the referral id with
+ * input `{ referralId }`; a resumed one has its own name and input `{ referralId, route }`, which
+ * the state machine's Start choice sends straight to `route.next`.
+ */
 export class SfnWorkflow implements Workflow {
   constructor(private readonly sfn: SFNClient, private readonly stateMachineArn: string) {}
 
-  private executionArn(referralId: string): string {
-    // arn:aws:states:<region>:<account>:stateMachine:<name> → ...:execution:<name>:<referralId>
-    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`;
+  private executionArn(name: string): string {
+    // arn:aws:states:<region>:<account>:stateMachine:<name> → ...:execution:<name>:<execution name>
+    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   }
 
-  async start(referralId: string): Promise<void> {
+  async start(referralId: string, resume?: { name: string; route: Route }): Promise<'started' | 'exists'> {
+    const name = resume?.name ?? referralId;
+    const input = resume ? { referralId, route: resume.route } : { referralId };
     try {
-      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: referralId, input: JSON.stringify({ referralId }) }));
+      await this.sfn.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }));
+      return 'started';
     } catch (err) {
       // the same name and input is idempotent on AWS; an existing execution means it was started
       if (!(err instanceof ExecutionAlreadyExists)) throw err;
+      return 'exists';
     }
   }
 
@@ -26,8 +34,8 @@ export class SfnWorkflow implements Workflow {
     await this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(route) }));
   }
 
-  async stop(referralId: string, cause: string): Promise<void> {
-    await this.sfn.send(new StopExecutionCommand({ executionArn: this.executionArn(referralId), error: 'Referral.Withdrawn', cause }));
+  async stop(execution: string, cause: string): Promise<void> {
+    await this.sfn.send(new StopExecutionCommand({ executionArn: this.executionArn(execution), error: 'Referral.Withdrawn', cause }));
   }
 
   async ping(): Promise<void> {

@@ -118,7 +118,8 @@ export type PhysicianNotice = 'received' | 'accepted' | 'enrolled' | 'closed';
 const PHYSICIAN_STATUS: Record<PhysicianNotice, (c: PhysicianContext) => string> = {
   received: () => 'The program has received the referral and started its intake process.',
   accepted: () => 'The program has accepted the referral after evaluation.',
-  enrolled: (c) => `The patient is enrolled; the first group session is on ${c.startDate}. A calendar invitation for the sessions is attached.`,
+  // status and at most the start date: no session times, no invitation (minimum necessary)
+  enrolled: (c) => (c.startDate ? `The patient is enrolled in the program and starts on ${c.startDate}.` : 'The patient is enrolled in the program.'),
   closed: (c) =>
     ({
       NOT_COVERED: 'The referral was closed: coverage could not be confirmed.',
@@ -167,6 +168,14 @@ export const slaAlert = (reference: string, step: string, ageHours: number, brea
 export const failureAlert = (reference: string, errorCode: string): Email =>
   email(`Referral needs attention: ${reference}`, [
     `An automatic step for referral ${reference} kept failing (${errorCode}) and the referral is marked NEEDS_ATTENTION.`,
+    'Open it in the staff console: once the cause is fixed, Resume restarts it at the step that failed.',
+  ]);
+
+/** an email to a person could not be delivered however often it was tried: someone should call instead */
+export const noticeFailedAlert = (reference: string, audience: string, milestone: string, errorCode: string): Email =>
+  email(`Email not delivered: ${reference}`, [
+    `The ${milestone} email to the ${audience} of referral ${reference} could not be delivered (${errorCode}) and will not be retried.`,
+    'Please reach them another way (phone) and record the contact in the referral.',
   ]);
 
 /** "Jane D." */

@@ -67,3 +67,6 @@ export type Enrollment = z.infer<typeof EnrollmentSchema>;
 export type Decision = InsuranceReview | Evaluation | DetoxConfirmation | Enrollment;
 
 export const WithdrawSchema = z.object({ reason: trimmed(500) });
+
+/** resume a referral that needs attention; the note (optional) says what was fixed */
+export const ResumeSchema = z.object({ note: trimmed(500).optional() });

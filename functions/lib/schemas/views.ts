@@ -31,7 +31,7 @@ export interface ReferralSummary {
 
 export interface ReferralEvent {
   at: string;
-  type: string; // RECEIVED, STATUS_CHANGED, INSURANCE_CHECKED, STEP_DECIDED, SLA_BREACHED, DISCLOSURE, NOTICE_SENT, WITHDRAWN, TASK_FAILED, ...
+  type: string; // RECEIVED, STATUS_CHANGED, INSURANCE_CHECKED, STEP_DECIDED, SLA_BREACHED, DISCLOSURE, NOTICE_SENT, NOTICE_FAILED, NOTICE_CANCELLED, WITHDRAWN, TASK_FAILED, RESUMED, ...
   actor: { kind: 'patient' | 'staff' | 'system'; sub?: string; username?: string };
   from?: Status;
   to?: Status;
@@ -52,6 +52,8 @@ export interface ReferralDetail extends ReferralSummary {
   eligibility?: EligibilityResult;
   breaches: number;
   cohortId?: string;
+  /** NEEDS_ATTENTION after a task failure: the error (a code) and the status a resume restarts at */
+  failure?: { error: string; at: string; resumeAt: Status };
   events: ReferralEvent[];
 }
 

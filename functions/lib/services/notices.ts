@@ -1,81 +1,222 @@
 import type { Deps } from '../adapters';
-import type { NewEvent, OutgoingEmail, ReferralRecord } from '../adapters/ports';
+import type { Audience, NewEvent, NoticeRecord, OutgoingEmail, ReferralRecord } from '../adapters/ports';
 import { logger } from '../logger';
+import { metrics } from '../observability';
 import {
-  failureAlert, patientEmail, physicianEmail, slaAlert, urgentAlert,
-  type Email, type PatientContext, type PatientNotice, type PhysicianNotice,
+  failureAlert, noticeFailedAlert, patientEmail, physicianEmail, slaAlert, urgentAlert,
+  type PatientNotice, type PhysicianNotice,
 } from '../domain/messages';
+import { buildInvite, sessionDates } from '../domain/schedule';
 import type { Intake } from '../schemas/intake';
+import type { CohortRecord } from '../adapters/ports';
 
-// sending a notice exactly once per (referral, key): claim its event, send, mark it sent — a
-// retried task never sends twice. Physician emails need consent and a physician email, and each is recorded as a
-// DISCLOSURE event (42 CFR Part 2).
+// The transactional outbox. A change that should tell someone writes NOTICE items in its own
+// transaction (`noticesFor`); nothing is sent unless that change commits. After the commit the
+// table stream hands each new notice to send-notices (`deliverNotice`); a send that fails is
+// recorded (NOTICE_FAILED, error name only) and retried with backoff by sweep (`deliverDue`) for
+// NOTICE_RETRY_HOURS, then given up with the program told. A notice is rendered when it is sent,
+// from the referral's stored data and the status it reports, so the outbox holds no PHI.
+// Each (referral, key) exists once; the send is at-least-once only across a sender that dies
+// between SES accepting the email and the notice being marked sent (its lease runs out).
 
 const SYSTEM = { kind: 'system' } as const;
 
-const sendOnce = async (deps: Deps, referralId: string, noticeKey: string, email: OutgoingEmail, event: NewEvent): Promise<boolean> => {
-  if (!(await deps.repo.claimNotice(referralId, noticeKey, event))) return false;
-  try {
-    const { messageId } = await deps.mailer.send(email);
-    await deps.repo.noticeSent(referralId, noticeKey, messageId);
-    logger.info('notice sent', { referralId, noticeKey });
-    return true;
-  } catch (err) {
-    await deps.repo.releaseNotice(referralId, noticeKey);
-    throw err;
-  }
-};
-
-const program = (deps: Deps) => ({ name: deps.config.PROGRAM_NAME, phone: deps.config.PROGRAM_PHONE });
-
-const outgoing = (to: string, e: Email, calendar?: string): OutgoingEmail => ({ to: [to], ...e, ...(calendar ? { calendar } : {}) });
-
-export interface NoticePlan {
-  patient?: PatientNotice;
-  physician?: PhysicianNotice;
-  /** schedule details and a calendar invite (per recipient) for enrolment notices */
-  schedule?: PatientContext['schedule'] & { startDate: string; invite: (attendee: string) => string };
-}
-
-/** sends the patient and (consented) physician notices of one milestone */
-export const notifyPeople = async (deps: Deps, r: ReferralRecord, intake: Intake, plan: NoticePlan, milestone: string): Promise<void> => {
-  if (plan.patient && intake.patient.email) {
-    const e = patientEmail(plan.patient, {
-      lang: intake.patient.preferredLanguage, firstName: intake.patient.firstName, reference: r.reference,
-      urgent: r.urgent, program: program(deps), status: r.status, schedule: plan.schedule,
-    });
-    await sendOnce(deps, r.referralId, `${milestone}:patient`, outgoing(intake.patient.email, e, plan.schedule?.invite(intake.patient.email)), {
-      type: 'NOTICE_SENT', actor: SYSTEM, detail: { audience: 'patient', notice: plan.patient, milestone },
-    });
-  }
-  const doc = intake.referringPhysician;
-  if (plan.physician && doc && intake.consent.shareWithReferrer) {
-    const e = physicianEmail(plan.physician, {
-      physicianName: doc.name, patientDisplayName: r.displayName, reference: r.reference,
-      program: program(deps), status: r.status, startDate: plan.schedule?.startDate,
-    });
-    await sendOnce(deps, r.referralId, `${milestone}:physician`, outgoing(doc.email, e, plan.schedule?.invite(doc.email)), {
-      type: 'DISCLOSURE', actor: SYSTEM,
-      detail: {
-        audience: 'referring-physician', recipientNpi: doc.npi, notice: plan.physician, milestone,
-        disclosed: 'referral status only', basis: 'written patient consent (42 CFR 2.31)', consentSignedAt: intake.consent.signedAt,
-      },
-    });
-  }
-};
+/** how long a sender holds a notice before another may take it over (it is presumed dead) */
+export const NOTICE_LEASE_MS = 120_000;
 
 export type ProgramAlert =
   | { kind: 'urgent' }
   | { kind: 'sla'; step: string; ageHours: number; breaches: number; gateOpenedAt: string }
-  | { kind: 'failure'; errorCode: string };
+  | { kind: 'failure'; errorCode: string }
+  | { kind: 'notice-failed'; audience: Audience; milestone: string; errorCode: string };
 
-/** emails the program team (no PHI: reference, step, codes, age) */
-export const alertProgram = async (deps: Deps, r: ReferralRecord, alert: ProgramAlert): Promise<void> => {
-  const [key, e] =
-    alert.kind === 'urgent' ? ['urgent:program', urgentAlert(r.reference, 'Open the staff console and search for the reference.')]
-    : alert.kind === 'sla' ? [`sla:${alert.step}:${alert.gateOpenedAt}:${alert.breaches}:program`, slaAlert(r.reference, alert.step, alert.ageHours, alert.breaches)]
-    : [`failure:${r.version}:program`, failureAlert(r.reference, alert.errorCode)];
-  await sendOnce(deps, r.referralId, key, outgoing(deps.config.PROGRAM_EMAIL, e), {
-    type: 'NOTICE_SENT', actor: SYSTEM, detail: { audience: 'program', notice: alert.kind },
+export interface NoticePlan {
+  patient?: PatientNotice;
+  physician?: PhysicianNotice;
+  program?: ProgramAlert;
+  /** PHI-free parameters the messages need (enrolment: cohortId for the schedule, startDate) */
+  params?: Record<string, string | number>;
+}
+
+/** whether the referring physician may be told anything: consent, an address, not revoked */
+export const physicianMayBeTold = (intake: Intake): boolean => !!intake.referringPhysician?.email && intake.consent.shareWithReferrer;
+
+const programKey = (r: ReferralRecord, a: ProgramAlert): string => {
+  switch (a.kind) {
+    case 'urgent':
+      return 'urgent:program';
+    case 'sla':
+      return `sla:${a.step}:${a.gateOpenedAt}:${a.breaches}:program`;
+    case 'failure':
+      return `failure:${r.version}:program`;
+    case 'notice-failed':
+      return `notice-failed:${a.milestone}:${a.audience}:program`;
+  }
+};
+
+const programParams = (a: ProgramAlert): Record<string, string | number> => {
+  const { kind: _k, ...rest } = a;
+  return rest;
+};
+
+/**
+ * The notices one change causes, as outbox records to write in that change's transaction: the
+ * patient when they gave an email, the referring physician only with consent, the program team.
+ * `r` is the referral as the change leaves it (its status is what the notices report).
+ */
+export const noticesFor = (r: ReferralRecord, intake: Intake | undefined, milestone: string, plan: NoticePlan): NoticeRecord[] => {
+  const base = { referralId: r.referralId, milestone, status: r.status, state: 'pending' as const, attempts: 0, createdAt: r.updatedAt, dueAt: r.updatedAt };
+  const out: NoticeRecord[] = [];
+  const params = plan.params ? { params: plan.params } : {};
+  if (plan.patient && intake?.patient.email) out.push({ ...base, key: `${milestone}:patient`, audience: 'patient', notice: plan.patient, ...params });
+  if (plan.physician && intake && physicianMayBeTold(intake)) out.push({ ...base, key: `${milestone}:physician`, audience: 'physician', notice: plan.physician, ...params });
+  if (plan.program) out.push({ ...base, key: programKey(r, plan.program), audience: 'program', notice: plan.program.kind, params: programParams(plan.program) });
+  return out;
+};
+
+// ---- rendering (at send time, from stored data) ---------------------------------------------
+
+interface Rendered {
+  email: OutgoingEmail;
+  event: NewEvent;
+}
+
+const program = (deps: Deps) => ({ name: deps.config.PROGRAM_NAME, phone: deps.config.PROGRAM_PHONE });
+
+/** the first session still ahead of `now`, as its local date and time */
+const firstSession = (cohort: CohortRecord, now: Date) => sessionDates(cohort).find((s) => Date.parse(s.startsAt) > now.getTime());
+
+/** the email and its timeline event; undefined when it may no longer be sent (no address, no consent) */
+const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<Rendered | undefined> => {
+  const p = n.params ?? {};
+  if (n.audience === 'program') {
+    const e =
+      n.notice === 'urgent' ? urgentAlert(r.reference, 'Open the staff console and search for the reference.')
+      : n.notice === 'sla' ? slaAlert(r.reference, String(p.step), Number(p.ageHours), Number(p.breaches))
+      : n.notice === 'failure' ? failureAlert(r.reference, String(p.errorCode))
+      : noticeFailedAlert(r.reference, String(p.audience), String(p.milestone), String(p.errorCode));
+    return { email: { to: [deps.config.PROGRAM_EMAIL], ...e }, event: { type: 'NOTICE_SENT', actor: SYSTEM, detail: { audience: 'program', notice: n.notice } } };
+  }
+  const intake = await deps.repo.getIntake(n.referralId);
+  if (!intake) throw Object.assign(new Error('intake missing'), { name: 'IntakeMissing' });
+  if (n.audience === 'patient') {
+    const to = intake.patient.email;
+    if (!to) return undefined;
+    let schedule: { group: string; start: string; sessions: string } | undefined;
+    let calendar: string | undefined;
+    if (n.notice === 'schedule') {
+      const cohort = await deps.repo.getCohort(String(p.cohortId));
+      if (!cohort) throw Object.assign(new Error('cohort missing'), { name: 'CohortMissing' });
+      const now = deps.now();
+      // someone may join a cohort that has already started: the schedule starts at the next session
+      const first = firstSession(cohort, now);
+      if (!first) throw Object.assign(new Error('no session left'), { name: 'CohortOver' });
+      schedule = { group: cohort.name, start: `${first.date} ${first.start} (${cohort.timeZone})`, sessions: cohort.sessions.map((s) => `${s.weekday} ${s.start} (${s.minutes} min)`).join(', ') };
+      calendar = buildInvite({
+        cohortId: cohort.cohortId, cohort, referralId: n.referralId, summary: `${deps.config.PROGRAM_NAME} group session`,
+        location: deps.config.PROGRAM_NAME, organizer: { name: deps.config.PROGRAM_NAME, email: deps.config.MAIL_FROM }, attendee: to, now,
+      });
+    }
+    const e = patientEmail(n.notice as PatientNotice, {
+      lang: intake.patient.preferredLanguage, firstName: intake.patient.firstName, reference: r.reference,
+      urgent: r.urgent, program: program(deps), status: n.status, schedule,
+    });
+    return {
+      email: { to: [to], ...e, ...(calendar ? { calendar } : {}) },
+      event: { type: 'NOTICE_SENT', actor: SYSTEM, detail: { audience: 'patient', notice: n.notice, milestone: n.milestone } },
+    };
+  }
+  // the referring physician: status only (42 CFR Part 2 minimum necessary), and only while consent stands
+  const doc = intake.referringPhysician;
+  if (!doc || !physicianMayBeTold(intake)) return undefined;
+  const e = physicianEmail(n.notice as PhysicianNotice, {
+    physicianName: doc.name, patientDisplayName: r.displayName, reference: r.reference, program: program(deps),
+    status: n.status, ...(p.startDate ? { startDate: String(p.startDate) } : {}),
   });
+  return {
+    email: { to: [doc.email], ...e },
+    event: {
+      type: 'DISCLOSURE', actor: SYSTEM,
+      detail: {
+        audience: 'referring-physician', recipientNpi: doc.npi, notice: n.notice, milestone: n.milestone,
+        disclosed: 'referral status only', basis: 'written patient consent (42 CFR 2.31)', consentSignedAt: intake.consent.signedAt,
+      },
+    },
+  };
+};
+
+// ---- delivery --------------------------------------------------------------------------------
+
+/** the error's name only (a provider's message may quote an address) */
+const errorCode = (err: unknown): string => String((err as Error)?.name ?? 'Error').replace(/[^\w.-]/g, '').slice(0, 80) || 'Error';
+
+/** delay before the next try: exponential from the base, capped, with full jitter (at least 1 s) */
+export const retryDelayMs = (attempts: number, cfg: Deps['config'], random = Math.random): number => {
+  const ceiling = Math.min(cfg.NOTICE_RETRY_MAX_SECONDS, cfg.NOTICE_RETRY_BASE_SECONDS * 2 ** Math.max(0, attempts - 1)) * 1000;
+  return Math.max(1000, Math.round(ceiling * (0.5 + random() / 2)));
+};
+
+export type DeliveryOutcome = 'sent' | 'retrying' | 'given-up' | 'cancelled' | 'not-due';
+
+/**
+ * Sends one notice if it is due and nobody else holds it: claim (lease), render, send, then mark it
+ * sent with its timeline event (a DISCLOSURE for the physician) in one transaction. A failure is
+ * recorded and retried later; it never throws for a send error (only when the table itself fails).
+ */
+export const deliverNotice = async (deps: Deps, referralId: string, key: string): Promise<DeliveryOutcome> => {
+  const started = deps.now();
+  const n = await deps.repo.claimNotice(referralId, key, started.toISOString(), new Date(started.getTime() + NOTICE_LEASE_MS).toISOString());
+  if (!n) return 'not-due';
+  const r = await deps.repo.get(referralId);
+  let rendered: Rendered | undefined;
+  let messageId: string | undefined;
+  let failure: unknown;
+  try {
+    if (!r) throw Object.assign(new Error('referral missing'), { name: 'ReferralMissing' });
+    rendered = await render(deps, n, r);
+    if (rendered) ({ messageId } = await deps.mailer.send(rendered.email));
+  } catch (err) {
+    failure = err;
+  }
+  if (!failure && !rendered) {
+    await deps.repo.noticeCancelled(n, { type: 'NOTICE_CANCELLED', actor: SYSTEM, detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, reason: 'no recipient or no consent' } });
+    logger.info('notice cancelled', { referralId, noticeKey: key });
+    return 'cancelled';
+  }
+  if (!failure) {
+    await deps.repo.noticeSent(n, messageId!, rendered!.event);
+    metrics.count('NoticeSent');
+    logger.info('notice sent', { referralId, noticeKey: key, attempts: n.attempts });
+    return 'sent';
+  }
+  const code = errorCode(failure);
+  const now = deps.now();
+  const giveUp = now.getTime() - Date.parse(n.createdAt) >= deps.config.NOTICE_RETRY_HOURS * 3_600_000;
+  const retryAt = giveUp ? undefined : new Date(now.getTime() + retryDelayMs(n.attempts, deps.config)).toISOString();
+  await deps.repo.noticeFailed(n, code, retryAt, {
+    type: 'NOTICE_FAILED', actor: SYSTEM,
+    detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, attempt: n.attempts, error: code, ...(retryAt ? { retryAt } : { final: true }) },
+  });
+  logger.warn('notice failed', { referralId, noticeKey: key, attempts: n.attempts, errorName: code, giveUp });
+  metrics.count('NoticeFailed');
+  // a person was not told: the program hears of it (best effort; an alert about an alert is not sent)
+  if (giveUp && n.audience !== 'program' && r) {
+    await deps.repo.enqueue(noticesFor({ ...r, updatedAt: now.toISOString() }, undefined, n.milestone, { program: { kind: 'notice-failed', audience: n.audience, milestone: n.milestone, errorCode: code } }))
+      .catch((err: Error) => logger.warn('could not queue the program alert', { referralId, errorName: err.name }));
+  }
+  return giveUp ? 'given-up' : 'retrying';
+};
+
+/** sweep: every notice due now (failed sends whose retry time came, senders that died) */
+export const deliverDue = async (deps: Deps, limit = 100): Promise<Record<DeliveryOutcome, number>> => {
+  const counts: Record<DeliveryOutcome, number> = { sent: 0, retrying: 0, 'given-up': 0, cancelled: 0, 'not-due': 0 };
+  const due = await deps.repo.dueNotices(deps.now().toISOString(), limit);
+  for (const d of due) {
+    const outcome = await deliverNotice(deps, d.referralId, d.key).catch((err: Error) => {
+      logger.error('notice delivery error', { referralId: d.referralId, noticeKey: d.key, errorName: err.name });
+      return 'retrying' as const;
+    });
+    counts[outcome]++;
+  }
+  return counts;
 };

@@ -1,24 +1,26 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Deps } from '../adapters';
 import type { Actor, NewEvent, ReferralRecord, SeatReservation } from '../adapters/ports';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, ReferralClosedError, ValidationError } from '../errors';
 import { statusAfterCheck } from '../domain/eligibility';
 import { displayName } from '../domain/messages';
 import { newReference } from '../domain/reference';
-import { buildInvite, sessionDates } from '../domain/schedule';
+import { sessionDates } from '../domain/schedule';
 import { triage } from '../domain/triage';
 import {
-  BREACHES_BEFORE_ATTENTION, detoxExpired, GATES, type GateStatus, isFinal, nextStatusAfter, routeTo, type Route,
+  BREACHES_BEFORE_ATTENTION, detoxExpired, GATES, type GateStatus, isFinal, isGateStatus, nextStatusAfter, routeTo, type Route,
 } from '../domain/workflow';
 import { logger } from '../logger';
+import { metrics } from '../observability';
 import { CRISIS_RESOURCES, type Intake, type IntakeResponse } from '../schemas/intake';
 import { DecisionSchemas, type Decision, type Enrollment, type Step } from '../schemas/decisions';
 import type { Status } from '../schemas/views';
-import { alertProgram, notifyPeople, type NoticePlan } from './notices';
+import { noticesFor } from './notices';
 import { validate } from '../validate';
 
 // the referral's application services: each loads what it needs, applies a pure domain rule and
-// writes the change with its event in one conditional transaction
+// writes the change with its events and the notices it causes (the outbox) in one conditional
+// transaction; a conflicting writer makes it read and decide again
 
 const SYSTEM: Actor = { kind: 'system' };
 
@@ -34,6 +36,19 @@ const advance = (r: ReferralRecord, now: Date, changes: Partial<ReferralRecord>,
   return { next, events };
 };
 
+/**
+ * Saves a change (see ReferralRepository.save) and, once it committed, counts what it made true:
+ * each status reached for the first time (seconds since intake) and every NEEDS_ATTENTION.
+ */
+const commit = async (deps: Deps, next: ReferralRecord, events: NewEvent[], options?: Parameters<Deps['repo']['save']>[2]): Promise<void> => {
+  await deps.repo.save(next, events, options);
+  for (const e of events) {
+    if (e.type !== 'STATUS_CHANGED' || !e.to) continue;
+    if (e.to === 'NEEDS_ATTENTION') metrics.count('NeedsAttention');
+    if (next.reached[e.to] === e.at) metrics.milestone(e.to, (Date.parse(e.at!) - Date.parse(next.receivedAt)) / 1000);
+  }
+};
+
 const load = async (deps: Deps, referralId: string): Promise<ReferralRecord> => {
   const r = await deps.repo.get(referralId);
   if (!r) throw new NotFoundError('No referral with that id');
@@ -42,11 +57,27 @@ const load = async (deps: Deps, referralId: string): Promise<ReferralRecord> => 
 
 const loadIntake = async (deps: Deps, referralId: string): Promise<Intake> => {
   const intake = await deps.repo.getIntake(referralId);
-  if (!intake) throw new NotFoundError('No intake stored for that referral');
+  if (!intake) throw new NotFoundError('No referral with that id');
   return intake;
 };
 
 const route = (deps: Deps, r: ReferralRecord, next: Status): Route => routeTo(next, deps.config, r.detoxSince, deps.now());
+
+/**
+ * Runs a read-decide-write step until it commits: a ConflictError from the conditional save means
+ * another writer (a gate opening, a decision, a withdraw) got there first, so read again and decide
+ * again on what is there now. Other errors (a full cohort, validation) end it.
+ */
+const retryOnConflict = async <T>(fn: () => Promise<T>, attempts = 6): Promise<T> => {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof ConflictError) || err.code !== 'Conflict' || i >= attempts - 1) throw err;
+      await new Promise((r) => setTimeout(r, 10 * (i + 1) + Math.random() * 20));
+    }
+  }
+};
 
 // ---- intake ---------------------------------------------------------------------------------
 
@@ -99,7 +130,10 @@ export const submitIntake = async (deps: Deps, intake: Intake, opts: IntakeOptio
     const earlier = await replay();
     if (earlier) return earlier;
     try {
-      await deps.repo.create(referral, intake, event, idem);
+      // "we received your request" is true from this commit on: its notices are part of it
+      const notices = noticesFor(referral, intake, 'received', { patient: 'received', physician: 'received' });
+      if (urgent) notices.push(...noticesFor(referral, intake, 'urgent', { program: { kind: 'urgent' } }));
+      await deps.repo.create(referral, intake, event, notices, idem);
       break;
     } catch (err) {
       if (attempt >= 5) throw err;
@@ -114,6 +148,8 @@ export const submitIntake = async (deps: Deps, intake: Intake, opts: IntakeOptio
     }
   }
   logger.info('referral received', { referralId: referral.referralId, channel: opts.channel, urgent });
+  metrics.count('ReferralReceived');
+  if (urgent) metrics.count('ReferralUrgent');
   await deps.workflow.start(referral.referralId);
   return { response: responseFor(referral), replayed: false };
 };
@@ -123,13 +159,16 @@ export const submitIntake = async (deps: Deps, intake: Intake, opts: IntakeOptio
 /** a payer that has not answered by then is treated as unclear: a case worker reviews coverage */
 const ELIGIBILITY_TIMEOUT_MS = 10_000;
 
-const PATIENT_RECEIVED: NoticePlan = { patient: 'received', physician: 'received' };
+/** a task found the referral already closed (e.g. withdrawn meanwhile): the workflow ends quietly */
+const closedAlready = (r: ReferralRecord) => new ReferralClosedError(r.status);
 
-/** task: eligibility check → EVALUATION or INSURANCE_REVIEW, plus the "received" notices */
+/** task: eligibility check → EVALUATION or INSURANCE_REVIEW (re-run after a restart: the status already moved on) */
 export const checkInsurance = async (deps: Deps, referralId: string): Promise<Route> => {
-  let r = await load(deps, referralId);
   const intake = await loadIntake(deps, referralId);
-  if (r.status === 'RECEIVED') {
+  return retryOnConflict(async () => {
+    const r = await load(deps, referralId);
+    if (isFinal(r.status)) throw closedAlready(r);
+    if (r.status !== 'RECEIVED') return route(deps, r, r.status);
     // a failed or slow check never blocks the referral: it goes to a case worker
     let timer: NodeJS.Timeout | undefined;
     const result = await Promise.race([
@@ -141,15 +180,11 @@ export const checkInsurance = async (deps: Deps, referralId: string): Promise<Ro
       // the error's name only: a payer's message may quote the member's name or date of birth
       .catch((err: Error) => ({ outcome: 'error' as const, checkedAt: deps.now().toISOString(), summary: `Eligibility check failed (${err.name})` }))
       .finally(() => clearTimeout(timer));
-    const target = statusAfterCheck(result);
-    const { next, events } = advance(r, deps.now(), { status: target, eligibility: result }, SYSTEM);
+    const { next, events } = advance(r, deps.now(), { status: statusAfterCheck(result), eligibility: result }, SYSTEM);
     events.unshift({ at: next.updatedAt, type: 'INSURANCE_CHECKED', actor: SYSTEM, detail: { outcome: result.outcome, summary: result.summary } });
-    await deps.repo.save(next, events);
-    r = next;
-  }
-  if (r.urgent) await alertProgram(deps, r, { kind: 'urgent' });
-  await notifyPeople(deps, r, intake, PATIENT_RECEIVED, 'received');
-  return route(deps, r, r.status);
+    await commit(deps, next, events);
+    return route(deps, next, next.status);
+  });
 };
 
 export interface OpenGateInput {
@@ -160,39 +195,48 @@ export interface OpenGateInput {
 }
 
 /**
- * task (callback): stores the gate's token on the referral. If the step's decision could not resume
- * the workflow because the gate's timer fired at that moment, it resumes at once with that decision.
+ * task (callback): stores the gate's token on the referral, so a staff decision can resume it. A
+ * decision that arrived while this gate was opening (or while its timer fired) is applied at once.
  */
 export const openGate = async (deps: Deps, input: OpenGateInput): Promise<void> => {
-  const r = await load(deps, input.referralId);
   const step = GATES[input.status];
   if (!step) throw new ValidationError(`Not a gate: ${input.status}`);
-  if (r.lastDecision?.unresumed && r.lastDecision.step === step && r.pendingStep !== step) {
-    await deps.workflow.resume(input.taskToken, r.lastDecision.route);
-    await deps.repo.save({ ...r, version: r.version + 1, updatedAt: deps.now().toISOString(), lastDecision: { ...r.lastDecision, unresumed: false } }, []);
-    return;
-  }
-  // the referrer hears of an accepted evaluation as the next gate opens: a workflow task, retried
-  // until it succeeds; sent before the save below clears lastDecision, and idempotent on a retry
-  if (r.lastDecision?.step === 'evaluation' && (input.status === 'DETOX' || input.status === 'ENROLLMENT')) {
-    await notifyPeople(deps, r, await loadIntake(deps, r.referralId), { physician: 'accepted' }, 'accepted');
-  }
-  const now = deps.now();
-  const reopen = r.pendingStep === step;
-  const { next, events } = advance(r, now, {
-    status: r.status === 'NEEDS_ATTENTION' ? r.status : input.status,
-    pendingStep: step,
-    taskToken: input.taskToken,
-    gateOpenedAt: reopen ? r.gateOpenedAt : now.toISOString(),
-    gateDueAt: input.timeoutSeconds ? new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString() : undefined,
-    breaches: reopen ? r.breaches : 0,
-    detoxSince: input.status === 'DETOX' ? r.detoxSince ?? now.toISOString() : r.detoxSince,
-    lastDecision: undefined,
-  }, SYSTEM);
-  // the first opening shows in the timeline as the STATUS_CHANGED that led here; a reopening is its own event
-  if (reopen) events.push({ at: next.updatedAt, type: 'GATE_REOPENED', actor: SYSTEM, step });
-  await deps.repo.save(next, events);
-  logger.info('gate open', { referralId: r.referralId, step, reopen });
+  await retryOnConflict(async () => {
+    const r = await load(deps, input.referralId);
+    if (isFinal(r.status)) throw closedAlready(r);
+    const now = deps.now();
+    const waiting = r.unapplied?.find((u) => u.step === step);
+    if (waiting) {
+      await commit(deps, { ...r, version: r.version + 1, updatedAt: now.toISOString(), unapplied: r.unapplied!.filter((u) => u !== waiting) }, []);
+      await deps.workflow.resume(input.taskToken, waiting.route);
+      logger.info('gate opened with its decision waiting', { referralId: r.referralId, step });
+      return;
+    }
+    if (r.status !== input.status && r.status !== 'NEEDS_ATTENTION') {
+      // the referral is past this gate: its decision committed but was never handed over (the task
+      // is re-run after a crash, say). Hand it over now; never reopen a decided step.
+      const decided = r.decided?.[step];
+      if (!decided) throw Object.assign(new Error(`referral is ${r.status}, not at ${input.status}`), { name: 'UnexpectedStatus' });
+      await deps.workflow.resume(input.taskToken, decided);
+      logger.info('gate opened after its decision; handed over', { referralId: r.referralId, step });
+      return;
+    }
+    const reopen = r.pendingStep === step;
+    const { next, events } = advance(r, now, {
+      status: r.status === 'NEEDS_ATTENTION' ? r.status : input.status,
+      pendingStep: step,
+      taskToken: input.taskToken,
+      gateOpenedAt: reopen ? r.gateOpenedAt : now.toISOString(),
+      gateDueAt: input.timeoutSeconds ? new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString() : undefined,
+      breaches: reopen ? r.breaches : 0,
+      detoxSince: input.status === 'DETOX' ? r.detoxSince ?? now.toISOString() : r.detoxSince,
+      handover: undefined,
+    }, SYSTEM);
+    // the first opening shows in the timeline as the STATUS_CHANGED that led here; a reopening is its own event
+    if (reopen) events.push({ at: next.updatedAt, type: 'GATE_REOPENED', actor: SYSTEM, step });
+    await commit(deps, next, events);
+    logger.info('gate open', { referralId: r.referralId, step, reopen });
+  });
 };
 
 export type EscalateInput =
@@ -201,123 +245,211 @@ export type EscalateInput =
 
 /** task: a gate's timer ran out (escalate; reopen, needs attention or expire), or a task kept failing */
 export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route | { status: Status }> => {
-  const r = await load(deps, input.referralId);
-  const now = deps.now();
   if (input.kind === 'failure') {
     const errorCode = String(input.error ?? 'Unknown').replace(/[^\w.-]/g, '').slice(0, 80) || 'Unknown';
-    // the execution ends here: no gate stays pending; staff can still withdraw the referral
-    const { next, events } = advance(r, now, isFinal(r.status) ? {} : { status: 'NEEDS_ATTENTION', taskToken: undefined, pendingStep: undefined }, SYSTEM);
-    events.unshift({ at: next.updatedAt, type: 'TASK_FAILED', actor: SYSTEM, detail: { error: errorCode } });
-    await deps.repo.save(next, events);
-    await alertProgram(deps, next, { kind: 'failure', errorCode });
-    logger.warn('referral needs attention after task failure', { referralId: r.referralId, errorCode });
-    return { status: next.status };
+    return retryOnConflict(async () => {
+      const r = await load(deps, input.referralId);
+      if (isFinal(r.status)) return { status: r.status };
+      const now = deps.now();
+      // the execution ends here: no gate stays pending; staff resume it at the step that failed (or withdraw)
+      const resumeAt = r.status === 'NEEDS_ATTENTION' ? r.failure?.resumeAt ?? (r.pendingStep ? gateOf(r.pendingStep) : 'RECEIVED') : r.status;
+      const { next, events } = advance(r, now, {
+        status: 'NEEDS_ATTENTION', taskToken: undefined, pendingStep: undefined, gateDueAt: undefined, unapplied: undefined,
+        failure: { error: errorCode, at: now.toISOString(), resumeAt },
+      }, SYSTEM);
+      events.unshift({ at: next.updatedAt, type: 'TASK_FAILED', actor: SYSTEM, detail: { error: errorCode, resumeAt } });
+      await commit(deps, next, events, { notices: noticesFor(next, undefined, 'failure', { program: { kind: 'failure', errorCode } }) });
+      logger.warn('referral needs attention after task failure', { referralId: r.referralId, errorCode });
+      return { status: next.status };
+    });
   }
   const gate = input.status;
   const step = GATES[gate];
-  // decided while the timer fired: reopen briefly and let OpenGate resume with the decision
-  if (r.pendingStep !== step) return { next: gate, timeoutSeconds: 60 };
-  if (gate === 'DETOX' && detoxExpired(r.detoxSince, deps.config.DETOX_MAX_DAYS, now)) {
-    const { next, events } = advance(r, now, { status: 'EXPIRED', pendingStep: undefined, taskToken: undefined }, SYSTEM);
-    events.unshift({ at: next.updatedAt, type: 'SLA_BREACHED', actor: SYSTEM, step, detail: { expired: true, maxDays: deps.config.DETOX_MAX_DAYS } });
-    await deps.repo.save(next, events);
-    return { next: 'EXPIRED' };
-  }
-  const breaches = r.breaches + 1;
-  const attention = breaches >= BREACHES_BEFORE_ATTENTION;
-  const { next, events } = advance(r, now, { breaches, taskToken: undefined, ...(attention ? { status: 'NEEDS_ATTENTION' as const } : {}) }, SYSTEM);
-  const ageHours = Math.round((now.getTime() - Date.parse(r.gateOpenedAt ?? r.updatedAt)) / 360_000) / 10;
-  events.unshift({ at: next.updatedAt, type: 'SLA_BREACHED', actor: SYSTEM, step, detail: { breach: breaches, ageHours } });
-  await deps.repo.save(next, events);
-  await alertProgram(deps, next, { kind: 'sla', step, ageHours, breaches, gateOpenedAt: r.gateOpenedAt ?? '' });
-  return route(deps, next, gate);
+  return retryOnConflict(async () => {
+    const r = await load(deps, input.referralId);
+    if (isFinal(r.status)) throw closedAlready(r);
+    const now = deps.now();
+    if (r.pendingStep !== step) {
+      // decided as the timer fired: that decision could not resume the timed-out task, so the gate
+      // reopens briefly and applies it as it opens
+      const decided = r.decided?.[step];
+      if (decided && !r.unapplied?.some((u) => u.step === step)) {
+        await commit(deps, { ...r, version: r.version + 1, updatedAt: now.toISOString(), unapplied: [...(r.unapplied ?? []), { step, route: decided }] }, []);
+      }
+      return { next: gate, timeoutSeconds: 60 };
+    }
+    if (gate === 'DETOX' && detoxExpired(r.detoxSince, deps.config.DETOX_MAX_DAYS, now)) {
+      const { next, events } = advance(r, now, { status: 'EXPIRED', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined }, SYSTEM);
+      events.unshift({ at: next.updatedAt, type: 'SLA_BREACHED', actor: SYSTEM, step, detail: { expired: true, maxDays: deps.config.DETOX_MAX_DAYS } });
+      await commit(deps, next, events, { notices: noticesFor(next, await loadIntake(deps, r.referralId), 'closed', { patient: 'closed', physician: 'closed' }) });
+      return { next: 'EXPIRED' };
+    }
+    const breaches = r.breaches + 1;
+    const attention = breaches >= BREACHES_BEFORE_ATTENTION;
+    const { next, events } = advance(r, now, { breaches, taskToken: undefined, ...(attention ? { status: 'NEEDS_ATTENTION' as const } : {}) }, SYSTEM);
+    const ageHours = Math.round((now.getTime() - Date.parse(r.gateOpenedAt ?? r.updatedAt)) / 360_000) / 10;
+    events.unshift({ at: next.updatedAt, type: 'SLA_BREACHED', actor: SYSTEM, step, detail: { breach: breaches, ageHours } });
+    const alert = { kind: 'sla' as const, step, ageHours, breaches, gateOpenedAt: r.gateOpenedAt ?? '' };
+    await commit(deps, next, events, { notices: noticesFor(next, undefined, 'sla', { program: alert }) });
+    metrics.count('SlaBreached');
+    return route(deps, next, gate);
+  });
 };
 
-/** task: notices (and the schedule) of a final status reached by a decision or an expiry */
-export const finishReferral = async (deps: Deps, referralId: string, outcome: Status): Promise<{ status: Status }> => {
-  const r = await load(deps, referralId);
-  if (r.status !== outcome) throw new ConflictError(`Referral is ${r.status}, not ${outcome}`, 'UnexpectedStatus');
-  const intake = await loadIntake(deps, referralId);
-  if (outcome === 'ENROLLED') {
-    const cohort = r.cohortId ? await deps.repo.getCohort(r.cohortId) : undefined;
-    if (!cohort) throw new NotFoundError('Enrolled referral without its cohort');
-    const now = deps.now();
-    // someone may join a cohort that has already started: the schedule starts at the next session
-    const first = sessionDates(cohort).find((s) => Date.parse(s.startsAt) > now.getTime());
-    if (!first) throw new ConflictError('The cohort has no session left', 'CohortOver');
-    const weekly = cohort.sessions.map((s) => `${s.weekday} ${s.start} (${s.minutes} min)`).join(', ');
-    await notifyPeople(deps, r, intake, {
-      patient: 'schedule', physician: 'enrolled',
-      schedule: {
-        group: cohort.name, start: `${first.date} ${first.start} (${cohort.timeZone})`, sessions: weekly, startDate: first.date,
-        // one invite per recipient, naming only that recipient: nobody learns another's address
-        invite: (attendee) => buildInvite({
-          cohortId: cohort.cohortId, cohort, referralId, summary: `${deps.config.PROGRAM_NAME} group session`,
-          location: deps.config.PROGRAM_NAME, organizer: { name: deps.config.PROGRAM_NAME, email: deps.config.MAIL_FROM }, attendee, now,
-        }),
-      },
-    }, 'enrolled');
-  } else {
-    await notifyPeople(deps, r, intake, { patient: 'closed', physician: 'closed' }, 'closed');
-  }
-  return { status: r.status };
-};
+/** the gate status of a step */
+const gateOf = (step: Step): GateStatus => (Object.keys(GATES) as GateStatus[]).find((g) => GATES[g] === step)!;
 
 // ---- staff actions --------------------------------------------------------------------------
 
-/**
- * A case worker decides the pending step: validated per step, written with its event (and for
- * enrolment the seat) in one transaction conditional on the version read, then the workflow resumes.
- */
-export const decideStep = async (deps: Deps, referralId: string, step: Step, body: unknown, actor: Actor): Promise<{ referralId: string; status: Status; decided: Step }> => {
-  const r = await load(deps, referralId);
-  if (r.pendingStep !== step || !r.taskToken) {
-    throw new ConflictError(r.pendingStep ? `This referral is waiting for ${r.pendingStep}, not ${step}` : 'This step is not waiting for a decision (it may have been decided already)', 'NotPending');
+/** the notices a decision's target causes (the referrer hears of an acceptance; closings tell both) */
+const decisionNotices = (next: ReferralRecord, intake: Intake, step: Step, enrolment?: { cohortId: string; startDate: string }) => {
+  if (next.status === 'ENROLLED' && enrolment) {
+    return noticesFor(next, intake, 'enrolled', { patient: 'schedule', physician: 'enrolled', params: enrolment });
   }
-  const decision = validate(DecisionSchemas[step], body) as Decision;
-  const target = nextStatusAfter(step, decision);
-  let seat: SeatReservation | undefined;
-  if (step === 'enrollment') {
-    const { cohortId } = decision as Enrollment;
-    // read first so an unknown cohort is a 400 on its field, not a "full" 409 from the seat condition
-    if (!(await deps.repo.getCohort(cohortId))) throw new ValidationError('Some fields need attention', { cohortId: ['No cohort with that id'] });
-    seat = { cohortId };
-  }
-  const now = deps.now();
-  const nextRoute = routeTo(target, deps.config, r.detoxSince, now);
-  const token = r.taskToken;
-  const { next, events } = advance(r, now, {
-    status: target, pendingStep: undefined, taskToken: undefined, gateOpenedAt: undefined, gateDueAt: undefined, breaches: 0,
-    lastDecision: { step, route: nextRoute },
-    ...(seat ? { cohortId: seat.cohortId } : {}),
-    ...(target === 'DETOX' ? { detoxSince: r.detoxSince ?? now.toISOString() } : {}),
-  }, actor);
-  events.unshift({ at: next.updatedAt, type: 'STEP_DECIDED', actor, step, detail: decision as unknown as Record<string, unknown> });
-  await deps.repo.save(next, events, seat);
-  try {
-    await deps.workflow.resume(token, nextRoute);
-  } catch (err) {
-    // the gate's timer fired meanwhile: the escalation reopens the gate, and OpenGate resumes it with this decision
-    logger.warn('resume failed; the reopened gate will resume', { referralId, step, errorName: (err as Error).name });
-    await deps.repo.save({ ...next, version: next.version + 1, lastDecision: { step, route: nextRoute, unresumed: true } }, []);
-  }
-  logger.info('step decided', { referralId, step, to: target });
-  return { referralId, status: target, decided: step };
+  if (isFinal(next.status)) return noticesFor(next, intake, 'closed', { patient: 'closed', physician: 'closed' });
+  if (step === 'evaluation') return noticesFor(next, intake, 'accepted', { physician: 'accepted' });
+  return [];
 };
 
-/** withdraw from any non-final status: status + event, stop the execution, notify */
+/**
+ * A case worker decides a step: accepted while its gate is open, and also while the gate is still
+ * opening (the referral's status is that gate's, its token not stored yet) — then the gate applies
+ * it the moment it opens. Written with its event, its notices (and for enrolment the seat) in one
+ * transaction conditional on the version read; then the workflow resumes. 409 when the referral is
+ * not at that step or the step was decided already.
+ */
+export const decideStep = async (deps: Deps, referralId: string, step: Step, body: unknown, actor: Actor): Promise<{ referralId: string; status: Status; decided: Step }> =>
+  retryOnConflict(async () => {
+    const r = await load(deps, referralId);
+    const open = r.pendingStep === step && !!r.taskToken;
+    // opening: the referral is at this step's gate but its token is not stored yet — the gate is
+    // opening for the first time (status is the gate's), or reopening after its timer fired
+    const opening = !open && !r.unapplied?.some((u) => u.step === step)
+      && (r.pendingStep === step || (!r.pendingStep && isGateStatus(r.status) && GATES[r.status] === step));
+    if (!open && !opening) {
+      throw new ConflictError(r.pendingStep ? `This referral is waiting for ${r.pendingStep}, not ${step}` : 'This step is not waiting for a decision (it may have been decided already)', 'NotPending');
+    }
+    const decision = validate(DecisionSchemas[step], body) as Decision;
+    const target = nextStatusAfter(step, decision);
+    const now = deps.now();
+    let seat: SeatReservation | undefined;
+    let enrolment: { cohortId: string; startDate: string } | undefined;
+    if (step === 'enrollment') {
+      const { cohortId } = decision as Enrollment;
+      // read first so an unknown cohort is a 400 on its field, not a "full" 409 from the seat condition
+      const cohort = await deps.repo.getCohort(cohortId);
+      if (!cohort) throw new ValidationError('Some fields need attention', { cohortId: ['No cohort with that id'] });
+      const first = sessionDates(cohort).find((s) => Date.parse(s.startsAt) > now.getTime());
+      if (!first) throw new ConflictError('That cohort has no session left; choose another cohort', 'CohortOver');
+      seat = { cohortId };
+      enrolment = { cohortId, startDate: first.date };
+    }
+    const nextRoute = routeTo(target, deps.config, r.detoxSince, now);
+    const { next, events } = advance(r, now, {
+      status: target, pendingStep: undefined, taskToken: undefined, gateOpenedAt: undefined, gateDueAt: undefined, breaches: 0,
+      decided: { ...r.decided, [step]: nextRoute },
+      handover: open ? { token: r.taskToken!, route: nextRoute } : undefined,
+      ...(opening ? { unapplied: [...(r.unapplied ?? []), { step, route: nextRoute }] } : {}),
+      ...(seat ? { cohortId: seat.cohortId } : {}),
+      ...(target === 'DETOX' ? { detoxSince: r.detoxSince ?? now.toISOString() } : {}),
+    }, actor);
+    events.unshift({ at: next.updatedAt, type: 'STEP_DECIDED', actor, step, detail: decision as unknown as Record<string, unknown> });
+    const notices = decisionNotices(next, await loadIntake(deps, referralId), step, enrolment);
+    await commit(deps, next, events, { seat, notices });
+    if (open) {
+      await deps.workflow.resume(r.taskToken!, nextRoute).catch((err: Error) => {
+        // the gate's timer fired meanwhile (the escalation reopens the gate, which applies this
+        // decision), or Step Functions did not answer (sweep hands it over with the kept token)
+        logger.warn('resume failed; the decision will be handed over later', { referralId, step, errorName: err.name });
+      });
+    }
+    logger.info('step decided', { referralId, step, to: target, whileOpening: opening });
+    return { referralId, status: target, decided: step };
+  });
+
+/** withdraw from any non-final status: status, event and closing notices in one commit, then stop the execution */
 export const withdraw = async (deps: Deps, referralId: string, reason: string, actor: Actor): Promise<{ referralId: string; status: Status }> => {
-  const r = await load(deps, referralId);
-  if (isFinal(r.status)) throw new ConflictError(`This referral is already closed (${r.status})`, 'AlreadyClosed');
-  const { next, events } = advance(r, deps.now(), { status: 'WITHDRAWN', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined }, actor);
-  events.unshift({ at: next.updatedAt, type: 'WITHDRAWN', actor, detail: { reason } });
-  // notices first: if sending fails the request fails before anything changed and can simply be
-  // retried (notices already sent are not sent again)
-  await notifyPeople(deps, next, await loadIntake(deps, referralId), { patient: 'closed', physician: 'closed' }, 'closed');
-  await deps.repo.save(next, events);
-  await deps.workflow.stop(referralId, 'withdrawn by staff').catch((err: Error) => {
-    // already ended (e.g. needs attention after a failure): nothing to stop
+  const intake = await loadIntake(deps, referralId);
+  const done = await retryOnConflict(async () => {
+    const r = await load(deps, referralId);
+    if (isFinal(r.status)) throw new ConflictError(`This referral is already closed (${r.status})`, 'AlreadyClosed');
+    const { next, events } = advance(r, deps.now(), { status: 'WITHDRAWN', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined, unapplied: undefined, failure: undefined, handover: undefined }, actor);
+    events.unshift({ at: next.updatedAt, type: 'WITHDRAWN', actor, detail: { reason } });
+    // the closing notices exist only if this withdraw commits: a withdraw that loses a race tells nobody anything
+    await commit(deps, next, events, { notices: noticesFor(next, intake, 'closed', { patient: 'closed', physician: 'closed' }) });
+    return next;
+  });
+  await deps.workflow.stop(done.execution ?? referralId, 'withdrawn by staff').catch((err: Error) => {
+    // already ended (e.g. needs attention after a failure): nothing to stop; a task that still runs finds it closed
     logger.info('stop skipped', { referralId, errorName: err.name });
   });
+  return { referralId, status: done.status };
+};
+
+/**
+ * Resume a referral that NEEDS_ATTENTION after a task failure: back to the status where the
+ * workflow stopped, with a RESUMED event naming the user, then a new execution that enters the same
+ * state machine at that step.
+ */
+export const resume = async (deps: Deps, referralId: string, actor: Actor, note?: string): Promise<{ referralId: string; status: Status }> => {
+  const { next, name, at } = await retryOnConflict(async () => {
+    const r = await load(deps, referralId);
+    if (r.status !== 'NEEDS_ATTENTION') throw new ConflictError(`Only a referral that needs attention can be resumed (this one is ${r.status})`, 'NotNeedsAttention');
+    if (!r.failure) throw new ConflictError(`This referral is waiting for ${r.pendingStep ?? 'a decision'}: decide that step instead`, 'GateOpen');
+    const resumes = (r.resumes ?? 0) + 1;
+    const name = `${referralId}-r${resumes}`;
+    const at = r.failure.resumeAt;
+    const changed = advance(r, deps.now(), { status: at, failure: undefined, execution: name, resumes, pendingStep: undefined, taskToken: undefined, breaches: 0 }, actor);
+    changed.events.unshift({ at: changed.next.updatedAt, type: 'RESUMED', actor, detail: { error: r.failure.error, resumeAt: at, ...(note ? { note } : {}) } });
+    await commit(deps, changed.next, changed.events);
+    return { next: changed.next, name, at };
+  });
+  await deps.workflow.start(referralId, { name, route: route(deps, next, at) });
+  logger.info('referral resumed', { referralId, resumeAt: at });
   return { referralId, status: next.status };
+};
+
+// ---- sweep ----------------------------------------------------------------------------------
+
+/**
+ * Restarts workflows that were lost, for referrals idle for STRANDED_AFTER_SECONDS with no gate
+ * open: a decision whose hand-over never happened (the decider died before SendTaskSuccess, or Step
+ * Functions did not answer) is handed over with its kept token; an intake whose execution never
+ * started, or a referral whose execution is gone, gets one (starting is idempotent by name, so a
+ * workflow that is merely slow is left alone). Answers how many were moved on.
+ */
+export const restartStranded = async (deps: Deps): Promise<number> => {
+  const before = deps.now().getTime() - deps.config.STRANDED_AFTER_SECONDS * 1000;
+  let moved = 0;
+  const moveOn = async (r: ReferralRecord, status: Status): Promise<boolean> => {
+    if (r.handover) {
+      try {
+        await deps.workflow.resume(r.handover.token, r.handover.route);
+        return true;
+      } catch (err) {
+        // the token was used or timed out: the workflow moved on, or its timer reopens the gate
+        logger.info('hand-over not needed', { referralId: r.referralId, errorName: (err as Error).name });
+      }
+    }
+    const resumed = r.execution ? { name: r.execution, route: route(deps, r, status) } : undefined;
+    const first = !resumed && status === 'RECEIVED';
+    const started = first ? await deps.workflow.start(r.referralId) : await deps.workflow.start(r.referralId, resumed ?? { name: r.referralId, route: route(deps, r, status) });
+    return started === 'started';
+  };
+  for (const status of ['RECEIVED', ...Object.keys(GATES)] as Status[]) {
+    let startKey: Record<string, string> | undefined;
+    do {
+      const page = await deps.repo.list({ status, limit: 100, startKey });
+      for (const r of page.items) {
+        if (r.pendingStep || Date.parse(r.updatedAt) > before) continue;
+        try {
+          if (await moveOn(r, status)) moved++;
+        } catch (err) {
+          logger.warn('could not restart a stranded workflow', { referralId: r.referralId, errorName: (err as Error).name });
+        }
+      }
+      startKey = page.lastKey;
+    } while (startKey);
+  }
+  return moved;
 };

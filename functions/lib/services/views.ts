@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../adapters';
 import type { Actor, CohortRecord, ReferralRecord } from '../adapters/ports';
+import { decodeCursor, encodeCursor } from '../cursor';
 import { NotFoundError } from '../errors';
 import { nextSessions } from '../domain/schedule';
 import { isFinal, slaState } from '../domain/workflow';
@@ -18,10 +19,14 @@ export const summary = (r: ReferralRecord, now: Date): ReferralSummary => ({
   ...(r.gateDueAt && r.gateOpenedAt ? { gateDueAt: r.gateDueAt, sla: slaState(r.gateOpenedAt, r.gateDueAt, now) } : {}),
 });
 
+/** a queue or search page; its cursor is signed and bound to this status and search text */
 export const listReferrals = async (deps: Deps, q: { status?: Status; q?: string; cursor?: string; limit: number }) => {
-  const page = await deps.repo.list(q);
+  const binding = { status: q.status, q: q.q?.trim().toLowerCase() };
+  const secret = deps.config.CURSOR_SECRET ?? '';
+  const page = await deps.repo.list({ status: q.status, q: q.q, limit: q.limit, startKey: decodeCursor(secret, q.cursor, binding) });
   const now = deps.now();
-  return { items: page.items.map((r) => summary(r, now)), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  const nextCursor = encodeCursor(secret, page.lastKey, binding);
+  return { items: page.items.map((r) => summary(r, now)), ...(nextCursor ? { nextCursor } : {}) };
 };
 
 export const referralDetail = async (deps: Deps, referralId: string): Promise<ReferralDetail> => {
@@ -31,6 +36,7 @@ export const referralDetail = async (deps: Deps, referralId: string): Promise<Re
     ...summary(r, deps.now()), intake, breaches: r.breaches, events,
     ...(r.eligibility ? { eligibility: r.eligibility } : {}),
     ...(r.cohortId ? { cohortId: r.cohortId } : {}),
+    ...(r.failure ? { failure: r.failure } : {}),
   };
 };
 
@@ -47,12 +53,12 @@ export const dashboard = async (deps: Deps): Promise<Dashboard> => {
   const counts = await Promise.all(STATUSES.map(async (s) => [s, await deps.repo.countByStatus(s)] as const));
   // the medians read the most recent referrals (bounded), enough for a program's working view
   const recent: ReferralRecord[] = [];
-  let cursor: string | undefined;
+  let startKey: Record<string, string> | undefined;
   do {
-    const page = await deps.repo.list({ limit: 100, cursor });
+    const page = await deps.repo.list({ limit: 100, startKey });
     recent.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor && recent.length < 1000);
+    startKey = page.lastKey;
+  } while (startKey && recent.length < 1000);
   const hours = (r: ReferralRecord, s: Status) => (r.reached[s] ? (Date.parse(r.reached[s]!) - Date.parse(r.receivedAt)) / 3_600_000 : undefined);
   const medianHoursFromIntake: Dashboard['medianHoursFromIntake'] = {};
   for (const s of ['EVALUATION', 'DETOX', 'ENROLLMENT', 'ENROLLED'] as const) {

@@ -50,7 +50,6 @@ const fakes: Record<string, (payload: Payload) => Promise<unknown>> = {
   CheckInsurance: async () => checkResult,
   OpenGate: async () => ({ stored: true }),
   Escalate: async () => escalateResult,
-  FinishReferral: async (payload) => ({ closed: payload.outcome }),
 };
 
 let sfn: LocalStepFunctions;
@@ -104,7 +103,7 @@ async function enteredStates(executionArn: string): Promise<string[]> {
 }
 
 describe('statemachines/referral.asl.json on the local emulator', () => {
-  it('happy path: check → evaluation gate → ENROLLMENT → enrollment gate → ENROLLED → Close', async () => {
+  it('happy path: check → evaluation gate → ENROLLMENT → enrollment gate → ENROLLED → Close (Succeed)', async () => {
     checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
     const { executionArn } = await client.send(
       new StartExecutionCommand({ stateMachineArn, name: 'R-100', input: JSON.stringify({ referralId: 'R-100' }) }),
@@ -124,11 +123,11 @@ describe('statemachines/referral.asl.json on the local emulator', () => {
 
     const done = await settled(executionArn!);
     expect(done.status).toBe('SUCCEEDED');
-    expect(JSON.parse(done.output!)).toEqual({ referralId: 'R-100', route: { next: 'ENROLLED' }, closed: { closed: 'ENROLLED' } });
-    expect(calls.at(-1)).toEqual({ function: 'FinishReferral', payload: { referralId: 'R-100', outcome: 'ENROLLED' } });
+    expect(JSON.parse(done.output!)).toEqual({ referralId: 'R-100', route: { next: 'ENROLLED' } });
+    expect(calls.at(-1)?.function).toBe('OpenGate');
     const path = await enteredStates(executionArn!);
-    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'Enrollment', 'Close']);
-    expect(path[0]).toBe('CheckInsurance');
+    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'Enrollment']);
+    expect(path.slice(0, 2)).toEqual(['Start', 'CheckInsurance']);
     expect(path.at(-1)).toBe('Close');
     expectLegalPath(path);
   });
@@ -151,9 +150,39 @@ describe('statemachines/referral.asl.json on the local emulator', () => {
     expect(done.status).toBe('SUCCEEDED');
     const output = JSON.parse(done.output!);
     expect(output.timeout.Error).toBe('States.Timeout');
-    expect(output.closed).toEqual({ closed: 'REFERRED_OUT' });
+    expect(output.route).toEqual({ next: 'REFERRED_OUT' });
     const path = await enteredStates(executionArn!);
-    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'RecordBreach', 'Evaluation', 'Close']);
+    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'RecordBreach', 'Evaluation']);
+    expect(path.at(-1)).toBe('Close');
     expectLegalPath(path);
+  });
+});
+
+describe('statemachines/referral.asl.json: resumed and closed executions on the local emulator', () => {
+  it('a resumed execution ({ referralId, route }) enters at its gate, without the insurance check', async () => {
+    const { executionArn } = await client.send(new StartExecutionCommand({
+      stateMachineArn, name: 'R-300-r1', input: JSON.stringify({ referralId: 'R-300', route: { next: 'DETOX', timeoutSeconds: 60 } }),
+    }));
+
+    const detox = await gate(1);
+    expect(detox).toMatchObject({ referralId: 'R-300', status: 'DETOX', timeoutSeconds: 60 });
+    expect(calls.map((c) => c.function)).toEqual(['OpenGate']);
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(detox.taskToken), output: JSON.stringify({ next: 'REFERRED_OUT' }) }));
+    expect((await settled(executionArn!)).status).toBe('SUCCEEDED');
+    expect((await enteredStates(executionArn!)).slice(0, 3)).toEqual(['Start', 'Resume', 'Detox']);
+  });
+
+  it('a task that finds its referral closed (ReferralClosed) ends the execution at Close, without retries', async () => {
+    checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
+    fakes.CheckInsurance = async () => { throw Object.assign(new Error('closed'), { name: 'ReferralClosed' }); };
+    try {
+      const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-400' }) }));
+      const done = await settled(executionArn!);
+      expect(done.status).toBe('SUCCEEDED');
+      expect(calls.filter((c) => c.function === 'CheckInsurance')).toHaveLength(1);
+      expect((await enteredStates(executionArn!)).at(-1)).toBe('Close');
+    } finally {
+      fakes.CheckInsurance = async () => checkResult;
+    }
   });
 });

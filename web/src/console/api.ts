@@ -60,6 +60,7 @@ export const api = {
   referral: (id: string) => call<ReferralDetail>('GET', `/api/staff/referrals/${enc(id)}`),
   decide: (id: string, step: Step, body: unknown) =>
     call<{ referralId: string; status: Status; decided: Step }>('POST', `/api/staff/referrals/${enc(id)}/steps/${enc(step)}`, body),
+  resume: (id: string) => call<{ referralId: string; status: Status }>('POST', `/api/staff/referrals/${enc(id)}/resume`, {}),
   withdraw: (id: string, reason: string) => call<{ referralId: string; status: Status }>('POST', `/api/staff/referrals/${enc(id)}/withdraw`, { reason }),
   cohorts: () => call<{ items: CohortView[] }>('GET', '/api/staff/cohorts'),
   createCohort: (body: unknown) => call<CohortView>('POST', '/api/staff/cohorts', body),

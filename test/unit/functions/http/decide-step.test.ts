@@ -91,6 +91,8 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation at an open gate', () =
     expect(meta.Item).toMatchObject({
       pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', version: 5, status: 'DETOX', gsi1pk: 'STATUS#DETOX', breaches: 0, detoxSince: TEST_NOW,
       decided: { evaluation: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } },
+      // the token it resumes is kept until the next gate opens: sweep hands over a decision whose resume never happened
+      handover: { token: 'task-token-evaluation', route: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } },
     });
     for (const gone of ['pendingStep', 'taskToken', 'gateOpenedAt', 'gateDueAt', 'unapplied']) expect(meta.Item![gone]).toBeUndefined();
     expect(eventItems(first!)).toEqual([
@@ -391,11 +393,9 @@ describe('a decision while the gate is opening (status is the gate\'s, its token
     expect(transactions(m)).toEqual([]);
   });
 
-  // bug (functions/lib/services/referrals.ts, decideStep: `open`/`opening`): after an SLA breach the
-  // escalation clears the token but keeps pendingStep while the same gate reopens; a decision in that
-  // window is neither "open" (no token) nor "opening" (pendingStep is set) and gets 409 — although
-  // the referral is exactly at that gate (issue 9, Deliver 4). Remove `.failing` once fixed.
-  test.failing('a decision while the gate reopens after a breach (pendingStep kept, token cleared) is accepted', async () => {
+  // was a bug (fixed): after an SLA breach the escalation clears the token but keeps pendingStep while
+  // the same gate reopens; a decision in that window got 409 although the referral is at that gate
+  test('a decision while the gate reopens after a breach (pendingStep kept, token cleared) is accepted', async () => {
     // Prepare
     stored(atGate({ taskToken: undefined, breaches: 1 }));
 

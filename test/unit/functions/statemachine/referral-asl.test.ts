@@ -70,13 +70,15 @@ describe('statemachines/referral.asl.json', () => {
     expect(keys.sort()).toEqual(['Assign', 'QueryLanguage']);
   });
 
-  test('every Next, Default and Catch target names a state that exists, and StartAt is CheckInsurance', () => {
+  test('every Next, Default and Catch target names a state that exists; a new execution starts with CheckInsurance', () => {
     // Act
     const targets: string[] = [asl.StartAt];
     walk(asl, (k, v) => { if ((k === 'Next' || k === 'Default') && typeof v === 'string') targets.push(v); });
 
     // Assess
-    expect(asl.StartAt).toBe('CheckInsurance');
+    const start = asl.States[asl.StartAt]!;
+    expect(start.Type).toBe('Choice');
+    expect(start.Choices).toEqual([{ Not: { Variable: '$.route', IsPresent: true }, Next: 'CheckInsurance' }]);
     expect(targets.filter((t) => !(t in asl.States))).toEqual([]);
   });
 
@@ -143,7 +145,9 @@ describe('statemachines/referral.asl.json', () => {
     // Act: follow Next, and for a Choice the branch of the current route code
     const path: string[] = [];
     let route = '';
-    let name: string | undefined = asl.StartAt;
+    // a new execution's input has no route: the Start choice sends it to CheckInsurance
+    let name: string | undefined = asl.States[asl.StartAt]!.Choices![0]!.Next;
+    path.push(asl.StartAt);
     while (name && path.length < 50) {
       path.push(name);
       const s: State = asl.States[name]!;
@@ -186,5 +190,36 @@ describe('statemachines/referral.asl.json', () => {
   test('a breach reopens the gate it came from, and an expiry closes', () => {
     const back = { INSURANCE_REVIEW: 'InsuranceReview', EVALUATION: 'Evaluation', DETOX: 'Detox', ENROLLMENT: 'Enrollment', EXPIRED: 'Close' };
     for (const [code, state] of Object.entries(back)) expect([code, afterTask('RecordBreach', code)]).toEqual([code, state]);
+  });
+});
+
+describe('statemachines/referral.asl.json: resuming and closing', () => {
+  test('a resumed execution ({ referralId, route }) can enter at every status a failure can stop at', () => {
+    // Prepare
+    const resume = asl.States[asl.States[asl.StartAt]!.Default!]!;
+
+    // Act
+    const entries = ['RECEIVED', 'INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT'].map((s) => [s, choose(resume, s)]);
+
+    // Assess
+    expect(Object.fromEntries(entries)).toEqual({
+      RECEIVED: 'CheckInsurance', INSURANCE_REVIEW: 'InsuranceReview', EVALUATION: 'Evaluation', DETOX: 'Detox', ENROLLMENT: 'Enrollment',
+    });
+  });
+
+  test('every task that can find its referral closed meanwhile (ReferralClosed) ends at Close, without retrying', () => {
+    // Prepare
+    const tasks = states.filter(([name, s]) => s.Type === 'Task' && name !== 'RecordFailure');
+
+    // Act
+    const catches = tasks.map(([name, s]) => [name, (s as unknown as { Catch: Array<{ ErrorEquals: string[]; Next: string }> }).Catch[0]]);
+    const retried = tasks.filter(([, s]) => ((s as unknown as { Retry?: Array<{ ErrorEquals: string[]; MaxAttempts?: number }> }).Retry ?? [])
+      .find((r) => r.ErrorEquals.includes('ReferralClosed') || r.ErrorEquals.includes('States.TaskFailed') || r.ErrorEquals.includes('States.ALL'))
+      ?.ErrorEquals.includes('ReferralClosed') === false);
+
+    // Assess
+    expect(catches).toEqual(tasks.map(([name]) => [name, { ErrorEquals: ['ReferralClosed'], ResultPath: '$.closed', Next: 'Close' }]));
+    expect(retried).toEqual([]);
+    expect(asl.States.Close!.Type).toBe('Succeed');
   });
 });

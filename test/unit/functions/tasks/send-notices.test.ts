@@ -6,7 +6,7 @@ import {
   answerDefaults, mocks, plainPuts, resetMocks, sentEmails, storeCohort, storeIntake, storeNotice, storeReferral, transactions, updates,
 } from '../support/aws';
 import {
-  cohort, dayFromToday, HOUR, isoAgo, notice, noticeStreamRecord, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake,
+  cohort, dayFromToday, HOUR, isoAgo, notice, noticeStreamRecord, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake, lambdaContext,
 } from '../support/fixtures';
 import { PART2_NOTICE } from '../../../../functions/lib/domain/messages';
 import type { NoticeRecord } from '../../../../functions/lib/adapters/ports';
@@ -31,7 +31,7 @@ const PHYSICIAN_EMAIL = validIntake().referringPhysician!.email;
 /** stores the notice (and what it is rendered from) and hands it to the sender as the stream would */
 const deliver = async (...notices: NoticeRecord[]) => {
   for (const n of notices) storeNotice(m, n);
-  return handler({ Records: notices.map((n, i) => noticeStreamRecord(n, String(100 + i))) });
+  return handler({ Records: notices.map((n, i) => noticeStreamRecord(n, String(100 + i))) }, lambdaContext);
 };
 
 const sesFails = (name: string, message: string) => {
@@ -272,7 +272,7 @@ describe('send-notices: what is not sent', () => {
     record.dynamodb!.NewImage!.entity = { S: 'referral' };
 
     // Act
-    const out = await handler({ Records: [record] });
+    const out = await handler({ Records: [record] }, lambdaContext);
 
     // Assess
     expect(out).toEqual({ batchItemFailures: [] });
@@ -394,7 +394,7 @@ describe('send-notices: partial batch failures', () => {
     m.ddb.on(UpdateCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:patient' } }).rejects(tableDown());
 
     // Act
-    const out = await handler({ Records: [noticeStreamRecord(first, '100'), noticeStreamRecord(second, '101')] });
+    const out = await handler({ Records: [noticeStreamRecord(first, "100"), noticeStreamRecord(second, "101")] }, lambdaContext);
 
     // Assess
     expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: '100' }] });

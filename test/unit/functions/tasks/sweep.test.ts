@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SendTaskSuccessCommand, StartExecutionCommand, TaskDoesNotExist } from '@aws-sdk/client-sfn';
 import { answerDefaults, mocks, resetMocks, sentEmails, storeIntake, storeNotice, storeReferral, transactions } from '../support/aws';
-import { HOUR, isoAgo, metaItem, notice, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
+import { HOUR, isoAgo, metaItem, notice, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake, lambdaContext } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/sweep/handler';
 
@@ -51,7 +51,7 @@ describe('sweep: notices due', () => {
     dueIndexHolds({ referralId: REFERRAL_ID, key: 'received:physician' }, { referralId: REFERRAL_ID, key: 'received:patient' });
 
     // Act
-    const out = await handler();
+    const out = await handler(undefined, lambdaContext);
 
     // Assess
     const [dueQuery] = m.ddb.commandCalls(QueryCommand).map((c) => c.args[0].input).filter((q) => q.ExpressionAttributeValues?.[':pk'] === 'NOTICES#DUE');
@@ -67,7 +67,7 @@ describe('sweep: notices due', () => {
     dueIndexHolds({ referralId: REFERRAL_ID, key: 'received:patient' });
 
     // Act
-    const out = await handler();
+    const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.notices).toMatchObject({ sent: 0, 'not-due': 1 });
@@ -83,7 +83,7 @@ describe('sweep: notices due', () => {
     dueIndexHolds({ referralId: REFERRAL_ID, key: 'received:physician' }, { referralId: REFERRAL_ID, key: 'received:patient' });
 
     // Act
-    const out = await handler();
+    const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.notices).toMatchObject({ sent: 1, retrying: 1 });
@@ -92,12 +92,41 @@ describe('sweep: notices due', () => {
 });
 
 describe('sweep: stranded workflows', () => {
+  test('a decision whose hand-over never happened (the decider died) is handed over with the kept token, and nothing is started', async () => {
+    // Prepare
+    const route = { next: 'ENROLLMENT', timeoutSeconds: 259_200 };
+    queueHolds('ENROLLMENT', referral({ status: 'ENROLLMENT', version: 6, updatedAt: isoAgo(HOUR), handover: { token: 'tt-evaluation', route: route as never } }));
+    m.sfn.on(SendTaskSuccessCommand).resolves({});
+
+    // Act
+    const out = await handler(undefined, lambdaContext);
+
+    // Assess
+    expect(out.restarted).toBe(1);
+    expect(m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: 'tt-evaluation', output: JSON.stringify(route) }]);
+    expect(starts()).toEqual([]);
+  });
+
+  test('a kept token that was already used (the workflow moved on) leads to a start by name, which finds the execution and counts nothing', async () => {
+    // Prepare
+    queueHolds('ENROLLMENT', referral({ status: 'ENROLLMENT', version: 6, updatedAt: isoAgo(HOUR), handover: { token: 'tt-used', route: { next: 'ENROLLMENT' } as never } }));
+    m.sfn.on(SendTaskSuccessCommand).rejects(new TaskDoesNotExist({ message: 'no', $metadata: {} }));
+    m.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+
+    // Act
+    const out = await handler(undefined, lambdaContext);
+
+    // Assess
+    expect(out.restarted).toBe(0);
+    expect(starts().map((x) => x.name)).toEqual([REFERRAL_ID]);
+  });
+
   test('an intake stored minutes ago whose execution never started is started as a new referral would be', async () => {
     // Prepare
     queueHolds('RECEIVED', referral({ status: 'RECEIVED', version: 1, updatedAt: isoAgo(10 * 60_000) }));
 
     // Act
-    const out = await handler();
+    const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.restarted).toBe(1);
@@ -109,7 +138,7 @@ describe('sweep: stranded workflows', () => {
     queueHolds('ENROLLMENT', referral({ status: 'ENROLLMENT', version: 6, updatedAt: isoAgo(HOUR), execution: `${REFERRAL_ID}-r1`, resumes: 1 }));
 
     // Act
-    const out = await handler();
+    const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.restarted).toBe(1);
@@ -128,7 +157,7 @@ describe('sweep: stranded workflows', () => {
     queueHolds('RECEIVED', referral({ referralId: THIRD_ID, status: 'RECEIVED', updatedAt: isoAgo(30_000) }));
 
     // Act
-    const out = await handler();
+    const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.restarted).toBe(0);
@@ -143,33 +172,28 @@ describe('sweep: stranded workflows', () => {
     m.sfn.on(StartExecutionCommand, { name: REFERRAL_ID }).rejects(Object.assign(new Error('x'), { name: 'ThrottlingException' }));
 
     // Act
-    const out = await handler();
+    const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.restarted).toBe(1);
     expect(starts().map((s) => s.name)).toEqual([REFERRAL_ID, OTHER_ID]);
   });
 
-  // bug (functions/lib/services/referrals.ts restartStranded + adapters/sfn-workflow.ts start): the
-  // adapter swallows ExecutionAlreadyExists, so a referral whose execution still exists (e.g. still
-  // waiting at the previous gate after a failed SendTaskSuccess) is counted as restarted on every
-  // sweep although nothing was started. Remove `.failing` once fixed.
-  test.failing('an execution that already exists is not counted as restarted', async () => {
+  // was a bug (fixed): a referral whose execution still exists was counted as restarted on every sweep
+  test('an execution that already exists is not counted as restarted', async () => {
     // Prepare
     queueHolds('DETOX', referral({ status: 'DETOX', updatedAt: isoAgo(HOUR) }));
     m.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
 
     // Act
-    const out = await handler();
+    const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.restarted).toBe(0);
   });
 
-  // bug (functions/lib/services/referrals.ts restartStranded): each status is read once with
-  // limit 100 and its lastKey is ignored, so in a queue of more than 100 referrals with open gates
-  // (urgent first, oldest first) a stranded referral further down is never found. Remove `.failing` once fixed.
-  test.failing('a stranded referral beyond the first 100 of its queue is restarted too', async () => {
+  // was a bug (fixed): each queue was read once with limit 100, so a stranded referral further down was never found
+  test('a stranded referral beyond the first 100 of its queue is restarted too', async () => {
     // Prepare
     const open = Array.from({ length: 100 }, (_, i) => referral({
       referralId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, status: 'EVALUATION', pendingStep: 'evaluation', taskToken: `tt-${i}`, updatedAt: isoAgo(HOUR),
@@ -180,7 +204,7 @@ describe('sweep: stranded workflows', () => {
       .resolves({ Items: [metaItem(referral({ status: 'EVALUATION', updatedAt: isoAgo(HOUR) }))] });
 
     // Act
-    const out = await handler();
+    const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.restarted).toBe(1);

@@ -7,6 +7,7 @@ import { defs, loading, problem, slaBadge, statusBadge, urgentBadge, waitFor, ty
 import { decisionForm } from './decisions';
 import { progressView } from './progress';
 import { tabForStatus, QUEUE_TABS } from './queues';
+import { resumePanel } from './resume';
 import { withdrawControl } from './withdraw';
 
 // one referral: the intake (PHI, signed-in staff only), screening, insurance check, the decision
@@ -90,6 +91,7 @@ function render(ctx: ViewContext, r: ReferralDetail): Child[] {
       h('span', { class: 'muted' }, `${r.channel === 'phone' ? 'Phone' : 'Web'} intake ${ageOf(r.receivedAt)} ago (${dateTime(r.receivedAt)})`),
     ),
     !final ? withdrawControl(ctx, r) : null,
+    resumePanel(ctx, r),
   );
 
   const crisis = positive

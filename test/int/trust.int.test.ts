@@ -1,0 +1,269 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
+import { startRuntime, type Runtime } from '../../local/runtime';
+import { TestApi, type StoredEmail } from '../support/api';
+import { cohortBody, intakeBody } from '../support/fixtures';
+
+// Issue 9's reproductions, each over HTTP against the local runtime (DynamoDB Local, the real ASL,
+// the SES emulator behind a switchable fault proxy): nobody is told anything untrue, every email is
+// sent once after the change it reports has committed, and an email failure never stalls a referral.
+
+let rt: Runtime;
+let api: TestApi;
+let ses: FaultProxy;
+let outbox: DynamoDbReferralRepository;
+
+/** forwards to the SES emulator, or answers 503 (as SES does when throttled or down) while `failing` */
+interface FaultProxy {
+  url: string;
+  failing: boolean;
+  refused: number;
+  close(): Promise<void>;
+}
+
+const faultProxy = async (target: () => string): Promise<FaultProxy> => {
+  const state = { failing: false, refused: 0 };
+  const server: Server = createServer((req, res) => {
+    if (state.failing) {
+      state.refused++;
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Service unavailable' }));
+      return;
+    }
+    const to = new URL(req.url ?? '/', target());
+    const fwd = request(to, { method: req.method, headers: { ...req.headers, host: to.host } }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    fwd.on('error', () => res.writeHead(502).end());
+    req.pipe(fwd);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get failing() { return state.failing; },
+    set failing(v: boolean) { state.failing = v; },
+    get refused() { return state.refused; },
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+};
+
+beforeAll(async () => {
+  let mailUrl = '';
+  ses = await faultProxy(() => mailUrl);
+  rt = await startRuntime({
+    port: 0, mailPort: 0, quiet: true, timeScale: 600,
+    env: (endpoints) => {
+      mailUrl = endpoints.mailUrl;
+      return { AWS_ENDPOINT_URL_SESV2: ses.url, NOTICE_RETRY_BASE_SECONDS: '0.2', NOTICE_RETRY_MAX_SECONDS: '0.5' };
+    },
+  });
+  api = new TestApi(rt.appUrl, rt.mailUrl);
+  outbox = new DynamoDbReferralRepository(new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), rt.tableName);
+});
+afterAll(async () => {
+  await rt?.stop();
+  await ses?.close();
+});
+
+const tagged = () => Math.random().toString(36).slice(2, 8);
+const EVAL_ACCEPT = { dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' };
+
+/** an intake with its own patient and physician addresses, so a test reads only its own mail */
+const person = (tag: string, consent = true) => ({
+  patient: `pt.${tag}@example.org`,
+  doctor: `dr.${tag}@clinic.example`,
+  body: intakeBody({
+    lastName: `Trust${tag}`,
+    patient: { email: `pt.${tag}@example.org` } as never,
+    referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: `dr.${tag}@clinic.example` },
+    consent: { shareWithReferrer: consent } as never,
+  }),
+});
+
+const newCohort = async (o: Record<string, unknown> = {}) => {
+  const res = await api.call('POST', '/api/staff/cohorts', { body: cohortBody(o), as: 'sam' });
+  expect(res.status).toBe(201);
+  return res.json as { cohortId: string };
+};
+
+const atEnrollment = async (tag: string) => {
+  const p = person(tag);
+  const { referralId, reference } = (await api.intake(p.body)).json;
+  await api.waitForGate(referralId, 'evaluation');
+  expect((await api.decide(referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
+  await api.waitForGate(referralId, 'enrollment');
+  return { ...p, referralId, reference };
+};
+
+/** the mail a referral caused once the outbox is empty: sent, failed for good or cancelled, nothing pending */
+const settled = async (referralId: string, timeoutMs = 20_000) => {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const notices = await outbox.notices(referralId);
+    // read after the notices settled: their timeline events are written with their final state
+    if (notices.every((n) => n.state !== 'pending' && n.state !== 'sending')) return { referral: await api.referral(referralId), notices };
+    if (Date.now() > until) throw new Error(`notices of ${referralId} still pending: ${JSON.stringify(notices.map((n) => [n.key, n.state]))}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+};
+
+const subjects = (mails: StoredEmail[]) => mails.map((m) => m.subject).sort();
+
+describe('withdraw racing a decision', () => {
+  test('enrolment vs withdraw: exactly one wins, and people hear only of the winner, once each', async () => {
+    // Prepare
+    const cohort = await newCohort({ capacity: 10 });
+    const runs = await Promise.all(Array.from({ length: 8 }, () => atEnrollment(tagged())));
+
+    // Act: both at once, for every referral
+    const outcomes = await Promise.all(runs.map(async (x) => {
+      const [decision, withdrawal] = await Promise.all([
+        api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId }),
+        api.call('POST', `/api/staff/referrals/${x.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
+      ]);
+      return { ...x, decision: decision.status, withdrawal: withdrawal.status };
+    }));
+
+    // Assess
+    for (const o of outcomes) {
+      expect([o.decision, o.withdrawal].sort()).toEqual([200, 409]);
+      const { referral, notices } = await settled(o.referralId);
+      const toPatient = await api.emailsTo(o.patient);
+      const toDoctor = await api.emailsTo(o.doctor);
+      if (o.decision === 200) {
+        expect(referral.status).toBe('ENROLLED');
+        expect(subjects(toPatient)).toEqual([`Your group schedule (${o.reference})`, `We received your request (${o.reference})`].sort());
+        expect(toDoctor.map((m) => m.body.text)).not.toContainEqual(expect.stringContaining('The referral was closed'));
+      } else {
+        expect(referral.status).toBe('WITHDRAWN');
+        expect(subjects(toPatient)).toEqual([`An update on your request (${o.reference})`, `We received your request (${o.reference})`].sort());
+        expect(notices.map((n) => n.key)).not.toContain('enrolled:patient');
+      }
+      // every physician email actually sent is one DISCLOSURE event, and nothing else is
+      expect(referral.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength(toDoctor.length);
+    }
+  });
+
+  test('five concurrent withdraws: one 200, one closure email per recipient, one DISCLOSURE for it', async () => {
+    // Prepare
+    const tag = tagged();
+    const p = person(tag);
+    const { referralId, reference } = (await api.intake(p.body)).json;
+    await api.waitForGate(referralId, 'evaluation');
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 5 }, () =>
+      api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Asked to stop' }, as: 'casey' })));
+
+    // Assess
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409]);
+    const { referral } = await settled(referralId);
+    const closing = (mails: StoredEmail[]) => mails.filter((m) => /request has been closed|referral was closed/.test(m.body.text ?? ''));
+    expect(closing(await api.emailsTo(p.patient))).toHaveLength(1);
+    expect(closing(await api.emailsTo(p.doctor))).toHaveLength(1);
+    expect(referral.events.filter((e) => e.type === 'DISCLOSURE' && e.detail?.milestone === 'closed')).toHaveLength(1);
+    expect(referral.events.filter((e) => e.type === 'WITHDRAWN')).toHaveLength(1);
+    expect(reference).toMatch(/^IOP-/);
+  });
+});
+
+describe('a decision right after the previous step', () => {
+  test('the enrolment decision sent 0 ms after the evaluation is accepted (200) and applied when its gate opens', async () => {
+    // Prepare
+    const cohort = await newCohort();
+    const p = person(tagged());
+    const { referralId, reference } = (await api.intake(p.body)).json;
+    await api.waitForGate(referralId, 'evaluation');
+
+    // Act
+    const evaluation = await api.decide(referralId, 'evaluation', EVAL_ACCEPT);
+    const enrolment = await api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
+
+    // Assess
+    expect(evaluation.status).toBe(200);
+    expect(enrolment.status).toBe(200);
+    expect(enrolment.json.status).toBe('ENROLLED');
+    const again = await api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
+    expect(again.status).toBe(409);
+    await settled(referralId);
+    const schedule = await api.waitForEmails(p.patient, 1, (m) => m.subject === `Your group schedule (${reference})`);
+    expect(schedule).toHaveLength(1);
+  });
+});
+
+describe('the referring physician hears status only', () => {
+  test('the enrolment notice says enrolled and the start date: no session times, no calendar, no patient address', async () => {
+    // Prepare
+    const cohort = await newCohort();
+    const x = await atEnrollment(tagged());
+
+    // Act
+    expect((await api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId })).status).toBe(200);
+
+    // Assess
+    const [mail] = await api.waitForEmails(x.doctor, 1, (m) => m.body.text?.includes('enrolled') ?? false);
+    expect(mail!.body.text).toMatch(/enrolled in the program and starts on \d{4}-\d{2}-\d{2}/);
+    expect(mail!.body.text).not.toMatch(/\d{1,2}:\d{2}|min\)|Weekly/);
+    expect(mail!.attachments).toEqual([]);
+    expect(JSON.stringify(mail)).not.toContain(x.patient);
+  });
+});
+
+describe('SES failing for a while', () => {
+  test('referrals still reach their gates; each email is delivered once SES answers again, none twice', async () => {
+    // Prepare
+    ses.failing = true;
+    const people = Array.from({ length: 4 }, () => person(tagged()));
+
+    // Act: intakes and decisions while every send fails
+    const made = await Promise.all(people.map(async (p) => ({ ...p, ...(await api.intake(p.body)).json as { referralId: string; reference: string } })));
+    for (const m of made) await api.waitForGate(m.referralId, 'evaluation');
+    for (const m of made) expect((await api.decide(m.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
+    for (const m of made) await api.waitForGate(m.referralId, 'enrollment');
+    for (const m of made) await api.waitFor(m.referralId, (r) => r.events.some((e) => e.type === 'NOTICE_FAILED' && e.detail?.milestone === 'accepted'));
+    expect(ses.refused).toBeGreaterThan(0);
+    expect((await api.referral(made[0]!.referralId)).status).toBe('ENROLLMENT');
+
+    // SES answers again: the sweep delivers what failed
+    ses.failing = false;
+    for (const m of made) await settled(m.referralId);
+
+    // Assess: received + accepted notices, exactly once each
+    for (const m of made) {
+      expect(subjects(await api.emailsTo(m.patient))).toEqual([`We received your request (${m.reference})`]);
+      const toDoctor = await api.emailsTo(m.doctor);
+      expect(toDoctor).toHaveLength(2);
+      const r = await api.referral(m.referralId);
+      const failures = r.events.filter((e) => e.type === 'NOTICE_FAILED');
+      expect(failures.length).toBeGreaterThan(0);
+      expect(JSON.stringify(failures)).not.toMatch(/example\.org|clinic\.example|Service unavailable/);
+      expect(r.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength(2);
+    }
+  });
+});
+
+describe('page cursors', () => {
+  test('a cursor from another queue, or a tampered one, is a 400 InvalidCursor; its own queue pages on', async () => {
+    // Prepare: enough referrals at the evaluation gate for two pages
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await api.intake(person(tagged()).body)).json.referralId);
+    for (const id of ids) await api.waitForGate(id, 'evaluation');
+    const first = await api.call('GET', '/api/staff/referrals?status=EVALUATION&limit=1', { as: 'casey' });
+    const cursor = first.json.nextCursor as string;
+
+    // Act
+    const same = await api.call('GET', `/api/staff/referrals?status=EVALUATION&limit=1&cursor=${encodeURIComponent(cursor)}`, { as: 'casey' });
+    const other = await api.call('GET', `/api/staff/referrals?status=ENROLLED&cursor=${encodeURIComponent(cursor)}`, { as: 'casey' });
+    const tampered = await api.call('GET', `/api/staff/referrals?status=EVALUATION&cursor=${encodeURIComponent(`x${cursor.slice(1)}`)}`, { as: 'casey' });
+
+    // Assess
+    expect(first.status).toBe(200);
+    expect(same.status).toBe(200);
+    expect(same.json.items[0].referralId).not.toBe(first.json.items[0].referralId);
+    expect([other.status, other.json.error]).toEqual([400, 'InvalidCursor']);
+    expect([tampered.status, tampered.json.error]).toEqual([400, 'InvalidCursor']);
+  });
+});
