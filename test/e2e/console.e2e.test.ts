@@ -323,6 +323,8 @@ test('(e) casey does not see cohort creation, and gets the 403 message when forc
   await form.getByLabel(/^Name/).fill('Not allowed');
   await form.getByLabel('Morning', { exact: true }).check();
   await form.getByLabel(/^Start date/).fill(weekdaysCohort('x').startDate);
+  await form.getByLabel('In person', { exact: true }).check();
+  await form.getByLabel(/^Address/).fill('12 Harbor St, Boston');
   await form.getByRole('button', { name: 'Create cohort' }).click();
   await form.locator('.error-summary').filter({ hasText: 'Not allowed for your account' }).waitFor();
   await shot(page, 'console-e-cohorts-403');

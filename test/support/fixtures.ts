@@ -40,6 +40,7 @@ export const cohortBody = (o: Record<string, unknown> = {}) => {
     name: 'Evening group A', track: 'evening', startDate: d.toISOString().slice(0, 10), timeZone: 'America/New_York',
     capacity: 10, weeks: 8,
     sessions: [{ weekday: 'MO', start: '18:00', minutes: 180 }, { weekday: 'WE', start: '18:00', minutes: 180 }, { weekday: 'TH', start: '18:00', minutes: 180 }],
+    location: { kind: 'in-person', address: '12 Harbor St, Suite 3, Boston, MA 02110' },
     ...o,
   };
 };

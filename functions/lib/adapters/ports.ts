@@ -1,6 +1,7 @@
 import type { Intake } from '../schemas/intake';
 import type { Step } from '../schemas/decisions';
-import type { CohortInput } from '../schemas/cohort';
+import type { CohortInput, CohortLocation } from '../schemas/cohort';
+import type { RevocationChannel } from '../schemas/caseload';
 import type { EligibilityResult, ReferralEvent, Status } from '../schemas/views';
 import type { Route } from '../domain/workflow';
 
@@ -56,6 +57,19 @@ export interface ReferralRecord {
   resumes?: number;
   /** first time each status was reached (dashboard medians) */
   reached: Partial<Record<Status, string>>;
+  /**
+   * the patient withdrew their consent to share with the referring physician (42 CFR 2.31),
+   * recorded by staff with a CONSENT_REVOKED event: from then on no physician email is sent
+   */
+  consentRevoked?: ConsentRevocation;
+}
+
+export interface ConsentRevocation {
+  /** when the program received the revocation (ISO instant) */
+  at: string;
+  receivedVia: RevocationChannel;
+  /** the staff member who recorded it */
+  by: Actor;
 }
 
 export interface NewEvent extends Omit<ReferralEvent, 'at'> {
@@ -73,7 +87,9 @@ export interface Page<T> {
   lastKey?: Record<string, string>;
 }
 
-export interface CohortRecord extends CohortInput {
+export interface CohortRecord extends Omit<CohortInput, 'location'> {
+  /** absent on cohorts stored before cohorts had a location */
+  location?: CohortLocation;
   cohortId: string;
   seats: number;
   createdAt: string;

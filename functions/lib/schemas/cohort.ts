@@ -14,6 +14,17 @@ export const SessionSchema = z.object({
   minutes: z.number().int().min(30, 'At least 30 minutes').max(480, 'At most 8 hours'),
 });
 
+/** where a cohort meets: a street address, or a telehealth link (https) */
+export const LocationSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('in-person'), address: trimmed(300) }),
+  z.object({
+    kind: z.literal('telehealth'),
+    url: z.string().trim().max(500, 'At most 500 characters').pipe(z.url({ protocol: /^https$/, error: 'Enter the https:// link of the video session' })),
+  }),
+], { error: (iss) => (iss.input === undefined ? 'Required' : 'Choose in person or telehealth') });
+
+export type CohortLocation = z.infer<typeof LocationSchema>;
+
 export const CohortSchema = (defaultTimeZone: string) =>
   z
     .object({
@@ -25,6 +36,8 @@ export const CohortSchema = (defaultTimeZone: string) =>
       capacity: z.number().int().min(1, 'Between 1 and 10').max(MAX_COHORT_CAPACITY, 'Between 1 and 10'),
       weeks: z.number().int().min(1).max(16),
       sessions: z.array(SessionSchema).min(1, 'Add at least one weekly session').max(7),
+      /** required for new cohorts; cohorts stored before locations existed have none (CohortRecord) */
+      location: LocationSchema,
     })
     .superRefine((c, ctx) => {
       const minutes = c.sessions.reduce((sum, s) => sum + s.minutes, 0);

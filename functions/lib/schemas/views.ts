@@ -70,7 +70,9 @@ export const STATE_FOR_STATUS: Partial<Record<Status, string>> = {
   EXPIRED: 'Close',
 };
 
-export interface CohortView extends CohortInput {
+export interface CohortView extends Omit<CohortInput, 'location'> {
+  /** absent on cohorts stored before cohorts had a location */
+  location?: CohortInput['location'];
   cohortId: string;
   seats: number;
   seatsLeft: number;

@@ -38,8 +38,12 @@ export interface NoticePlan {
   params?: Record<string, string | number>;
 }
 
-/** whether the referring physician may be told anything: consent, an address, not revoked */
-export const physicianMayBeTold = (intake: Intake): boolean => !!intake.referringPhysician?.email && intake.consent.shareWithReferrer;
+/**
+ * whether the referring physician may be told anything: consent given at intake, an address, and
+ * no revocation recorded since (read again at send time, so a revocation stops what is queued)
+ */
+export const physicianMayBeTold = (intake: Intake, r: Pick<ReferralRecord, 'consentRevoked'>): boolean =>
+  !!intake.referringPhysician?.email && intake.consent.shareWithReferrer && !r.consentRevoked;
 
 const programKey = (r: ReferralRecord, a: ProgramAlert): string => {
   switch (a.kind) {
@@ -69,7 +73,7 @@ export const noticesFor = (r: ReferralRecord, intake: Intake | undefined, milest
   const out: NoticeRecord[] = [];
   const params = plan.params ? { params: plan.params } : {};
   if (plan.patient && intake?.patient.email) out.push({ ...base, key: `${milestone}:patient`, audience: 'patient', notice: plan.patient, ...params });
-  if (plan.physician && intake && physicianMayBeTold(intake)) out.push({ ...base, key: `${milestone}:physician`, audience: 'physician', notice: plan.physician, ...params });
+  if (plan.physician && intake && physicianMayBeTold(intake, r)) out.push({ ...base, key: `${milestone}:physician`, audience: 'physician', notice: plan.physician, ...params });
   if (plan.program) out.push({ ...base, key: programKey(r, plan.program), audience: 'program', notice: plan.program.kind, params: programParams(plan.program) });
   return out;
 };
@@ -86,8 +90,11 @@ const program = (deps: Deps) => ({ name: deps.config.PROGRAM_NAME, phone: deps.c
 /** the first session still ahead of `now`, as its local date and time */
 const firstSession = (cohort: CohortRecord, now: Date) => sessionDates(cohort).find((s) => Date.parse(s.startsAt) > now.getTime());
 
-/** the email and its timeline event; undefined when it may no longer be sent (no address, no consent) */
-const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<Rendered | undefined> => {
+/** why a notice may no longer be sent (recorded on its NOTICE_CANCELLED event) */
+type Cancelled = { cancel: 'no recipient' | 'no consent' | 'consent revoked' };
+
+/** the email and its timeline event, or why it may no longer be sent (no address, no consent, revoked) */
+const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<Rendered | Cancelled> => {
   const p = n.params ?? {};
   if (n.audience === 'program') {
     const e =
@@ -101,7 +108,7 @@ const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<R
   if (!intake) throw Object.assign(new Error('intake missing'), { name: 'IntakeMissing' });
   if (n.audience === 'patient') {
     const to = intake.patient.email;
-    if (!to) return undefined;
+    if (!to) return { cancel: 'no recipient' };
     let schedule: { group: string; start: string; sessions: string } | undefined;
     let calendar: string | undefined;
     if (n.notice === 'schedule') {
@@ -128,7 +135,9 @@ const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<R
   }
   // the referring physician: status only (42 CFR Part 2 minimum necessary), and only while consent stands
   const doc = intake.referringPhysician;
-  if (!doc || !physicianMayBeTold(intake)) return undefined;
+  if (r.consentRevoked) return { cancel: 'consent revoked' };
+  if (!doc?.email) return { cancel: 'no recipient' };
+  if (!physicianMayBeTold(intake, r)) return { cancel: 'no consent' };
   const e = physicianEmail(n.notice as PhysicianNotice, {
     physicianName: doc.name, patientDisplayName: r.displayName, reference: r.reference, program: program(deps),
     status: n.status, ...(p.startDate ? { startDate: String(p.startDate) } : {}),
@@ -168,23 +177,23 @@ export const deliverNotice = async (deps: Deps, referralId: string, key: string)
   const n = await deps.repo.claimNotice(referralId, key, started.toISOString(), new Date(started.getTime() + NOTICE_LEASE_MS).toISOString());
   if (!n) return 'not-due';
   const r = await deps.repo.get(referralId);
-  let rendered: Rendered | undefined;
+  let rendered: Rendered | Cancelled | undefined;
   let messageId: string | undefined;
   let failure: unknown;
   try {
     if (!r) throw Object.assign(new Error('referral missing'), { name: 'ReferralMissing' });
     rendered = await render(deps, n, r);
-    if (rendered) ({ messageId } = await deps.mailer.send(rendered.email));
+    if ('email' in rendered) ({ messageId } = await deps.mailer.send(rendered.email));
   } catch (err) {
     failure = err;
   }
-  if (!failure && !rendered) {
-    await deps.repo.noticeCancelled(n, { type: 'NOTICE_CANCELLED', actor: SYSTEM, detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, reason: 'no recipient or no consent' } });
-    logger.info('notice cancelled', { referralId, noticeKey: key });
+  if (!failure && rendered && 'cancel' in rendered) {
+    await deps.repo.noticeCancelled(n, { type: 'NOTICE_CANCELLED', actor: SYSTEM, detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, reason: rendered.cancel } });
+    logger.info('notice cancelled', { referralId, noticeKey: key, reason: rendered.cancel });
     return 'cancelled';
   }
   if (!failure) {
-    await deps.repo.noticeSent(n, messageId!, rendered!.event);
+    await deps.repo.noticeSent(n, messageId!, (rendered as Rendered).event);
     metrics.count('NoticeSent');
     logger.info('notice sent', { referralId, noticeKey: key, attempts: n.attempts });
     return 'sent';

@@ -34,6 +34,7 @@ afterEach(() => {
 const newCohort = {
   name: 'Evening B', track: 'evening', startDate: '2027-01-04', capacity: 8, weeks: 10,
   sessions: [{ weekday: 'MO', start: '18:00', minutes: 180 }, { weekday: 'TU', start: '18:00', minutes: 180 }, { weekday: 'TH', start: '18:00', minutes: 180 }],
+  location: { kind: 'telehealth', url: 'https://meet.example.org/iop-evening-b' },
 };
 
 describe('parseGroups', () => {

@@ -11,7 +11,8 @@ const threeByThree = [
 ];
 
 const cohortBody = (over: Record<string, unknown> = {}) => ({
-  name: 'Morning A', track: 'morning', startDate: '2026-12-07', timeZone: 'America/New_York', capacity: 10, weeks: 8, sessions: threeByThree, ...over,
+  name: 'Morning A', track: 'morning', startDate: '2026-12-07', timeZone: 'America/New_York', capacity: 10, weeks: 8, sessions: threeByThree,
+  location: { kind: 'in-person', address: '12 Harbor St, Boston, MA 02110' }, ...over,
 });
 
 const failingPaths = (body: unknown): string[] => {
@@ -80,6 +81,27 @@ describe('CohortSchema', () => {
 
   test('an impossible start date fails on startDate', () => {
     expect(failingPaths(cohortBody({ startDate: '2026-02-30' }))).toEqual(['startDate']);
+  });
+});
+
+describe('CohortSchema: location', () => {
+  test('a telehealth cohort with an https link passes', () => {
+    const location = { kind: 'telehealth', url: 'https://meet.example.org/iop-evening' };
+    expect(Schema.safeParse(cohortBody({ location }))).toMatchObject({ success: true, data: { location } });
+  });
+
+  test('a new cohort without a location fails on location', () => {
+    const { location: _l, ...body } = cohortBody();
+    expect(fieldErrors(Schema.safeParse(body).error!)).toEqual({ location: ['Required'] });
+  });
+
+  test.each([
+    ['an empty address', { kind: 'in-person', address: '  ' }, 'location.address'],
+    ['a plain http link', { kind: 'telehealth', url: 'http://meet.example.org/x' }, 'location.url'],
+    ['a link that is not a URL', { kind: 'telehealth', url: 'zoom room 4' }, 'location.url'],
+    ['an unknown kind', { kind: 'phone', number: '555' }, 'location.kind'],
+  ])('%s fails on %s', (_what, location, path) => {
+    expect(failingPaths(cohortBody({ location }))).toEqual([path]);
   });
 });
 

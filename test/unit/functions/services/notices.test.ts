@@ -52,6 +52,17 @@ describe('noticesFor: the outbox records of one change', () => {
     expect(out.map((n) => n.key)).toEqual(['urgent:program']);
   });
 
+  test('after staff recorded a consent revocation, a change writes no physician record (the patient still gets theirs)', () => {
+    // Prepare
+    const revoked = referral({ status: 'ENROLLED', updatedAt: TEST_NOW, consentRevoked: { at: TEST_NOW, receivedVia: 'letter', by: { kind: 'staff', sub: 's', username: 'casey' } } });
+
+    // Act
+    const out = noticesFor(revoked, validIntake(), 'enrolled', { patient: 'schedule', physician: 'enrolled', params: { cohortId: 'c1', startDate: '2027-01-06' } });
+
+    // Assess
+    expect(out.map((n) => n.key)).toEqual(['enrolled:patient']);
+  });
+
   test('each record is pending, due at the change\'s time, and carries the status the change left', () => {
     // Act
     const [n] = noticesFor(referral({ status: 'ENROLLED', updatedAt: TEST_NOW }), validIntake(), 'enrolled', { physician: 'enrolled', params: { startDate: '2027-01-06' } });

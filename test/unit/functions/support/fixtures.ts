@@ -159,6 +159,7 @@ export const cohort = (over: Partial<CohortRecord> = {}): CohortRecord => ({
     { weekday: 'WE', start: '09:00', minutes: 180 },
     { weekday: 'FR', start: '09:00', minutes: 180 },
   ],
+  location: { kind: 'in-person', address: '12 Harbor St, Suite 3, Boston, MA 02110' },
   seats: 4,
   createdAt: isoAgo(10 * DAY),
   createdBy: { kind: 'staff', sub: 'sub-sup-1', username: 'sam' },

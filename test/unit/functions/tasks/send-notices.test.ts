@@ -222,7 +222,7 @@ describe('send-notices: what is not sent', () => {
     expect(transactions(m)).toEqual([]);
   });
 
-  test('a physician notice after consent was withdrawn is cancelled with NOTICE_CANCELLED, nothing sent', async () => {
+  test('a physician notice without consent at intake is cancelled with NOTICE_CANCELLED, nothing sent', async () => {
     // Prepare
     storeIntake(m, REFERRAL_ID, { ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } });
 
@@ -245,11 +245,26 @@ describe('send-notices: what is not sent', () => {
         Put: expect.objectContaining({
           Item: {
             pk: `REFERRAL#${REFERRAL_ID}`, sk: `EVENT#${TEST_NOW}#notice.received:physician.cancelled`, entity: 'event', at: TEST_NOW,
-            type: 'NOTICE_CANCELLED', actor: { kind: 'system' }, detail: { audience: 'physician', notice: 'received', milestone: 'received', reason: 'no recipient or no consent' },
+            type: 'NOTICE_CANCELLED', actor: { kind: 'system' }, detail: { audience: 'physician', notice: 'received', milestone: 'received', reason: 'no consent' },
           },
         }),
       },
     ]]);
+    expect(JSON.stringify(transactions(m))).not.toContain('DISCLOSURE');
+  });
+
+  test('a physician notice queued before staff recorded a consent revocation is cancelled at send time, nothing disclosed', async () => {
+    // Prepare: consent was given at intake, then revoked by phone (recorded on the referral)
+    storeReferral(m, referral({ status: 'EVALUATION', version: 5, consentRevoked: { at: isoAgo(HOUR), receivedVia: 'phone', by: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' } } }));
+
+    // Act
+    const out = await deliver(physician());
+
+    // Assess
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(m.ses.calls()).toHaveLength(0);
+    const [tx] = transactions(m);
+    expect(tx?.[1]?.Put?.Item).toMatchObject({ type: 'NOTICE_CANCELLED', detail: { audience: 'physician', reason: 'consent revoked' } });
     expect(JSON.stringify(transactions(m))).not.toContain('DISCLOSURE');
   });
 

@@ -4,7 +4,7 @@ import { api } from '../api';
 import { isSupervisor } from '../auth';
 import { announce, h, mount } from '../dom';
 import { calendarDay, dateTime, sentence, sessionTime } from '../format';
-import { FormErrors, input, issuesToFields, num, radios, requiredError, select } from '../forms';
+import { FormErrors, input, issuesToFields, num, radios, requiredError, select, textarea } from '../forms';
 import { loading, problem, type ViewContext } from './common';
 
 // IOP cohorts: list with seats left, sessions, next dates and roster; supervisors get the create
@@ -26,6 +26,10 @@ export function sessionsText(c: Pick<CohortView, 'sessions'>): string {
   const parts = c.sessions.map((s) => `${DAY_NAME[s.weekday]} ${s.start}–${endOf(s.start, s.minutes)}`);
   return `${parts.join(', ')} · ${+(total / 60).toFixed(1)} h/week`;
 }
+
+/** "In person: 12 Harbor St…" / "Telehealth: https://…" / "Not recorded" (cohorts made before locations) */
+export const locationText = (c: Pick<CohortView, 'location'>): string =>
+  !c.location ? 'Not recorded' : c.location.kind === 'in-person' ? `In person: ${c.location.address}` : `Telehealth: ${c.location.url}`;
 
 export function cohortsView(ctx: ViewContext): HTMLElement {
   const list = h('div', { class: 'cohort-list' }, loading('cohorts'));
@@ -71,6 +75,7 @@ function card(c: CohortView): HTMLElement {
         ['Starts', `${calendarDay(c.startDate)}, ${c.weeks} weeks`],
         ['Sessions', sessionsText(c)],
         ['Time zone', c.timeZone],
+        ['Meets', locationText(c)],
       ].map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))),
     ),
     h('h4', null, 'Next sessions'),
@@ -102,6 +107,28 @@ function createForm(ctx: ViewContext, created: () => void): HTMLElement {
   const tz = input({ label: 'Time zone', path: 'timeZone', value: DEFAULT_TZ, hint: 'IANA name, e.g. America/New_York', attrs: { list: 'tz-list', autocomplete: 'off', spellcheck: 'false' } });
   const capacity = input({ label: 'Capacity', path: 'capacity', type: 'number', value: '10', required: true, hint: '1 to 10 people', attrs: { min: 1, max: 10, step: 1, inputmode: 'numeric' } });
   const weeks = input({ label: 'Weeks', path: 'weeks', type: 'number', value: '8', required: true, hint: '1 to 16', attrs: { min: 1, max: 16, step: 1, inputmode: 'numeric' } });
+  // where it meets: the schedule email and the calendar invite give people this address or link
+  const address = textarea({ label: 'Address', path: 'location.address', required: true, rows: 2, hint: 'Street, suite, city: as people should find it. It goes into the schedule email and the calendar invitation.', attrs: { maxlength: 300, autocomplete: 'off' } });
+  const link = input({ label: 'Video link', path: 'location.url', type: 'url', required: true, hint: 'The https:// link people open to join. It goes into the schedule email and the calendar invitation.', attrs: { maxlength: 500, autocomplete: 'off', spellcheck: 'false' } });
+  address.el.hidden = true;
+  link.el.hidden = true;
+  const where = radios({
+    label: 'Where the group meets',
+    path: 'location',
+    required: true,
+    inline: true,
+    options: [{ value: 'in-person', label: 'In person' }, { value: 'telehealth', label: 'Telehealth (video)' }],
+    onchange: (v) => {
+      address.el.hidden = v !== 'in-person';
+      link.el.hidden = v !== 'telehealth';
+    },
+  });
+  const location = (): unknown => {
+    const kind = where.value();
+    if (kind === 'in-person') return { kind, address: address.control.value };
+    if (kind === 'telehealth') return { kind, url: link.control.value };
+    return undefined;
+  };
 
   let rows: SessionRow[] = [
     { weekday: 'MO', start: '09:00', minutes: '180' },
@@ -156,6 +183,7 @@ function createForm(ctx: ViewContext, created: () => void): HTMLElement {
     h('h2', { id: 'cohort-create-h' }, 'Create a cohort'),
     errors.summary,
     h('div', { class: 'grid2' }, name.el, track.el, population.el, startDate.el, tz.el, capacity.el, weeks.el),
+    h('div', { class: 'location-fields' }, where.el, address.el, link.el),
     h('datalist', { id: 'tz-list' }, ZONES.map((z) => h('option', { value: z }))),
     sessionsBox,
     h('p', { class: 'actions' }, submit),
@@ -173,6 +201,7 @@ function createForm(ctx: ViewContext, created: () => void): HTMLElement {
         capacity: num(capacity.control.value),
         weeks: num(weeks.control.value),
         sessions: rows.map((r) => ({ weekday: r.weekday, start: r.start, minutes: num(r.minutes) })),
+        location: location(),
       };
       const parsed = CohortSchema(DEFAULT_TZ).safeParse(body, { error: requiredError });
       if (!parsed.success) {
