@@ -30,6 +30,27 @@ const EnvSchema = z.object({
   NOTICE_RETRY_MAX_SECONDS: z.coerce.number().positive().default(3600),
   /** a referral in RECEIVED, or at a gate status with no gate open, this long is restarted by sweep */
   STRANDED_AFTER_SECONDS: z.coerce.number().positive().default(120),
+  /** the first human gate of an urgent referral (positive crisis screen) waits at most this long */
+  URGENT_FIRST_CONTACT_HOURS: z.coerce.number().positive().default(4),
+  /**
+   * the staff console's address (e.g. https://iop.example.org/console/): staff emails link to a
+   * referral as <CONSOLE_URL>#/referral/<id> (an id, never PHI). Unset: the emails name the reference only
+   */
+  CONSOLE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** a session starting at or after this local time belongs to the evening track, before it to the morning track */
+  EVENING_TRACK_FROM: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).default('16:00'),
+  /** days the program is closed (YYYY-MM-DD, comma-separated): no session is held and the invitation leaves them out */
+  CLOSURE_DATES: z
+    .string()
+    .default('')
+    .transform((s) => s.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/))),
+  /** the calendar invitation's title, neutral on a lock screen (never the program's name) */
+  INVITE_TITLE_EN: z.string().min(1).default('Group session'),
+  INVITE_TITLE_ES: z.string().min(1).default('Sesión de grupo'),
+  /** what to bring to the first session, in the schedule email */
+  WHAT_TO_BRING_EN: z.string().min(1).default('A photo ID, your insurance card if you have one, and a list of the medicines you take. Please be ready 15 minutes before your first session.'),
+  WHAT_TO_BRING_ES: z.string().min(1).default('Una identificación con foto, su tarjeta de seguro si la tiene y una lista de los medicamentos que toma. Por favor esté listo 15 minutos antes de su primera sesión.'),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -43,18 +43,42 @@ export const nextStatusAfter = (step: Step, decision: Decision): Status => {
   }
 };
 
+/** the gates where a person first hears from a case worker: the first of these a referral reaches is its first contact */
+export const FIRST_CONTACT_GATES: readonly GateStatus[] = ['INSURANCE_REVIEW', 'EVALUATION'];
+
+/** what the timer of a gate needs to know about the referral entering it */
+export interface TimerContext {
+  urgent?: boolean;
+  /** first time each status was reached */
+  reached?: Partial<Record<Status, string>>;
+}
+
 /**
- * Seconds a gate waits before its SLA breach. Detox never waits past its overall limit
+ * true when `status` is the first human gate of an urgent referral (insurance review, or evaluation
+ * when coverage was clear): a positive crisis screen asks for contact today, not in two days. A
+ * reopened first gate (after a breach) is still the first contact; a later gate is not.
+ */
+export const isUrgentFirstContact = (status: Status, r: TimerContext | undefined): boolean =>
+  !!r?.urgent && FIRST_CONTACT_GATES.includes(status as GateStatus)
+  && !(Object.keys(GATES) as GateStatus[]).some((g) => g !== status && r.reached?.[g]);
+
+type TimerConfig = Pick<Config, 'GATE_TIMEOUTS' | 'DETOX_MAX_DAYS'> & Partial<Pick<Config, 'URGENT_FIRST_CONTACT_HOURS'>>;
+
+/**
+ * Seconds a gate waits before its SLA breach. The first human gate of an urgent referral waits at
+ * most URGENT_FIRST_CONTACT_HOURS (default 4). Detox never waits past its overall limit
  * (DETOX_MAX_DAYS from the first time the referral entered DETOX); at least one second so the
  * state machine always gets a valid timer.
  */
 export const gateTimeoutSeconds = (
   status: GateStatus,
-  cfg: Pick<Config, 'GATE_TIMEOUTS' | 'DETOX_MAX_DAYS'>,
+  cfg: TimerConfig,
   detoxSince: string | undefined,
   now: Date,
+  referral?: TimerContext,
 ): number => {
-  const configured = cfg.GATE_TIMEOUTS[GATES[status]] ?? 86_400;
+  const routine = cfg.GATE_TIMEOUTS[GATES[status]] ?? 86_400;
+  const configured = isUrgentFirstContact(status, referral) ? Math.min(routine, Math.round((cfg.URGENT_FIRST_CONTACT_HOURS ?? 4) * 3600)) : routine;
   if (status !== 'DETOX' || !detoxSince) return configured;
   const left = Math.floor((Date.parse(detoxSince) + cfg.DETOX_MAX_DAYS * 86_400_000 - now.getTime()) / 1000);
   return Math.max(1, Math.min(configured, left));
@@ -64,13 +88,14 @@ export const gateTimeoutSeconds = (
 export const detoxExpired = (detoxSince: string | undefined, maxDays: number, now: Date): boolean =>
   !!detoxSince && now.getTime() >= Date.parse(detoxSince) + maxDays * 86_400_000 - 1000;
 
-/** the route into a status: gates carry their timer */
+/** the route into a status: gates carry their timer (short for an urgent referral's first contact) */
 export const routeTo = (
   next: Status,
-  cfg: Pick<Config, 'GATE_TIMEOUTS' | 'DETOX_MAX_DAYS'>,
+  cfg: TimerConfig,
   detoxSince: string | undefined,
   now: Date,
-): Route => (isGateStatus(next) ? { next, timeoutSeconds: gateTimeoutSeconds(next, cfg, next === 'DETOX' ? detoxSince ?? now.toISOString() : detoxSince, now) } : { next });
+  referral?: TimerContext,
+): Route => (isGateStatus(next) ? { next, timeoutSeconds: gateTimeoutSeconds(next, cfg, next === 'DETOX' ? detoxSince ?? now.toISOString() : detoxSince, now, referral) } : { next });
 
 /** second and later breaches of the same referral mark it NEEDS_ATTENTION */
 export const BREACHES_BEFORE_ATTENTION = 2;

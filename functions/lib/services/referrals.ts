@@ -61,7 +61,7 @@ const loadIntake = async (deps: Deps, referralId: string): Promise<Intake> => {
   return intake;
 };
 
-const route = (deps: Deps, r: ReferralRecord, next: Status): Route => routeTo(next, deps.config, r.detoxSince, deps.now());
+const route = (deps: Deps, r: ReferralRecord, next: Status): Route => routeTo(next, deps.config, r.detoxSince, deps.now(), r);
 
 /**
  * Runs a read-decide-write step until it commits: a ConflictError from the conditional save means
@@ -344,7 +344,7 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
       seat = { cohortId };
       enrolment = { cohortId, startDate: first.date };
     }
-    const nextRoute = routeTo(target, deps.config, r.detoxSince, now);
+    const nextRoute = routeTo(target, deps.config, r.detoxSince, now, r);
     const { next, events } = advance(r, now, {
       status: target, pendingStep: undefined, taskToken: undefined, gateOpenedAt: undefined, gateDueAt: undefined, breaches: 0,
       decided: { ...r.decided, [step]: nextRoute },

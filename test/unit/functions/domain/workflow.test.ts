@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import {
-  detoxExpired, gateTimeoutSeconds, GATES, isFinal, nextStatusAfter, routeTo, slaState,
+  detoxExpired, gateTimeoutSeconds, GATES, isFinal, isUrgentFirstContact, nextStatusAfter, routeTo, slaState,
 } from '../../../../functions/lib/domain/workflow';
 import type { Decision, Step } from '../../../../functions/lib/schemas/decisions';
 import { STATUSES } from '../../../../functions/lib/schemas/views';
@@ -95,6 +95,46 @@ describe('routeTo', () => {
 
   test('a final status carries no timer', () => {
     expect(routeTo('REFERRED_OUT', cfg, undefined, NOW)).toEqual({ next: 'REFERRED_OUT' });
+  });
+});
+
+describe('the urgent first-contact timer', () => {
+  const received = { RECEIVED: daysBefore(0), INSURANCE_CHECK: daysBefore(0) };
+  const urgent = { urgent: true, reached: received };
+  const withShort = { ...cfg, URGENT_FIRST_CONTACT_HOURS: 4 };
+
+  test('an urgent referral whose coverage was clear waits at most 4 h at evaluation, its first human gate', () => {
+    expect(routeTo('EVALUATION', withShort, undefined, NOW, { ...urgent, reached: { ...received, EVALUATION: daysBefore(0) } })).toEqual({ next: 'EVALUATION', timeoutSeconds: 4 * 3600 });
+  });
+
+  test('an urgent referral whose coverage is unclear waits at most 4 h at insurance review', () => {
+    expect(gateTimeoutSeconds('INSURANCE_REVIEW', withShort, undefined, NOW, urgent)).toBe(4 * 3600);
+  });
+
+  test('after insurance review, evaluation is no longer the first contact: its routine 48 h', () => {
+    expect(gateTimeoutSeconds('EVALUATION', withShort, undefined, NOW, { urgent: true, reached: { ...received, INSURANCE_REVIEW: daysBefore(1) } })).toBe(48 * 3600);
+  });
+
+  test('a first gate reopened after a breach keeps the short timer', () => {
+    expect(gateTimeoutSeconds('EVALUATION', withShort, undefined, NOW, { urgent: true, reached: { ...received, EVALUATION: daysBefore(0), NEEDS_ATTENTION: daysBefore(0) } })).toBe(4 * 3600);
+  });
+
+  test('a routine referral keeps the routine timer', () => {
+    expect(gateTimeoutSeconds('EVALUATION', withShort, undefined, NOW, { urgent: false, reached: received })).toBe(48 * 3600);
+  });
+
+  test('later gates of an urgent referral are not first contacts', () => {
+    expect(isUrgentFirstContact('ENROLLMENT', { urgent: true, reached: received })).toBe(false);
+    expect(isUrgentFirstContact('DETOX', { urgent: true, reached: received })).toBe(false);
+  });
+
+  test('URGENT_FIRST_CONTACT_HOURS is configurable, and never lengthens a shorter routine timer', () => {
+    expect(gateTimeoutSeconds('EVALUATION', { ...cfg, URGENT_FIRST_CONTACT_HOURS: 1.5 }, undefined, NOW, urgent)).toBe(5400);
+    expect(gateTimeoutSeconds('EVALUATION', { ...cfg, GATE_TIMEOUTS: { evaluation: 600 }, URGENT_FIRST_CONTACT_HOURS: 4 }, undefined, NOW, urgent)).toBe(600);
+  });
+
+  test('without the setting the short timer is 4 h', () => {
+    expect(gateTimeoutSeconds('INSURANCE_REVIEW', cfg, undefined, NOW, urgent)).toBe(4 * 3600);
   });
 });
 

@@ -432,6 +432,17 @@ describe('POST /api/staff/referrals/{id}/steps/insurance-review and detox-confir
     expect(noticeItems(transactions(m)[0]!)).toEqual([]);
   });
 
+  test('an urgent referral covered at insurance review goes on to evaluation with the routine 48 h timer (its first contact was the review)', async () => {
+    // Prepare
+    stored(atGate({ status: 'INSURANCE_REVIEW', pendingStep: 'insurance-review', taskToken: 'tt-ins', urgent: true, reached: { RECEIVED: isoAgo(DAY), INSURANCE_REVIEW: isoAgo(DAY) } }));
+
+    // Act
+    await decide('insurance-review', { decision: 'covered' });
+
+    // Assess
+    expect(resumed()).toEqual([expect.objectContaining({ taskToken: 'tt-ins', output: JSON.stringify({ next: 'EVALUATION', timeoutSeconds: 48 * 3600 }) })]);
+  });
+
   test('detox completed goes on to enrollment and tells nobody', async () => {
     // Prepare
     stored(atGate({ status: 'DETOX', pendingStep: 'detox-confirmation', taskToken: 'tt-detox', detoxSince: isoAgo(5 * DAY) }));

@@ -75,6 +75,28 @@ describe('check-insurance task', () => {
     expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 172_800 });
   });
 
+  test('an urgent referral (positive crisis screen) gets the 4 h first-contact timer at evaluation, its first human gate', async () => {
+    // Prepare
+    stored(referral({ status: 'RECEIVED', version: 1, urgent: true }), validIntake());
+
+    // Act
+    const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 4 * 3600 });
+  });
+
+  test('an urgent referral whose coverage is unclear gets the 4 h first-contact timer at insurance review', async () => {
+    // Prepare
+    stored(referral({ status: 'RECEIVED', version: 1, urgent: true }), withInsurance({ type: 'commercial', payer: 'Acme', memberId: 'REVIEW-5521' }));
+
+    // Act
+    const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    expect(route).toEqual({ next: 'INSURANCE_REVIEW', timeoutSeconds: 4 * 3600 });
+  });
+
   test('an INACTIVE member goes to INSURANCE_REVIEW recorded as not-covered', async () => {
     // Prepare
     stored(referral({ status: 'RECEIVED', version: 1 }), withInsurance({ type: 'medicaid', payer: 'State', memberId: 'INACTIVE-9' }));
