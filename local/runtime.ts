@@ -74,7 +74,10 @@ export interface RuntimeOptions {
   mailPort?: number;
   /** divides Wait/timeout durations of the workflow; default TIME_SCALE or 1 */
   timeScale?: number;
-  /** keep DynamoDB data under `dataDir` (default `.data/`) instead of in memory */
+  /**
+   * keep the data under `dataDir` (default `.data/`) instead of in memory: DynamoDB's items, and the
+   * workflow executions (position, open task tokens, due times, history), which continue on the next start
+   */
   persist?: boolean;
   /** where `persist` keeps data; default `<repo>/.data` */
   dataDir?: string;
@@ -709,7 +712,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // import at a time (here and below): jest's ESM loader races on parallel imports of shared modules
     const { LocalStepFunctions } = await import('./sfn/local-step-functions');
     const { startSfnServer } = await import('./sfn/http');
+    const { ExecutionStore } = await import('./sfn/store');
+    // --persist: executions on disk too; restored once the handlers and the table are ready (below)
+    const store = options.persist ? new ExecutionStore(join(dataDir, 'sfn', 'executions'), printErr) : undefined;
     const sfn = new LocalStepFunctions({
+      store,
       region: REGION,
       accountId: ACCOUNT_ID,
       timeScale,
@@ -790,7 +797,13 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     cleanups.push(() => triggers.stop());
     mark('triggers ready');
 
-    // 6. ready: the first health call goes through the whole chain (and warms the handlers' SDK clients)
+    // 6. --persist: every execution of the last run is back, the unfinished ones continue where they were
+    const restored = sfn.restore();
+    if (restored.resumed + restored.finished > 0 && !quiet) {
+      print(`Workflows restored from ${dataDir}: ${restored.resumed} continuing, ${restored.finished} finished`);
+    }
+
+    // 7. ready: the first health call goes through the whole chain (and warms the handlers' SDK clients)
     gateway.ready = true;
     const health = await fetch(`${appUrl}/api/health`);
     const healthBody = await health.text();

@@ -35,6 +35,14 @@
  *   function runs, not a wait, so it is not scaled.
  * - Definitions are validated with the interpreter's asl-validator (ARNs and paths checked) and
  *   refused with `InvalidDefinition`; `createStateMachine` with an existing name replaces the definition.
+ * - Executions live in memory, or, with a `store` (./store), on disk as well: every change is written
+ *   before it is acknowledged, `close()` then leaves running executions as they are, and `restore()`
+ *   (after the state machines are created again) brings them all back and continues the unfinished
+ *   ones where they were (./resume): a parked callback task with the same token and the time it had
+ *   left, a Wait with its due time, a Lambda task run again.
+ *
+ * Modules: ./tasks runs the tasks, ./history writes the history, ./definition prepares the copy the
+ * interpreter runs, ./store and ./resume keep executions across restarts.
  *
  * Known gaps (honestly):
  * - JSONata, `Assign`/variables, `Arguments`/`Output` are rejected (`InvalidDefinition`): the
@@ -52,13 +60,12 @@
  *   (their tokens answer `TaskTimedOut`) but no event is written for them.
  * - SendTaskFailure without `error` fails the task with an empty error name (matched by
  *   `States.ALL`/`States.TaskFailed` only). Express workflows, redrive, versions/aliases, tags,
- *   map runs, activities and IAM are not emulated; everything lives in memory.
+ *   map runs, activities and IAM are not emulated.
  * - If the interpreter's internal `States.Timeout` class cannot be recovered (a future interpreter
  *   version), `States.TaskFailed` in Retry/Catch also matches timeouts.
  */
 import './polyfill';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { types } from 'node:util';
+import { randomUUID } from 'node:crypto';
 import type {
   DescribeExecutionOutput,
   ExecutionListItem,
@@ -70,234 +77,54 @@ import type {
   StartExecutionOutput,
   StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
-import { prepareDefinition, HEARTBEAT_KEY, INPUT_KEY, PARAMS_KEY, TIMEOUT_KEY, WAIT_KEY, type PreparedDefinition, type TaskPlan } from './definition';
+import type {
+  DescribeExecutionParams,
+  GetExecutionHistoryParams,
+  ListExecutionsParams,
+  LocalStepFunctionsLogger,
+  LocalStepFunctionsOptions,
+  SendTaskFailureParams,
+  SendTaskHeartbeatParams,
+  SendTaskSuccessParams,
+  StartExecutionParams,
+  StopExecutionParams,
+} from './api';
+import { prepareDefinition } from './definition';
 import { SfnServiceError, taskError, uncatchableError } from './errors';
-import { StateMachine, statesTimeoutError, warmUpInterpreter, type InterpreterEvent, type RunHandle, type TaskHandlers } from './interpreter';
-import { LongTimer, nextMacrotask, type Cancellable } from './timers';
+import type { ExecutionRecord, MachineRecord, TaskAttempt, TokenRecord } from './execution';
+import { appendEvent, describe, historyPage, listPage, translate, type HistorySink } from './history';
+import { StateMachine, warmUpInterpreter, type InterpreterEvent, type TaskHandlers } from './interpreter';
+import { restoreExecution, resumedInterpreter } from './resume';
+import type { ExecutionStore } from './store';
+import { TaskRunner } from './tasks';
+import { LongTimer, nextMacrotask } from './timers';
 
 export { SfnServiceError, isSfnServiceError, type SfnErrorCode } from './errors';
+export type { LocalFunctionHandler } from './tasks';
+export type * from './api';
 
-/** An in-process Lambda handler: receives the payload, resolves with the result. */
-export type LocalFunctionHandler = (payload: unknown) => Promise<unknown>;
-
-export interface LocalStepFunctionsLogger {
-  info(msg: string, data?: object): void;
-  error(msg: string, data?: object): void;
-}
-
-export interface LocalStepFunctionsOptions {
-  /** default us-east-1 */
-  region?: string;
-  /** default 000000000000 */
-  accountId?: string;
-  /** resolves a Lambda function ARN or name (as written after definition substitution) to an in-process handler */
-  resolveFunction: (functionArnOrName: string) => LocalFunctionHandler;
-  /** divides every Wait duration, TimeoutSeconds/TimeoutSecondsPath, HeartbeatSeconds and Retry interval; default 1 */
-  timeScale?: number;
-  logger?: LocalStepFunctionsLogger;
-}
-
-export interface StartExecutionParams {
-  stateMachineArn: string;
-  name?: string;
-  /** JSON text, default "{}" */
-  input?: string;
-}
-
-export interface SendTaskSuccessParams {
-  taskToken: string;
-  /** JSON text */
-  output: string;
-}
-
-export interface SendTaskFailureParams {
-  taskToken: string;
-  error?: string;
-  cause?: string;
-}
-
-export interface SendTaskHeartbeatParams {
-  taskToken: string;
-}
-
-export interface DescribeExecutionParams {
-  executionArn: string;
-}
-
-export interface GetExecutionHistoryParams {
-  executionArn: string;
-  maxResults?: number;
-  nextToken?: string;
-  reverseOrder?: boolean;
-  includeExecutionData?: boolean;
-}
-
-export interface ListExecutionsParams {
-  stateMachineArn: string;
-  statusFilter?: ExecutionStatus;
-  maxResults?: number;
-  nextToken?: string;
-}
-
-export interface StopExecutionParams {
-  executionArn: string;
-  error?: string;
-  cause?: string;
-}
-
-interface MachineRecord {
-  arn: string;
-  name: string;
-  /** the definition as given (DescribeStateMachine returns it) */
-  source: string;
-  createdAt: Date;
-  prepared: PreparedDefinition;
-  interpreter: StateMachine;
-}
-
-interface ExecutionRecord {
-  arn: string;
-  name: string;
-  machine: MachineRecord;
-  input: string;
-  startDate: Date;
-  stopDate?: Date;
-  status: ExecutionStatus;
-  output?: string;
-  error?: string;
-  cause?: string;
-  events: HistoryEvent[];
-  run?: RunHandle;
-  attempts: Set<TaskAttempt>;
-  timers: Set<Cancellable>;
-  tokens: Set<TokenRecord>;
-}
-
-interface TokenRecord {
-  token: string;
-  execution: ExecutionRecord;
-  attempt: TaskAttempt;
-  status: 'open' | 'closed' | 'timedOut';
-  heartbeatMs?: number;
-  heartbeat?: LongTimer;
-}
-
-/** One attempt of one Task: a promise the interpreter awaits, settled once, with its own timers. */
-class TaskAttempt {
-  readonly promise: Promise<unknown>;
-  settled = false;
-  private resolveFn!: (value: unknown) => void;
-  private rejectFn!: (error: unknown) => void;
-  private readonly timers: Cancellable[] = [];
-  private readonly onSettle: Array<() => void> = [];
-
-  constructor(
-    private readonly execution: ExecutionRecord,
-    readonly plan: TaskPlan,
-  ) {
-    this.promise = new Promise((resolve, reject) => {
-      this.resolveFn = resolve;
-      this.rejectFn = reject;
-    });
-    execution.attempts.add(this);
-  }
-
-  after(ms: number, fn: () => void): void {
-    this.timers.push(new LongTimer(ms, fn));
-  }
-
-  finally(fn: () => void): void {
-    this.onSettle.push(fn);
-  }
-
-  succeed(value: unknown): void {
-    if (this.finish()) this.resolveFn(value);
-  }
-
-  fail(error: Error | Promise<Error>): void {
-    if (this.finish()) void Promise.resolve(error).then((e) => this.rejectFn(e));
-  }
-
-  private finish(): boolean {
-    if (this.settled) return false;
-    this.settled = true;
-    for (const timer of this.timers) timer.cancel();
-    this.execution.attempts.delete(this);
-    for (const fn of this.onSettle) fn();
-    return true;
-  }
-}
-
-const TOKEN_BYTES = 120;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{160}$/;
 const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/;
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 const MAX_INPUT_BYTES = 256 * 1024;
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
-
-function json(value: unknown): string {
-  return JSON.stringify(value === undefined ? null : value);
-}
-
-function cloneJson(value: unknown): unknown {
-  return JSON.parse(json(value));
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Replaces the `$$.Task.Token` placeholder wherever it ended up (also inside States.Format strings). */
-function replaceDeep(value: unknown, placeholder: string, token: string): unknown {
-  if (typeof value === 'string') return value.includes(placeholder) ? value.split(placeholder).join(token) : value;
-  if (Array.isArray(value)) return value.map((item) => replaceDeep(item, placeholder, token));
-  if (isObject(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceDeep(v, placeholder, token)]));
-  }
-  return value;
-}
-
-/** A failed Lambda invocation as Step Functions reports it: Error = errorType, Cause = the Lambda error JSON. */
-function lambdaError(error: unknown): Error {
-  const fields = isObject(error) || types.isNativeError(error) ? (error as { name?: unknown; message?: unknown; stack?: unknown }) : {};
-  const errorType = typeof fields.name === 'string' && fields.name !== '' ? fields.name : 'Error';
-  const errorMessage = typeof fields.message === 'string' ? fields.message : String(error);
-  const trace = typeof fields.stack === 'string' ? fields.stack.split('\n') : [];
-  return taskError(errorType, JSON.stringify({ errorType, errorMessage, trace }));
-}
-
-function encodePageToken(offset: number): string {
-  return Buffer.from(`page:${offset}`).toString('base64url');
-}
-
-function decodePageToken(token: string | undefined): number {
-  if (token === undefined || token === '') return 0;
-  const match = /^page:(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
-  if (!match?.[1]) throw new SfnServiceError('InvalidToken', 'Invalid pagination token');
-  return Number(match[1]);
-}
-
-function pageSize(maxResults: number | undefined): number {
-  if (maxResults === undefined || maxResults === 0) return DEFAULT_PAGE;
-  if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > MAX_PAGE) {
-    throw new SfnServiceError('ValidationException', `maxResults must be an integer between 0 and ${MAX_PAGE}`);
-  }
-  return maxResults;
-}
 
 export class LocalStepFunctions {
   readonly region: string;
   readonly accountId: string;
   private readonly timeScale: number;
-  private readonly resolveFunction: (functionArnOrName: string) => LocalFunctionHandler;
   private readonly logger?: LocalStepFunctionsLogger;
+  private readonly store?: ExecutionStore;
   private readonly machines = new Map<string, MachineRecord>();
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly tokens = new Map<string, TokenRecord>();
   private readonly tokenPlaceholder = `__localSfnTaskToken_${randomUUID()}`;
+  private readonly runner: TaskRunner;
+  private readonly sink: HistorySink;
   private closed = false;
+  /** closed with a store: running executions stay as they are on disk, nothing more is written */
+  private suspended = false;
+  private persistFailed = false;
 
   constructor(options: LocalStepFunctionsOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -307,8 +134,23 @@ export class LocalStepFunctions {
       throw new RangeError(`timeScale must be a positive number, got ${String(options.timeScale)}`);
     }
     if (typeof options.resolveFunction !== 'function') throw new TypeError('resolveFunction is required');
-    this.resolveFunction = options.resolveFunction;
     this.logger = options.logger;
+    this.store = options.store;
+    this.runner = new TaskRunner({
+      region: this.region,
+      timeScale: this.timeScale,
+      tokenPlaceholder: this.tokenPlaceholder,
+      tokens: this.tokens,
+      resolveFunction: options.resolveFunction,
+      record: (execution, type, details) => this.record(execution, type, details),
+      persist: (execution) => this.persist(execution),
+    });
+    this.sink = {
+      record: (execution, type, details) => this.record(execution, type, details),
+      succeed: (execution, output) => this.finish(execution, 'SUCCEEDED', 'ExecutionSucceeded', { output }),
+      fail: (execution, error, cause) => this.finish(execution, 'FAILED', 'ExecutionFailed', { error, cause }),
+      cancelNested: (execution, stateName) => this.cancelNested(execution, stateName),
+    };
     warmUpInterpreter();
   }
 
@@ -323,7 +165,8 @@ export class LocalStepFunctions {
     const prepared = prepareDefinition(definition, this.timeScale);
     const interpreter = new StateMachine(prepared.definition, { validationOptions: { noValidate: true } });
     const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
-    this.machines.set(arn, { arn, name, source: JSON.stringify(definition), createdAt: new Date(), prepared, interpreter });
+    const topLevel = new Set(Object.keys((definition as { States: object }).States));
+    this.machines.set(arn, { arn, name, source: JSON.stringify(definition), createdAt: new Date(), prepared, interpreter, topLevel });
     this.logger?.info('state machine created', { stateMachineArn: arn });
     return arn;
   }
@@ -353,50 +196,65 @@ export class LocalStepFunctions {
       throw new SfnServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
 
+    const startDate = new Date();
+    const limit = machine.prepared.executionTimeoutSeconds;
     const execution: ExecutionRecord = {
       arn,
       name,
       machine,
       input,
-      startDate: new Date(),
+      startDate,
       status: 'RUNNING',
       events: [],
       attempts: new Set(),
       timers: new Set(),
       tokens: new Set(),
+      deadlineAt: limit === undefined ? undefined : startDate.getTime() + this.ms(limit),
     };
     this.executions.set(arn, execution);
-    const roleArn = `arn:aws:iam::${this.accountId}:role/local-step-functions`;
     this.record(execution, 'ExecutionStarted', {
-      executionStartedEventDetails: { input, inputDetails: { truncated: false }, roleArn },
+      executionStartedEventDetails: { input, inputDetails: { truncated: false }, roleArn: this.roleArn() },
     });
-
-    const handlers: TaskHandlers = {};
-    for (const [stateName, plan] of machine.prepared.tasks) {
-      handlers[stateName] = (stateInput) => this.runTask(execution, plan, stateInput) as ReturnType<TaskHandlers[string]>;
-    }
-    const run = machine.interpreter.run(parsed as Parameters<StateMachine['run']>[0], {
-      overrides: { taskResourceLocalHandlers: handlers },
-      context: {
-        Execution: { Id: arn, Name: name, RoleArn: roleArn },
-        StateMachine: { Id: machine.arn, Name: machine.name },
-        Task: { Token: this.tokenPlaceholder },
-      },
-    });
-    execution.run = run;
-    run.result.catch(() => undefined); // outcome is taken from the event stream
-    void this.consume(execution, run.eventLogs);
-
-    const limit = machine.prepared.executionTimeoutSeconds;
-    if (limit !== undefined) {
-      execution.timers.add(new LongTimer(this.ms(limit), () => void this.timeOutExecution(execution, limit)));
-    }
+    this.launch(execution, machine.interpreter, parsed);
     this.logger?.info('execution started', { executionArn: arn });
-    return { executionArn: arn, startDate: execution.startDate };
+    return { executionArn: arn, startDate };
+  }
+
+  /**
+   * Brings back every execution of the store (call it once the state machines are created again):
+   * finished ones for Describe/History/List, unfinished ones continue where they were. Returns counts.
+   */
+  restore(): { resumed: number; finished: number } {
+    const counts = { resumed: 0, finished: 0 };
+    if (!this.store || this.closed) return counts;
+    for (const stored of this.store.loadAll()) {
+      const machine = this.machines.get(stored.stateMachineArn);
+      if (this.executions.has(stored.arn)) continue;
+      if (!machine) {
+        this.logger?.error('stored execution of an unknown state machine left as it is', { executionArn: stored.arn });
+        continue;
+      }
+      const { execution, tokens } = restoreExecution(stored, machine);
+      this.executions.set(execution.arn, execution);
+      for (const t of tokens) this.tokens.set(t.token, t);
+      if (execution.status !== 'RUNNING') {
+        counts.finished++;
+        continue;
+      }
+      counts.resumed++;
+      const position = execution.position;
+      if (position && !machine.topLevel.has(position.state)) {
+        this.finish(execution, 'FAILED', 'ExecutionFailed', { error: 'States.Runtime', cause: `state ${position.state} is no longer in the definition` });
+        continue;
+      }
+      this.launch(execution, position ? resumedInterpreter(machine, position) : machine.interpreter, JSON.parse(execution.input));
+      this.logger?.info('execution resumed', { executionArn: execution.arn, state: position?.state ?? '(start)' });
+    }
+    return counts;
   }
 
   async sendTaskSuccess(params: SendTaskSuccessParams): Promise<Record<string, never>> {
-    const record = this.openToken(params.taskToken);
+    this.openToken(params.taskToken);
     let value: unknown;
     try {
       if (typeof params.output !== 'string') throw new Error('output must be a string');
@@ -404,70 +262,45 @@ export class LocalStepFunctions {
     } catch (error) {
       throw new SfnServiceError('InvalidOutput', `Invalid Output: '${(error as Error).message}'`);
     }
-    this.record(record.execution, 'TaskSucceeded', {
-      taskSucceededEventDetails: {
-        resourceType: 'lambda',
-        resource: 'invoke.waitForTaskToken',
-        output: params.output,
-        outputDetails: { truncated: false },
-      },
-    });
+    const record = await this.parkedToken(params.taskToken);
     record.status = 'closed';
-    record.attempt.succeed(value);
+    this.runner.settle(record.attempt, { ok: true, value }, () =>
+      this.record(record.execution, 'TaskSucceeded', {
+        taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output: params.output, outputDetails: { truncated: false } },
+      }),
+    );
     return {};
   }
 
   async sendTaskFailure(params: SendTaskFailureParams): Promise<Record<string, never>> {
-    const record = this.openToken(params.taskToken);
+    const record = await this.parkedToken(params.taskToken);
     const error = params.error ?? '';
     const cause = params.cause ?? '';
-    this.record(record.execution, 'TaskFailed', {
-      taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error, cause },
-    });
     record.status = 'closed';
-    record.attempt.fail(taskError(error, cause));
+    this.runner.settle(
+      record.attempt,
+      { ok: false, error, cause },
+      () => this.record(record.execution, 'TaskFailed', { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error, cause } }),
+      taskError(error, cause),
+    );
     return {};
   }
 
   async sendTaskHeartbeat(params: SendTaskHeartbeatParams): Promise<Record<string, never>> {
-    const record = this.openToken(params.taskToken);
-    if (record.heartbeatMs !== undefined) this.armHeartbeat(record);
+    const record = await this.parkedToken(params.taskToken);
+    if (record.heartbeatMs !== undefined) {
+      this.runner.armHeartbeat(record);
+      this.persist(record.execution);
+    }
     return {};
   }
 
   async describeExecution(params: DescribeExecutionParams): Promise<DescribeExecutionOutput> {
-    const execution = this.getExecution(params.executionArn);
-    const out: DescribeExecutionOutput = {
-      executionArn: execution.arn,
-      stateMachineArn: execution.machine.arn,
-      name: execution.name,
-      status: execution.status,
-      startDate: execution.startDate,
-      input: execution.input,
-      inputDetails: { included: true },
-      redriveCount: 0,
-    };
-    if (execution.stopDate) out.stopDate = execution.stopDate;
-    if (execution.output !== undefined) {
-      out.output = execution.output;
-      out.outputDetails = { included: true };
-    }
-    if (execution.error !== undefined) out.error = execution.error;
-    if (execution.cause !== undefined) out.cause = execution.cause;
-    return out;
+    return describe(this.getExecution(params.executionArn));
   }
 
   async getExecutionHistory(params: GetExecutionHistoryParams): Promise<GetExecutionHistoryOutput & { events: HistoryEvent[] }> {
-    const execution = this.getExecution(params.executionArn);
-    const size = pageSize(params.maxResults);
-    const offset = decodePageToken(params.nextToken);
-    const ordered = params.reverseOrder ? [...execution.events].reverse() : execution.events;
-    const page = ordered.slice(offset, offset + size);
-    const includeData = params.includeExecutionData ?? true;
-    const events = page.map((event) => copyEvent(event, includeData));
-    const out: GetExecutionHistoryOutput & { events: HistoryEvent[] } = { events };
-    if (offset + size < ordered.length) out.nextToken = encodePageToken(offset + size);
-    return out;
+    return historyPage(this.getExecution(params.executionArn), params);
   }
 
   /** DescribeStateMachine: a Standard machine, ACTIVE, with the definition it was created from */
@@ -475,32 +308,13 @@ export class LocalStepFunctions {
     const machine = this.getMachine(params.stateMachineArn);
     return {
       stateMachineArn: machine.arn, name: machine.name, status: 'ACTIVE' as const, definition: machine.source,
-      type: 'STANDARD' as const, creationDate: machine.createdAt, roleArn: `arn:aws:iam::${this.accountId}:role/local-step-functions`,
+      type: 'STANDARD' as const, creationDate: machine.createdAt, roleArn: this.roleArn(),
     };
   }
 
   async listExecutions(params: ListExecutionsParams): Promise<ListExecutionsOutput & { executions: ExecutionListItem[] }> {
     const machine = this.getMachine(params.stateMachineArn);
-    const size = pageSize(params.maxResults);
-    const offset = decodePageToken(params.nextToken);
-    const all = [...this.executions.values()]
-      .filter((e) => e.machine.arn === machine.arn && (!params.statusFilter || e.status === params.statusFilter))
-      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
-    const executions = all.slice(offset, offset + size).map((e) => {
-      const item: ExecutionListItem = {
-        executionArn: e.arn,
-        stateMachineArn: machine.arn,
-        name: e.name,
-        status: e.status,
-        startDate: e.startDate,
-        redriveCount: 0,
-      };
-      if (e.stopDate) item.stopDate = e.stopDate;
-      return item;
-    });
-    const out: ListExecutionsOutput & { executions: ExecutionListItem[] } = { executions };
-    if (offset + size < all.length) out.nextToken = encodePageToken(offset + size);
-    return out;
+    return listPage([...this.executions.values()].filter((e) => e.machine.arn === machine.arn), params);
   }
 
   /** Aborts a running execution (no-op on a closed one). Its pending task tokens then answer `TaskTimedOut`. */
@@ -513,9 +327,19 @@ export class LocalStepFunctions {
     return { stopDate: execution.stopDate ?? new Date() };
   }
 
-  /** Aborts every running execution and clears every timer; later StartExecution calls fail. */
+  /**
+   * Clears every timer; later StartExecution calls fail. In memory, running executions are aborted;
+   * with a store they are left running on disk, for `restore()` in the next process.
+   */
   close(): void {
     this.closed = true;
+    if (this.store) {
+      this.suspended = true;
+      for (const execution of this.executions.values()) {
+        if (execution.status === 'RUNNING') this.halt(execution);
+      }
+      return;
+    }
     for (const execution of this.executions.values()) {
       this.finish(execution, 'ABORTED', 'ExecutionAborted', {
         error: 'LocalStepFunctions.Closed',
@@ -528,6 +352,35 @@ export class LocalStepFunctions {
 
   private ms(seconds: number): number {
     return (seconds * 1000) / this.timeScale;
+  }
+
+  private roleArn(): string {
+    return `arn:aws:iam::${this.accountId}:role/local-step-functions`;
+  }
+
+  /** runs (or, restored, continues) an execution on `interpreter` and follows its events */
+  private launch(execution: ExecutionRecord, interpreter: StateMachine, input: unknown): void {
+    const machine = execution.machine;
+    const handlers: TaskHandlers = {};
+    for (const [stateName, plan] of machine.prepared.tasks) {
+      handlers[stateName] = (stateInput) => this.runner.runTask(execution, plan, stateInput) as ReturnType<TaskHandlers[string]>;
+    }
+    const run = interpreter.run(input as Parameters<StateMachine['run']>[0], {
+      overrides: { taskResourceLocalHandlers: handlers },
+      context: {
+        Execution: { Id: execution.arn, Name: execution.name, RoleArn: this.roleArn() },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+        Task: { Token: this.tokenPlaceholder },
+      },
+    });
+    execution.run = run;
+    run.result.catch(() => undefined); // outcome is taken from the event stream
+    void this.consume(execution, run.eventLogs);
+    const limit = machine.prepared.executionTimeoutSeconds;
+    if (execution.deadlineAt !== undefined && limit !== undefined) {
+      const left = Math.max(0, execution.deadlineAt - Date.now());
+      execution.timers.add(new LongTimer(left, () => void this.timeOutExecution(execution, limit)));
+    }
   }
 
   private getMachine(arn: string): MachineRecord {
@@ -560,11 +413,32 @@ export class LocalStepFunctions {
     return record;
   }
 
-  /** Appends an AWS-shaped history event (ignored once the execution is closed). */
-  private record(execution: ExecutionRecord, type: HistoryEventType, details: Partial<HistoryEvent> = {}, force = false): void {
-    if (execution.status !== 'RUNNING' && !force) return;
-    const id = execution.events.length + 1;
-    execution.events.push({ ...details, id, previousEventId: id - 1, timestamp: new Date(), type });
+  /** an open token with its attempt (a restored token gets it a moment after `restore()`) */
+  private async parkedToken(token: string): Promise<TokenRecord & { attempt: TaskAttempt }> {
+    for (let turn = 0; ; turn++) {
+      const record = this.openToken(token);
+      if (record.attempt) return record as TokenRecord & { attempt: TaskAttempt };
+      if (turn > 1000) throw new SfnServiceError('ServiceUnavailable', 'the task of this token is still being restored');
+      await nextMacrotask();
+    }
+  }
+
+  /** Appends an AWS-shaped history event and saves the execution (ignored once it is closed). */
+  private record(execution: ExecutionRecord, type: HistoryEventType, details: Partial<HistoryEvent> = {}): void {
+    if (execution.status !== 'RUNNING' || this.suspended) return;
+    appendEvent(execution, type, details);
+    this.persist(execution);
+  }
+
+  /** Writes the execution to the store, if there is one (after every change). */
+  private persist(execution: ExecutionRecord): void {
+    if (!this.store || this.suspended) return;
+    try {
+      this.store.save(execution);
+    } catch (error) {
+      if (!this.persistFailed) this.logger?.error('could not save an execution', { executionArn: execution.arn, error: String(error) });
+      this.persistFailed = true;
+    }
   }
 
   /** Closes an execution once: terminal event, status, tokens → TaskTimedOut, attempts and timers cancelled, interpreter aborted. */
@@ -574,27 +448,32 @@ export class LocalStepFunctions {
     eventType: HistoryEventType,
     fields: { output?: string; error?: string; cause?: string },
   ): void {
-    if (execution.status !== 'RUNNING') return;
+    if (execution.status !== 'RUNNING' || this.suspended) return;
     const details: Partial<HistoryEvent> = {};
     if (eventType === 'ExecutionSucceeded') details.executionSucceededEventDetails = { output: fields.output, outputDetails: { truncated: false } };
     if (eventType === 'ExecutionFailed') details.executionFailedEventDetails = { error: fields.error, cause: fields.cause };
     if (eventType === 'ExecutionAborted') details.executionAbortedEventDetails = { error: fields.error, cause: fields.cause };
     if (eventType === 'ExecutionTimedOut') details.executionTimedOutEventDetails = { error: fields.error, cause: fields.cause };
-    this.record(execution, eventType, details, true);
+    appendEvent(execution, eventType, details);
     execution.status = status;
     execution.stopDate = new Date();
     if (fields.output !== undefined) execution.output = fields.output;
     if (fields.error !== undefined) execution.error = fields.error;
     if (fields.cause !== undefined) execution.cause = fields.cause;
+    execution.current = undefined;
+    for (const record of execution.tokens) if (record.status === 'open') record.status = 'timedOut';
+    this.persist(execution);
+    this.halt(execution);
+    this.logger?.info('execution finished', { executionArn: execution.arn, status });
+  }
+
+  /** stops everything that runs for an execution: timers, heartbeats, attempts, the interpreter */
+  private halt(execution: ExecutionRecord): void {
     for (const timer of execution.timers) timer.cancel();
     execution.timers.clear();
-    for (const record of execution.tokens) {
-      if (record.status === 'open') record.status = 'timedOut';
-      record.heartbeat?.cancel();
-    }
-    for (const attempt of [...execution.attempts]) attempt.fail(uncatchableError('States.Runtime', `execution ${status.toLowerCase()}`));
+    for (const record of execution.tokens) record.heartbeat?.cancel();
+    for (const attempt of [...execution.attempts]) attempt.fail(uncatchableError('States.Runtime', `execution ${execution.status.toLowerCase()}`));
     execution.run?.abort(); // a no-op once the interpreter has finished on its own
-    this.logger?.info('execution finished', { executionArn: execution.arn, status });
   }
 
   private async timeOutExecution(execution: ExecutionRecord, seconds: number): Promise<void> {
@@ -609,7 +488,7 @@ export class LocalStepFunctions {
   private async consume(execution: ExecutionRecord, events: AsyncGenerator<InterpreterEvent>): Promise<void> {
     try {
       for await (const event of events) {
-        if (execution.status === 'RUNNING') this.translate(execution, event);
+        if (execution.status === 'RUNNING' && !this.suspended) translate(execution, event, this.sink);
       }
     } catch (error) {
       this.logger?.error('event stream failed', { executionArn: execution.arn, error: String(error) });
@@ -617,310 +496,12 @@ export class LocalStepFunctions {
     }
   }
 
-  private translate(execution: ExecutionRecord, event: InterpreterEvent): void {
-    const types = execution.machine.prepared.stateTypes;
-    switch (event.type) {
-      case 'StateEntered': {
-        const type = types.get(event.state.name) ?? event.state.type;
-        this.record(execution, `${type}StateEntered` as HistoryEventType, {
-          stateEnteredEventDetails: { name: event.state.name, input: json(event.state.input), inputDetails: { truncated: false } },
-        });
-        if (type === 'Parallel') this.record(execution, 'ParallelStateStarted');
-        if (type === 'Map') this.record(execution, 'MapStateStarted');
-        break;
-      }
-      case 'StateExited': {
-        const type = types.get(event.state.name) ?? event.state.type;
-        if (type === 'Parallel') this.record(execution, 'ParallelStateSucceeded');
-        if (type === 'Map') this.record(execution, 'MapStateSucceeded');
-        this.record(execution, `${type}StateExited` as HistoryEventType, {
-          stateExitedEventDetails: { name: event.state.name, output: json(event.state.output), outputDetails: { truncated: false } },
-        });
-        break;
-      }
-      case 'StateFailed': {
-        const type = types.get(event.state.name) ?? event.state.type;
-        if (type === 'Parallel' || type === 'Map') {
-          this.record(execution, type === 'Map' ? 'MapStateFailed' : 'ParallelStateFailed');
-          this.cancelNested(execution, event.state.name);
-        }
-        break;
-      }
-      case 'MapIterationStarted':
-      case 'MapIterationSucceeded':
-      case 'MapIterationFailed': {
-        const details = { name: event.parentState.name, index: event.index };
-        if (event.type === 'MapIterationStarted') this.record(execution, event.type, { mapIterationStartedEventDetails: details });
-        if (event.type === 'MapIterationSucceeded') this.record(execution, event.type, { mapIterationSucceededEventDetails: details });
-        if (event.type === 'MapIterationFailed') this.record(execution, event.type, { mapIterationFailedEventDetails: details });
-        break;
-      }
-      case 'ExecutionSucceeded':
-        this.finish(execution, 'SUCCEEDED', 'ExecutionSucceeded', { output: json(event.output) });
-        break;
-      case 'ExecutionFailed':
-        this.finish(execution, 'FAILED', 'ExecutionFailed', {
-          error: event.Error,
-          cause: typeof event.Cause === 'string' ? event.Cause : json(event.Cause),
-        });
-        break;
-      default:
-        break; // ExecutionStarted is recorded by startExecution; aborts/timeouts by finish()
-    }
-  }
-
   /** A failed Parallel/Map abandons its branches: cancel the attempts still running inside it. */
   private cancelNested(execution: ExecutionRecord, stateName: string): void {
     for (const attempt of [...execution.attempts]) {
-      if (!attempt.plan.ancestors.includes(stateName)) continue;
+      if (!attempt.ancestors.includes(stateName)) continue;
       for (const record of execution.tokens) if (record.attempt === attempt && record.status === 'open') record.status = 'timedOut';
       attempt.fail(uncatchableError('States.Runtime', `branch of ${stateName} abandoned`));
     }
   }
-
-  // --- tasks -----------------------------------------------------------------------------------
-
-  private async runTask(execution: ExecutionRecord, plan: TaskPlan, rawInput: unknown): Promise<unknown> {
-    const stopped = () => uncatchableError('States.Runtime', 'execution is no longer running');
-    if (execution.status !== 'RUNNING') throw stopped();
-    await nextMacrotask(); // the interpreter's StateEntered for this state must reach the history first
-    if (execution.status !== 'RUNNING') throw stopped();
-    const input = isObject(rawInput) ? rawInput : {};
-    if (plan.kind === 'wait') return this.runWait(execution, plan, input);
-
-    const parameters = input[PARAMS_KEY];
-    const timeoutSeconds = plan.timeoutFromPath ? this.pathSeconds(plan, 'TimeoutSecondsPath', input[TIMEOUT_KEY]) : plan.timeoutSeconds;
-    const heartbeatSeconds = plan.heartbeatFromPath ? this.pathSeconds(plan, 'HeartbeatSecondsPath', input[HEARTBEAT_KEY]) : plan.heartbeatSeconds;
-    if (plan.kind === 'callback') return this.runCallbackTask(execution, plan, parameters, timeoutSeconds, heartbeatSeconds);
-    return this.runFunctionTask(execution, plan, parameters, timeoutSeconds);
-  }
-
-  private pathSeconds(plan: TaskPlan, field: string, value: unknown): number {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw uncatchableError('States.Runtime', `state ${plan.stateName}: ${field} must point to a positive integer, got ${json(value)}`);
-    }
-    return value;
-  }
-
-  private lambdaTarget(plan: TaskPlan, parameters: unknown): { functionName: string; payload: unknown } {
-    if (plan.kind === 'function') return { functionName: plan.resource, payload: parameters };
-    const functionName = isObject(parameters) ? parameters.FunctionName : undefined;
-    if (typeof functionName !== 'string' || functionName === '') {
-      throw uncatchableError('States.Runtime', `state ${plan.stateName}: Parameters.FunctionName must be a non-empty string`);
-    }
-    const payload = isObject(parameters) && 'Payload' in parameters ? parameters.Payload : {};
-    return { functionName, payload };
-  }
-
-  /** Calls the in-process handler like Lambda would: JSON in, JSON out, errors as Lambda errors. */
-  private async invoke(functionName: string, payload: unknown): Promise<unknown> {
-    let handler: LocalFunctionHandler;
-    try {
-      handler = this.resolveFunction(functionName);
-      if (typeof handler !== 'function') throw new Error(`no handler for ${functionName}`);
-    } catch (error) {
-      const message = `Function not found: ${functionName} (${(error as Error).message ?? String(error)})`;
-      throw taskError('Lambda.ResourceNotFoundException', JSON.stringify({ errorType: 'ResourceNotFoundException', errorMessage: message }));
-    }
-    let result: unknown;
-    try {
-      result = await handler(cloneJson(payload));
-    } catch (error) {
-      throw lambdaError(error);
-    }
-    try {
-      return cloneJson(result);
-    } catch (error) {
-      throw taskError('Runtime.MarshalError', JSON.stringify({ errorType: 'Runtime.MarshalError', errorMessage: String(error) }));
-    }
-  }
-
-  private runFunctionTask(execution: ExecutionRecord, plan: TaskPlan, parameters: unknown, timeoutSeconds: number | undefined): Promise<unknown> {
-    const { functionName, payload } = this.lambdaTarget(plan, parameters);
-    const integration = plan.kind === 'lambda-invoke';
-    const attempt = new TaskAttempt(execution, plan);
-    if (integration) {
-      this.record(execution, 'TaskScheduled', {
-        taskScheduledEventDetails: {
-          resourceType: 'lambda',
-          resource: 'invoke',
-          region: this.region,
-          parameters: json(parameters),
-          timeoutInSeconds: timeoutSeconds,
-        },
-      });
-      this.record(execution, 'TaskStarted', { taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke' } });
-    } else {
-      this.record(execution, 'LambdaFunctionScheduled', {
-        lambdaFunctionScheduledEventDetails: {
-          resource: plan.resource,
-          input: json(payload),
-          inputDetails: { truncated: false },
-          timeoutInSeconds: timeoutSeconds,
-        },
-      });
-      this.record(execution, 'LambdaFunctionStarted');
-    }
-    if (timeoutSeconds !== undefined) {
-      // a function's run time is not a wait: TIME_SCALE leaves it as written
-      attempt.after(timeoutSeconds * 1000, () => {
-        const cause = `the task ran longer than its TimeoutSeconds (${timeoutSeconds})`;
-        if (integration) {
-          this.record(execution, 'TaskTimedOut', {
-            taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.Timeout', cause },
-          });
-        } else {
-          this.record(execution, 'LambdaFunctionTimedOut', { lambdaFunctionTimedOutEventDetails: { error: 'States.Timeout', cause } });
-        }
-        attempt.fail(statesTimeoutError('States.Timeout', cause));
-      });
-    }
-    this.invoke(functionName, payload).then(
-      (result) => {
-        if (attempt.settled) return;
-        const output = integration ? { Payload: result, StatusCode: 200 } : result;
-        if (integration) {
-          this.record(execution, 'TaskSucceeded', {
-            taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke', output: json(output), outputDetails: { truncated: false } },
-          });
-        } else {
-          this.record(execution, 'LambdaFunctionSucceeded', {
-            lambdaFunctionSucceededEventDetails: { output: json(output), outputDetails: { truncated: false } },
-          });
-        }
-        attempt.succeed(output);
-      },
-      (error: Error) => {
-        if (attempt.settled) return;
-        if (integration) {
-          this.record(execution, 'TaskFailed', {
-            taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: error.name, cause: error.message },
-          });
-        } else {
-          this.record(execution, 'LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: error.name, cause: error.message } });
-        }
-        attempt.fail(error);
-      },
-    );
-    return attempt.promise;
-  }
-
-  private runCallbackTask(
-    execution: ExecutionRecord,
-    plan: TaskPlan,
-    parameters: unknown,
-    timeoutSeconds: number | undefined,
-    heartbeatSeconds: number | undefined,
-  ): Promise<unknown> {
-    const token = randomBytes(TOKEN_BYTES).toString('base64url');
-    const resolved = replaceDeep(parameters, this.tokenPlaceholder, token);
-    const { functionName, payload } = this.lambdaTarget(plan, resolved);
-    const attempt = new TaskAttempt(execution, plan);
-    const record: TokenRecord = { token, execution, attempt, status: 'open' };
-    this.tokens.set(token, record);
-    execution.tokens.add(record);
-    attempt.finally(() => {
-      if (record.status === 'open') record.status = 'closed';
-      record.heartbeat?.cancel();
-    });
-
-    const resource = 'invoke.waitForTaskToken';
-    this.record(execution, 'TaskScheduled', {
-      taskScheduledEventDetails: {
-        resourceType: 'lambda',
-        resource,
-        region: this.region,
-        parameters: json(resolved),
-        timeoutInSeconds: timeoutSeconds,
-        heartbeatInSeconds: heartbeatSeconds,
-      },
-    });
-    this.record(execution, 'TaskStarted', { taskStartedEventDetails: { resourceType: 'lambda', resource } });
-    if (timeoutSeconds !== undefined) {
-      attempt.after(this.ms(timeoutSeconds), () =>
-        this.timeOutTask(record, 'States.Timeout', `the task ran longer than its TimeoutSeconds (${timeoutSeconds})`),
-      );
-    }
-    if (heartbeatSeconds !== undefined) {
-      record.heartbeatMs = this.ms(heartbeatSeconds);
-      this.armHeartbeat(record, heartbeatSeconds);
-    }
-    this.invoke(functionName, payload).then(
-      (result) => {
-        if (attempt.settled) return;
-        this.record(execution, 'TaskSubmitted', {
-          taskSubmittedEventDetails: { resourceType: 'lambda', resource, output: json({ Payload: result, StatusCode: 200 }), outputDetails: { truncated: false } },
-        });
-      },
-      (error: Error) => {
-        if (attempt.settled) return;
-        this.record(execution, 'TaskFailed', {
-          taskFailedEventDetails: { resourceType: 'lambda', resource, error: error.name, cause: error.message },
-        });
-        attempt.fail(error);
-      },
-    );
-    return attempt.promise;
-  }
-
-  private armHeartbeat(record: TokenRecord, seconds?: number): void {
-    record.heartbeat?.cancel();
-    if (record.heartbeatMs === undefined) return;
-    const label = seconds ?? (record.heartbeatMs * this.timeScale) / 1000;
-    record.heartbeat = new LongTimer(record.heartbeatMs, () =>
-      this.timeOutTask(record, 'States.HeartbeatTimeout', `no heartbeat within HeartbeatSeconds (${label})`),
-    );
-  }
-
-  private timeOutTask(record: TokenRecord, error: 'States.Timeout' | 'States.HeartbeatTimeout', cause: string): void {
-    if (record.attempt.settled || record.status !== 'open') return;
-    record.status = 'timedOut';
-    this.record(record.execution, 'TaskTimedOut', {
-      taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error, cause },
-    });
-    record.attempt.fail(statesTimeoutError(error, cause));
-  }
-
-  private runWait(execution: ExecutionRecord, plan: TaskPlan, input: Record<string, unknown>): Promise<unknown> {
-    const spec = isObject(input[WAIT_KEY]) ? input[WAIT_KEY] : {};
-    let ms: number;
-    if ('seconds' in spec) {
-      const seconds = spec.seconds;
-      if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
-        throw uncatchableError('States.Runtime', `state ${plan.stateName}: wait seconds must be a non-negative integer, got ${json(seconds)}`);
-      }
-      ms = this.ms(seconds);
-    } else {
-      const at = typeof spec.timestamp === 'string' ? Date.parse(spec.timestamp) : Number.NaN;
-      if (Number.isNaN(at)) {
-        throw uncatchableError('States.Runtime', `state ${plan.stateName}: wait timestamp must be an RFC 3339 timestamp, got ${json(spec.timestamp)}`);
-      }
-      ms = Math.max(0, at - Date.now()) / this.timeScale;
-    }
-    const attempt = new TaskAttempt(execution, plan);
-    const passthrough = input[INPUT_KEY];
-    attempt.after(ms, () => attempt.succeed(passthrough));
-    return attempt.promise;
-  }
-}
-
-/** A detached copy of a history event; without execution data, details lose `input`/`output`/`parameters`. */
-function copyEvent(event: HistoryEvent, includeData: boolean): HistoryEvent {
-  const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(event)) {
-    if (types.isDate(value)) {
-      copy[key] = new Date(value.getTime());
-    } else if (isObject(value)) {
-      const details = cloneJson(value) as Record<string, unknown>;
-      if (!includeData && key.endsWith('EventDetails')) {
-        delete details.input;
-        delete details.output;
-        delete details.parameters;
-      }
-      copy[key] = details;
-    } else {
-      copy[key] = value;
-    }
-  }
-  return copy as unknown as HistoryEvent;
 }
