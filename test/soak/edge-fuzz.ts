@@ -497,6 +497,8 @@ export class EdgeFuzzer {
   /** Idempotency-Key → the intake it created (as validated JSON): a reuse replays it, or is a 409 */
   private readonly keys = new Map<string, string>();
   readonly stats = new Map<string, { cases: number; statuses: Map<number, number> }>();
+  /** fast-check's seed of the edge property (FUZZ_SEED replays it) */
+  seed: number | undefined;
 
   constructor(private readonly rt: Runtime) {}
 
@@ -758,6 +760,7 @@ export const defineEdgeFuzzSuite = (
     );
 
     // Assess
+    fuzzer.seed = details.seed;
     expect(failureOf(details)).toBe('');
     expect(details.numRuns).toBe(options.runs);
     // the generators still make what the schema accepts (else "valid" would quietly mean nothing)
@@ -806,7 +809,7 @@ export const defineEdgeFuzzSuite = (
     expect(result.intakes).toBe(fuzzer.outcomes.filter((o) => o.status === 201 && !o.replayed).length);
     expect(result.intakes).toBeGreaterThan(0);
     process.stderr.write(
-      `edge fuzz: ${fuzzer.outcomes.length} requests in ${Math.round((Date.now() - started) / 1000)} s; ${result.intakes} intakes stored, ${result.executions} executions, ${result.items} items\n${fuzzer.summary()}\n`,
+      `edge fuzz (seed ${fuzzer.seed}): ${fuzzer.outcomes.length} requests in ${Math.round((Date.now() - started) / 1000)} s; ${result.intakes} intakes stored, ${result.executions} executions, ${result.items} items\n${fuzzer.summary()}\n`,
     );
   }, 120_000);
 
