@@ -333,6 +333,18 @@ export const intakeCases: fc.Arbitrary<EdgeCase> = fc.oneof(
 // ---- the other public routes and the rest of the edge --------------------------------------------
 
 const publicGetRoutes = functions.flatMap((f) => (f.routes ?? []).filter((r) => r.access === 'public' && r.method === 'GET').map((r) => r.path));
+/**
+ * the one exception to no-store (functions/lib/http.ts): the 200 answer of a public GET the catalog
+ * marks `publicCacheSeconds` (no PHI) may be cached
+ */
+const CACHEABLE = new Map(
+  functions.flatMap((f) =>
+    (f.routes ?? [])
+      .filter((r) => r.access === 'public' && r.method === 'GET' && (r as { publicCacheSeconds?: number }).publicCacheSeconds !== undefined)
+      .map((r) => [r.path, `public, max-age=${(r as { publicCacheSeconds?: number }).publicCacheSeconds}`] as const),
+  ),
+);
+
 /** first segments after /api of the real routes: a generated path starting with one may match a route */
 const ROUTE_HEADS = new Set(functions.flatMap((f) => (f.routes ?? []).map((r) => r.path.split('/')[2] ?? '')));
 const staffPaths = functions.flatMap((f) => (f.routes ?? []).filter((r) => r.access !== 'public').map((r) => ({ method: r.method, path: r.path })));
@@ -568,7 +580,8 @@ export class EdgeFuzzer {
 
     // the shape of API answers
     if (isApi && c.method !== 'HEAD') {
-      if (header('cache-control') !== 'no-store') problems.push(`cache-control ${header('cache-control')}`);
+      const cacheable = c.kind === 'public GET' && res.status === 200 ? CACHEABLE.get(c.path.split('?')[0]!) : undefined;
+      if (header('cache-control') !== (cacheable ?? 'no-store')) problems.push(`cache-control ${header('cache-control')}`);
       if (!header('content-type')?.startsWith('application/json')) problems.push(`content-type ${header('content-type')}`);
       if (res.status >= 400 && res.status !== 401) {
         if (typeof json?.error !== 'string' || typeof json?.message !== 'string') problems.push('error body without error/message');
