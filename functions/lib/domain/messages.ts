@@ -32,16 +32,86 @@ export interface Program {
   phone: string;
 }
 
+/** a paragraph: text, or text followed by a link (an http(s) URL the program configured, never patient text) */
+type Paragraph = string | { text: string; link: string };
+
+const paraText = (p: Paragraph): string => (typeof p === 'string' ? p : `${p.text} ${p.link}`);
+const paraHtml = (p: Paragraph): string =>
+  typeof p === 'string' ? `<p>${escapeHtml(p)}</p>` : `<p>${escapeHtml(p.text)} <a href="${escapeHtml(p.link)}">${escapeHtml(p.link)}</a></p>`;
+
 /** paragraphs → text and escaped HTML bodies */
-const email = (subject: string, paragraphs: string[], footer?: string): Email => ({
+const email = (subject: string, paragraphs: Paragraph[], footer?: string): Email => ({
   subject,
-  text: [...paragraphs, ...(footer ? ['--', footer] : [])].join('\n\n') + '\n',
+  text: [...paragraphs.map(paraText), ...(footer ? ['--', footer] : [])].join('\n\n') + '\n',
   html:
     '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">' +
-    paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('') +
+    paragraphs.map(paraHtml).join('') +
     (footer ? `<hr><p style="font-size:12px;color:#444">${escapeHtml(footer)}</p>` : '') +
     '</body></html>',
 });
+
+// ---- dates and times in words, in the reader's language -------------------------------------
+
+const LOCALE: Record<Lang, string> = { en: 'en-US', es: 'es' };
+
+/** a calendar day read at noon UTC, so no zone moves it to another day */
+const noon = (ymd: string): Date => new Date(`${ymd}T12:00:00Z`);
+
+const partsOf = (lang: Lang, d: Date, o: Intl.DateTimeFormatOptions) =>
+  Object.fromEntries(new Intl.DateTimeFormat(LOCALE[lang], { ...o, timeZone: 'UTC' }).formatToParts(d).map((p) => [p.type, p.value]));
+
+/** "Monday, December 7" / "lunes 7 de diciembre" (with the year when asked: "…, 2026" / "… de 2026") */
+export const longDate = (ymd: string, lang: Lang, withYear = false): string => {
+  const p = partsOf(lang, noon(ymd), { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  return lang === 'es'
+    ? `${p.weekday} ${p.day} de ${p.month}${withYear ? ` de ${p.year}` : ''}`
+    : `${p.weekday}, ${p.month} ${p.day}${withYear ? `, ${p.year}` : ''}`;
+};
+
+/** "9:00 AM" / "9:00" (Spanish readers get the 24-hour clock: "18:30") */
+export const clockTime = (hhmm: string, lang: Lang): string => {
+  const [h, m] = hhmm.split(':').map(Number) as [number, number];
+  if (lang === 'es') return `${h}:${String(m).padStart(2, '0')}`;
+  return new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit', timeZone: 'UTC' }).format(new Date(Date.UTC(2000, 0, 1, h, m)));
+};
+
+const endTime = (hhmm: string, minutes: number): string => {
+  const [h, m] = hhmm.split(':').map(Number) as [number, number];
+  const t = (h * 60 + m + minutes) % 1440;
+  return `${String(Math.floor(t / 60)).padStart(2, '0')}:${String(t % 60).padStart(2, '0')}`;
+};
+
+/** the zone's generic name, "Eastern Time" / "hora oriental" */
+const zoneName = (timeZone: string, lang: Lang): string =>
+  new Intl.DateTimeFormat(LOCALE[lang], { timeZone, timeZoneName: 'longGeneric' }).formatToParts(new Date(0)).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+
+const WEEKDAY_ORDER = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
+type Weekday = (typeof WEEKDAY_ORDER)[number];
+const WEEKDAYS_PLURAL: Record<Lang, Record<Weekday, string>> = {
+  en: { MO: 'Mondays', TU: 'Tuesdays', WE: 'Wednesdays', TH: 'Thursdays', FR: 'Fridays', SA: 'Saturdays', SU: 'Sundays' },
+  es: { MO: 'lunes', TU: 'martes', WE: 'miércoles', TH: 'jueves', FR: 'viernes', SA: 'sábados', SU: 'domingos' },
+};
+
+const list = (items: string[], lang: Lang): string => new Intl.ListFormat(LOCALE[lang], { style: 'long', type: 'conjunction' }).format(items);
+
+/**
+ * The weekly sessions in words, sessions of the same hours together: "Mondays, Wednesdays and
+ * Fridays, 9:00 AM to 12:00 PM" / "lunes, miércoles y viernes, de 9:00 a 12:00"
+ */
+export const weeklyText = (sessions: ReadonlyArray<{ weekday: Weekday; start: string; minutes: number }>, lang: Lang): string => {
+  const groups = new Map<string, Weekday[]>();
+  for (const s of [...sessions].sort((a, b) => WEEKDAY_ORDER.indexOf(a.weekday) - WEEKDAY_ORDER.indexOf(b.weekday))) {
+    const key = `${s.start}|${s.minutes}`;
+    groups.set(key, [...(groups.get(key) ?? []), s.weekday]);
+  }
+  return [...groups].map(([key, days]) => {
+    const [start, minutes] = key.split('|') as [string, string];
+    const from = clockTime(start, lang);
+    const to = clockTime(endTime(start, Number(minutes)), lang);
+    const names = list(days.map((d) => WEEKDAYS_PLURAL[lang][d]), lang);
+    return lang === 'es' ? `${names}, de ${from} a ${to}` : `${names}, ${from} to ${to}`;
+  }).join('; ');
+};
 
 // ---- patient -------------------------------------------------------------------------------
 
@@ -55,8 +125,19 @@ const T = {
       `Thank you for reaching out to ${p.name}. Your reference number is ${ref}. Next we check your insurance, then a case worker will contact you to talk about what you need. You can call us at ${p.phone} any time and give your reference number.`,
     crisis: `If you are thinking about harming yourself, call or text ${CRISIS_RESOURCES.call} (Suicide & Crisis Lifeline) now, any time, day or night. In an emergency call ${CRISIS_RESOURCES.emergency}.`,
     scheduleSubject: (ref: string) => `Your group schedule (${ref})`,
-    schedule: (group: string, start: string, sessions: string) =>
-      `Your place in the group "${group}" is reserved. The first session is on ${start}. Weekly sessions: ${sessions}. The attached calendar invitation adds every session to your calendar.`,
+    reserved: (group: string, first: string) => `Your place in the group "${group}" is reserved. Your first session is on ${first}.`,
+    sessionsLeft: (n: number, last: string, late: boolean) =>
+      late
+        ? `The group has already started: you join it for its last ${n} session${n === 1 ? '' : 's'}, until ${last}.`
+        : `The group meets for ${n} session${n === 1 ? '' : 's'}, until ${last}.`,
+    weekly: (when: string, zone: string) => `Every week: ${when} (${zone}).`,
+    address: (a: string) => `Where: ${a}.`,
+    video: 'Join by video at this link:',
+    noLocation: (p: Program) => `Call us at ${p.phone} and we will tell you where the group meets.`,
+    closure: (days: string) => `There is no session on ${days}: the program is closed.`,
+    bring: (what: string) => `What to bring: ${what}`,
+    invite: (p: Program) => `The attached calendar invitation adds every session to your calendar. If you cannot come, please call us at ${p.phone}.`,
+    inviteCall: (p: Program) => `Questions, or cannot come? Call ${p.phone}.`,
     closedSubject: (ref: string) => `An update on your request (${ref})`,
     closed: {
       NOT_COVERED: 'We could not confirm coverage for this program. A case worker can talk with you about other ways to pay and other programs.',
@@ -73,8 +154,19 @@ const T = {
       `Gracias por comunicarse con ${p.name}. Su número de referencia es ${ref}. Primero revisamos su seguro y después un trabajador social se comunicará con usted para hablar de lo que necesita. Puede llamarnos al ${p.phone} en cualquier momento y dar su número de referencia.`,
     crisis: `Si está pensando en hacerse daño, llame o envíe un mensaje de texto al ${CRISIS_RESOURCES.call} (Línea de Prevención del Suicidio y Crisis) ahora, a cualquier hora. En una emergencia llame al ${CRISIS_RESOURCES.emergency}.`,
     scheduleSubject: (ref: string) => `Su horario de grupo (${ref})`,
-    schedule: (group: string, start: string, sessions: string) =>
-      `Su lugar en el grupo "${group}" está reservado. La primera sesión es el ${start}. Sesiones semanales: ${sessions}. La invitación de calendario adjunta agrega todas las sesiones a su calendario.`,
+    reserved: (group: string, first: string) => `Su lugar en el grupo "${group}" está reservado. Su primera sesión es el ${first}.`,
+    sessionsLeft: (n: number, last: string, late: boolean) =>
+      late
+        ? `El grupo ya comenzó: usted se une para ${n === 1 ? 'su última sesión' : `sus últimas ${n} sesiones`}, hasta el ${last}.`
+        : `El grupo se reúne durante ${n} ${n === 1 ? 'sesión' : 'sesiones'}, hasta el ${last}.`,
+    weekly: (when: string, zone: string) => `Cada semana: ${when} (${zone}).`,
+    address: (a: string) => `Dónde: ${a}.`,
+    video: 'Únase por video con este enlace:',
+    noLocation: (p: Program) => `Llámenos al ${p.phone} y le diremos dónde se reúne el grupo.`,
+    closure: (days: string) => `No hay sesión el ${days}: el programa está cerrado.`,
+    bring: (what: string) => `Qué traer: ${what}`,
+    invite: (p: Program) => `La invitación de calendario adjunta agrega todas las sesiones a su calendario. Si no puede venir, llámenos al ${p.phone}.`,
+    inviteCall: (p: Program) => `¿Preguntas, o no puede venir? Llame al ${p.phone}.`,
     closedSubject: (ref: string) => `Novedades sobre su solicitud (${ref})`,
     closed: {
       NOT_COVERED: 'No pudimos confirmar la cobertura para este programa. Un trabajador social puede hablar con usted sobre otras formas de pago y otros programas.',
@@ -86,6 +178,29 @@ const T = {
   },
 } as const;
 
+/** where a cohort meets (schemas/cohort.ts CohortLocation) */
+export type Location = { kind: 'in-person'; address: string } | { kind: 'telehealth'; url: string };
+
+/** what the schedule email says: the person's own sessions, from the first still ahead */
+export interface ScheduleInfo {
+  group: string;
+  timeZone: string;
+  /** the person's first session: local date (YYYY-MM-DD) and start (HH:MM) */
+  first: { date: string; start: string };
+  /** the date of the last session */
+  lastDate: string;
+  /** the sessions the person will attend (closure days left out) */
+  remaining: number;
+  /** the person joins a group that has already met */
+  late: boolean;
+  weekly: ReadonlyArray<{ weekday: Weekday; start: string; minutes: number }>;
+  /** absent on cohorts made before cohorts had a location */
+  location?: Location;
+  /** closure days (YYYY-MM-DD) between the first and the last session on which the group would have met */
+  closures: string[];
+  whatToBring: string;
+}
+
 export interface PatientContext {
   lang: Lang;
   firstName: string;
@@ -93,8 +208,32 @@ export interface PatientContext {
   urgent: boolean;
   program: Program;
   status?: Status;
-  schedule?: { group: string; start: string; sessions: string };
+  schedule?: ScheduleInfo;
 }
+
+/** the schedule in the reader's language: dates and weekdays in words, where, what to bring */
+const scheduleParagraphs = (s: ScheduleInfo, lang: Lang, program: Program): Paragraph[] => {
+  const t = T[lang];
+  return [
+    t.reserved(s.group, `${longDate(s.first.date, lang)}, ${clockTime(s.first.start, lang)}`),
+    t.sessionsLeft(s.remaining, longDate(s.lastDate, lang), s.late),
+    t.weekly(weeklyText(s.weekly, lang), zoneName(s.timeZone, lang)),
+    !s.location ? t.noLocation(program) : s.location.kind === 'in-person' ? t.address(s.location.address) : { text: t.video, link: s.location.url },
+    ...(s.closures.length ? [t.closure(list(s.closures.map((d) => longDate(d, lang)), lang))] : []),
+    t.bring(s.whatToBring),
+    t.invite(program),
+  ];
+};
+
+/** the calendar invitation's DESCRIPTION (plain text, no program name: it shows in calendars) */
+export const inviteDescription = (s: Pick<ScheduleInfo, 'location' | 'whatToBring'>, lang: Lang, program: Program): string => {
+  const t = T[lang];
+  return [
+    ...(s.location?.kind === 'telehealth' ? [`${t.video} ${s.location.url}`] : s.location ? [t.address(s.location.address)] : []),
+    t.inviteCall(program),
+    t.bring(s.whatToBring),
+  ].join('\n');
+};
 
 export const patientEmail = (kind: PatientNotice, c: PatientContext): Email => {
   const t = T[c.lang];
@@ -102,10 +241,8 @@ export const patientEmail = (kind: PatientNotice, c: PatientContext): Email => {
   switch (kind) {
     case 'received':
       return email(t.receivedSubject(c.reference), [t.hello(c.firstName), ...crisis, t.received(c.reference, c.program)], t.callUs(c.program));
-    case 'schedule': {
-      const s = c.schedule!;
-      return email(t.scheduleSubject(c.reference), [t.hello(c.firstName), t.schedule(s.group, s.start, s.sessions), ...crisis], t.callUs(c.program));
-    }
+    case 'schedule':
+      return email(t.scheduleSubject(c.reference), [t.hello(c.firstName), ...scheduleParagraphs(c.schedule!, c.lang, c.program), ...crisis], t.callUs(c.program));
     case 'closed':
       return email(t.closedSubject(c.reference), [t.hello(c.firstName), t.closed[c.status!] ?? t.closed.WITHDRAWN!, ...crisis], t.callUs(c.program));
   }
@@ -119,7 +256,7 @@ const PHYSICIAN_STATUS: Record<PhysicianNotice, (c: PhysicianContext) => string>
   received: () => 'The program has received the referral and started its intake process.',
   accepted: () => 'The program has accepted the referral after evaluation.',
   // status and at most the start date: no session times, no invitation (minimum necessary)
-  enrolled: (c) => (c.startDate ? `The patient is enrolled in the program and starts on ${c.startDate}.` : 'The patient is enrolled in the program.'),
+  enrolled: (c) => (c.startDate ? `The patient is enrolled in the program and starts on ${longDate(c.startDate, 'en', true)}.` : 'The patient is enrolled in the program.'),
   closed: (c) =>
     ({
       NOT_COVERED: 'The referral was closed: coverage could not be confirmed.',
@@ -153,30 +290,45 @@ export const physicianEmail = (kind: PhysicianNotice, c: PhysicianContext): Emai
 
 // ---- program team (no PHI: reference, step, codes, age) ------------------------------------
 
-export const urgentAlert = (reference: string, consoleHint: string): Email =>
+/**
+ * where a staff email sends its reader: the referral in the console (a link holding the referral's
+ * id, never PHI), or, without a configured console address, the reference to search for
+ */
+const openIt = (reference: string, consoleLink?: string): Paragraph =>
+  consoleLink ? { text: 'Open the referral in the staff console:', link: consoleLink } : `Open the staff console and search for ${reference}.`;
+
+export const urgentAlert = (reference: string, consoleLink?: string): Email =>
   email(`Urgent referral ${reference}`, [
     `Referral ${reference} screened positive on the crisis screen at intake and is marked urgent.`,
-    `Crisis resources (988) were shown to the person. Please reach out today. ${consoleHint}`,
+    'Crisis resources (988) were shown to the person. Please reach out today.',
+    openIt(reference, consoleLink),
   ]);
 
-export const slaAlert = (reference: string, step: string, ageHours: number, breaches: number): Email =>
+export const slaAlert = (reference: string, step: string, ageHours: number, breaches: number, consoleLink?: string): Email =>
   email(`Overdue step: ${reference}`, [
     `The ${step} step of referral ${reference} has waited ${ageHours} hours, past its time limit (breach ${breaches}).`,
     breaches >= 2 ? 'The referral is now marked NEEDS_ATTENTION.' : 'The step has been reopened; please decide it soon.',
+    openIt(reference, consoleLink),
   ]);
 
-export const failureAlert = (reference: string, errorCode: string): Email =>
+export const failureAlert = (reference: string, errorCode: string, consoleLink?: string): Email =>
   email(`Referral needs attention: ${reference}`, [
     `An automatic step for referral ${reference} kept failing (${errorCode}) and the referral is marked NEEDS_ATTENTION.`,
-    'Open it in the staff console: once the cause is fixed, Resume restarts it at the step that failed.',
+    'Once the cause is fixed, Resume (on the referral in the staff console) restarts it at the step that failed.',
+    openIt(reference, consoleLink),
   ]);
 
 /** an email to a person could not be delivered however often it was tried: someone should call instead */
-export const noticeFailedAlert = (reference: string, audience: string, milestone: string, errorCode: string): Email =>
+export const noticeFailedAlert = (reference: string, audience: string, milestone: string, errorCode: string, consoleLink?: string): Email =>
   email(`Email not delivered: ${reference}`, [
     `The ${milestone} email to the ${audience} of referral ${reference} could not be delivered (${errorCode}) and will not be retried.`,
     'Please reach them another way (phone) and record the contact in the referral.',
+    openIt(reference, consoleLink),
   ]);
+
+/** the console address of one referral: `<console>#/referral/<id>` (the id only: never a name or a reference in a URL) */
+export const consoleLinkTo = (consoleUrl: string | undefined, referralId: string): string | undefined =>
+  consoleUrl ? `${consoleUrl.replace(/\/*$/, '/')}#/referral/${encodeURIComponent(referralId)}` : undefined;
 
 /** "Jane D." */
 export const displayName = (firstName: string, lastName: string): string => `${firstName} ${lastName.slice(0, 1).toUpperCase()}.`;

@@ -3,10 +3,10 @@ import type { Audience, NewEvent, NoticeRecord, OutgoingEmail, ReferralRecord } 
 import { logger } from '../logger';
 import { metrics } from '../observability';
 import {
-  failureAlert, noticeFailedAlert, patientEmail, physicianEmail, slaAlert, urgentAlert,
-  type PatientNotice, type PhysicianNotice,
+  consoleLinkTo, failureAlert, inviteDescription, noticeFailedAlert, patientEmail, physicianEmail, slaAlert, urgentAlert,
+  type Lang, type PatientNotice, type PhysicianNotice, type ScheduleInfo,
 } from '../domain/messages';
-import { buildInvite, sessionDates } from '../domain/schedule';
+import { buildInvite, closuresBetween, sessionDates } from '../domain/schedule';
 import type { Intake } from '../schemas/intake';
 import type { CohortRecord } from '../adapters/ports';
 
@@ -87,8 +87,25 @@ interface Rendered {
 
 const program = (deps: Deps) => ({ name: deps.config.PROGRAM_NAME, phone: deps.config.PROGRAM_PHONE });
 
-/** the first session still ahead of `now`, as its local date and time */
-const firstSession = (cohort: CohortRecord, now: Date) => sessionDates(cohort).find((s) => Date.parse(s.startsAt) > now.getTime());
+/**
+ * The person's schedule in a cohort, from its first session still ahead (someone may join a cohort
+ * that has already started), closure days left out; throws CohortOver when no session is left.
+ */
+export const scheduleFor = (cohort: CohortRecord, now: Date, cfg: Deps['config'], lang: Lang): ScheduleInfo => {
+  const closed = cfg.CLOSURE_DATES;
+  const all = sessionDates(cohort, closed);
+  const left = all.filter((s) => Date.parse(s.startsAt) > now.getTime());
+  const first = left[0];
+  const last = left[left.length - 1];
+  if (!first || !last) throw Object.assign(new Error('no session left'), { name: 'CohortOver' });
+  return {
+    group: cohort.name, timeZone: cohort.timeZone, first: { date: first.date, start: first.start }, lastDate: last.date,
+    remaining: left.length, late: left.length < all.length, weekly: cohort.sessions,
+    ...(cohort.location ? { location: cohort.location } : {}),
+    closures: closuresBetween(cohort, closed, first.date, last.date),
+    whatToBring: lang === 'es' ? cfg.WHAT_TO_BRING_ES : cfg.WHAT_TO_BRING_EN,
+  };
+};
 
 /** why a notice may no longer be sent (recorded on its NOTICE_CANCELLED event) */
 type Cancelled = { cancel: 'no recipient' | 'no consent' | 'consent revoked' };
@@ -97,11 +114,13 @@ type Cancelled = { cancel: 'no recipient' | 'no consent' | 'consent revoked' };
 const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<Rendered | Cancelled> => {
   const p = n.params ?? {};
   if (n.audience === 'program') {
+    // staff open the referral from the email: a link with its id (never PHI), when the console's address is configured
+    const link = consoleLinkTo(deps.config.CONSOLE_URL, r.referralId);
     const e =
-      n.notice === 'urgent' ? urgentAlert(r.reference, 'Open the staff console and search for the reference.')
-      : n.notice === 'sla' ? slaAlert(r.reference, String(p.step), Number(p.ageHours), Number(p.breaches))
-      : n.notice === 'failure' ? failureAlert(r.reference, String(p.errorCode))
-      : noticeFailedAlert(r.reference, String(p.audience), String(p.milestone), String(p.errorCode));
+      n.notice === 'urgent' ? urgentAlert(r.reference, link)
+      : n.notice === 'sla' ? slaAlert(r.reference, String(p.step), Number(p.ageHours), Number(p.breaches), link)
+      : n.notice === 'failure' ? failureAlert(r.reference, String(p.errorCode), link)
+      : noticeFailedAlert(r.reference, String(p.audience), String(p.milestone), String(p.errorCode), link);
     return { email: { to: [deps.config.PROGRAM_EMAIL], ...e }, event: { type: 'NOTICE_SENT', actor: SYSTEM, detail: { audience: 'program', notice: n.notice } } };
   }
   const intake = await deps.repo.getIntake(n.referralId);
@@ -109,23 +128,26 @@ const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<R
   if (n.audience === 'patient') {
     const to = intake.patient.email;
     if (!to) return { cancel: 'no recipient' };
-    let schedule: { group: string; start: string; sessions: string } | undefined;
+    const lang = intake.patient.preferredLanguage;
+    let schedule: ScheduleInfo | undefined;
     let calendar: string | undefined;
     if (n.notice === 'schedule') {
       const cohort = await deps.repo.getCohort(String(p.cohortId));
       if (!cohort) throw Object.assign(new Error('cohort missing'), { name: 'CohortMissing' });
       const now = deps.now();
-      // someone may join a cohort that has already started: the schedule starts at the next session
-      const first = firstSession(cohort, now);
-      if (!first) throw Object.assign(new Error('no session left'), { name: 'CohortOver' });
-      schedule = { group: cohort.name, start: `${first.date} ${first.start} (${cohort.timeZone})`, sessions: cohort.sessions.map((s) => `${s.weekday} ${s.start} (${s.minutes} min)`).join(', ') };
+      schedule = scheduleFor(cohort, now, deps.config, lang);
+      const where = cohort.location?.kind === 'in-person' ? cohort.location.address : cohort.location?.url;
       calendar = buildInvite({
-        cohortId: cohort.cohortId, cohort, referralId: n.referralId, summary: `${deps.config.PROGRAM_NAME} group session`,
-        location: deps.config.PROGRAM_NAME, organizer: { name: deps.config.PROGRAM_NAME, email: deps.config.MAIL_FROM }, attendee: to, now,
+        cohortId: cohort.cohortId, cohort, referralId: n.referralId,
+        // a neutral title: it shows on a lock screen
+        summary: lang === 'es' ? deps.config.INVITE_TITLE_ES : deps.config.INVITE_TITLE_EN,
+        ...(where ? { location: where } : {}),
+        description: inviteDescription(schedule, lang, program(deps)),
+        organizer: { name: deps.config.PROGRAM_NAME, email: deps.config.MAIL_FROM }, attendee: to, now, closed: deps.config.CLOSURE_DATES,
       });
     }
     const e = patientEmail(n.notice as PatientNotice, {
-      lang: intake.patient.preferredLanguage, firstName: intake.patient.firstName, reference: r.reference,
+      lang, firstName: intake.patient.firstName, reference: r.reference,
       urgent: r.urgent, program: program(deps), status: n.status, schedule,
     });
     return {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import {
-  displayName, escapeHtml, failureAlert, PART2_NOTICE, patientEmail, physicianEmail, slaAlert, urgentAlert,
-  type Lang, type PatientContext, type PatientNotice, type PhysicianNotice,
+  clockTime, consoleLinkTo, displayName, escapeHtml, failureAlert, inviteDescription, longDate, noticeFailedAlert, PART2_NOTICE, patientEmail, physicianEmail, slaAlert,
+  urgentAlert, weeklyText, type Lang, type PatientContext, type PatientNotice, type PhysicianNotice, type ScheduleInfo,
 } from '../../../../functions/lib/domain/messages';
 import type { Status } from '../../../../functions/lib/schemas/views';
 
@@ -10,9 +10,20 @@ const program = { name: 'Harbor Program', phone: '(555) 010-0100' };
 /** words a subject must never carry (English and Spanish): the subject is visible on a lock screen */
 const REVEALING = /substance|sustancia|addict|adicci|alcohol|opioid|opiáceo|drug|droga|detox|desintox|rehab|treatment|tratamiento|recovery|recuperaci|overdose|sobredosis|suicid|crisis|988/i;
 
+/** a morning cohort joined from its start: Mon/Wed/Fri 9–12, Dec 7 2026 to Jan 29 2027, closed on Dec 25 and Jan 1 */
+const schedule = (over: Partial<ScheduleInfo> = {}): ScheduleInfo => ({
+  group: 'Morning A', timeZone: 'America/New_York', first: { date: '2026-12-07', start: '09:00' }, lastDate: '2027-01-29',
+  remaining: 22, late: false,
+  weekly: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 180 }, { weekday: 'FR', start: '09:00', minutes: 180 }],
+  location: { kind: 'in-person', address: '12 Harbor St, Suite 3, Boston, MA 02110' },
+  closures: ['2026-12-25', '2027-01-01'],
+  whatToBring: 'A photo ID.',
+  ...over,
+});
+
 const patient = (over: Partial<PatientContext> = {}): PatientContext => ({
   lang: 'en', firstName: 'Jordan', reference: 'IOP-7KQ4-M3TD', urgent: false, program, status: 'WITHDRAWN',
-  schedule: { group: 'Morning A', start: '2026-12-07 09:00 (America/New_York)', sessions: 'MO 09:00 (180 min)' },
+  schedule: schedule(),
   ...over,
 });
 
@@ -67,7 +78,7 @@ describe('patientEmail', () => {
   });
 
   test('a group name holding markup is escaped in the schedule HTML', () => {
-    const e = patientEmail('schedule', patient({ schedule: { group: '"><script>alert(1)</script>', start: 'x', sessions: 'y' } }));
+    const e = patientEmail('schedule', patient({ schedule: schedule({ group: '"><script>alert(1)</script>' }) }));
     expect(e.html).not.toMatch(/<script/i);
     expect(e.html).toContain('&quot;&gt;&lt;script&gt;');
   });
@@ -78,12 +89,97 @@ describe('patientEmail', () => {
   });
 });
 
+describe('the schedule email, written for people', () => {
+  test('in English: the first session, the weekly hours and the last date in words, the address, the closures, what to bring, the phone', () => {
+    // Act
+    const { text } = patientEmail('schedule', patient());
+
+    // Assess
+    expect(text).toContain('Your first session is on Monday, December 7, 9:00 AM.');
+    expect(text).toContain('The group meets for 22 sessions, until Friday, January 29.');
+    expect(text).toContain('Every week: Mondays, Wednesdays, and Fridays, 9:00 AM to 12:00 PM (Eastern Time).');
+    expect(text).toContain('Where: 12 Harbor St, Suite 3, Boston, MA 02110.');
+    expect(text).toContain('There is no session on Friday, December 25 and Friday, January 1: the program is closed.');
+    expect(text).toContain('What to bring: A photo ID.');
+    expect(text).toContain('(555) 010-0100');
+    expect(text).not.toMatch(/\b(MO|WE|FR)\b|2026-12-07|America\/New_York|min\)/);
+  });
+
+  test('in Spanish: weekdays, months and times in Spanish, no English codes', () => {
+    // Act
+    const { text, subject } = patientEmail('schedule', patient({ lang: 'es' }));
+
+    // Assess
+    expect(subject).toBe('Su horario de grupo (IOP-7KQ4-M3TD)');
+    expect(text).toContain('Su primera sesión es el lunes 7 de diciembre, 9:00.');
+    expect(text).toContain('hasta el viernes 29 de enero.');
+    expect(text).toContain('Cada semana: lunes, miércoles y viernes, de 9:00 a 12:00');
+    expect(text).toContain('Dónde: 12 Harbor St, Suite 3, Boston, MA 02110.');
+    expect(text).toContain('No hay sesión el viernes 25 de diciembre y viernes 1 de enero: el programa está cerrado.');
+    expect(text).not.toMatch(/\b(MO|WE|FR|AM|PM)\b|Monday|December|Where|Weekly/);
+  });
+
+  test('a late start says how many sessions remain', () => {
+    expect(patientEmail('schedule', patient({ schedule: schedule({ late: true, remaining: 7 }) })).text).toContain('The group has already started: you join it for its last 7 sessions, until Friday, January 29.');
+    expect(patientEmail('schedule', patient({ lang: 'es', schedule: schedule({ late: true, remaining: 7 }) })).text).toContain('El grupo ya comenzó: usted se une para sus últimas 7 sesiones');
+  });
+
+  test('a telehealth group gives its link, as a link in the HTML part', () => {
+    // Act
+    const e = patientEmail('schedule', patient({ schedule: schedule({ location: { kind: 'telehealth', url: 'https://meet.example.org/iop-a?pwd=1&x=2' } }) }));
+
+    // Assess
+    expect(e.text).toContain('Join by video at this link: https://meet.example.org/iop-a?pwd=1&x=2');
+    expect(e.html).toContain('<a href="https://meet.example.org/iop-a?pwd=1&amp;x=2">');
+  });
+
+  test('a cohort made before locations existed asks the person to call for the place', () => {
+    expect(patientEmail('schedule', patient({ schedule: schedule({ location: undefined }) })).text).toContain('Call us at (555) 010-0100 and we will tell you where the group meets.');
+  });
+
+  test('sessions of different hours are grouped by their hours', () => {
+    const weekly = [{ weekday: 'TU' as const, start: '18:00', minutes: 180 }, { weekday: 'SA' as const, start: '10:30', minutes: 120 }, { weekday: 'TH' as const, start: '18:00', minutes: 180 }];
+    expect(weeklyText(weekly, 'en')).toBe('Tuesdays and Thursdays, 6:00 PM to 9:00 PM; Saturdays, 10:30 AM to 12:30 PM');
+    expect(weeklyText(weekly, 'es')).toBe('martes y jueves, de 18:00 a 21:00; sábados, de 10:30 a 12:30');
+  });
+
+  test.each([
+    ['2026-12-07', 'en', 'Monday, December 7'],
+    ['2026-12-07', 'es', 'lunes 7 de diciembre'],
+    ['2027-01-01', 'es', 'viernes 1 de enero'],
+  ] as const)('longDate(%s, %s) is "%s", whatever the server zone', (ymd, lang, words) => {
+    expect(longDate(ymd, lang)).toBe(words);
+  });
+
+  test.each([['09:00', 'en', '9:00 AM'], ['18:30', 'en', '6:30 PM'], ['09:00', 'es', '9:00'], ['18:30', 'es', '18:30']] as const)('clockTime(%s, %s) is %s', (hhmm, lang, words) => {
+    expect(clockTime(hhmm, lang)).toBe(words);
+  });
+
+  test('the invitation description holds the place, the phone and what to bring, and not the program name', () => {
+    // Act
+    const d = inviteDescription(schedule({ location: { kind: 'telehealth', url: 'https://meet.example.org/a' } }), 'en', program);
+
+    // Assess
+    expect(d).toBe('Join by video at this link: https://meet.example.org/a\nQuestions, or cannot come? Call (555) 010-0100.\nWhat to bring: A photo ID.');
+    expect(d).not.toContain(program.name);
+  });
+});
+
 describe('physicianEmail', () => {
   const doc = { physicianName: 'Dr. Ana Lopez', patientDisplayName: 'Jordan Q.', reference: 'IOP-7KQ4-M3TD', program, startDate: '2026-12-07' };
   const cases: Array<[PhysicianNotice, Status]> = [
     ['received', 'RECEIVED'], ['accepted', 'ENROLLMENT'], ['enrolled', 'ENROLLED'],
     ['closed', 'NOT_COVERED'], ['closed', 'REFERRED_OUT'], ['closed', 'WITHDRAWN'], ['closed', 'EXPIRED'],
   ];
+
+  test('the enrolment notice gives the start date in words and no session time, place or invitation', () => {
+    // Act
+    const e = physicianEmail('enrolled', { ...doc, status: 'ENROLLED' });
+
+    // Assess
+    expect(e.text).toContain('starts on Monday, December 7, 2026.');
+    expect(e.text).not.toMatch(/\d:\d\d|AM|PM|Harbor St|https?:|Where/);
+  });
 
   test.each(cases)('the %s notice (%s) carries the 42 CFR part 2 notice in text and HTML', (kind, status) => {
     const e = physicianEmail(kind, { ...doc, status });
@@ -111,12 +207,34 @@ describe('physicianEmail', () => {
 
 describe('program alerts', () => {
   test.each([
-    ['urgent', urgentAlert('IOP-7KQ4-M3TD', 'Open the console.')],
+    ['urgent', urgentAlert('IOP-7KQ4-M3TD')],
     ['sla', slaAlert('IOP-7KQ4-M3TD', 'evaluation', 49.5, 1)],
     ['failure', failureAlert('IOP-7KQ4-M3TD', 'Lambda.Unknown')],
   ])('the %s alert names the reference and nothing that identifies the person', (_kind, e) => {
     expect(e.subject).toContain('IOP-7KQ4-M3TD');
     expect(e.subject).not.toMatch(REVEALING);
+  });
+
+  const LINK = 'https://iop.example.org/console/#/referral/6f1c2f7e-3a5b-4c1d-9e8f-0a1b2c3d4e5f';
+
+  test.each([
+    ['urgent', urgentAlert('IOP-7KQ4-M3TD', LINK)],
+    ['sla', slaAlert('IOP-7KQ4-M3TD', 'evaluation', 49.5, 1, LINK)],
+    ['failure', failureAlert('IOP-7KQ4-M3TD', 'Lambda.Unknown', LINK)],
+    ['notice-failed', noticeFailedAlert('IOP-7KQ4-M3TD', 'patient', 'received', 'MessageRejected', LINK)],
+  ])('the %s alert links to the referral in the console (text and HTML)', (_kind, e) => {
+    expect(e.text).toContain(`Open the referral in the staff console: ${LINK}`);
+    expect(e.html).toContain(`<a href="${LINK}">`);
+  });
+
+  test('without a console address the alert names the reference to search for', () => {
+    expect(urgentAlert('IOP-7KQ4-M3TD').text).toContain('Open the staff console and search for IOP-7KQ4-M3TD.');
+  });
+
+  test('consoleLinkTo puts the id (only) after the console address, with or without its final slash', () => {
+    expect(consoleLinkTo('https://iop.example.org/console/', 'abc-1')).toBe('https://iop.example.org/console/#/referral/abc-1');
+    expect(consoleLinkTo('https://iop.example.org/console', 'abc-1')).toBe('https://iop.example.org/console/#/referral/abc-1');
+    expect(consoleLinkTo(undefined, 'abc-1')).toBeUndefined();
   });
 
   test('the second SLA breach says the referral needs attention, the first that the step was reopened', () => {

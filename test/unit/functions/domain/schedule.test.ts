@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
+import ICAL from 'ical.js';
 import {
-  buildInvite, firstOnOrAfter, isoInZone, nextSessions, sessionDates, zonedInstant, type InviteInput,
+  buildInvite, closuresBetween, firstOnOrAfter, isoInZone, nextSessions, sessionDates, sessionsLeft, zonedInstant, type InviteInput,
 } from '../../../../functions/lib/domain/schedule';
 
 // 2026: DST in America/New_York ends on Sunday 1 November (02:00 EDT → 01:00 EST)
@@ -24,7 +25,8 @@ const invite = (over: Partial<InviteInput> = {}): InviteInput => ({
   cohort,
   referralId: 'ref-1',
   summary: 'Group session',
-  location: 'Harbor IOP, 12 Main St',
+  location: '12 Main St, Suite 3, Boston, MA 02110',
+  description: 'Questions, or cannot come? Call (555) 010-0100.\nWhat to bring: A photo ID.',
   organizer: { name: 'Harbor IOP', email: 'program@iop.example.org' },
   attendee: 'jordan.quintana@example.com',
   now: new Date('2026-10-20T15:04:05.678Z'),
@@ -119,6 +121,125 @@ describe('nextSessions', () => {
 
   test('is empty once the cohort has ended', () => {
     expect(nextSessions(cohort, new Date('2026-12-01T00:00:00Z'))).toEqual([]);
+  });
+});
+
+describe('closure days', () => {
+  const closed = ['2026-10-29', '2026-11-01', '2026-11-14'];
+
+  test('sessionDates leaves out the sessions on closure days', () => {
+    expect(sessionDates(cohort, closed).map((s) => s.date)).toEqual(['2026-10-27', '2026-10-31', '2026-11-03', '2026-11-05', '2026-11-07', '2026-11-10', '2026-11-12']);
+  });
+
+  test('sessionsLeft counts the sessions still ahead, closures left out', () => {
+    expect(sessionsLeft(cohort, new Date('2026-11-04T00:00:00Z'), closed).map((s) => s.date)).toEqual(['2026-11-05', '2026-11-07', '2026-11-10', '2026-11-12']);
+  });
+
+  test('closuresBetween names only the closure days the group would have met on (Sunday Nov 1 is not a session day)', () => {
+    expect(closuresBetween(cohort, closed, '2026-10-27', '2026-11-14')).toEqual(['2026-10-29', '2026-11-14']);
+    expect(closuresBetween(cohort, closed, '2026-11-01', '2026-11-13')).toEqual([]);
+  });
+});
+
+/** the invitation as a calendar program reads it (ical.js, Mozilla's parser): each VEVENT and the local start of every occurrence */
+const parsed = (ics: string) => {
+  const cal = new ICAL.Component(ICAL.parse(ics));
+  for (const tz of cal.getAllSubcomponents('vtimezone')) ICAL.TimezoneService.register(tz);
+  return cal.getAllSubcomponents('vevent').map((v) => {
+    const event = new ICAL.Event(v);
+    const starts: string[] = [];
+    const instants: string[] = [];
+    const it = event.iterator();
+    for (let t = it.next(); t; t = it.next()) {
+      starts.push(t.toString());
+      instants.push(t.toJSDate().toISOString());
+    }
+    return { event, starts, instants };
+  });
+};
+
+describe('buildInvite, read with ical.js', () => {
+  test('parses as one calendar: METHOD REQUEST, three events with title, location and description as given', () => {
+    // Act
+    const cal = new ICAL.Component(ICAL.parse(buildInvite(invite())));
+    const events = parsed(buildInvite(invite()));
+
+    // Assess
+    expect(cal.getFirstPropertyValue('method')).toBe('REQUEST');
+    expect(events).toHaveLength(3);
+    for (const { event } of events) {
+      expect(event.summary).toBe('Group session');
+      expect(event.location).toBe('12 Main St, Suite 3, Boston, MA 02110');
+      expect(event.description).toBe('Questions, or cannot come? Call (555) 010-0100.\nWhat to bring: A photo ID.');
+    }
+  });
+
+  test('every occurrence is at its local time in the cohort zone, across the end of DST', () => {
+    // Act
+    const [tuesdays] = parsed(buildInvite(invite()));
+
+    // Assess
+    expect(tuesdays!.starts).toEqual(['2026-10-27T09:00:00', '2026-11-03T09:00:00', '2026-11-10T09:00:00']);
+    expect(tuesdays!.event.startDate.zone?.tzid).toBe(NY);
+    expect(tuesdays!.instants).toEqual(['2026-10-27T13:00:00.000Z', '2026-11-03T14:00:00.000Z', '2026-11-10T14:00:00.000Z']);
+  });
+
+  test('only RFC 5545 properties: no TIMEZONE-ID and no X- extension anywhere', () => {
+    // Act
+    const ics = buildInvite(invite());
+
+    // Assess
+    expect(lines(ics).filter((l) => /^(TIMEZONE-ID|X-)/.test(l))).toEqual([]);
+    const standard = new Set(['BEGIN', 'END', 'VERSION', 'PRODID', 'METHOD', 'TZID', 'LAST-MODIFIED', 'TZNAME', 'TZOFFSETFROM', 'TZOFFSETTO', 'DTSTART', 'RRULE',
+      'UID', 'SEQUENCE', 'DTSTAMP', 'DTEND', 'SUMMARY', 'LOCATION', 'DESCRIPTION', 'ORGANIZER', 'ATTENDEE', 'EXDATE', 'RDATE']);
+    expect(lines(ics).map((l) => l.split(/[:;]/)[0]).filter((name) => !standard.has(name!))).toEqual([]);
+  });
+
+  test('program closure days are excluded with EXDATE: no occurrence falls on them, the series still runs to the last week', () => {
+    // Prepare: the program is closed on Thursday Oct 29 and Saturday Nov 7
+    const ics = buildInvite(invite({ closed: ['2026-10-29', '2026-11-07'] }));
+
+    // Act
+    const [tue, thu, sat] = parsed(ics);
+
+    // Assess
+    expect(tue!.starts).toEqual(['2026-10-27T09:00:00', '2026-11-03T09:00:00', '2026-11-10T09:00:00']);
+    expect(thu!.starts).toEqual(['2026-11-05T09:00:00', '2026-11-12T09:00:00']);
+    expect(sat!.starts).toEqual(['2026-10-31T10:30:00', '2026-11-14T10:30:00']);
+    expect(prop(vevents(ics)[2]!, 'EXDATE')).toEqual([`EXDATE;TZID=${NY}:20261107T103000`]);
+  });
+
+  test('a closure on the first session of a series starts the series at the next one (no excluded first instance)', () => {
+    // Act
+    const [, thu] = parsed(buildInvite(invite({ closed: ['2026-10-29'] })));
+
+    // Assess
+    expect(thu!.event.startDate.toString()).toBe('2026-11-05T09:00:00');
+    expect(thu!.starts).toEqual(['2026-11-05T09:00:00', '2026-11-12T09:00:00']);
+    expect(prop(vevents(buildInvite(invite({ closed: ['2026-10-29'] })))[1]!, 'EXDATE')).toEqual([]);
+  });
+
+  test('joining late: only the sessions still ahead are in the series', () => {
+    // Act
+    const events = parsed(buildInvite(invite({ now: new Date('2026-11-04T12:00:00Z') })));
+
+    // Assess
+    expect(events.map((e) => e.starts)).toEqual([
+      ['2026-11-10T09:00:00'],
+      ['2026-11-05T09:00:00', '2026-11-12T09:00:00'],
+      ['2026-11-07T10:30:00', '2026-11-14T10:30:00'],
+    ]);
+  });
+
+  test('a cohort without a location has no LOCATION (never the program name)', () => {
+    const ics = buildInvite(invite({ location: undefined }));
+    expect(lines(ics).filter((l) => l.startsWith('LOCATION'))).toEqual([]);
+    expect(parsed(ics)).toHaveLength(3);
+  });
+
+  test('a description with commas, semicolons and a new line survives the round trip', () => {
+    const description = 'Join by video at this link: https://meet.example.org/a?x=1;y=2\nQuestions, or cannot come? Call (555) 010-0100.';
+    expect(parsed(buildInvite(invite({ description })))[0]!.event.description).toBe(description);
   });
 });
 

@@ -18,8 +18,13 @@ import type { handler as Handler } from '../../../../functions/send-notices/hand
 let handler: typeof Handler;
 const m = mocks();
 
+// the console's address (staff emails link to the referral) and a program closure on a Monday of the fixture cohort
+const CONSOLE_URL = 'https://iop.example.org/console/';
+const CLOSED_ON = dayFromToday(19);
+
 beforeAll(async () => {
   setTestEnv();
+  Object.assign(process.env, { CONSOLE_URL, CLOSURE_DATES: `2026-12-25, ${CLOSED_ON}` });
   ({ handler } = await import('../../../../functions/send-notices/handler'));
 });
 
@@ -158,10 +163,10 @@ describe('send-notices: a due notice is sent once', () => {
     // Assess
     const [mail] = await sentEmails(m);
     expect(mail!.to).toEqual([PHYSICIAN_EMAIL]);
-    expect(mail!.parsed.text).toContain(`enrolled in the program and starts on ${dayFromToday(7)}`);
+    expect(mail!.parsed.text).toContain('enrolled in the program and starts on Wednesday, January 6, 2027.');
     expect(mail!.mime).not.toMatch(/text\/calendar|BEGIN:VCALENDAR|invite\.ics|method=REQUEST/i);
     expect(mail!.parsed.attachments).toEqual([]);
-    expect(mail!.mime).not.toMatch(/09:00|Morning A|\bMO\b|\bWE\b|\bFR\b/);
+    expect(mail!.mime).not.toMatch(/09:00|9:00|Morning A|\bMO\b|\bWE\b|\bFR\b|Harbor St|What to bring/);
     expect(mail!.mime).not.toContain(PATIENT_EMAIL);
     expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ type: 'DISCLOSURE', detail: { notice: 'enrolled', disclosed: 'referral status only' } });
   });
@@ -174,9 +179,65 @@ describe('send-notices: a due notice is sent once', () => {
     const [mail] = await sentEmails(m);
     expect(mail!.to).toEqual([PATIENT_EMAIL]);
     expect(mail!.parsed.subject).toBe('Your group schedule (IOP-7KQ4-M3TD)');
-    expect(mail!.parsed.text).toContain(`first session is on ${dayFromToday(7)} 09:00 (America/New_York)`);
+    expect(mail!.parsed.text).toContain('Your first session is on Wednesday, January 6, 9:00 AM.');
+    expect(mail!.parsed.text).toContain('Where: 12 Harbor St, Suite 3, Boston, MA 02110.');
+    expect(mail!.parsed.text).toContain('There is no session on Monday, January 18: the program is closed.');
+    expect(mail!.parsed.text).toContain('What to bring: A photo ID');
     expect(mail!.mime).toMatch(/text\/calendar; charset=utf-8; method=REQUEST/i);
     expect(mail!.mime).toContain('BEGIN:VCALENDAR');
+  });
+
+  test('the invitation has a neutral title, the address as LOCATION, the phone in DESCRIPTION and the closure as EXDATE', async () => {
+    // Act
+    await deliver(notice({ key: 'enrolled:patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) } }));
+
+    // Assess
+    const [mail] = await sentEmails(m);
+    const ics = mail!.mime.slice(mail!.mime.indexOf('BEGIN:VCALENDAR'), mail!.mime.indexOf('END:VCALENDAR') + 'END:VCALENDAR'.length).replace(/\r?\n[ \t]/g, '');
+    expect(ics).toContain('SUMMARY:Group session');
+    expect(ics).not.toMatch(/SUMMARY:.*(Program|Outpatient)/);
+    expect(ics).toContain('LOCATION:12 Harbor St\\, Suite 3\\, Boston\\, MA 02110');
+    expect(ics).toMatch(/DESCRIPTION:.*\(555\) 010-0100/);
+    expect(ics).toContain(`EXDATE;TZID=America/New_York:${CLOSED_ON.replace(/-/g, '')}T090000`);
+    expect(ics).not.toMatch(/TIMEZONE-ID|X-WR-/);
+  });
+
+  test('a Spanish speaker gets the schedule and the invitation title in Spanish', async () => {
+    // Prepare
+    storeIntake(m, REFERRAL_ID, { ...validIntake(), patient: { ...validIntake().patient, preferredLanguage: 'es' } });
+
+    // Act
+    await deliver(notice({ key: 'enrolled:patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) } }));
+
+    // Assess
+    const [mail] = await sentEmails(m);
+    expect(mail!.parsed.text).toContain('Su primera sesión es el miércoles 6 de enero, 9:00.');
+    expect(mail!.parsed.text).toContain('Cada semana: lunes, miércoles y viernes, de 9:00 a 12:00');
+    expect(mail!.parsed.text).toContain('No hay sesión el lunes 18 de enero: el programa está cerrado.');
+    expect(mail!.mime).toMatch(/SUMMARY:Sesi(ó|=C3=B3)n de grupo/);
+  });
+
+  test('a schedule sent after the group started says how many sessions remain, from the next one', async () => {
+    // Prepare: the cohort started three weeks ago (MO/WE/FR, 8 weeks)
+    storeCohort(m, cohort({ startDate: dayFromToday(-21) }));
+
+    // Act
+    await deliver(notice({ key: 'enrolled:patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(2) } }));
+
+    // Assess: it is 10:00 in New York on Wednesday Dec 30, so today's 09:00 session has begun: Friday's is the first
+    const [mail] = await sentEmails(m);
+    expect(mail!.parsed.text).toMatch(/The group has already started: you join it for its last \d+ sessions, until Monday, February 1\./);
+    expect(mail!.parsed.text).toContain('Your first session is on Friday, January 1, 9:00 AM.');
+  });
+
+  test('a program alert links to the referral in the console by its id (no name, no reference in the link)', async () => {
+    // Act
+    await deliver(notice({ key: 'urgent:program', audience: 'program', notice: 'urgent', milestone: 'urgent', params: {} }));
+
+    // Assess
+    const [mail] = await sentEmails(m);
+    expect(mail!.parsed.text).toContain(`Open the referral in the staff console: ${CONSOLE_URL}#/referral/${REFERRAL_ID}`);
+    expect(mail!.parsed.html).toContain(`href="${CONSOLE_URL}#/referral/${REFERRAL_ID}"`);
   });
 
   test('a program alert goes to the program address with no PHI, recorded as NOTICE_SENT', async () => {
