@@ -16,6 +16,8 @@
  * | 8 | roster of a cohort                               | table | pk = COHORT#<id>, sk begins_with SEAT#                     |
  * | 9 | cohorts by start date                            | gsi2  | gsi2pk = COHORTS, gsi2sk = <startDate>#<id>                |
  * |10 | intake idempotency record (expires by TTL)       | table | pk = IDEMPOTENCY#<key>, sk = META                          |
+ * |11 | a cohort name taken on a start date (unique)     | table | pk = COHORTNAME#<startDate>#<name, lower-case>, sk = META  |
+ * |12 | open referrals of one staff member ("My referrals", sparse: only while assigned and not closed), urgent first, oldest first | gsi3 | gsi3pk = OWNER#<username>, gsi3sk = <0 urgent|1>#<receivedAt iso>#<id> |
  *
  * The intake lives apart from META so the many small status writes stay under 1 KB (one write unit)
  * and list queries never read PHI they don't show.
@@ -37,6 +39,7 @@ export const tableDefinition = {
   globalSecondaryIndexes: [
     { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
   ],
 } as const;
 
@@ -60,6 +63,11 @@ export const keys = {
   seat: (cohortId: string, referralId: string) => ({ pk: `COHORT#${cohortId}`, sk: `SEAT#${referralId}` }),
   seatPrefix: 'SEAT#',
   idempotency: (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: META }),
+  /** one item per (start date, name): creating a cohort puts it on condition it does not exist */
+  cohortName: (startDate: string, name: string) => ({ pk: `COHORTNAME#${startDate}#${name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase()}`, sk: META }),
+  /** the caseload index of an open, assigned referral */
+  owner: (username: string, urgent: boolean, receivedAt: string, id: string) => ({ gsi3pk: `OWNER#${username}`, gsi3sk: `${urgent ? 0 : 1}#${receivedAt}#${id}` }),
+  ownerPk: (username: string) => `OWNER#${username}`,
   queue: (status: string, urgent: boolean, receivedAt: string, id: string) => ({
     gsi1pk: `STATUS#${status}`,
     gsi1sk: `${urgent ? 0 : 1}#${receivedAt}#${id}`,

@@ -32,12 +32,17 @@ export const intakeBody = (o: DeepPartial<Intake> & { lastName?: string } = {}):
   } as Intake;
 };
 
-/** a cohort starting next Monday: evening track, 3 × 3 h a week (ASAM 2.1), 8 weeks */
+let cohortSerial = 0;
+
+/**
+ * a cohort starting next Monday: evening track, 3 × 3 h a week (ASAM 2.1), 8 weeks, in person;
+ * each call gets its own name (names are unique per start date)
+ */
 export const cohortBody = (o: Record<string, unknown> = {}) => {
   const d = new Date();
   d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
   return {
-    name: 'Evening group A', track: 'evening', startDate: d.toISOString().slice(0, 10), timeZone: 'America/New_York',
+    name: `Evening group ${process.pid}-${++cohortSerial}`, track: 'evening', startDate: d.toISOString().slice(0, 10), timeZone: 'America/New_York',
     capacity: 10, weeks: 8,
     sessions: [{ weekday: 'MO', start: '18:00', minutes: 180 }, { weekday: 'WE', start: '18:00', minutes: 180 }, { weekday: 'TH', start: '18:00', minutes: 180 }],
     location: { kind: 'in-person', address: '12 Harbor St, Suite 3, Boston, MA 02110' },

@@ -8,7 +8,7 @@ import { keys, META } from '../keys';
 import { now, nowMs } from '../clock';
 import { REFERENCE_RE } from '../domain/reference';
 import type { Intake } from '../schemas/intake';
-import type { ReferralEvent, Status } from '../schemas/views';
+import { FINAL_STATUSES, type ReferralEvent, type Status } from '../schemas/views';
 import type {
   CohortRecord, IdempotencyRecord, NewEvent, NoticeRecord, Page, ReferralRecord, ReferralRepository, SeatRecord, SeatReservation,
 } from './ports';
@@ -22,6 +22,8 @@ const metaItem = (r: ReferralRecord) => ({
   ...keys.referral(r.referralId),
   ...keys.queue(r.status, r.urgent, r.receivedAt, r.referralId),
   ...keys.allReferrals(r.receivedAt, r.referralId),
+  // "My referrals": indexed only while assigned and open, so a closing write drops it from the caseload
+  ...(r.assignedTo && !FINAL_STATUSES.includes(r.status) ? keys.owner(r.assignedTo.username, r.urgent, r.receivedAt, r.referralId) : {}),
   entity: 'referral',
   ...r,
 });
@@ -35,7 +37,7 @@ const noticeItem = (n: NoticeRecord) => ({
 });
 
 const stripKeys = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, entity: _t, expiresAt: _e, ...rest } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _f, gsi3sk: _g, entity: _t, expiresAt: _e, ...rest } = item;
   return rest as T;
 };
 
@@ -123,9 +125,9 @@ export class DynamoDbReferralRepository implements ReferralRepository {
     return out.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
 
-  async save(next: ReferralRecord, events: NewEvent[], options: { seat?: SeatReservation; notices?: NoticeRecord[] } = {}): Promise<void> {
-    const { seat, notices = [] } = options;
-    if (!events.length && !seat && !notices.length) {
+  async save(next: ReferralRecord, events: NewEvent[], options: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] } = {}): Promise<void> {
+    const { seat, notices = [], cancelNotices = [] } = options;
+    if (!events.length && !seat && !notices.length && !cancelNotices.length) {
       // no status change (e.g. a gate's token): one conditional put, half the cost of a transaction
       try {
         await this.doc.send(new PutCommand({ TableName: this.table, Item: metaItem(next), ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': next.version - 1 } }));
@@ -163,12 +165,25 @@ export class DynamoDbReferralRepository implements ReferralRepository {
       );
     }
     items.push(...notices.map((n) => this.noticePut(n)));
+    // pending notices this change makes untrue (a consent revocation): cancelled only while still pending
+    const cancelIndex = items.length;
+    items.push(...cancelNotices.map((n): TransactItem => ({
+      Update: {
+        TableName: this.table, Key: keys.outbox(n.referralId, n.key),
+        UpdateExpression: 'SET #state = :cancelled REMOVE gsi1pk, gsi1sk',
+        ConditionExpression: '#state = :pending',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':cancelled': 'cancelled', ':pending': 'pending' },
+      },
+    })));
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (err) {
       if (err instanceof TransactionCanceledException) {
         const reasons = err.CancellationReasons ?? [];
         if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
+        // a sender claimed one of the notices meanwhile: read again and decide on what is there now
+        if (reasons.slice(cancelIndex).some((r) => r.Code === 'ConditionalCheckFailed')) throw new ConflictError('A notice was claimed meanwhile; reload and try again', 'Conflict', { cause: err });
         if (seat && reasons[seatIndex]?.Code === 'ConditionalCheckFailed') throw new CohortFullError();
         if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
       }
@@ -310,11 +325,34 @@ export class DynamoDbReferralRepository implements ReferralRepository {
   }
 
   async putCohort(cohort: CohortRecord): Promise<void> {
-    await this.doc.send(new PutCommand({
-      TableName: this.table,
-      Item: { ...keys.cohort(cohort.cohortId), ...keys.allCohorts(cohort.startDate, cohort.cohortId), entity: 'cohort', ...cohort },
-      ConditionExpression: 'attribute_not_exists(pk)',
+    try {
+      await this.doc.send(new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.table,
+              Item: { ...keys.cohort(cohort.cohortId), ...keys.allCohorts(cohort.startDate, cohort.cohortId), entity: 'cohort', ...cohort },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          // the name is unique per start date: claimed in the same transaction, never read first
+          { Put: { TableName: this.table, Item: { ...keys.cohortName(cohort.startDate, cohort.name), entity: 'cohort-name', cohortId: cohort.cohortId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      }));
+    } catch (err) {
+      if (err instanceof TransactionCanceledException && err.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') {
+        throw new ConflictError('A cohort with this name already starts on that date; choose another name', 'CohortNameTaken', { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async listByOwner(username: string, query: { startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>> {
+    const { Items, LastEvaluatedKey } = await this.doc.send(new QueryCommand({
+      TableName: this.table, IndexName: 'gsi3', KeyConditionExpression: 'gsi3pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.ownerPk(username) }, ScanIndexForward: true, Limit: query.limit, ExclusiveStartKey: query.startKey,
     }));
+    return { items: (Items ?? []).map((i) => stripKeys<ReferralRecord>(i)), ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey as Record<string, string> } : {}) };
   }
 
   async getCohort(cohortId: string): Promise<CohortRecord | undefined> {

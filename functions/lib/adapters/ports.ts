@@ -1,7 +1,7 @@
 import type { Intake } from '../schemas/intake';
 import type { Step } from '../schemas/decisions';
 import type { CohortInput, CohortLocation } from '../schemas/cohort';
-import type { RevocationChannel } from '../schemas/caseload';
+import type { ContactChannel, ContactOutcome, RevocationChannel } from '../schemas/caseload';
 import type { EligibilityResult, ReferralEvent, Status } from '../schemas/views';
 import type { Route } from '../domain/workflow';
 
@@ -62,6 +62,18 @@ export interface ReferralRecord {
    * recorded by staff with a CONSENT_REVOKED event: from then on no physician email is sent
    */
   consentRevoked?: ConsentRevocation;
+  /** the staff member who owns the referral's follow-up (caseload: "My referrals"), since when */
+  assignedTo?: Assignee;
+  /** the latest contact attempt logged (each one is a CONTACT_LOGGED event) */
+  lastContact?: { at: string; channel: ContactChannel; outcome: ContactOutcome; by: Actor };
+}
+
+export interface Assignee {
+  /** the staff username (the JWT's `username`): the caseload index key */
+  username: string;
+  /** known when the person assigned themselves */
+  sub?: string;
+  since: string;
 }
 
 export interface ConsentRevocation {
@@ -150,7 +162,13 @@ export interface ReferralRepository {
    * stored version is `next.version - 1` (no lost update); a seat reservation joins the same
    * transaction. Throws ConflictError when the condition fails, CohortFullError when the cohort is full.
    */
-  save(next: ReferralRecord, events: NewEvent[], options?: { seat?: SeatReservation; notices?: NoticeRecord[] }): Promise<void>;
+  save(next: ReferralRecord, events: NewEvent[], options?: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] }): Promise<void>;
+  /**
+   * the open referrals assigned to `username` (caseload), urgent first then oldest first; the
+   * `cancelNotices` option of save cancels pending outbox notices in the same transaction (on
+   * condition each is still pending: one a sender claimed meanwhile makes it a ConflictError)
+   */
+  listByOwner(username: string, query: { startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>>;
   /** a queue (by status) or all referrals, urgent first then oldest first for queues, newest first for all */
   list(query: { status?: Status; q?: string; startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>>;
   countByStatus(status: Status): Promise<number>;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { calendarDate, isTimeZone, trimmed } from './common';
+import { nowMs } from '../clock';
+import { calendarDate, isCalendarDate, isTimeZone, trimmed } from './common';
 
 // POST /api/staff/cohorts (DESIGN §4): an IOP group, ASAM level 2.1
 
@@ -25,7 +26,30 @@ export const LocationSchema = z.discriminatedUnion('kind', [
 
 export type CohortLocation = z.infer<typeof LocationSchema>;
 
-export const CohortSchema = (defaultTimeZone: string) =>
+/** the default boundary between the tracks: a session starting at or after 16:00 is an evening session */
+export const DEFAULT_EVENING_FROM = '16:00';
+
+/** today in `timeZone` (YYYY-MM-DD) */
+const todayIn = (timeZone: string): string => {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(nowMs());
+  } catch {
+    return new Date(nowMs()).toISOString().slice(0, 10);
+  }
+};
+
+export interface CohortRules {
+  /** HH:MM: sessions starting at or after it are evening sessions (config EVENING_TRACK_FROM) */
+  eveningFrom?: string;
+}
+
+/**
+ * A new cohort: ASAM 2.1 hours, one session per weekday, a location, sessions that match its track
+ * (morning: every session starts before `eveningFrom`; evening: at or after it), and a start date
+ * that is not past in the cohort's own time zone. Names are unique per start date (the repository's
+ * conditional write, not this schema).
+ */
+export const CohortSchema = (defaultTimeZone: string, rules: CohortRules = {}) =>
   z
     .object({
       name: trimmed(100),
@@ -47,6 +71,20 @@ export const CohortSchema = (defaultTimeZone: string) =>
       }
       const days = new Set(c.sessions.map((s) => s.weekday));
       if (days.size !== c.sessions.length) ctx.addIssue({ code: 'custom', path: ['sessions'], message: 'One session per weekday' });
+      const from = rules.eveningFrom ?? DEFAULT_EVENING_FROM;
+      const off = c.sessions.filter((s) => (c.track === 'evening' ? s.start < from : s.start >= from));
+      if (off.length) {
+        const times = [...new Set(off.map((s) => s.start))].sort().join(', ');
+        ctx.addIssue({
+          code: 'custom', path: ['track'],
+          message: c.track === 'evening'
+            ? `An evening cohort's sessions start at ${from} or later; ${times} is a morning time`
+            : `A morning cohort's sessions start before ${from}; ${times} is an evening time`,
+        });
+      }
+      if (isCalendarDate(c.startDate) && c.startDate < todayIn(c.timeZone)) {
+        ctx.addIssue({ code: 'custom', path: ['startDate'], message: 'The start date has passed: choose today or a later day' });
+      }
     });
 
 export type CohortInput = z.infer<ReturnType<typeof CohortSchema>>;

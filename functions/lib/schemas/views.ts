@@ -76,8 +76,11 @@ export interface CohortView extends Omit<CohortInput, 'location'> {
   cohortId: string;
   seats: number;
   seatsLeft: number;
-  /** next few session starts (ISO with offset) */
+  /** next few session starts (ISO with offset), program closure days left out */
   nextSessions: string[];
+  /** sessions still ahead and sessions in all (closure days left out): a late start joins for `sessionsLeft` */
+  sessionsLeft?: number;
+  sessionsTotal?: number;
   roster?: Array<{ referralId: string; reference: string; displayName: string; enrolledAt: string }>;
 }
 

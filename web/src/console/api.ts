@@ -62,7 +62,7 @@ export const api = {
     call<{ referralId: string; status: Status; decided: Step }>('POST', `/api/staff/referrals/${enc(id)}/steps/${enc(step)}`, body),
   resume: (id: string) => call<{ referralId: string; status: Status }>('POST', `/api/staff/referrals/${enc(id)}/resume`, {}),
   withdraw: (id: string, reason: string) => call<{ referralId: string; status: Status }>('POST', `/api/staff/referrals/${enc(id)}/withdraw`, { reason }),
-  cohorts: () => call<{ items: CohortView[] }>('GET', '/api/staff/cohorts'),
+  cohorts: () => call<{ items: CohortView[]; eveningFrom?: string }>('GET', '/api/staff/cohorts'),
   createCohort: (body: unknown) => call<CohortView>('POST', '/api/staff/cohorts', body),
   dashboard: () => call<Dashboard>('GET', '/api/staff/dashboard'),
 };

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mocks } from '../support/aws';
 import {
   apiEvent, bodyOf, CASE_WORKER, cohort, cohortItem, HOUR, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, SUPERVISOR, validIntake,
@@ -23,6 +24,7 @@ beforeAll(async () => {
 
 beforeEach(() => {
   m.ddb.on(PutCommand).resolves({});
+  m.ddb.on(TransactWriteCommand).resolves({});
   m.ddb.on(GetCommand).resolves({});
   m.ddb.on(QueryCommand).resolves({ Items: [] });
 });
@@ -62,6 +64,7 @@ describe('POST /api/staff/cohorts (supervisors only)', () => {
     expect(res.statusCode).toBe(403);
     expect(bodyOf(res)).toMatchObject({ error: 'Forbidden' });
     expect(m.ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(m.ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   test('a supervisor creates the cohort: 201 with the program time zone and the stored COHORT item', async () => {
@@ -73,11 +76,46 @@ describe('POST /api/staff/cohorts (supervisors only)', () => {
     const view = bodyOf(res);
     expect(view).toMatchObject({ ...newCohort, timeZone: 'America/New_York', population: 'adult', seats: 0, seatsLeft: 8, roster: [] });
     expect(view.nextSessions).toEqual(['2027-01-04T18:00:00-05:00', '2027-01-05T18:00:00-05:00', '2027-01-07T18:00:00-05:00']);
-    const [put] = m.ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
-    expect(put).toMatchObject({
+    expect(view).toMatchObject({ sessionsLeft: 30, sessionsTotal: 30 });
+    const [tx] = m.ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems!);
+    expect(tx![0]!.Put).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: { pk: `COHORT#${view.cohortId}`, sk: 'META', gsi2pk: 'COHORTS', gsi2sk: `2027-01-04#${view.cohortId}`, seats: 0, capacity: 8, createdBy: { kind: 'staff', sub: 'sub-sup-1' } },
     });
+    // the name is claimed for its start date in the same transaction (no read first)
+    expect(tx![1]!.Put).toEqual({
+      TableName: 'iop-test-table', ConditionExpression: 'attribute_not_exists(pk)',
+      Item: { pk: 'COHORTNAME#2027-01-04#evening b', sk: 'META', entity: 'cohort-name', cohortId: view.cohortId },
+    });
+    expect(m.ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  test('a name already taken on that start date (any case or spacing) is a 409 CohortNameTaken', async () => {
+    // Prepare: the name item exists, so its put's condition fails
+    m.ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({
+      message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+    }));
+
+    // Act
+    const res = await cohorts(apiEvent('POST /api/staff/cohorts', { body: { ...newCohort, name: '  EVENING   b ' }, claims: SUPERVISOR }), lambdaContext);
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'CohortNameTaken' });
+    expect(m.ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Put!.Item).toMatchObject({ pk: 'COHORTNAME#2027-01-04#evening b' });
+  });
+
+  test.each([
+    ['an evening cohort with 09:00 sessions', { sessions: newCohort.sessions.map((s) => ({ ...s, start: '09:00' })) }, 'track'],
+    ['a start date two months past', { startDate: '2026-10-26' }, 'startDate'],
+  ])('%s is a 400 naming %s, and nothing is written', async (_what, change, path) => {
+    // Act
+    const res = await cohorts(apiEvent('POST /api/staff/cohorts', { body: { ...newCohort, ...change }, claims: SUPERVISOR }), lambdaContext);
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(Object.keys(bodyOf(res).fields as object)).toEqual([path]);
+    expect(m.ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   test('a supervisor sending 6 h a week for adults gets a 400 naming sessions', async () => {

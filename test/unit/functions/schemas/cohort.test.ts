@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { CohortSchema, SessionSchema } from '../../../../functions/lib/schemas/cohort';
 import { fieldErrors } from '../../../../functions/lib/schemas/common';
+import { dayFromToday, TEST_NOW } from '../support/fixtures';
 
 const Schema = CohortSchema('America/Chicago');
 
@@ -11,7 +12,7 @@ const threeByThree = [
 ];
 
 const cohortBody = (over: Record<string, unknown> = {}) => ({
-  name: 'Morning A', track: 'morning', startDate: '2026-12-07', timeZone: 'America/New_York', capacity: 10, weeks: 8, sessions: threeByThree,
+  name: 'Morning A', track: 'morning', startDate: dayFromToday(7), timeZone: 'America/New_York', capacity: 10, weeks: 8, sessions: threeByThree,
   location: { kind: 'in-person', address: '12 Harbor St, Boston, MA 02110' }, ...over,
 });
 
@@ -57,11 +58,11 @@ describe('CohortSchema', () => {
   });
 
   test('an adolescent track of 6 hours a week passes', () => {
-    expect(Schema.safeParse(cohortBody({ population: 'adolescent', sessions: [{ weekday: 'TU', start: '16:00', minutes: 180 }, { weekday: 'TH', start: '16:00', minutes: 180 }] })).success).toBe(true);
+    expect(Schema.safeParse(cohortBody({ population: 'adolescent', track: 'evening', sessions: [{ weekday: 'TU', start: '16:00', minutes: 180 }, { weekday: 'TH', start: '16:00', minutes: 180 }] })).success).toBe(true);
   });
 
   test('an adolescent track under 6 hours a week fails on sessions', () => {
-    expect(failingPaths(cohortBody({ population: 'adolescent', sessions: [{ weekday: 'TU', start: '16:00', minutes: 300 }] }))).toEqual(['sessions']);
+    expect(failingPaths(cohortBody({ population: 'adolescent', track: 'evening', sessions: [{ weekday: 'TU', start: '16:00', minutes: 300 }] }))).toEqual(['sessions']);
   });
 
   test.each(['Mars/Olympus_Mons', 'EST', 'not a zone'])('the time zone "%s" fails on timeZone', (timeZone) => {
@@ -70,7 +71,7 @@ describe('CohortSchema', () => {
 
   test('two sessions on the same weekday fail on sessions', () => {
     // Prepare
-    const body = cohortBody({ sessions: [...threeByThree, { weekday: 'MO', start: '18:00', minutes: 60 }] });
+    const body = cohortBody({ sessions: [...threeByThree, { weekday: 'MO', start: '13:00', minutes: 60 }] });
 
     // Act
     const fields = fieldErrors(Schema.safeParse(body).error!);
@@ -81,6 +82,37 @@ describe('CohortSchema', () => {
 
   test('an impossible start date fails on startDate', () => {
     expect(failingPaths(cohortBody({ startDate: '2026-02-30' }))).toEqual(['startDate']);
+  });
+});
+
+describe('CohortSchema: track and start date (the clock is pinned to a Wednesday, ' + TEST_NOW + ')', () => {
+  test('an evening cohort with 09:00 sessions fails on track, naming the morning time', () => {
+    expect(fieldErrors(Schema.safeParse(cohortBody({ track: 'evening' })).error!)).toEqual({
+      track: ["An evening cohort's sessions start at 16:00 or later; 09:00 is a morning time"],
+    });
+  });
+
+  test('a morning cohort with an 18:00 session fails on track', () => {
+    const sessions = [...threeByThree.slice(0, 2), { weekday: 'FR', start: '18:00', minutes: 180 }];
+    expect(failingPaths(cohortBody({ sessions }))).toEqual(['track']);
+  });
+
+  test('16:00 is the first evening minute by default; the boundary is configurable', () => {
+    const at = (start: string) => threeByThree.map((s) => ({ ...s, start }));
+    expect(Schema.safeParse(cohortBody({ track: 'evening', sessions: at('16:00') })).success).toBe(true);
+    expect(failingPaths(cohortBody({ track: 'evening', sessions: at('15:59') }))).toEqual(['track']);
+    expect(CohortSchema('America/Chicago', { eveningFrom: '17:00' }).safeParse(cohortBody({ track: 'evening', sessions: at('16:30') })).success).toBe(false);
+    expect(CohortSchema('America/Chicago', { eveningFrom: '17:00' }).safeParse(cohortBody({ track: 'morning', sessions: at('16:30') })).success).toBe(true);
+  });
+
+  test('a start date that has passed fails on startDate; today passes', () => {
+    expect(fieldErrors(Schema.safeParse(cohortBody({ startDate: dayFromToday(-60) })).error!)).toEqual({ startDate: ['The start date has passed: choose today or a later day'] });
+    expect(Schema.safeParse(cohortBody({ startDate: dayFromToday(0) })).success).toBe(true);
+  });
+
+  test('"today" is the cohort zone\'s today: at 15:00 UTC it is still the same day in Honolulu', () => {
+    expect(Schema.safeParse(cohortBody({ startDate: dayFromToday(0), timeZone: 'Pacific/Honolulu' })).success).toBe(true);
+    expect(failingPaths(cohortBody({ startDate: dayFromToday(-1), timeZone: 'Pacific/Honolulu' }))).toEqual(['startDate']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { CohortSchema, MIN_WEEKLY_MINUTES, WEEKDAYS } from '../../../../functions/lib/schemas/cohort';
+import { CohortSchema, MIN_WEEKLY_MINUTES, WEEKDAYS, type CohortRules } from '../../../../functions/lib/schemas/cohort';
 import type { CohortView } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
 import { isSupervisor } from '../auth';
@@ -34,7 +34,9 @@ export const locationText = (c: Pick<CohortView, 'location'>): string =>
 export function cohortsView(ctx: ViewContext): HTMLElement {
   const list = h('div', { class: 'cohort-list' }, loading('cohorts'));
   const supervisor = isSupervisor(ctx.session);
-  const form = createForm(ctx, () => void refresh());
+  // the program's evening boundary comes with the list (the server checks the same rule)
+  const rules: CohortRules = {};
+  const form = createForm(ctx, () => void refresh(), rules);
   form.hidden = !supervisor;
   const el = h(
     'section',
@@ -53,6 +55,7 @@ export function cohortsView(ctx: ViewContext): HTMLElement {
       mount(list, problem(res.error, res.status));
       return;
     }
+    if (res.data.eveningFrom) rules.eveningFrom = res.data.eveningFrom;
     const items = [...res.data.items].sort((a, b) => a.startDate.localeCompare(b.startDate));
     mount(list, items.length ? items.map(card) : h('p', { class: 'muted' }, 'No cohorts yet.'));
   }
@@ -73,6 +76,7 @@ function card(c: CohortView): HTMLElement {
       [
         ['Track', `${c.track} (${c.population})`],
         ['Starts', `${calendarDay(c.startDate)}, ${c.weeks} weeks`],
+        ['Sessions left', c.sessionsLeft === undefined ? '' : `${c.sessionsLeft} of ${c.sessionsTotal}`],
         ['Sessions', sessionsText(c)],
         ['Time zone', c.timeZone],
         ['Meets', locationText(c)],
@@ -98,7 +102,7 @@ interface SessionRow {
   minutes: string;
 }
 
-function createForm(ctx: ViewContext, created: () => void): HTMLElement {
+function createForm(ctx: ViewContext, created: () => void, rules: CohortRules): HTMLElement {
   const errors = new FormErrors('The cohort was not created');
   const name = input({ label: 'Name', path: 'name', required: true, attrs: { maxlength: 100, autocomplete: 'off' } });
   const track = radios({ label: 'Track', path: 'track', required: true, inline: true, options: [{ value: 'morning', label: 'Morning' }, { value: 'evening', label: 'Evening' }] });
@@ -203,7 +207,7 @@ function createForm(ctx: ViewContext, created: () => void): HTMLElement {
         sessions: rows.map((r) => ({ weekday: r.weekday, start: r.start, minutes: num(r.minutes) })),
         location: location(),
       };
-      const parsed = CohortSchema(DEFAULT_TZ).safeParse(body, { error: requiredError });
+      const parsed = CohortSchema(DEFAULT_TZ, rules).safeParse(body, { error: requiredError });
       if (!parsed.success) {
         errors.show(issuesToFields(parsed.error));
         return;
@@ -223,6 +227,8 @@ function createForm(ctx: ViewContext, created: () => void): HTMLElement {
         errors.message('Not allowed for your account', `Only supervisors can create cohorts. The server refused this request (403): ${sentence(res.error.message)}`);
       } else if (res.status === 400 && res.error.fields) {
         errors.show(res.error.fields, res.error.message);
+      } else if (res.status === 409 && res.error.error === 'CohortNameTaken') {
+        errors.show({ name: [res.error.message] });
       } else if (res.status !== 401) {
         errors.message('The cohort was not created', res.error.message);
       }

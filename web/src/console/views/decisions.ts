@@ -3,10 +3,10 @@ import { ASAM_DIMENSIONS, ASAM_LEVELS, DecisionSchemas, type Step } from '../../
 import { FINAL_STATUSES, type CohortView, type ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
 import { announce, h, mount, type Child } from '../dom';
-import { calendarDay, sentence, STATUS_LABEL, STEP_LABEL } from '../format';
+import { calendarDay, sentence, sessionTime, STATUS_LABEL, STEP_LABEL } from '../format';
 import { FormErrors, input, issuesToFields, num, opt, radios, requiredError, select, textarea } from '../forms';
 import { waitFor, type ViewContext } from './common';
-import { sessionsText } from './cohorts';
+import { locationText, sessionsText } from './cohorts';
 
 // one form per human step (DESIGN §4), validated in the browser with the same zod schemas the
 // API uses; the server's answer (400 fields, 409 already decided / cohort full, 403) is shown in
@@ -269,9 +269,10 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
         return;
       }
       const pref = r.intake.schedulePreference;
-      const items = [...res.data.items].sort((a, b) => Number(b.seatsLeft > 0) - Number(a.seatsLeft > 0) || a.startDate.localeCompare(b.startDate));
+      // cohorts someone can still join (a session ahead), the soonest next session first; full ones stay listed, disabled
+      const items = res.data.items.filter(hasSessionsLeft).sort((a, b) => (a.nextSessions[0] ?? '').localeCompare(b.nextSessions[0] ?? '') || a.name.localeCompare(b.name));
       if (!items.length) {
-        mount(holder, h('p', { class: 'notice warn' }, 'No cohorts exist yet. A supervisor creates them under Cohorts.'));
+        mount(holder, h('p', { class: 'notice warn' }, res.data.items.length ? 'Every cohort has ended: no session is left to join. A supervisor creates new ones under Cohorts.' : 'No cohorts exist yet. A supervisor creates them under Cohorts.'));
         return;
       }
       const group = radios({
@@ -293,6 +294,16 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
   },
 };
 
+const hasSessionsLeft = (c: CohortView): boolean => (c.sessionsLeft ?? c.nextSessions.length) > 0;
+
+/** "starts Mon, Dec 7" or, once it has met, "started Nov 2 · next Mon, Dec 7 · 14 of 24 sessions left" */
+export function startText(c: CohortView): string {
+  const next = c.nextSessions[0];
+  const late = c.sessionsLeft !== undefined && c.sessionsTotal !== undefined && c.sessionsLeft < c.sessionsTotal;
+  if (!late) return `starts ${next ? sessionTime(next, c.timeZone) : calendarDay(c.startDate)}`;
+  return `started ${calendarDay(c.startDate)} · joins at the next session, ${next ? sessionTime(next, c.timeZone) : '—'} · ${c.sessionsLeft} of ${c.sessionsTotal} sessions left`;
+}
+
 function cohortOption(c: CohortView, pref: string) {
   const full = c.seatsLeft <= 0;
   return {
@@ -301,7 +312,7 @@ function cohortOption(c: CohortView, pref: string) {
     label: `${c.name} — ${c.track} track`,
     detail: [
       h('span', { class: full ? 'seats full' : 'seats' }, full ? 'Full — no seats left' : `${c.seatsLeft} of ${c.capacity} seats left`),
-      ` · starts ${calendarDay(c.startDate)} · ${sessionsText(c)}`,
+      ` · ${startText(c)} · ${sessionsText(c)} · ${locationText(c)}`,
       pref !== 'any' && pref === c.track ? h('span', { class: 'badge match' }, 'Matches preference') : null,
     ],
   };
