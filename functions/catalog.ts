@@ -11,6 +11,11 @@ export interface HttpRoute {
   path: string;
   /** public: no authorizer; staff: JWT with group case-workers or supervisors; supervisor: supervisors only */
   access: Access;
+  /**
+   * a public GET whose 200 answer holds no PHI and may be kept by browsers and CloudFront for this
+   * many seconds (`cache-control: public, max-age=N`); every other answer of every route is no-store
+   */
+  publicCacheSeconds?: number;
 }
 
 /**
@@ -81,6 +86,24 @@ export const functions: readonly FunctionSpec[] = [
       { method: 'GET', path: '/api/staff/cohorts', access: 'staff' },
       { method: 'POST', path: '/api/staff/cohorts', access: 'supervisor' },
     ],
+    needs: ['table:read', 'table:write'],
+  },
+  {
+    name: 'read-availability',
+    description: 'Open seats for referrers: per track, the next cohorts with a seat and a session left (no PHI)',
+    routes: [{ method: 'GET', path: '/api/availability', access: 'public', publicCacheSeconds: 60 }],
+    needs: ['table:read'],
+  },
+  {
+    name: 'read-funnel',
+    description: 'The referral funnel (received, evaluated, enrolled, started) by date range and channel: counts and medians only',
+    routes: [{ method: 'GET', path: '/api/staff/dashboard/funnel', access: 'staff' }],
+    needs: ['table:read'],
+  },
+  {
+    name: 'export-fhir',
+    description: 'A referral as a FHIR R4 Bundle for the referrer\'s and the program\'s systems; each export is recorded on its timeline',
+    routes: [{ method: 'GET', path: '/api/staff/referrals/{id}/fhir', access: 'staff' }],
     needs: ['table:read', 'table:write'],
   },
   {

@@ -53,14 +53,30 @@ export const parseGroups = (claim: unknown): string[] => {
   return claim.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
 };
 
-const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
+/**
+ * The one exception to no-store: a route the catalog marks `publicCacheSeconds` (a public GET
+ * without PHI) may be cached, its 200 answers only. Checked at load: a staff route or a POST
+ * cannot be made cacheable by mistake.
+ */
+export const CACHEABLE_ROUTES: ReadonlyMap<string, string> = new Map(
+  functions.flatMap((f) => (f.routes ?? []).filter((r) => r.publicCacheSeconds !== undefined).map((r) => {
+    const seconds = r.publicCacheSeconds!;
+    if (r.access !== 'public' || r.method !== 'GET' || !Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
+      throw new Error(`${r.method} ${r.path}: only a public GET may be cached, for 1 to 300 seconds`);
+    }
+    return [`${r.method} ${r.path}`, `public, max-age=${seconds}`] as const;
+  })),
+);
+
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}, cacheControl = 'no-store'): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
   headers: {
     'content-type': 'application/json; charset=utf-8',
     'x-content-type-options': 'nosniff',
     ...headers,
-    // every API answer (PHI or not, 2xx or error) is no-store, whatever a handler set
-    'cache-control': 'no-store',
+    // every API answer (PHI or not, 2xx or error) is no-store, whatever a handler set, except the
+    // 200 answer of a cacheable route (CACHEABLE_ROUTES)
+    'cache-control': cacheControl,
   },
   body: body === undefined ? '' : JSON.stringify(body),
 });
@@ -127,5 +143,6 @@ export const api = (main: (req: ApiRequest, context: Context) => Promise<ApiResu
       logger.resetKeys();
       logger.appendKeys({ requestId: event.requestContext.requestId });
       const result = await main(toRequest(event), context);
-      return json(result.statusCode, result.body, result.headers);
+      const cache = result.statusCode === 200 ? CACHEABLE_ROUTES.get(event.routeKey) : undefined;
+      return json(result.statusCode, result.body, result.headers, cache);
     });

@@ -3,6 +3,7 @@ import { functions, type HttpRoute } from '../catalog';
 import { CohortSchema } from './schemas/cohort';
 import { DecisionSchemas, ResumeSchema, STEPS, WithdrawSchema } from './schemas/decisions';
 import { IntakeSchema } from './schemas/intake';
+import { FunnelQuerySchema } from './schemas/reports';
 import { STATUSES } from './schemas/views';
 
 // the OpenAPI 3.0 document of the HTTP API, generated from the catalog's routes and the same zod
@@ -17,6 +18,22 @@ export const REQUEST_BODIES: Record<string, z.ZodType> = {
   'POST /api/staff/referrals/{id}/withdraw': WithdrawSchema,
   'POST /api/staff/referrals/{id}/resume': ResumeSchema,
   'POST /api/staff/cohorts': CohortSchema('America/New_York'),
+};
+
+/** the query parameters of GET routes that validate them with a zod object schema */
+export const QUERY_PARAMETERS: Record<string, z.ZodObject> = {
+  'GET /api/staff/dashboard/funnel': FunnelQuerySchema as unknown as z.ZodObject,
+};
+
+/** what a 200 answer is, where it is not plain JSON or is cacheable */
+const OK_RESPONSES: Record<string, Record<string, unknown>> = {
+  'GET /api/staff/referrals/{id}/fhir': {
+    description: 'A FHIR R4 Bundle (type collection): Patient, Practitioner, Organization, ServiceRequest, Task, Coverage, Consent, QuestionnaireResponse, a Provenance per disclosure. Each export is recorded on the referral\'s timeline (RECORD_EXPORTED).',
+    content: { 'application/fhir+json': { schema: { type: 'object', required: ['resourceType', 'type', 'entry'] } } },
+  },
+  'GET /api/availability': {
+    description: 'Per track (morning, evening) the next cohorts with a seat and a session left. No PHI. Cacheable for 60 s (cache-control: public, max-age=60).',
+  },
 };
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
@@ -46,7 +63,15 @@ const errorResponses = (route: HttpRoute) => ({
   '429': { description: 'Rate limited' },
 });
 
+const queryParameters = (key: string) => {
+  const schema = QUERY_PARAMETERS[key];
+  if (!schema) return [];
+  const props = (json(schema) as { properties?: Record<string, Record<string, unknown>> }).properties ?? {};
+  return Object.entries(props).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
+};
+
 const parameters = (route: HttpRoute) => [
+  ...queryParameters(`${route.method} ${route.path}`),
   ...(route.path.includes('{id}') ? [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] : []),
   ...(route.path.includes('{step}') ? [{ name: 'step', in: 'path', required: true, schema: { type: 'string', enum: [...STEPS] } }] : []),
   ...(route.method === 'POST' && route.path.endsWith('/referrals')
@@ -75,7 +100,7 @@ export const openApiDocument = () => {
         ...(route.access === 'public' ? { security: [] } : {}),
         parameters: parameters(route),
         ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: json(body) } } } } : {}),
-        responses: { [route.method === 'POST' && !route.path.startsWith('/api/staff/referrals/{id}/') ? '201' : '200']: { description: 'OK' }, ...errorResponses(route) },
+        responses: { [route.method === 'POST' && !route.path.startsWith('/api/staff/referrals/{id}/') ? '201' : '200']: OK_RESPONSES[key] ?? { description: 'OK' }, ...errorResponses(route) },
       };
     }
   }

@@ -24,8 +24,15 @@ export interface RouteProps {
   userPoolClient: cognito.IUserPoolClient;
 }
 
-/** the two routes anyone may call; everything else carries a Cognito JWT */
-export const PUBLIC_ROUTES = ['POST /api/referrals', 'GET /api/health'] as const;
+/** the routes anyone may call; everything else carries a Cognito JWT */
+export const PUBLIC_ROUTES = ['POST /api/referrals', 'GET /api/health', 'GET /api/availability'] as const;
+
+/** why each public route is public (cdk-nag APIG4) */
+const PUBLIC_BECAUSE: Record<(typeof PUBLIC_ROUTES)[number], string> = {
+  'POST /api/referrals': 'the patient intake form, used before any account exists',
+  'GET /api/health': 'liveness probe without data',
+  'GET /api/availability': 'open seats per track for referrers\' sites and the intake page: counts and dates of cohorts, no PHI, cached a minute at CloudFront',
+};
 
 /** the public intake's own stage throttle, below the API-wide default (raw CloudFormation keys) */
 const INTAKE_THROTTLE = { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 };
@@ -122,7 +129,7 @@ export class Api extends Construct {
         this.routes.push(created);
         if (isPublic) {
           acknowledge(created, {
-            'AwsSolutions-APIG4': `${key} is public by design (${key.startsWith('POST') ? 'the patient intake form, used before any account exists' : 'liveness probe without data'}); it sits behind CloudFront + WAF rate limiting and its own stage throttle.`,
+            'AwsSolutions-APIG4': `${key} is public by design (${PUBLIC_BECAUSE[key as (typeof PUBLIC_ROUTES)[number]]}); it sits behind CloudFront + WAF rate limiting and its own stage throttle.`,
           });
         }
         if (key === 'POST /api/referrals') {

@@ -368,6 +368,41 @@ export class DynamoDbReferralRepository implements ReferralRepository {
     return (Items ?? []).map((i) => stripKeys<CohortRecord>(i));
   }
 
+  async cohortsStartingFrom(startDate: string): Promise<CohortRecord[]> {
+    const out: CohortRecord[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new QueryCommand({
+        TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :from',
+        ExpressionAttributeValues: { ':pk': keys.allCohortsPk, ':from': startDate }, ScanIndexForward: true, ExclusiveStartKey,
+      }));
+      out.push(...(page.Items ?? []).map((i) => stripKeys<CohortRecord>(i)));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return out;
+  }
+
+  async receivedBetween(range: { from: string; to: string }, page: { limit: number; startKey?: Record<string, string> }): Promise<Page<ReferralRecord>> {
+    const { Items, LastEvaluatedKey } = await this.doc.send(new QueryCommand({
+      TableName: this.table, IndexName: 'gsi2',
+      // gsi2sk is <receivedAt>#<id>: '~' sorts after every id, so `to` itself is included
+      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': keys.allReferralsPk, ':from': range.from, ':to': `${range.to}~` },
+      ScanIndexForward: true, Limit: page.limit, ExclusiveStartKey: page.startKey,
+    }));
+    return { items: (Items ?? []).map((i) => stripKeys<ReferralRecord>(i)), ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey as Record<string, string> } : {}) };
+  }
+
+  async appendEvent(referralId: string, event: NewEvent & { at: string }, suffix: string): Promise<void> {
+    await this.doc.send(new TransactWriteCommand({
+      TransactItems: [
+        // the referral exists (an audit event of nothing is refused) and is left as it is
+        { ConditionCheck: { TableName: this.table, Key: keys.referral(referralId), ConditionExpression: 'attribute_exists(pk)' } },
+        this.eventItem(referralId, event, suffix),
+      ],
+    }));
+  }
+
   async roster(cohortId: string): Promise<SeatRecord[]> {
     const { Items } = await this.doc.send(new QueryCommand({
       TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',

@@ -191,7 +191,19 @@ export interface ReferralRepository {
   putCohort(cohort: CohortRecord): Promise<void>;
   getCohort(cohortId: string): Promise<CohortRecord | undefined>;
   listCohorts(): Promise<CohortRecord[]>;
+  /** every cohort whose start date is on or after `startDate` (YYYY-MM-DD), soonest first, all pages */
+  cohortsStartingFrom(startDate: string): Promise<CohortRecord[]>;
   roster(cohortId: string): Promise<SeatRecord[]>;
+  /**
+   * referrals received in [from, to] (ISO instants, inclusive), oldest first, a page at a time
+   * (reports: the funnel); the META items only, never the intake
+   */
+  receivedBetween(range: { from: string; to: string }, page: { limit: number; startKey?: Record<string, string> }): Promise<Page<ReferralRecord>>;
+  /**
+   * appends one event to a referral's timeline without changing the referral (an audit record such
+   * as an export of its PHI); written once (attribute_not_exists), the referral must exist
+   */
+  appendEvent(referralId: string, event: NewEvent & { at: string }, suffix: string): Promise<void>;
   ping(): Promise<void>;
 }
 

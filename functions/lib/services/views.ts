@@ -6,6 +6,9 @@ import { NotFoundError } from '../errors';
 import { nextSessions } from '../domain/schedule';
 import { isFinal, slaState } from '../domain/workflow';
 import type { CohortInput } from '../schemas/cohort';
+import { availabilityOf, daysBefore, LONGEST_COHORT_DAYS, type Availability } from '../domain/availability';
+import { computeFunnel, localDate, type Funnel } from '../domain/funnel';
+import type { FunnelQueryInput } from '../schemas/reports';
 import { STATUSES, type CohortView, type Dashboard, type ReferralDetail, type ReferralSummary, type Status } from '../schemas/views';
 
 // read models for the console: summaries without PHI beyond the display name, details with the
@@ -91,4 +94,37 @@ export const createCohort = async (deps: Deps, input: CohortInput, actor: Actor)
   const cohort: CohortRecord = { ...input, cohortId: randomUUID(), seats: 0, createdAt: deps.now().toISOString(), createdBy: actor };
   await deps.repo.putCohort(cohort);
   return cohortView(cohort, deps.now(), []);
+};
+
+// ---- open seats, the funnel (issue 14) --------------------------------------------------------
+
+/** open seats per track, from the cohorts' seat counters (public: no referral data) */
+export const availability = async (deps: Deps): Promise<Availability> => {
+  const now = deps.now();
+  const today = localDate(now.toISOString(), deps.config.PROGRAM_TIME_ZONE);
+  // a cohort that started before this has no session left (a day of slack for time zones)
+  const cohorts = await deps.repo.cohortsStartingFrom(daysBefore(today, LONGEST_COHORT_DAYS + 1));
+  return availabilityOf(cohorts, now);
+};
+
+/** referrals one funnel report reads at most; past this it answers `truncated` */
+export const FUNNEL_MAX_REFERRALS = 20_000;
+const FUNNEL_DEFAULT_DAYS = 90;
+
+/** the funnel of the referrals received in [from, to] (program days) through a channel */
+export const funnelReport = async (deps: Deps, q: FunnelQueryInput): Promise<Funnel> => {
+  const now = deps.now();
+  const timeZone = deps.config.PROGRAM_TIME_ZONE;
+  const to = q.to ?? localDate(now.toISOString(), timeZone);
+  const from = q.from ?? daysBefore(to, FUNNEL_DEFAULT_DAYS - 1);
+  // the UTC instants around those local days, a day wider on each side; computeFunnel keeps the exact days
+  const range = { from: `${daysBefore(from, 1)}T00:00:00.000Z`, to: `${daysBefore(to, -1)}T23:59:59.999Z` };
+  const referrals: ReferralRecord[] = [];
+  let startKey: Record<string, string> | undefined;
+  do {
+    const page = await deps.repo.receivedBetween(range, { limit: 1000, startKey });
+    referrals.push(...page.items);
+    startKey = page.lastKey;
+  } while (startKey && referrals.length < FUNNEL_MAX_REFERRALS);
+  return computeFunnel(referrals.slice(0, FUNNEL_MAX_REFERRALS), { from, to, channel: q.channel }, { timeZone, now, truncated: !!startKey });
 };
