@@ -107,6 +107,17 @@ export const functions: readonly FunctionSpec[] = [
     needs: ['table:read', 'table:write'],
   },
   {
+    name: 'manage-caseload',
+    description: 'Caseload: assign a referral (to oneself or another), "My referrals", the contact log, and a patient\'s consent revocation recorded by staff',
+    routes: [
+      { method: 'GET', path: '/api/staff/caseload', access: 'staff' },
+      { method: 'POST', path: '/api/staff/referrals/{id}/assignment', access: 'staff' },
+      { method: 'POST', path: '/api/staff/referrals/{id}/contacts', access: 'staff' },
+      { method: 'POST', path: '/api/staff/referrals/{id}/consent-revocation', access: 'staff' },
+    ],
+    needs: ['table:read', 'table:write'],
+  },
+  {
     name: 'health',
     description: 'Liveness of the API and its dependencies (table, workflow)',
     routes: [{ method: 'GET', path: '/api/health', access: 'public' }],

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { functions, type HttpRoute } from '../catalog';
+import { AssignSchema, ContactSchema, RevokeConsentSchema } from './schemas/caseload';
 import { CohortSchema } from './schemas/cohort';
 import { DecisionSchemas, ResumeSchema, STEPS, WithdrawSchema } from './schemas/decisions';
 import { IntakeSchema } from './schemas/intake';
@@ -18,6 +19,9 @@ export const REQUEST_BODIES: Record<string, z.ZodType> = {
   'POST /api/staff/referrals/{id}/withdraw': WithdrawSchema,
   'POST /api/staff/referrals/{id}/resume': ResumeSchema,
   'POST /api/staff/cohorts': CohortSchema('America/New_York'),
+  'POST /api/staff/referrals/{id}/assignment': AssignSchema,
+  'POST /api/staff/referrals/{id}/contacts': ContactSchema,
+  'POST /api/staff/referrals/{id}/consent-revocation': RevokeConsentSchema,
 };
 
 /** the query parameters of GET routes that validate them with a zod object schema */

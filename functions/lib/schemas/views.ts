@@ -23,6 +23,8 @@ export interface ReferralSummary {
   receivedAt: string;
   /** first name + last initial: enough to recognise a row, minimum necessary */
   displayName: string;
+  /** the staff member following the referral up (caseload), by username */
+  assignedTo?: string;
   /** when the pending gate opened and when it is due (ISO), with its SLA state now */
   gateOpenedAt?: string;
   gateDueAt?: string;
@@ -54,6 +56,12 @@ export interface ReferralDetail extends ReferralSummary {
   cohortId?: string;
   /** NEEDS_ATTENTION after a task failure: the error (a code) and the status a resume restarts at */
   failure?: { error: string; at: string; resumeAt: Status };
+  /** the caseload owner and since when */
+  assignment?: { username: string; since: string };
+  /** the latest contact attempt logged (phone, text, email) and its outcome */
+  lastContact?: { at: string; channel: 'phone' | 'text' | 'email'; outcome: string; by: ReferralEvent['actor'] };
+  /** the patient revoked consent to share with the physician (recorded by staff): no physician email since */
+  consentRevoked?: { at: string; receivedVia: 'phone' | 'in-person' | 'letter' | 'email'; by: ReferralEvent['actor'] };
   events: ReferralEvent[];
 }
 

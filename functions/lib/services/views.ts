@@ -18,6 +18,7 @@ export const summary = (r: ReferralRecord, now: Date): ReferralSummary => ({
   referralId: r.referralId, reference: r.reference, status: r.status, urgent: r.urgent, channel: r.channel,
   receivedAt: r.receivedAt, displayName: r.displayName,
   ...(r.pendingStep ? { pendingStep: r.pendingStep } : {}),
+  ...(r.assignedTo ? { assignedTo: r.assignedTo.username } : {}),
   ...(r.gateOpenedAt ? { gateOpenedAt: r.gateOpenedAt } : {}),
   ...(r.gateDueAt && r.gateOpenedAt ? { gateDueAt: r.gateDueAt, sla: slaState(r.gateOpenedAt, r.gateDueAt, now) } : {}),
 });
@@ -40,6 +41,9 @@ export const referralDetail = async (deps: Deps, referralId: string): Promise<Re
     ...(r.eligibility ? { eligibility: r.eligibility } : {}),
     ...(r.cohortId ? { cohortId: r.cohortId } : {}),
     ...(r.failure ? { failure: r.failure } : {}),
+    ...(r.assignedTo ? { assignment: { username: r.assignedTo.username, since: r.assignedTo.since } } : {}),
+    ...(r.lastContact ? { lastContact: r.lastContact } : {}),
+    ...(r.consentRevoked ? { consentRevoked: r.consentRevoked } : {}),
   };
 };
 
