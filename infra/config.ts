@@ -49,6 +49,13 @@ export interface StageConfig {
   /** JSON, see functions/lib/config.ts; unset = the handlers' defaults */
   gateTimeouts?: string;
   detoxMaxDays?: string;
+  /**
+   * program settings of issue 11, passed to the handlers when set (functions/lib/config.ts has the
+   * defaults): the console's address for staff email links (default https://<domainName>/console/
+   * with a custom domain), closure days, the urgent first-contact timer, the evening boundary, the
+   * invitation's title and what to bring
+   */
+  programSettings: Partial<Record<'CONSOLE_URL' | 'CLOSURE_DATES' | 'URGENT_FIRST_CONTACT_HOURS' | 'EVENING_TRACK_FROM' | 'INVITE_TITLE_EN' | 'INVITE_TITLE_ES' | 'WHAT_TO_BRING_EN' | 'WHAT_TO_BRING_ES', string>>;
   /** subscribed to the alarm topic when set */
   alarmEmail?: string;
   /**
@@ -131,6 +138,18 @@ export const stageConfigFrom = (node: Node): StageConfig => {
     programTimeZone: str(node, 'programTimeZone') ?? 'America/New_York',
     gateTimeouts: str(node, 'gateTimeouts'),
     detoxMaxDays: str(node, 'detoxMaxDays'),
+    programSettings: Object.fromEntries(
+      ([
+        ['CONSOLE_URL', str(node, 'consoleUrl') ?? (domainName ? `https://${domainName}/console/` : undefined)],
+        ['CLOSURE_DATES', str(node, 'closureDates')],
+        ['URGENT_FIRST_CONTACT_HOURS', str(node, 'urgentFirstContactHours')],
+        ['EVENING_TRACK_FROM', str(node, 'eveningTrackFrom')],
+        ['INVITE_TITLE_EN', str(node, 'inviteTitleEn')],
+        ['INVITE_TITLE_ES', str(node, 'inviteTitleEs')],
+        ['WHAT_TO_BRING_EN', str(node, 'whatToBringEn')],
+        ['WHAT_TO_BRING_ES', str(node, 'whatToBringEs')],
+      ] as const).filter(([, v]) => v !== undefined),
+    ),
     alarmEmail: str(node, 'alarmEmail'),
     intakeConcurrency: int(node, 'intakeConcurrency', 0),
     intakeRateLimit: int(node, 'intakeRateLimit', 100),

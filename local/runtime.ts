@@ -753,6 +753,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       STATE_MACHINE_ARN: stateMachineArn,
       MAIL_FROM: 'referrals@iop.example',
       PROGRAM_EMAIL: 'intake-team@iop.example',
+      // staff emails link to a referral in this runtime's console
+      CONSOLE_URL: `${appUrl}/console/`,
       POWERTOOLS_SERVICE_NAME: 'iop-local',
       POWERTOOLS_LOG_LEVEL: quiet ? 'WARN' : 'INFO',
     };

@@ -94,6 +94,7 @@ export class Functions extends Construct {
       PROGRAM_TIME_ZONE: config.programTimeZone,
       ...(config.gateTimeouts ? { GATE_TIMEOUTS: config.gateTimeouts } : {}),
       ...(config.detoxMaxDays ? { DETOX_MAX_DAYS: config.detoxMaxDays } : {}),
+      ...config.programSettings,
       SES_CONFIGURATION_SET: props.email.configurationSetName,
       IOP_STAGE: config.stage,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
