@@ -12,7 +12,8 @@
  * - `/local/auth/*`: the local token issuer (local/auth.ts).
  * - everything else: static files from web/dist with the CloudFront index rewrite of
  *   infra/constructs/web.ts (`/` → 302 `/intake/`, `/x/` → `/x/index.html`, `/x` → 302 `/x/`).
- * - every response carries the security headers of the CloudFront response headers policy; every
+ * - every response carries the security headers of the CloudFront response headers policy (the files
+ *   of the embeddable open-seats page, EMBED_PATH_PREFIX, those of its own framable policy); every
  *   answer of the gateway itself (401, 404, 405, 413, 429, 503, 5xx) and of the issuer is `no-store`.
  * - rate limits (`RateLimits`), per client address, in front of everything like the WAF web ACL:
  *   `POST /api/referrals` is a token bucket mirroring the WAF rate rule of
@@ -38,6 +39,21 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+};
+
+/**
+ * The one page any site may frame (the open-seats widget for referrers' sites): no X-Frame-Options
+ * and `frame-ancestors *`, exactly the EMBED_CONTENT_SECURITY_POLICY CloudFront sends for
+ * EMBED_PATH_PREFIX in infra/constructs/web.ts (a test holds the two together). Everything else
+ * keeps SECURITY_HEADERS.
+ */
+export const EMBED_PATH_PREFIX = '/availability/';
+export const EMBED_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
 };
 
@@ -247,6 +263,8 @@ interface Reply {
   body?: Buffer | string;
   /** what the log line names: a route key, a file, or a short tag — never user data */
   label: string;
+  /** a file of the embeddable page: EMBED_SECURITY_HEADERS instead of SECURITY_HEADERS */
+  embed?: boolean;
 }
 
 /** the gateway's and the issuer's own JSON answers: never stored by a browser or a proxy */
@@ -382,7 +400,7 @@ export class Gateway {
     res.statusCode = reply.statusCode;
     for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
     // like the CloudFront policy (override: true): these win over whatever the handler set
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(reply.embed ? EMBED_SECURITY_HEADERS : SECURITY_HEADERS)) res.setHeader(k, v);
     if (!req.complete) res.setHeader('connection', 'close');
     const body = reply.body === undefined ? undefined : Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body, 'utf8');
     res.setHeader('content-length', String(body?.length ?? 0));
@@ -582,6 +600,7 @@ export class Gateway {
         headers: { 'content-type': type, 'cache-control': cache, 'last-modified': info.mtime.toUTCString() },
         body,
         label: file.slice(this.webRoot.length).split(sep).join('/'),
+        ...(uri.startsWith(EMBED_PATH_PREFIX) ? { embed: true } : {}),
       };
     } catch {
       return notFound();

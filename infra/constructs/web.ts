@@ -31,6 +31,21 @@ export interface ConsoleSettings {
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https://*.amazoncognito.com; frame-ancestors 'none'";
 
+/**
+ * The one page any site may frame: the open-seats widget for referrers' sites (web/src/availability).
+ * It holds no PHI, sets no cookie, reads only GET /api/availability and has nothing to click but a
+ * link that opens the intake form in a new tab, so framing it cannot be used against anyone. Every
+ * other path keeps `frame-ancestors 'none'` and X-Frame-Options DENY. local/gateway.ts serves the
+ * same exception (a test holds the two together).
+ */
+export const EMBED_PATH_PREFIX = '/availability/';
+export const EMBED_CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'";
+
+/** the public open-seats route: CloudFront keeps its answer for as long as the answer says (at most a minute) */
+export const AVAILABILITY_PATH = '/api/availability';
+export const AVAILABILITY_MAX_TTL_SECONDS = 60;
+
 // directory URLs serve their index.html; '/' goes to the intake form; '/console' gets its slash
 // so relative URLs (config.json) resolve inside the app's folder
 const INDEX_REWRITE = `function handler(event) {
@@ -119,6 +134,35 @@ export class Web extends Construct {
       },
     });
 
+    // the embeddable open-seats page: framable by any site, otherwise the same headers
+    const embedHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'EmbedHeaders', {
+      comment: 'IOP open-seats widget: framable by any site (no PHI, no cookies); CSP, HSTS, nosniff, no referrer',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: { contentSecurityPolicy: EMBED_CONTENT_SECURITY_POLICY, override: true },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+        contentTypeOptions: { override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+      },
+      customHeadersBehavior: {
+        customHeaders: [{ header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), payment=()', override: true }],
+      },
+    });
+
+    // cached for as long as the origin says (cache-control: public, max-age=60), capped at a minute;
+    // an answer without max-age (an error: no-store) is not kept. No cookie, header or query string
+    // is part of the key or reaches the origin: the answer is the same for everyone.
+    const availabilityCache = new cloudfront.CachePolicy(this, 'AvailabilityCache', {
+      comment: 'GET /api/availability: the origin max-age, at most 60 s',
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.seconds(0),
+      maxTtl: Duration.seconds(AVAILABILITY_MAX_TTL_SECONDS),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
+
     const indexRewrite = new cloudfront.Function(this, 'IndexRewrite', {
       code: cloudfront.FunctionCode.fromInline(INDEX_REWRITE),
       runtime: cloudfront.FunctionRuntime.JS_2_0,
@@ -134,22 +178,40 @@ export class Web extends Construct {
           }
         : {};
 
+    const webOrigin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
+    const apiOrigin = new origins.HttpOrigin(props.apiOriginDomainName, {
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `${config.prefix}: intake form, staff console and /api/*`,
       defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin: webOrigin,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: this.headersPolicy,
         functionAssociations: [{ function: indexRewrite, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
       },
+      // behaviors match in this order: the two narrow exceptions before /api/*
       additionalBehaviors: {
+        [AVAILABILITY_PATH]: {
+          origin: apiOrigin,
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+          cachePolicy: availabilityCache,
+          responseHeadersPolicy: this.headersPolicy,
+        },
+        [`${EMBED_PATH_PREFIX}*`]: {
+          origin: webOrigin,
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+          cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+          responseHeadersPolicy: embedHeadersPolicy,
+          functionAssociations: [{ function: indexRewrite, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
+        },
         '/api/*': {
-          origin: new origins.HttpOrigin(props.apiOriginDomainName, {
-            protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-            originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-          }),
+          origin: apiOrigin,
           viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
           allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
           // with caching disabled, the all-viewer policy may forward Authorization as well
