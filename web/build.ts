@@ -73,7 +73,9 @@ const buildApp = async (app: string, dev: boolean): Promise<void> => {
   });
   // shared first, so an app file of the same name wins
   await copyAssets(sharedDir, out, ['.css']);
-  await copyAssets(join(srcDir, app), out, ['.html', '.css']);
+  // .json: the console's config.json for the local runtime ({ "auth": "local" }); a deployment
+  // leaves it out and uploads its own (infra/constructs/web.ts)
+  await copyAssets(join(srcDir, app), out, ['.html', '.css', '.json']);
 };
 
 export interface WebBuildResult {

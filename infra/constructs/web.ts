@@ -252,7 +252,8 @@ export class Web extends Construct {
     const { config, distDir, opsKey } = this.props;
     const sources: s3deploy.ISource[] = [];
     if (existsSync(distDir)) {
-      sources.push(s3deploy.Source.asset(distDir));
+      // the build's console/config.json is the local runtime's: the deployed one is written below
+      sources.push(s3deploy.Source.asset(distDir, { exclude: ['console/config.json'] }));
     } else {
       Annotations.of(this).addWarningV2('iop:web-dist-missing', `${distDir} does not exist: run the web build before deploying, or only config.json is uploaded`);
     }

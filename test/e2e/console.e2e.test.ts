@@ -224,6 +224,8 @@ test('(c) two tabs decide the same step: the second one sees 409 "already decide
   await b.page.getByRole('button', { name: 'Record evaluation decision' }).click();
   const summary = b.page.locator('.error-summary').filter({ hasText: 'Already decided' });
   await summary.waitFor();
+  // it says who decided what, and where the referral is now
+  await summary.filter({ hasText: 'Evaluation was decided by casey (staff)' }).filter({ hasText: 'Accepted into IOP (no detox needed).' }).filter({ hasText: 'now at Enrollment' }).waitFor();
   await shot(b.page, 'console-c-409');
   await summary.getByRole('button', { name: 'Reload referral' }).click();
   await decisionHeading(b.page).filter({ hasText: 'Enrollment' }).waitFor({ timeout: 30_000 });

@@ -30,12 +30,14 @@ export const EvaluationSchema = z
   .object({
     dimensions: z.object({ d1: risk, d2: risk, d3: risk, d4: risk, d5: risk, d6: risk }),
     recommendedLevel: z.enum(ASAM_LEVELS),
-    detoxRequired: z.boolean(),
+    /** asked only of an acceptance: IOP starts after detox when detox is needed */
+    detoxRequired: z.boolean().optional(),
     decision: z.enum(['accept', 'refer-out']),
     referOutTo: trimmed(200).optional(),
     note,
   })
-  .refine((e) => e.decision !== 'refer-out' || e.referOutTo, { message: 'Say where the person is referred', path: ['referOutTo'] });
+  .refine((e) => e.decision !== 'refer-out' || e.referOutTo, { message: 'Say where the person is referred', path: ['referOutTo'] })
+  .refine((e) => e.decision !== 'accept' || e.detoxRequired !== undefined, { message: 'Required', path: ['detoxRequired'] });
 
 export const DetoxConfirmationSchema = z.discriminatedUnion('completed', [
   z.object({

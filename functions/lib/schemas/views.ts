@@ -25,6 +25,8 @@ export interface ReferralSummary {
   displayName: string;
   /** the staff member following the referral up (caseload), by username */
   assignedTo?: string;
+  /** the open gate is an urgent referral's first contact (its short timer, URGENT_FIRST_CONTACT_HOURS) */
+  firstContact?: boolean;
   /** when the pending gate opened and when it is due (ISO), with its SLA state now */
   gateOpenedAt?: string;
   gateDueAt?: string;

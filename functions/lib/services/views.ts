@@ -4,7 +4,7 @@ import type { Actor, CohortRecord, ReferralRecord } from '../adapters/ports';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { NotFoundError } from '../errors';
 import { nextSessions } from '../domain/schedule';
-import { isFinal, slaState } from '../domain/workflow';
+import { isFinal, isUrgentFirstContact, slaState } from '../domain/workflow';
 import type { CohortInput } from '../schemas/cohort';
 import { availabilityOf, daysBefore, LONGEST_COHORT_DAYS, type Availability } from '../domain/availability';
 import { computeFunnel, localDate, type Funnel } from '../domain/funnel';
@@ -19,6 +19,7 @@ export const summary = (r: ReferralRecord, now: Date): ReferralSummary => ({
   receivedAt: r.receivedAt, displayName: r.displayName,
   ...(r.pendingStep ? { pendingStep: r.pendingStep } : {}),
   ...(r.assignedTo ? { assignedTo: r.assignedTo.username } : {}),
+  ...(r.gateDueAt && isUrgentFirstContact(r.status, r) ? { firstContact: true } : {}),
   ...(r.gateOpenedAt ? { gateOpenedAt: r.gateOpenedAt } : {}),
   ...(r.gateDueAt && r.gateOpenedAt ? { gateDueAt: r.gateDueAt, sla: slaState(r.gateOpenedAt, r.gateDueAt, now) } : {}),
 });

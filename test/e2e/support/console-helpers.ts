@@ -133,13 +133,13 @@ export async function openReferral(page: Page, api: Api, id: string): Promise<vo
 /** the decision heading of the detail view, e.g. "Decision: Evaluation" */
 export const decisionHeading = (page: Page) => page.locator('#decision-h');
 
-/** fills the evaluation form: all six dimensions, level, detox, decision */
+/** fills the evaluation form: all six dimensions, level, decision, then detox (asked of an acceptance only) */
 export async function fillEvaluation(page: Page, o: { detoxRequired: boolean; decision?: 'accept' | 'refer-out' }): Promise<void> {
   const form = page.locator('form.decision[data-step="evaluation"]');
   for (let i = 1; i <= 6; i++) await form.getByLabel(new RegExp(`^Dimension ${i}:`)).selectOption(String(i % 3));
   await form.getByLabel(/^Recommended level of care/).selectOption('2.1');
-  await form.getByLabel(o.detoxRequired ? 'Yes, detox first' : 'No', { exact: true }).check();
   await form.getByLabel(o.decision === 'refer-out' ? 'Refer out' : 'Accept into IOP').check();
+  if (o.decision !== 'refer-out') await form.getByLabel(o.detoxRequired ? 'Yes, detox first' : 'No', { exact: true }).check();
 }
 
 export const today = (): string => {

@@ -65,6 +65,18 @@ export const api = {
   cohorts: () => call<{ items: CohortView[]; eveningFrom?: string }>('GET', '/api/staff/cohorts'),
   createCohort: (body: unknown) => call<CohortView>('POST', '/api/staff/cohorts', body),
   dashboard: () => call<Dashboard>('GET', '/api/staff/dashboard'),
+  /** "My referrals" (or a colleague's, by username) */
+  caseload: (q: { assignee?: string; cursor?: string } = {}) => {
+    const params = new URLSearchParams();
+    if (q.assignee) params.set('assignee', q.assignee);
+    if (q.cursor) params.set('cursor', q.cursor);
+    const qs = params.toString();
+    return call<QueuePage>('GET', `/api/staff/caseload${qs ? `?${qs}` : ''}`);
+  },
+  assign: (id: string, body: { assignee: string | null; expected?: string | null }) =>
+    call<{ referralId: string; assignedTo: { username: string; since: string } | null }>('POST', `/api/staff/referrals/${enc(id)}/assignment`, body),
+  logContact: (id: string, body: unknown) => call<{ referralId: string }>('POST', `/api/staff/referrals/${enc(id)}/contacts`, body),
+  revokeConsent: (id: string, body: unknown) => call<{ referralId: string; cancelledNotices: number }>('POST', `/api/staff/referrals/${enc(id)}/consent-revocation`, body),
 };
 
 /** the raw fetch the phone intake form uses (its module reads the Response itself) */

@@ -7,6 +7,9 @@ import { codeChallenge, randomToken } from './pkce';
 //    from this workplace; it follows RFC 7636 and the Cognito /oauth2 endpoints as documented)
 // The access token lives in memory and in sessionStorage (survives a reload of this tab, gone when
 // the tab closes); never in localStorage, never in a URL. Nothing else the console shows is stored.
+// A new tab of the same console (a referral opened in a new tab) asks the open tabs for their
+// session over a BroadcastChannel (same origin only, nothing persisted); signing out in one tab
+// signs out every tab.
 
 export interface Session {
   accessToken: string;
@@ -35,6 +38,15 @@ export type ChangeReason = 'signed-in' | 'signed-out' | 'expired';
 export type SignInResult = { ok: true } | { ok: false; message: string };
 
 const SESSION_KEY = 'iop-console.session';
+const CHANNEL_NAME = 'iop-console.session';
+/** how long a new tab waits for an open tab to hand over its session */
+const HANDOVER_MS = 300;
+
+type ChannelMessage = { type: 'request' } | { type: 'session'; session: Session } | { type: 'signed-out' };
+
+const isSession = (s: unknown): s is Session =>
+  !!s && typeof s === 'object' && typeof (s as Session).accessToken === 'string' && typeof (s as Session).expiresAt === 'number'
+  && typeof (s as Session).username === 'string' && Array.isArray((s as Session).groups);
 const RETURN_KEY = 'iop-console.return';
 const PKCE_KEY = 'iop-console.pkce';
 /** sign out a little early so a request never leaves with a token about to expire */
@@ -73,6 +85,42 @@ abstract class BaseAuth {
   private current: Session | null = null;
   private timer: number | undefined;
   private listeners: Array<(s: Session | null, r: ChangeReason) => void> = [];
+  private readonly channel: BroadcastChannel | null = typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL_NAME) : null;
+
+  constructor() {
+    this.channel?.addEventListener('message', (e: MessageEvent<ChannelMessage>) => {
+      const m = e.data;
+      const mine = m?.type === 'request' ? this.session() : null;
+      if (mine) this.channel?.postMessage({ type: 'session', session: mine } satisfies ChannelMessage);
+      // another tab signed out: so does this one (nothing of the session stays on screen)
+      if (m?.type === 'signed-out' && this.current) this.set(null, 'signed-out');
+    });
+  }
+
+  /** a tab without a session of its own asks the open tabs of this console for theirs */
+  protected async joinOpenTabs(): Promise<void> {
+    const channel = this.channel;
+    if (this.current || !channel) return;
+    const handed = await new Promise<Session | null>((resolve) => {
+      const done = (s: Session | null) => {
+        window.clearTimeout(timer);
+        channel.removeEventListener('message', onMessage);
+        resolve(s);
+      };
+      const onMessage = (e: MessageEvent<ChannelMessage>) => {
+        if (e.data?.type === 'session' && isSession(e.data.session) && e.data.session.expiresAt - SKEW_MS > Date.now()) done(e.data.session);
+      };
+      const timer = window.setTimeout(() => done(null), HANDOVER_MS);
+      channel.addEventListener('message', onMessage);
+      channel.postMessage({ type: 'request' } satisfies ChannelMessage);
+    });
+    if (handed && !this.current) this.set(handed, null);
+  }
+
+  /** tells the other tabs to sign out too */
+  protected broadcastSignOut(): void {
+    this.channel?.postMessage({ type: 'signed-out' } satisfies ChannelMessage);
+  }
 
   protected restore(): void {
     const raw = sessionStorage.getItem(SESSION_KEY);
@@ -119,6 +167,7 @@ class LocalAuth extends BaseAuth implements AuthProvider {
 
   async init(): Promise<void> {
     this.restore();
+    await this.joinOpenTabs();
   }
 
   async signInWithPassword(username: string, password: string): Promise<SignInResult> {
@@ -147,6 +196,7 @@ class LocalAuth extends BaseAuth implements AuthProvider {
 
   signOut(): void {
     this.set(null, 'signed-out');
+    this.broadcastSignOut();
   }
 }
 
@@ -172,7 +222,10 @@ class CognitoAuth extends BaseAuth implements AuthProvider {
     const code = url.searchParams.get('code');
     const state = url.searchParams.get('state');
     const error = url.searchParams.get('error');
-    if (!code && !error) return;
+    if (!code && !error) {
+      await this.joinOpenTabs();
+      return;
+    }
     // take the code and state out of the address bar (and history) before anything else
     const pending = this.takePkce();
     const back = takeReturn() ?? '';
@@ -223,6 +276,7 @@ class CognitoAuth extends BaseAuth implements AuthProvider {
 
   signOut(): void {
     this.set(null, 'signed-out');
+    this.broadcastSignOut();
     const logout = new URL(`${this.cfg.domain}/logout`);
     logout.search = new URLSearchParams({ client_id: this.cfg.clientId, logout_uri: this.cfg.logoutUri ?? this.cfg.redirectUri }).toString();
     window.location.assign(logout.toString());

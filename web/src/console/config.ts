@@ -1,6 +1,7 @@
 import * as z from 'zod';
 
-// which sign-in the console uses: /console/config.json when deployed, the local issuer otherwise
+// which sign-in the console uses: /console/config.json — { "auth": "local" } from the web build for
+// the local runtime (so no load asks for a missing file), the Cognito settings when deployed
 
 const ConfigSchema = z.discriminatedUnion('auth', [
   z.object({ auth: z.literal('local') }),

@@ -73,6 +73,17 @@ export const sessionTime = (iso: string, timeZone: string): string => {
 
 export const yesNo = (b: boolean | undefined): string => (b === undefined ? '—' : b ? 'Yes' : 'No');
 
+/**
+ * A phone number as people read it: 10 US digits → "(555) 123-4567", 11 starting with 1 →
+ * "+1 (555) 123-4567"; anything else as typed. `tel` is the dialable form (E.164 where it can be).
+ */
+export const phone = (typed: string): { text: string; tel: string } => {
+  const digits = typed.replace(/\D/g, '');
+  const us = digits.length === 11 && digits.startsWith('1') ? digits.slice(1) : digits.length === 10 ? digits : undefined;
+  if (us) return { text: `${digits.length === 11 ? '+1 ' : ''}(${us.slice(0, 3)}) ${us.slice(3, 6)}-${us.slice(6)}`, tel: `+1${us}` };
+  return { text: typed.trim(), tel: typed.trim().startsWith('+') ? `+${digits}` : digits };
+};
+
 /** "d1" style keys and kebab codes as words: "refer-out" → "Refer out" */
 export const words = (code: string): string => {
   const s = code.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[-_]/g, ' ').toLowerCase();

@@ -18,8 +18,8 @@ import {
 import { newIdempotencyKey, readResponse, type ApiResult, type ResponseLike } from '../shared/api';
 import { h, telHref, type Attrs, type Child } from '../shared/dom';
 import { clearErrors, showErrors, type FieldErrors } from '../shared/form-errors';
-import { languageMemory, preferredLang, textBindings, translator, type Lang, type TextBindings, type Vars } from '../shared/i18n';
-import { DICTIONARIES, STAFF_OVERRIDES, type IntakeKey } from './i18n';
+import { languageMemory, preferredLang, textBindings, translator, type Lang, type TextBindings, type Translator, type Vars } from '../shared/i18n';
+import { DICTIONARIES, READ_ALOUD, STAFF_OVERRIDES, type IntakeKey } from './i18n';
 import { INCOMPLETE_DATE, questionName, translateMessage } from './messages';
 
 // zod compiles object parsers with `new Function` unless told not to; the CSP forbids eval
@@ -106,7 +106,17 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
   const prefix = `intake${++mounts}`;
   const id = (s: string): string => `${prefix}-${s.replace(/[^A-Za-z0-9-]/g, '-')}`;
   const heading = (level: 1 | 2 | 3): HeadingTag => `h${Math.min(level + (staff ? 1 : 0), 4)}` as HeadingTag;
-  const makeTr = (l: Lang) => translator(DICTIONARIES, l, staff ? STAFF_OVERRIDES : undefined);
+  /**
+   * Staff mode: the language switch is the caller's language. What the staff member reads out to the
+   * caller (the safety questions, the 988 lines, the withdrawal warning, the consent) follows it;
+   * the staff member's own wording (headings, labels, hints, instructions, errors) stays English.
+   */
+  const makeTr = (l: Lang): Translator<IntakeKey> => {
+    if (!staff) return translator(DICTIONARIES, l);
+    const caller = translator(DICTIONARIES, l);
+    const own = translator(DICTIONARIES, 'en', STAFF_OVERRIDES);
+    return { lang: l, t: (key, vars) => (READ_ALOUD.has(key) ? caller.t(key, vars) : own.t(key, vars)), has: own.has };
+  };
 
   let lang: Lang = options.lang ?? (staff ? 'en' : (publicLang.read() ?? preferredLang()));
   let tr = makeTr(lang);
@@ -127,8 +137,12 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
 
   // ---- small builders: every text goes through `texts` (textContent), never innerHTML ----
 
-  const txt = <K extends keyof HTMLElementTagNameMap>(tag: K, key: IntakeKey, attrs: Attrs = {}, vars?: () => Vars) =>
-    texts.bind(h(tag, attrs), key, vars);
+  const txt = <K extends keyof HTMLElementTagNameMap>(tag: K, key: IntakeKey, attrs: Attrs = {}, vars?: () => Vars) => {
+    const el = texts.bind(h(tag, attrs), key, vars);
+    // staff mode: a line read out to the caller is marked with the caller's language (screen readers)
+    if (staff && READ_ALOUD.has(key) && !('lang' in attrs)) dynamic.push(() => el.setAttribute('lang', lang));
+    return el;
+  };
 
   const phoneLink = (): HTMLAnchorElement => h('a', { href: telHref(phone), class: 'phone-link' }, phone);
 
@@ -481,7 +495,7 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
         phoneIn.field,
         email.field,
         postal.field,
-        txt('p', 'about.language', { class: 'note' }),
+        txt('p', 'about.language', { class: 'note' }, () => ({ language: lang === 'es' ? 'Spanish' : 'English' })),
       ),
       section('substances.title', substances.field),
       section(
@@ -731,7 +745,8 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
   const setLang = (l: Lang): void => {
     lang = l;
     tr = makeTr(l);
-    root.lang = l;
+    // staff mode: the page is the staff member's (English); read-out lines carry their own lang
+    root.lang = staff ? 'en' : l;
     chromeTexts.apply(tr);
     for (const b of langButtons) b.setAttribute('aria-pressed', String(b.lang === l));
     if (!staff) {

@@ -441,10 +441,25 @@ export const es: Record<IntakeKey, string> = {
   'done.another': 'Empezar otra admisión',
 };
 
+/**
+ * staff mode (phone intake): what the staff member reads out to the caller, word for word, in the
+ * caller's language (the form's language switch); every other text is the staff member's own, in
+ * English (staffEn over en)
+ */
+export const READ_ALOUD: ReadonlySet<IntakeKey> = new Set<IntakeKey>([
+  'safety.thoughts', 'safety.attempt',
+  'crisis.body', 'crisis.spanish', 'crisis.emergency',
+  'withdrawal.warning.title', 'withdrawal.warning.body', 'withdrawal.warning.now',
+  'consent.who', 'consent.who.none', 'consent.what', 'consent.what.value', 'consent.what.received', 'consent.what.accepted',
+  'consent.what.enrolled', 'consent.what.closed', 'consent.what.identity', 'consent.what.never', 'consent.why', 'consent.why.value',
+  'consent.revoke', 'consent.revoke.value', 'consent.expiry', 'consent.expiry.value', 'consent.care', 'consent.care.value', 'consent.law',
+]);
+
 /** staff mode (phone intake): the wording addresses the staff member keying in a caller's answers */
 export const staffEn: Partial<Record<IntakeKey, string>> = {
+  'lang.nav': 'Caller’s language',
   'form.title': 'Phone intake',
-  'form.intro': 'Key in the caller’s answers. Ask the safety questions first.',
+  'form.intro': 'Key in the caller’s answers. Ask the safety questions first. The language switch changes what you read out to the caller (the safety questions, the 988 lines, the consent), not these instructions.',
   'form.privacy': 'Protected under 42 CFR Part 2: do not copy these answers elsewhere.',
   'form.help': 'Program phone:',
   'safety.title': 'Safety questions (ask first)',
@@ -458,10 +473,10 @@ export const staffEn: Partial<Record<IntakeKey, string>> = {
   'about.phone': 'Caller’s phone number',
   'about.phone.hint': 'The case worker will call this number.',
   'about.email': 'Caller’s email (optional)',
-  'about.language': 'Caller’s preferred language: English. Change it at the top of the form.',
+  'about.language': 'Caller’s preferred language: {language}. Change it with the caller’s language switch at the top of the form.',
   'substances.question': 'What does the caller want help with?',
   'cooccurring.question': 'Co-occurring conditions the caller reports (optional)',
-  'consent.intro': 'Read this to the caller, then record their choice.',
+  'consent.intro': 'Read this to the caller word for word, then record their choice.',
   'consent.share': 'The caller agrees to share referral status with {physician}',
   'consent.signature': 'Caller’s full name (signature given by phone)',
   'consent.signature.hint': 'Type the name the caller says, as their signature.',
@@ -473,39 +488,6 @@ export const staffEn: Partial<Record<IntakeKey, string>> = {
   'done.reference': 'Reference number (read it to the caller)',
   'done.reference.hint': 'The caller uses it when they call the program.',
   'done.urgent': 'This referral is marked urgent.',
-};
-
-export const staffEs: Partial<Record<IntakeKey, string>> = {
-  'form.title': 'Admisión por teléfono',
-  'form.intro': 'Escriba las respuestas de la persona que llama. Haga primero las preguntas de seguridad.',
-  'form.privacy': 'Protegido por 42 CFR Parte 2: no copie estas respuestas en otro lugar.',
-  'form.help': 'Teléfono del programa:',
-  'safety.title': 'Preguntas de seguridad (primero)',
-  'safety.intro': 'Lea ambas preguntas a la persona tal como están escritas.',
-  'crisis.title': 'Resultado positivo: dé el 988 a la persona ahora',
-  'crisis.continue': 'Quédese con la persona si puede. La referencia se marcará como urgente.',
-  'about.title': 'Sobre la persona que llama',
-  'about.firstName': 'Nombre de la persona que llama',
-  'about.lastName': 'Apellido de la persona que llama',
-  'about.dateOfBirth': 'Fecha de nacimiento de la persona que llama',
-  'about.phone': 'Teléfono de la persona que llama',
-  'about.phone.hint': 'Nuestro equipo llamará a este número.',
-  'about.email': 'Correo electrónico de la persona que llama (opcional)',
-  'about.language': 'Idioma preferido de la persona: español. Puede cambiarlo al principio del formulario.',
-  'substances.question': '¿Con qué quiere ayuda la persona que llama?',
-  'cooccurring.question': 'Condiciones de salud mental que menciona la persona (opcional)',
-  'consent.intro': 'Lea esto a la persona y luego anote su decisión.',
-  'consent.share': 'La persona acepta compartir el estado de la referencia con {physician}',
-  'consent.signature': 'Nombre completo de la persona (firma dada por teléfono)',
-  'consent.signature.hint': 'Escriba el nombre que dice la persona, como su firma.',
-  'schedule.question': '¿Qué horario de grupo le conviene a la persona?',
-  'notes.label': 'Notas (opcional)',
-  'submit': 'Enviar admisión',
-  'status.sending': 'Enviando la admisión.',
-  'done.title': 'Admisión enviada',
-  'done.reference': 'Número de referencia (léaselo a la persona)',
-  'done.reference.hint': 'La persona lo usa cuando llama al programa.',
-  'done.urgent': 'Esta referencia está marcada como urgente.',
 };
 
 /**
@@ -533,4 +515,5 @@ export const SCHEMA_MESSAGE_KEYS: Record<string, IntakeKey> = {
 };
 
 export const DICTIONARIES = { en, es } satisfies Record<Lang, Record<IntakeKey, string>>;
-export const STAFF_OVERRIDES = { en: staffEn, es: staffEs } satisfies Record<Lang, Partial<Record<IntakeKey, string>>>;
+/** staff mode's own wording is English only (the read-out lines follow the caller's language) */
+export const STAFF_OVERRIDES = { en: staffEn } satisfies Partial<Record<Lang, Partial<Record<IntakeKey, string>>>>;

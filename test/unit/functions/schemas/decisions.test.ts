@@ -42,6 +42,16 @@ describe('EvaluationSchema', () => {
     expect(failingPaths(EvaluationSchema, evaluation({ decision: 'refer-out' }))).toEqual(['referOutTo']);
   });
 
+  test('a refer-out is not asked whether detox is needed before IOP', () => {
+    const { detoxRequired: _d, ...body } = evaluation({ decision: 'refer-out', referOutTo: 'Residential program (3.5)' });
+    expect(EvaluationSchema.safeParse(body).success).toBe(true);
+  });
+
+  test('an acceptance must say whether detox comes first', () => {
+    const { detoxRequired: _d, ...body } = evaluation();
+    expect(fieldErrors(EvaluationSchema.safeParse(body).error!)).toEqual({ detoxRequired: ['Required'] });
+  });
+
   test.each([
     ['5 (above the 0–4 scale)', 5],
     ['-1 (below the 0–4 scale)', -1],

@@ -19,15 +19,16 @@ export const routineBadge = (): HTMLElement => h('span', { class: 'badge routine
 
 const SLA_MARK: Record<SlaState, string> = { 'on-time': '●', 'due-soon': '▲', overdue: '■' };
 
-/** "▲ Due soon · in 3 h" */
-export function slaBadge(r: Pick<ReferralSummary, 'sla' | 'gateDueAt'>, now = Date.now()): HTMLElement | null {
+/** "▲ Due soon · in 3 h"; an urgent referral's first contact says so: "● First contact: on time · due in 3 h" */
+export function slaBadge(r: Pick<ReferralSummary, 'sla' | 'gateDueAt' | 'firstContact'>, now = Date.now()): HTMLElement | null {
   if (!r.sla) return null;
   let when = '';
   if (r.gateDueAt) {
     const ms = Date.parse(r.gateDueAt) - now;
     when = ms >= 0 ? ` · due in ${duration(ms)}` : ` · ${duration(-ms)} over`;
   }
-  return h('span', { class: `badge sla ${r.sla}` }, h('span', { 'aria-hidden': 'true' }, `${SLA_MARK[r.sla]} `), SLA_LABEL[r.sla], h('span', { class: 'sla-when' }, when));
+  const label = r.firstContact ? `First contact: ${SLA_LABEL[r.sla].toLowerCase()}` : SLA_LABEL[r.sla];
+  return h('span', { class: `badge sla ${r.sla}${r.firstContact ? ' first-contact' : ''}` }, h('span', { 'aria-hidden': 'true' }, `${SLA_MARK[r.sla]} `), label, h('span', { class: 'sla-when' }, when));
 }
 
 export const statusBadge = (s: Status): HTMLElement => h('span', { class: `badge status status-${s.toLowerCase()}` }, STATUS_LABEL[s]);

@@ -3,10 +3,11 @@ import { ASAM_DIMENSIONS, ASAM_LEVELS, DecisionSchemas, type Step } from '../../
 import { FINAL_STATUSES, type CohortView, type ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
 import { announce, h, mount, type Child } from '../dom';
-import { calendarDay, sentence, sessionTime, STATUS_LABEL, STEP_LABEL } from '../format';
+import { calendarDay, dateTime, sentence, sessionTime, STATUS_LABEL, STEP_LABEL } from '../format';
 import { FormErrors, input, issuesToFields, num, opt, radios, requiredError, select, textarea } from '../forms';
 import { waitFor, type ViewContext } from './common';
 import { locationText, sessionsText } from './cohorts';
+import { actorText, decisionText } from './timeline';
 
 // one form per human step (DESIGN §4), validated in the browser with the same zod schemas the
 // API uses; the server's answer (400 fields, 409 already decided / cohort full, 403) is shown in
@@ -85,11 +86,7 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
       errors.message('That cohort is full', `${sentence(res.error.message)} The step is still pending: choose another cohort.`);
       built.onCohortFull?.();
     } else if (res.status === 409) {
-      errors.message(
-        'Already decided',
-        `This step was already decided or is no longer pending (someone else may have decided it). Server said: ${sentence(res.error.message)}`,
-        h('button', { type: 'button', onclick: () => ctx.reload() }, 'Reload referral'),
-      );
+      errors.message('Already decided', await whoDecided(r, step, res.error.message), h('button', { type: 'button', onclick: () => ctx.reload() }, 'Reload referral'));
     } else if (res.status === 403) {
       errors.message('Not allowed for your account', `Your account does not have the case-worker role needed to decide this step. Server said: ${sentence(res.error.message)}`);
     } else if (res.status !== 401) {
@@ -104,6 +101,21 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
     r.status === 'NEEDS_ATTENTION' ? h('p', { class: 'notice warn' }, h('span', { 'aria-hidden': 'true' }, '! '), 'This referral needs attention: its timer passed twice. It can still be decided here.') : null,
     form,
   );
+}
+
+/**
+ * Who decided `step` meanwhile, when, and what: "Evaluation was decided by sam (staff) on Dec 1,
+ * 2026, 2:44 PM: Accepted into IOP (no detox needed). The referral is now at Enrollment."
+ */
+async function whoDecided(before: ReferralDetail, step: Step, serverSaid: string): Promise<string> {
+  const [now, cohorts] = await Promise.all([api.referral(before.referralId), api.cohorts()]);
+  if (!now.ok) return `This step is no longer pending. Server said: ${sentence(serverSaid)}`;
+  const decided = [...now.data.events].reverse().find((e) => e.type === 'STEP_DECIDED' && e.step === step);
+  const where = `The referral is now ${FINAL_STATUSES.includes(now.data.status) ? 'closed' : 'at'} ${STATUS_LABEL[now.data.status]}${now.data.pendingStep ? ` (${STEP_LABEL[now.data.pendingStep]} pending)` : ''}.`;
+  if (!decided) return `This step is no longer pending. ${where}`;
+  const lookup = { cohortName: (id: string) => (cohorts.ok ? cohorts.data.items.find((c) => c.cohortId === id)?.name : undefined) };
+  const what = decisionText(step, decided.detail ?? {}, lookup).map((l) => sentence(l)).join(' ');
+  return `${STEP_LABEL[step]} was decided by ${actorText(decided)} on ${dateTime(decided.at)}: ${what} ${where}`;
 }
 
 /**
@@ -150,6 +162,7 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
       placeholder: 'Choose a level',
       options: ASAM_LEVELS.map((l) => ({ value: l, label: LEVEL_LABEL[l] })),
     });
+    // asked only of an acceptance: a person referred out goes elsewhere, detox or not
     const detox = radios({
       label: 'Detox required before IOP?',
       path: 'detoxRequired',
@@ -160,7 +173,8 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
         { value: 'false', label: 'No' },
       ],
     });
-    const referTo = input({ label: 'Referred to', path: 'referOutTo', hint: 'The program or level of care the person is referred to.' });
+    detox.el.hidden = true;
+    const referTo = input({ label: 'Referred to', path: 'referOutTo', required: true, hint: 'The program or level of care the person is referred to.' });
     referTo.el.hidden = true;
     const decision = radios({
       label: 'Decision',
@@ -172,6 +186,7 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
         { value: 'refer-out', label: 'Refer out' },
       ],
       onchange: (v) => {
+        detox.el.hidden = v !== 'accept';
         referTo.el.hidden = v !== 'refer-out';
       },
     });
@@ -180,15 +195,15 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
       fields: [
         h('fieldset', { class: 'asam' }, h('legend', null, 'ASAM risk ratings (0–4)'), dims.map((d) => d.field.el)),
         level.el,
-        detox.el,
         decision.el,
+        detox.el,
         referTo.el,
         note.el,
       ],
       body: () => ({
         dimensions: Object.fromEntries(dims.map((d) => [d.key, num(d.field.control.value)])),
         recommendedLevel: level.control.value || undefined,
-        detoxRequired: detox.value() === '' ? undefined : detox.value() === 'true',
+        detoxRequired: decision.value() !== 'accept' || detox.value() === '' ? undefined : detox.value() === 'true',
         decision: decision.value() || undefined,
         referOutTo: decision.value() === 'refer-out' ? opt(referTo.control.value) : undefined,
         note: opt(note.control.value),

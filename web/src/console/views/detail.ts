@@ -1,13 +1,15 @@
-import type { ReferralDetail, ReferralEvent } from '../../../../functions/lib/schemas/views';
+import type { CohortView, ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { FINAL_STATUSES } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
 import { h, mount, type Child } from '../dom';
-import { ageOf, ageYears, calendarDay, dateTime, STATUS_LABEL, STEP_LABEL, words, yesNo } from '../format';
+import { ageOf, ageYears, calendarDay, dateTime, phone, STATUS_LABEL, STEP_LABEL, words, yesNo } from '../format';
+import { consentPanel, followUpPanel } from './caseload';
 import { defs, loading, problem, slaBadge, statusBadge, urgentBadge, waitFor, type ViewContext } from './common';
 import { decisionForm } from './decisions';
 import { progressView } from './progress';
 import { tabForStatus, QUEUE_TABS } from './queues';
 import { resumePanel } from './resume';
+import { disclosuresTable, timelineSection, type TimelineLookup } from './timeline';
 import { withdrawControl } from './withdraw';
 
 // one referral: the intake (PHI, signed-in staff only), screening, insurance check, the decision
@@ -17,13 +19,14 @@ import { withdrawControl } from './withdraw';
 export function detailView(ctx: ViewContext, id: string): HTMLElement {
   const el = h('article', { class: 'detail', 'aria-labelledby': 'page-h' }, h('h1', { id: 'page-h', tabindex: '-1' }, 'Referral'), loading('the referral'));
   void (async () => {
-    const res = await api.referral(id);
+    // the cohorts give names to the cohort ids decisions carry (the timeline never shows an id)
+    const [res, cohorts] = await Promise.all([api.referral(id), api.cohorts()]);
     if (!ctx.alive()) return;
     if (!res.ok) {
       mount(el, h('h1', { id: 'page-h', tabindex: '-1' }, 'Referral'), problem(res.error, res.status, h('a', { href: '#/queue/evaluation' }, 'Back to the queues')));
       return;
     }
-    mount(el, ...render(ctx, res.data));
+    mount(el, ...render(ctx, res.data, cohorts.ok ? cohorts.data.items : []));
     document.title = `Referral ${res.data.reference} — IOP console`;
     // between two gates (an automatic step is running): show the next gate as soon as it opens
     if (!res.data.pendingStep && !FINAL_STATUSES.includes(res.data.status)) {
@@ -38,37 +41,22 @@ export function detailView(ctx: ViewContext, id: string): HTMLElement {
   return el;
 }
 
-const ACTOR = (e: ReferralEvent): string =>
-  e.actor.kind === 'staff' ? `Staff: ${e.actor.username ?? e.actor.sub ?? 'unknown'}` : e.actor.kind === 'patient' ? 'Patient / web form' : 'System';
-
-const detailText = (v: unknown): string => {
-  if (v === null || v === undefined) return '—';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return v.length ? v.map(detailText).join(', ') : '—';
-  if (typeof v === 'object') {
-    return Object.entries(v as Record<string, unknown>)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, x]) => `${k}: ${detailText(x)}`)
-      .join(', ');
-  }
-  return String(v);
-};
-
-const eventDetails = (d: Record<string, unknown> | undefined): Child =>
-  d && Object.keys(d).length ? h('ul', { class: 'kv' }, Object.entries(d).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => h('li', null, h('span', { class: 'k' }, `${words(k)}: `), detailText(v)))) : '—';
-
-/** "Cohort: Morning A — morning track, starts Dec 1, 2025" once the cohorts answer */
-function cohortLine(ctx: ViewContext, cohortId: string): HTMLElement {
-  const p = h('p', { class: 'cohort-line' }, 'Cohort: ', h('a', { href: '#/cohorts' }, cohortId));
-  void api.cohorts().then((res) => {
-    const c = res.ok ? res.data.items.find((x) => x.cohortId === cohortId) : undefined;
-    if (c && ctx.alive()) p.replaceChildren('Cohort: ', h('a', { href: '#/cohorts' }, c.name), ` — ${c.track} track, starts ${calendarDay(c.startDate)}`);
-  });
-  return p;
+/** "Cohort: Morning A — morning track, starts Dec 1, 2025" */
+function cohortLine(cohortId: string, cohorts: readonly CohortView[]): HTMLElement {
+  const c = cohorts.find((x) => x.cohortId === cohortId);
+  return c
+    ? h('p', { class: 'cohort-line' }, 'Cohort: ', h('a', { href: '#/cohorts' }, c.name), ` — ${c.track} track, starts ${calendarDay(c.startDate)}`)
+    : h('p', { class: 'cohort-line' }, h('a', { href: '#/cohorts' }, 'See the cohorts'));
 }
 
-function render(ctx: ViewContext, r: ReferralDetail): Child[] {
+/** a phone number as people read it, dialable */
+const phoneLink = (typed: string): HTMLElement => {
+  const p = phone(typed);
+  return h('a', { href: `tel:${p.tel}`, class: 'phone' }, p.text);
+};
+
+function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortView[]): Child[] {
+  const lookup: TimelineLookup = { cohortName: (id) => cohorts.find((c) => c.cohortId === id)?.name };
   const i = r.intake;
   const final = FINAL_STATUSES.includes(r.status);
   const positive = i.screening.selfHarmThoughtsPastMonth || i.screening.suicideAttemptPastThreeMonths;
@@ -88,6 +76,7 @@ function render(ctx: ViewContext, r: ReferralDetail): Child[] {
       r.pendingStep && !final ? h('span', { class: 'badge step' }, `Pending: ${STEP_LABEL[r.pendingStep]}`) : null,
       r.urgent ? urgentBadge() : null,
       !final ? slaBadge(r) : null,
+      r.assignment ? h('span', { class: 'badge owner' }, `Assigned: ${r.assignment.username === ctx.session.username ? 'you' : r.assignment.username}`) : null,
       h('span', { class: 'muted' }, `${r.channel === 'phone' ? 'Phone' : 'Web'} intake ${ageOf(r.receivedAt)} ago (${dateTime(r.receivedAt)})`),
     ),
     !final ? withdrawControl(ctx, r) : null,
@@ -119,7 +108,7 @@ function render(ctx: ViewContext, r: ReferralDetail): Child[] {
     defs([
       ['Name', `${i.patient.firstName} ${i.patient.lastName}`],
       ['Date of birth', `${calendarDay(i.patient.dateOfBirth)}${years !== null ? ` (${years} years)` : ''}`],
-      ['Phone', i.patient.phone],
+      ['Phone', phoneLink(i.patient.phone)],
       ['Email', i.patient.email ?? ''],
       ['Preferred language', i.patient.preferredLanguage === 'es' ? 'Spanish' : 'English'],
       ['ZIP code', i.patient.postalCode ?? ''],
@@ -170,7 +159,7 @@ function render(ctx: ViewContext, r: ReferralDetail): Child[] {
       ['NPI', i.referringPhysician?.npi ?? ''],
       ['Physician email', i.referringPhysician?.email ?? ''],
       ['Practice', i.referringPhysician?.practice ?? ''],
-      ['Share updates with the physician', yesNo(i.consent.shareWithReferrer)],
+      ['Share updates with the physician', r.consentRevoked ? `Revoked ${dateTime(r.consentRevoked.at)} (given at intake)` : yesNo(i.consent.shareWithReferrer)],
       ['Signed by', i.consent.signature],
       ['Signed at', dateTime(i.consent.signedAt)],
     ]),
@@ -178,49 +167,15 @@ function render(ctx: ViewContext, r: ReferralDetail): Child[] {
     i.notes ? h('p', { class: 'notes' }, i.notes) : h('p', { class: 'muted' }, 'No notes'),
   );
 
-  const events = [...r.events].sort((a, b) => a.at.localeCompare(b.at));
-  const timeline = h(
-    'section',
-    { class: 'panel', 'aria-labelledby': 'timeline-h' },
-    h('h2', { id: 'timeline-h' }, 'Timeline'),
-    events.length
-      ? h(
-          'table',
-          { class: 'timeline' },
-          h('caption', { class: 'visually-hidden' }, 'Audit events, oldest first'),
-          h('thead', null, h('tr', null, ['When', 'Who', 'What', 'Change', 'Details'].map((c) => h('th', { scope: 'col' }, c)))),
-          h(
-            'tbody',
-            null,
-            events.map((e) =>
-              h(
-                'tr',
-                { class: `ev ev-${e.type.toLowerCase()}` },
-                h('td', null, h('time', { datetime: e.at }, dateTime(e.at))),
-                h('td', null, ACTOR(e)),
-                h('td', null, words(e.type), e.step ? ` — ${STEP_LABEL[e.step] ?? e.step}` : ''),
-                h('td', null, e.from || e.to ? `${e.from ? STATUS_LABEL[e.from] : '—'} → ${e.to ? STATUS_LABEL[e.to] : '—'}` : ''),
-                h('td', null, eventDetails(e.detail)),
-              ),
-            ),
-          ),
-        )
-      : h('p', { class: 'muted' }, 'No events yet.'),
-  );
+  const timeline = timelineSection(r.events, lookup);
 
-  const disclosures = events.filter((e) => e.type === 'DISCLOSURE');
+  const disclosures = [...r.events].sort((a, b) => a.at.localeCompare(b.at)).filter((e) => e.type === 'DISCLOSURE');
   const disclosed = h(
     'section',
     { class: 'panel', 'aria-labelledby': 'disc-h' },
     h('h2', { id: 'disc-h' }, 'Disclosures sent (42 CFR Part 2)'),
     disclosures.length
-      ? h(
-          'table',
-          { class: 'timeline' },
-          h('caption', { class: 'visually-hidden' }, 'Disclosures to the referring physician'),
-          h('thead', null, h('tr', null, ['When', 'By', 'Details'].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', null, disclosures.map((e) => h('tr', null, h('td', null, h('time', { datetime: e.at }, dateTime(e.at))), h('td', null, ACTOR(e)), h('td', null, eventDetails(e.detail))))),
-        )
+      ? disclosuresTable(disclosures, lookup)
       : h('p', { class: 'muted' }, i.consent.shareWithReferrer ? 'No disclosure sent yet.' : 'None: the person did not consent to share updates with a physician.'),
   );
 
@@ -230,7 +185,18 @@ function render(ctx: ViewContext, r: ReferralDetail): Child[] {
     header,
     crisis,
     progressView(r),
-    h('div', { class: 'detail-grid' }, h('div', { class: 'col-main' }, decision ?? h('section', { class: 'panel', 'aria-labelledby': 'nodec-h' }, h('h2', { id: 'nodec-h' }, 'Decision'), h('p', { class: 'muted' }, final ? `Closed: ${STATUS_LABEL[r.status]}.` : 'No human step is pending right now: an automatic step is running. This page updates when the next step opens.'), r.cohortId ? cohortLine(ctx, r.cohortId) : null)), h('div', { class: 'col-side' }, intake)),
+    h(
+      'div',
+      { class: 'detail-grid' },
+      h(
+        'div',
+        { class: 'col-main' },
+        decision ?? h('section', { class: 'panel', 'aria-labelledby': 'nodec-h' }, h('h2', { id: 'nodec-h' }, 'Decision'), h('p', { class: 'muted' }, final ? `Closed: ${STATUS_LABEL[r.status]}.` : 'No human step is pending right now: an automatic step is running. This page updates when the next step opens.'), r.cohortId ? cohortLine(r.cohortId, cohorts) : null),
+        followUpPanel(ctx, r),
+        consentPanel(ctx, r),
+      ),
+      h('div', { class: 'col-side' }, intake),
+    ),
     timeline,
     disclosed,
   ];

@@ -4,22 +4,28 @@ import { announce, h, mount } from '../dom';
 import { ageOf, dateTime, STATUS_LABEL, STEP_LABEL } from '../format';
 import { loading, problem, routineBadge, slaBadge, statusBadge, urgentBadge, type ViewContext } from './common';
 
-// work queues: one tab per pending step plus needs-attention (ARIA tabs, manual activation),
-// urgent first as the server orders them, counts from the dashboard and urgent counts from the
-// queues themselves, search (a reference is looked up in every status), "Load more". Opened
-// without a tab, the view shows the first queue with urgent work, else the first with any.
+// work queues: "My referrals" (the caller's caseload), one tab per pending step plus
+// needs-attention (ARIA tabs, manual activation), urgent first as the server orders them, counts
+// from the dashboard and urgent counts from the queues themselves, search (a reference is looked up
+// in every status), "Load more". Opened without a tab, the view shows the first queue with urgent
+// work, else the caller's own referrals, else the first queue with any.
 
 export const QUEUE_TABS = [
+  { id: 'mine', label: 'My referrals' },
   { id: 'insurance-review', label: 'Insurance review', status: 'INSURANCE_REVIEW' },
   { id: 'evaluation', label: 'Evaluation', status: 'EVALUATION' },
   { id: 'detox-confirmation', label: 'Detox confirmation', status: 'DETOX' },
   { id: 'enrollment', label: 'Enrollment', status: 'ENROLLMENT' },
   { id: 'needs-attention', label: 'Needs attention', status: 'NEEDS_ATTENTION' },
-] as const satisfies ReadonlyArray<{ id: string; label: string; status: Status }>;
+] as const satisfies ReadonlyArray<{ id: string; label: string; status?: Status }>;
 
 export type QueueTab = (typeof QUEUE_TABS)[number]['id'];
 export const isQueueTab = (s: string): s is QueueTab => QUEUE_TABS.some((t) => t.id === s);
-export const tabForStatus = (s: Status): QueueTab | undefined => QUEUE_TABS.find((t) => t.status === s)?.id;
+const statusOf = (id: QueueTab): Status | undefined => {
+  const t = QUEUE_TABS.find((x) => x.id === id);
+  return t && 'status' in t ? t.status : undefined;
+};
+export const tabForStatus = (s: Status): QueueTab | undefined => QUEUE_TABS.find((t) => 'status' in t && t.status === s)?.id;
 
 // the search text stays in memory only (a last name is PHI: never in the URL or storage)
 let searchText = '';
@@ -67,16 +73,32 @@ async function urgentWaiting(status: Status): Promise<UrgentCount | undefined> {
 
 interface TabCounts {
   waiting?: number;
+  /** more waiting than counted (My referrals counts its first page) */
+  more?: boolean;
   urgent?: UrgentCount;
 }
 
-/** where the queue opens without a tab: urgent work first, else any work, else the first queue */
+/**
+ * where the queue opens without a tab: a step queue with urgent work first (an urgent referral is
+ * everyone's until someone takes it), else the caller's own referrals, else any work, else the
+ * first step queue
+ */
 export const openingTab = (counts: ReadonlyMap<QueueTab, TabCounts>): { tab: QueueTab; urgent: boolean } => {
-  const urgent = QUEUE_TABS.find((t) => (counts.get(t.id)?.urgent?.n ?? 0) > 0);
+  const steps = QUEUE_TABS.filter((t) => t.id !== 'mine');
+  const urgent = steps.find((t) => (counts.get(t.id)?.urgent?.n ?? 0) > 0);
   if (urgent) return { tab: urgent.id, urgent: true };
-  const waiting = QUEUE_TABS.find((t) => (counts.get(t.id)?.waiting ?? 0) > 0);
-  return { tab: waiting?.id ?? QUEUE_TABS[0].id, urgent: false };
+  if ((counts.get('mine')?.waiting ?? 0) > 0) return { tab: 'mine', urgent: (counts.get('mine')?.urgent?.n ?? 0) > 0 };
+  const waiting = steps.find((t) => (counts.get(t.id)?.waiting ?? 0) > 0);
+  return { tab: waiting?.id ?? steps[0]!.id, urgent: false };
 };
+
+/** "My referrals": how many the caller owns (first page) and how many of them are urgent */
+async function mineCounts(): Promise<TabCounts> {
+  const res = await api.caseload();
+  if (!res.ok) return {};
+  const n = res.data.items.filter((r) => r.urgent).length;
+  return { waiting: res.data.items.length, more: !!res.data.nextCursor, urgent: { n, more: !!res.data.nextCursor && n === res.data.items.length } };
+}
 
 export interface QueueView {
   el: HTMLElement;
@@ -175,17 +197,21 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
     panel,
   );
 
-  /** waiting (dashboard) and urgent (the queues) per tab, shown on the tabs */
+  /** waiting (dashboard) and urgent (the queues) per tab, shown on the tabs; My referrals from the caseload */
   async function loadCounts(): Promise<Map<QueueTab, TabCounts>> {
-    const [dash, ...urgent] = await Promise.all([api.dashboard(), ...QUEUE_TABS.map((t) => urgentWaiting(t.status))]);
+    const [dash, mine, ...urgent] = await Promise.all([
+      api.dashboard(),
+      mineCounts(),
+      ...QUEUE_TABS.map((t) => ('status' in t ? urgentWaiting(t.status) : Promise.resolve(undefined))),
+    ]);
     const counts = new Map<QueueTab, TabCounts>();
     if (!ctx.alive()) return counts;
     QUEUE_TABS.forEach((t, i) => {
-      const waiting = dash.ok ? (dash.data.byStatus[t.status] ?? 0) : undefined;
-      const u = urgent[i];
-      counts.set(t.id, { waiting, urgent: u });
+      const c: TabCounts = 'status' in t ? { waiting: dash.ok ? (dash.data.byStatus[t.status] ?? 0) : undefined, urgent: urgent[i] } : mine;
+      const { waiting, urgent: u } = c;
+      counts.set(t.id, c);
       const count = countEls.get(t.id)!;
-      count.replaceChildren(...(waiting === undefined ? [] : [` ${waiting}`, h('span', { class: 'visually-hidden' }, ' waiting')]));
+      count.replaceChildren(...(waiting === undefined ? [] : [` ${waiting}${c.more ? '+' : ''}`, h('span', { class: 'visually-hidden' }, t.id === 'mine' ? ' assigned to you' : ' waiting')]));
       const badge = urgentEls.get(t.id)!;
       badge.hidden = !u || u.n === 0;
       badge.replaceChildren(...(u && u.n > 0 ? [h('span', { class: 'visually-hidden' }, ', '), h('span', { 'aria-hidden': 'true' }, '⚠ '), `${u.n}${u.more ? '+' : ''} urgent`] : []));
@@ -213,7 +239,9 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
     const q = searchText;
     // a reference names one referral: it is found whatever its status, from any tab
     const reference = q !== '' && asReference(q) === q;
-    const status = q && (searchAll || reference) ? undefined : tab.status;
+    const status = q && (searchAll || reference) ? undefined : statusOf(tab.id);
+    // My referrals without a search: the caller's caseload (a search there looks in every status)
+    const mine = tab.id === 'mine' && !q;
     mount(panel, loading('the queue'));
     const rows = h('tbody');
     const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
@@ -236,6 +264,7 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
           h('th', { scope: 'col' }, 'Status'),
           h('th', { scope: 'col' }, h('abbr', { title: 'Time since intake' }, 'Age')),
           h('th', { scope: 'col' }, 'Timer (SLA)'),
+          h('th', { scope: 'col' }, 'Assigned to'),
           h('th', { scope: 'col' }, 'Channel'),
         ),
       ),
@@ -245,7 +274,7 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
 
     const page = async (): Promise<void> => {
       more.disabled = true;
-      const res = await api.queue({ status, q: q || undefined, cursor });
+      const res = mine ? await api.caseload({ cursor }) : await api.queue({ status, q: q || undefined, cursor });
       if (!ctx.alive() || gen !== generation) return;
       more.disabled = false;
       if (!res.ok) {
@@ -253,11 +282,11 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
         return;
       }
       const firstNew = shown;
-      for (const r of res.data.items) rows.append(row(r));
+      for (const r of res.data.items) rows.append(row(r, ctx.session.username));
       shown += res.data.items.length;
       cursor = res.data.nextCursor;
       more.hidden = !cursor;
-      const where = q ? `Results for “${q}” in ${status ? `${tab.label.toLowerCase()}` : 'all statuses'}` : `${tab.label} queue`;
+      const where = q ? `Results for “${q}” in ${status ? `${tab.label.toLowerCase()}` : 'all statuses'}` : mine ? 'Open referrals assigned to you' : `${tab.label} queue`;
       caption.textContent = `${where}: ${shown} shown${cursor ? ', more available' : ''}, urgent first`;
       table.hidden = shown === 0;
       empty.hidden = shown !== 0;
@@ -265,7 +294,9 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
         ? `No referral has the reference ${q}, in any status.`
         : q
           ? `No referral matches “${q}”${status ? ` in ${tab.label.toLowerCase()}` : ''}.`
-          : `No referrals waiting for ${tab.label.toLowerCase()}.`;
+          : mine
+            ? 'No open referral is assigned to you. Open one from a queue and choose “Assign to me”.'
+            : `No referrals waiting for ${tab.label.toLowerCase()}.`;
       if (firstNew > 0) {
         announce(`${res.data.items.length} more loaded`);
         rows.children[firstNew]?.querySelector('a')?.focus();
@@ -296,7 +327,7 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
   return { el, select };
 }
 
-function row(r: ReferralSummary): HTMLTableRowElement {
+function row(r: ReferralSummary, me: string): HTMLTableRowElement {
   return h(
     'tr',
     { class: r.urgent ? 'urgent-row' : undefined },
@@ -306,6 +337,7 @@ function row(r: ReferralSummary): HTMLTableRowElement {
     h('td', null, statusBadge(r.status), r.pendingStep && r.status === 'NEEDS_ATTENTION' ? h('span', { class: 'muted' }, ` (${STEP_LABEL[r.pendingStep]})`) : null),
     h('td', null, h('time', { datetime: r.receivedAt, title: `Received ${dateTime(r.receivedAt)}` }, ageOf(r.receivedAt))),
     h('td', null, slaBadge(r) ?? h('span', { class: 'muted' }, '—')),
+    h('td', null, r.assignedTo ? (r.assignedTo === me ? 'You' : r.assignedTo) : h('span', { class: 'muted' }, 'Nobody')),
     h('td', null, r.channel === 'phone' ? 'Phone' : 'Web'),
   );
 }
