@@ -205,7 +205,7 @@ describe('the referring physician hears status only', () => {
 
     // Assess
     const [mail] = await api.waitForEmails(x.doctor, 1, (m) => m.body.text?.includes('enrolled') ?? false);
-    expect(mail!.body.text).toMatch(/enrolled in the program and starts on \d{4}-\d{2}-\d{2}/);
+    expect(mail!.body.text).toMatch(/enrolled in the program and starts on [A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4}\./);
     expect(mail!.body.text).not.toMatch(/\d{1,2}:\d{2}|min\)|Weekly/);
     expect(mail!.attachments).toEqual([]);
     expect(JSON.stringify(mail)).not.toContain(x.patient);
