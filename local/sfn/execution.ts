@@ -67,6 +67,8 @@ export interface ExecutionRecord {
   skipEntered?: string;
   /** a restarted execution: the first attempt of this task continues it */
   resumeTask?: CurrentTask;
+  /** nothing runs for it any more (finished, or its emulator closed): no new attempt may start */
+  halted?: boolean;
 }
 
 export interface TokenRecord {

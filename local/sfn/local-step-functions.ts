@@ -469,6 +469,7 @@ export class LocalStepFunctions {
 
   /** stops everything that runs for an execution: timers, heartbeats, attempts, the interpreter */
   private halt(execution: ExecutionRecord): void {
+    execution.halted = true;
     for (const timer of execution.timers) timer.cancel();
     execution.timers.clear();
     for (const record of execution.tokens) record.heartbeat?.cancel();

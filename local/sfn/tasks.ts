@@ -64,11 +64,11 @@ export class TaskRunner {
 
   async runTask(execution: ExecutionRecord, plan: TaskPlan, rawInput: unknown): Promise<unknown> {
     const stopped = () => uncatchableError('States.Runtime', 'execution is no longer running');
-    if (execution.status !== 'RUNNING') throw stopped();
+    if (execution.status !== 'RUNNING' || execution.halted) throw stopped();
     const resumed = this.takeResumed(execution, plan);
     // the interpreter's StateEntered for this state must reach the history first (a resumed one is there)
     if (!resumed) await nextMacrotask();
-    if (execution.status !== 'RUNNING') throw stopped();
+    if (execution.status !== 'RUNNING' || execution.halted) throw stopped();
     if (resumed?.outcome) {
       // it had settled before the restart: hand over the same outcome, run nothing again
       execution.current = resumed;

@@ -44,7 +44,7 @@ const email = (subject: string, paragraphs: Paragraph[], footer?: string): Email
   subject,
   text: [...paragraphs.map(paraText), ...(footer ? ['--', footer] : [])].join('\n\n') + '\n',
   html:
-    '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">' +
+    '<!doctype html><html lang="en"><body style="font-family:sans-serif;line-height:1.5">' +
     paragraphs.map(paraHtml).join('') +
     (footer ? `<hr><p style="font-size:12px;color:#444">${escapeHtml(footer)}</p>` : '') +
     '</body></html>',
@@ -235,7 +235,13 @@ export const inviteDescription = (s: Pick<ScheduleInfo, 'location' | 'whatToBrin
   ].join('\n');
 };
 
-export const patientEmail = (kind: PatientNotice, c: PatientContext): Email => {
+/** the HTML part says which language it is in (screen readers, translation prompts) */
+const inLang = (lang: Lang, e: Email): Email => ({ ...e, html: e.html.replace('<html lang="en">', `<html lang="${lang}">`) });
+
+/** a patient email, in the patient's language */
+export const patientEmail = (kind: PatientNotice, c: PatientContext): Email => inLang(c.lang, patientEmailIn(kind, c));
+
+const patientEmailIn = (kind: PatientNotice, c: PatientContext): Email => {
   const t = T[c.lang];
   const crisis = c.urgent ? [t.crisis] : [];
   switch (kind) {

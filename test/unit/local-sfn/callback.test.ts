@@ -90,7 +90,7 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     expect(gateCalls[0]!.function).toBe('arn:aws:lambda:us-east-1:000000000000:function:OpenGate');
     expect(gateCalls[0]!.payload.referralId).toBe('R-1');
     expect(token).toMatch(/^[A-Za-z0-9_-]{100,}$/);
-    await sleep(30);
+    await waitFor(async () => (await historyTypes(executionArn)).includes('TaskSubmitted'), 'the gate to park');
     expect((await describe_(executionArn)).status).toBe('RUNNING');
 
     await client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ next: 'ENROLLMENT', timeoutSeconds: 60 }) }));
@@ -176,19 +176,31 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
   });
 
   it('heartbeats in time keep the task alive well past HeartbeatSeconds', async () => {
-    const executionArn = await start(heartbeatArn, {});
-    const token = await nextToken();
-    const began = Date.now();
-    while (Date.now() - began < 600) {
-      // heartbeat period is 200 ms
-      await client.send(new SendTaskHeartbeatCommand({ taskToken: token }));
-      await sleep(30);
+    // its own emulator at timeScale 2: a 1 s heartbeat period, so only a stall of a whole second
+    // between two heartbeats (sent every 50 ms) could end the task early on a loaded machine
+    const calls: string[] = [];
+    const slow = new LocalStepFunctions({ timeScale: 2, resolveFunction: () => async (payload) => void calls.push(String((payload as { taskToken: string }).taskToken)) });
+    const served = await serve(slow);
+    try {
+      const arn = slow.createStateMachine('heartbeat-gate', fixture('heartbeat-gate.asl.json'));
+      const { executionArn } = await served.client.send(new StartExecutionCommand({ stateMachineArn: arn, input: '{}' }));
+      await waitFor(() => calls.length === 1, 'the gate call');
+      const began = Date.now();
+      while (Date.now() - began < 1600) {
+        await served.client.send(new SendTaskHeartbeatCommand({ taskToken: calls[0]! }));
+        await sleep(50);
+      }
+      expect((await served.client.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
+      await served.client.send(new SendTaskSuccessCommand({ taskToken: calls[0]!, output: JSON.stringify({ ok: true }) }));
+      const done = await waitFor(async () => {
+        const out = await served.client.send(new DescribeExecutionCommand({ executionArn }));
+        return out.status === 'RUNNING' ? undefined : out;
+      }, 'the execution to finish');
+      expect(done.status).toBe('SUCCEEDED');
+      expect(JSON.parse(done.output!)).toEqual({ decision: { ok: true } });
+    } finally {
+      await served.close();
     }
-    expect((await describe_(executionArn)).status).toBe('RUNNING');
-    await client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ ok: true }) }));
-    const done = await settled(executionArn);
-    expect(done.status).toBe('SUCCEEDED');
-    expect(JSON.parse(done.output!)).toEqual({ decision: { ok: true } });
   });
 
   it('StopExecution with a pending token → ABORTED; SendTaskSuccess afterwards → TaskTimedOut', async () => {
@@ -204,8 +216,10 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
     await expect(client.send(new SendTaskHeartbeatCommand({ taskToken: token }))).rejects.toBeInstanceOf(TaskTimedOut);
 
-    await sleep(20);
-    const types = await historyTypes(executionArn);
+    const types = await waitFor(async () => {
+      const all = await historyTypes(executionArn);
+      return all.includes('ExecutionAborted') ? all : undefined;
+    }, 'the abort in the history');
     expect(types.at(-1)).toBe('ExecutionAborted');
     expect(types.filter((t) => t.startsWith('Execution'))).toEqual(['ExecutionStarted', 'ExecutionAborted']);
   });

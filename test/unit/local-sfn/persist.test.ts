@@ -240,8 +240,9 @@ describe('Lambda tasks and Wait states', () => {
     const first = emulator(dir, calls);
     const a = await first.sfn.startExecution({ stateMachineArn: first.tasks, name: 'wait-a', input: '{"id":"a","pauseSeconds":3600000}' });
     const b = await first.sfn.startExecution({ stateMachineArn: first.tasks, name: 'wait-b', input: '{"id":"b","pauseSeconds":3600000}' });
-    const waiting = async (arn: string) => (await history(first.sfn, arn)).some((e) => e.type === 'WaitStateEntered');
-    await waitFor(async () => (await waiting(a.executionArn)) && (await waiting(b.executionArn)), 'both at the Wait');
+    const stored = () => readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as StoredExecution);
+    await waitFor(() => stored().filter((s) => s.current?.kind === 'wait').length === 2, 'both Waits on disk');
+    expect([a.executionArn, b.executionArn]).toHaveLength(2);
     const copy = killedCopy(dir, first.sfn);
     for (const name of readdirSync(copy).filter((n) => n.endsWith('.json'))) {
       const stored = JSON.parse(readFileSync(join(copy, name), 'utf8')) as StoredExecution;

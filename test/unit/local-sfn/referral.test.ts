@@ -103,7 +103,7 @@ async function enteredStates(executionArn: string): Promise<string[]> {
 }
 
 describe('statemachines/referral.asl.json on the local emulator', () => {
-  it('happy path: check → evaluation gate → ENROLLMENT → enrollment gate → ENROLLED → Close (Succeed)', async () => {
+  it('happy path: check → evaluation gate → enrollment gate → ENROLLED → first-session gate → STARTED → Close (Succeed)', async () => {
     checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
     const { executionArn } = await client.send(
       new StartExecutionCommand({ stateMachineArn, name: 'R-100', input: JSON.stringify({ referralId: 'R-100' }) }),
@@ -119,14 +119,19 @@ describe('statemachines/referral.asl.json on the local emulator', () => {
     const enrollment = await gate(2);
     expect(enrollment).toMatchObject({ referralId: 'R-100', status: 'ENROLLMENT' });
     expect(enrollment.taskToken).not.toBe(evaluation.taskToken);
-    await client.send(new SendTaskSuccessCommand({ taskToken: String(enrollment.taskToken), output: JSON.stringify({ next: 'ENROLLED' }) }));
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(enrollment.taskToken), output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: 60 }) }));
+
+    // enrolled is a gate now: it waits for the first session
+    const firstSession = await gate(3);
+    expect(firstSession).toMatchObject({ referralId: 'R-100', status: 'ENROLLED', timeoutSeconds: 60 });
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(firstSession.taskToken), output: JSON.stringify({ next: 'STARTED' }) }));
 
     const done = await settled(executionArn!);
     expect(done.status).toBe('SUCCEEDED');
-    expect(JSON.parse(done.output!)).toEqual({ referralId: 'R-100', route: { next: 'ENROLLED' } });
+    expect(JSON.parse(done.output!)).toEqual({ referralId: 'R-100', route: { next: 'STARTED' } });
     expect(calls.at(-1)?.function).toBe('OpenGate');
     const path = await enteredStates(executionArn!);
-    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'Enrollment']);
+    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'Enrollment', 'FirstSession']);
     expect(path.slice(0, 2)).toEqual(['Start', 'CheckInsurance']);
     expect(path.at(-1)).toBe('Close');
     expectLegalPath(path);
@@ -155,6 +160,57 @@ describe('statemachines/referral.asl.json on the local emulator', () => {
     expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'RecordBreach', 'Evaluation']);
     expect(path.at(-1)).toBe('Close');
     expectLegalPath(path);
+  });
+});
+
+describe('statemachines/referral.asl.json: the waitlist and the first session on the local emulator', () => {
+  it('waitlisted → weekly review (timer → Escalate → the same gate reopens) → a seat → first session missed, retried → NO_SHOW closes', async () => {
+    checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
+    escalateResult = { next: 'WAITLISTED', timeoutSeconds: 600 };
+    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-500' }) }));
+    const evaluation = await gate(1);
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(evaluation.taskToken), output: JSON.stringify({ next: 'ENROLLMENT', timeoutSeconds: 60 }) }));
+
+    const enrollment = await gate(2);
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(enrollment.taskToken), output: JSON.stringify({ next: 'WAITLISTED', timeoutSeconds: 2 }) }));
+    const waitlist = await gate(3);
+    expect(waitlist).toMatchObject({ referralId: 'R-500', status: 'WAITLISTED', timeoutSeconds: 2 });
+    // the 2 s review timer (100 ms scaled) fires: the review reminder, then the same gate again
+    const reviewed = await gate(4);
+    expect(calls.find((c) => c.function === 'Escalate')?.payload).toEqual({ referralId: 'R-500', kind: 'breach', status: 'WAITLISTED' });
+    expect(reviewed).toMatchObject({ status: 'WAITLISTED', timeoutSeconds: 600 });
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(reviewed.taskToken), output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: 600 }) }));
+
+    const first = await gate(5);
+    expect(first).toMatchObject({ status: 'ENROLLED', timeoutSeconds: 600 });
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(first.taskToken), output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: 900 }) }));
+    const retried = await gate(6);
+    expect(retried).toMatchObject({ status: 'ENROLLED', timeoutSeconds: 900 });
+    expect(retried.taskToken).not.toBe(first.taskToken);
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(retried.taskToken), output: JSON.stringify({ next: 'NO_SHOW' }) }));
+
+    const done = await settled(executionArn!);
+    expect(done.status).toBe('SUCCEEDED');
+    const path = await enteredStates(executionArn!);
+    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'Enrollment', 'Waitlist', 'RecordBreach', 'Waitlist', 'FirstSession', 'FirstSession']);
+    expect(path.at(-1)).toBe('Close');
+    expectLegalPath(path);
+  });
+
+  it.each([['WAITLISTED', 'Waitlist'], ['ENROLLED', 'FirstSession']])('a resumed execution at %s enters the %s gate', async (status, state) => {
+    const { executionArn } = await client.send(new StartExecutionCommand({
+      stateMachineArn, name: `R-600-${status}-r1`, input: JSON.stringify({ referralId: 'R-600', route: { next: status, timeoutSeconds: 60 } }),
+    }));
+
+    const opened = await gate(1);
+    expect(opened).toMatchObject({ referralId: 'R-600', status, timeoutSeconds: 60 });
+    await client.send(new SendTaskSuccessCommand({ taskToken: String(opened.taskToken), output: JSON.stringify(status === 'ENROLLED' ? { next: 'STARTED' } : { next: 'ENROLLED', timeoutSeconds: 60 }) }));
+    if (status === 'WAITLISTED') {
+      const next = await gate(2);
+      await client.send(new SendTaskSuccessCommand({ taskToken: String(next.taskToken), output: JSON.stringify({ next: 'STARTED' }) }));
+    }
+    expect((await settled(executionArn!)).status).toBe('SUCCEEDED');
+    expect((await enteredStates(executionArn!)).slice(0, 3)).toEqual(['Start', 'Resume', state]);
   });
 });
 

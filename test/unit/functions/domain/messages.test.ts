@@ -51,6 +51,12 @@ describe('patientEmail', () => {
     expect(e.text).toMatch(/^Hola Jordan:/);
   });
 
+  test('the HTML part names its language', () => {
+    expect(patientEmail('schedule', patient({ lang: 'es' })).html).toMatch(/^<!doctype html><html lang="es">/);
+    expect(patientEmail('schedule', patient()).html).toMatch(/^<!doctype html><html lang="en">/);
+    expect(urgentAlert('IOP-7KQ4-M3TD').html).toMatch(/^<!doctype html><html lang="en">/);
+  });
+
   test.each(['en', 'es'] as const)('an urgent patient email in %s tells the person to call or text 988, in text and HTML', (lang) => {
     // Act
     const e = patientEmail('received', patient({ lang, urgent: true }));
