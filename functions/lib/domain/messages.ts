@@ -44,7 +44,7 @@ const email = (subject: string, paragraphs: Paragraph[], footer?: string): Email
   subject,
   text: [...paragraphs.map(paraText), ...(footer ? ['--', footer] : [])].join('\n\n') + '\n',
   html:
-    '<!doctype html><html lang="en"><body style="font-family:sans-serif;line-height:1.5">' +
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body style="font-family:sans-serif;line-height:1.5">` +
     paragraphs.map(paraHtml).join('') +
     (footer ? `<hr><p style="font-size:12px;color:#444">${escapeHtml(footer)}</p>` : '') +
     '</body></html>',

@@ -52,7 +52,7 @@ describe('patientEmail', () => {
   });
 
   test('the HTML part names its language', () => {
-    expect(patientEmail('schedule', patient({ lang: 'es' })).html).toMatch(/^<!doctype html><html lang="es">/);
+    expect(patientEmail('schedule', patient({ lang: 'es' })).html).toMatch(/^<!doctype html><html lang="es"><head><meta charset="utf-8"><title>Su horario de grupo \(IOP-7KQ4-M3TD\)<\/title>/);
     expect(patientEmail('schedule', patient()).html).toMatch(/^<!doctype html><html lang="en">/);
     expect(urgentAlert('IOP-7KQ4-M3TD').html).toMatch(/^<!doctype html><html lang="en">/);
   });
