@@ -1,11 +1,19 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
+import { TestApi } from '../support/api';
+import { cohortBody, intakeBody } from '../support/fixtures';
 
 // the local runtime killed the hard way: `local/start.ts` in a child process, SIGKILLed.
 // 1. no orphan: killing the Node process alone (not its group) takes the DynamoDB Local JVM with it.
+// 2. kill -9 of the whole process group with referrals at every gate (and one intake in flight), then
+//    a start on the same --persist data: every workflow continues, each referral reaches its end with
+//    decisions, and each enrolment's schedule email arrives exactly once.
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_TIMEOUT = 90_000;
@@ -17,6 +25,7 @@ interface ChildRuntime {
   pid: number;
   appUrl: string;
   mailUrl: string;
+  dynamoUrl: string;
   /** everything it printed so far */
   output(): string;
   /** resolves when the process has exited */
@@ -39,9 +48,10 @@ const startChildRuntime = (args: string[], env: Record<string, string> = {}, tim
       text += chunk.toString('utf8');
       const app = /Intake form\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(text)?.[1];
       const mail = /Mailbox\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
-      if (app && mail && text.includes('Ctrl-C stops everything.')) {
+      const dynamo = /DynamoDB\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
+      if (app && mail && dynamo && text.includes('Ctrl-C stops everything.')) {
         clearTimeout(timer);
-        resolvePromise({ child, pid: child.pid!, appUrl: app, mailUrl: mail, output: () => text, exited });
+        resolvePromise({ child, pid: child.pid!, appUrl: app, mailUrl: mail, dynamoUrl: dynamo, output: () => text, exited });
       }
     };
     child.stdout!.on('data', onData);
@@ -113,4 +123,120 @@ describe('no orphan', () => {
     // Assess
     await waitUntil(() => !isRunning(jvm!), `the JVM (pid ${jvm}) to be gone`);
   }, START_TIMEOUT);
+});
+
+describe('kill -9 and restart with --persist', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'iop-crash-test-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const args = ['--persist', '--data-dir', dataDir];
+  // a minute of workflow time per second: SLA timers stay far away, sweep runs every second
+  const env = { TIME_SCALE: '60' };
+  const EVAL = (detoxRequired: boolean, decision = 'accept') => ({
+    dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired, decision, ...(decision === 'refer-out' ? { referOutTo: 'Residential program' } : {}),
+  });
+
+  interface Case {
+    name: string;
+    patient: string;
+    referralId: string;
+    reference: string;
+    /** the gate it waits at when the process is killed (undefined: in flight) */
+    gate?: string;
+    end: string;
+  }
+
+  test('every referral continues after the crash, reaches its end, and each schedule email arrives exactly once', async () => {
+    // Prepare: referrals at every gate, and one intake whose workflow is in flight when the kill comes
+    const first = await startChildRuntime(args, env);
+    started.push(first);
+    let api = new TestApi(first.appUrl, first.mailUrl);
+    const { cohortId } = (await api.call('POST', '/api/staff/cohorts', { body: cohortBody(), as: 'sam' })).json as { cohortId: string };
+    const intake = async (name: string, over: Parameters<typeof intakeBody>[0] = {}) => {
+      const tag = `${name}${Math.random().toString(36).slice(2, 7)}`;
+      const patient = `pt.${tag}@example.org`;
+      const res = await api.intake(intakeBody({ ...over, patient: { email: patient } as never }));
+      expect(res.status).toBe(201);
+      return { name, patient, referralId: res.json.referralId as string, reference: res.json.reference as string };
+    };
+    const cases: Case[] = [];
+    const review = await intake('review', { insurance: { type: 'commercial', payer: 'Acme', memberId: 'REVIEW-1' } });
+    cases.push({ ...review, gate: 'insurance-review', end: 'NOT_COVERED' });
+    const evaluation = await intake('evaluation');
+    cases.push({ ...evaluation, gate: 'evaluation', end: 'ENROLLED' });
+    const detox = await intake('detox');
+    await api.waitForGate(detox.referralId, 'evaluation');
+    expect((await api.decide(detox.referralId, 'evaluation', EVAL(true))).status).toBe(200);
+    cases.push({ ...detox, gate: 'detox-confirmation', end: 'ENROLLED' });
+    const enrollment = await intake('enrollment');
+    await api.waitForGate(enrollment.referralId, 'evaluation');
+    expect((await api.decide(enrollment.referralId, 'evaluation', EVAL(false))).status).toBe(200);
+    cases.push({ ...enrollment, gate: 'enrollment', end: 'ENROLLED' });
+    for (const c of cases) await api.waitForGate(c.referralId, c.gate!);
+    const inFlight = await intake('inflight');
+    cases.push({ ...inFlight, end: 'REFERRED_OUT' });
+
+    // Act: kill -9 of the whole process group, at once
+    const [jvm] = dynamoChildrenOf(first.pid);
+    process.kill(-first.pid, 'SIGKILL');
+    await first.exited;
+    await waitUntil(() => !isRunning(jvm!), `the JVM (pid ${jvm}) to be gone`);
+
+    // Act: start again on the same data; drive every referral to its end
+    const second = await startChildRuntime(args, env);
+    started.push(second);
+    expect(second.output()).toMatch(/Workflows restored from .*: \d+ continuing/);
+    api = new TestApi(second.appUrl, second.mailUrl);
+    const drive: Record<string, (id: string) => Promise<void>> = {
+      review: async (id) => {
+        await api.waitForGate(id, 'insurance-review');
+        expect((await api.decide(id, 'insurance-review', { decision: 'not-covered' })).status).toBe(200);
+      },
+      evaluation: async (id) => {
+        await api.waitForGate(id, 'evaluation');
+        expect((await api.decide(id, 'evaluation', EVAL(false))).status).toBe(200);
+        await api.waitForGate(id, 'enrollment');
+        expect((await api.decide(id, 'enrollment', { cohortId })).status).toBe(200);
+      },
+      detox: async (id) => {
+        await api.waitForGate(id, 'detox-confirmation');
+        expect((await api.decide(id, 'detox-confirmation', { completed: true, completedOn: new Date().toISOString().slice(0, 10) })).status).toBe(200);
+        await api.waitForGate(id, 'enrollment');
+        expect((await api.decide(id, 'enrollment', { cohortId })).status).toBe(200);
+      },
+      enrollment: async (id) => {
+        await api.waitForGate(id, 'enrollment');
+        expect((await api.decide(id, 'enrollment', { cohortId })).status).toBe(200);
+      },
+      inflight: async (id) => {
+        await api.waitForGate(id, 'evaluation', 60_000);
+        expect((await api.decide(id, 'evaluation', EVAL(false, 'refer-out'))).status).toBe(200);
+      },
+    };
+    for (const c of cases) await drive[c.name]!(c.referralId);
+
+    // Assess: every referral at its end
+    const ends: Record<string, string> = {};
+    for (const c of cases) ends[c.name] = (await api.waitFor(c.referralId, (r) => r.status === c.end, 30_000)).status;
+    expect(ends).toEqual(Object.fromEntries(cases.map((c) => [c.name, c.end])));
+
+    // Assess: one schedule email per enrolment, counted once its notice is sent (a sent notice is never
+    // claimed again). Notices a sender held when the process died wait for their lease to run out
+    // (functions/lib/services/notices.ts NOTICE_LEASE_MS, real time): not waited for here.
+    const outbox = new DynamoDbReferralRepository(
+      new DynamoDBClient({ region: 'us-east-1', endpoint: second.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      'iop-referrals',
+    );
+    for (const c of cases.filter((x) => x.end === 'ENROLLED')) {
+      let states = '';
+      await waitUntil(async () => {
+        const notices = await outbox.notices(c.referralId);
+        states = JSON.stringify(notices.map((n) => [n.key, n.state, n.attempts]));
+        return notices.some((n) => n.key === 'enrolled:patient' && n.state === 'sent');
+      }, `the schedule notice of ${c.name} to be sent`, 30_000).catch((e: Error) => {
+        throw new Error(`${e.message}: ${states}`);
+      });
+      const schedules = (await api.emailsTo(c.patient)).filter((m) => m.subject === `Your group schedule (${c.reference})`);
+      expect({ name: c.name, schedules: schedules.length }).toEqual({ name: c.name, schedules: 1 });
+    }
+  }, 5 * START_TIMEOUT);
 });
