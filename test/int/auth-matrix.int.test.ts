@@ -43,6 +43,9 @@ const bodyFor = (route: StaffRoute): unknown => {
   if (route.path === '/api/staff/cohorts') return cohortBody({ name: 'Forged cohort' });
   if (route.path.endsWith('/withdraw')) return { reason: 'forged withdraw' };
   if (route.path.endsWith('/steps/{step}')) return { dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' };
+  if (route.path.endsWith('/assignment')) return { assignee: 'casey', expected: null };
+  if (route.path.endsWith('/contacts')) return { channel: 'phone', outcome: 'no-answer' };
+  if (route.path.endsWith('/consent-revocation')) return { receivedVia: 'phone' };
   return {};
 };
 
