@@ -616,7 +616,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   process.once('exit', killOnExit);
 
   let app: Server | undefined;
+  let stopRequested = false;
   const stopAll = async () => {
+    stopRequested = true;
     process.off('exit', killOnExit);
     await closeServer(app); // first: no new requests while the parts behind it go away
     for (const fn of cleanups.splice(0).reverse()) {
@@ -688,8 +690,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const tableReady = createTableWhenUp(first, TABLE_NAME)
       .catch(async (error: unknown) => {
         // a JVM that died with class sharing on: forget that cache entry and start the plain way
+        // (not when it was stopped: a failed start stops everything, and nothing may start after that)
         const stillRunning = first.child.exitCode === null && first.child.signalCode === null;
-        if (first.cds === 'off' || stillRunning) throw error;
+        if (first.cds === 'off' || stillRunning || stopRequested) throw error;
         if (first.cacheDir) rmSync(first.cacheDir, { recursive: true, force: true });
         printErr('local runtime: DynamoDB Local did not start with class sharing; starting it without');
         return createTableWhenUp(launchDynamo(false), TABLE_NAME);
