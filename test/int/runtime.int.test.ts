@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { functions } from '../../functions/catalog';
@@ -619,14 +619,15 @@ describe('--persist', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  test('data survives a restart; the existing table is reused', async () => {
-    // Prepare: first run writes an item
+  test('data survives a restart; the existing table is reused (and gets its stream back if it had none)', async () => {
+    // Prepare: first run writes an item, and turns the stream off (a table kept from before it existed)
     const first = await startRuntime({ port: 0, mailPort: 0, quiet: true, persist: true, dataDir, handlers: stubs });
     const item = { pk: { S: 'TEST#persist' }, sk: { S: 'META' }, note: { S: 'kept' } };
     const client = (url: string) => new DynamoDBClient({ region: 'us-east-1', endpoint: url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const c1 = client(first.dynamoUrl);
     try {
       await c1.send(new PutItemCommand({ TableName: first.tableName, Item: item }));
+      await c1.send(new UpdateTableCommand({ TableName: first.tableName, StreamSpecification: { StreamEnabled: false } }));
     } finally {
       c1.destroy();
       await first.stop();
@@ -638,10 +639,12 @@ describe('--persist', () => {
     try {
       const got = await c2.send(new GetItemCommand({ TableName: second.tableName, Key: { pk: item.pk, sk: item.sk } }));
       const ttl = await c2.send(new DescribeTimeToLiveCommand({ TableName: second.tableName }));
+      const { Table } = await c2.send(new DescribeTableCommand({ TableName: second.tableName }));
 
       // Assess
       expect(got.Item?.note?.S).toBe('kept');
       expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
+      expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
       expect((await fetch(`${second.appUrl}/api/health`)).status).toBe(200);
     } finally {
       c2.destroy();
