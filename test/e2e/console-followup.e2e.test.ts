@@ -101,7 +101,8 @@ test('the caseload: assign to me puts it in My referrals; a colleague takes it o
 
   // Assess 1
   await expect(row.locator('td').nth(6).textContent()).resolves.toBe('You');
-  await expect(c.page.locator('#tab-mine').textContent()).resolves.toMatch(/^My referrals\s*1/);
+  // the tab counts load on their own: wait for them
+  await c.page.locator('#tab-mine').filter({ hasText: /^My referrals\s*1 assigned to you/ }).waitFor();
   await expectNoAxeViolations(c.page, 'My referrals');
   await shot(c.page, 'console-followup-my-referrals');
 
