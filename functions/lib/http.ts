@@ -81,13 +81,33 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
   body: body === undefined ? '' : JSON.stringify(body),
 });
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** every string in a parsed JSON value (keys too) is well-formed UTF-16; iterative: bodies may nest thousands deep */
+const wellFormed = (value: unknown): boolean => {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return false;
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return false;
+        stack.push(x);
+      }
+    }
+  }
+  return true;
+};
+
 const toRequest = (event: ApiEvent): ApiRequest => {
   const access = ACCESS_BY_ROUTE.get(event.routeKey);
   if (!access) throw new NotFoundError('No such route');
   const claims = (event.requestContext.authorizer?.jwt?.claims ?? {}) as Record<string, unknown>;
   const groups = parseGroups(claims['cognito:groups']);
   if (access !== 'public') {
-    if (!claims.sub) throw new UnauthorizedError();
+    // an access token only: the authorizer's audience check also lets the app client's ID token through
+    if (!claims.sub || claims.token_use !== 'access') throw new UnauthorizedError();
     if (!groups.some((g) => STAFF_GROUPS.includes(g))) throw new ForbiddenError();
     if (access === 'supervisor' && !groups.includes('supervisors')) throw new ForbiddenError('Only supervisors can do this');
   }
@@ -106,6 +126,8 @@ const toRequest = (event: ApiEvent): ApiRequest => {
     } catch {
       throw new ValidationError('The body is not valid JSON');
     }
+    // "\ud800" is valid JSON but not text: DynamoDB would refuse it later as a 5xx
+    if (!wellFormed(parsed)) throw new ValidationError('The body holds text that is not valid Unicode (a lone surrogate)');
   }
   return {
     routeKey: event.routeKey,

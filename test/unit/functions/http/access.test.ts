@@ -146,6 +146,19 @@ describe('GET /api/staff/referrals', () => {
     expect(res.statusCode).toBe(401);
   });
 
+  test('an ID token of the app client (token_use id) is a 401: staff routes take access tokens only', async () => {
+    const res = await read(apiEvent('GET /api/staff/referrals', { claims: { ...CASE_WORKER, token_use: 'id', aud: 'app-client' } }), lambdaContext);
+    expect(res.statusCode).toBe(401);
+  });
+
+  test('a body with a lone surrogate (valid JSON, not valid text) is a 400, never stored', async () => {
+    const { handler: submit } = await import('../../../../functions/submit-intake/handler');
+    const raw = JSON.stringify(validIntake()).replace('Prefers a call after 5 pm.', 'x\\ud800y');
+    const res = await submit(apiEvent('POST /api/referrals', { rawBody: raw }), lambdaContext);
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body).message).toContain('not valid Unicode');
+  });
+
   test('an unknown status filter is a 400', async () => {
     const res = await read(apiEvent('GET /api/staff/referrals', { claims: CASE_WORKER, queryStringParameters: { status: 'LOST' } }), lambdaContext);
     expect(res.statusCode).toBe(400);

@@ -201,7 +201,7 @@ describe('POST /api/staff/referrals/{id}/resume', () => {
   });
 
   test('a signed-in user without a staff group is a 403', async () => {
-    const res = await resume({ sub: 'sub-x', 'cognito:groups': ['patients'] });
+    const res = await resume({ sub: 'sub-x', token_use: 'access', 'cognito:groups': ['patients'] });
     expect(res.statusCode).toBe(403);
   });
 });

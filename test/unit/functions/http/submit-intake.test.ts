@@ -412,7 +412,7 @@ describe('the HTTP edge (functions/lib/http.ts) through submit-intake', () => {
 
   test('the staff intake route with claims but no staff group is a 403', async () => {
     // Act
-    const res = await handler(apiEvent('POST /api/staff/referrals', { body: validIntake(), claims: { sub: 'sub-x', 'cognito:groups': ['patients'] } }), lambdaContext);
+    const res = await handler(apiEvent('POST /api/staff/referrals', { body: validIntake(), claims: { sub: 'sub-x', token_use: 'access', 'cognito:groups': ['patients'] } }), lambdaContext);
 
     // Assess
     expect(res.statusCode).toBe(403);
@@ -421,7 +421,7 @@ describe('the HTTP edge (functions/lib/http.ts) through submit-intake', () => {
 
   test('cognito:groups flattened to the string "[case-workers]" is accepted, and the phone channel and staff user are recorded', async () => {
     // Prepare
-    const claims = { sub: 'sub-cw-1', username: 'casey', 'cognito:groups': '[case-workers]' };
+    const claims = { sub: 'sub-cw-1', username: 'casey', token_use: 'access', 'cognito:groups': '[case-workers]' };
 
     // Act
     const res = await handler(apiEvent('POST /api/staff/referrals', { body: validIntake(), claims }), lambdaContext);

@@ -58,8 +58,8 @@ export const validIntake = (): Intake => ({
   notes: 'Prefers a call after 5 pm.',
 });
 
-export const CASE_WORKER = { sub: 'sub-cw-1', username: 'casey', 'cognito:groups': ['case-workers'] };
-export const SUPERVISOR = { sub: 'sub-sup-1', username: 'sam', 'cognito:groups': ['supervisors'] };
+export const CASE_WORKER = { sub: 'sub-cw-1', username: 'casey', token_use: 'access', 'cognito:groups': ['case-workers'] };
+export const SUPERVISOR = { sub: 'sub-sup-1', username: 'sam', token_use: 'access', 'cognito:groups': ['supervisors'] };
 
 export interface EventOptions {
   body?: unknown;
