@@ -39,6 +39,9 @@ const exactly = (searchString: string, fieldToMatch: wafv2.CfnWebACL.FieldToMatc
   },
 });
 
+/** the key of the WAF's JSON body for a rate-limited request */
+const RATE_LIMITED_BODY = 'rate-limited';
+
 /**
  * The WAF web ACL in front of everything (attached to the CloudFront distribution; an HTTP API
  * cannot take a web ACL itself). CLOUDFRONT scope exists only in us-east-1, which is why the stack
@@ -63,11 +66,18 @@ export class Protection extends Construct {
       scope: 'CLOUDFRONT',
       defaultAction: { allow: {} },
       visibilityConfig: visibility(`${config.prefix}-web`),
+      customResponseBodies: {
+        [RATE_LIMITED_BODY]: {
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify({ error: 'TooManyRequests', message: 'Too many requests from this address; try again in a few minutes' }),
+        },
+      },
       rules: [
         {
           name: 'IntakeRateLimit',
           priority: 0,
-          action: { block: { customResponse: { responseCode: 429 } } },
+          // the API's own error shape (DESIGN §4) and when to come back, as the local gateway answers
+          action: { block: { customResponse: { responseCode: 429, customResponseBodyKey: RATE_LIMITED_BODY, responseHeaders: [{ name: 'retry-after', value: '300' }] } } },
           statement: {
             rateBasedStatement: {
               limit: config.intakeRateLimit,

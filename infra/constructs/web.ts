@@ -120,18 +120,26 @@ export class Web extends Construct {
       'HIPAA.Security-S3BucketReplicationEnabled': 'The content is a build artifact of the repository and is redeployed by cdk deploy; replicating it would add nothing recoverable.',
     });
 
+    const securityHeadersBehavior: cloudfront.ResponseSecurityHeadersBehavior = {
+      contentSecurityPolicy: { contentSecurityPolicy: CONTENT_SECURITY_POLICY, override: true },
+      strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+      frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+      contentTypeOptions: { override: true },
+      referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
+    };
+    const permissionsPolicy = { header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), payment=()', override: true };
     this.headersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'IOP security headers: CSP, HSTS, no framing, nosniff, no referrer',
-      securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: CONTENT_SECURITY_POLICY, override: true },
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
-        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        contentTypeOptions: { override: true },
-        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
-      },
-      customHeadersBehavior: {
-        customHeaders: [{ header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), payment=()', override: true }],
-      },
+      securityHeadersBehavior,
+      customHeadersBehavior: { customHeaders: [permissionsPolicy] },
+    });
+
+    // the API: the same security headers, and no-store on every answer that does not say otherwise —
+    // API Gateway's own 401/404/413/429 and the WAF's 429 included (the availability route keeps its max-age)
+    const apiHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'ApiHeaders', {
+      comment: 'IOP API: security headers, Cache-Control no-store unless the answer sets one',
+      securityHeadersBehavior,
+      customHeadersBehavior: { customHeaders: [permissionsPolicy, { header: 'Cache-Control', value: 'no-store', override: false }] },
     });
 
     // the embeddable open-seats page: framable by any site, otherwise the same headers
@@ -200,7 +208,7 @@ export class Web extends Construct {
           viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
           allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
           cachePolicy: availabilityCache,
-          responseHeadersPolicy: this.headersPolicy,
+          responseHeadersPolicy: apiHeadersPolicy,
         },
         [`${EMBED_PATH_PREFIX}*`]: {
           origin: webOrigin,
@@ -217,7 +225,7 @@ export class Web extends Construct {
           // with caching disabled, the all-viewer policy may forward Authorization as well
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
           originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-          responseHeadersPolicy: this.headersPolicy,
+          responseHeadersPolicy: apiHeadersPolicy,
         },
       },
       webAclId: props.webAclArn,
@@ -253,7 +261,7 @@ export class Web extends Construct {
     const sources: s3deploy.ISource[] = [];
     if (existsSync(distDir)) {
       // the build's console/config.json is the local runtime's: the deployed one is written below
-      sources.push(s3deploy.Source.asset(distDir, { exclude: ['console/config.json'] }));
+      sources.push(s3deploy.Source.asset(distDir, { exclude: ['console/config.json', '**/*.map'] }));
     } else {
       Annotations.of(this).addWarningV2('iop:web-dist-missing', `${distDir} does not exist: run the web build before deploying, or only config.json is uploaded`);
     }

@@ -245,7 +245,9 @@ describe('web', () => {
     const s3Origin = (cfg.Origins as Array<Record<string, any>>).find((o) => o.S3OriginConfig);
     expect(s3Origin?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': [oacId, 'Id'] });
     // the unframable policy (the open-seats widget has its own: test/infra/web-exceptions.test.ts)
-    const [policyId, policy] = onlyOne(dev, 'AWS::CloudFront::ResponseHeadersPolicy', (r) => r.Properties?.ResponseHeadersPolicyConfig.SecurityHeadersConfig.FrameOptions !== undefined);
+    const policyId = cfg.DefaultCacheBehavior.ResponseHeadersPolicyId.Ref as string;
+    const policy = resourcesOf(dev, 'AWS::CloudFront::ResponseHeadersPolicy')[policyId]!;
+    expect(policy.Properties?.ResponseHeadersPolicyConfig.SecurityHeadersConfig.FrameOptions).toBeDefined();
     expect(cfg.DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: policyId });
     expect(cfg.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
     expect(policy.Properties?.ResponseHeadersPolicyConfig.SecurityHeadersConfig).toMatchObject({

@@ -226,3 +226,36 @@ describe('the largest valid intake', () => {
     expect(JSON.stringify(acl.Rules.find((r) => r.Name === 'IntakeRateLimit'))).toContain(INTAKE_PATH);
   });
 });
+
+describe('answers the edge gives itself', () => {
+  test('a rate-limited intake gets the API\'s JSON error shape and Retry-After, like the local gateway', () => {
+    // Act
+    const rule = (acl.Rules as Rule[]).find((r) => r.Name === 'IntakeRateLimit')!;
+    const custom = rule.Action.Block.CustomResponse;
+    const bodies = (acl as unknown as { CustomResponseBodies: Record<string, { ContentType: string; Content: string }> }).CustomResponseBodies;
+
+    // Assess
+    expect(custom.ResponseCode).toBe(429);
+    expect(custom.ResponseHeaders).toEqual([{ Name: 'retry-after', Value: '300' }]);
+    const body = bodies[custom.CustomResponseBodyKey];
+    expect(body!.ContentType).toBe('APPLICATION_JSON');
+    expect(JSON.parse(body!.Content)).toEqual({ error: 'TooManyRequests', message: expect.any(String) });
+  });
+
+  test('every /api answer is no-store unless it says otherwise (API Gateway\'s and WAF\'s own errors included)', () => {
+    // Prepare
+    const template = templateFor('prod');
+    const [, distribution] = onlyOne(template, 'AWS::CloudFront::Distribution', () => true);
+    const behaviors = (distribution.Properties!.DistributionConfig.CacheBehaviors as Array<{ PathPattern: string; ResponseHeadersPolicyId: { Ref: string } }>)
+      .filter((b) => b.PathPattern.startsWith('/api/'));
+    const policies = template.findResources('AWS::CloudFront::ResponseHeadersPolicy') as Record<string, { Properties: { ResponseHeadersPolicyConfig: Rule } }>;
+
+    // Act
+    const cacheHeaders = behaviors.map((b) => [b.PathPattern, (policies[b.ResponseHeadersPolicyId.Ref]!.Properties.ResponseHeadersPolicyConfig.CustomHeadersConfig?.Items ?? [])
+      .find((h: Rule) => h.Header === 'Cache-Control')]);
+
+    // Assess
+    expect(behaviors.length).toBeGreaterThanOrEqual(2);
+    for (const [, header] of cacheHeaders) expect(header).toEqual({ Header: 'Cache-Control', Value: 'no-store', Override: false });
+  });
+});
