@@ -11,7 +11,8 @@ import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { functions } from '../../functions/catalog';
 import { tableDefinition } from '../../functions/lib/keys';
-import { rewriteJarManifest, startRuntime, type LambdaHandler, type Runtime } from '../../local/runtime';
+import { startRuntime, type LambdaHandler, type Runtime } from '../../local/runtime';
+import { rewriteJarManifest } from '../../local/dynamodb/class-cache';
 
 // the local runtime itself: DynamoDB Local + table, token issuer, gateway (API Gateway v2 events,
 // JWT authorizer, errors, static files, security headers), SES emulator, and a clean stop.
