@@ -3,8 +3,9 @@
  * (./local-step-functions), the task runner (./tasks), the history (./history) and persistence
  * (./store, ./resume).
  */
-import type { ExecutionStatus, HistoryEvent } from '@aws-sdk/client-sfn';
+import type { ExecutionStatus, HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import type { PreparedDefinition } from './definition';
+import { uncatchableError } from './errors';
 import type { RunHandle, StateMachine } from './interpreter';
 import { LongTimer, type Cancellable } from './timers';
 
@@ -129,6 +130,34 @@ export class TaskAttempt {
     return true;
   }
 }
+
+/** the terminal event's details, as AWS words them */
+export const endingDetails = (eventType: HistoryEventType, fields: { output?: string; error?: string; cause?: string }): Partial<HistoryEvent> => {
+  if (eventType === 'ExecutionSucceeded') return { executionSucceededEventDetails: { output: fields.output, outputDetails: { truncated: false } } };
+  if (eventType === 'ExecutionFailed') return { executionFailedEventDetails: { error: fields.error, cause: fields.cause } };
+  if (eventType === 'ExecutionAborted') return { executionAbortedEventDetails: { error: fields.error, cause: fields.cause } };
+  if (eventType === 'ExecutionTimedOut') return { executionTimedOutEventDetails: { error: fields.error, cause: fields.cause } };
+  return {};
+};
+
+/** stops everything that runs for an execution: timers, heartbeats, attempts, the interpreter */
+export const haltExecution = (execution: ExecutionRecord): void => {
+  execution.halted = true;
+  for (const timer of execution.timers) timer.cancel();
+  execution.timers.clear();
+  for (const record of execution.tokens) record.heartbeat?.cancel();
+  for (const attempt of [...execution.attempts]) attempt.fail(uncatchableError('States.Runtime', `execution ${execution.status.toLowerCase()}`));
+  execution.run?.abort(); // a no-op once the interpreter has finished on its own
+};
+
+/** a failed Parallel/Map abandons its branches: the attempts still running inside it are cancelled, their tokens time out */
+export const abandonBranches = (execution: ExecutionRecord, stateName: string): void => {
+  for (const attempt of [...execution.attempts]) {
+    if (!attempt.ancestors.includes(stateName)) continue;
+    for (const record of execution.tokens) if (record.attempt === attempt && record.status === 'open') record.status = 'timedOut';
+    attempt.fail(uncatchableError('States.Runtime', `branch of ${stateName} abandoned`));
+  }
+};
 
 export function json(value: unknown): string {
   return JSON.stringify(value === undefined ? null : value);

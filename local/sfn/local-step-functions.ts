@@ -41,8 +41,9 @@
  *   ones where they were (./resume): a parked callback task with the same token and the time it had
  *   left, a Wait with its due time, a Lambda task run again.
  *
- * Modules: ./tasks runs the tasks, ./history writes the history, ./definition prepares the copy the
- * interpreter runs, ./store and ./resume keep executions across restarts.
+ * Modules: ./tasks runs the tasks, ./tokens keeps the callback tokens, ./history writes the history,
+ * ./definition prepares the copy the interpreter runs, ./execution holds an execution's records and
+ * how one ends, ./validate checks requests, ./store and ./resume keep executions across restarts.
  *
  * Known gaps (honestly):
  * - JSONata, `Assign`/variables, `Arguments`/`Output` are rejected (`InvalidDefinition`): the
@@ -90,24 +91,20 @@ import type {
   StopExecutionParams,
 } from './api';
 import { prepareDefinition } from './definition';
-import { SfnServiceError, taskError, uncatchableError } from './errors';
-import type { ExecutionRecord, MachineRecord, TaskAttempt, TokenRecord } from './execution';
+import { SfnServiceError, taskError } from './errors';
+import { abandonBranches, endingDetails, type ExecutionRecord, haltExecution, type MachineRecord } from './execution';
 import { appendEvent, describe, historyPage, listPage, translate, type HistorySink } from './history';
 import { StateMachine, warmUpInterpreter, type InterpreterEvent, type TaskHandlers } from './interpreter';
 import { restoreExecution, resumedInterpreter } from './resume';
 import type { ExecutionStore } from './store';
 import { TaskRunner } from './tasks';
 import { LongTimer, nextMacrotask } from './timers';
+import { TaskTokens } from './tokens';
+import { checkArn, checkName, parseExecutionInput } from './validate';
 
 export { SfnServiceError, isSfnServiceError, type SfnErrorCode } from './errors';
 export type { LocalFunctionHandler } from './tasks';
 export type * from './api';
-
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{160}$/;
-const NAME_PATTERN = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
-const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/;
-const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
-const MAX_INPUT_BYTES = 256 * 1024;
 
 export class LocalStepFunctions {
   readonly region: string;
@@ -117,8 +114,7 @@ export class LocalStepFunctions {
   private readonly store?: ExecutionStore;
   private readonly machines = new Map<string, MachineRecord>();
   private readonly executions = new Map<string, ExecutionRecord>();
-  private readonly tokens = new Map<string, TokenRecord>();
-  private readonly tokenPlaceholder = `__localSfnTaskToken_${randomUUID()}`;
+  private readonly tokens = new TaskTokens();
   private readonly runner: TaskRunner;
   private readonly sink: HistorySink;
   private closed = false;
@@ -139,8 +135,8 @@ export class LocalStepFunctions {
     this.runner = new TaskRunner({
       region: this.region,
       timeScale: this.timeScale,
-      tokenPlaceholder: this.tokenPlaceholder,
-      tokens: this.tokens,
+      tokenPlaceholder: this.tokens.placeholder,
+      tokens: this.tokens.byToken,
       resolveFunction: options.resolveFunction,
       record: (execution, type, details) => this.record(execution, type, details),
       persist: (execution) => this.persist(execution),
@@ -149,7 +145,7 @@ export class LocalStepFunctions {
       record: (execution, type, details) => this.record(execution, type, details),
       succeed: (execution, output) => this.finish(execution, 'SUCCEEDED', 'ExecutionSucceeded', { output }),
       fail: (execution, error, cause) => this.finish(execution, 'FAILED', 'ExecutionFailed', { error, cause }),
-      cancelNested: (execution, stateName) => this.cancelNested(execution, stateName),
+      cancelNested: abandonBranches,
     };
     warmUpInterpreter();
   }
@@ -159,9 +155,7 @@ export class LocalStepFunctions {
    * ARN. `definition` is the ASL object after definition substitution. Throws `InvalidDefinition`/`InvalidName`.
    */
   createStateMachine(name: string, definition: object): string {
-    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-      throw new SfnServiceError('InvalidName', `Invalid State Machine Name: '${String(name)}'`);
-    }
+    checkName(name, 'State Machine Name');
     const prepared = prepareDefinition(definition, this.timeScale);
     const interpreter = new StateMachine(prepared.definition, { validationOptions: { noValidate: true } });
     const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
@@ -174,19 +168,9 @@ export class LocalStepFunctions {
   async startExecution(params: StartExecutionParams): Promise<StartExecutionOutput & { executionArn: string; startDate: Date }> {
     if (this.closed) throw new SfnServiceError('ServiceUnavailable', 'LocalStepFunctions is closed');
     const machine = this.getMachine(params.stateMachineArn);
-    const name = params.name ?? randomUUID();
-    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-      throw new SfnServiceError('InvalidName', `Invalid Name: '${String(name)}'`);
-    }
+    const name = checkName(params.name ?? randomUUID(), 'Name');
     const input = params.input ?? '{}';
-    let parsed: unknown;
-    try {
-      if (typeof input !== 'string') throw new Error('input must be a string');
-      if (Buffer.byteLength(input) > MAX_INPUT_BYTES) throw new Error('input is larger than 256 KiB');
-      parsed = JSON.parse(input);
-    } catch (error) {
-      throw new SfnServiceError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${(error as Error).message}'`);
-    }
+    const parsed = parseExecutionInput(input);
     const arn = `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
     const existing = this.executions.get(arn);
     if (existing) {
@@ -236,7 +220,7 @@ export class LocalStepFunctions {
       }
       const { execution, tokens } = restoreExecution(stored, machine);
       this.executions.set(execution.arn, execution);
-      for (const t of tokens) this.tokens.set(t.token, t);
+      for (const t of tokens) this.tokens.byToken.set(t.token, t);
       if (execution.status !== 'RUNNING') {
         counts.finished++;
         continue;
@@ -254,7 +238,7 @@ export class LocalStepFunctions {
   }
 
   async sendTaskSuccess(params: SendTaskSuccessParams): Promise<Record<string, never>> {
-    this.openToken(params.taskToken);
+    this.tokens.open(params.taskToken);
     let value: unknown;
     try {
       if (typeof params.output !== 'string') throw new Error('output must be a string');
@@ -262,7 +246,7 @@ export class LocalStepFunctions {
     } catch (error) {
       throw new SfnServiceError('InvalidOutput', `Invalid Output: '${(error as Error).message}'`);
     }
-    const record = await this.parkedToken(params.taskToken);
+    const record = await this.tokens.parked(params.taskToken);
     record.status = 'closed';
     this.runner.settle(record.attempt, { ok: true, value }, () =>
       this.record(record.execution, 'TaskSucceeded', {
@@ -273,7 +257,7 @@ export class LocalStepFunctions {
   }
 
   async sendTaskFailure(params: SendTaskFailureParams): Promise<Record<string, never>> {
-    const record = await this.parkedToken(params.taskToken);
+    const record = await this.tokens.parked(params.taskToken);
     const error = params.error ?? '';
     const cause = params.cause ?? '';
     record.status = 'closed';
@@ -287,7 +271,7 @@ export class LocalStepFunctions {
   }
 
   async sendTaskHeartbeat(params: SendTaskHeartbeatParams): Promise<Record<string, never>> {
-    const record = await this.parkedToken(params.taskToken);
+    const record = await this.tokens.parked(params.taskToken);
     if (record.heartbeatMs !== undefined) {
       this.runner.armHeartbeat(record);
       this.persist(record.execution);
@@ -336,7 +320,7 @@ export class LocalStepFunctions {
     if (this.store) {
       this.suspended = true;
       for (const execution of this.executions.values()) {
-        if (execution.status === 'RUNNING') this.halt(execution);
+        if (execution.status === 'RUNNING') haltExecution(execution);
       }
       return;
     }
@@ -370,7 +354,7 @@ export class LocalStepFunctions {
       context: {
         Execution: { Id: execution.arn, Name: execution.name, RoleArn: this.roleArn() },
         StateMachine: { Id: machine.arn, Name: machine.name },
-        Task: { Token: this.tokenPlaceholder },
+        Task: { Token: this.tokens.placeholder },
       },
     });
     execution.run = run;
@@ -384,43 +368,17 @@ export class LocalStepFunctions {
   }
 
   private getMachine(arn: string): MachineRecord {
-    if (typeof arn !== 'string' || !STATE_MACHINE_ARN.test(arn)) {
-      throw new SfnServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
-    }
+    checkArn('stateMachine', arn);
     const machine = this.machines.get(arn);
     if (!machine) throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     return machine;
   }
 
   private getExecution(arn: string): ExecutionRecord {
-    if (typeof arn !== 'string' || !EXECUTION_ARN.test(arn)) {
-      throw new SfnServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
-    }
+    checkArn('execution', arn);
     const execution = this.executions.get(arn);
     if (!execution) throw new SfnServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return execution;
-  }
-
-  private openToken(token: string): TokenRecord {
-    if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) {
-      throw new SfnServiceError('InvalidToken', 'Invalid Token: the task token is malformed');
-    }
-    const record = this.tokens.get(token);
-    if (!record || record.status === 'closed') {
-      throw new SfnServiceError('TaskDoesNotExist', 'Task Does Not Exist: no open task has this token');
-    }
-    if (record.status === 'timedOut') throw new SfnServiceError('TaskTimedOut', 'Task Timed Out: the task or its execution is closed');
-    return record;
-  }
-
-  /** an open token with its attempt (a restored token gets it a moment after `restore()`) */
-  private async parkedToken(token: string): Promise<TokenRecord & { attempt: TaskAttempt }> {
-    for (let turn = 0; ; turn++) {
-      const record = this.openToken(token);
-      if (record.attempt) return record as TokenRecord & { attempt: TaskAttempt };
-      if (turn > 1000) throw new SfnServiceError('ServiceUnavailable', 'the task of this token is still being restored');
-      await nextMacrotask();
-    }
   }
 
   /** Appends an AWS-shaped history event and saves the execution (ignored once it is closed). */
@@ -449,12 +407,7 @@ export class LocalStepFunctions {
     fields: { output?: string; error?: string; cause?: string },
   ): void {
     if (execution.status !== 'RUNNING' || this.suspended) return;
-    const details: Partial<HistoryEvent> = {};
-    if (eventType === 'ExecutionSucceeded') details.executionSucceededEventDetails = { output: fields.output, outputDetails: { truncated: false } };
-    if (eventType === 'ExecutionFailed') details.executionFailedEventDetails = { error: fields.error, cause: fields.cause };
-    if (eventType === 'ExecutionAborted') details.executionAbortedEventDetails = { error: fields.error, cause: fields.cause };
-    if (eventType === 'ExecutionTimedOut') details.executionTimedOutEventDetails = { error: fields.error, cause: fields.cause };
-    appendEvent(execution, eventType, details);
+    appendEvent(execution, eventType, endingDetails(eventType, fields));
     execution.status = status;
     execution.stopDate = new Date();
     if (fields.output !== undefined) execution.output = fields.output;
@@ -463,18 +416,8 @@ export class LocalStepFunctions {
     execution.current = undefined;
     for (const record of execution.tokens) if (record.status === 'open') record.status = 'timedOut';
     this.persist(execution);
-    this.halt(execution);
+    haltExecution(execution);
     this.logger?.info('execution finished', { executionArn: execution.arn, status });
-  }
-
-  /** stops everything that runs for an execution: timers, heartbeats, attempts, the interpreter */
-  private halt(execution: ExecutionRecord): void {
-    execution.halted = true;
-    for (const timer of execution.timers) timer.cancel();
-    execution.timers.clear();
-    for (const record of execution.tokens) record.heartbeat?.cancel();
-    for (const attempt of [...execution.attempts]) attempt.fail(uncatchableError('States.Runtime', `execution ${execution.status.toLowerCase()}`));
-    execution.run?.abort(); // a no-op once the interpreter has finished on its own
   }
 
   private async timeOutExecution(execution: ExecutionRecord, seconds: number): Promise<void> {
@@ -494,15 +437,6 @@ export class LocalStepFunctions {
     } catch (error) {
       this.logger?.error('event stream failed', { executionArn: execution.arn, error: String(error) });
       this.finish(execution, 'FAILED', 'ExecutionFailed', { error: 'States.Runtime', cause: String(error) });
-    }
-  }
-
-  /** A failed Parallel/Map abandons its branches: cancel the attempts still running inside it. */
-  private cancelNested(execution: ExecutionRecord, stateName: string): void {
-    for (const attempt of [...execution.attempts]) {
-      if (!attempt.ancestors.includes(stateName)) continue;
-      for (const record of execution.tokens) if (record.attempt === attempt && record.status === 'open') record.status = 'timedOut';
-      attempt.fail(uncatchableError('States.Runtime', `branch of ${stateName} abandoned`));
     }
   }
 }
