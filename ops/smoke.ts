@@ -56,7 +56,8 @@ interface ReferralView {
   events: Array<{ type: string; detail?: Record<string, unknown> }>;
 }
 
-const FINAL = ['ENROLLED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'STARTED', 'NO_SHOW'];
+// ENROLLED and WAITLISTED are gates (first session, a seat): a synthetic referral there is withdrawn too
+const FINAL = ['REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'STARTED', 'NO_SHOW'];
 
 /** the body of the synthetic referral; addresses on the SES mailbox simulator */
 export const smokeIntake = (nowMs: number, tag: string) => ({

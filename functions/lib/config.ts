@@ -30,6 +30,10 @@ const EnvSchema = z.object({
   NOTICE_RETRY_MAX_SECONDS: z.coerce.number().positive().default(3600),
   /** a referral in RECEIVED, or at a gate status with no gate open, this long is restarted by sweep */
   STRANDED_AFTER_SECONDS: z.coerce.number().positive().default(120),
+  /** an enrolled person's first session is recorded (attended or not) by this long after it starts; then the usual SLA escalation */
+  FIRST_SESSION_GRACE_HOURS: z.coerce.number().positive().default(24),
+  /** a waitlisted referral is brought back to the program for review this often (no escalation) */
+  WAITLIST_REVIEW_DAYS: z.coerce.number().positive().default(7),
   /** the first human gate of an urgent referral (positive crisis screen) waits at most this long */
   URGENT_FIRST_CONTACT_HOURS: z.coerce.number().positive().default(4),
   /**

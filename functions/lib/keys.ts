@@ -11,6 +11,7 @@
  * | 3c| notices due to be sent (sparse; gone once sent)  | gsi1  | gsi1pk = NOTICES#DUE, gsi1sk <= <now iso>#… (<dueAt>#<id>#<key>) |
  * | 4 | referral id by its short reference               | table | pk = REFERENCE#<reference>, sk = META                      |
  * | 5 | work queue of a status, urgent first, oldest 1st | gsi1  | gsi1pk = STATUS#<status>, gsi1sk = <0 urgent|1>#<iso>#<id> |
+ * |5b| the waitlist, longest waiting first              | gsi1  | gsi1pk = STATUS#WAITLISTED, gsi1sk = 1#<waitlisted iso>#<id> |
  * | 6 | all referrals, newest first (search, dashboard)  | gsi2  | gsi2pk = REFERRALS, gsi2sk = <receivedAt iso>#<id>         |
  * | 7 | cohort by id (seat counter `seats`, `capacity`)  | table | pk = COHORT#<id>, sk = META                                |
  * | 8 | roster of a cohort                               | table | pk = COHORT#<id>, sk begins_with SEAT#                     |
@@ -25,7 +26,8 @@
  * Writes: every status change is one TransactWriteItems of the referral update (conditional on the
  * expected current version) and its EVENT items, plus the NOTICE items (outbox) of the emails it
  * causes; an enrollment adds the cohort seat increment (condition seats < capacity) and the SEAT
- * item to the same transaction. The table's stream (NEW_IMAGE) hands each new NOTICE item to
+ * item to the same transaction, a no-show or a withdrawal of an enrolled person the decrement and
+ * the SEAT item's removal. The table's stream (NEW_IMAGE) hands each new NOTICE item to
  * send-notices; a notice whose send failed stays in the due index (3c) for sweep to retry.
  */
 

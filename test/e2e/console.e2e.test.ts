@@ -96,7 +96,7 @@ test('the console bundle never builds HTML from strings (no innerHTML & co. in w
   }
 });
 
-test('(a) a referral goes from intake to ENROLLED entirely through the console', async () => {
+test('(a) a referral goes from intake to ENROLLED (waiting for its first session) entirely through the console', async () => {
   // Prepare: a covered referral (Aetna M123) lands in the evaluation queue
   const r = await createReferral(api, { lastName: uniqueName('Happy'), physician: true });
   await waitForStatus(api, casey, r.referralId, 'EVALUATION');
@@ -138,12 +138,14 @@ test('(a) a referral goes from intake to ENROLLED entirely through the console',
   await option.getByRole('radio').check();
   await page.getByRole('button', { name: 'Record enrollment decision' }).click();
 
-  // Assess: ENROLLED in the UI, the progress view shows the path, the schedule email went out
+  // Assess: ENROLLED in the UI, waiting at the first-session gate; the progress view shows the path; the schedule email went out
   await page.locator('.detail-head .badge.status').filter({ hasText: 'Enrolled' }).waitFor({ timeout: 30_000 });
+  await decisionHeading(page).filter({ hasText: 'First session' }).waitFor({ timeout: 30_000 });
   expect(await progressClass(page, 'Evaluation')).toMatch(/\bdone\b/);
   expect(await progressClass(page, 'Detox')).toMatch(/\bdone\b/);
   expect(await progressClass(page, 'InsuranceReview')).toMatch(/\bskipped\b/);
-  expect(await progressClass(page, 'Close')).toMatch(/\bfinal\b/);
+  expect(await progressClass(page, 'FirstSession')).toMatch(/\bcurrent\b/);
+  expect(await progressClass(page, 'Close')).toMatch(/\bahead\b/);
   // the progress view is generated from the one ASL file: every state's Comment is there
   const asl = JSON.parse(await readFile(join(ROOT, 'statemachines', 'referral.asl.json'), 'utf8')) as { States: Record<string, { Comment?: string }> };
   const described = await page.locator('.flow-about dd').allTextContents();

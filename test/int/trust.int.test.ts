@@ -113,7 +113,7 @@ const settled = async (referralId: string, timeoutMs = 20_000) => {
 const subjects = (mails: StoredEmail[]) => mails.map((m) => m.subject).sort();
 
 describe('withdraw racing a decision', () => {
-  test('enrolment vs withdraw: exactly one wins, and people hear only of the winner, once each', async () => {
+  test('enrolment vs withdraw: the withdrawal always stands (an enrolled person can be withdrawn); people hear what happened, once each; every seat comes back', async () => {
     // Prepare
     const cohort = await newCohort({ capacity: 10 });
     const runs = await Promise.all(Array.from({ length: 8 }, () => atEnrollment(tagged())));
@@ -127,24 +127,29 @@ describe('withdraw racing a decision', () => {
       return { ...x, decision: decision.status, withdrawal: withdrawal.status };
     }));
 
-    // Assess
+    // Assess: ENROLLED is not final (it waits for the first session), so a withdrawal after the
+    // enrolment wins too, and gives the seat back in its own transaction
     for (const o of outcomes) {
-      expect([o.decision, o.withdrawal].sort()).toEqual([200, 409]);
+      expect(o.withdrawal).toBe(200);
+      expect([200, 409]).toContain(o.decision);
       const { referral, notices } = await settled(o.referralId);
       const toPatient = await api.emailsTo(o.patient);
       const toDoctor = await api.emailsTo(o.doctor);
+      expect(referral.status).toBe('WITHDRAWN');
       if (o.decision === 200) {
-        expect(referral.status).toBe('ENROLLED');
-        expect(subjects(toPatient)).toEqual([`Your group schedule (${o.reference})`, `We received your request (${o.reference})`].sort());
-        expect(toDoctor.map((m) => m.body.text)).not.toContainEqual(expect.stringContaining('The referral was closed'));
+        // enrolled, then withdrawn: both true, each told once, and the seat released
+        expect(subjects(toPatient)).toEqual([`An update on your request (${o.reference})`, `Your group schedule (${o.reference})`, `We received your request (${o.reference})`].sort());
+        expect(referral.events.filter((e) => e.type === 'SEAT_RELEASED')).toHaveLength(1);
       } else {
-        expect(referral.status).toBe('WITHDRAWN');
         expect(subjects(toPatient)).toEqual([`An update on your request (${o.reference})`, `We received your request (${o.reference})`].sort());
         expect(notices.map((n) => n.key)).not.toContain('enrolled:patient');
+        expect(referral.events.filter((e) => e.type === 'SEAT_RELEASED')).toHaveLength(0);
       }
       // every physician email actually sent is one DISCLOSURE event, and nothing else is
       expect(referral.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength(toDoctor.length);
     }
+    const c = ((await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{ cohortId: string; seatsLeft: number; roster: unknown[] }>).find((x) => x.cohortId === cohort.cohortId)!;
+    expect([c.seatsLeft, c.roster]).toEqual([10, []]);
   });
 
   test('five concurrent withdraws: one 200, one closure email per recipient, one DISCLOSURE for it', async () => {

@@ -1,4 +1,5 @@
 import { GetExecutionHistoryCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { pinClock, resetClock } from '../../functions/lib/clock';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import type { ReferralDetail } from '../../functions/lib/schemas/views';
 import { TestApi } from '../support/api';
@@ -38,7 +39,7 @@ const EVAL_ACCEPT = (detoxRequired: boolean) => ({
 const executionArn = (referralId: string) => `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`;
 
 describe('happy path with detox', () => {
-  test('intake → evaluation → detox → enrollment → ENROLLED, with emails, disclosures and ≤ 12 transitions', async () => {
+  test('intake → evaluation → detox → enrollment → first session → STARTED, with emails, disclosures and ≤ 12 transitions', async () => {
     // Prepare
     const tag = uniqueName().toLowerCase();
     const body = intakeBody({ lastName: uniqueName(), patient: { email: `pt.${tag}@example.org` } as never, referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: physicianEmail(tag) } });
@@ -74,8 +75,8 @@ describe('happy path with detox', () => {
     const en = await api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
     expect(en.status).toBe(200);
 
-    // Assess: enrolled, seat taken, schedule emailed with a calendar REQUEST
-    const done = await api.waitFor(referralId, (r) => r.status === 'ENROLLED');
+    // Assess: enrolled, seat taken, schedule emailed with a calendar REQUEST; the first-session gate open
+    const done = await api.waitFor(referralId, (r) => r.status === 'ENROLLED' && r.pendingStep === 'first-session');
     expect(done.cohortId).toBe(cohort.cohortId);
     const cohorts = (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{ cohortId: string; seatsLeft: number; roster: Array<{ referralId: string }> }>;
     const mine = cohorts.find((c) => c.cohortId === cohort.cohortId)!;
@@ -90,12 +91,23 @@ describe('happy path with detox', () => {
     expect(ics).toMatch(/DTSTART;TZID=America\/New_York:\d{8}T180000/);
     expect(ics).toContain('BEGIN:VTIMEZONE');
 
+    // Act: an hour into the first session, the case worker records that the person came (the
+    // clock stays there until its notice is out: a notice is not due before the change it reports)
+    const firstSession = done.firstSession!.at;
+    pinClock(Date.parse(firstSession) + 3_600_000);
+    try {
+      expect((await api.decide(referralId, 'first-session', { attended: true, on: firstSession.slice(0, 10) })).status).toBe(200);
+      await api.waitFor(referralId, (r) => r.status === 'STARTED' && r.events.some((e) => e.type === 'DISCLOSURE' && e.detail?.notice === 'started'));
+    } finally {
+      resetClock();
+    }
+
     // Assess: the timeline and the disclosures
     const final = await api.referral(referralId);
     const path = final.events.filter((e) => e.type === 'STATUS_CHANGED').map((e) => `${e.from}>${e.to}`);
-    expect(path).toEqual(['RECEIVED>EVALUATION', 'EVALUATION>DETOX', 'DETOX>ENROLLMENT', 'ENROLLMENT>ENROLLED']);
+    expect(path).toEqual(['RECEIVED>EVALUATION', 'EVALUATION>DETOX', 'DETOX>ENROLLMENT', 'ENROLLMENT>ENROLLED', 'ENROLLED>STARTED']);
     const decided = final.events.filter((e) => e.type === 'STEP_DECIDED');
-    expect(decided.map((e) => e.actor.username)).toEqual(['casey', 'casey', 'casey']);
+    expect(decided.map((e) => e.actor.username)).toEqual(['casey', 'casey', 'casey', 'casey']);
     // Assess: the execution succeeded within the transition budget
     let status = '';
     for (let i = 0; i < 100 && status !== 'SUCCEEDED'; i++) {
@@ -105,13 +117,14 @@ describe('happy path with detox', () => {
     expect(status).toBe('SUCCEEDED');
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: executionArn(referralId), maxResults: 1000 }));
     const entered = (history.events ?? []).filter((e) => e.type?.endsWith('StateEntered'));
+    // 9 states to enrolment, 3 more for the first-session gate (the choice after enrollment, the gate, the choice after it)
     expect(entered.length).toBeLessThanOrEqual(12);
     const input = (history.events ?? []).find((e) => e.type === 'ExecutionStarted')?.executionStartedEventDetails?.input;
     expect(JSON.parse(input ?? '{}')).toEqual({ referralId });
     // each physician email is recorded as a DISCLOSURE once it went out (the outbox sends after the commit)
     const disclosuresOf = (r: ReferralDetail) => r.events.filter((e) => e.type === 'DISCLOSURE').map((e) => String(e.detail?.notice)).sort();
-    const closed = await api.waitFor(referralId, (r) => disclosuresOf(r).length >= 3);
-    expect(disclosuresOf(closed)).toEqual(['accepted', 'enrolled', 'received']);
+    const closed = await api.waitFor(referralId, (r) => disclosuresOf(r).length >= 4);
+    expect(disclosuresOf(closed)).toEqual(['accepted', 'enrolled', 'received', 'started']);
   });
 });
 

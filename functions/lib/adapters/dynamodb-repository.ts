@@ -17,10 +17,12 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
-/** META item ← record: the record plus its queue/search index keys */
+/** META item ← record: the record plus its queue/search index keys (the waitlist queues by waiting time alone) */
 const metaItem = (r: ReferralRecord) => ({
   ...keys.referral(r.referralId),
-  ...keys.queue(r.status, r.urgent, r.receivedAt, r.referralId),
+  ...(r.status === 'WAITLISTED' && r.waitlist
+    ? keys.queue(r.status, false, r.waitlist.since, r.referralId)
+    : keys.queue(r.status, r.urgent, r.receivedAt, r.referralId)),
   ...keys.allReferrals(r.receivedAt, r.referralId),
   // "My referrals": indexed only while assigned and open, so a closing write drops it from the caseload
   ...(r.assignedTo && !FINAL_STATUSES.includes(r.status) ? keys.owner(r.assignedTo.username, r.urgent, r.receivedAt, r.referralId) : {}),
@@ -142,7 +144,21 @@ export class DynamoDbReferralRepository implements ReferralRepository {
       ...events.map((e, i) => this.eventItem(next.referralId, e, `${next.version}.${i}`)),
     ];
     const seatIndex = items.length;
-    if (seat) {
+    if (seat?.release) {
+      // the seat goes back with the change that frees it (no-show, withdrawal before the start)
+      items.push(
+        {
+          Update: {
+            TableName: this.table,
+            Key: keys.cohort(seat.cohortId),
+            UpdateExpression: 'SET seats = seats - :one',
+            ConditionExpression: 'attribute_exists(pk) AND seats > :zero',
+            ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+          },
+        },
+        { Delete: { TableName: this.table, Key: keys.seat(seat.cohortId, next.referralId), ConditionExpression: 'attribute_exists(pk)' } },
+      );
+    } else if (seat) {
       items.push(
         {
           Update: {
@@ -184,6 +200,10 @@ export class DynamoDbReferralRepository implements ReferralRepository {
         if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
         // a sender claimed one of the notices meanwhile: read again and decide on what is there now
         if (reasons.slice(cancelIndex).some((r) => r.Code === 'ConditionalCheckFailed')) throw new ConflictError('A notice was claimed meanwhile; reload and try again', 'Conflict', { cause: err });
+        if (seat?.release && reasons.slice(seatIndex, seatIndex + 2).some((r) => r.Code === 'ConditionalCheckFailed')) {
+          // the counter and the roster disagree with this referral holding a seat: nothing was written
+          throw Object.assign(new Error('the seat to release is not held'), { name: 'SeatNotHeld', cause: err });
+        }
         if (seat && reasons[seatIndex]?.Code === 'ConditionalCheckFailed') throw new CohortFullError();
         if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
       }

@@ -4,6 +4,7 @@ import type { CohortInput, CohortLocation } from '../schemas/cohort';
 import type { ContactChannel, ContactOutcome, RevocationChannel } from '../schemas/caseload';
 import type { EligibilityResult, ReferralEvent, Status } from '../schemas/views';
 import type { Route } from '../domain/workflow';
+import type { TrackPreference } from '../domain/seats';
 
 // the ports the application talks to; adapters (DynamoDB, SES, Step Functions, payer) sit behind them
 
@@ -49,7 +50,7 @@ export interface ReferralRecord {
    * the token a decision resumed, kept until the next gate opens: if the decider died before
    * SendTaskSuccess (or it failed), sweep hands the decision over with it
    */
-  handover?: { token: string; route: Route };
+  handover?: { token: string; route: Route; step?: Step };
   /** NEEDS_ATTENTION after a task failure: where the workflow stopped, so staff can resume it there */
   failure?: { error: string; at: string; resumeAt: Status };
   /** the current execution's name when not the referral id (a resumed workflow), and how many resumes */
@@ -66,6 +67,12 @@ export interface ReferralRecord {
   assignedTo?: Assignee;
   /** the latest contact attempt logged (each one is a CONTACT_LOGGED event) */
   lastContact?: { at: string; channel: ContactChannel; outcome: ContactOutcome; by: Actor };
+  /** ENROLLED: the session the person is expected at (ISO with offset) and how many missed sessions were retried */
+  firstSession?: { at: string; retries: number };
+  /** WAITLISTED (kept afterwards): since when, for which track, and how many weekly reviews came due */
+  waitlist?: { since: string; track: TrackPreference; reviews: number };
+  /** when the seat of `cohortId` was given back (NO_SHOW, or a withdrawal before the start) */
+  seatReleasedAt?: string;
 }
 
 export interface Assignee {
@@ -91,6 +98,8 @@ export interface NewEvent extends Omit<ReferralEvent, 'at'> {
 /** a seat to take in the same transaction; the stored cohort's own `seats < capacity` is the guard */
 export interface SeatReservation {
   cohortId: string;
+  /** give the referral's seat back instead (counter down, SEAT item removed) in the same transaction */
+  release?: boolean;
 }
 
 export interface Page<T> {
@@ -159,7 +168,7 @@ export interface ReferralRepository {
   events(referralId: string): Promise<ReferralEvent[]>;
   /**
    * Writes `next`, its events and the notices it causes in one transaction, on condition that the
-   * stored version is `next.version - 1` (no lost update); a seat reservation joins the same
+   * stored version is `next.version - 1` (no lost update); a seat reservation (or its release) joins the same
    * transaction. Throws ConflictError when the condition fails, CohortFullError when the cohort is full.
    */
   save(next: ReferralRecord, events: NewEvent[], options?: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] }): Promise<void>;
@@ -169,7 +178,7 @@ export interface ReferralRepository {
    * condition each is still pending: one a sender claimed meanwhile makes it a ConflictError)
    */
   listByOwner(username: string, query: { startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>>;
-  /** a queue (by status) or all referrals, urgent first then oldest first for queues, newest first for all */
+  /** a queue (by status) or all referrals: urgent first then oldest first for queues (the waitlist: longest waiting first), newest first for all */
   list(query: { status?: Status; q?: string; startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>>;
   countByStatus(status: Status): Promise<number>;
   /**

@@ -115,7 +115,7 @@ export const weeklyText = (sessions: ReadonlyArray<{ weekday: Weekday; start: st
 
 // ---- patient -------------------------------------------------------------------------------
 
-export type PatientNotice = 'received' | 'schedule' | 'closed';
+export type PatientNotice = 'received' | 'schedule' | 'closed' | 'waitlisted' | 'missed';
 
 const T = {
   en: {
@@ -144,7 +144,14 @@ const T = {
       REFERRED_OUT: 'After your evaluation, another level of care fits your needs better. A case worker will help you connect with it.',
       WITHDRAWN: 'Your request has been closed. You are welcome to reach out again at any time.',
       EXPIRED: 'Your request has been closed because we could not confirm that detox was completed in time. You are welcome to reach out again at any time.',
+      NO_SHOW: 'We did not see you at your first group session, so we have given your place in the group to someone else. You are welcome to reach out again at any time: call us and we will help you start.',
     } as Partial<Record<Status, string>>,
+    waitlistedSubject: (ref: string) => `You are on our waitlist (${ref})`,
+    waitlisted: (p: Program) =>
+      `Every group that fits your schedule is full right now, so you are on our waitlist. We will contact you as soon as a place opens. If your schedule changes (for example, if you could come in the morning or in the evening), call us at ${p.phone} and give your reference number.`,
+    missedSubject: (ref: string) => `Your next group session (${ref})`,
+    missed: (when: string, p: Program) =>
+      `We missed you at your first group session. Your place is kept for you: the next session is on ${when}. If something makes it hard to come (transport, work, child care), call us at ${p.phone} and we will help.`,
     callUs: (p: Program) => `Questions? Call ${p.name} at ${p.phone}.`,
   },
   es: {
@@ -173,7 +180,14 @@ const T = {
       REFERRED_OUT: 'Después de su evaluación, otro nivel de atención se ajusta mejor a sus necesidades. Un trabajador social le ayudará a conectarse con él.',
       WITHDRAWN: 'Su solicitud se ha cerrado. Puede comunicarse de nuevo cuando quiera.',
       EXPIRED: 'Su solicitud se ha cerrado porque no pudimos confirmar a tiempo que la desintoxicación terminó. Puede comunicarse de nuevo cuando quiera.',
+      NO_SHOW: 'No le vimos en su primera sesión de grupo, así que le dimos su lugar en el grupo a otra persona. Puede comunicarse de nuevo cuando quiera: llámenos y le ayudaremos a empezar.',
     } as Partial<Record<Status, string>>,
+    waitlistedSubject: (ref: string) => `Está en nuestra lista de espera (${ref})`,
+    waitlisted: (p: Program) =>
+      `Todos los grupos que se ajustan a su horario están llenos en este momento, así que está en nuestra lista de espera. Nos comunicaremos con usted en cuanto haya un lugar. Si su horario cambia (por ejemplo, si pudiera venir por la mañana o por la tarde), llámenos al ${p.phone} y dé su número de referencia.`,
+    missedSubject: (ref: string) => `Su próxima sesión de grupo (${ref})`,
+    missed: (when: string, p: Program) =>
+      `Le extrañamos en su primera sesión de grupo. Su lugar sigue reservado: la próxima sesión es el ${when}. Si algo le dificulta venir (transporte, trabajo, cuidado de niños), llámenos al ${p.phone} y le ayudaremos.`,
     callUs: (p: Program) => `¿Preguntas? Llame a ${p.name} al ${p.phone}.`,
   },
 } as const;
@@ -209,6 +223,8 @@ export interface PatientContext {
   program: Program;
   status?: Status;
   schedule?: ScheduleInfo;
+  /** missed: the next session, its local date (YYYY-MM-DD) and start (HH:MM) */
+  nextSession?: { date: string; start: string };
 }
 
 /** the schedule in the reader's language: dates and weekdays in words, where, what to bring */
@@ -251,24 +267,33 @@ const patientEmailIn = (kind: PatientNotice, c: PatientContext): Email => {
       return email(t.scheduleSubject(c.reference), [t.hello(c.firstName), ...scheduleParagraphs(c.schedule!, c.lang, c.program), ...crisis], t.callUs(c.program));
     case 'closed':
       return email(t.closedSubject(c.reference), [t.hello(c.firstName), t.closed[c.status!] ?? t.closed.WITHDRAWN!, ...crisis], t.callUs(c.program));
+    case 'waitlisted':
+      return email(t.waitlistedSubject(c.reference), [t.hello(c.firstName), t.waitlisted(c.program), ...crisis], t.callUs(c.program));
+    case 'missed': {
+      const n = c.nextSession!;
+      return email(t.missedSubject(c.reference), [t.hello(c.firstName), t.missed(`${longDate(n.date, c.lang)}, ${clockTime(n.start, c.lang)}`, c.program), ...crisis], t.callUs(c.program));
+    }
   }
 };
 
 // ---- referring physician (status only, consented, 42 CFR §2.32 notice) --------------------
 
-export type PhysicianNotice = 'received' | 'accepted' | 'enrolled' | 'closed';
+export type PhysicianNotice = 'received' | 'accepted' | 'enrolled' | 'closed' | 'waitlisted' | 'started';
 
 const PHYSICIAN_STATUS: Record<PhysicianNotice, (c: PhysicianContext) => string> = {
   received: () => 'The program has received the referral and started its intake process.',
   accepted: () => 'The program has accepted the referral after evaluation.',
   // status and at most the start date: no session times, no invitation (minimum necessary)
   enrolled: (c) => (c.startDate ? `The patient is enrolled in the program and starts on ${longDate(c.startDate, 'en', true)}.` : 'The patient is enrolled in the program.'),
+  waitlisted: () => 'The program has accepted the referral; the patient is on its waitlist for the next open place in a group.',
+  started: () => 'The patient attended the first session and has started treatment in the program.',
   closed: (c) =>
     ({
       NOT_COVERED: 'The referral was closed: coverage could not be confirmed.',
       REFERRED_OUT: 'The referral was closed: the patient was referred to another level of care.',
       WITHDRAWN: 'The referral was closed (withdrawn).',
       EXPIRED: 'The referral was closed: it expired while waiting.',
+      NO_SHOW: 'The referral was closed: the patient did not attend the first session.',
     })[c.status as 'NOT_COVERED'] ?? 'The referral was closed.',
 };
 
@@ -314,6 +339,16 @@ export const slaAlert = (reference: string, step: string, ageHours: number, brea
   email(`Overdue step: ${reference}`, [
     `The ${step} step of referral ${reference} has waited ${ageHours} hours, past its time limit (breach ${breaches}).`,
     breaches >= 2 ? 'The referral is now marked NEEDS_ATTENTION.' : 'The step has been reopened; please decide it soon.',
+    openIt(reference, consoleLink),
+  ]);
+
+/** a waitlisted referral's weekly review: still waiting, and whether a seat in its track is free now */
+export const waitlistReviewAlert = (reference: string, waitingDays: number, seatsFree: number, consoleLink?: string): Email =>
+  email(`Waitlist review: ${reference}`, [
+    `Referral ${reference} has been on the waitlist for ${waitingDays} day${waitingDays === 1 ? '' : 's'}.`,
+    seatsFree > 0
+      ? `${seatsFree} seat${seatsFree === 1 ? ' is' : 's are'} free now in a cohort of its track: offer a seat to the person waiting longest (the Waitlist queue of the staff console).`
+      : 'No seat is free in its track yet. Please check in with the person and note the contact on the referral.',
     openIt(reference, consoleLink),
   ]);
 

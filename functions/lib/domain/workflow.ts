@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { Decision, DetoxConfirmation, Evaluation, InsuranceReview, Step } from '../schemas/decisions';
+import type { Decision, DetoxConfirmation, Enrollment, Evaluation, FirstSession, InsuranceReview, Step } from '../schemas/decisions';
 import { FINAL_STATUSES, type SlaState, type Status } from '../schemas/views';
 
 // the referral's state rules: which gate a status is, where each decision leads, gate timers
@@ -10,6 +10,10 @@ export const GATES = {
   EVALUATION: 'evaluation',
   DETOX: 'detox-confirmation',
   ENROLLMENT: 'enrollment',
+  /** no seat in the person's track: waits for one, reviewed weekly (no escalation) */
+  WAITLISTED: 'waitlist',
+  /** enrolled: waits for the first session (plus a grace period) to be recorded as attended or missed */
+  ENROLLED: 'first-session',
 } as const satisfies Partial<Record<Status, Step>>;
 
 export type GateStatus = keyof typeof GATES;
@@ -39,7 +43,15 @@ export const nextStatusAfter = (step: Step, decision: Decision): Status => {
       return d.decision === 'extend' ? 'DETOX' : 'REFERRED_OUT';
     }
     case 'enrollment':
+      return (decision as Enrollment).waitlist ? 'WAITLISTED' : 'ENROLLED';
+    case 'waitlist':
       return 'ENROLLED';
+    case 'first-session': {
+      const f = decision as FirstSession;
+      if (f.attended) return 'STARTED';
+      // a retry waits at the same gate for the next session
+      return f.next === 'retry' ? 'ENROLLED' : 'NO_SHOW';
+    }
   }
 };
 
@@ -51,6 +63,10 @@ export interface TimerContext {
   urgent?: boolean;
   /** first time each status was reached */
   reached?: Partial<Record<Status, string>>;
+  /** ENROLLED: the session the person is expected at (ISO) */
+  firstSession?: { at: string };
+  /** breaches of the gate now open: after one, the first-session gate waits the grace period again */
+  breaches?: number;
 }
 
 /**
@@ -62,10 +78,27 @@ export const isUrgentFirstContact = (status: Status, r: TimerContext | undefined
   !!r?.urgent && FIRST_CONTACT_GATES.includes(status as GateStatus)
   && !(Object.keys(GATES) as GateStatus[]).some((g) => g !== status && r.reached?.[g]);
 
-type TimerConfig = Pick<Config, 'GATE_TIMEOUTS' | 'DETOX_MAX_DAYS'> & Partial<Pick<Config, 'URGENT_FIRST_CONTACT_HOURS'>>;
+type TimerConfig = Pick<Config, 'GATE_TIMEOUTS' | 'DETOX_MAX_DAYS'> & Partial<Pick<Config, 'URGENT_FIRST_CONTACT_HOURS' | 'FIRST_SESSION_GRACE_HOURS' | 'WAITLIST_REVIEW_DAYS'>>;
 
 /**
- * Seconds a gate waits before its SLA breach. The first human gate of an urgent referral waits at
+ * The first-session gate waits until the expected session has started plus the grace period
+ * (FIRST_SESSION_GRACE_HOURS, default 24): attendance is recorded by then. Once that has passed
+ * (a breach reopened the gate, or a resume after a failure), it waits one grace period more.
+ */
+export const firstSessionTimeoutSeconds = (cfg: TimerConfig, r: TimerContext | undefined, now: Date): number => {
+  const grace = Math.round((cfg.FIRST_SESSION_GRACE_HOURS ?? 24) * 3600);
+  const at = r?.firstSession ? Date.parse(r.firstSession.at) : Number.NaN;
+  if (Number.isNaN(at) || (r?.breaches ?? 0) > 0) return grace;
+  const left = Math.floor((at - now.getTime()) / 1000) + grace;
+  return left > 0 ? left : grace;
+};
+
+/** a waitlisted referral comes back for review every WAITLIST_REVIEW_DAYS (default 7) */
+export const waitlistReviewSeconds = (cfg: TimerConfig): number => Math.max(1, Math.round((cfg.WAITLIST_REVIEW_DAYS ?? 7) * 86_400));
+
+/**
+ * Seconds a gate waits before its SLA breach (the waitlist: before its weekly review). The
+ * first-session gate waits for the session plus its grace period. The first human gate of an urgent referral waits at
  * most URGENT_FIRST_CONTACT_HOURS (default 4). Detox never waits past its overall limit
  * (DETOX_MAX_DAYS from the first time the referral entered DETOX); at least one second so the
  * state machine always gets a valid timer.
@@ -77,6 +110,8 @@ export const gateTimeoutSeconds = (
   now: Date,
   referral?: TimerContext,
 ): number => {
+  if (status === 'ENROLLED') return firstSessionTimeoutSeconds(cfg, referral, now);
+  if (status === 'WAITLISTED') return waitlistReviewSeconds(cfg);
   const routine = cfg.GATE_TIMEOUTS[GATES[status]] ?? 86_400;
   const configured = isUrgentFirstContact(status, referral) ? Math.min(routine, Math.round((cfg.URGENT_FIRST_CONTACT_HOURS ?? 4) * 3600)) : routine;
   if (status !== 'DETOX' || !detoxSince) return configured;

@@ -3,7 +3,7 @@ import { pastDate, trimmed } from './common';
 
 // bodies of POST /api/staff/referrals/{id}/steps/{step} (DESIGN §4), one schema per step
 
-export const STEPS = ['insurance-review', 'evaluation', 'detox-confirmation', 'enrollment'] as const;
+export const STEPS = ['insurance-review', 'evaluation', 'detox-confirmation', 'enrollment', 'waitlist', 'first-session'] as const;
 export type Step = (typeof STEPS)[number];
 
 export const ASAM_LEVELS = ['1.0', '2.1', '2.5', '3.1', '3.5', '3.7', '4.0'] as const;
@@ -53,20 +53,51 @@ export const DetoxConfirmationSchema = z.discriminatedUnion('completed', [
   z.object({ completed: z.literal(false), decision: z.enum(['extend', 'refer-out']), note }),
 ]);
 
-export const EnrollmentSchema = z.object({ cohortId: z.string().trim().min(1).max(64), note });
+const cohortId = z.string().trim().min(1).max(64);
+
+/**
+ * enrollment: a seat in a cohort (`{ cohortId }`, reserved atomically), or the waitlist
+ * (`{ waitlist: true }`) when every cohort of the person's track with sessions left is full
+ */
+export const EnrollmentSchema = z
+  .object({ cohortId: cohortId.optional(), waitlist: z.literal(true).optional(), note })
+  .superRefine((e, ctx) => {
+    if (e.cohortId && e.waitlist) ctx.addIssue({ code: 'custom', path: ['waitlist'], message: 'Choose a cohort or the waitlist, not both' });
+    // no answer at all reads as a missing cohort (the console words "Required" with the field's label)
+    else if (!e.cohortId && !e.waitlist) ctx.addIssue({ code: 'custom', path: ['cohortId'], message: 'Required' });
+  });
+
+/** waitlist: a seat has appeared; the person is enrolled in that cohort (withdraw is its own endpoint) */
+export const WaitlistDecisionSchema = z.object({ cohortId, note });
+
+/**
+ * first-session: attended (on that day) → STARTED; missed → wait for the next session (at most two
+ * retries) or close as a no-show, which frees the seat
+ */
+export const FirstSessionSchema = z.discriminatedUnion('attended', [
+  z.object({ attended: z.literal(true), on: pastDate(), note }),
+  z.object({ attended: z.literal(false), next: z.enum(['retry', 'close']), note }),
+]);
+
+/** how many times a missed first session may be retried; the next miss must close as NO_SHOW */
+export const MAX_FIRST_SESSION_RETRIES = 2;
 
 export const DecisionSchemas = {
   'insurance-review': InsuranceReviewSchema,
   evaluation: EvaluationSchema,
   'detox-confirmation': DetoxConfirmationSchema,
   enrollment: EnrollmentSchema,
+  waitlist: WaitlistDecisionSchema,
+  'first-session': FirstSessionSchema,
 } as const;
 
 export type InsuranceReview = z.infer<typeof InsuranceReviewSchema>;
 export type Evaluation = z.infer<typeof EvaluationSchema>;
 export type DetoxConfirmation = z.infer<typeof DetoxConfirmationSchema>;
 export type Enrollment = z.infer<typeof EnrollmentSchema>;
-export type Decision = InsuranceReview | Evaluation | DetoxConfirmation | Enrollment;
+export type WaitlistDecision = z.infer<typeof WaitlistDecisionSchema>;
+export type FirstSession = z.infer<typeof FirstSessionSchema>;
+export type Decision = InsuranceReview | Evaluation | DetoxConfirmation | Enrollment | WaitlistDecision | FirstSession;
 
 export const WithdrawSchema = z.object({ reason: trimmed(500) });
 

@@ -5,11 +5,12 @@ import type { CohortInput } from './cohort';
 // response shapes of the staff API (what the console renders); PHI only in ReferralDetail.intake
 
 export const STATUSES = [
-  'RECEIVED', 'INSURANCE_CHECK', 'INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'ENROLLED',
-  'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NEEDS_ATTENTION',
+  'RECEIVED', 'INSURANCE_CHECK', 'INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED', 'STARTED',
+  'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NO_SHOW', 'NEEDS_ATTENTION',
 ] as const;
 export type Status = (typeof STATUSES)[number];
-export const FINAL_STATUSES: readonly Status[] = ['ENROLLED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED'];
+/** ENROLLED is a gate (first session) and WAITLISTED a gate (a seat); a referral ends at one of these */
+export const FINAL_STATUSES: readonly Status[] = ['STARTED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NO_SHOW'];
 
 export type SlaState = 'on-time' | 'due-soon' | 'overdue';
 
@@ -31,11 +32,15 @@ export interface ReferralSummary {
   gateOpenedAt?: string;
   gateDueAt?: string;
   sla?: SlaState;
+  /** WAITLISTED: since when the person waits for a seat, and in which track (the waitlist is ordered by `since`) */
+  waitlist?: { since: string; track: 'morning' | 'evening' | 'any' };
+  /** ENROLLED: the session the person is expected at (ISO with offset) and how many missed sessions were retried */
+  firstSession?: { at: string; retries: number };
 }
 
 export interface ReferralEvent {
   at: string;
-  type: string; // RECEIVED, STATUS_CHANGED, INSURANCE_CHECKED, STEP_DECIDED, SLA_BREACHED, DISCLOSURE, NOTICE_SENT, NOTICE_FAILED, NOTICE_CANCELLED, WITHDRAWN, TASK_FAILED, RESUMED, ...
+  type: string; // RECEIVED, STATUS_CHANGED, INSURANCE_CHECKED, STEP_DECIDED, SLA_BREACHED, DISCLOSURE, NOTICE_SENT, NOTICE_FAILED, NOTICE_CANCELLED, WITHDRAWN, TASK_FAILED, RESUMED, CONTACT_REMINDER, WAITLIST_REVIEW_DUE, SEAT_RELEASED, ...
   actor: { kind: 'patient' | 'staff' | 'system'; sub?: string; username?: string };
   from?: Status;
   to?: Status;
@@ -74,7 +79,10 @@ export const STATE_FOR_STATUS: Partial<Record<Status, string>> = {
   EVALUATION: 'Evaluation',
   DETOX: 'Detox',
   ENROLLMENT: 'Enrollment',
-  ENROLLED: 'Close',
+  WAITLISTED: 'Waitlist',
+  ENROLLED: 'FirstSession',
+  STARTED: 'Close',
+  NO_SHOW: 'Close',
   REFERRED_OUT: 'Close',
   NOT_COVERED: 'Close',
   EXPIRED: 'Close',
@@ -91,6 +99,8 @@ export interface CohortView extends Omit<CohortInput, 'location'> {
   /** sessions still ahead and sessions in all (closure days left out): a late start joins for `sessionsLeft` */
   sessionsLeft?: number;
   sessionsTotal?: number;
+  /** referrals on the waitlist whose track this cohort serves (their preference is its track, or any) */
+  waiting?: number;
   roster?: Array<{ referralId: string; reference: string; displayName: string; enrolledAt: string }>;
 }
 
@@ -99,7 +109,7 @@ export interface Dashboard {
   urgentOpen: number;
   overdueGates: number;
   /** median hours from intake to the first time each status was reached */
-  medianHoursFromIntake: Partial<Record<'EVALUATION' | 'DETOX' | 'ENROLLMENT' | 'ENROLLED', number>>;
+  medianHoursFromIntake: Partial<Record<'EVALUATION' | 'DETOX' | 'ENROLLMENT' | 'ENROLLED' | 'STARTED', number>>;
   generatedAt: string;
 }
 

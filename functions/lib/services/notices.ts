@@ -3,7 +3,7 @@ import type { Audience, NewEvent, NoticeRecord, OutgoingEmail, ReferralRecord } 
 import { logger } from '../logger';
 import { metrics } from '../observability';
 import {
-  consoleLinkTo, failureAlert, inviteDescription, noticeFailedAlert, patientEmail, physicianEmail, slaAlert, urgentAlert,
+  consoleLinkTo, failureAlert, inviteDescription, noticeFailedAlert, patientEmail, physicianEmail, slaAlert, urgentAlert, waitlistReviewAlert,
   type Lang, type PatientNotice, type PhysicianNotice, type ScheduleInfo,
 } from '../domain/messages';
 import { buildInvite, closuresBetween, sessionDates } from '../domain/schedule';
@@ -28,7 +28,8 @@ export type ProgramAlert =
   | { kind: 'urgent' }
   | { kind: 'sla'; step: string; ageHours: number; breaches: number; gateOpenedAt: string }
   | { kind: 'failure'; errorCode: string }
-  | { kind: 'notice-failed'; audience: Audience; milestone: string; errorCode: string };
+  | { kind: 'notice-failed'; audience: Audience; milestone: string; errorCode: string }
+  | { kind: 'waitlist-review'; review: number; waitingDays: number; seatsFree: number };
 
 export interface NoticePlan {
   patient?: PatientNotice;
@@ -55,6 +56,8 @@ const programKey = (r: ReferralRecord, a: ProgramAlert): string => {
       return `failure:${r.version}:program`;
     case 'notice-failed':
       return `notice-failed:${a.milestone}:${a.audience}:program`;
+    case 'waitlist-review':
+      return `waitlist-review:${a.review}:program`;
   }
 };
 
@@ -120,6 +123,7 @@ const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<R
       n.notice === 'urgent' ? urgentAlert(r.reference, link)
       : n.notice === 'sla' ? slaAlert(r.reference, String(p.step), Number(p.ageHours), Number(p.breaches), link)
       : n.notice === 'failure' ? failureAlert(r.reference, String(p.errorCode), link)
+      : n.notice === 'waitlist-review' ? waitlistReviewAlert(r.reference, Number(p.waitingDays), Number(p.seatsFree), link)
       : noticeFailedAlert(r.reference, String(p.audience), String(p.milestone), String(p.errorCode), link);
     return { email: { to: [deps.config.PROGRAM_EMAIL], ...e }, event: { type: 'NOTICE_SENT', actor: SYSTEM, detail: { audience: 'program', notice: n.notice } } };
   }
@@ -149,6 +153,8 @@ const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<R
     const e = patientEmail(n.notice as PatientNotice, {
       lang, firstName: intake.patient.firstName, reference: r.reference,
       urgent: r.urgent, program: program(deps), status: n.status, schedule,
+      // a missed first session: the next one, as its local date and time (an ISO with the group's offset)
+      ...(n.notice === 'missed' ? { nextSession: { date: String(p.sessionAt).slice(0, 10), start: String(p.sessionAt).slice(11, 16) } } : {}),
     });
     return {
       email: { to: [to], ...e, ...(calendar ? { calendar } : {}) },

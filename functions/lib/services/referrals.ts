@@ -5,7 +5,8 @@ import { ConflictError, NotFoundError, ReferralClosedError, ValidationError } fr
 import { statusAfterCheck } from '../domain/eligibility';
 import { displayName } from '../domain/messages';
 import { newReference } from '../domain/reference';
-import { sessionDates } from '../domain/schedule';
+import { daysBefore, LONGEST_COHORT_DAYS } from '../domain/availability';
+import { holdsSeat, openCohorts, sessionAfter } from '../domain/seats';
 import { triage } from '../domain/triage';
 import {
   BREACHES_BEFORE_ATTENTION, detoxExpired, GATES, type GateStatus, isFinal, isGateStatus, nextStatusAfter, routeTo, type Route,
@@ -13,7 +14,7 @@ import {
 import { logger } from '../logger';
 import { metrics } from '../observability';
 import { CRISIS_RESOURCES, type Intake, type IntakeResponse } from '../schemas/intake';
-import { DecisionSchemas, type Decision, type Enrollment, type Step } from '../schemas/decisions';
+import { DecisionSchemas, MAX_FIRST_SESSION_RETRIES, type Decision, type Enrollment, type FirstSession, type Step, type WaitlistDecision } from '../schemas/decisions';
 import type { Status } from '../schemas/views';
 import { noticesFor } from './notices';
 import { validate } from '../validate';
@@ -278,6 +279,7 @@ export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route 
       }
       return { next: gate, timeoutSeconds: 60 };
     }
+    if (gate === 'WAITLISTED') return reviewWaitlist(deps, r, now);
     if (gate === 'DETOX' && detoxExpired(r.detoxSince, deps.config.DETOX_MAX_DAYS, now)) {
       const { next, events } = advance(r, now, { status: 'EXPIRED', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined }, SYSTEM);
       events.unshift({ at: next.updatedAt, type: 'SLA_BREACHED', actor: SYSTEM, step, detail: { expired: true, maxDays: deps.config.DETOX_MAX_DAYS } });
@@ -296,16 +298,59 @@ export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route 
   });
 };
 
+/**
+ * The waitlist's timer is a weekly review, not an SLA: a WAITLIST_REVIEW_DUE event and a program
+ * notice (no PHI: reference, weeks waiting, seats free in the person's track now), then the same
+ * gate waits another week. It never escalates to NEEDS_ATTENTION.
+ */
+const reviewWaitlist = async (deps: Deps, r: ReferralRecord, now: Date): Promise<Route> => {
+  const since = r.waitlist?.since ?? r.gateOpenedAt ?? r.updatedAt;
+  const track = r.waitlist?.track ?? 'any';
+  const reviews = (r.waitlist?.reviews ?? 0) + 1;
+  const waitingDays = Math.floor((now.getTime() - Date.parse(since)) / 86_400_000);
+  const seatsFree = openCohorts(await currentCohorts(deps, now), track, now, deps.config.CLOSURE_DATES).reduce((n, c) => n + c.capacity - c.seats, 0);
+  const { next, events } = advance(r, now, { taskToken: undefined, waitlist: { since, track, reviews } }, SYSTEM);
+  events.unshift({ at: next.updatedAt, type: 'WAITLIST_REVIEW_DUE', actor: SYSTEM, step: 'waitlist', detail: { review: reviews, waitingDays, seatsFree } });
+  const alert = { kind: 'waitlist-review' as const, review: reviews, waitingDays, seatsFree };
+  await commit(deps, next, events, { notices: noticesFor(next, undefined, 'waitlist-review', { program: alert }) });
+  logger.info('waitlist review due', { referralId: r.referralId, review: reviews, seatsFree });
+  return route(deps, next, 'WAITLISTED');
+};
+
 /** the gate status of a step */
 const gateOf = (step: Step): GateStatus => (Object.keys(GATES) as GateStatus[]).find((g) => GATES[g] === step)!;
 
 // ---- staff actions --------------------------------------------------------------------------
 
-/** the notices a decision's target causes (the referrer hears of an acceptance; closings tell both) */
-const decisionNotices = (next: ReferralRecord, intake: Intake, step: Step, enrolment?: { cohortId: string; startDate: string }) => {
+/** the calendar day (YYYY-MM-DD) of an instant in the program's time zone */
+const localDay = (iso: string, timeZone: string): string =>
+  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
+
+/** the cohorts that may still have a session (begun at most the longest a cohort runs ago), as GET /api/availability reads them */
+const currentCohorts = (deps: Deps, now: Date) =>
+  deps.repo.cohortsStartingFrom(daysBefore(localDay(now.toISOString(), deps.config.PROGRAM_TIME_ZONE), LONGEST_COHORT_DAYS + 1));
+
+/** what a decision found out that its notices need (PHI-free parameters) */
+interface DecisionFacts {
+  enrolment?: { cohortId: string; startDate: string };
+  /** a missed first session retried: the next one */
+  missed?: { cohortId: string; sessionAt: string; retry: number };
+}
+
+/**
+ * the notices a decision's target causes: the referrer hears of an acceptance, an enrolment, the
+ * waitlist and a start; closings (a no-show too) tell both; a missed session reminds the person
+ */
+const decisionNotices = (next: ReferralRecord, intake: Intake, step: Step, facts: DecisionFacts = {}) => {
+  const { enrolment, missed } = facts;
   if (next.status === 'ENROLLED' && enrolment) {
     return noticesFor(next, intake, 'enrolled', { patient: 'schedule', physician: 'enrolled', params: enrolment });
   }
+  if (next.status === 'ENROLLED' && missed) {
+    return noticesFor(next, intake, `missed-${missed.retry}`, { patient: 'missed', params: { cohortId: missed.cohortId, sessionAt: missed.sessionAt } });
+  }
+  if (next.status === 'WAITLISTED') return noticesFor(next, intake, 'waitlisted', { patient: 'waitlisted', physician: 'waitlisted' });
+  if (next.status === 'STARTED') return noticesFor(next, intake, 'started', { physician: 'started' });
   if (isFinal(next.status)) return noticesFor(next, intake, 'closed', { patient: 'closed', physician: 'closed' });
   if (step === 'evaluation') return noticesFor(next, intake, 'accepted', { physician: 'accepted' });
   return [];
@@ -324,7 +369,9 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
     const open = r.pendingStep === step && !!r.taskToken;
     // opening: the referral is at this step's gate but its token is not stored yet — the gate is
     // opening for the first time (status is the gate's), or reopening after its timer fired
-    const opening = !open && !r.unapplied?.some((u) => u.step === step)
+    // (not when this step was just decided and its gate has not reopened yet: a detox extension or
+    // a first-session retry leaves the status as it was, and a second click is not a second decision)
+    const opening = !open && !r.unapplied?.some((u) => u.step === step) && r.handover?.step !== step
       && (r.pendingStep === step || (!r.pendingStep && isGateStatus(r.status) && GATES[r.status] === step));
     if (!open && !opening) {
       throw new ConflictError(r.pendingStep ? `This referral is waiting for ${r.pendingStep}, not ${step}` : 'This step is not waiting for a decision (it may have been decided already)', 'NotPending');
@@ -333,28 +380,68 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
     const target = nextStatusAfter(step, decision);
     const now = deps.now();
     let seat: SeatReservation | undefined;
-    let enrolment: { cohortId: string; startDate: string } | undefined;
-    if (step === 'enrollment') {
-      const { cohortId } = decision as Enrollment;
+    const facts: DecisionFacts = {};
+    const changes: Partial<ReferralRecord> = {};
+    const extraEvents: NewEvent[] = [];
+    const intake = await loadIntake(deps, referralId);
+    if ((step === 'enrollment' && !(decision as Enrollment).waitlist) || step === 'waitlist') {
+      const { cohortId } = decision as WaitlistDecision;
       // read first so an unknown cohort is a 400 on its field, not a "full" 409 from the seat condition
       const cohort = await deps.repo.getCohort(cohortId);
       if (!cohort) throw new ValidationError('Some fields need attention', { cohortId: ['No cohort with that id'] });
-      const first = sessionDates(cohort).find((s) => Date.parse(s.startsAt) > now.getTime());
+      const first = sessionAfter(cohort, now, deps.config.CLOSURE_DATES);
       if (!first) throw new ConflictError('That cohort has no session left; choose another cohort', 'CohortOver');
       seat = { cohortId };
-      enrolment = { cohortId, startDate: first.date };
+      facts.enrolment = { cohortId, startDate: first.date };
+      Object.assign(changes, { cohortId, firstSession: { at: first.startsAt, retries: 0 } });
+    } else if (step === 'enrollment') {
+      // the waitlist is for when no cohort of the person's track with sessions left has a seat
+      const track = intake.schedulePreference;
+      const withSeats = openCohorts(await currentCohorts(deps, now), track, now, deps.config.CLOSURE_DATES);
+      if (withSeats.length) {
+        const n = withSeats.length;
+        throw new ConflictError(`${n === 1 ? 'A cohort' : `${n} cohorts`} of this track ${n === 1 ? 'has' : 'have'} seats left: enrol the person instead of waitlisting`, 'SeatsAvailable');
+      }
+      changes.waitlist = { since: now.toISOString(), track, reviews: 0 };
+    } else if (step === 'first-session') {
+      const f = decision as FirstSession;
+      if (f.attended) {
+        // not before the session the person was expected at (its local date: the ISO carries the group's offset)
+        const earliest = r.firstSession?.at.slice(0, 10) ?? localDay(r.reached.ENROLLED ?? r.updatedAt, deps.config.PROGRAM_TIME_ZONE);
+        if (f.on < earliest) throw new ValidationError('Some fields need attention', { on: [`The first session this person could attend was on ${earliest}: attendance cannot be recorded before it`] });
+      } else if (f.next === 'retry') {
+        const retries = r.firstSession?.retries ?? 0;
+        if (retries >= MAX_FIRST_SESSION_RETRIES) {
+          throw new ValidationError('Some fields need attention', { next: [`The first session was missed ${retries + 1} times: close the referral as a no-show (or withdraw it)`] });
+        }
+        const cohort = r.cohortId ? await deps.repo.getCohort(r.cohortId) : undefined;
+        // the session after the one that was missed (and after now)
+        const after = new Date(Math.max(now.getTime(), r.firstSession ? Date.parse(r.firstSession.at) : 0));
+        const upcoming = cohort ? sessionAfter(cohort, after, deps.config.CLOSURE_DATES) : undefined;
+        if (!cohort || !upcoming) throw new ConflictError('No session is left in this cohort: close the referral as a no-show, or withdraw it', 'CohortOver');
+        changes.firstSession = { at: upcoming.startsAt, retries: retries + 1 };
+        facts.missed = { cohortId: cohort.cohortId, sessionAt: upcoming.startsAt, retry: retries + 1 };
+        // the case worker calls before the next session (what is in the way: transport, work, child care)
+        extraEvents.push({ type: 'CONTACT_REMINDER', actor: SYSTEM, step, detail: { reason: 'missed-first-session', retry: retries + 1, of: MAX_FIRST_SESSION_RETRIES, nextSessionAt: upcoming.startsAt } });
+      } else if (holdsSeat(r)) {
+        // a no-show gives the seat back in the same transaction, for the waitlist
+        seat = { cohortId: r.cohortId!, release: true };
+        changes.seatReleasedAt = now.toISOString();
+        extraEvents.push({ type: 'SEAT_RELEASED', actor, detail: { cohortId: r.cohortId! } });
+      }
     }
-    const nextRoute = routeTo(target, deps.config, r.detoxSince, now, r);
+    const nextRoute = routeTo(target, deps.config, r.detoxSince, now, { ...r, ...changes, breaches: 0 });
     const { next, events } = advance(r, now, {
       status: target, pendingStep: undefined, taskToken: undefined, gateOpenedAt: undefined, gateDueAt: undefined, breaches: 0,
       decided: { ...r.decided, [step]: nextRoute },
-      handover: open ? { token: r.taskToken!, route: nextRoute } : undefined,
+      handover: open ? { token: r.taskToken!, route: nextRoute, step } : undefined,
       ...(opening ? { unapplied: [...(r.unapplied ?? []), { step, route: nextRoute }] } : {}),
-      ...(seat ? { cohortId: seat.cohortId } : {}),
+      ...changes,
       ...(target === 'DETOX' ? { detoxSince: r.detoxSince ?? now.toISOString() } : {}),
     }, actor);
     events.unshift({ at: next.updatedAt, type: 'STEP_DECIDED', actor, step, detail: decision as unknown as Record<string, unknown> });
-    const notices = decisionNotices(next, await loadIntake(deps, referralId), step, enrolment);
+    events.push(...extraEvents.map((e) => ({ ...e, at: next.updatedAt })));
+    const notices = decisionNotices(next, intake, step, facts);
     await commit(deps, next, events, { seat, notices });
     if (open) {
       await deps.workflow.resume(r.taskToken!, nextRoute).catch((err: Error) => {
@@ -373,10 +460,16 @@ export const withdraw = async (deps: Deps, referralId: string, reason: string, a
   const done = await retryOnConflict(async () => {
     const r = await load(deps, referralId);
     if (isFinal(r.status)) throw new ConflictError(`This referral is already closed (${r.status})`, 'AlreadyClosed');
-    const { next, events } = advance(r, deps.now(), { status: 'WITHDRAWN', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined, unapplied: undefined, failure: undefined, handover: undefined }, actor);
+    // an enrolled person withdrawn before the start gives the seat back in the same transaction
+    const seat: SeatReservation | undefined = holdsSeat(r) ? { cohortId: r.cohortId!, release: true } : undefined;
+    const { next, events } = advance(r, deps.now(), {
+      status: 'WITHDRAWN', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined, unapplied: undefined, failure: undefined, handover: undefined,
+      ...(seat ? { seatReleasedAt: deps.now().toISOString() } : {}),
+    }, actor);
     events.unshift({ at: next.updatedAt, type: 'WITHDRAWN', actor, detail: { reason } });
+    if (seat) events.push({ at: next.updatedAt, type: 'SEAT_RELEASED', actor, detail: { cohortId: seat.cohortId } });
     // the closing notices exist only if this withdraw commits: a withdraw that loses a race tells nobody anything
-    await commit(deps, next, events, { notices: noticesFor(next, intake, 'closed', { patient: 'closed', physician: 'closed' }) });
+    await commit(deps, next, events, { seat, notices: noticesFor(next, intake, 'closed', { patient: 'closed', physician: 'closed' }) });
     return next;
   });
   await deps.workflow.stop(done.execution ?? referralId, 'withdrawn by staff').catch((err: Error) => {

@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import { NotFoundError } from '../errors';
 import { nextSessions } from '../domain/schedule';
 import { isFinal, isUrgentFirstContact, slaState } from '../domain/workflow';
+import { serves, type TrackPreference } from '../domain/seats';
 import type { CohortInput } from '../schemas/cohort';
 import { availabilityOf, daysBefore, LONGEST_COHORT_DAYS, type Availability } from '../domain/availability';
 import { computeFunnel, localDate, type Funnel } from '../domain/funnel';
@@ -22,6 +23,8 @@ export const summary = (r: ReferralRecord, now: Date): ReferralSummary => ({
   ...(r.gateDueAt && isUrgentFirstContact(r.status, r) ? { firstContact: true } : {}),
   ...(r.gateOpenedAt ? { gateOpenedAt: r.gateOpenedAt } : {}),
   ...(r.gateDueAt && r.gateOpenedAt ? { gateDueAt: r.gateDueAt, sla: slaState(r.gateOpenedAt, r.gateDueAt, now) } : {}),
+  ...(r.status === 'WAITLISTED' && r.waitlist ? { waitlist: { since: r.waitlist.since, track: r.waitlist.track } } : {}),
+  ...(r.firstSession && !isFinal(r.status) ? { firstSession: r.firstSession } : {}),
 });
 
 /** a queue or search page; its cursor is signed and bound to this status and search text */
@@ -69,7 +72,7 @@ export const dashboard = async (deps: Deps): Promise<Dashboard> => {
   } while (startKey && recent.length < 1000);
   const hours = (r: ReferralRecord, s: Status) => (r.reached[s] ? (Date.parse(r.reached[s]!) - Date.parse(r.receivedAt)) / 3_600_000 : undefined);
   const medianHoursFromIntake: Dashboard['medianHoursFromIntake'] = {};
-  for (const s of ['EVALUATION', 'DETOX', 'ENROLLMENT', 'ENROLLED'] as const) {
+  for (const s of ['EVALUATION', 'DETOX', 'ENROLLMENT', 'ENROLLED', 'STARTED'] as const) {
     const m = median(recent.map((r) => hours(r, s)).filter((h): h is number => h !== undefined));
     if (m !== undefined) medianHoursFromIntake[s] = Math.round(m * 10) / 10;
   }
@@ -84,15 +87,30 @@ export const dashboard = async (deps: Deps): Promise<Dashboard> => {
 
 // ---- cohorts --------------------------------------------------------------------------------
 
-const cohortView = (c: CohortRecord, now: Date, roster?: CohortView['roster']): CohortView => {
+const cohortView = (c: CohortRecord, now: Date, roster?: CohortView['roster'], waitlist?: readonly TrackPreference[]): CohortView => {
   const { createdAt: _c, createdBy: _b, ...input } = c;
-  return { ...input, seatsLeft: Math.max(0, c.capacity - c.seats), nextSessions: nextSessions(c, now), ...(roster ? { roster } : {}) };
+  return {
+    ...input, seatsLeft: Math.max(0, c.capacity - c.seats), nextSessions: nextSessions(c, now), ...(roster ? { roster } : {}),
+    ...(waitlist ? { waiting: waitlist.filter((t) => serves(c.track, t)).length } : {}),
+  };
+};
+
+/** the tracks of the people on the waitlist (one entry each) */
+const waitlistTracks = async (deps: Deps): Promise<TrackPreference[]> => {
+  const tracks: TrackPreference[] = [];
+  let startKey: Record<string, string> | undefined;
+  do {
+    const page = await deps.repo.list({ status: 'WAITLISTED', limit: 100, startKey });
+    tracks.push(...page.items.map((r) => r.waitlist?.track ?? 'any'));
+    startKey = page.lastKey;
+  } while (startKey);
+  return tracks;
 };
 
 export const listCohorts = async (deps: Deps): Promise<{ items: CohortView[] }> => {
-  const cohorts = await deps.repo.listCohorts();
+  const [cohorts, waitlist] = await Promise.all([deps.repo.listCohorts(), waitlistTracks(deps)]);
   const rosters = await Promise.all(cohorts.map((c) => deps.repo.roster(c.cohortId)));
-  return { items: cohorts.map((c, i) => cohortView(c, deps.now(), rosters[i])) };
+  return { items: cohorts.map((c, i) => cohortView(c, deps.now(), rosters[i], waitlist)) };
 };
 
 export const createCohort = async (deps: Deps, input: CohortInput, actor: Actor): Promise<CohortView> => {

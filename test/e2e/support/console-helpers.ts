@@ -103,7 +103,8 @@ export const waitForStatus = (api: Api, token: string, id: string, status: strin
     return r.status === 200 && r.body.status === status && (FINAL.includes(status) || r.body.pendingStep) ? r.body : undefined;
   }, timeoutMs);
 
-const FINAL = ['ENROLLED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NEEDS_ATTENTION'];
+/** statuses without a pending step (ENROLLED and WAITLISTED are gates: waiting for one waits for its step) */
+const FINAL = ['STARTED', 'NO_SHOW', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NEEDS_ATTENTION'];
 
 /** a morning cohort starting in a week, Mon/Wed/Fri 09:00 × 3 h, 8 weeks */
 export const weekdaysCohort = (name: string) =>

@@ -16,6 +16,9 @@ export const STATUS_LABEL: Record<Status, string> = {
   WITHDRAWN: 'Withdrawn',
   EXPIRED: 'Expired',
   NEEDS_ATTENTION: 'Needs attention',
+  WAITLISTED: 'Waitlisted',
+  STARTED: 'Started',
+  NO_SHOW: 'No-show',
 };
 
 export const STEP_LABEL: Record<Step, string> = {
@@ -23,6 +26,8 @@ export const STEP_LABEL: Record<Step, string> = {
   evaluation: 'Evaluation',
   'detox-confirmation': 'Detox confirmation',
   enrollment: 'Enrollment',
+  waitlist: 'Waitlist',
+  'first-session': 'First session',
 };
 
 export const STATUS_FOR_STEP: Record<Step, Status> = {
@@ -30,6 +35,8 @@ export const STATUS_FOR_STEP: Record<Step, Status> = {
   evaluation: 'EVALUATION',
   'detox-confirmation': 'DETOX',
   enrollment: 'ENROLLMENT',
+  waitlist: 'WAITLISTED',
+  'first-session': 'ENROLLED',
 };
 
 export const SLA_LABEL: Record<SlaState, string> = { 'on-time': 'On time', 'due-soon': 'Due soon', overdue: 'Overdue' };

@@ -188,6 +188,8 @@ export function progressOf(g: WorkflowGraph, r: Events): ProgressModel {
     note = step ? 'Needs attention: this gate passed its timer twice and is still open for a decision.' : 'Needs attention: a workflow task failed after its retries.';
   } else if (r.status === 'WITHDRAWN') {
     note = 'Withdrawn: the workflow was stopped.';
+  } else if (r.status === 'NO_SHOW') {
+    note = 'Closed as a no-show: the person did not come to the first session; the seat was given back.';
   } else if (!isFinal) {
     current = STATE_FOR_STATUS[r.status];
   }

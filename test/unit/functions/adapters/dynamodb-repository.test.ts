@@ -87,6 +87,44 @@ describe('save: a change and its notices', () => {
   });
 });
 
+describe('save: seats', () => {
+  const noShow: NewEvent = { at: TEST_NOW, type: 'STATUS_CHANGED', actor: { kind: 'system' }, from: 'ENROLLED', to: 'NO_SHOW' };
+
+  test('a release is the counter down (never below zero) and the SEAT item removed, in the change\'s own transaction', async () => {
+    // Act
+    await repo.save(referral({ status: 'NO_SHOW', version: 9, cohortId: 'c1', seatReleasedAt: TEST_NOW }), [noShow], { seat: { cohortId: 'c1', release: true }, notices: [notice({ key: 'closed:patient' })] });
+
+    // Assess
+    const [tx, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(tx!.map((i) => Object.keys(i)[0])).toEqual(['Put', 'Put', 'Update', 'Delete', 'Put']);
+    expect(tx![2]!.Update).toMatchObject({ Key: { pk: 'COHORT#c1', sk: 'META' }, UpdateExpression: 'SET seats = seats - :one', ConditionExpression: 'attribute_exists(pk) AND seats > :zero' });
+    expect(tx![3]!.Delete).toMatchObject({ Key: { pk: 'COHORT#c1', sk: `SEAT#${REFERRAL_ID}` }, ConditionExpression: 'attribute_exists(pk)' });
+  });
+
+  test('a release the cohort does not agree with (no SEAT item, or the counter at zero) writes nothing and fails SeatNotHeld, not CohortFull', async () => {
+    // Prepare
+    m.ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
+
+    // Act
+    const run = repo.save(referral({ status: 'NO_SHOW', version: 9, cohortId: 'c1' }), [noShow], { seat: { cohortId: 'c1', release: true } });
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'SeatNotHeld' });
+  });
+
+  test('the waitlist queues by the time waitlisted alone; other queues urgent first, then by intake', async () => {
+    // Act
+    await repo.save(referral({ status: 'WAITLISTED', urgent: true, version: 9, waitlist: { since: '2026-12-20T10:00:00.000Z', track: 'evening', reviews: 0 } }), [changed]);
+    await repo.save(referral({ status: 'ENROLLED', urgent: true, version: 10 }), [changed]);
+
+    // Assess
+    const [waitlisted, enrolled] = transactions(m).map((tx) => tx[0]!.Put!.Item!);
+    expect(waitlisted).toMatchObject({ gsi1pk: 'STATUS#WAITLISTED', gsi1sk: `1#2026-12-20T10:00:00.000Z#${REFERRAL_ID}` });
+    expect(enrolled).toMatchObject({ gsi1pk: 'STATUS#ENROLLED', gsi1sk: `0#${referral().receivedAt}#${REFERRAL_ID}` });
+  });
+});
+
 describe('the outbox: claims and settling', () => {
   test('a claim whose condition fails is no claim (undefined); any other table error is thrown', async () => {
     // Prepare

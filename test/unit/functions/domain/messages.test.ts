@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import {
   clockTime, consoleLinkTo, displayName, escapeHtml, failureAlert, inviteDescription, longDate, noticeFailedAlert, PART2_NOTICE, patientEmail, physicianEmail, slaAlert,
-  urgentAlert, weeklyText, type Lang, type PatientContext, type PatientNotice, type PhysicianNotice, type ScheduleInfo,
+  urgentAlert, waitlistReviewAlert, weeklyText, type Lang, type PatientContext, type PatientNotice, type PhysicianNotice, type ScheduleInfo,
 } from '../../../../functions/lib/domain/messages';
 import type { Status } from '../../../../functions/lib/schemas/views';
 
@@ -24,13 +24,16 @@ const schedule = (over: Partial<ScheduleInfo> = {}): ScheduleInfo => ({
 const patient = (over: Partial<PatientContext> = {}): PatientContext => ({
   lang: 'en', firstName: 'Jordan', reference: 'IOP-7KQ4-M3TD', urgent: false, program, status: 'WITHDRAWN',
   schedule: schedule(),
+  nextSession: { date: '2026-12-09', start: '18:00' },
   ...over,
 });
 
 const PATIENT_CASES: Array<[PatientNotice, Lang, Status | undefined]> = (['en', 'es'] as const).flatMap((lang) => [
   ['received', lang, undefined],
   ['schedule', lang, 'ENROLLED'],
-  ...(['NOT_COVERED', 'REFERRED_OUT', 'WITHDRAWN', 'EXPIRED'] as const).map((s) => ['closed', lang, s] as [PatientNotice, Lang, Status]),
+  ['waitlisted', lang, 'WAITLISTED'],
+  ['missed', lang, 'ENROLLED'],
+  ...(['NOT_COVERED', 'REFERRED_OUT', 'WITHDRAWN', 'EXPIRED', 'NO_SHOW'] as const).map((s) => ['closed', lang, s] as [PatientNotice, Lang, Status]),
 ]);
 
 describe('patientEmail', () => {
@@ -92,6 +95,30 @@ describe('patientEmail', () => {
   test('the closed notice tells the reason of its status', () => {
     expect(patientEmail('closed', patient({ status: 'NOT_COVERED' })).text).toContain('could not confirm coverage');
     expect(patientEmail('closed', patient({ status: 'EXPIRED', lang: 'es' })).text).toContain('desintoxicación');
+  });
+});
+
+describe('the waitlist, a missed first session and a no-show, for the person', () => {
+  test('waitlisted: the groups that fit are full, we will call when a place opens, in English and in Spanish', () => {
+    expect(patientEmail('waitlisted', patient({ status: 'WAITLISTED' })).text).toContain('you are on our waitlist. We will contact you as soon as a place opens');
+    const es = patientEmail('waitlisted', patient({ lang: 'es', status: 'WAITLISTED' }));
+    expect(es.subject).toBe('Está en nuestra lista de espera (IOP-7KQ4-M3TD)');
+    expect(es.text).toContain('está en nuestra lista de espera');
+  });
+
+  test.each([
+    ['en', 'Your next group session (IOP-7KQ4-M3TD)', 'the next session is on Wednesday, December 9, 6:00 PM.'],
+    ['es', 'Su próxima sesión de grupo (IOP-7KQ4-M3TD)', 'la próxima sesión es el miércoles 9 de diciembre, 18:00.'],
+  ] as const)('missed (%s): the place is kept and the next session is written in words', (lang, subject, when) => {
+    const e = patientEmail('missed', patient({ lang, status: 'ENROLLED' }));
+    expect(e.subject).toBe(subject);
+    expect(e.text).toContain(when);
+    expect(e.text).toContain(program.phone);
+  });
+
+  test('a no-show is told the place was given to someone else, and that they may reach out again', () => {
+    expect(patientEmail('closed', patient({ status: 'NO_SHOW' })).text).toContain('we have given your place in the group to someone else');
+    expect(patientEmail('closed', patient({ lang: 'es', status: 'NO_SHOW' })).text).toContain('le dimos su lugar en el grupo a otra persona');
   });
 });
 
@@ -176,7 +203,14 @@ describe('physicianEmail', () => {
   const cases: Array<[PhysicianNotice, Status]> = [
     ['received', 'RECEIVED'], ['accepted', 'ENROLLMENT'], ['enrolled', 'ENROLLED'],
     ['closed', 'NOT_COVERED'], ['closed', 'REFERRED_OUT'], ['closed', 'WITHDRAWN'], ['closed', 'EXPIRED'],
+    ['waitlisted', 'WAITLISTED'], ['started', 'STARTED'], ['closed', 'NO_SHOW'],
   ];
+
+  test('the first session: started treatment, or a no-show that closed the referral; the waitlist', () => {
+    expect(physicianEmail('started', { ...doc, status: 'STARTED' }).text).toContain('The patient attended the first session and has started treatment in the program.');
+    expect(physicianEmail('closed', { ...doc, status: 'NO_SHOW' }).text).toContain('The referral was closed: the patient did not attend the first session.');
+    expect(physicianEmail('waitlisted', { ...doc, status: 'WAITLISTED' }).text).toContain('the patient is on its waitlist');
+  });
 
   test('the enrolment notice gives the start date in words and no session time, place or invitation', () => {
     // Act
@@ -216,6 +250,7 @@ describe('program alerts', () => {
     ['urgent', urgentAlert('IOP-7KQ4-M3TD')],
     ['sla', slaAlert('IOP-7KQ4-M3TD', 'evaluation', 49.5, 1)],
     ['failure', failureAlert('IOP-7KQ4-M3TD', 'Lambda.Unknown')],
+    ['waitlist-review', waitlistReviewAlert('IOP-7KQ4-M3TD', 14, 2)],
   ])('the %s alert names the reference and nothing that identifies the person', (_kind, e) => {
     expect(e.subject).toContain('IOP-7KQ4-M3TD');
     expect(e.subject).not.toMatch(REVEALING);
@@ -228,6 +263,7 @@ describe('program alerts', () => {
     ['sla', slaAlert('IOP-7KQ4-M3TD', 'evaluation', 49.5, 1, LINK)],
     ['failure', failureAlert('IOP-7KQ4-M3TD', 'Lambda.Unknown', LINK)],
     ['notice-failed', noticeFailedAlert('IOP-7KQ4-M3TD', 'patient', 'received', 'MessageRejected', LINK)],
+    ['waitlist-review', waitlistReviewAlert('IOP-7KQ4-M3TD', 14, 0, LINK)],
   ])('the %s alert links to the referral in the console (text and HTML)', (_kind, e) => {
     expect(e.text).toContain(`Open the referral in the staff console: ${LINK}`);
     expect(e.html).toContain(`<a href="${LINK}">`);
@@ -241,6 +277,11 @@ describe('program alerts', () => {
     expect(consoleLinkTo('https://iop.example.org/console/', 'abc-1')).toBe('https://iop.example.org/console/#/referral/abc-1');
     expect(consoleLinkTo('https://iop.example.org/console', 'abc-1')).toBe('https://iop.example.org/console/#/referral/abc-1');
     expect(consoleLinkTo(undefined, 'abc-1')).toBeUndefined();
+  });
+
+  test('the waitlist review says how long the referral has waited and whether a seat is free in its track now', () => {
+    expect(waitlistReviewAlert('IOP-7KQ4-M3TD', 14, 2).text).toContain('on the waitlist for 14 days.\n\n2 seats are free now in a cohort of its track');
+    expect(waitlistReviewAlert('IOP-7KQ4-M3TD', 7, 0).text).toContain('No seat is free in its track yet.');
   });
 
   test('the second SLA breach says the referral needs attention, the first that the step was reopened', () => {

@@ -29,6 +29,11 @@ describe('nextStatusAfter', () => {
     ['detox-confirmation', { completed: false, decision: 'extend' }, 'DETOX'],
     ['detox-confirmation', { completed: false, decision: 'refer-out' }, 'REFERRED_OUT'],
     ['enrollment', { cohortId: 'c1' }, 'ENROLLED'],
+    ['enrollment', { waitlist: true }, 'WAITLISTED'],
+    ['waitlist', { cohortId: 'c1' }, 'ENROLLED'],
+    ['first-session', { attended: true, on: '2026-11-20' }, 'STARTED'],
+    ['first-session', { attended: false, next: 'retry' }, 'ENROLLED'],
+    ['first-session', { attended: false, next: 'close', note: 'No answer to three calls' }, 'NO_SHOW'],
   ])('%s with %j leads to %s', (step, decision, status) => {
     expect(nextStatusAfter(step, decision)).toBe(status);
   });
@@ -36,13 +41,14 @@ describe('nextStatusAfter', () => {
 
 describe('gates', () => {
   test('every step of the API is the step of exactly one gate status', () => {
-    const steps: Step[] = ['insurance-review', 'evaluation', 'detox-confirmation', 'enrollment'];
-    expect(Object.keys(GATES)).toEqual(['INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT']);
+    const steps: Step[] = ['insurance-review', 'evaluation', 'detox-confirmation', 'enrollment', 'waitlist', 'first-session'];
+    expect(Object.keys(GATES)).toEqual(['INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED']);
     expect(Object.values(GATES).sort()).toEqual([...steps].sort());
   });
 
-  test('the final statuses are the five ends that close a referral, NEEDS_ATTENTION is not one', () => {
-    expect(STATUSES.filter(isFinal)).toEqual(['ENROLLED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED']);
+  test('the final statuses are the six ends that close a referral; ENROLLED, WAITLISTED and NEEDS_ATTENTION are not', () => {
+    expect(STATUSES.filter(isFinal)).toEqual(['STARTED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NO_SHOW']);
+    expect(['ENROLLED', 'WAITLISTED', 'NEEDS_ATTENTION'].filter((s) => isFinal(s as never))).toEqual([]);
   });
 });
 
@@ -135,6 +141,38 @@ describe('the urgent first-contact timer', () => {
 
   test('without the setting the short timer is 4 h', () => {
     expect(gateTimeoutSeconds('INSURANCE_REVIEW', cfg, undefined, NOW, urgent)).toBe(4 * 3600);
+  });
+});
+
+describe('the first-session and waitlist timers', () => {
+  const at = (h: number) => ({ at: new Date(NOW.getTime() + h * 3600_000).toISOString() });
+
+  test('the first-session gate waits until the session plus the default 24 h grace', () => {
+    expect(routeTo('ENROLLED', cfg, undefined, NOW, { firstSession: at(50) })).toEqual({ next: 'ENROLLED', timeoutSeconds: (50 + 24) * 3600 });
+  });
+
+  test('FIRST_SESSION_GRACE_HOURS is configurable', () => {
+    expect(gateTimeoutSeconds('ENROLLED', { ...cfg, FIRST_SESSION_GRACE_HOURS: 2 }, undefined, NOW, { firstSession: at(10) })).toBe(12 * 3600);
+  });
+
+  test('after a breach (or once the session and its grace have passed) it waits one grace period more', () => {
+    expect(gateTimeoutSeconds('ENROLLED', cfg, undefined, NOW, { firstSession: at(50), breaches: 1 })).toBe(24 * 3600);
+    expect(gateTimeoutSeconds('ENROLLED', cfg, undefined, NOW, { firstSession: at(-30) })).toBe(24 * 3600);
+    expect(gateTimeoutSeconds('ENROLLED', cfg, undefined, NOW, { firstSession: at(-20) })).toBe(4 * 3600);
+  });
+
+  test('without a known session (an old record) it waits the grace period', () => {
+    expect(gateTimeoutSeconds('ENROLLED', cfg, undefined, NOW)).toBe(24 * 3600);
+  });
+
+  test('the waitlist comes back for review every 7 days, or WAITLIST_REVIEW_DAYS', () => {
+    expect(routeTo('WAITLISTED', cfg, undefined, NOW)).toEqual({ next: 'WAITLISTED', timeoutSeconds: 7 * DAY_S });
+    expect(gateTimeoutSeconds('WAITLISTED', { ...cfg, WAITLIST_REVIEW_DAYS: 0.5 }, undefined, NOW)).toBe(DAY_S / 2);
+  });
+
+  test('final statuses of the first session carry no timer', () => {
+    expect(routeTo('STARTED', cfg, undefined, NOW)).toEqual({ next: 'STARTED' });
+    expect(routeTo('NO_SHOW', cfg, undefined, NOW)).toEqual({ next: 'NO_SHOW' });
   });
 });
 

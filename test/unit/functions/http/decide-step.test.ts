@@ -1,12 +1,12 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import {
   answerDefaults, eventItems, mocks, noticeItems, noticeKeys, plainPuts, resetMocks, storeCohort, storeIntake, storeReferral, transactions,
 } from '../support/aws';
 import {
-  apiEvent, bodyOf, CASE_WORKER, cohort, dayFromToday, DAY, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake,
+  apiEvent, bodyOf, CASE_WORKER, cohort, cohortItem, dayFromToday, DAY, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake,
 } from '../support/fixtures';
 import { nowMs } from '../../../../functions/lib/clock';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
@@ -467,6 +467,11 @@ describe('POST /api/staff/referrals/{id}/steps/insurance-review and detox-confir
   });
 });
 
+/** the fixture cohort's first session after TEST_NOW (Wed 2026-12-30 15:00Z): Wed 2027-01-06 09:00 New York */
+const FIRST_SESSION = '2027-01-06T09:00:00-05:00';
+/** from TEST_NOW to that session (6 d 23 h), plus the 24 h grace */
+const FIRST_SESSION_WAIT = (6 * 24 + 23) * 3600 + 24 * 3600;
+
 describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
   const enrolling = () => atGate({ status: 'ENROLLMENT', pendingStep: 'enrollment', taskToken: 'tt-enroll', version: 9 });
 
@@ -481,10 +486,11 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
     // Assess
     expect(res.statusCode).toBe(200);
     const [tx] = transactions(m);
-    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', cohortId: 'cohort-morning-a', version: 10 });
+    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', cohortId: 'cohort-morning-a', version: 10, firstSession: { at: FIRST_SESSION, retries: 0 } });
     expect(tx![3]!.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats + :one', ConditionExpression: 'attribute_exists(pk) AND seats < #capacity', ExpressionAttributeNames: { '#capacity': 'capacity' } });
     expect(tx![4]!.Put).toMatchObject({ Item: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}`, displayName: 'Jordan Q.' }, ConditionExpression: 'attribute_not_exists(pk)' });
-    expect(resumed().map((c) => c.output)).toEqual(['{"next":"ENROLLED"}']);
+    // enrolled is a gate: it waits for the first session (Wednesday 09:00 New York, 6 d 23 h ahead) plus 24 h
+    expect(resumed().map((c) => c.output)).toEqual([JSON.stringify({ next: 'ENROLLED', timeoutSeconds: FIRST_SESSION_WAIT })]);
   });
 
   test('writes enrolled:patient (the schedule) and enrolled:physician (status and start date only) in that transaction', async () => {
@@ -565,5 +571,236 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
     expect(res.statusCode).toBe(400);
     expect(bodyOf(res)).toMatchObject({ fields: { cohortId: [expect.any(String)] } });
     expect(transactions(m)).toEqual([]);
+  });
+});
+
+describe('POST /api/staff/referrals/{id}/steps/enrollment: the waitlist', () => {
+  const enrolling = () => atGate({ status: 'ENROLLMENT', pendingStep: 'enrollment', taskToken: 'tt-enroll', version: 9 });
+  /** the cohorts that may still meet (the repository's cohortsStartingFrom, gsi2) */
+  const current = (...cohorts: Array<Parameters<typeof cohort>[0]>) =>
+    m.ddb.on(QueryCommand, { IndexName: 'gsi2' }).resolves({ Items: cohorts.map((c) => cohortItem(cohort(c))) });
+
+  test('is refused while a cohort of the person\'s track has a seat and a session left: 409 SeatsAvailable, nothing written', async () => {
+    // Prepare: a morning person, a morning cohort with 6 seats left
+    stored(enrolling());
+    current({ seats: 4 });
+
+    // Act
+    const res = await decide('enrollment', { waitlist: true });
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'SeatsAvailable' });
+    expect(transactions(m)).toEqual([]);
+    expect(resumed()).toEqual([]);
+  });
+
+  test('every morning cohort full (an evening one has seats): WAITLISTED with its weekly review timer, the queue ordered by waiting time, both told', async () => {
+    // Prepare
+    stored(enrolling());
+    current({ cohortId: 'morning-full', seats: 10 }, { cohortId: 'morning-over', startDate: dayFromToday(-70), seats: 2 }, { cohortId: 'evening', track: 'evening', seats: 0, sessions: [{ weekday: 'MO', start: '18:00', minutes: 540 }] });
+
+    // Act
+    const res = await decide('enrollment', { waitlist: true, note: 'Morning groups full' });
+
+    // Assess
+    expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'WAITLISTED', decided: 'enrollment' });
+    const [tx, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(tx![0]!.Put!.Item).toMatchObject({
+      status: 'WAITLISTED', waitlist: { since: TEST_NOW, track: 'morning', reviews: 0 },
+      // longest waiting first, whatever the urgency: the queue key is the time waitlisted
+      gsi1pk: 'STATUS#WAITLISTED', gsi1sk: `1#${TEST_NOW}#${REFERRAL_ID}`,
+    });
+    expect(tx!.some((i) => String(i.Update?.Key?.pk ?? '').startsWith('COHORT#'))).toBe(false);
+    expect(noticeKeys(tx!)).toEqual(['waitlisted:patient', 'waitlisted:physician']);
+    expect(resumed()).toEqual([{ taskToken: 'tt-enroll', output: JSON.stringify({ next: 'WAITLISTED', timeoutSeconds: 7 * DAY / 1000 }) }]);
+  });
+
+  test('an urgent person waitlisted is queued by waiting time too', async () => {
+    // Prepare
+    stored(atGate({ status: 'ENROLLMENT', pendingStep: 'enrollment', taskToken: 'tt-enroll', version: 9, urgent: true }));
+    current();
+
+    // Act
+    await decide('enrollment', { waitlist: true });
+
+    // Assess
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ gsi1sk: `1#${TEST_NOW}#${REFERRAL_ID}` });
+  });
+});
+
+describe('POST /api/staff/referrals/{id}/steps/waitlist', () => {
+  const waiting = () => atGate({
+    status: 'WAITLISTED', pendingStep: 'waitlist', taskToken: 'tt-wait', version: 14,
+    waitlist: { since: isoAgo(20 * DAY), track: 'morning', reviews: 2 }, reached: { RECEIVED: isoAgo(30 * DAY), WAITLISTED: isoAgo(20 * DAY) },
+  });
+
+  test('a seat found: ENROLLED with the seat reserved in the same transaction, the schedule and the referrer told, the first-session timer', async () => {
+    // Prepare
+    stored(waiting());
+    storeCohort(m, cohort({ seats: 9 }));
+
+    // Act
+    const res = await decide('waitlist', { cohortId: 'cohort-morning-a', note: 'Seat freed by a no-show' });
+
+    // Assess
+    expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'ENROLLED', decided: 'waitlist' });
+    const [tx] = transactions(m);
+    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', cohortId: 'cohort-morning-a', firstSession: { at: FIRST_SESSION, retries: 0 }, gsi1pk: 'STATUS#ENROLLED' });
+    expect(tx!.find((i) => i.Update)?.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats + :one' });
+    expect(noticeKeys(tx!)).toEqual(['enrolled:patient', 'enrolled:physician']);
+    expect(resumed()).toEqual([{ taskToken: 'tt-wait', output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: FIRST_SESSION_WAIT }) }]);
+  });
+
+  test('without a cohort it is a 400 naming cohortId (withdraw is its own endpoint)', async () => {
+    // Prepare
+    stored(waiting());
+
+    // Act
+    const res = await decide('waitlist', { note: 'still waiting' });
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res)).toMatchObject({ fields: { cohortId: [expect.any(String)] } });
+    expect(transactions(m)).toEqual([]);
+  });
+});
+
+describe('POST /api/staff/referrals/{id}/steps/first-session', () => {
+  const starting = (over: Partial<ReferralRecord> = {}) => atGate({
+    status: 'ENROLLED', pendingStep: 'first-session', taskToken: 'tt-first', version: 12, cohortId: 'cohort-morning-a',
+    firstSession: { at: FIRST_SESSION, retries: 0 }, reached: { RECEIVED: isoAgo(10 * DAY), ENROLLED: isoAgo(DAY) }, ...over,
+  });
+
+  /** the session was on Monday; today is Wednesday */
+  const MONDAY = '2026-12-28T09:00:00-05:00';
+
+  test('attended: STARTED (final), the consenting physician told "started treatment", the seat kept, the workflow closes', async () => {
+    // Prepare
+    stored(starting({ firstSession: { at: MONDAY, retries: 0 } }));
+
+    // Act
+    const res = await decide('first-session', { attended: true, on: dayFromToday(0) });
+
+    // Assess
+    expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'STARTED', decided: 'first-session' });
+    const [tx] = transactions(m);
+    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'STARTED', cohortId: 'cohort-morning-a' });
+    expect(tx![0]!.Put!.Item!.seatReleasedAt).toBeUndefined();
+    expect(tx!.some((i) => i.Update || i.Delete)).toBe(false);
+    expect(noticeItems(tx!)).toEqual([expect.objectContaining({ key: 'started:physician', audience: 'physician', notice: 'started', status: 'STARTED' })]);
+    expect(resumed()).toEqual([{ taskToken: 'tt-first', output: JSON.stringify({ next: 'STARTED' }) }]);
+  });
+
+  test.each([
+    ['before the session the person was expected at', MONDAY, dayFromToday(-5)],
+    ['while that session is still ahead', FIRST_SESSION, dayFromToday(0)],
+  ])('attended on a day %s is a 400 naming on, and nothing is written', async (_case, at, on) => {
+    // Prepare
+    stored(starting({ firstSession: { at, retries: 0 } }));
+
+    // Act
+    const res = await decide('first-session', { attended: true, on });
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res)).toMatchObject({ fields: { on: [expect.stringContaining(`was on ${at.slice(0, 10)}`)] } });
+    expect(transactions(m)).toEqual([]);
+  });
+
+  test('missed, retry: waits at the same gate for the session after the missed one, with a contact reminder and the person told when', async () => {
+    // Prepare
+    stored(starting());
+    storeCohort(m, cohort());
+
+    // Act
+    const res = await decide('first-session', { attended: false, next: 'retry' });
+
+    // Assess
+    expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'ENROLLED', decided: 'first-session' });
+    const [tx] = transactions(m);
+    const next = '2027-01-08T09:00:00-05:00'; // Friday's session, after Wednesday's that was missed
+    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', firstSession: { at: next, retries: 1 }, handover: { token: 'tt-first', step: 'first-session' } });
+    expect(eventItems(tx!).map((e) => e.type)).toEqual(['STEP_DECIDED', 'CONTACT_REMINDER']);
+    expect(eventItems(tx!)[1]).toMatchObject({ step: 'first-session', detail: { reason: 'missed-first-session', retry: 1, of: 2, nextSessionAt: next } });
+    expect(noticeItems(tx!)).toEqual([expect.objectContaining({ key: 'missed-1:patient', audience: 'patient', notice: 'missed', params: { cohortId: 'cohort-morning-a', sessionAt: next } })]);
+    expect(resumed()).toEqual([{ taskToken: 'tt-first', output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: (8 * 24 + 23) * 3600 + 24 * 3600 }) }]);
+  });
+
+  test('a second click on retry before the gate reopens is a 409 NotPending, not a second retry', async () => {
+    // Prepare: the first retry committed and resumed the workflow; the gate has not reopened yet
+    stored(starting({ pendingStep: undefined, taskToken: undefined, firstSession: { at: FIRST_SESSION, retries: 1 }, handover: { token: 'tt-first', route: { next: 'ENROLLED', timeoutSeconds: 60 }, step: 'first-session' } }));
+
+    // Act
+    const res = await decide('first-session', { attended: false, next: 'retry' });
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'NotPending' });
+    expect(transactions(m)).toEqual([]);
+  });
+
+  test('a first-session decision while that gate is still opening after the enrolment is accepted for it', async () => {
+    // Prepare
+    stored(starting({ pendingStep: undefined, taskToken: undefined, firstSession: { at: MONDAY, retries: 0 }, handover: { token: 'tt-enroll', route: { next: 'ENROLLED', timeoutSeconds: 60 }, step: 'enrollment' } }));
+
+    // Act
+    const res = await decide('first-session', { attended: true, on: dayFromToday(0) });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'STARTED', unapplied: [{ step: 'first-session', route: { next: 'STARTED' } }] });
+    expect(resumed()).toEqual([]);
+  });
+
+  test('a third miss cannot be retried: 400 naming next (close as a no-show instead), nothing written', async () => {
+    // Prepare
+    stored(starting({ firstSession: { at: FIRST_SESSION, retries: 2 } }));
+    storeCohort(m, cohort());
+
+    // Act
+    const res = await decide('first-session', { attended: false, next: 'retry' });
+
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res)).toMatchObject({ fields: { next: [expect.stringContaining('no-show')] } });
+    expect(transactions(m)).toEqual([]);
+  });
+
+  test('a retry when the cohort has no session left is a 409 CohortOver', async () => {
+    // Prepare
+    stored(starting({ firstSession: { at: isoAgo(DAY), retries: 0 } }));
+    storeCohort(m, cohort({ startDate: dayFromToday(-14), weeks: 2 }));
+
+    // Act
+    const res = await decide('first-session', { attended: false, next: 'retry' });
+
+    // Assess
+    expect(res.statusCode).toBe(409);
+    expect(bodyOf(res)).toMatchObject({ error: 'CohortOver' });
+    expect(transactions(m)).toEqual([]);
+  });
+
+  test('missed, close: NO_SHOW (final) with the seat given back in the same transaction, both told', async () => {
+    // Prepare
+    stored(starting({ firstSession: { at: FIRST_SESSION, retries: 2 } }));
+
+    // Act
+    const res = await decide('first-session', { attended: false, next: 'close', note: 'No answer to three calls' });
+
+    // Assess
+    expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'NO_SHOW', decided: 'first-session' });
+    const [tx, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'NO_SHOW', seatReleasedAt: TEST_NOW, cohortId: 'cohort-morning-a' });
+    expect(tx!.find((i) => i.Update)?.Update).toMatchObject({
+      Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats - :one', ConditionExpression: 'attribute_exists(pk) AND seats > :zero',
+    });
+    expect(tx!.find((i) => i.Delete)?.Delete).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}` }, ConditionExpression: 'attribute_exists(pk)' });
+    expect(eventItems(tx!).map((e) => e.type)).toEqual(['STEP_DECIDED', 'STATUS_CHANGED', 'SEAT_RELEASED']);
+    expect(noticeKeys(tx!)).toEqual(['closed:patient', 'closed:physician']);
+    expect(noticeItems(tx!).every((n) => n.status === 'NO_SHOW')).toBe(true);
+    expect(resumed()).toEqual([{ taskToken: 'tt-first', output: JSON.stringify({ next: 'NO_SHOW' }) }]);
   });
 });

@@ -181,3 +181,28 @@ describe('GET /api/staff/referrals: page cursors', () => {
     expect(queries()).toEqual([]);
   });
 });
+
+describe('GET /api/staff/referrals: the waitlist and the first session in the summaries', () => {
+  test('a waitlisted row says since when and for which track; an enrolled row which session it waits for; no other detail', async () => {
+    // Prepare
+    const since = '2026-12-01T10:00:00.000Z';
+    m.ddb.on(QueryCommand).resolves({
+      Items: [
+        metaItem(referral({ status: 'WAITLISTED', pendingStep: 'waitlist', waitlist: { since, track: 'evening', reviews: 3 } })),
+        metaItem(referral({ referralId: 'r2', status: 'ENROLLED', pendingStep: 'first-session', cohortId: 'c1', firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 1 } })),
+        metaItem(referral({ referralId: 'r3', status: 'STARTED', cohortId: 'c1', firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 0 } })),
+      ],
+    });
+
+    // Act
+    const res = await list({});
+
+    // Assess
+    const items = bodyOf(res).items as Array<Record<string, unknown>>;
+    expect(items[0]).toMatchObject({ status: 'WAITLISTED', waitlist: { since, track: 'evening' } });
+    expect(items[0]!.waitlist).not.toHaveProperty('reviews');
+    expect(items[1]).toMatchObject({ status: 'ENROLLED', firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 1 } });
+    expect(items[2]).not.toHaveProperty('firstSession');
+    expect(JSON.stringify(items)).not.toMatch(/cohortId|taskToken/);
+  });
+});

@@ -126,9 +126,9 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     expect(transactions(m)).toHaveLength(1);
   });
 
-  test('a closed referral is a 409 AlreadyClosed and nothing changes', async () => {
+  test.each(['STARTED', 'NO_SHOW', 'REFERRED_OUT'] as const)('a closed referral (%s) is a 409 AlreadyClosed and nothing changes', async (status) => {
     // Prepare
-    stored(referral({ status: 'ENROLLED' }));
+    stored(referral({ status, cohortId: 'cohort-morning-a' }));
 
     // Act
     const res = await withdraw({ reason: 'duplicate' });
@@ -138,6 +138,49 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     expect(bodyOf(res)).toMatchObject({ error: 'AlreadyClosed' });
     expect(transactions(m)).toEqual([]);
     expect(m.sfn.calls()).toHaveLength(0);
+  });
+
+  test('an enrolled person withdrawn before the first session gives the seat back in the same transaction', async () => {
+    // Prepare
+    stored(referral({ status: 'ENROLLED', pendingStep: 'first-session', taskToken: 'tt-first', version: 11, cohortId: 'cohort-morning-a', firstSession: { at: '2027-01-06T09:00:00-05:00', retries: 0 } }));
+
+    // Act
+    const res = await withdraw({ reason: 'Chose a program closer to home' });
+
+    // Assess
+    expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'WITHDRAWN' });
+    const [save, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(save![0]!.Put!.Item).toMatchObject({ status: 'WITHDRAWN', seatReleasedAt: TEST_NOW, cohortId: 'cohort-morning-a' });
+    expect(save!.find((i) => i.Update)?.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats - :one' });
+    expect(save!.find((i) => i.Delete)?.Delete).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}` } });
+    expect(eventItems(save!).map((e) => e.type)).toEqual(['WITHDRAWN', 'STATUS_CHANGED', 'SEAT_RELEASED']);
+    expect(noticeKeys(save!)).toEqual(['closed:patient', 'closed:physician']);
+  });
+
+  test('a waitlisted person holds no seat: withdrawn without touching a cohort', async () => {
+    // Prepare
+    stored(referral({ status: 'WAITLISTED', pendingStep: 'waitlist', taskToken: 'tt-wait', waitlist: { since: TEST_NOW, track: 'morning', reviews: 0 } }));
+
+    // Act
+    const res = await withdraw({ reason: 'Found a program elsewhere' });
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    const [save] = transactions(m);
+    expect(save!.some((i) => i.Update || i.Delete)).toBe(false);
+    expect(save![0]!.Put!.Item!.seatReleasedAt).toBeUndefined();
+  });
+
+  test('a referral that needs attention at its first session still holds its seat, and gives it back when withdrawn', async () => {
+    // Prepare
+    stored(referral({ status: 'NEEDS_ATTENTION', pendingStep: 'first-session', taskToken: 'tt-first', breaches: 2, cohortId: 'cohort-morning-a' }));
+
+    // Act
+    await withdraw({ reason: 'Moved away' });
+
+    // Assess
+    expect(transactions(m)[0]!.find((i) => i.Delete)?.Delete).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}` } });
   });
 
   test('a missing reason is a 400 naming reason', async () => {

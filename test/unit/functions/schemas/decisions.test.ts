@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import {
-  DecisionSchemas, DetoxConfirmationSchema, EnrollmentSchema, EvaluationSchema, InsuranceReviewSchema, WithdrawSchema,
+  DecisionSchemas, DetoxConfirmationSchema, EnrollmentSchema, EvaluationSchema, FirstSessionSchema, InsuranceReviewSchema, WaitlistDecisionSchema, WithdrawSchema,
 } from '../../../../functions/lib/schemas/decisions';
 import { fieldErrors } from '../../../../functions/lib/schemas/common';
 import { dayFromToday } from '../support/fixtures';
@@ -119,6 +119,53 @@ describe('EnrollmentSchema', () => {
   test('a blank cohort id fails on cohortId', () => {
     expect(failingPaths(EnrollmentSchema, { cohortId: '   ' })).toEqual(['cohortId']);
   });
+
+  test('the waitlist passes, with or without a note', () => {
+    expect(EnrollmentSchema.safeParse({ waitlist: true }).success).toBe(true);
+    expect(EnrollmentSchema.safeParse({ waitlist: true, note: 'Evening groups full until January' }).success).toBe(true);
+  });
+
+  test('neither a cohort nor the waitlist fails on cohortId as a missing answer', () => {
+    const parsed = EnrollmentSchema.safeParse({ note: 'x' });
+    expect(parsed.success ? {} : fieldErrors(parsed.error)).toEqual({ cohortId: ['Required'] });
+  });
+
+  test('a cohort and the waitlist at once fails on waitlist; waitlist false is not an answer', () => {
+    expect(failingPaths(EnrollmentSchema, { cohortId: 'cohort-1', waitlist: true })).toEqual(['waitlist']);
+    expect(failingPaths(EnrollmentSchema, { waitlist: false })).toEqual(['waitlist']);
+  });
+});
+
+describe('WaitlistDecisionSchema', () => {
+  test('a cohort id passes', () => {
+    expect(WaitlistDecisionSchema.safeParse({ cohortId: 'cohort-1', note: 'Seat freed by a no-show' }).success).toBe(true);
+  });
+
+  test('no cohort fails on cohortId (withdraw is its own endpoint)', () => {
+    expect(failingPaths(WaitlistDecisionSchema, { waitlist: true })).toEqual(['cohortId']);
+  });
+});
+
+describe('FirstSessionSchema', () => {
+  test('attended on a day passes', () => {
+    expect(FirstSessionSchema.safeParse({ attended: true, on: dayFromToday(0) }).success).toBe(true);
+  });
+
+  test('attended without a day, or on a day still ahead, fails on on', () => {
+    expect(failingPaths(FirstSessionSchema, { attended: true })).toEqual(['on']);
+    expect(failingPaths(FirstSessionSchema, { attended: true, on: dayFromToday(3) })).toEqual(['on']);
+  });
+
+  test('missed: retry or close (with an optional note) pass; anything else fails on next', () => {
+    expect(FirstSessionSchema.safeParse({ attended: false, next: 'retry' }).success).toBe(true);
+    expect(FirstSessionSchema.safeParse({ attended: false, next: 'close', note: 'No answer to three calls' }).success).toBe(true);
+    expect(failingPaths(FirstSessionSchema, { attended: false })).toEqual(['next']);
+    expect(failingPaths(FirstSessionSchema, { attended: false, next: 'extend' })).toEqual(['next']);
+  });
+
+  test('no answer to attended fails on attended', () => {
+    expect(failingPaths(FirstSessionSchema, {})).toEqual(['attended']);
+  });
 });
 
 describe('WithdrawSchema', () => {
@@ -133,6 +180,6 @@ describe('WithdrawSchema', () => {
 
 describe('DecisionSchemas', () => {
   test('has one schema per step of the API', () => {
-    expect(Object.keys(DecisionSchemas).sort()).toEqual(['detox-confirmation', 'enrollment', 'evaluation', 'insurance-review']);
+    expect(Object.keys(DecisionSchemas).sort()).toEqual(['detox-confirmation', 'enrollment', 'evaluation', 'first-session', 'insurance-review', 'waitlist']);
   });
 });

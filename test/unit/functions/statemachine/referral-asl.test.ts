@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { STATUSES, STATE_FOR_STATUS } from '../../../../functions/lib/schemas/views';
-import { nextStatusAfter } from '../../../../functions/lib/domain/workflow';
+import { FINAL_STATUSES, STATUSES, STATE_FOR_STATUS } from '../../../../functions/lib/schemas/views';
+import { GATES, nextStatusAfter } from '../../../../functions/lib/domain/workflow';
 import { functions, STATE_MACHINE_FILE } from '../../../../functions/catalog';
 
 // reads the one workflow definition the stack deploys and the local runtime runs (no copy of it here)
@@ -96,7 +96,7 @@ describe('statemachines/referral.asl.json', () => {
     const gates = states.filter(([, s]) => isGate(s));
 
     // Assess
-    expect(gates.map(([n]) => n).sort()).toEqual(['Detox', 'Enrollment', 'Evaluation', 'InsuranceReview']);
+    expect(gates.map(([n]) => n).sort()).toEqual(['Detox', 'Enrollment', 'Evaluation', 'FirstSession', 'InsuranceReview', 'Waitlist']);
     for (const [, s] of gates) {
       expect(s.TimeoutSecondsPath).toBe('$.route.timeoutSeconds');
       expect(s.Catch?.find((c) => c.ErrorEquals.includes('States.Timeout'))?.Next).toBe('RecordBreach');
@@ -133,13 +133,14 @@ describe('statemachines/referral.asl.json', () => {
     expect(placeholders.sort()).toEqual([...keys].sort());
   });
 
-  test('the happy path with detox enters at most 12 states', () => {
+  test('the happy path with detox, to the first session attended, enters at most 12 states', () => {
     // Prepare: the route code each task hands back on that path ($.route.next)
     const routeAfter: Record<string, string> = {
       CheckInsurance: 'EVALUATION',
       Evaluation: nextStatusAfter('evaluation', { dimensions: { d1: 2, d2: 1, d3: 1, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept' }),
       Detox: nextStatusAfter('detox-confirmation', { completed: true, completedOn: '2026-11-01' }),
       Enrollment: nextStatusAfter('enrollment', { cohortId: 'c1' }),
+      FirstSession: nextStatusAfter('first-session', { attended: true, on: '2026-11-09' }),
     };
 
     // Act: follow Next, and for a Choice the branch of the current route code
@@ -156,8 +157,9 @@ describe('statemachines/referral.asl.json', () => {
     }
 
     // Assess
-    expect(path.filter((n) => asl.States[n]!.Type !== 'Choice')).toEqual(['CheckInsurance', 'Evaluation', 'Detox', 'Enrollment', 'Close']);
+    expect(path.filter((n) => asl.States[n]!.Type !== 'Choice')).toEqual(['CheckInsurance', 'Evaluation', 'Detox', 'Enrollment', 'FirstSession', 'Close']);
     expect(path).not.toContain('RecordFailureUnroutable');
+    // 9 states to enrolment, 3 for the first-session gate (its gate and the choices before and after it)
     expect(path.length).toBeLessThanOrEqual(12);
   });
 
@@ -175,9 +177,14 @@ describe('statemachines/referral.asl.json', () => {
       ['Detox', nextStatusAfter('detox-confirmation', { completed: false, decision: 'extend' })],
       ['Detox', nextStatusAfter('detox-confirmation', { completed: false, decision: 'refer-out' })],
       ['Enrollment', nextStatusAfter('enrollment', { cohortId: 'c1' })],
+      ['Enrollment', nextStatusAfter('enrollment', { waitlist: true })],
+      ['Waitlist', nextStatusAfter('waitlist', { cohortId: 'c1' })],
+      ['FirstSession', nextStatusAfter('first-session', { attended: true, on: '2026-11-09' })],
+      ['FirstSession', nextStatusAfter('first-session', { attended: false, next: 'retry' })],
+      ['FirstSession', nextStatusAfter('first-session', { attended: false, next: 'close' })],
       ['CheckInsurance', 'EVALUATION'],
       ['CheckInsurance', 'INSURANCE_REVIEW'],
-      ...(['INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'EXPIRED'].map((c) => ['RecordBreach', c]) as Array<[string, string]>),
+      ...(['INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED', 'EXPIRED'].map((c) => ['RecordBreach', c]) as Array<[string, string]>),
     ];
 
     // Act
@@ -188,7 +195,7 @@ describe('statemachines/referral.asl.json', () => {
   });
 
   test('a breach reopens the gate it came from, and an expiry closes', () => {
-    const back = { INSURANCE_REVIEW: 'InsuranceReview', EVALUATION: 'Evaluation', DETOX: 'Detox', ENROLLMENT: 'Enrollment', EXPIRED: 'Close' };
+    const back = { INSURANCE_REVIEW: 'InsuranceReview', EVALUATION: 'Evaluation', DETOX: 'Detox', ENROLLMENT: 'Enrollment', WAITLISTED: 'Waitlist', ENROLLED: 'FirstSession', EXPIRED: 'Close' };
     for (const [code, state] of Object.entries(back)) expect([code, afterTask('RecordBreach', code)]).toEqual([code, state]);
   });
 });
@@ -199,11 +206,12 @@ describe('statemachines/referral.asl.json: resuming and closing', () => {
     const resume = asl.States[asl.States[asl.StartAt]!.Default!]!;
 
     // Act
-    const entries = ['RECEIVED', 'INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT'].map((s) => [s, choose(resume, s)]);
+    const entries = ['RECEIVED', 'INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED'].map((s) => [s, choose(resume, s)]);
 
     // Assess
     expect(Object.fromEntries(entries)).toEqual({
       RECEIVED: 'CheckInsurance', INSURANCE_REVIEW: 'InsuranceReview', EVALUATION: 'Evaluation', DETOX: 'Detox', ENROLLMENT: 'Enrollment',
+      WAITLISTED: 'Waitlist', ENROLLED: 'FirstSession',
     });
   });
 
@@ -221,5 +229,35 @@ describe('statemachines/referral.asl.json: resuming and closing', () => {
     expect(catches).toEqual(tasks.map(([name]) => [name, { ErrorEquals: ['ReferralClosed'], ResultPath: '$.closed', Next: 'Close' }]));
     expect(retried).toEqual([]);
     expect(asl.States.Close!.Type).toBe('Succeed');
+  });
+});
+
+describe('statemachines/referral.asl.json: the waitlist and the first session', () => {
+  test('every gate status (GATES) has its gate state, and a timer firing at it comes back to the same gate', () => {
+    for (const [status, state] of Object.entries(STATE_FOR_STATUS).filter(([s]) => s in GATES)) {
+      expect([status, isGate(asl.States[state!]!)]).toEqual([status, true]);
+      expect([status, afterTask('RecordBreach', status)]).toEqual([status, state]);
+    }
+  });
+
+  test('enrolment leads to the first session, the waitlist to the first session once a seat is found', () => {
+    expect(afterTask('Enrollment', 'ENROLLED')).toBe('FirstSession');
+    expect(afterTask('Enrollment', 'WAITLISTED')).toBe('Waitlist');
+    expect(afterTask('Waitlist', 'ENROLLED')).toBe('FirstSession');
+    // the waitlist only ever leads on to a seat: withdrawing stops the execution instead
+    expect(afterTask('Waitlist', 'WAITLISTED')).toBe('RecordFailureUnroutable');
+  });
+
+  test('at the first session, a retry waits at the same gate; started and no-show close', () => {
+    expect(afterTask('FirstSession', 'ENROLLED')).toBe('FirstSession');
+    expect(afterTask('FirstSession', 'STARTED')).toBe('Close');
+    expect(afterTask('FirstSession', 'NO_SHOW')).toBe('Close');
+  });
+
+  test('ENROLLED is no longer where the workflow ends: Close is reached only from a final status', () => {
+    expect(afterTask('Enrollment', 'ENROLLED')).not.toBe('Close');
+    const toClose = states.filter(([, s]) => s.Type === 'Choice').flatMap(([, s]) => (s.Choices ?? []).filter((c) => c.Next === 'Close').map((c) => c.StringEquals!));
+    expect([...new Set(toClose)].sort()).toEqual(['EXPIRED', 'NOT_COVERED', 'NO_SHOW', 'REFERRED_OUT', 'STARTED']);
+    for (const code of toClose) expect(FINAL_STATUSES).toContain(code);
   });
 });

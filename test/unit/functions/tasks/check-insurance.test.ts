@@ -123,7 +123,7 @@ describe('check-insurance task', () => {
     expect(m.ses.calls()).toHaveLength(0);
   });
 
-  test.each(['WITHDRAWN', 'NOT_COVERED', 'ENROLLED'] as const)('a referral already %s ends the task with ReferralClosed and writes nothing', async (status) => {
+  test.each(['WITHDRAWN', 'NOT_COVERED', 'STARTED', 'NO_SHOW'] as const)('a referral already %s ends the task with ReferralClosed and writes nothing', async (status) => {
     // Prepare
     stored(referral({ status, version: 4 }), validIntake());
     const check = jest.spyOn(PayerSimulator.prototype, 'check');

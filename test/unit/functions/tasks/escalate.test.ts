@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { answerDefaults, eventItems, mocks, noticeItems, noticeKeys, plainPuts, resetMocks, storeIntake, storeReferral, transactions } from '../support/aws';
-import { DAY, HOUR, isoAgo, lambdaContext, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
+import { cohort, cohortItem, DAY, HOUR, isoAgo, lambdaContext, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/escalate/handler';
 
@@ -209,6 +209,83 @@ describe('escalate task: a gate passed its timer', () => {
   });
 });
 
+describe('escalate task: the waitlist\'s weekly review and the first-session timer', () => {
+  const waitlisted = (reviews: number): ReferralRecord => referral({
+    status: 'WAITLISTED', pendingStep: 'waitlist', taskToken: 'tt-wait', version: 8, breaches: 0,
+    gateOpenedAt: isoAgo(15 * DAY), gateDueAt: isoAgo(0), waitlist: { since: isoAgo(15 * DAY), track: 'morning', reviews },
+  });
+
+  test('the waitlist\'s timer is a review: WAITLIST_REVIEW_DUE and a program notice (no PHI), the gate reopens for another week, no breach counted', async () => {
+    // Prepare: one morning cohort with 2 seats free, one full
+    stored(waitlisted(1));
+    m.ddb.on(QueryCommand, { IndexName: 'gsi2' }).resolves({ Items: [cohortItem(cohort({ seats: 8 })), cohortItem(cohort({ cohortId: 'full', seats: 10 }))] });
+
+    // Act
+    const route = await breach('WAITLISTED');
+
+    // Assess
+    expect(route).toEqual({ next: 'WAITLISTED', timeoutSeconds: 7 * DAY / 1000 });
+    const [save, ...more] = transactions(m);
+    expect(more).toEqual([]);
+    expect(save![0]!.Put!.Item).toMatchObject({ status: 'WAITLISTED', breaches: 0, pendingStep: 'waitlist', waitlist: { since: isoAgo(15 * DAY), track: 'morning', reviews: 2 } });
+    expect(save![0]!.Put!.Item!.taskToken).toBeUndefined();
+    expect(eventItems(save!)).toEqual([expect.objectContaining({ type: 'WAITLIST_REVIEW_DUE', step: 'waitlist', detail: { review: 2, waitingDays: 15, seatsFree: 2 } })]);
+    expect(noticeItems(save!)).toEqual([expect.objectContaining({ key: 'waitlist-review:2:program', audience: 'program', notice: 'waitlist-review', params: { review: 2, waitingDays: 15, seatsFree: 2 } })]);
+    expect(JSON.stringify(noticeItems(save!))).not.toMatch(/Jordan|Quintana|555/);
+  });
+
+  test('however many weeks it waits, the waitlist never escalates to NEEDS_ATTENTION', async () => {
+    // Prepare
+    stored(waitlisted(12));
+
+    // Act
+    await breach('WAITLISTED');
+
+    // Assess
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'WAITLISTED', breaches: 0 });
+    expect(noticeKeys(transactions(m)[0]!)).toEqual(['waitlist-review:13:program']);
+  });
+
+  test('the first-session gate breaches like any gate, then waits one grace period (24 h) more; the second breach needs attention', async () => {
+    // Prepare
+    const enrolled = (breaches: number) => referral({
+      status: 'ENROLLED', pendingStep: 'first-session', taskToken: 'tt-first', version: 12, breaches, cohortId: 'cohort-morning-a',
+      gateOpenedAt: isoAgo(8 * DAY), gateDueAt: isoAgo(0), firstSession: { at: isoAgo(DAY), retries: 0 },
+    });
+    stored(enrolled(0));
+
+    // Act
+    const first = await breach('ENROLLED');
+
+    // Assess
+    expect(first).toEqual({ next: 'ENROLLED', timeoutSeconds: 24 * 3600 });
+    expect(eventItems(transactions(m)[0]!)).toEqual([expect.objectContaining({ type: 'SLA_BREACHED', step: 'first-session', detail: { breach: 1, ageHours: 192 } })]);
+    expect(noticeItems(transactions(m)[0]!)).toEqual([expect.objectContaining({ audience: 'program', notice: 'sla', params: expect.objectContaining({ step: 'first-session' }) })]);
+
+    // Act: the second breach
+    resetMocks(m);
+    answerDefaults(m);
+    storeIntake(m, REFERRAL_ID, validIntake());
+    stored(enrolled(1));
+    const second = await breach('ENROLLED');
+
+    // Assess
+    expect(second).toEqual({ next: 'ENROLLED', timeoutSeconds: 24 * 3600 });
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', pendingStep: 'first-session', cohortId: 'cohort-morning-a' });
+  });
+
+  test('a task failure at the first session resumes there later', async () => {
+    // Prepare
+    stored(referral({ status: 'ENROLLED', version: 12, cohortId: 'cohort-morning-a', firstSession: { at: isoAgo(-DAY), retries: 0 } }));
+
+    // Act
+    await failure('Lambda.ServiceException');
+
+    // Assess
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', failure: { error: 'Lambda.ServiceException', resumeAt: 'ENROLLED' } });
+  });
+});
+
 describe('escalate task: a task kept failing', () => {
   test('records TASK_FAILED, sets NEEDS_ATTENTION with the failure and where to resume, and drops the gate', async () => {
     // Prepare
@@ -295,13 +372,13 @@ describe('escalate task: a task kept failing', () => {
 
   test('a failure after a final status keeps the status and writes nothing (the execution just ends)', async () => {
     // Prepare
-    stored(referral({ status: 'ENROLLED', version: 20 }));
+    stored(referral({ status: 'STARTED', version: 20 }));
 
     // Act
     const out = await failure('States.TaskFailed');
 
     // Assess
-    expect(out).toEqual({ status: 'ENROLLED' });
+    expect(out).toEqual({ status: 'STARTED' });
     expect(transactions(m)).toEqual([]);
     expect(plainPuts(m)).toEqual([]);
   });

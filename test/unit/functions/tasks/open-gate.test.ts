@@ -185,6 +185,6 @@ describe('open-gate task', () => {
   });
 
   test('a status that is not a gate is rejected as invalid task input', async () => {
-    await expect(open('ENROLLED', 'tt')).rejects.toMatchObject({ name: 'TaskInputError', message: expect.stringContaining('status') });
+    await expect(open('STARTED', 'tt')).rejects.toMatchObject({ name: 'TaskInputError', message: expect.stringContaining('status') });
   });
 });

@@ -256,6 +256,47 @@ describe('send-notices: a due notice is sent once', () => {
     expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ type: 'NOTICE_SENT', detail: { audience: 'program', notice: 'sla' } });
   });
 
+  test('the first session: the physician told the patient started treatment, recorded as a DISCLOSURE', async () => {
+    // Act
+    await deliver(physician({ key: 'started:physician', notice: 'started', milestone: 'started', status: 'STARTED' }));
+
+    // Assess
+    const [mail] = await sentEmails(m);
+    expect(mail!.to).toEqual([PHYSICIAN_EMAIL]);
+    expect(mail!.parsed.subject).toBe('Referral update (IOP-7KQ4-M3TD)');
+    expect(mail!.parsed.text).toContain('attended the first session and has started treatment');
+    expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ sk: 'EVENT#notice#started:physician', type: 'DISCLOSURE', detail: { notice: 'started', milestone: 'started', disclosed: 'referral status only' } });
+  });
+
+  test('a missed first session: the person is told the next session in words, in their language, without a calendar part', async () => {
+    // Prepare
+    storeIntake(m, REFERRAL_ID, { ...validIntake(), patient: { ...validIntake().patient, preferredLanguage: 'es' } });
+
+    // Act
+    await deliver(notice({ key: 'missed-1:patient', notice: 'missed', milestone: 'missed-1', status: 'ENROLLED', params: { cohortId: 'cohort-morning-a', sessionAt: '2027-01-08T09:00:00-05:00' } }));
+
+    // Assess
+    const [mail] = await sentEmails(m);
+    expect(mail!.to).toEqual([PATIENT_EMAIL]);
+    expect(mail!.parsed.subject).toBe('Su próxima sesión de grupo (IOP-7KQ4-M3TD)');
+    expect(mail!.parsed.text).toContain('la próxima sesión es el viernes 8 de enero, 9:00.');
+    expect(mail!.mime).not.toMatch(/text\/calendar/i);
+    expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ type: 'NOTICE_SENT', detail: { audience: 'patient', notice: 'missed', milestone: 'missed-1' } });
+  });
+
+  test('the waitlist\'s weekly review goes to the program: the reference, days waiting, seats free; no PHI', async () => {
+    // Act
+    await deliver(notice({ key: 'waitlist-review:2:program', audience: 'program', notice: 'waitlist-review', milestone: 'waitlist-review', status: 'WAITLISTED', params: { review: 2, waitingDays: 14, seatsFree: 1 } }));
+
+    // Assess
+    const [mail] = await sentEmails(m);
+    expect(mail!.to).toEqual([TEST_ENV.PROGRAM_EMAIL]);
+    expect(mail!.parsed.subject).toBe('Waitlist review: IOP-7KQ4-M3TD');
+    expect(mail!.parsed.text).toContain('has been on the waitlist for 14 days.');
+    expect(mail!.parsed.text).toContain('1 seat is free now');
+    expect(mail!.mime).not.toMatch(/Jordan|quintana|alcohol|555/i);
+  });
+
   test('a notice whose sender died (state sending, lease ran out) is taken over and sent', async () => {
     // Act
     await deliver(notice({ state: 'sending', attempts: 1, dueAt: isoAgo(1000) }));

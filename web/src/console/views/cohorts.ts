@@ -70,6 +70,7 @@ function card(c: CohortView): HTMLElement {
     'article',
     { class: 'panel cohort', 'aria-labelledby': hid },
     h('h3', { id: hid }, c.name, ' ', h('span', { class: `badge seats${full ? ' full' : ''}` }, full ? 'Full' : `${c.seatsLeft} of ${c.capacity} seats left`)),
+    waitingLine(c),
     h(
       'dl',
       { class: 'defs compact' },
@@ -93,6 +94,20 @@ function card(c: CohortView): HTMLElement {
           h('tbody', null, c.roster.map((p) => h('tr', null, h('td', null, h('a', { href: `#/referral/${encodeURIComponent(p.referralId)}` }, p.reference)), h('td', null, p.displayName), h('td', null, dateTime(p.enrolledAt))))),
         )
       : h('p', { class: 'muted' }, 'No one enrolled yet.'),
+  );
+}
+
+/** "2 seats free — 3 waiting" with the way to the waitlist, when someone of its track waits */
+function waitingLine(c: CohortView): HTMLElement | null {
+  if (!c.waiting) return null;
+  const open = c.seatsLeft > 0 && (c.sessionsLeft ?? c.nextSessions.length) > 0;
+  return h(
+    'p',
+    { class: `waiting${open ? ' notice info' : ''}` },
+    open
+      ? `${c.seatsLeft} seat${c.seatsLeft === 1 ? '' : 's'} free — ${c.waiting} waiting. `
+      : `${c.waiting} ${c.waiting === 1 ? 'person waits' : 'people wait'} for a seat in this track. `,
+    h('a', { href: '#/queue/waitlist' }, open ? 'Offer the seats on the waitlist' : 'Open the waitlist'),
   );
 }
 

@@ -15,6 +15,7 @@ const MEDIANS: Array<{ key: keyof Dashboard['medianHoursFromIntake']; label: str
   { key: 'DETOX', label: 'Intake → detox gate' },
   { key: 'ENROLLMENT', label: 'Intake → enrollment gate' },
   { key: 'ENROLLED', label: 'Intake → enrolled (time to admission)' },
+  { key: 'STARTED', label: 'Intake → first session attended (started)' },
 ];
 
 export function dashboardView(ctx: ViewContext): HTMLElement {

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
-import { ASAM_DIMENSIONS, ASAM_LEVELS, DecisionSchemas, type Step } from '../../../../functions/lib/schemas/decisions';
+import { ASAM_DIMENSIONS, ASAM_LEVELS, DecisionSchemas, MAX_FIRST_SESSION_RETRIES, type Step } from '../../../../functions/lib/schemas/decisions';
+import { serves, type TrackPreference } from '../../../../functions/lib/domain/seats';
 import { FINAL_STATUSES, type CohortView, type ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
 import { announce, h, mount, type Child } from '../dom';
-import { calendarDay, dateTime, sentence, sessionTime, STATUS_LABEL, STEP_LABEL } from '../format';
+import { ageOf, calendarDay, dateTime, sentence, sessionTime, STATUS_LABEL, STEP_LABEL } from '../format';
 import { FormErrors, input, issuesToFields, num, opt, radios, requiredError, select, textarea } from '../forms';
 import { waitFor, type ViewContext } from './common';
 import { locationText, sessionsText } from './cohorts';
@@ -85,6 +86,12 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
     } else if (res.status === 409 && res.error.error === 'CohortFull') {
       errors.message('That cohort is full', `${sentence(res.error.message)} The step is still pending: choose another cohort.`);
       built.onCohortFull?.();
+    } else if (res.status === 409 && res.error.error === 'SeatsAvailable') {
+      errors.message('Seats are open in this track', `${sentence(res.error.message)} The step is still pending.`);
+      built.onCohortFull?.();
+    } else if (res.status === 409 && res.error.error === 'CohortOver') {
+      errors.message('No session is left', `${sentence(res.error.message)} The step is still pending.`);
+      built.onCohortFull?.();
     } else if (res.status === 409) {
       errors.message('Already decided', await whoDecided(r, step, res.error.message), h('button', { type: 'button', onclick: () => ctx.reload() }, 'Reload referral'));
     } else if (res.status === 403) {
@@ -99,6 +106,8 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
     { class: 'panel decision-panel', 'aria-labelledby': 'decision-h' },
     h('h2', { id: 'decision-h' }, `Decision: ${STEP_LABEL[step]}`),
     r.status === 'NEEDS_ATTENTION' ? h('p', { class: 'notice warn' }, h('span', { 'aria-hidden': 'true' }, '! '), 'This referral needs attention: its timer passed twice. It can still be decided here.') : null,
+    step === 'waitlist' ? waitlistNote(r) : null,
+    step === 'first-session' ? missedNote(r) : null,
     form,
   );
 }
@@ -273,41 +282,153 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
     };
   },
 
-  enrollment: (r) => {
-    const holder = h('div', { class: 'cohort-picker' }, h('p', { class: 'loading' }, 'Loading cohorts…'));
-    let value = (): string => '';
-    const note = textarea({ label: 'Note', path: 'note', hint: 'Optional, at most 1000 characters. Staff-only.' });
-    const load = async (): Promise<void> => {
-      const res = await api.cohorts();
-      if (!res.ok) {
-        mount(holder, h('p', { class: 'notice error', role: 'alert' }, `Cohorts could not be loaded: ${res.error.message}`));
-        return;
-      }
-      const pref = r.intake.schedulePreference;
-      // cohorts someone can still join (a session ahead), the soonest next session first; full ones stay listed, disabled
-      const items = res.data.items.filter(hasSessionsLeft).sort((a, b) => (a.nextSessions[0] ?? '').localeCompare(b.nextSessions[0] ?? '') || a.name.localeCompare(b.name));
-      if (!items.length) {
-        mount(holder, h('p', { class: 'notice warn' }, res.data.items.length ? 'Every cohort has ended: no session is left to join. A supervisor creates new ones under Cohorts.' : 'No cohorts exist yet. A supervisor creates them under Cohorts.'));
-        return;
-      }
-      const group = radios({
-        label: 'Cohort',
-        path: 'cohortId',
-        required: true,
-        hint: `The person prefers: ${pref}. Full cohorts cannot be chosen.`,
-        options: items.map((c) => cohortOption(c, pref)),
+  enrollment: (r) => cohortPicker(r, true),
+
+  waitlist: (r) => cohortPicker(r, false),
+
+  'first-session': (r) => {
+    const fs = r.firstSession;
+    const retries = fs?.retries ?? 0;
+    const expected = h('p', { class: 'first-session-at' }, fs ? ['Expected at the first session: ', h('time', { datetime: fs.at }, dateTime(fs.at))] : 'The first session is not known.');
+    if (fs && r.cohortId) {
+      void api.cohorts().then((res) => {
+        const c = res.ok ? res.data.items.find((x) => x.cohortId === r.cohortId) : undefined;
+        if (c) expected.replaceChildren('Expected at the first session: ', h('time', { datetime: fs.at }, sessionTime(fs.at, c.timeZone)), ` in ${c.name} (${locationText(c)})`);
       });
-      value = group.value;
-      mount(holder, group.el);
-    };
-    void load();
+    }
+    const cameGroup = h('div', { class: 'subform', hidden: true });
+    const missedGroup = h('div', { class: 'subform', hidden: true });
+    const attended = radios({
+      label: 'Did the person come to the first session?',
+      path: 'attended',
+      required: true,
+      options: [
+        { value: 'true', label: 'Yes, the person came', detail: 'Started: the referral closes as started; the referrer is told (with consent)' },
+        { value: 'false', label: 'No, the person did not come' },
+      ],
+      onchange: (v) => {
+        cameGroup.hidden = v !== 'true';
+        missedGroup.hidden = v !== 'false';
+      },
+    });
+    const today = new Date();
+    const ymd = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
+    const on = input({ label: 'Attended on', path: 'on', type: 'date', required: true, hint: 'The day of the session the person came to.', attrs: { max: ymd, min: fs?.at.slice(0, 10) } });
+    cameGroup.append(on.el);
+    const left = MAX_FIRST_SESSION_RETRIES - retries;
+    const next = radios({
+      label: 'What happens next?',
+      path: 'next',
+      required: true,
+      options: [
+        {
+          value: 'retry',
+          label: 'Keep the seat: wait for the next session',
+          disabled: left <= 0,
+          detail: left > 0
+            ? `${left} of ${MAX_FIRST_SESSION_RETRIES} retries left. The person gets an email with the next session; call them before it (a reminder goes on the timeline).`
+            : `Both retries were used: a missed session now closes the referral.`,
+        },
+        { value: 'close', label: 'Close as a no-show', detail: 'The seat is given back (for the waitlist); the person and, with consent, the referrer are told' },
+      ],
+    });
+    missedGroup.append(next.el);
+    const note = textarea({ label: 'Note', path: 'note', hint: 'Optional, at most 1000 characters. Staff-only.' });
     return {
-      fields: [holder, note.el],
-      body: () => ({ cohortId: value() || undefined, note: opt(note.control.value) }),
-      onCohortFull: () => void load(),
+      fields: [expected, attended.el, cameGroup, missedGroup, note.el],
+      body: () => {
+        const a = attended.value();
+        if (a === 'true') return { attended: true, on: on.control.value, note: opt(note.control.value) };
+        if (a === 'false') return { attended: false, next: next.value() || undefined, note: opt(note.control.value) };
+        return { attended: undefined };
+      },
     };
   },
 };
+
+/** the value of the waitlist choice in the enrollment form's cohort list */
+const WAITLIST = 'waitlist';
+
+/**
+ * The cohorts a person can still join (a session ahead), the soonest next session first; full ones
+ * listed but disabled. At enrollment the list ends with the waitlist, open only when every cohort
+ * of the person's track (a preference of "any" takes both) is full; from the waitlist, cohorts
+ * with a seat in the person's track come first.
+ */
+function cohortPicker(r: ReferralDetail, withWaitlist: boolean): Built {
+  const holder = h('div', { class: 'cohort-picker' }, h('p', { class: 'loading' }, 'Loading cohorts…'));
+  let value = (): string => '';
+  const note = textarea({ label: 'Note', path: 'note', hint: 'Optional, at most 1000 characters. Staff-only.' });
+  const pref = r.intake.schedulePreference as TrackPreference;
+  const load = async (): Promise<void> => {
+    const res = await api.cohorts();
+    if (!res.ok) {
+      mount(holder, h('p', { class: 'notice error', role: 'alert' }, `Cohorts could not be loaded: ${res.error.message}`));
+      return;
+    }
+    const fits = (c: CohortView) => serves(c.track, pref) && c.seatsLeft > 0;
+    const items = res.data.items
+      .filter(hasSessionsLeft)
+      .sort((a, b) => (withWaitlist ? 0 : Number(fits(b)) - Number(fits(a))) || (a.nextSessions[0] ?? '').localeCompare(b.nextSessions[0] ?? '') || a.name.localeCompare(b.name));
+    const open = items.filter(fits);
+    if (!items.length && !withWaitlist) {
+      mount(holder, h('p', { class: 'notice warn' }, res.data.items.length ? 'Every cohort has ended: no session is left to join. A supervisor creates new ones under Cohorts.' : 'No cohorts exist yet. A supervisor creates them under Cohorts.'));
+      return;
+    }
+    const track = pref === 'any' ? 'any track' : `the ${pref} track`;
+    const options = items.map((c) => cohortOption(c, pref));
+    if (withWaitlist) {
+      options.push({
+        value: WAITLIST,
+        disabled: open.length > 0,
+        label: 'Put on the waitlist',
+        detail: [
+          open.length
+            ? `Not while ${open.length === 1 ? 'a cohort' : `${open.length} cohorts`} of ${track} ${open.length === 1 ? 'has' : 'have'} seats: enrol the person instead.`
+            : `Every cohort of ${track} with sessions left is full. The person and, with consent, the referrer are told; the program is reminded to review it every week, and a seat that appears is offered to whoever waited longest.`,
+        ],
+      });
+    }
+    const group = radios({
+      label: withWaitlist ? 'Cohort, or the waitlist' : 'Cohort',
+      path: 'cohortId',
+      required: true,
+      hint: `The person prefers: ${pref}. Full cohorts cannot be chosen.${!items.length ? ' No cohort has a session left.' : ''}`,
+      options,
+    });
+    value = group.value;
+    mount(holder, group.el);
+  };
+  void load();
+  return {
+    fields: [holder, note.el],
+    body: () => (value() === WAITLIST ? { waitlist: true, note: opt(note.control.value) } : { cohortId: value() || undefined, note: opt(note.control.value) }),
+    onCohortFull: () => void load(),
+  };
+}
+
+/** at the waitlist: since when, for which track, and how to take the person off it */
+function waitlistNote(r: ReferralDetail): HTMLElement {
+  const w = r.waitlist;
+  return h(
+    'p',
+    { class: 'notice info waitlist-note' },
+    w ? `On the waitlist for ${ageOf(w.since)} (since ${dateTime(w.since)}), ${w.track === 'any' ? 'any track' : `${w.track} track`}. ` : 'On the waitlist. ',
+    'When a seat is free, choose its cohort below. To take the person off the waitlist, use Withdraw.',
+  );
+}
+
+/** after a missed first session: how many, and the reminder to call */
+function missedNote(r: ReferralDetail): HTMLElement | null {
+  const n = r.firstSession?.retries ?? 0;
+  if (!n) return null;
+  return h(
+    'p',
+    { class: 'notice warn missed-note' },
+    h('span', { 'aria-hidden': 'true' }, '! '),
+    `The person missed ${n === 1 ? 'one session' : `${n} sessions`} already. Call them before the next one: what is in the way (transport, work, child care)?`,
+  );
+}
 
 const hasSessionsLeft = (c: CohortView): boolean => (c.sessionsLeft ?? c.nextSessions.length) > 0;
 

@@ -1,5 +1,6 @@
 import type { ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { h } from '../dom';
+import { dateTime } from '../format';
 import { graph, progressOf, type FlowNode, type Progress } from '../workflow-model';
 
 // the workflow progress view: every state of statemachines/referral.asl.json (routers small),
@@ -46,6 +47,8 @@ export function progressView(r: ReferralDetail): HTMLElement {
       h('span', { class: 'flow-kind' }, n.terminal ? 'Automatic · end' : KIND_LABEL[n.kind]),
       h('span', { class: 'flow-progress' }, h('span', { 'aria-hidden': 'true' }, `${label.mark} `), label.text, visits > 1 ? ` (${visits}×)` : ''),
       isCurrent && r.breaches > 0 ? h('span', { class: 'flow-breach' }, `Timer passed ${r.breaches}×`) : null,
+      isCurrent && r.firstSession?.retries ? h('span', { class: 'flow-breach' }, `Missed ${r.firstSession.retries}× — waiting for the next session`) : null,
+      isCurrent && r.waitlist ? h('span', { class: 'flow-comment' }, `Waiting for a seat since ${dateTime(r.waitlist.since)}`) : null,
       isCurrent ? h('span', { class: 'flow-comment' }, n.comment) : null,
     );
   };

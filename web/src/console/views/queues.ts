@@ -1,14 +1,17 @@
-import type { ReferralSummary, Status } from '../../../../functions/lib/schemas/views';
+import type { CohortView, ReferralSummary, Status } from '../../../../functions/lib/schemas/views';
+import { serves } from '../../../../functions/lib/domain/seats';
 import { api, call, type QueuePage } from '../api';
 import { announce, h, mount } from '../dom';
-import { ageOf, dateTime, STATUS_LABEL, STEP_LABEL } from '../format';
+import { ageOf, dateTime, STATUS_LABEL, STEP_LABEL, words } from '../format';
 import { loading, problem, routineBadge, slaBadge, statusBadge, urgentBadge, type ViewContext } from './common';
 
 // work queues: "My referrals" (the caller's caseload), one tab per pending step plus
 // needs-attention (ARIA tabs, manual activation), urgent first as the server orders them, counts
 // from the dashboard and urgent counts from the queues themselves, search (a reference is looked up
 // in every status), "Load more". Opened without a tab, the view shows the first queue with urgent
-// work, else the caller's own referrals, else the first queue with any.
+// work, else the caller's own referrals, else the first queue with any. The waitlist is ordered by
+// waiting time alone (longest first, urgent or not): it shows the seats free now and marks who
+// each is offered to; it is never where the queue opens (waiting there is not work until a seat is free).
 
 export const QUEUE_TABS = [
   { id: 'mine', label: 'My referrals' },
@@ -16,6 +19,8 @@ export const QUEUE_TABS = [
   { id: 'evaluation', label: 'Evaluation', status: 'EVALUATION' },
   { id: 'detox-confirmation', label: 'Detox confirmation', status: 'DETOX' },
   { id: 'enrollment', label: 'Enrollment', status: 'ENROLLMENT' },
+  { id: 'first-session', label: 'First session', status: 'ENROLLED' },
+  { id: 'waitlist', label: 'Waitlist', status: 'WAITLISTED' },
   { id: 'needs-attention', label: 'Needs attention', status: 'NEEDS_ATTENTION' },
 ] as const satisfies ReadonlyArray<{ id: string; label: string; status?: Status }>;
 
@@ -49,10 +54,14 @@ interface UrgentCount {
 const URGENT_PAGE = 50;
 const URGENT_PAGES = 4;
 
+/** the waitlist is ordered by waiting time, not urgent first */
+const BY_WAITING_TIME: readonly Status[] = ['WAITLISTED'];
+
 /**
  * Counts the urgent referrals of a queue from GET /api/staff/referrals, which lists urgent first:
- * read until the first routine one (at most URGENT_PAGES pages). The dashboard has only the
- * program-wide `urgentOpen`, not a count per status.
+ * read until the first routine one (at most URGENT_PAGES pages); the waitlist, ordered by waiting
+ * time, is counted over those pages. The dashboard has only the program-wide `urgentOpen`, not a
+ * count per status.
  */
 async function urgentWaiting(status: Status): Promise<UrgentCount | undefined> {
   let n = 0;
@@ -62,9 +71,10 @@ async function urgentWaiting(status: Status): Promise<UrgentCount | undefined> {
     if (cursor) params.set('cursor', cursor);
     const res = await call<QueuePage>('GET', `/api/staff/referrals?${params.toString()}`);
     if (!res.ok) return undefined;
-    const routine = res.data.items.findIndex((r) => !r.urgent);
+    const byWaiting = BY_WAITING_TIME.includes(status);
+    const routine = byWaiting ? -1 : res.data.items.findIndex((r) => !r.urgent);
     if (routine >= 0) return { n: n + routine, more: false };
-    n += res.data.items.length;
+    n += byWaiting ? res.data.items.filter((r) => r.urgent).length : res.data.items.length;
     cursor = res.data.nextCursor;
     if (!cursor) return { n, more: false };
   }
@@ -84,7 +94,7 @@ interface TabCounts {
  * first step queue
  */
 export const openingTab = (counts: ReadonlyMap<QueueTab, TabCounts>): { tab: QueueTab; urgent: boolean } => {
-  const steps = QUEUE_TABS.filter((t) => t.id !== 'mine');
+  const steps = QUEUE_TABS.filter((t) => t.id !== 'mine' && t.id !== 'waitlist');
   const urgent = steps.find((t) => (counts.get(t.id)?.urgent?.n ?? 0) > 0);
   if (urgent) return { tab: urgent.id, urgent: true };
   if ((counts.get('mine')?.waiting ?? 0) > 0) return { tab: 'mine', urgent: (counts.get('mine')?.urgent?.n ?? 0) > 0 };
@@ -242,6 +252,9 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
     const status = q && (searchAll || reference) ? undefined : statusOf(tab.id);
     // My referrals without a search: the caller's caseload (a search there looks in every status)
     const mine = tab.id === 'mine' && !q;
+    const kind: RowKind = q ? 'default' : tab.id === 'waitlist' ? 'waitlist' : tab.id === 'first-session' ? 'first-session' : 'default';
+    // the waitlist: the seats free now, offered down the list (longest waiting first)
+    const seats = kind === 'waitlist' ? seatOffers() : undefined;
     mount(panel, loading('the queue'));
     const rows = h('tbody');
     const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
@@ -261,9 +274,13 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
           h('th', { scope: 'col' }, 'Priority'),
           h('th', { scope: 'col' }, 'Reference'),
           h('th', { scope: 'col' }, 'Name'),
-          h('th', { scope: 'col' }, 'Status'),
-          h('th', { scope: 'col' }, h('abbr', { title: 'Time since intake' }, 'Age')),
-          h('th', { scope: 'col' }, 'Timer (SLA)'),
+          kind === 'waitlist' ? h('th', { scope: 'col' }, 'Track') : h('th', { scope: 'col' }, 'Status'),
+          kind === 'waitlist'
+            ? h('th', { scope: 'col' }, 'Waiting')
+            : kind === 'first-session'
+              ? h('th', { scope: 'col' }, 'First session')
+              : h('th', { scope: 'col' }, h('abbr', { title: 'Time since intake' }, 'Age')),
+          kind === 'waitlist' ? h('th', { scope: 'col' }, 'Seat') : h('th', { scope: 'col' }, 'Timer (SLA)'),
           h('th', { scope: 'col' }, 'Assigned to'),
           h('th', { scope: 'col' }, 'Channel'),
         ),
@@ -282,12 +299,14 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
         return;
       }
       const firstNew = shown;
-      for (const r of res.data.items) rows.append(row(r, ctx.session.username));
+      const offers = seats ? await seats.ready : undefined;
+      if (!ctx.alive() || gen !== generation) return;
+      for (const r of res.data.items) rows.append(row(r, ctx.session.username, kind, offers?.offer(r)));
       shown += res.data.items.length;
       cursor = res.data.nextCursor;
       more.hidden = !cursor;
       const where = q ? `Results for “${q}” in ${status ? `${tab.label.toLowerCase()}` : 'all statuses'}` : mine ? 'Open referrals assigned to you' : `${tab.label} queue`;
-      caption.textContent = `${where}: ${shown} shown${cursor ? ', more available' : ''}, urgent first`;
+      caption.textContent = `${where}: ${shown} shown${cursor ? ', more available' : ''}, ${kind === 'waitlist' ? 'longest waiting first' : 'urgent first'}`;
       table.hidden = shown === 0;
       empty.hidden = shown !== 0;
       empty.textContent = reference
@@ -305,7 +324,7 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
       }
     };
     more.addEventListener('click', () => void page());
-    mount(panel, table, empty, h('p', { class: 'actions' }, more));
+    mount(panel, ...(seats ? [seats.el] : []), table, empty, h('p', { class: 'actions' }, more));
     void page();
   }
 
@@ -327,16 +346,64 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
   return { el, select };
 }
 
-function row(r: ReferralSummary, me: string): HTMLTableRowElement {
+type RowKind = 'default' | 'first-session' | 'waitlist';
+
+interface SeatOffers {
+  /** the seats free now, said above the waitlist */
+  el: HTMLElement;
+  ready: Promise<{ offer(r: ReferralSummary): CohortView | undefined }>;
+}
+
+/**
+ * The seats free now (cohorts with a session left and a seat), and who each is offered to: down
+ * the waitlist in its order (longest waiting first), each person the next free seat of a cohort
+ * that serves their track.
+ */
+function seatOffers(): SeatOffers {
+  const el = h('div', { class: 'notice info seats-free', role: 'status' }, 'Looking for free seats…');
+  const ready = api.cohorts().then((res) => {
+    const open = res.ok ? res.data.items.filter((c) => c.seatsLeft > 0 && (c.sessionsLeft ?? c.nextSessions.length) > 0) : [];
+    const left = new Map(open.map((c) => [c.cohortId, c.seatsLeft]));
+    if (!res.ok) el.replaceChildren('The cohorts could not be loaded: free seats are not shown.');
+    else if (!open.length) el.replaceChildren('No seat is free in any cohort now. A seat that appears (a new cohort, a no-show, a withdrawal before the start) is offered here to whoever has waited longest.');
+    else {
+      el.replaceChildren(
+        h('strong', null, 'Seats free now: '),
+        open.map((c) => `${c.name} (${c.track}, ${c.seatsLeft} seat${c.seatsLeft === 1 ? '' : 's'})`).join('; '),
+        '. Offer them down the list, longest waiting first: open the referral and choose the cohort.',
+      );
+    }
+    return {
+      offer: (r: ReferralSummary): CohortView | undefined => {
+        const track = r.waitlist?.track ?? 'any';
+        const c = open.find((x) => (left.get(x.cohortId) ?? 0) > 0 && serves(x.track, track));
+        if (c) left.set(c.cohortId, left.get(c.cohortId)! - 1);
+        return c;
+      },
+    };
+  });
+  return { el, ready };
+}
+
+function row(r: ReferralSummary, me: string, kind: RowKind = 'default', offer?: CohortView): HTMLTableRowElement {
+  const since = r.waitlist?.since ?? r.gateOpenedAt ?? r.receivedAt;
   return h(
     'tr',
     { class: r.urgent ? 'urgent-row' : undefined },
     h('td', null, r.urgent ? urgentBadge() : routineBadge()),
     h('td', null, h('a', { href: `#/referral/${encodeURIComponent(r.referralId)}`, class: 'ref' }, r.reference)),
     h('td', { class: 'name' }, r.displayName),
-    h('td', null, statusBadge(r.status), r.pendingStep && r.status === 'NEEDS_ATTENTION' ? h('span', { class: 'muted' }, ` (${STEP_LABEL[r.pendingStep]})`) : null),
-    h('td', null, h('time', { datetime: r.receivedAt, title: `Received ${dateTime(r.receivedAt)}` }, ageOf(r.receivedAt))),
-    h('td', null, slaBadge(r) ?? h('span', { class: 'muted' }, '—')),
+    kind === 'waitlist'
+      ? h('td', null, r.waitlist ? words(r.waitlist.track) : '—')
+      : h('td', null, statusBadge(r.status), r.pendingStep && r.status === 'NEEDS_ATTENTION' ? h('span', { class: 'muted' }, ` (${STEP_LABEL[r.pendingStep]})`) : null),
+    kind === 'waitlist'
+      ? h('td', null, h('time', { datetime: since, title: `Waitlisted ${dateTime(since)}` }, ageOf(since)))
+      : kind === 'first-session'
+        ? h('td', null, r.firstSession ? h('time', { datetime: r.firstSession.at }, dateTime(r.firstSession.at)) : '—', r.firstSession?.retries ? h('span', { class: 'muted' }, ` (missed ${r.firstSession.retries})`) : null)
+        : h('td', null, h('time', { datetime: r.receivedAt, title: `Received ${dateTime(r.receivedAt)}` }, ageOf(r.receivedAt))),
+    kind === 'waitlist'
+      ? h('td', null, offer ? h('span', { class: 'badge match offer' }, `Offer a seat in ${offer.name}`) : h('span', { class: 'muted' }, 'None free'))
+      : h('td', null, slaBadge(r) ?? h('span', { class: 'muted' }, '—')),
     h('td', null, r.assignedTo ? (r.assignedTo === me ? 'You' : r.assignedTo) : h('span', { class: 'muted' }, 'Nobody')),
     h('td', null, r.channel === 'phone' ? 'Phone' : 'Web'),
   );

@@ -36,6 +36,9 @@ const EVENT_TITLE: Record<string, string> = {
   CONTACT_LOGGED: 'Contact attempt',
   CONSENT_REVOKED: 'Consent revoked',
   RECORD_EXPORTED: 'Record exported',
+  CONTACT_REMINDER: 'Reminder: contact the person',
+  WAITLIST_REVIEW_DUE: 'Waitlist review due',
+  SEAT_RELEASED: 'Seat given back',
 };
 
 export const eventTitle = (e: ReferralEvent): string =>
@@ -103,6 +106,13 @@ export function decisionText(step: Step | undefined, d: Record<string, unknown>,
     case 'enrollment':
       if (d.waitlist === true) lines.push('Put on the waitlist (every group of the person’s track is full)');
       else if (str(d.cohortId)) lines.push(`Enrolled in ${lookup.cohortName(String(d.cohortId)) ?? 'a cohort'}`);
+      break;
+    case 'waitlist':
+      if (str(d.cohortId)) lines.push(`A seat was found: enrolled in ${lookup.cohortName(String(d.cohortId)) ?? 'a cohort'}`);
+      break;
+    case 'first-session':
+      if (d.attended === true) lines.push(`Attended the first session${str(d.on) ? ` on ${calendarDay(String(d.on))}` : ''}: started`);
+      else lines.push(d.next === 'retry' ? 'Missed the first session: wait for the next one' : 'Missed the first session: closed as a no-show (the seat is given back)');
       break;
     default:
       lines.push(...genericLines(d, ['note']));
@@ -187,6 +197,16 @@ export function eventLines(e: ReferralEvent, lookup: TimelineLookup): string[] {
         ...(str(d.note) ? [`Note: ${String(d.note)}`] : []),
       ];
     }
+    case 'CONTACT_REMINDER':
+      return [
+        `First session missed (retry ${num(d.retry) ?? '—'} of ${num(d.of) ?? 2}): call the person before the next session${str(d.nextSessionAt) ? `, ${dateTime(String(d.nextSessionAt))}` : ''}`,
+      ];
+    case 'WAITLIST_REVIEW_DUE': {
+      const free = num(d.seatsFree) ?? 0;
+      return [`On the waitlist for ${num(d.waitingDays) ?? '—'} days; ${free ? `${free} seat${free === 1 ? '' : 's'} free in the person’s track now` : 'no seat free in the person’s track yet'}`];
+    }
+    case 'SEAT_RELEASED':
+      return [`The seat in ${str(d.cohortId) ? lookup.cohortName(String(d.cohortId)) ?? 'the cohort' : 'the cohort'} is free again for the waitlist`];
     case 'CONSENT_REVOKED': {
       const n = num(d.cancelledNotices) ?? 0;
       return [
