@@ -156,7 +156,7 @@ describe('GET /api/staff/referrals', () => {
     const raw = JSON.stringify(validIntake()).replace('Prefers a call after 5 pm.', 'x\\ud800y');
     const res = await submit(apiEvent('POST /api/referrals', { rawBody: raw }), lambdaContext);
     expect(res.statusCode).toBe(400);
-    expect(JSON.parse(res.body).message).toContain('not valid Unicode');
+    expect(bodyOf(res).message).toContain('not valid Unicode');
   });
 
   test('an unknown status filter is a 400', async () => {
