@@ -141,8 +141,14 @@ test('the first session: a missed one kept for the next (a reminder to call), th
   await expect(page.locator('form.decision[data-step="first-session"]').textContent()).resolves.toContain('1 of 2 retries left');
   await page.locator('tr.ev-contact_reminder').filter({ hasText: 'call the person before the next session' }).waitFor();
   expect(await page.locator('.flow-node[data-state="FirstSession"] .flow-breach').textContent()).toContain('Missed 1×');
+  await expect(page.locator('.missed-note').textContent()).resolves.toContain('No contact is logged since');
   await expectNoAxeViolations(page, 'first session after a miss');
   await shot(page, 'console-first-session-missed');
+
+  // Act: the call is logged in the contact log (issue 11); the reminder says so
+  expect((await call(api, 'POST', `/api/staff/referrals/${r.referralId}/contacts`, casey, { channel: 'phone', outcome: 'reached', note: 'Bus pass arranged' })).status).toBe(200);
+  await page.reload();
+  await page.locator('.missed-note').filter({ hasText: 'Contact logged since: Phone call, reached the person' }).waitFor();
 
   // Act: Wednesday evening, after the next session, the person came
   const wednesday = await at(dayAt(9, 23) + 30 * 60_000);

@@ -8,7 +8,7 @@ import { ageOf, calendarDay, dateTime, sentence, sessionTime, STATUS_LABEL, STEP
 import { FormErrors, input, issuesToFields, num, opt, radios, requiredError, select, textarea } from '../forms';
 import { waitFor, type ViewContext } from './common';
 import { locationText, sessionsText } from './cohorts';
-import { actorText, decisionText } from './timeline';
+import { actorText, CONTACT_CHANNEL, CONTACT_OUTCOME, decisionText } from './timeline';
 
 // one form per human step (DESIGN §4), validated in the browser with the same zod schemas the
 // API uses; the server's answer (400 fields, 409 already decided / cohort full, 403) is shown in
@@ -418,15 +418,20 @@ function waitlistNote(r: ReferralDetail): HTMLElement {
   );
 }
 
-/** after a missed first session: how many, and the reminder to call */
+/** after a missed first session: how many, the reminder to call, and whether the contact log has the call since */
 function missedNote(r: ReferralDetail): HTMLElement | null {
   const n = r.firstSession?.retries ?? 0;
   if (!n) return null;
+  const reminder = [...r.events].reverse().find((e) => e.type === 'CONTACT_REMINDER');
+  const called = r.lastContact && (!reminder || r.lastContact.at >= reminder.at) ? r.lastContact : undefined;
   return h(
     'p',
     { class: 'notice warn missed-note' },
     h('span', { 'aria-hidden': 'true' }, '! '),
-    `The person missed ${n === 1 ? 'one session' : `${n} sessions`} already. Call them before the next one: what is in the way (transport, work, child care)?`,
+    `The person missed ${n === 1 ? 'one session' : `${n} sessions`} already. Call them before the next one: what is in the way (transport, work, child care)? `,
+    called
+      ? `Contact logged since: ${CONTACT_CHANNEL[called.channel] ?? called.channel}, ${CONTACT_OUTCOME[called.outcome] ?? called.outcome} (${dateTime(called.at)}).`
+      : 'No contact is logged since: log the call under Follow-up.',
   );
 }
 
