@@ -22,7 +22,8 @@ export const summary = (r: ReferralRecord, now: Date): ReferralSummary => ({
   ...(r.assignedTo ? { assignedTo: r.assignedTo.username } : {}),
   ...(r.gateDueAt && isUrgentFirstContact(r.status, r) ? { firstContact: true } : {}),
   ...(r.gateOpenedAt ? { gateOpenedAt: r.gateOpenedAt } : {}),
-  ...(r.gateDueAt && r.gateOpenedAt ? { gateDueAt: r.gateDueAt, sla: slaState(r.gateOpenedAt, r.gateDueAt, now) } : {}),
+  // the waitlist's timer is its weekly review, not an SLA: no on-time/overdue state for it
+  ...(r.gateDueAt && r.gateOpenedAt ? { gateDueAt: r.gateDueAt, ...(r.status === 'WAITLISTED' ? {} : { sla: slaState(r.gateOpenedAt, r.gateDueAt, now) }) } : {}),
   ...(r.status === 'WAITLISTED' && r.waitlist ? { waitlist: { since: r.waitlist.since, track: r.waitlist.track } } : {}),
   ...(r.firstSession && !isFinal(r.status) ? { firstSession: r.firstSession } : {}),
 });
@@ -79,7 +80,7 @@ export const dashboard = async (deps: Deps): Promise<Dashboard> => {
   return {
     byStatus: Object.fromEntries(counts) as Record<Status, number>,
     urgentOpen: recent.filter((r) => r.urgent && !isFinal(r.status)).length,
-    overdueGates: recent.filter((r) => r.gateDueAt && r.gateOpenedAt && slaState(r.gateOpenedAt, r.gateDueAt, now) === 'overdue').length,
+    overdueGates: recent.filter((r) => r.gateDueAt && r.gateOpenedAt && r.status !== 'WAITLISTED' && slaState(r.gateOpenedAt, r.gateDueAt, now) === 'overdue').length,
     medianHoursFromIntake,
     generatedAt: now.toISOString(),
   };

@@ -188,7 +188,7 @@ describe('GET /api/staff/referrals: the waitlist and the first session in the su
     const since = '2026-12-01T10:00:00.000Z';
     m.ddb.on(QueryCommand).resolves({
       Items: [
-        metaItem(referral({ status: 'WAITLISTED', pendingStep: 'waitlist', waitlist: { since, track: 'evening', reviews: 3 } })),
+        metaItem(referral({ status: 'WAITLISTED', pendingStep: 'waitlist', gateOpenedAt: since, gateDueAt: '2026-12-29T10:00:00.000Z', waitlist: { since, track: 'evening', reviews: 3 } })),
         metaItem(referral({ referralId: 'r2', status: 'ENROLLED', pendingStep: 'first-session', cohortId: 'c1', firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 1 } })),
         metaItem(referral({ referralId: 'r3', status: 'STARTED', cohortId: 'c1', firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 0 } })),
       ],
@@ -201,6 +201,9 @@ describe('GET /api/staff/referrals: the waitlist and the first session in the su
     const items = bodyOf(res).items as Array<Record<string, unknown>>;
     expect(items[0]).toMatchObject({ status: 'WAITLISTED', waitlist: { since, track: 'evening' } });
     expect(items[0]!.waitlist).not.toHaveProperty('reviews');
+    // its timer is the weekly review: never "overdue" like an SLA
+    expect(items[0]).toMatchObject({ gateDueAt: '2026-12-29T10:00:00.000Z' });
+    expect(items[0]).not.toHaveProperty('sla');
     expect(items[1]).toMatchObject({ status: 'ENROLLED', firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 1 } });
     expect(items[2]).not.toHaveProperty('firstSession');
     expect(JSON.stringify(items)).not.toMatch(/cohortId|taskToken/);
