@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { PROGRAM_DEFAULTS } from '../functions/lib/program';
 
 /**
  * Deployment settings, read once from CDK context (`-c key=value` or cdk.json). Everything that
@@ -133,9 +134,9 @@ export const stageConfigFrom = (node: Node): StageConfig => {
     sesIdentity,
     mailFrom: str(node, 'mailFrom') ?? `no-reply@${mailDomain}`,
     programEmail: str(node, 'programEmail') ?? `intake@${mailDomain}`,
-    programName: str(node, 'programName') ?? 'Intensive Outpatient Program',
-    programPhone: str(node, 'programPhone') ?? '(555) 010-0100',
-    programTimeZone: str(node, 'programTimeZone') ?? 'America/New_York',
+    programName: str(node, 'programName') ?? PROGRAM_DEFAULTS.name,
+    programPhone: str(node, 'programPhone') ?? PROGRAM_DEFAULTS.phone,
+    programTimeZone: str(node, 'programTimeZone') ?? PROGRAM_DEFAULTS.timeZone,
     gateTimeouts: str(node, 'gateTimeouts'),
     detoxMaxDays: str(node, 'detoxMaxDays'),
     programSettings: Object.fromEntries(

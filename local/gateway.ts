@@ -12,8 +12,9 @@
  * - `/local/auth/*`: the local token issuer (local/auth.ts).
  * - everything else: static files from web/dist with the CloudFront index rewrite of
  *   infra/constructs/web.ts (`/` → 302 `/intake/`, `/x/` → `/x/index.html`, `/x` → 302 `/x/`).
- * - every response carries the security headers of the CloudFront response headers policy (the files
- *   of the embeddable open-seats page, EMBED_PATH_PREFIX, those of its own framable policy); every
+ * - every response carries the security headers CloudFront sends (functions/lib/security-headers.ts,
+ *   one definition for both; the files of the embeddable open-seats page, EMBED_PATH_PREFIX, those
+ *   of its own framable policy); every
  *   answer of the gateway itself (401, 404, 405, 413, 429, 503, 5xx) and of the issuer is `no-store`.
  * - rate limits (`RateLimits`), per client address, in front of everything like the WAF web ACL:
  *   `POST /api/referrals` is a token bucket mirroring the WAF rate rule of
@@ -27,35 +28,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Access, FunctionSpec } from '../functions/catalog';
+import { EMBED_PATH_PREFIX, EMBED_SECURITY_HEADERS, SECURITY_HEADERS } from '../functions/lib/security-headers';
 import type { LocalAuth } from './auth';
 
 /** larger bodies answer 413 here; handlers enforce their own, smaller, documented limit */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
-
-/** the response headers policy of the CloudFront distribution, minus the Cognito origin and HSTS (plain http here) */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-};
-
-/**
- * The one page any site may frame (the open-seats widget for referrers' sites): no X-Frame-Options
- * and `frame-ancestors *`, exactly the EMBED_CONTENT_SECURITY_POLICY CloudFront sends for
- * EMBED_PATH_PREFIX in infra/constructs/web.ts (a test holds the two together). Everything else
- * keeps SECURITY_HEADERS.
- */
-export const EMBED_PATH_PREFIX = '/availability/';
-export const EMBED_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-};
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

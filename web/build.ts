@@ -5,10 +5,12 @@
 // `--dev` — never in the default build that `npm start`, `npm test` and a deployment use: a map
 // served beside main.js would publish the whole source of the console and the intake form.
 import { build } from 'esbuild';
-import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openApiDocument } from '../functions/lib/openapi';
+import { PROGRAM_DEFAULTS } from '../functions/lib/program';
+import { withProgramPhone } from './program-page';
 
 const webDir = dirname(fileURLToPath(import.meta.url));
 const srcDir = join(webDir, 'src');
@@ -75,7 +77,12 @@ const buildApp = async (app: string, dev: boolean): Promise<void> => {
   await copyAssets(sharedDir, out, ['.css']);
   // .json: the console's config.json for the local runtime ({ "auth": "local" }); a deployment
   // leaves it out and uploads its own (infra/constructs/web.ts)
-  await copyAssets(join(srcDir, app), out, ['.html', '.css', '.json']);
+  const copied = await copyAssets(join(srcDir, app), out, ['.html', '.css', '.json']);
+  // the program's phone in the page (the default here; a deployment writes its own)
+  for (const html of copied.filter((n) => n.endsWith('.html'))) {
+    const file = join(out, html);
+    await writeFile(file, withProgramPhone(await readFile(file, 'utf8'), PROGRAM_DEFAULTS.phone));
+  }
 };
 
 export interface WebBuildResult {

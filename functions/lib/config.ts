@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { PROGRAM_DEFAULTS } from './program';
 import { isTimeZone } from './schemas/common';
 
 // the environment of every handler, parsed once at cold start; a missing variable fails loudly
@@ -10,9 +11,9 @@ const EnvSchema = z.object({
   STATE_MACHINE_ARN: z.string().min(1),
   MAIL_FROM: z.string().min(3),
   PROGRAM_EMAIL: z.string().min(3),
-  PROGRAM_NAME: z.string().default('Intensive Outpatient Program'),
-  PROGRAM_PHONE: z.string().default('(555) 010-0100'),
-  PROGRAM_TIME_ZONE: z.string().refine(isTimeZone).default('America/New_York'),
+  PROGRAM_NAME: z.string().default(PROGRAM_DEFAULTS.name),
+  PROGRAM_PHONE: z.string().default(PROGRAM_DEFAULTS.phone),
+  PROGRAM_TIME_ZONE: z.string().refine(isTimeZone).default(PROGRAM_DEFAULTS.timeZone),
   /** human gate timers in seconds: insurance review, evaluation, detox confirmation, enrollment */
   GATE_TIMEOUTS: z
     .string()

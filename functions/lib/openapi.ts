@@ -1,7 +1,10 @@
 import * as z from 'zod';
 import { functions, type HttpRoute } from '../catalog';
 import { AssignSchema, ContactSchema, RevokeConsentSchema } from './schemas/caseload';
+import { MAX_BODY_BYTES } from './http';
+import { PROGRAM_DEFAULTS } from './program';
 import { CohortSchema } from './schemas/cohort';
+import { IDEMPOTENCY_KEY_PATTERN } from './schemas/common';
 import { DecisionSchemas, ResumeSchema, STEPS, WithdrawSchema } from './schemas/decisions';
 import { IntakeSchema } from './schemas/intake';
 import { FunnelQuerySchema } from './schemas/reports';
@@ -18,7 +21,7 @@ export const REQUEST_BODIES: Record<string, z.ZodType> = {
   'POST /api/staff/referrals/{id}/steps/{step}': z.union(Object.values(DecisionSchemas) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]),
   'POST /api/staff/referrals/{id}/withdraw': WithdrawSchema,
   'POST /api/staff/referrals/{id}/resume': ResumeSchema,
-  'POST /api/staff/cohorts': CohortSchema('America/New_York'),
+  'POST /api/staff/cohorts': CohortSchema(PROGRAM_DEFAULTS.timeZone),
   'POST /api/staff/referrals/{id}/assignment': AssignSchema,
   'POST /api/staff/referrals/{id}/contacts': ContactSchema,
   'POST /api/staff/referrals/{id}/consent-revocation': RevokeConsentSchema,
@@ -61,7 +64,7 @@ const errorResponses = (route: HttpRoute) => ({
   ...(route.path.includes('{id}') ? { '404': { description: 'No referral with that id' } } : {}),
   ...(route.method === 'POST' ? {
     '409': { description: 'Wrong state (step not pending, already closed), full cohort, or an Idempotency-Key reused with another body' },
-    '413': { description: 'Body larger than 32 KiB' },
+    '413': { description: `Body larger than ${MAX_BODY_BYTES / 1024} KiB` },
     '415': { description: 'Body is not application/json' },
   } : {}),
   '429': { description: 'Rate limited' },
@@ -79,7 +82,7 @@ const parameters = (route: HttpRoute) => [
   ...(route.path.includes('{id}') ? [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] : []),
   ...(route.path.includes('{step}') ? [{ name: 'step', in: 'path', required: true, schema: { type: 'string', enum: [...STEPS] } }] : []),
   ...(route.method === 'POST' && route.path.endsWith('/referrals')
-    ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,128}$' }, description: 'the same key and body answer the same referral' }]
+    ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source }, description: 'the same key and body answer the same referral' }]
     : []),
   ...(route.method === 'GET' && route.path === '/api/staff/referrals'
     ? [

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Annotations, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -8,6 +9,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { CONTENT_SECURITY_POLICY, EMBED_CONTENT_SECURITY_POLICY, EMBED_PATH_PREFIX, PERMISSIONS_POLICY } from '../../functions/lib/security-headers';
+import { INTAKE_PAGE, withProgramPhone } from '../../web/program-page';
 import type { StageConfig } from '../config';
 import { acknowledge } from '../nag';
 
@@ -26,21 +29,6 @@ export interface ConsoleSettings {
   cognitoDomainUrl: string;
   clientId: string;
 }
-
-/** CSP for both apps: everything from this origin, tokens exchanged with the Cognito domain */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' https://*.amazoncognito.com; frame-ancestors 'none'";
-
-/**
- * The one page any site may frame: the open-seats widget for referrers' sites (web/src/availability).
- * It holds no PHI, sets no cookie, reads only GET /api/availability and has nothing to click but a
- * link that opens the intake form in a new tab, so framing it cannot be used against anyone. Every
- * other path keeps `frame-ancestors 'none'` and X-Frame-Options DENY. local/gateway.ts serves the
- * same exception (a test holds the two together).
- */
-export const EMBED_PATH_PREFIX = '/availability/';
-export const EMBED_CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'";
 
 /** the public open-seats route: CloudFront keeps its answer for as long as the answer says (at most a minute) */
 export const AVAILABILITY_PATH = '/api/availability';
@@ -127,7 +115,7 @@ export class Web extends Construct {
       contentTypeOptions: { override: true },
       referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
     };
-    const permissionsPolicy = { header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), payment=()', override: true };
+    const permissionsPolicy = { header: 'Permissions-Policy', value: PERMISSIONS_POLICY, override: true };
     this.headersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'IOP security headers: CSP, HSTS, no framing, nosniff, no referrer',
       securityHeadersBehavior,
@@ -152,7 +140,7 @@ export class Web extends Construct {
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
       },
       customHeadersBehavior: {
-        customHeaders: [{ header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), payment=()', override: true }],
+        customHeaders: [permissionsPolicy],
       },
     });
 
@@ -260,8 +248,11 @@ export class Web extends Construct {
     const { config, distDir, opsKey } = this.props;
     const sources: s3deploy.ISource[] = [];
     if (existsSync(distDir)) {
-      // the build's console/config.json is the local runtime's: the deployed one is written below
-      sources.push(s3deploy.Source.asset(distDir, { exclude: ['console/config.json', '**/*.map'] }));
+      // the build's console/config.json is the local runtime's: the deployed one is written below;
+      // the intake page gets the program's phone from this stage's settings
+      sources.push(s3deploy.Source.asset(distDir, { exclude: ['console/config.json', INTAKE_PAGE, '**/*.map'] }));
+      const intakePage = join(distDir, INTAKE_PAGE);
+      if (existsSync(intakePage)) sources.push(s3deploy.Source.data(INTAKE_PAGE, withProgramPhone(readFileSync(intakePage, 'utf8'), config.programPhone)));
     } else {
       Annotations.of(this).addWarningV2('iop:web-dist-missing', `${distDir} does not exist: run the web build before deploying, or only config.json is uploaded`);
     }

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { functions as catalog, STATE_MACHINE_NAME } from '../../functions/catalog';
 import { tableDefinition } from '../../functions/lib/keys';
+import { CONTENT_SECURITY_POLICY } from '../../functions/lib/security-headers';
 import { PUBLIC_ROUTES } from '../../infra/constructs/api';
 import { INTAKE_PATH } from '../../infra/constructs/protection';
-import { CONTENT_SECURITY_POLICY } from '../../infra/constructs/web';
 import { REPO_ROOT } from '../../infra/stack';
 import { asList, buildTestApp, onlyOne, resourcesOf, statementsOfRole, templateFor } from './helpers';
 
@@ -277,7 +277,9 @@ describe('web', () => {
     const [, deployment] = onlyOne(template, 'Custom::CDKBucketDeployment', () => true);
     expect(deployment.Properties?.SourceObjectKeys).toHaveLength(1);
     const [, withDist] = onlyOne(dev, 'Custom::CDKBucketDeployment', () => true);
-    expect(withDist.Properties?.SourceObjectKeys.length).toBe(existsSync(join(REPO_ROOT, 'web', 'dist')) ? 2 : 1);
+    // with a build: the files, the intake page with this stage's phone, config.json
+    const built = existsSync(join(REPO_ROOT, 'web', 'dist'));
+    expect(withDist.Properties?.SourceObjectKeys.length).toBe(built ? (existsSync(join(REPO_ROOT, 'web', 'dist', 'intake', 'index.html')) ? 3 : 2) : 1);
   });
 });
 

@@ -14,6 +14,9 @@ export interface Actor {
   username?: string;
 }
 
+/** who the workflow, the sender and sweep act as on the timeline */
+export const SYSTEM_ACTOR: Readonly<Actor> = { kind: 'system' };
+
 /** the referral's META item: status, gate and codes — no PHI but the display name and search key */
 export interface ReferralRecord {
   referralId: string;

@@ -1,5 +1,6 @@
 import { CRISIS_RESOURCES } from '../schemas/intake';
 import type { Status } from '../schemas/views';
+import { BREACHES_BEFORE_ATTENTION } from './workflow';
 
 // every email the program sends: neutral subjects (never naming substance-use treatment), patient
 // emails in their language, physician emails status-only with the 42 CFR §2.32 notice, program
@@ -338,7 +339,7 @@ export const urgentAlert = (reference: string, consoleLink?: string): Email =>
 export const slaAlert = (reference: string, step: string, ageHours: number, breaches: number, consoleLink?: string): Email =>
   email(`Overdue step: ${reference}`, [
     `The ${step} step of referral ${reference} has waited ${ageHours} hours, past its time limit (breach ${breaches}).`,
-    breaches >= 2 ? 'The referral is now marked NEEDS_ATTENTION.' : 'The step has been reopened; please decide it soon.',
+    breaches >= BREACHES_BEFORE_ATTENTION ? 'The referral is now marked NEEDS_ATTENTION.' : 'The step has been reopened; please decide it soon.',
     openIt(reference, consoleLink),
   ]);
 

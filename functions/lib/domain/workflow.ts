@@ -18,6 +18,9 @@ export const GATES = {
 
 export type GateStatus = keyof typeof GATES;
 
+/** the other way round: the status a step's gate is (the console, decisions by step name) */
+export const GATE_OF_STEP = Object.fromEntries(Object.entries(GATES).map(([status, step]) => [step, status])) as Record<Step, GateStatus>;
+
 export const isGateStatus = (s: string): s is GateStatus => s in GATES;
 export const isFinal = (s: Status): boolean => FINAL_STATUSES.includes(s);
 

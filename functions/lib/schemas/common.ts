@@ -3,6 +3,9 @@ import { nowMs } from '../clock';
 
 // shared field builders: one definition of "a real calendar date", "an email", ...
 
+/** an `Idempotency-Key` header (the intake form sends a UUID): the handler, the OpenAPI document and the tests read this */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{8,128}$/;
+
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** true when `s` is YYYY-MM-DD and names a day that exists (no 2025-02-30) */

@@ -1,5 +1,5 @@
 import type { Deps } from '../adapters';
-import type { Actor, NewEvent, NoticeRecord, ReferralRecord } from '../adapters/ports';
+import { type Actor, type NewEvent, type NoticeRecord, type ReferralRecord, SYSTEM_ACTOR } from '../adapters/ports';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { ConflictError, NotFoundError } from '../errors';
 import { isFinal } from '../domain/workflow';
@@ -134,7 +134,7 @@ export const revokeConsent = async (deps: Deps, referralId: string, body: Revoke
     const events: NewEvent[] = [
       { at: next.updatedAt, type: 'CONSENT_REVOKED', actor, detail: { receivedVia: body.receivedVia, receivedAt, ...(body.note ? { note: body.note } : {}), cancelledNotices: pending.length } },
       ...pending.map((n): NewEvent => ({
-        at: next.updatedAt, type: 'NOTICE_CANCELLED', actor: { kind: 'system' },
+        at: next.updatedAt, type: 'NOTICE_CANCELLED', actor: SYSTEM_ACTOR,
         detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, reason: 'consent revoked' },
       })),
     ];

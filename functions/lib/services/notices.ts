@@ -1,5 +1,5 @@
 import type { Deps } from '../adapters';
-import type { Audience, NewEvent, NoticeRecord, OutgoingEmail, ReferralRecord } from '../adapters/ports';
+import { type Audience, type NewEvent, type NoticeRecord, type OutgoingEmail, type ReferralRecord, SYSTEM_ACTOR as SYSTEM } from '../adapters/ports';
 import { logger } from '../logger';
 import { metrics } from '../observability';
 import {
@@ -18,8 +18,6 @@ import type { CohortRecord } from '../adapters/ports';
 // from the referral's stored data and the status it reports, so the outbox holds no PHI.
 // Each (referral, key) exists once; the send is at-least-once only across a sender that dies
 // between SES accepting the email and the notice being marked sent (its lease runs out).
-
-const SYSTEM = { kind: 'system' } as const;
 
 /** how long a sender holds a notice before another may take it over (it is presumed dead) */
 export const NOTICE_LEASE_MS = 120_000;

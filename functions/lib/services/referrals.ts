@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Deps } from '../adapters';
-import type { Actor, NewEvent, ReferralRecord, SeatReservation } from '../adapters/ports';
+import { type Actor, type NewEvent, type ReferralRecord, type SeatReservation, SYSTEM_ACTOR as SYSTEM } from '../adapters/ports';
 import { ConflictError, NotFoundError, ReferralClosedError, ValidationError } from '../errors';
 import { statusAfterCheck } from '../domain/eligibility';
 import { displayName } from '../domain/messages';
@@ -9,7 +9,7 @@ import { daysBefore, LONGEST_COHORT_DAYS } from '../domain/availability';
 import { holdsSeat, openCohorts, sessionAfter } from '../domain/seats';
 import { triage } from '../domain/triage';
 import {
-  BREACHES_BEFORE_ATTENTION, detoxExpired, GATES, type GateStatus, isFinal, isGateStatus, nextStatusAfter, routeTo, type Route,
+  BREACHES_BEFORE_ATTENTION, detoxExpired, GATE_OF_STEP, GATES, type GateStatus, isFinal, isGateStatus, nextStatusAfter, routeTo, type Route,
 } from '../domain/workflow';
 import { logger } from '../logger';
 import { metrics } from '../observability';
@@ -22,8 +22,6 @@ import { validate } from '../validate';
 // the referral's application services: each loads what it needs, applies a pure domain rule and
 // writes the change with its events and the notices it causes (the outbox) in one conditional
 // transaction; a conflicting writer makes it read and decide again
-
-const SYSTEM: Actor = { kind: 'system' };
 
 /** the next version of a record: one status change (or none) and its STATUS_CHANGED event */
 const advance = (r: ReferralRecord, now: Date, changes: Partial<ReferralRecord>, actor: Actor): { next: ReferralRecord; events: NewEvent[] } => {
@@ -253,7 +251,7 @@ export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route 
       if (isFinal(r.status)) return { status: r.status };
       const now = deps.now();
       // the execution ends here: no gate stays pending; staff resume it at the step that failed (or withdraw)
-      const resumeAt = r.status === 'NEEDS_ATTENTION' ? r.failure?.resumeAt ?? (r.pendingStep ? gateOf(r.pendingStep) : 'RECEIVED') : r.status;
+      const resumeAt = r.status === 'NEEDS_ATTENTION' ? r.failure?.resumeAt ?? (r.pendingStep ? GATE_OF_STEP[r.pendingStep] : 'RECEIVED') : r.status;
       const { next, events } = advance(r, now, {
         status: 'NEEDS_ATTENTION', taskToken: undefined, pendingStep: undefined, gateDueAt: undefined, unapplied: undefined,
         failure: { error: errorCode, at: now.toISOString(), resumeAt },
@@ -318,7 +316,6 @@ const reviewWaitlist = async (deps: Deps, r: ReferralRecord, now: Date): Promise
 };
 
 /** the gate status of a step */
-const gateOf = (step: Step): GateStatus => (Object.keys(GATES) as GateStatus[]).find((g) => GATES[g] === step)!;
 
 // ---- staff actions --------------------------------------------------------------------------
 

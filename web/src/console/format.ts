@@ -30,15 +30,6 @@ export const STEP_LABEL: Record<Step, string> = {
   'first-session': 'First session',
 };
 
-export const STATUS_FOR_STEP: Record<Step, Status> = {
-  'insurance-review': 'INSURANCE_REVIEW',
-  evaluation: 'EVALUATION',
-  'detox-confirmation': 'DETOX',
-  enrollment: 'ENROLLMENT',
-  waitlist: 'WAITLISTED',
-  'first-session': 'ENROLLED',
-};
-
 export const SLA_LABEL: Record<SlaState, string> = { 'on-time': 'On time', 'due-soon': 'Due soon', overdue: 'Overdue' };
 
 /** "45 min", "3 h", "2 d 4 h" */

@@ -1,6 +1,6 @@
 import aslJson from '../../../statemachines/referral.asl.json';
 import { FINAL_STATUSES, STATE_FOR_STATUS, type ReferralDetail, type Status } from '../../../functions/lib/schemas/views';
-import { STATUS_FOR_STEP } from './format';
+import { GATE_OF_STEP } from '../../../functions/lib/domain/workflow';
 
 // the workflow progress model, derived from THE state machine definition (esbuild inlines the one
 // JSON file at build time; no second copy of the states exists in the console). Nothing here knows
@@ -183,7 +183,7 @@ export function progressOf(g: WorkflowGraph, r: Events): ProgressModel {
   let current: string | undefined;
   let note: string | undefined;
   if (r.status === 'NEEDS_ATTENTION') {
-    const step = r.pendingStep ? STATE_FOR_STATUS[STATUS_FOR_STEP[r.pendingStep]] : undefined;
+    const step = r.pendingStep ? STATE_FOR_STATUS[GATE_OF_STEP[r.pendingStep]] : undefined;
     current = step;
     note = step ? 'Needs attention: this gate passed its timer twice and is still open for a decision.' : 'Needs attention: a workflow task failed after its retries.';
   } else if (r.status === 'WITHDRAWN') {

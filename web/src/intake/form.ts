@@ -6,6 +6,7 @@
 // ./collect (the request body from the answers, pure), ./messages (errors in the form's language).
 import * as z from 'zod';
 import { fieldErrors } from '../../../functions/lib/schemas/common';
+import { PROGRAM_DEFAULTS } from '../../../functions/lib/program';
 import { IntakeSchema, type Intake, type IntakeResponse } from '../../../functions/lib/schemas/intake';
 import { newIdempotencyKey, readResponse, type ApiResult, type ResponseLike } from '../shared/api';
 import { h } from '../shared/dom';
@@ -20,8 +21,6 @@ import { aboutSection, conditionsSection, safetySection, substancesSection, with
 
 // zod compiles object parsers with `new Function` unless told not to; the CSP forbids eval
 z.config({ jitless: true });
-
-export const DEFAULT_PROGRAM_PHONE = '(555) 010-0100';
 
 /** the body sent to the API: the IntakeSchema output (trimmed, empty optionals left out) */
 export type IntakeBody = Intake;
@@ -81,7 +80,7 @@ const publicLang = languageMemory('iop-intake-lang');
  */
 export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): IntakeFormHandle => {
   const staff = options.mode === 'staff';
-  const phone = options.programPhone ?? DEFAULT_PROGRAM_PHONE;
+  const phone = options.programPhone ?? PROGRAM_DEFAULTS.phone;
   const prefix = `intake${++mounts}`;
   const id = (s: string): string => `${prefix}-${s.replace(/[^A-Za-z0-9-]/g, '-')}`;
   /**

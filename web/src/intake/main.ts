@@ -1,13 +1,14 @@
 // the public intake page: mounts the form at / and keeps the page header in the chosen language
-import { DEFAULT_PROGRAM_PHONE, mountIntakeForm, submitPublic } from './form';
+import { PROGRAM_DEFAULTS } from '../../../functions/lib/program';
+import { mountIntakeForm, submitPublic } from './form';
 import { DICTIONARIES } from './i18n';
 import { availabilityLines, fetchAvailability, type Availability } from '../shared/availability';
 import type { Lang } from '../shared/i18n';
 
 const root = document.getElementById('intake');
 const brand = document.getElementById('brand');
-// the program's number lives in index.html, so a deployment can change it without a rebuild
-const programPhone = document.querySelector<HTMLMetaElement>('meta[name="program-phone"]')?.content.trim() || DEFAULT_PROGRAM_PHONE;
+// the program's number is in index.html: the build writes the default, a deployment the configured one (web/program-page.ts)
+const programPhone = document.querySelector<HTMLMetaElement>('meta[name="program-phone"]')?.content.trim() || PROGRAM_DEFAULTS.phone;
 
 // open seats under the program's name, in the form's language; the form never waits for it
 const seatsBox = document.getElementById('availability');

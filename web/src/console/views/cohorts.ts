@@ -1,3 +1,4 @@
+import { PROGRAM_DEFAULTS } from '../../../../functions/lib/program';
 import { CohortSchema, MIN_WEEKLY_MINUTES, WEEKDAYS, type CohortRules } from '../../../../functions/lib/schemas/cohort';
 import type { CohortView } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
@@ -10,7 +11,7 @@ import { loading, problem, type ViewContext } from './common';
 // IOP cohorts: list with seats left, sessions, next dates and roster; supervisors get the create
 // form (hidden for others, and the server's 403 is what really decides)
 
-const DEFAULT_TZ = 'America/New_York';
+const DEFAULT_TZ = PROGRAM_DEFAULTS.timeZone;
 const DAY_NAME: Record<(typeof WEEKDAYS)[number], string> = { MO: 'Mon', TU: 'Tue', WE: 'Wed', TH: 'Thu', FR: 'Fri', SA: 'Sat', SU: 'Sun' };
 const ZONES = ['America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix', 'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'America/Puerto_Rico'];
 
