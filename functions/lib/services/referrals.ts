@@ -257,7 +257,10 @@ export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route 
         failure: { error: errorCode, at: now.toISOString(), resumeAt },
       }, SYSTEM);
       events.unshift({ at: next.updatedAt, type: 'TASK_FAILED', actor: SYSTEM, detail: { error: errorCode, resumeAt } });
-      await commit(deps, next, events, { notices: noticesFor(next, undefined, 'failure', { program: { kind: 'failure', errorCode } }) });
+      // the program is told once per stop: a RecordFailure retried after it committed (its invocation
+      // failed afterwards) finds the failure recorded already and adds no second alert
+      const told = r.status === 'NEEDS_ATTENTION' && !!r.failure;
+      await commit(deps, next, events, told ? {} : { notices: noticesFor(next, undefined, 'failure', { program: { kind: 'failure', errorCode } }) });
       logger.warn('referral needs attention after task failure', { referralId: r.referralId, errorCode });
       return { status: next.status };
     });
