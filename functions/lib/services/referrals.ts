@@ -318,8 +318,6 @@ const reviewWaitlist = async (deps: Deps, r: ReferralRecord, now: Date): Promise
   return route(deps, next, 'WAITLISTED');
 };
 
-/** the gate status of a step */
-
 // ---- staff actions --------------------------------------------------------------------------
 
 /** the calendar day (YYYY-MM-DD) of an instant in the program's time zone */
