@@ -30,6 +30,7 @@ import { functions, STATE_MACHINE_NAME } from '../functions/catalog';
 import { createLocalAuth, generateRsaKeyPair, type LocalAuth } from './auth';
 import { ACCOUNT_ID, HOST, REGION, ROOT, TABLE_NAME } from './constants';
 import { type DynamoLocalRun, startDynamoLocal } from './dynamodb/dynamodb-local';
+import { describeFaults, type FaultControl, type FaultSpec, faultSwitch } from './faults';
 import { Gateway, GENEROUS_RATE_LIMITS, type RateLimits } from './gateway';
 import { checkOverrides, functionNameOf, importHandlers, invokeLocal, type LambdaHandler, loadDefinition } from './lambda';
 import { startMail } from './mail';
@@ -74,6 +75,8 @@ export interface RuntimeOptions {
    * of intakes from one address). `npm start` passes WAF_RATE_LIMITS, the deployed WAF rule's.
    */
   rateLimits?: RateLimits;
+  /** fault injection (./faults): this spec, else the LOCAL_FAULTS variable; neither: none */
+  faults?: FaultSpec | string;
 }
 
 export interface Runtime {
@@ -95,6 +98,8 @@ export interface Runtime {
    * resolves with what it returned (rejects with what it threw). Tests use it instead of waiting.
    */
   runScheduled(name: string): Promise<unknown>;
+  /** the fault switch, when one was given at start (change or stop the faults, read the counts) */
+  faults?: FaultControl;
   stop(): Promise<void>;
 }
 
@@ -123,6 +128,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
   const quiet = options.quiet ?? false;
   const timeScale = timeScaleFrom(options.timeScale);
   checkOverrides(options.handlers ?? {});
+  const faults = faultSwitch(options.faults, functions);
   const cleanups: Array<() => Promise<void> | void> = [];
   const savedEnv = new Map<string, string | undefined>();
   let dynamo: DynamoLocalRun | undefined;
@@ -255,6 +261,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       POWERTOOLS_SERVICE_NAME: 'iop-local',
       POWERTOOLS_LOG_LEVEL: quiet ? 'WARN' : 'INFO',
     };
+    if (faults) {
+      cleanups.push(() => faults.close());
+      Object.assign(env, await faults.startProxies({ dynamoUrl, mailUrl }));
+      if (!quiet) print(`Fault injection on: ${describeFaults(faults.spec)}`);
+    }
     const extra = typeof options.env === 'function' ? options.env({ dynamoUrl, sfnUrl: sfnServer.url, mailUrl }) : options.env;
     Object.assign(env, extra ?? {});
     for (const [k, v] of Object.entries(env)) {
@@ -280,7 +291,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
 
     // 4. the table (created as soon as DynamoDB answers) and the handler modules
     const streamArn = await tableReady;
-    handlers = await imported;
+    handlers = faults ? faults.wrapAll(await imported) : await imported;
 
     // 5. triggers: the stream is read from LATEST from here on (before anything can write to it)
     const triggers = await startTriggers({
@@ -328,6 +339,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       dynamoPid,
       startMs: Math.round(performance.now() - t0),
       runScheduled: (name) => triggers.runScheduled(name),
+      faults,
       stop: () => {
         gateway.ready = false;
         stopping ??= stopAll();
