@@ -1,172 +1,111 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
-import http from 'node:http';
-import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { startRuntime } from '../local/runtime';
-import { TestApi } from '../test/support/api';
-import { cohortBody, intakeBody } from '../test/support/fixtures';
-import { LAMBDA_MEMORY_MB } from '../functions/catalog';
-import { PRICES, PRICES_AS_OF } from './prices';
-
 /**
- * Cost per 1,000 referrals on the happy path with detox (consent given, patient email known):
- * drives N referrals through the local runtime and counts what AWS bills — state transitions
- * (GetExecutionHistory), Lambda invocations and their duration, DynamoDB read/write units (a proxy
- * in front of DynamoDB Local adds ReturnConsumedCapacity=TOTAL to every request and sums the
- * answers), emails and their size, API requests — then prices them. Not a test: it writes
- * bench/results/cost.json and cost.md.
+ * Cost per 1,000 referrals per branch, from the counts the lifecycle benchmark measured in the same
+ * run × the list prices in bench/prices.ts (with their date), beside a straightforward design's;
+ * and the fixed monthly cost of what the CDK template creates (synthesized offline, bundling
+ * skipped), resource by resource. Measures; asserts nothing.
  */
+import { Template } from 'aws-cdk-lib/assertions';
+import { LAMBDA_MEMORY_MB } from '../functions/catalog';
+import { buildTestApp } from '../test/infra/helpers';
+import type { LifecycleResult } from './lifecycle';
+import { FIXED_PRICES, PRICES, PRICES_AS_OF } from './prices';
+import { round } from './lib/util';
 
-const N = Number(process.env.BENCH_REFERRALS ?? 20);
+/** a warm arm64 handler making 2–4 SDK calls; the local runtime's timings are not Lambda's */
+export const ASSUMED_LAMBDA_MS = 120;
+/** the console reads a referral (detail + queue) before each decision: modelled, not driven */
+export const STAFF_READS_PER_DECISION = 2;
 
-// ---- a counting proxy in front of DynamoDB Local ---------------------------------------------
-const units = { read: 0, write: 0, requests: 0 };
-const byOperation: Record<string, { calls: number; write: number; read: number }> = {};
-let target = '';
-const proxy = http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', async () => {
-    let body = Buffer.concat(chunks).toString('utf8');
-    try {
-      const json = JSON.parse(body);
-      json.ReturnConsumedCapacity = 'TOTAL';
-      body = JSON.stringify(json);
-    } catch {
-      // not JSON: pass through
-    }
-    const headers = { ...req.headers, 'content-length': String(Buffer.byteLength(body)) };
-    const up = http.request(`${target}${req.url}`, { method: req.method, headers }, (upRes) => {
-      const out: Buffer[] = [];
-      upRes.on('data', (c) => out.push(c));
-      upRes.on('end', () => {
-        const text = Buffer.concat(out).toString('utf8');
-        units.requests++;
-        try {
-          const json = JSON.parse(text);
-          const caps = [json.ConsumedCapacity].flat().filter(Boolean) as Array<{ ReadCapacityUnits?: number; WriteCapacityUnits?: number; CapacityUnits?: number }>;
-          const op = String(req.headers['x-amz-target'] ?? '');
-          const o = (byOperation[op.replace('DynamoDB_20120810.', '')] ??= { calls: 0, write: 0, read: 0 });
-          o.calls++;
-          for (const c of caps) {
-            o.write += c.WriteCapacityUnits ?? (/Put|Update|Delete|TransactWrite/.test(op) ? c.CapacityUnits ?? 0 : 0);
-            o.read += c.ReadCapacityUnits ?? (/Put|Update|Delete|TransactWrite/.test(op) ? 0 : c.CapacityUnits ?? 0);
-          }
-          for (const c of caps) {
-            const isWrite = /Put|Update|Delete|TransactWrite|BatchWrite/.test(op);
-            if (c.WriteCapacityUnits !== undefined || c.ReadCapacityUnits !== undefined) {
-              units.write += c.WriteCapacityUnits ?? 0;
-              units.read += c.ReadCapacityUnits ?? 0;
-            } else if (isWrite) units.write += c.CapacityUnits ?? 0;
-            else units.read += c.CapacityUnits ?? 0;
-          }
-        } catch {
-          // not JSON
-        }
-        res.writeHead(upRes.statusCode ?? 500, upRes.headers);
-        res.end(text);
-      });
-    });
-    up.on('error', () => res.writeHead(502).end());
-    up.end(body);
-  });
-});
+type Counts = LifecycleResult['all'];
 
-const main = async () => {
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-  const rt = await startRuntime({
-    port: 0, mailPort: 0, quiet: true,
-    env: ({ dynamoUrl }) => {
-      target = dynamoUrl;
-      return { AWS_ENDPOINT_URL_DYNAMODB: proxyUrl };
-    },
-  });
-  const api = new TestApi(rt.appUrl, rt.mailUrl);
-  const sfn = new SFNClient({ region: 'us-east-1', endpoint: rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  try {
-    const cohortIds: string[] = [];
-    for (let i = 0; i < Math.ceil(N / 10); i++) cohortIds.push((await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: `Bench ${i}` }), as: 'sam' })).json.cohortId);
-    const mailBefore = (await api.emails()).length;
-    const before = { ...units };
-    let apiCalls = 0;
-    const ids: string[] = [];
-    const started = Date.now();
-    for (let i = 0; i < N; i++) {
-      const { referralId } = (await api.intake(intakeBody({ lastName: `Bench${i}` }))).json;
-      apiCalls++;
-      ids.push(referralId);
-      await api.waitForGate(referralId, 'evaluation');
-      await api.decide(referralId, 'evaluation', { dimensions: { d1: 2, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 }, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept' });
-      await api.waitForGate(referralId, 'detox-confirmation');
-      await api.decide(referralId, 'detox-confirmation', { completed: true, completedOn: new Date().toISOString().slice(0, 10) });
-      await api.waitForGate(referralId, 'enrollment');
-      await api.decide(referralId, 'enrollment', { cohortId: cohortIds[Math.floor(i / 10)] });
-      // a person's calls: 3 decisions, each after opening the referral in the console (2 reads)
-      apiCalls += 3 + 3 * 2;
-      await api.waitFor(referralId, (r) => r.status === 'ENROLLED' && r.events.some((e) => e.type === 'DISCLOSURE' && e.detail?.notice === 'enrolled'));
-    }
-    const elapsedMs = Date.now() - started;
-    // polling through the staff API above is the bench's own traffic, not the product's: not counted
-    const emails = (await api.emails()).slice(mailBefore);
-    const emailBytes = emails.reduce((s, e) => s + (e.body.text?.length ?? 0) + (e.body.html?.length ?? 0) + e.attachments.reduce((a, x) => a + x.content.length * 0.75, 0), 0);
-    let transitions = 0;
-    let lambdaTasks = 0;
-    let historyBytes = 0;
-    for (const id of ids) {
-      const h = await sfn.send(new GetExecutionHistoryCommand({ executionArn: `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}`, maxResults: 1000 }));
-      const events = h.events ?? [];
-      transitions += events.filter((e) => e.type?.endsWith('StateEntered')).length;
-      lambdaTasks += events.filter((e) => e.type === 'TaskScheduled' || e.type === 'LambdaFunctionScheduled').length;
-      historyBytes += JSON.stringify(events).length;
-    }
-    // Lambda invocations: the API handlers (one per API call) and the workflow's tasks
-    const lambdaInvocations = apiCalls + lambdaTasks;
-    const perReferral = {
-      stateTransitions: transitions / N,
-      lambdaInvocations: lambdaInvocations / N,
-      dynamoWriteUnits: (units.write - before.write) / N,
-      dynamoReadUnits: (units.read - before.read) / N,
-      emails: emails.length / N,
-      emailKb: emailBytes / N / 1024,
-      apiRequests: apiCalls / N,
-      executionLogKb: historyBytes / N / 1024,
-    };
-    const assumedLambdaMs = 120; // warm arm64 handler with 2–4 SDK calls; the local runtime's timings are not Lambda's
-    const gbSeconds = (LAMBDA_MEMORY_MB / 1024) * (assumedLambdaMs / 1000);
-    const cost = {
-      stepFunctions: perReferral.stateTransitions * PRICES.sfnTransition,
-      lambda: perReferral.lambdaInvocations * (PRICES.lambdaRequest + gbSeconds * PRICES.lambdaGbSecondArm),
-      dynamodb: perReferral.dynamoWriteUnits * PRICES.ddbWru + perReferral.dynamoReadUnits * PRICES.ddbRru,
-      ses: perReferral.emails * PRICES.sesEmail + (perReferral.emailKb / 1024 / 1024) * PRICES.sesAttachmentGb,
-      api: perReferral.apiRequests * PRICES.httpApiRequest,
-      logs: (perReferral.executionLogKb / 1024 / 1024) * PRICES.logsIngestGb,
-    };
-    const total = Object.values(cost).reduce((a, b) => a + b, 0);
-    const per1000 = Object.fromEntries(Object.entries({ ...cost, total }).map(([k, v]) => [k, Math.round(v * 1000 * 10000) / 10000]));
-    const dynamoByOperation = Object.fromEntries(Object.entries(byOperation).map(([k, v]) => [k, { calls: v.calls / N, write: Math.round((v.write / N) * 10) / 10, read: Math.round((v.read / N) * 10) / 10 }]));
-    const result = { dynamoByOperation, pricesAsOf: PRICES_AS_OF, referrals: N, path: 'happy path with detox, consent given', perReferral, usdPer1000Referrals: per1000, assumptions: { lambdaMemoryMb: LAMBDA_MEMORY_MB, lambdaMsPerInvocation: assumedLambdaMs }, localWallMsPerReferral: Math.round(elapsedMs / N) };
-    mkdirSync('bench/results', { recursive: true });
-    writeFileSync('bench/results/cost.json', JSON.stringify(result, null, 2) + '\n');
-    const md = [
-      `# Cost per 1,000 referrals (happy path with detox) — prices as of ${PRICES_AS_OF}`,
-      '',
-      '| per referral | value |', '|---|---|',
-      ...Object.entries(perReferral).map(([k, v]) => `| ${k} | ${Math.round(v * 100) / 100} |`),
-      '',
-      '| USD per 1,000 referrals | value |', '|---|---|',
-      ...Object.entries(per1000).map(([k, v]) => `| ${k} | $${v} |`),
-      '',
-    ].join('\n');
-    writeFileSync('bench/results/cost.md', md);
-    process.stdout.write(md + '\n');
-  } finally {
-    sfn.destroy();
-    await rt.stop();
-    proxy.close();
-  }
+export interface Priced {
+  perReferral: Record<string, number>;
+  usdPer1000: Record<string, number>;
+}
+
+/** prices one referral's counts: the lifecycle's API calls + modelled staff reads, its tasks, notices */
+export const price = (c: Counts, detailReadRru: number, emailKb: number): Priced => {
+  const decisions = c.staffDecisions;
+  const staffReads = decisions * STAFF_READS_PER_DECISION;
+  const apiRequests = c.apiCallsMade + staffReads;
+  // send-notices: one invocation per email counted (an upper bound: the stream hands up to 10 a batch)
+  const lambdaInvocations = apiRequests + c.workflowTasks + c.emails;
+  const gbSeconds = (LAMBDA_MEMORY_MB / 1024) * (ASSUMED_LAMBDA_MS / 1000);
+  const perReferral = {
+    stateTransitions: c.transitions,
+    lambdaInvocations: round(lambdaInvocations, 2),
+    dynamoWriteUnits: c.dynamoWriteUnits,
+    dynamoReadUnits: round(c.dynamoReadUnits + staffReads * detailReadRru, 2),
+    emails: c.emails,
+    apiRequests: round(apiRequests, 2),
+    executionLogKb: c.executionHistoryKb,
+  };
+  const usd = {
+    stepFunctions: perReferral.stateTransitions * PRICES.sfnTransition,
+    lambda: lambdaInvocations * (PRICES.lambdaRequest + gbSeconds * PRICES.lambdaGbSecondArm),
+    dynamodb: perReferral.dynamoWriteUnits * PRICES.ddbWru + perReferral.dynamoReadUnits * PRICES.ddbRru,
+    ses: perReferral.emails * PRICES.sesEmail + (perReferral.emails * emailKb / 2 ** 20) * PRICES.sesAttachmentGb,
+    api: apiRequests * PRICES.httpApiRequest,
+    logs: (perReferral.executionLogKb / 2 ** 20) * PRICES.logsIngestGb,
+  };
+  const total = Object.values(usd).reduce((a, b) => a + b, 0);
+  return { perReferral, usdPer1000: Object.fromEntries(Object.entries({ ...usd, total }).map(([k, v]) => [k, round(v * 1000, 4)])) };
 };
 
-main().catch((err) => {
-  process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
-  process.exit(1);
-});
+/**
+ * The straightforward design the issue compares with: every step a workflow task, emails sent by
+ * the workflow (15 transitions, 4 emails), the same API, DynamoDB and Lambda use as ours measured on
+ * the main branch (the "started" plan). The issue's figure for it is ≈ $0.83 per 1,000.
+ */
+export const straightforward = (started: Counts, detailReadRru: number, emailKb: number): Priced =>
+  price({ ...started, transitions: 15, emails: 4, workflowTasks: started.workflowTasks + 4 }, detailReadRru, emailKb);
+
+/** fixed monthly cost of the resources the prod template creates (bundling skipped, offline) */
+export const fixedMonthly = () => {
+  const template = Template.fromStack(buildTestApp({ stage: 'prod' }).stack).toJSON() as { Resources: Record<string, { Type: string; Properties?: any }> };
+  const resources = Object.values(template.Resources);
+  const count = (type: string) => resources.filter((r) => r.Type === type).length;
+  const wafRules = resources.filter((r) => r.Type === 'AWS::WAFv2::WebACL').reduce((n, r) => n + (r.Properties?.Rules?.length ?? 0), 0);
+  const pool = resources.find((r) => r.Type === 'AWS::Cognito::UserPool');
+  const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+  const highRes = alarms.filter((a) => (a.Properties?.Period ?? 60) < 60).length;
+  const items = [
+    { item: 'WAF web ACL', basis: `1 web ACL × $${FIXED_PRICES.wafWebAcl} + ${wafRules} rules × $${FIXED_PRICES.wafRule}`, usd: count('AWS::WAFv2::WebACL') * FIXED_PRICES.wafWebAcl + wafRules * FIXED_PRICES.wafRule },
+    { item: 'KMS keys', basis: `${count('AWS::KMS::Key')} customer-managed keys × $${FIXED_PRICES.kmsKey}`, usd: count('AWS::KMS::Key') * FIXED_PRICES.kmsKey },
+    { item: 'Secrets Manager', basis: `${count('AWS::SecretsManager::Secret')} secret × $${FIXED_PRICES.secret}`, usd: count('AWS::SecretsManager::Secret') * FIXED_PRICES.secret },
+    { item: 'CloudWatch alarms', basis: `${alarms.length - highRes} standard × $${FIXED_PRICES.alarmStandard}${highRes ? ` + ${highRes} high-resolution × $${FIXED_PRICES.alarmHighRes}` : ''}`, usd: (alarms.length - highRes) * FIXED_PRICES.alarmStandard + highRes * FIXED_PRICES.alarmHighRes },
+    { item: 'CloudWatch dashboard', basis: `${count('AWS::CloudWatch::Dashboard')} × $${FIXED_PRICES.dashboard} (more than the free 3 × 50 metrics)`, usd: count('AWS::CloudWatch::Dashboard') * FIXED_PRICES.dashboard },
+    { item: 'CloudWatch custom metrics', basis: `~${FIXED_PRICES.customMetricsEstimate} metrics the code emits (6 business counts + MilestoneReached by milestone; not in the template) × $${FIXED_PRICES.customMetric}`, usd: FIXED_PRICES.customMetricsEstimate * FIXED_PRICES.customMetric },
+    { item: 'Cognito', basis: `${pool?.Properties?.UserPoolTier ?? 'ESSENTIALS'} tier, ~${FIXED_PRICES.staffUsers} monthly active staff × $${FIXED_PRICES.cognitoPlusMau}`, usd: FIXED_PRICES.staffUsers * FIXED_PRICES.cognitoPlusMau },
+    { item: 'sweep schedule', basis: `every minute: ~43,800 invocations × (request + ${ASSUMED_LAMBDA_MS} ms at ${LAMBDA_MEMORY_MB} MB)`, usd: 43_800 * (PRICES.lambdaRequest + (LAMBDA_MEMORY_MB / 1024) * (ASSUMED_LAMBDA_MS / 1000) * PRICES.lambdaGbSecondArm) },
+    { item: 'logs, X-Ray, S3, CloudFront, SNS, SQS, DynamoDB storage/stream/PITR, backups', basis: `${count('AWS::Logs::LogGroup')} log groups, ${count('AWS::S3::Bucket')} buckets, 1 distribution, 1 table with PITR and a backup plan: tens of MB a month, mostly within free tiers`, usd: FIXED_PRICES.smallItemsEstimate },
+  ].map((x) => ({ ...x, usd: round(x.usd, 2) }));
+  return {
+    items,
+    totalUsd: round(items.reduce((s, x) => s + x.usd, 0), 2),
+    resourceCounts: Object.fromEntries([...new Set(resources.map((r) => r.Type))].sort().map((t) => [t, count(t)])),
+  };
+};
+
+export const runCost = (lc: LifecycleResult) => {
+  const emailKb = lc.emailKbPerEmail;
+  const byBranch = Object.fromEntries(Object.entries(lc.byPlan).map(([plan, c]) => [plan, { final: c.expected, referrals: c.referrals, ...price(c, lc.dynamo.detailReadRru, emailKb) }]));
+  const mix = price(lc.all, lc.dynamo.detailReadRru, emailKb);
+  const started = lc.byPlan.started ?? lc.all;
+  const simple = straightforward(started, lc.dynamo.detailReadRru, emailKb);
+  const fixed = fixedMonthly();
+  return {
+    pricesAsOf: PRICES_AS_OF,
+    assumptions: { lambdaMemoryMb: LAMBDA_MEMORY_MB, lambdaMsPerInvocation: ASSUMED_LAMBDA_MS, staffReadsPerDecision: STAFF_READS_PER_DECISION, sendNoticesInvocationsPerEmail: 1, emailKb },
+    byBranch,
+    mix: { note: `the run's mix of branches (${lc.n} referrals)`, ...mix },
+    straightforward: { note: 'every step a task, emails from the workflow: 15 transitions, 4 emails, otherwise as our "started" branch', ...simple, issueFigureUsdPer1000: 0.83 },
+    fixedMonthly: fixed,
+    perMonth: {
+      at1000Referrals: round(fixed.totalUsd + mix.usdPer1000.total!, 2),
+      at10000Referrals: round(fixed.totalUsd + 10 * mix.usdPer1000.total!, 2),
+    },
+  };
+};
+
+export type CostResult = ReturnType<typeof runCost>;

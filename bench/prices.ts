@@ -20,3 +20,22 @@ export const PRICES = {
   /** CloudWatch Logs ingestion: per GB (execution history logged at level ALL) */
   logsIngestGb: 0.5,
 } as const;
+
+/** monthly prices of what the template creates whatever the traffic (same date, same caveat) */
+export const FIXED_PRICES = {
+  wafWebAcl: 5,
+  wafRule: 1,
+  kmsKey: 1,
+  secret: 0.4,
+  alarmStandard: 0.1,
+  alarmHighRes: 0.3,
+  dashboard: 3,
+  customMetric: 0.3,
+  /** metrics the code emits (not resources in the template): 6 business counts + MilestoneReached per milestone */
+  customMetricsEstimate: 16,
+  /** Cognito Plus tier, per monthly active user */
+  cognitoPlusMau: 0.02,
+  staffUsers: 20,
+  /** logs, X-Ray, S3, CloudFront, SNS, SQS, DynamoDB storage/stream/PITR, backups at this volume */
+  smallItemsEstimate: 1,
+} as const;
