@@ -1,5 +1,5 @@
 /**
- * The embedded local runtime behind `npm start` (DESIGN §7): one process tree on loopback.
+ * The embedded local runtime behind `npm start` (docs/ARCHITECTURE.md §11): one process tree on loopback.
  *
  *   app (gateway: API + web + token issuer) ── handlers (functions/<name>/handler.ts, in-process)
  *   DynamoDB Local (Java child) · SES emulator (aws-ses-v2-local) · Step Functions (local/sfn)

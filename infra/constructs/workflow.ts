@@ -66,7 +66,7 @@ export class Workflow extends Construct {
       definitionSubstitutions: substitutions,
       role,
       // execution data may be logged: the workflow carries referral IDs and decision codes only,
-      // never PHI (DESIGN.md §2), so full history in the logs is safe and what on-call needs
+      // never PHI (docs/ARCHITECTURE.md §2), so full history in the logs is safe and what on-call needs
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
       removalPolicy: config.removalPolicy,

@@ -17,7 +17,7 @@ import type { Runtime } from '../../local/runtime';
 //
 // What every case must show, checked as it runs:
 // - never a 5xx;
-// - the status the contract (DESIGN §4) gives for what was sent: 413 over the size limits, 415 when
+// - the status the contract (docs/ARCHITECTURE.md §3) gives for what was sent: 413 over the size limits, 415 when
 //   not application/json, 400 for JSON that does not parse or fails the intake schema (the schema
 //   module the handler uses is the oracle), 201 otherwise; 405/404/401 on the other routes;
 // - every API answer is `cache-control: no-store`, JSON, `{ error, message, fields? }` on a 4xx;

@@ -1,6 +1,6 @@
 import type { Intake } from '../../functions/lib/schemas/intake';
 
-// a valid intake body (DESIGN §4) with overrides per test; dates relative to today so they stay valid
+// a valid intake body (docs/ARCHITECTURE.md §3) with overrides per test; dates relative to today so they stay valid
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 

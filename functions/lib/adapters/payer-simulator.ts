@@ -3,7 +3,7 @@ import { now } from '../clock';
 import type { EligibilityChecker } from './ports';
 
 /**
- * The embedded eligibility adapter: a deterministic payer simulator (DESIGN §4). A clearinghouse
+ * The embedded eligibility adapter: a deterministic payer simulator (docs/ARCHITECTURE.md §9). A clearinghouse
  * adapter (X12 270 out, 271 in, service type AI, place of service 57) implements the same port.
  */
 export class PayerSimulator implements EligibilityChecker {

@@ -1,7 +1,7 @@
 import type { Intake } from '../schemas/intake';
 import type { EligibilityResult } from '../schemas/views';
 
-// the embedded payer simulator (DESIGN §4): deterministic answers shaped like an X12 271 for
+// the embedded payer simulator (docs/ARCHITECTURE.md §9): deterministic answers shaped like an X12 271 for
 // service type AI (substance use) at place of service 57 (non-residential SUD treatment)
 
 export const simulateEligibility = (insurance: Intake['insurance'], now: Date): EligibilityResult => {

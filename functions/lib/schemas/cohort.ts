@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { nowMs } from '../clock';
 import { calendarDate, isCalendarDate, isTimeZone, trimmed } from './common';
 
-// POST /api/staff/cohorts (DESIGN §4): an IOP group, ASAM level 2.1
+// POST /api/staff/cohorts (docs/ARCHITECTURE.md §3): an IOP group, ASAM level 2.1
 
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
 export const MAX_COHORT_CAPACITY = 10;

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { pastDate, trimmed } from './common';
 
-// bodies of POST /api/staff/referrals/{id}/steps/{step} (DESIGN §4), one schema per step
+// bodies of POST /api/staff/referrals/{id}/steps/{step} (docs/ARCHITECTURE.md §2), one schema per step
 
 export const STEPS = ['insurance-review', 'evaluation', 'detox-confirmation', 'enrollment', 'waitlist', 'first-session'] as const;
 export type Step = (typeof STEPS)[number];

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { nowMs } from '../clock';
 import { email, isCalendarDate, isValidNpi, pastDate, trimmed } from './common';
 
-// the intake body (DESIGN §4): serves the API handler, the web form and the OpenAPI document
+// the intake body (docs/ARCHITECTURE.md §3): serves the API handler, the web form and the OpenAPI document
 
 export const SUBSTANCES = ['alcohol', 'opioids', 'benzodiazepines', 'stimulants', 'cannabis', 'other'] as const;
 export const DETOX_STATUSES = ['not-needed', 'in-detox', 'completed', 'unknown'] as const;

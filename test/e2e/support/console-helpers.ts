@@ -47,7 +47,7 @@ export interface IntakeOptions {
   physician?: boolean;
 }
 
-/** a valid DESIGN §4 intake body (the shared fixture, with this suite's values) */
+/** a valid docs/ARCHITECTURE.md §3 intake body (the shared fixture, with this suite's values) */
 export const intakeBody = (o: IntakeOptions = {}) =>
   baseIntakeBody({
     lastName: o.lastName ?? uniqueName('Tester'),

@@ -3,7 +3,7 @@ import type { Step } from '../../../functions/lib/schemas/decisions';
 import { requestJson } from '../shared/api';
 import type { AuthProvider } from './auth';
 
-// the staff API (DESIGN §4) with the Bearer token; a 401 drops the session so the shell shows
+// the staff API (docs/ARCHITECTURE.md §3) with the Bearer token; a 401 drops the session so the shell shows
 // sign-in and comes back to the same view. Error bodies are shown as the server wrote them (the
 // server never echoes PHI in errors); nothing here is logged.
 

@@ -1,4 +1,4 @@
-// the intake form (DESIGN §1, §4, §6), built in the DOM and validated with the same IntakeSchema
+// the intake form (docs/ARCHITECTURE.md §1, §3, §7), built in the DOM and validated with the same IntakeSchema
 // the API uses. one mount serves both the public page (a patient on a phone) and the staff
 // console (phone intake). the suicide-risk screen comes first and shows 988 at once on a "yes":
 // the 988 panel sits at the top of the form, above any error list, and is brought into view.

@@ -1,4 +1,4 @@
-// a small typed JSON client for the API (DESIGN §4). errors come back as values, not throws, so
+// a small typed JSON client for the API (docs/ARCHITECTURE.md §3). errors come back as values, not throws, so
 // callers handle every case: ok, an API error body, or no answer at all (network down).
 
 /** the API's error body: `{ error, message, fields? }`, `fields` keyed by dotted paths */

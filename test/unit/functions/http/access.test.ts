@@ -198,7 +198,7 @@ describe('GET /api/staff/referrals', () => {
     expect(res.body).not.toMatch(/SECRET-TASK-TOKEN|quintana|searchName/);
   });
 
-  // was a bug (fixed): a malformed page cursor is bad input, so DESIGN §4 wants a 400 (409 is for wrong state,
+  // was a bug (fixed): a malformed page cursor is bad input, so docs/ARCHITECTURE.md §3 wants a 400 (409 is for wrong state,
   // duplicate decision, full cohort, idempotency reuse); the repository raises a ConflictError (409)
   test('a malformed page cursor is a 400 (bad input), not a 409', async () => {
     // Act

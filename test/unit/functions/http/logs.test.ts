@@ -5,7 +5,7 @@ import { mocks } from '../support/aws';
 import { apiEvent, bodyOf, lambdaContext, setTestEnv, validIntake } from '../support/fixtures';
 import type { handler as Handler } from '../../../../functions/submit-intake/handler';
 
-// DESIGN §6: logs hold IDs and codes, never names, dates of birth, phone numbers, emails or free text
+// docs/ARCHITECTURE.md §7: logs hold IDs and codes, never names, dates of birth, phone numbers, emails or free text
 
 let handler: typeof Handler;
 const m = mocks();

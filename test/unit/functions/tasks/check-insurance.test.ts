@@ -195,7 +195,7 @@ describe('check-insurance task', () => {
 
   // was a bug (fixed): a plain Error from the eligibility adapter has its message copied into eligibility.summary,
   // which is stored on META and in the INSURANCE_CHECKED event; an adapter message can quote the
-  // member's name or date of birth, and META/events must hold codes only (DESIGN §5, ports.ts)
+  // member's name or date of birth, and META/events must hold codes only (docs/ARCHITECTURE.md §5, ports.ts)
   test('an eligibility error message that quotes the person is not copied onto META or the event', async () => {
     // Prepare
     const intake = validIntake();

@@ -10,7 +10,7 @@ import { waitFor, type ViewContext } from './common';
 import { locationText, sessionsText } from './cohorts';
 import { actorText, CONTACT_CHANNEL, CONTACT_OUTCOME, decisionText } from './timeline';
 
-// one form per human step (DESIGN §4), validated in the browser with the same zod schemas the
+// one form per human step (docs/ARCHITECTURE.md §2), validated in the browser with the same zod schemas the
 // API uses; the server's answer (400 fields, 409 already decided / cohort full, 403) is shown in
 // place. No field has a default: a decision is always an explicit choice.
 
