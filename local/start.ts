@@ -85,7 +85,7 @@ const main = async (): Promise<void> => {
   const mailPort = portFrom(args['mail-port'] ?? process.env.MAIL_PORT, '--mail-port', 8005);
   out('Starting the IOP local runtime…');
   // loaded after the signal handlers are in place, so an early Ctrl-C is handled too
-  const [{ ROOT, startRuntime }, { DEMO_USERS }, { WAF_RATE_LIMITS }] = await Promise.all([import('./runtime'), import('./auth'), import('./gateway')]);
+  const [{ ROOT, startRuntime }, { DEMO_USERS }, { WAF_RATE_LIMITS }] = await Promise.all([import('./runtime'), import('./auth'), import('./gateway/rate-limits')]);
   // the deployed WAF's limits (100 intakes per 5 minutes per address; 5 failed sign-ins, then 1 a minute)
   runtime = await startRuntime({ port, mailPort, persist: args.persist ?? false, rateLimits: WAF_RATE_LIMITS });
 

@@ -5,7 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { stageConfigFrom } from '../../infra/config';
 import { INTAKE_METHOD, INTAKE_PATH, Protection } from '../../infra/constructs/protection';
-import { RATE_LIMITED_INTAKE, WAF_RATE_LIMITS } from '../../local/gateway';
+import { RATE_LIMITED_INTAKE, WAF_RATE_LIMITS } from '../../local/gateway/rate-limits';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import { intakeBody } from '../support/fixtures';
 

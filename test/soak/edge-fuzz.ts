@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { functions } from '../../functions/catalog';
 import { MAX_BODY_BYTES } from '../../functions/lib/http';
 import { DETOX_STATUSES, INSURANCE_TYPES, IntakeSchema, LANGUAGES, SCHEDULE_PREFERENCES, SUBSTANCES, type Intake } from '../../functions/lib/schemas/intake';
-import { MAX_REQUEST_BYTES } from '../../local/gateway';
+import { MAX_REQUEST_BYTES } from '../../local/gateway/api-event';
 import type { Runtime } from '../../local/runtime';
 
 // Fuzzing the public edge (issue 12, item 1) over HTTP against the local runtime: generated valid
