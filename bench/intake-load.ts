@@ -62,7 +62,7 @@ const nextBody = (): string => {
 
 export interface PhaseResult {
   phase: string;
-  target: 'system' | 'baseline';
+  target: 'system' | 'system-http-only' | 'baseline';
   rate: number | 'saturation';
   connections: number;
   seconds: number;
@@ -78,7 +78,7 @@ export interface PhaseResult {
 }
 
 const load = async (
-  server: Server, jvmPid: number, target: 'system' | 'baseline', phase: string, rate: number | 'saturation', seconds: number, connections: number,
+  server: Server, jvmPid: number, target: PhaseResult['target'], phase: string, rate: number | 'saturation', seconds: number, connections: number,
 ): Promise<PhaseResult> => {
   const c0 = { server: await server.ask('cpu') as number, jvm: await cpuMs(jvmPid), me: process.cpuUsage(), machine: await machineCpuMs() };
   const t0 = performance.now();
@@ -184,10 +184,20 @@ export const runIntakeLoad = async (opts: IntakeLoadOptions) => {
     if (baselineServer) await baselineServer.ask('stop');
     await system.ask('stop');
   }
+  // the same saturation with the workflow's tasks and the emails held: what the HTTP path alone sustains
+  progress('intake system, HTTP path only (workflow tasks and emails held): saturation');
+  const httpOnly = await startServer(['system-http-only']);
+  try {
+    await autocannon({ url: httpOnly.url, connections: 2, duration: opts.quick ? 2 : 5, overallRate: 5, requests: [{ method: 'POST', path: '/api/referrals', setupRequest: (req: Record<string, unknown>) => ({ ...req, headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: nextBody() }) }] });
+    phases.push(await load(httpOnly, httpOnly.info.dynamoPid as number, 'system-http-only', 'saturation', 'saturation', satSeconds, connections));
+  } finally {
+    await httpOnly.ask('stop');
+  }
   const sys = (p: string) => phases.find((x) => x.target === 'system' && x.phase === p)!;
   const base = (p: string) => phases.find((x) => x.target === 'baseline' && x.phase === p);
   const sat = sys('saturation');
   const bsat = base('saturation')!;
+  const hsat = phases.find((x) => x.target === 'system-http-only' && x.phase === 'saturation');
   const perRequestCpu = sat.cpu.serverMsPerRequest + sat.cpu.jvmMsPerRequest;
   const backlogCpuPerRequest = drained ? round((drained.serverMs + drained.jvmMs) / Math.max(1, sat.requests), 2) : 0;
   return {
@@ -199,6 +209,11 @@ export const runIntakeLoad = async (opts: IntakeLoadOptions) => {
       saturationReqPerSecVsBaseline: round(sat.reqPerSec / bsat.reqPerSec, 3),
       saturationP50VsBaseline: round(sat.p50Ms / bsat.p50Ms, 1),
       p99At20VsBaselineAt20: base('20/s') ? round(sys('20/s').p99Ms / base('20/s')!.p99Ms, 1) : null,
+      httpPathOnlyReqPerSecVsBaseline: hsat ? round(hsat.reqPerSec / bsat.reqPerSec, 3) : null,
+      /** share of the system's saturated throughput lost to the workflow's tasks and emails on the same cores */
+      workflowShareOfCapacity: hsat ? round(1 - sat.reqPerSec / hsat.reqPerSec, 2) : null,
+      /** the same from CPU (robust to other work on the machine): 1 − HTTP-path CPU ÷ (CPU during + after the load), per intake */
+      workflowShareOfCpuPerIntake: hsat ? round(1 - (hsat.cpu.serverMsPerRequest + hsat.cpu.jvmMsPerRequest) / (perRequestCpu + backlogCpuPerRequest), 2) : null,
       serverPlusJvmCpuPerRequestVsBaseline: round(perRequestCpu / (bsat.cpu.serverMsPerRequest + bsat.cpu.jvmMsPerRequest), 1),
     },
     goals: {

@@ -18,11 +18,14 @@
  * proxy, emails) per referral and per branch, samples RSS (Node + the DynamoDB Local JVM) every
  * second, and checks each referral's final status against its plan. Measures; asserts nothing.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { advanceClock, nowMs, pinClock, resetClock } from '../functions/lib/clock';
 import type { ReferralDetail, ReferralSummary, Status } from '../functions/lib/schemas/views';
 import { startRuntime } from '../local/runtime';
 import { cohortBody, intakeBody } from '../test/support/fixtures';
+import { summariseProfile, type ProfileSummary } from './lib/profile';
 import { DynamoCounter, SesCounter, type Units } from './lib/proxies';
 import { cpuMs, Limiter, machineCpuMs, pool, progress, rssMb, round, sleep } from './lib/util';
 
@@ -171,6 +174,8 @@ export interface LifecycleOptions {
   window?: number;
   /** parallel staff requests */
   concurrency?: number;
+  /** profile this process's main thread while the referrals run (V8 sampling profiler) into this file */
+  profileFile?: string;
 }
 
 const PASSIVE: Status[] = ['RECEIVED', 'INSURANCE_CHECK'];
@@ -388,6 +393,13 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
   let acted = 0;
 
   progress(`lifecycle: driving ${N} referrals (window ${WINDOW})`);
+  const session = opts.profileFile ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+    await session.post('Profiler.start');
+  }
   const started = performance.now();
   let nextIntake = 0;
   const submitting = new Set<Promise<void>>();
@@ -477,6 +489,13 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     await sleep(100);
   }
   const wallMs = performance.now() - started;
+  let profile: ProfileSummary | undefined;
+  if (session) {
+    const { profile: p } = await session.post('Profiler.stop');
+    writeFileSync(opts.profileFile!, JSON.stringify(p));
+    session.disconnect();
+    profile = summariseProfile(opts.profileFile!);
+  }
   let lastEmails = -1;
   while (lastEmails !== ses.emails) {
     lastEmails = ses.emails;
@@ -595,6 +614,8 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
       nodeLastMb: rss.at(-1)?.nodeMb ?? 0,
     },
     throughput,
+    /** the bench process's main thread while the referrals ran: the runtime's handlers and emulators, and the driver */
+    profile,
   };
 };
 

@@ -48,9 +48,15 @@ process.on('message', (m: Msg) => {
   })();
 });
 
-if (mode === 'system') {
+if (mode === 'system' || mode === 'system-http-only') {
   const { startRuntime } = await import('../local/runtime');
-  const rt = await startRuntime({ port: 0, mailPort: 0, quiet: true });
+  // http-only: the workflow's first task never answers and notices are taken without sending, so
+  // only the HTTP path runs (the intake's transaction, StartExecution, the stream read) — the
+  // difference to `system` is what the workflow's own tasks and the emails cost on the same cores
+  const handlers = mode === 'system-http-only'
+    ? { 'check-insurance': () => new Promise<never>(() => undefined), 'send-notices': async () => ({ batchItemFailures: [] }) }
+    : undefined;
+  const rt = await startRuntime({ port: 0, mailPort: 0, quiet: true, ...(handlers ? { handlers } : {}) });
   stop = () => rt.stop();
   process.stdout.write(`READY ${JSON.stringify({ url: rt.appUrl, dynamoUrl: rt.dynamoUrl, dynamoPid: rt.dynamoPid, tableName: rt.tableName, mailUrl: rt.mailUrl })}\n`);
 } else if (mode === 'baseline') {
@@ -93,6 +99,6 @@ if (mode === 'system') {
   };
   process.stdout.write(`READY ${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`);
 } else {
-  process.stderr.write('usage: load-server.ts system | baseline <dynamoUrl> <table>\n');
+  process.stderr.write('usage: load-server.ts system | system-http-only | baseline <dynamoUrl> <table>\n');
   process.exit(2);
 }

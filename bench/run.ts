@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — where the time goes, against baselines run in the same run (issue 15).
  *
- *   npm run bench [-- --quick] [--n 10000] [--only intake,lifecycle,cost,cold,startup] [--tests]
+ *   npm run bench [-- --quick] [--n 10000] [--only intake,lifecycle,cost,cold,startup] [--tests] [--label name]
  *
  * 1 intake under load (autocannon; fixed rates and saturation; a bare node:http + PutItem baseline;
  *   the saturated run profiled), 2 lifecycle at scale (N referrals through every branch), 3 cost per
@@ -34,12 +34,14 @@ const { values: args } = parseArgs({
     n: { type: 'string' },
     only: { type: 'string' },
     tests: { type: 'boolean', default: false },
+    /** a side run: results/<date>-<label>.json and its charts; the README table is left alone */
+    label: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
 });
 if (args.help) {
-  process.stdout.write('usage: npm run bench -- [--quick] [--n 10000] [--only intake,lifecycle,cost,cold,startup] [--tests]\n');
+  process.stdout.write('usage: npm run bench -- [--quick] [--n 10000] [--only intake,lifecycle,cost,cold,startup] [--tests] [--label name]\n');
   process.exit(0);
 }
 const parts = new Set((args.only ?? 'intake,lifecycle,cost,cold,startup').split(',').map((s) => s.trim()));
@@ -65,7 +67,7 @@ interface Results {
 
 const main = async () => {
   const now = new Date();
-  const date = now.toISOString().slice(0, 10);
+  const date = `${now.toISOString().slice(0, 10)}${args.label ? `-${args.label.replace(/[^\w.-]/g, '')}` : ''}`;
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${date}.json`);
   // parts not run this time keep their figures from an earlier run of the same day
@@ -85,15 +87,15 @@ const main = async () => {
   const t0 = performance.now();
   progress(`bench: ${[...parts].join(', ')}${quick ? ' (quick)' : ''}, lifecycle N=${n}; results → bench/results/${date}.json`);
 
+  // profiles (~1 MB each) are kept out of the repository: open them in Chrome DevTools → Performance
+  const profiles = join(ROOT, 'node_modules', '.cache', 'iop-bench');
+  mkdirSync(profiles, { recursive: true });
   if (parts.has('intake')) {
-    // the profile (~1 MB) is kept out of the repository: open it in Chrome DevTools → Performance
-    const profiles = join(ROOT, 'node_modules', '.cache', 'iop-bench');
-    mkdirSync(profiles, { recursive: true });
     results.intake = await runIntakeLoad({ quick, profileFile: join(profiles, `${date}-intake-saturation.cpuprofile`) });
     writeFileSync(join(RESULTS, `${date}-latency.svg`), latencyChart(results.intake));
   }
   if (parts.has('lifecycle') || parts.has('cost')) {
-    const lc = await runLifecycle({ n });
+    const lc = await runLifecycle({ n, profileFile: join(profiles, `${date}-lifecycle.cpuprofile`) });
     const { rss, throughput, ...rest } = lc;
     const { samples, ...rssSummary } = rss;
     results.lifecycle = { ...rest, rss: rssSummary };
@@ -110,7 +112,7 @@ const main = async () => {
   const m1 = await machineCpuMs();
   results.machineBusyCores = round((m1.busy - m0.busy) / (performance.now() - t0), 2);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  updateReadme(results);
+  if (!args.label) updateReadme(results);
   progress(`bench: done in ${round((performance.now() - t0) / 1000)} s → bench/results/${date}.json, bench/README.md`);
 };
 
@@ -129,6 +131,7 @@ const latencyChart = (r: IntakeLoadResult) => {
       { name: 'system p50', color: '#1f77b4', points: sys.map((p) => [x(p), p.p50Ms]) },
       { name: 'system p99', color: '#d62728', points: sys.map((p) => [x(p), p.p99Ms]) },
       { name: 'goal: p99 ≤ 50 ms at 20 req/s', color: '#999', markers: true, points: [[20, 50]] },
+      { name: 'HTTP path only p50 / p99', color: '#9467bd', markers: true, points: r.phases.filter((p) => p.target === 'system-http-only').flatMap((p) => [[p.reqPerSec, p.p50Ms], [p.reqPerSec, p.p99Ms]] as Array<[number, number]>) },
       { name: 'baseline p50 (node:http + PutItem)', color: '#2ca02c', markers: true, points: base.map((p) => [x(p), p.p50Ms]) },
       { name: 'baseline p99', color: '#ff7f0e', markers: true, points: base.map((p) => [x(p), p.p99Ms]) },
     ],
@@ -186,6 +189,8 @@ const updateReadme = (r: Results) => {
     const s = p('saturation')!;
     const b = p('saturation', 'baseline')!;
     rows.push(`| intake at saturation (${i.connections} connections): req/s, p50 / p99 | ${s.reqPerSec} req/s, ${s.p50Ms} / ${s.p99Ms} ms | baseline ${b.reqPerSec} req/s, ${b.p50Ms} / ${b.p99Ms} ms; goal ≥ 25% | ${round(i.ratios.saturationReqPerSecVsBaseline * 100, 1)}% of the baseline: ${yes(i.goals.saturationShareOfBaseline.met)} |`);
+    const h = p('saturation', 'system-http-only');
+    if (h) rows.push(`| intake at saturation, HTTP path only (workflow tasks and emails held) | ${h.reqPerSec} req/s, ${h.p50Ms} / ${h.p99Ms} ms | baseline ${b.reqPerSec} req/s | ${round((i.ratios.httpPathOnlyReqPerSecVsBaseline ?? 0) * 100, 1)}% of the baseline; the workflow's tasks and emails: ${round((i.ratios.workflowShareOfCpuPerIntake ?? 0) * 100)}% of the CPU per intake (${round((i.ratios.workflowShareOfCapacity ?? 0) * 100)}% of the saturated req/s) |`);
     rows.push(`| CPU per intake (server + JVM) | ${i.bound.cpuMsPerIntakeDuringLoad} ms during the load + ${i.bound.cpuMsPerIntakeAfterLoad} ms after it (workflow backlog, ${i.bound.backlogSeconds} s) | baseline ${round(b.cpu.serverMsPerRequest + b.cpu.jvmMsPerRequest, 2)} ms | ${i.ratios.serverPlusJvmCpuPerRequestVsBaseline}× |`);
     if (i.profile) rows.push(`| top costs at saturation (main thread, self time) | ${i.profile.groups.slice(0, 5).map((g) => `${g.group} ${g.pctOfBusy}%`).join('; ')} | | |`);
   }
@@ -196,6 +201,7 @@ const updateReadme = (r: Results) => {
     rows.push(`| lifecycle: not in the expected final status | ${l.notInExpectedFinalStatus} | 0 | ${l.notInExpectedFinalStatus === 0 ? 'met' : '**not met**'} |`);
     rows.push(`| lifecycle: RSS once warm (Node + JVM), min → max | ${l.rss.warmMinMb} → ${l.rss.warmMaxMb} MB (Node ${l.rss.nodeFirstWarmMb} → ${l.rss.nodeLastMb} MB) | flat | see the memory chart |`);
     rows.push(`| lifecycle: CPU per referral | Node ${l.cpu.nodeMsPerReferral} ms + JVM ${l.cpu.jvmMsPerReferral} ms | | |`);
+    if (l.profile) rows.push(`| lifecycle: top costs (Node main thread, self time) | ${l.profile.groups.slice(0, 6).map((g) => `${g.group} ${g.pctOfBusy}%`).join('; ')} | | |`);
   }
   const c = r.cost;
   if (c) {

@@ -44,6 +44,7 @@ const placeOf = (url: string, fn: string): { group: string; where: string } => {
     return { group: `other packages`, where: pkg };
   }
   if (path.startsWith('node:') || !path.includes('/')) return { group: 'Node.js internals (http, streams, crypto, timers)', where: path.split('/')[0]!.replace(/^node:internal.*/, 'node:internal') };
+  if (path.startsWith('bench/')) return { group: 'bench driver and counting proxies', where: path };
   if (path.startsWith('local/sfn/')) return { group: 'Step Functions emulator (local)', where: path };
   if (path.startsWith('local/triggers/')) return { group: 'stream and schedule triggers (local)', where: path };
   if (path.startsWith('local/')) return { group: 'local gateway and runtime', where: path };
