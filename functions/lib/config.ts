@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   NOTICE_RETRY_MAX_SECONDS: z.coerce.number().positive().default(3600),
   /** a referral in RECEIVED, or at a gate status with no gate open, this long is restarted by sweep */
   STRANDED_AFTER_SECONDS: z.coerce.number().positive().default(120),
+  /** how long a sender holds a notice before another may take it over (the first is presumed dead) */
+  NOTICE_LEASE_SECONDS: z.coerce.number().positive().default(120),
   /** an enrolled person's first session is recorded (attended or not) by this long after it starts; then the usual SLA escalation */
   FIRST_SESSION_GRACE_HOURS: z.coerce.number().positive().default(24),
   /** a waitlisted referral is brought back to the program for review this often (no escalation) */

@@ -19,9 +19,6 @@ import type { CohortRecord } from '../adapters/ports';
 // Each (referral, key) exists once; the send is at-least-once only across a sender that dies
 // between SES accepting the email and the notice being marked sent (its lease runs out).
 
-/** how long a sender holds a notice before another may take it over (it is presumed dead) */
-export const NOTICE_LEASE_MS = 120_000;
-
 export type ProgramAlert =
   | { kind: 'urgent' }
   | { kind: 'sla'; step: string; ageHours: number; breaches: number; gateOpenedAt: string }
@@ -200,7 +197,8 @@ export type DeliveryOutcome = 'sent' | 'retrying' | 'given-up' | 'cancelled' | '
  */
 export const deliverNotice = async (deps: Deps, referralId: string, key: string): Promise<DeliveryOutcome> => {
   const started = deps.now();
-  const n = await deps.repo.claimNotice(referralId, key, started.toISOString(), new Date(started.getTime() + NOTICE_LEASE_MS).toISOString());
+  // held for NOTICE_LEASE_SECONDS: a sender that dies meanwhile leaves it to the next one after that
+  const n = await deps.repo.claimNotice(referralId, key, started.toISOString(), new Date(started.getTime() + deps.config.NOTICE_LEASE_SECONDS * 1000).toISOString());
   if (!n) return 'not-due';
   const r = await deps.repo.get(referralId);
   let rendered: Rendered | Cancelled | undefined;
