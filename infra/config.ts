@@ -56,7 +56,9 @@ export interface StageConfig {
    * with a custom domain), closure days, the urgent first-contact timer, the evening boundary, the
    * invitation's title and what to bring
    */
-  programSettings: Partial<Record<'CONSOLE_URL' | 'CLOSURE_DATES' | 'URGENT_FIRST_CONTACT_HOURS' | 'EVENING_TRACK_FROM' | 'INVITE_TITLE_EN' | 'INVITE_TITLE_ES' | 'WHAT_TO_BRING_EN' | 'WHAT_TO_BRING_ES', string>>;
+  programSettings: Partial<Record<
+    | 'CONSOLE_URL' | 'CLOSURE_DATES' | 'URGENT_FIRST_CONTACT_HOURS' | 'FIRST_SESSION_GRACE_HOURS' | 'WAITLIST_REVIEW_DAYS' | 'NOTICE_RETRY_HOURS'
+    | 'EVENING_TRACK_FROM' | 'INVITE_TITLE_EN' | 'INVITE_TITLE_ES' | 'WHAT_TO_BRING_EN' | 'WHAT_TO_BRING_ES', string>>;
   /** subscribed to the alarm topic when set */
   alarmEmail?: string;
   /**
@@ -144,6 +146,9 @@ export const stageConfigFrom = (node: Node): StageConfig => {
         ['CONSOLE_URL', str(node, 'consoleUrl') ?? (domainName ? `https://${domainName}/console/` : undefined)],
         ['CLOSURE_DATES', str(node, 'closureDates')],
         ['URGENT_FIRST_CONTACT_HOURS', str(node, 'urgentFirstContactHours')],
+        ['FIRST_SESSION_GRACE_HOURS', str(node, 'firstSessionGraceHours')],
+        ['WAITLIST_REVIEW_DAYS', str(node, 'waitlistReviewDays')],
+        ['NOTICE_RETRY_HOURS', str(node, 'noticeRetryHours')],
         ['EVENING_TRACK_FROM', str(node, 'eveningTrackFrom')],
         ['INVITE_TITLE_EN', str(node, 'inviteTitleEn')],
         ['INVITE_TITLE_ES', str(node, 'inviteTitleEs')],
