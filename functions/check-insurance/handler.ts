@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
 import { task } from '#lib/task';
-import { checkInsurance } from '#lib/services/referrals';
+import { checkInsurance } from '#lib/services/workflow-tasks';
 
 // workflow task: eligibility check → route (next status + gate timer)
 

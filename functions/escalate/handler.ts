@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
 import { task } from '#lib/task';
-import { escalate } from '#lib/services/referrals';
+import { escalate } from '#lib/services/workflow-tasks';
 import { GATES, type GateStatus } from '#lib/domain/workflow';
 
 // workflow task: a gate's SLA breach, or a task that kept failing

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { getDeps } from '#lib/adapters/index';
 import { task } from '#lib/task';
-import { openGate } from '#lib/services/referrals';
+import { openGate } from '#lib/services/workflow-tasks';
 import { GATES, type GateStatus } from '#lib/domain/workflow';
 
 // workflow task (callback): store the gate's task token (a staff decision resumes it); tell the

@@ -4,7 +4,7 @@ import { sesMailer } from '#lib/adapters/ses-mailer';
 import { logger } from '#lib/logger';
 import { observability } from '#lib/observability';
 import { deliverDue } from '#lib/services/notices';
-import { restartStranded } from '#lib/services/referrals';
+import { restartStranded } from '#lib/services/workflow-tasks';
 
 // every minute (EventBridge Scheduler; locally also once at start): retry notices whose send failed
 // or whose sender died, and restart workflows that were lost (an intake whose start never happened)

@@ -6,6 +6,7 @@ import { isFinal } from '../domain/workflow';
 import { logger } from '../logger';
 import type { Assign, ContactAttempt, RevokeConsent } from '../schemas/caseload';
 import type { ReferralSummary } from '../schemas/views';
+import { load, retryOnConflict } from './change';
 import { summary } from './views';
 
 // the caseload: who follows a referral up (assign to self or another, reassign, release), "My
@@ -19,24 +20,6 @@ import { summary } from './views';
 const bump = (r: ReferralRecord, now: Date, changes: Partial<ReferralRecord>): ReferralRecord => ({
   ...r, ...changes, version: r.version + 1, updatedAt: now.toISOString(),
 });
-
-const load = async (deps: Deps, referralId: string): Promise<ReferralRecord> => {
-  const r = await deps.repo.get(referralId);
-  if (!r) throw new NotFoundError('No referral with that id');
-  return r;
-};
-
-/** read-decide-write until it commits: a lost race (a gate opening, a decision) is read again and decided again */
-const retryOnConflict = async <T>(fn: () => Promise<T>, attempts = 6): Promise<T> => {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!(err instanceof ConflictError) || err.code !== 'Conflict' || i >= attempts - 1) throw err;
-      await new Promise((res) => setTimeout(res, 10 * (i + 1) + Math.random() * 20));
-    }
-  }
-};
 
 const who = (a: Actor): string => a.username || a.sub || 'unknown';
 
