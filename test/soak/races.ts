@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import type { Deps } from '../../functions/lib/adapters';
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
@@ -8,7 +8,6 @@ import type { Actor, ReferralRepository, Workflow } from '../../functions/lib/ad
 import { config } from '../../functions/lib/config';
 import type { Route } from '../../functions/lib/domain/workflow';
 import { ConflictError } from '../../functions/lib/errors';
-import { tableDefinition } from '../../functions/lib/keys';
 import { createCohort } from '../../functions/lib/services/views';
 import { decideStep, submitIntake, withdraw } from '../../functions/lib/services/referrals';
 import { checkInsurance, openGate } from '../../functions/lib/services/workflow-tasks';
@@ -58,31 +57,9 @@ class TokenModel implements Workflow {
 }
 
 export interface RaceTarget {
-  /** the runtime's DynamoDB Local: the races get a table of their own there, so sweep never sees their referrals */
   dynamoUrl: string;
+  tableName: string;
 }
-
-/** a table like the runtime's (tableDefinition), without a stream, for one property; dropped afterwards */
-const raceTable = async (target: RaceTarget) => {
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const d = tableDefinition;
-  const name = `iop-races-${randomUUID().slice(0, 8)}`;
-  const keyNames = [...new Set([d.partitionKey, d.sortKey, ...d.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])])];
-  const schema = (hash: string, range: string) => [{ AttributeName: hash, KeyType: 'HASH' as const }, { AttributeName: range, KeyType: 'RANGE' as const }];
-  await client.send(new CreateTableCommand({
-    TableName: name, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: keyNames.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-    KeySchema: schema(d.partitionKey, d.sortKey),
-    GlobalSecondaryIndexes: d.globalSecondaryIndexes.map((g) => ({ IndexName: g.indexName, KeySchema: schema(g.partitionKey, g.sortKey), Projection: { ProjectionType: 'ALL' } })),
-  }));
-  return {
-    repo: new DynamoDbReferralRepository(client, name),
-    drop: async () => {
-      await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
-      client.destroy();
-    },
-  };
-};
 
 /** the repository with every call held until fast-check's scheduler releases it, one call at a time */
 class Held {
@@ -150,7 +127,8 @@ export interface RaceOptions {
 
 /** property: k enrolments at once into c < k seats → exactly c */
 export const seatRace = async (target: RaceTarget, options: RaceOptions): Promise<void> => {
-  const { repo, drop } = await raceTable(target);
+  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const repo = new DynamoDbReferralRepository(client, target.tableName);
   try {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 4 }), async (s, capacity, extra) => {
@@ -184,13 +162,14 @@ export const seatRace = async (target: RaceTarget, options: RaceOptions): Promis
       { numRuns: options.numRuns, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
     );
   } finally {
-    await drop();
+    client.destroy();
   }
 };
 
 /** property: a gate opening or open, the same decision twice and 0–2 withdrawals at once → one consistent outcome, only true notices */
 export const gateRace = async (target: RaceTarget, options: RaceOptions): Promise<void> => {
-  const { repo, drop } = await raceTable(target);
+  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const repo = new DynamoDbReferralRepository(client, target.tableName);
   try {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.boolean(), fc.integer({ min: 0, max: 2 }), async (s, openBefore, withdrawals) => {
@@ -240,6 +219,6 @@ export const gateRace = async (target: RaceTarget, options: RaceOptions): Promis
       { numRuns: options.numRuns, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
     );
   } finally {
-    await drop();
+    client.destroy();
   }
 };
