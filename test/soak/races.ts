@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import type { Deps } from '../../functions/lib/adapters';
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
@@ -8,6 +8,7 @@ import type { Actor, ReferralRepository, Workflow } from '../../functions/lib/ad
 import { config } from '../../functions/lib/config';
 import type { Route } from '../../functions/lib/domain/workflow';
 import { ConflictError } from '../../functions/lib/errors';
+import { tableDefinition } from '../../functions/lib/keys';
 import { createCohort } from '../../functions/lib/services/views';
 import { decideStep, submitIntake, withdraw } from '../../functions/lib/services/referrals';
 import { checkInsurance, openGate } from '../../functions/lib/services/workflow-tasks';
@@ -57,9 +58,31 @@ class TokenModel implements Workflow {
 }
 
 export interface RaceTarget {
+  /** the runtime's DynamoDB Local: the races get a table of their own there, so sweep never sees their referrals */
   dynamoUrl: string;
-  tableName: string;
 }
+
+/** a table like the runtime's (tableDefinition), without a stream, for one property; dropped afterwards */
+const raceTable = async (target: RaceTarget) => {
+  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const d = tableDefinition;
+  const name = `iop-races-${randomUUID().slice(0, 8)}`;
+  const keyNames = [...new Set([d.partitionKey, d.sortKey, ...d.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])])];
+  const schema = (hash: string, range: string) => [{ AttributeName: hash, KeyType: 'HASH' as const }, { AttributeName: range, KeyType: 'RANGE' as const }];
+  await client.send(new CreateTableCommand({
+    TableName: name, BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: keyNames.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+    KeySchema: schema(d.partitionKey, d.sortKey),
+    GlobalSecondaryIndexes: d.globalSecondaryIndexes.map((g) => ({ IndexName: g.indexName, KeySchema: schema(g.partitionKey, g.sortKey), Projection: { ProjectionType: 'ALL' } })),
+  }));
+  return {
+    repo: new DynamoDbReferralRepository(client, name),
+    drop: async () => {
+      await client.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+      client.destroy();
+    },
+  };
+};
 
 /** the repository with every call held until fast-check's scheduler releases it, one call at a time */
 class Held {
@@ -127,8 +150,7 @@ export interface RaceOptions {
 
 /** property: k enrolments at once into c < k seats → exactly c */
 export const seatRace = async (target: RaceTarget, options: RaceOptions): Promise<void> => {
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const repo = new DynamoDbReferralRepository(client, target.tableName);
+  const { repo, drop } = await raceTable(target);
   try {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 4 }), async (s, capacity, extra) => {
@@ -162,14 +184,15 @@ export const seatRace = async (target: RaceTarget, options: RaceOptions): Promis
       { numRuns: options.numRuns, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
     );
   } finally {
-    client.destroy();
+    await drop();
   }
 };
 
 /** property: a gate opening or open, the same decision twice and 0–2 withdrawals at once → one consistent outcome, only true notices */
-export const gateRace = async (target: RaceTarget, options: RaceOptions): Promise<void> => {
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const repo = new DynamoDbReferralRepository(client, target.tableName);
+export const gateRace = async (target: RaceTarget, options: RaceOptions): Promise<Record<string, number>> => {
+  const { repo, drop } = await raceTable(target);
+  /** the outcomes the interleavings reached, to show the races were really run both ways */
+  const seen: Record<string, number> = {};
   try {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.boolean(), fc.integer({ min: 0, max: 2 }), async (s, openBefore, withdrawals) => {
@@ -215,10 +238,15 @@ export const gateRace = async (target: RaceTarget, options: RaceOptions): Promis
         if (withdrawals && resumes.length > 1) problems.push(`resumed ${resumes.length} times`);
         if (!withdrawals && (r.unapplied?.length ?? 0) > 0) problems.push(`a decision left unapplied: ${JSON.stringify(r.unapplied)}`);
         if (problems.length) throw new Error(`${openBefore ? 'open gate' : 'gate opening'}, ${withdrawals} withdrawal(s) → ${codes.join(', ')}: ${problems.join('; ')}`);
+        // the decision resumed the gate itself (it keeps the token as its hand-over) or the opening gate applied it
+        const outcome = !decided ? 'withdrawn before any decision'
+          : `decided ${r.handover?.step === 'evaluation' ? 'at the open gate' : 'while the gate opened, applied by it'}${withdrawals ? ', then withdrawn' : ''}`;
+        seen[outcome] = (seen[outcome] ?? 0) + 1;
       }),
       { numRuns: options.numRuns, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
     );
+    return seen;
   } finally {
-    client.destroy();
+    await drop();
   }
 };
