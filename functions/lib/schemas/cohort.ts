@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { nowMs } from '../clock';
 import { calendarDate, isCalendarDate, isTimeZone, trimmed } from './common';
+import { message } from './messages';
 
 // POST /api/staff/cohorts (docs/ARCHITECTURE.md §3): an IOP group, ASAM level 2.1
 
@@ -22,7 +23,7 @@ export const LocationSchema = z.discriminatedUnion('kind', [
     kind: z.literal('telehealth'),
     url: z.string().trim().max(500, 'At most 500 characters').pipe(z.url({ protocol: /^https$/, error: 'Enter the https:// link of the video session' })),
   }),
-], { error: (iss) => (iss.input === undefined ? 'Required' : 'Choose in person or telehealth') });
+], { error: (iss) => (iss.input === undefined ? message('required') : 'Choose in person or telehealth') });
 
 export type CohortLocation = z.infer<typeof LocationSchema>;
 

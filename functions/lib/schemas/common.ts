@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { nowMs } from '../clock';
+import { message } from './messages';
 
 // shared field builders: one definition of "a real calendar date", "an email", ...
 
@@ -22,15 +23,15 @@ const latestAllowedDay = (): string => new Date(nowMs() + 14 * 3600_000).toISOSt
 // "Required" so a form words it beside its own control; the format is named only for what was typed
 export const calendarDate = () =>
   z.string().superRefine((s, ctx) => {
-    if (!isCalendarDate(s)) ctx.addIssue({ code: 'custom', message: s.trim() === '' ? 'Required' : 'Enter a real date as YYYY-MM-DD' });
+    if (!isCalendarDate(s)) ctx.addIssue({ code: 'custom', message: message(s.trim() === '' ? 'required' : 'date.invalid') });
   });
 
 export const pastDate = () =>
-  calendarDate().refine((s) => !isCalendarDate(s) || s <= latestAllowedDay(), 'Date cannot be in the future');
+  calendarDate().refine((s) => !isCalendarDate(s) || s <= latestAllowedDay(), message('date.future'));
 
-export const trimmed = (max: number) => z.string().trim().min(1, 'Required').max(max, `At most ${max} characters`);
+export const trimmed = (max: number) => z.string().trim().min(1, message('required')).max(max, `At most ${max} characters`);
 
-export const email = () => z.string().trim().max(254).pipe(z.email('Enter a valid email address'));
+export const email = () => z.string().trim().max(254).pipe(z.email(message('email.invalid')));
 
 export const isTimeZone = (tz: string): boolean => {
   try {

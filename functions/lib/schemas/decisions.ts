@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { pastDate, trimmed } from './common';
+import { message } from './messages';
 
 // bodies of POST /api/staff/referrals/{id}/steps/{step} (docs/ARCHITECTURE.md §2), one schema per step
 
@@ -37,7 +38,7 @@ export const EvaluationSchema = z
     note,
   })
   .refine((e) => e.decision !== 'refer-out' || e.referOutTo, { message: 'Say where the person is referred', path: ['referOutTo'] })
-  .refine((e) => e.decision !== 'accept' || e.detoxRequired !== undefined, { message: 'Required', path: ['detoxRequired'] });
+  .refine((e) => e.decision !== 'accept' || e.detoxRequired !== undefined, { message: message('required'), path: ['detoxRequired'] });
 
 export const DetoxConfirmationSchema = z.discriminatedUnion('completed', [
   z.object({
@@ -64,7 +65,7 @@ export const EnrollmentSchema = z
   .superRefine((e, ctx) => {
     if (e.cohortId && e.waitlist) ctx.addIssue({ code: 'custom', path: ['waitlist'], message: 'Choose a cohort or the waitlist, not both' });
     // no answer at all reads as a missing cohort (the console words "Required" with the field's label)
-    else if (!e.cohortId && !e.waitlist) ctx.addIssue({ code: 'custom', path: ['cohortId'], message: 'Required' });
+    else if (!e.cohortId && !e.waitlist) ctx.addIssue({ code: 'custom', path: ['cohortId'], message: message('required') });
   });
 
 /** waitlist: a seat has appeared; the person is enrolled in that cohort (withdraw is its own endpoint) */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { nowMs } from '../clock';
 import { email, isCalendarDate, isValidNpi, pastDate, trimmed } from './common';
+import { message } from './messages';
 
 // the intake body (docs/ARCHITECTURE.md §3): serves the API handler, the web form and the OpenAPI document
 
@@ -16,16 +17,16 @@ const PhoneSchema = z
   .string()
   .trim()
   .max(30)
-  .refine((s) => /^\+?[\d\s().-]+$/.test(s) && s.replace(/\D/g, '').length >= 10 && s.replace(/\D/g, '').length <= 15, 'Enter a phone number with 10 to 15 digits');
+  .refine((s) => /^\+?[\d\s().-]+$/.test(s) && s.replace(/\D/g, '').length >= 10 && s.replace(/\D/g, '').length <= 15, message('phone.invalid'));
 
 export const PatientSchema = z.object({
   firstName: trimmed(100),
   lastName: trimmed(100),
-  dateOfBirth: pastDate().refine((s) => !isCalendarDate(s) || s >= '1900-01-01', 'Enter a date of birth after 1900'),
+  dateOfBirth: pastDate().refine((s) => !isCalendarDate(s) || s >= '1900-01-01', message('dateOfBirth.range')),
   phone: PhoneSchema,
   email: email().optional(),
   preferredLanguage: z.enum(LANGUAGES),
-  postalCode: z.string().trim().regex(/^\d{5}(-\d{4})?$/, 'Enter a 5-digit ZIP code').optional(),
+  postalCode: z.string().trim().regex(/^\d{5}(-\d{4})?$/, message('zip.invalid')).optional(),
 });
 
 export const SubstanceSchema = z.object({
@@ -40,7 +41,7 @@ export const WithdrawalSchema = z
     detoxCompletedOn: pastDate().optional(),
   })
   .refine((w) => w.detoxCompletedOn === undefined || w.detoxStatus === 'completed', {
-    message: 'Only give a completion date when detox is completed',
+    message: message('detox.dateNotCompleted'),
     path: ['detoxCompletedOn'],
   });
 
@@ -53,20 +54,20 @@ export const InsuranceSchema = z
   .object({
     type: z.enum(INSURANCE_TYPES),
     payer: trimmed(100).optional(),
-    memberId: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, 'Letters, digits and dashes only').optional(),
-    groupNumber: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, 'Letters, digits and dashes only').optional(),
+    memberId: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, message('id.chars')).optional(),
+    groupNumber: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, message('id.chars')).optional(),
   })
   // private insurance cannot be checked without its company (Medicaid and Medicare name themselves)
   .superRefine((i, ctx) => {
-    if (i.type === 'commercial' && i.payer === undefined) ctx.addIssue({ code: 'custom', path: ['payer'], message: 'Enter the insurance company' });
+    if (i.type === 'commercial' && i.payer === undefined) ctx.addIssue({ code: 'custom', path: ['payer'], message: message('insurance.payerMissing') });
   });
 
 export const PhysicianSchema = z.object({
   name: trimmed(120),
   // the length first: a short NPI is told it is short, not that its check digit is wrong
   npi: z.string().trim().superRefine((npi, ctx) => {
-    if (!/^\d{10}$/.test(npi)) ctx.addIssue({ code: 'custom', message: 'Enter the NPI as 10 digits' });
-    else if (!isValidNpi(npi)) ctx.addIssue({ code: 'custom', message: 'Check the NPI: its check digit does not match' });
+    if (!/^\d{10}$/.test(npi)) ctx.addIssue({ code: 'custom', message: message('npi.length') });
+    else if (!isValidNpi(npi)) ctx.addIssue({ code: 'custom', message: message('npi.check') });
   }),
   email: email(),
   practice: trimmed(120).optional(),
@@ -75,14 +76,14 @@ export const PhysicianSchema = z.object({
 export const ConsentSchema = z.object({
   shareWithReferrer: z.boolean(),
   signature: trimmed(200),
-  signedAt: z.iso.datetime({ offset: true, message: 'Enter the signing time as an ISO 8601 date-time' })
-    .refine((s) => Date.parse(s) <= nowMs() + 10 * 60_000, 'Signing time cannot be in the future'),
+  signedAt: z.iso.datetime({ offset: true, message: message('signedAt.invalid') })
+    .refine((s) => Date.parse(s) <= nowMs() + 10 * 60_000, message('signedAt.future')),
 });
 
 export const IntakeSchema = z
   .object({
     patient: PatientSchema,
-    substances: z.array(SubstanceSchema).min(1, 'Choose at least one substance').max(SUBSTANCES.length),
+    substances: z.array(SubstanceSchema).min(1, message('substances.none')).max(SUBSTANCES.length),
     withdrawal: WithdrawalSchema,
     screening: ScreeningSchema,
     coOccurring: z.array(trimmed(100)).max(20).optional(),
@@ -94,11 +95,11 @@ export const IntakeSchema = z
   })
   .superRefine((b, ctx) => {
     if (b.consent.shareWithReferrer && !b.referringPhysician) {
-      ctx.addIssue({ code: 'custom', path: ['referringPhysician'], message: 'Name the physician you agree to share updates with' });
+      ctx.addIssue({ code: 'custom', path: ['referringPhysician'], message: message('consent.shareWithoutPhysician') });
     }
     b.substances.forEach((s, i) => {
       if (s.lastUse && s.lastUse < b.patient.dateOfBirth) {
-        ctx.addIssue({ code: 'custom', path: ['substances', i, 'lastUse'], message: 'Last use cannot be before the date of birth' });
+        ctx.addIssue({ code: 'custom', path: ['substances', i, 'lastUse'], message: message('lastUse.beforeBirth') });
       }
     });
   });

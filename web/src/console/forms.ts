@@ -1,3 +1,4 @@
+import { message } from '../../../functions/lib/schemas/messages';
 import { clearErrors, findField, showErrors, type FieldErrors } from '../shared/form-errors';
 import { h, nextId, type Child } from './dom';
 
@@ -7,8 +8,8 @@ import { h, nextId, type Child } from './dom';
 
 export { fieldErrors as issuesToFields } from '../../../functions/lib/schemas/common';
 
-/** the message for a missing answer; FormErrors words it with the field's label */
-export const REQUIRED = 'Required';
+/** the message for a missing answer (the schemas'); FormErrors words it with the field's label */
+export const REQUIRED = message('required');
 
 /** zod error map for safeParse: a missing answer (or no discriminator chosen) is REQUIRED */
 export const requiredError = (iss: { input?: unknown; code?: string }): string | undefined =>

@@ -3,7 +3,8 @@
 // future"), never three bare "Answer yes or no".
 import type { SUBSTANCES } from '../../../functions/lib/schemas/intake';
 import type { Translator, Vars } from '../shared/i18n';
-import { SCHEMA_MESSAGE_KEYS, type IntakeKey } from './i18n';
+import { message, messageCode } from '../../../functions/lib/schemas/messages';
+import { MESSAGE_KEYS, type IntakeKey } from './i18n';
 
 /** the message for a question left unanswered, by path */
 const REQUIRED_BY_PATH: Record<string, IntakeKey> = {
@@ -49,25 +50,25 @@ const NAME_BY_PATH: Record<string, IntakeKey> = {
  * no value). The words name no format: the box shows its own (mm/dd/yyyy, dd/mm/aaaa or a phone's
  * picker, following the browser, not the page), so the message asks for month, day and year.
  */
-export const INCOMPLETE_DATE = 'Enter a real date as YYYY-MM-DD';
+export const INCOMPLETE_DATE = message('date.invalid');
 
 /**
  * A message from the schema (zod) or the API for `path`, in the form's language and naming its
  * question (`field`, the question's short name, e.g. "Last use of alcohol").
  */
-export const translateMessage = (tr: Translator<IntakeKey>, message: string, path: string, field: string = tr.t('name.generic')): string => {
+export const translateMessage = (tr: Translator<IntakeKey>, text: string, path: string, field: string = tr.t('name.generic')): string => {
   const vars: Vars = { field };
   // zod's built-in texts ("Invalid input: expected boolean, received undefined", "Invalid option:
   // expected one of ...") on a question the form always offers mean "not answered"
+  const code = messageCode(text);
   const required = REQUIRED_BY_PATH[path];
-  if (required && (message === 'Required' || /^Invalid (input|option)\b/.test(message))) return tr.t(required);
-  if (message === 'Required' || /received undefined$/.test(message)) return tr.t('required.generic', vars);
-  const max = /^(?:At most (\d+) characters|Too big: expected string to have <=(\d+) characters)$/.exec(message);
+  if (required && (code === 'required' || /^Invalid (input|option)\b/.test(text))) return tr.t(required);
+  if (code === 'required' || /received undefined$/.test(text)) return tr.t('required.generic', vars);
+  const max = /^(?:At most (\d+) characters|Too big: expected string to have <=(\d+) characters)$/.exec(text);
   if (max) return tr.t('invalid.max', { ...vars, n: max[1] ?? max[2] ?? '' });
-  const key = SCHEMA_MESSAGE_KEYS[message];
-  if (key) return tr.t(key, vars);
-  // a rule the form does not know yet: the API's English as written; otherwise "check this answer"
-  if (tr.lang === 'en' && !/^(Invalid|Too (big|small))\b/.test(message)) return message;
+  if (code) return tr.t(MESSAGE_KEYS[code], vars);
+  // a message that is no schema code (an API rule outside the schemas): its English as written; otherwise "check this answer"
+  if (tr.lang === 'en' && !/^(Invalid|Too (big|small))\b/.test(text)) return text;
   return tr.t('invalid.generic', vars);
 };
 
