@@ -8,7 +8,7 @@ import { PROGRAM_DEFAULTS } from '../functions/lib/program';
  * differs between stages is decided here, so the constructs only read flags.
  */
 
-export type StageName = 'dev' | 'prod';
+type StageName = 'dev' | 'prod';
 
 /**
  * The one region this stack deploys to. A CLOUDFRONT-scope WAF web ACL can only be created in

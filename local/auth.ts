@@ -22,7 +22,7 @@ import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 
 /** the app client the local console signs in with (`client_id` claim; the authorizer's audience) */
-export const LOCAL_CLIENT_ID = 'iop-local-staff-console';
+const LOCAL_CLIENT_ID = 'iop-local-staff-console';
 
 export interface DemoUser {
   username: string;
@@ -41,17 +41,17 @@ const DEFAULT_TTL_SECONDS = 3600;
 /** a login body is two short strings */
 const MAX_LOGIN_BYTES = 4096;
 
-export interface AuthResponse {
+interface AuthResponse {
   statusCode: number;
   body: unknown;
   headers?: Record<string, string>;
 }
 
-export type VerifyResult =
+type VerifyResult =
   | { ok: true; claims: JwtPayload }
   | { ok: false; reason: 'missing' | 'invalid' };
 
-export interface IssueOptions {
+interface IssueOptions {
   /** seconds; default the issuer's TTL */
   ttlSeconds?: number;
   /** epoch seconds used as `iat`/`auth_time`; default now (tests use it to mint expired tokens) */

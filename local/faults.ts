@@ -55,7 +55,7 @@ const LambdaFaultSchema = z.strictObject({
   delayMs: DelayRange.default([50, 1000]),
 });
 
-export const FaultSpecSchema = z.strictObject({
+const FaultSpecSchema = z.strictObject({
   /** seeds the dice, so a run's sequence of faults can be replayed (the timing of the calls still varies) */
   seed: z.number().int().optional(),
   lambda: LambdaFaultSchema.optional(),
@@ -178,6 +178,7 @@ export class FaultInjector implements FaultControl {
    * a handler that fails or waits as the switch says at the moment it is invoked (the wrapped one
    * runs inside the runtime's Lambda timeout, so a delay past it is a Sandbox.Timedout)
    */
+  // biome-ignore lint/suspicious/noExplicitAny: any handler, whatever its event and context types
   wrap<H extends (event: any, context: any) => unknown>(name: string, handler: H): H {
     const wrapped = async (event: unknown, context: unknown) => {
       const f = this.current?.lambda;
@@ -200,6 +201,7 @@ export class FaultInjector implements FaultControl {
   }
 
   /** every handler of `handlers`, wrapped */
+  // biome-ignore lint/suspicious/noExplicitAny: as wrap
   wrapAll<H extends (event: any, context: any) => unknown>(handlers: Map<string, H>): Map<string, H> {
     return new Map([...handlers].map(([name, h]) => [name, this.wrap(name, h)]));
   }

@@ -37,7 +37,7 @@ import { staticFile } from './gateway/static-files';
 const AUTH_PATHS = new Set(['/local/auth/login', '/local/auth/jwks.json', '/local/auth/.well-known/jwks.json']);
 
 /** invokes a catalog function with an event, as Lambda would (the runtime adds the context and timeout) */
-export type Invoke = (functionName: string, event: unknown) => Promise<unknown>;
+type Invoke = (functionName: string, event: unknown) => Promise<unknown>;
 
 export interface GatewayOptions {
   functions: readonly FunctionSpec[];

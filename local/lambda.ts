@@ -12,6 +12,7 @@ import { type FunctionSpec, functions, LAMBDA_MEMORY_MB, STATE_MACHINE_FILE, tim
 import { ACCOUNT_ID, REGION, ROOT } from './constants';
 
 /** a Lambda handler as the runtime calls it: `handler(event, context)` */
+// biome-ignore lint/suspicious/noExplicitAny: any handler's event type must be assignable here (a parameter of `unknown` would refuse them)
 export type LambdaHandler = (event: any, context: Context) => unknown;
 
 const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;

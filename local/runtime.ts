@@ -40,7 +40,7 @@ import { startTriggers } from './triggers/triggers';
 import type { SfnServer } from './sfn/http';
 import type { LocalStepFunctions } from './sfn/local-step-functions';
 
-export { ROOT, TABLE_NAME } from './constants';
+export { ROOT } from './constants';
 export type { LambdaHandler } from './lambda';
 
 export interface RuntimeOptions {

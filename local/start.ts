@@ -29,19 +29,18 @@ const portFrom = (value: string | undefined, name: string, fallback: number): nu
   return n;
 };
 
+const OPTIONS = {
+  persist: { type: 'boolean' },
+  'data-dir': { type: 'string' },
+  port: { type: 'string' },
+  'mail-port': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 const main = async (): Promise<void> => {
-  let args;
+  let args: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
   try {
-    args = parseArgs({
-      options: {
-        persist: { type: 'boolean' },
-        'data-dir': { type: 'string' },
-        port: { type: 'string' },
-        'mail-port': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
+    args = parseArgs({ options: OPTIONS, strict: true }).values;
   } catch (e) {
     err((e as Error).message);
     err(usage);
@@ -87,7 +86,7 @@ const main = async (): Promise<void> => {
   // loaded after the signal handlers are in place, so an early Ctrl-C is handled too
   const [{ ROOT, startRuntime }, { DEMO_USERS }, { WAF_RATE_LIMITS }] = await Promise.all([import('./runtime'), import('./auth'), import('./gateway/rate-limits')]);
   // the deployed WAF's limits (100 intakes per 5 minutes per address; 5 failed sign-ins, then 1 a minute)
-  runtime = await startRuntime({ port, mailPort, persist: args.persist ?? false, rateLimits: WAF_RATE_LIMITS });
+  runtime = await startRuntime({ port, mailPort, persist: args.persist ?? false, dataDir: args['data-dir'], rateLimits: WAF_RATE_LIMITS });
 
   // performance.now() counts from process start: module loading included
   const total = (performance.now() / 1000).toFixed(1);

@@ -101,6 +101,7 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
+    // biome-ignore lint/suspicious/noExplicitAny: the deployed API's JSON, read field by field by the checks below
     let json: any;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -109,6 +110,7 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
     }
     return { status: res.status, json, text };
   };
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   const expectStatus = (step: string, res: { status: number; json: any; text: string }, ...ok: number[]) => {
     if (ok.includes(res.status)) return;
     const why = res.json?.error ? `${res.json.error}: ${res.json.message ?? ''}` : res.text.slice(0, 200).replace(/\s+/g, ' ');

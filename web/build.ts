@@ -99,7 +99,7 @@ export const buildWeb = async (options: { dev?: boolean } = {}): Promise<WebBuil
   const results = await Promise.allSettled(apps.map((app) => buildApp(app, dev)));
   // the API's OpenAPI document, generated from the catalog and the zod schemas, served at /openapi.json
   await mkdir(distDir, { recursive: true });
-  await writeFile(join(distDir, 'openapi.json'), JSON.stringify(openApiDocument(), null, 2) + '\n');
+  await writeFile(join(distDir, 'openapi.json'), `${JSON.stringify(openApiDocument(), null, 2)}\n`);
   const built: string[] = [];
   const failed: WebBuildResult['failed'] = [];
   results.forEach((r, i) => {

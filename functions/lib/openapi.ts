@@ -28,7 +28,7 @@ export const REQUEST_BODIES: Record<string, z.ZodType> = {
 };
 
 /** the query parameters of GET routes that validate them with a zod object schema */
-export const QUERY_PARAMETERS: Record<string, z.ZodObject> = {
+const QUERY_PARAMETERS: Record<string, z.ZodObject> = {
   'GET /api/staff/dashboard/funnel': FunnelQuerySchema as unknown as z.ZodObject,
 };
 

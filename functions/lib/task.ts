@@ -7,7 +7,7 @@ import { observability } from './observability';
 // the edge of every workflow task: validate the state machine's input (IDs and codes only, so it
 // may be logged), log failures by name, let Step Functions Retry/Catch see the error
 
-export class TaskInputError extends Error {
+class TaskInputError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'TaskInputError';

@@ -37,7 +37,7 @@ export const businessMetric = (stage: string, name: CountMetric, period = FIVE_M
   new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: metricDimensions(stage), statistic: 'Sum', period });
 
 /** the alarm name prefix of a stage: every alarm this construct makes starts with it */
-export const alarmNamePrefix = (config: StageConfig): string => `${config.prefix}-`;
+const alarmNamePrefix = (config: StageConfig): string => `${config.prefix}-`;
 
 /**
  * Operational and business alarms to one KMS-encrypted SNS topic: referrals that need attention

@@ -10,7 +10,7 @@ export interface AuthProps {
 }
 
 /** the Cognito groups the handlers check in `cognito:groups` */
-export const STAFF_GROUPS = { caseWorkers: 'case-workers', supervisors: 'supervisors' } as const;
+const STAFF_GROUPS = { caseWorkers: 'case-workers', supervisors: 'supervisors' } as const;
 
 /**
  * Staff sign-in: a Cognito user pool that only administrators can add users to, with TOTP MFA

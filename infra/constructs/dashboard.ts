@@ -21,7 +21,7 @@ export interface DashboardProps {
 }
 
 /** the milestones whose time from intake the dashboard plots (MilestoneReached, by dimension) */
-export const DASHBOARD_MILESTONES: readonly Status[] = ['INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'ENROLLED', 'STARTED'];
+const DASHBOARD_MILESTONES: readonly Status[] = ['INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'ENROLLED', 'STARTED'];
 
 const HOUR = Duration.hours(1);
 const FIVE_MINUTES = Duration.minutes(5);

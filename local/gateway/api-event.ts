@@ -99,7 +99,7 @@ export const readBody = (req: IncomingMessage, limit: number): Promise<{ body: B
     req.on('close', () => req.complete || reject(new Error('request aborted')));
   });
 
-export const safeDecode = (s: string): string => {
+const safeDecode = (s: string): string => {
   try {
     return decodeURIComponent(s);
   } catch {
@@ -129,7 +129,7 @@ const apiGatewayTime = (d: Date): string => {
 };
 
 /** how an HTTP API JWT authorizer hands claims to the integration: strings, arrays as "[a b]" */
-export const apiGatewayClaims = (payload: Record<string, unknown>): Record<string, string> => {
+const apiGatewayClaims = (payload: Record<string, unknown>): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(payload)) {
     if (v === undefined || v === null) continue;

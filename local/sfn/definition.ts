@@ -31,7 +31,7 @@ const CALLBACK_RESOURCE = /^arn:aws[a-z-]*:states:::lambda:invoke\.waitForTaskTo
 const LAMBDA_INVOKE_RESOURCE = /^arn:aws[a-z-]*:states:::lambda:invoke$/;
 const OTHER_INTEGRATION = /^arn:aws[a-z-]*:states:/;
 
-export type TaskKind = 'function' | 'lambda-invoke' | 'callback' | 'wait';
+type TaskKind = 'function' | 'lambda-invoke' | 'callback' | 'wait';
 
 export interface TaskPlan {
   stateName: string;

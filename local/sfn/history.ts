@@ -96,7 +96,7 @@ export function appendEvent(execution: ExecutionRecord, type: HistoryEventType, 
 }
 
 /** A detached copy of a history event; without execution data, details lose `input`/`output`/`parameters`. */
-export function copyEvent(event: HistoryEvent, includeData: boolean): HistoryEvent {
+function copyEvent(event: HistoryEvent, includeData: boolean): HistoryEvent {
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(event)) {
     if (types.isDate(value)) {
@@ -116,18 +116,18 @@ export function copyEvent(event: HistoryEvent, includeData: boolean): HistoryEve
   return copy as unknown as HistoryEvent;
 }
 
-export function encodePageToken(offset: number): string {
+function encodePageToken(offset: number): string {
   return Buffer.from(`page:${offset}`).toString('base64url');
 }
 
-export function decodePageToken(token: string | undefined): number {
+function decodePageToken(token: string | undefined): number {
   if (token === undefined || token === '') return 0;
   const match = /^page:(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
   if (!match?.[1]) throw new SfnServiceError('InvalidToken', 'Invalid pagination token');
   return Number(match[1]);
 }
 
-export function pageSize(maxResults: number | undefined): number {
+function pageSize(maxResults: number | undefined): number {
   if (maxResults === undefined || maxResults === 0) return DEFAULT_PAGE;
   if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > MAX_PAGE) {
     throw new SfnServiceError('ValidationException', `maxResults must be an integer between 0 and ${MAX_PAGE}`);

@@ -166,7 +166,7 @@ async function handle(sfn: LocalStepFunctions, req: IncomingMessage, res: Server
  * SendTaskFailure, SendTaskHeartbeat, DescribeExecution, GetExecutionHistory, StopExecution,
  * ListExecutions, DescribeStateMachine) from `sfn`. Client errors are 400 with the AWS error code in `__type`.
  */
-export function createSfnRequestListener(sfn: LocalStepFunctions): (req: IncomingMessage, res: ServerResponse) => void {
+function createSfnRequestListener(sfn: LocalStepFunctions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(sfn, req, res).catch((error: unknown) => {
       if (error instanceof ClientError) {

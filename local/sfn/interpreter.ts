@@ -12,7 +12,7 @@ export type { StateMachineDefinition } from 'aws-local-stepfunctions';
 
 export type RunHandle = ReturnType<StateMachine['run']>;
 export type InterpreterEvent = RunHandle['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
-export type RunOverrides = NonNullable<NonNullable<Parameters<StateMachine['run']>[1]>['overrides']>;
+type RunOverrides = NonNullable<NonNullable<Parameters<StateMachine['run']>[1]>['overrides']>;
 export type TaskHandlers = NonNullable<RunOverrides['taskResourceLocalHandlers']>;
 
 let timeoutErrorCtor: Promise<(new () => Error) | undefined> | undefined;

@@ -102,7 +102,7 @@ import { LongTimer, nextMacrotask } from './timers';
 import { TaskTokens } from './tokens';
 import { checkArn, checkName, parseExecutionInput } from './validate';
 
-export { SfnServiceError, isSfnServiceError, type SfnErrorCode } from './errors';
+export { SfnServiceError } from './errors';
 export type { LocalFunctionHandler } from './tasks';
 export type * from './api';
 

@@ -9,7 +9,7 @@
  * state again (its callback tasks get fresh tokens). `$$.Execution.StartTime` is the restart's time.
  */
 import { StateMachine, type StateMachineDefinition } from './interpreter';
-import { type ExecutionRecord, type MachineRecord, type TokenRecord } from './execution';
+import type { ExecutionRecord, MachineRecord, TokenRecord } from './execution';
 import { eventsFromStored, type StoredExecution } from './store';
 
 export const RESUME_ENTRY_STATE = '__localSfnResume';

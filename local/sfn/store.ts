@@ -34,7 +34,7 @@ export interface StoredExecution {
   tokens: Array<{ token: string; status: TokenRecord['status'] }>;
 }
 
-export function toStored(execution: ExecutionRecord): StoredExecution {
+function toStored(execution: ExecutionRecord): StoredExecution {
   return {
     format: FORMAT,
     arn: execution.arn,
@@ -59,9 +59,7 @@ export function eventsFromStored(stored: StoredExecution): HistoryEvent[] {
   return stored.events.map((e) => ({ ...e, timestamp: new Date(e.timestamp) }) as HistoryEvent);
 }
 
-export interface ExecutionStoreLog {
-  (message: string): void;
-}
+export type ExecutionStoreLog = (message: string) => void
 
 export class ExecutionStore {
   constructor(

@@ -22,7 +22,7 @@ import { LongTimer, nextMacrotask } from './timers';
 /** An in-process Lambda handler: receives the payload, resolves with the result. */
 export type LocalFunctionHandler = (payload: unknown) => Promise<unknown>;
 
-export const TOKEN_BYTES = 120;
+const TOKEN_BYTES = 120;
 
 /** what the task runner needs from the service */
 export interface TaskHost {

@@ -79,7 +79,7 @@ test('the intake page says when the next group starts and how many seats are lef
   // Assess: English
   const line = page.locator('#availability');
   await line.filter({ hasText: 'evening group' }).waitFor();
-  await expect(line.innerText()).resolves.toBe(`Next evening group starts ${written(cohortStart, 'en-US')} — 3 seats left (in person).`);
+  await expect(line.textContent()).resolves.toBe(`Next evening group starts ${written(cohortStart, 'en-US')} — 3 seats left (in person).`);
   await expectNoAxeViolations(page, 'the intake page with open seats (en)');
   await shot(page, 'open-seats-intake-en', { fullPage: false });
 
@@ -88,7 +88,7 @@ test('the intake page says when the next group starts and how many seats are lef
 
   // Assess
   const [weekday, rest] = written(cohortStart, 'es-US').split(', ');
-  await expect(line.innerText()).resolves.toBe(`El próximo grupo de la tarde empieza el ${weekday} ${rest}: quedan 3 plazas (presencial).`);
+  await expect(line.textContent()).resolves.toBe(`El próximo grupo de la tarde empieza el ${weekday} ${rest}: quedan 3 plazas (presencial).`);
   await expectNoAxeViolations(page, 'the intake page with open seats (es)');
   await shot(page, 'open-seats-intake-es', { fullPage: false });
   expect(problems).toEqual([]);
@@ -109,7 +109,7 @@ test('another site may frame the open-seats page, which sends no cookie; it may 
   // Assess: the framed page renders, in Spanish as the referrer asked
   const frame = page.frameLocator('#seats');
   await frame.getByRole('heading', { name: 'Grupos de la tarde' }).waitFor();
-  await expect(frame.locator('.seats__item').first().innerText()).resolves.toContain('quedan 3 plazas');
+  await expect(frame.locator('.seats__item').first().textContent()).resolves.toContain('quedan 3 plazas');
   await expect(frame.getByRole('link', { name: /Pedir una plaza/ }).getAttribute('target')).resolves.toBe('_blank');
   expect(seatRequests).toHaveLength(1);
   expect(seatRequests[0]).not.toHaveProperty('cookie');
@@ -120,7 +120,7 @@ test('another site may frame the open-seats page, which sends no cookie; it may 
   const direct = await newPage({ ...VIEWPORTS.mobile, viewport: { width: 320, height: 640 } });
   await direct.page.goto(`${runtime.appUrl}/availability/`);
   await direct.page.getByRole('heading', { name: 'Evening groups' }).waitFor();
-  await expect(direct.page.locator('.seats__item').first().innerText()).resolves.toContain('3 seats left');
+  await expect(direct.page.locator('.seats__item').first().textContent()).resolves.toContain('3 seats left');
   await expectNoAxeViolations(direct.page, 'the open-seats page');
   await shot(direct.page, 'open-seats-page-en');
 

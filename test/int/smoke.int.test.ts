@@ -67,7 +67,7 @@ describe('npm run smoke against the local runtime', () => {
   test('fails, naming the step and the reason, when the staff token is refused', async () => {
     const run = await smoke(['--url', rt.appUrl, '--timeout', '10', '--poll', '100'], { SMOKE_TOKEN: 'not-a-token' });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^ok   intake IOP-/m);
+    expect(run.stdout).toMatch(/^ok {3}intake IOP-/m);
     expect(run.stderr).toMatch(/^FAIL read referral: HTTP 401 .*the staff token was refused/m);
   });
 

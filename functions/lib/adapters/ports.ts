@@ -78,7 +78,7 @@ export interface ReferralRecord {
   seatReleasedAt?: string;
 }
 
-export interface Assignee {
+interface Assignee {
   /** the staff username (the JWT's `username`): the caseload index key */
   username: string;
   /** known when the person assigned themselves */
@@ -86,7 +86,7 @@ export interface Assignee {
   since: string;
 }
 
-export interface ConsentRevocation {
+interface ConsentRevocation {
   /** when the program received the revocation (ISO instant) */
   at: string;
   receivedVia: RevocationChannel;

@@ -47,7 +47,7 @@ export const encodeHeaderValue = (value: string): string => {
 /** an address list header: plain addresses as they are; a display name in quotes, or encoded */
 const encodeAddress = (address: string): string => {
   const m = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(address);
-  if (!m || !m[1]) return address.trim();
+  if (!m?.[1]) return address.trim();
   const name = m[1].replace(/^"(.*)"$/, '$1');
   const shown = /^[\x20-\x7e]*$/.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : encodeHeaderValue(name);
   return `${shown} <${m[2]}>`;
@@ -104,7 +104,7 @@ export const buildMime = (from: string, email: OutgoingEmail, at: Date = now()):
   ].join(CRLF);
 };
 
-export class SesMailer implements Mailer {
+class SesMailer implements Mailer {
   constructor(private readonly ses: SESv2Client, private readonly from: string, private readonly configurationSet?: string) {}
 
   async send(email: OutgoingEmail): Promise<{ messageId: string }> {

@@ -6,12 +6,12 @@ import { sessionDates } from './schedule';
 // so every enrollment, no-show or withdrawal that moves a counter moves this answer. Public: no
 // referral data, no cohort name or id, no telehealth link or address (the kind of place only).
 
-export const TRACKS = ['morning', 'evening'] as const;
+const TRACKS = ['morning', 'evening'] as const;
 export type Track = (typeof TRACKS)[number];
 export type LocationType = 'in-person' | 'telehealth';
 
 /** cohorts shown per track */
-export const AVAILABILITY_PER_TRACK = 3;
+const AVAILABILITY_PER_TRACK = 3;
 /**
  * the longest a cohort runs (CohortSchema: weeks ≤ 16), in days: a cohort that started longer ago
  * than this has no session left, so reads start this far back

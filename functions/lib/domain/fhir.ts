@@ -14,7 +14,7 @@ import type { ReferralEvent } from '../schemas/views';
 // `@medplum/fhirtypes` is types only (erased at build): nothing of it reaches a Lambda bundle.
 
 export const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
-export const HCPCS_SYSTEM = 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets';
+const HCPCS_SYSTEM = 'http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets';
 const V3_ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const V3_CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 const V3_PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
@@ -23,13 +23,13 @@ const SNOMED = 'http://snomed.info/sct';
 const LOINC = 'http://loinc.org';
 /** identifiers that are URIs (urn:uuid:…) */
 const URI_IDENTIFIER = 'urn:ietf:rfc:3986';
-export const PART2_POLICY_URL = 'https://www.ecfr.gov/current/title-42/chapter-I/subchapter-A/part-2';
+const PART2_POLICY_URL = 'https://www.ecfr.gov/current/title-42/chapter-I/subchapter-A/part-2';
 
 /**
  * This program's own code systems. There is no national code system for ASAM levels of care (state
  * guides each define one), so the level and the program's statuses and answers are coded here.
  */
-export const LOCAL_SYSTEMS = {
+const LOCAL_SYSTEMS = {
   asamLevel: 'urn:iop-intake:fhir:CodeSystem:asam-level-of-care',
   referralStatus: 'urn:iop-intake:fhir:CodeSystem:referral-status',
   intakeAnswer: 'urn:iop-intake:fhir:CodeSystem:intake-answer',
@@ -89,7 +89,7 @@ export interface FhirReferral {
   consentRevoked?: { at?: string; receivedVia?: string } | unknown;
 }
 
-export interface FhirProgram {
+interface FhirProgram {
   name: string;
   phone?: string;
   email?: string;
@@ -127,7 +127,7 @@ export const fhirStatusOf = (r: Pick<FhirReferral, 'status' | 'pendingStep' | 'f
 const ID_NAMESPACE = '0d6f2e3c-6f1b-5a54-9c3e-1f6a4b8e2d10';
 
 /** a UUID v5 of `name` in this program's namespace: the same referral and part give the same id */
-export const stableId = (name: string): string => {
+const stableId = (name: string): string => {
   const ns = Buffer.from(ID_NAMESPACE.replace(/-/g, ''), 'hex');
   const b = createHash('sha1').update(Buffer.concat([ns, Buffer.from(name, 'utf8')])).digest().subarray(0, 16);
   b[6] = (b[6]! & 0x0f) | 0x50;

@@ -3,7 +3,7 @@
 // now), with the drop-off and the median days spent before each step. Counts and medians only: no
 // referral id, reference, name or date leaves this module, so the CSV holds no PHI either.
 
-export const FUNNEL_STEPS = ['received', 'evaluated', 'enrolled', 'started'] as const;
+const FUNNEL_STEPS = ['received', 'evaluated', 'enrolled', 'started'] as const;
 export type FunnelStep = (typeof FUNNEL_STEPS)[number];
 
 export const FUNNEL_CHANNELS = ['all', 'web', 'phone'] as const;
@@ -26,7 +26,7 @@ export interface FunnelReferral {
   decided?: Partial<Record<string, { next: string }>>;
 }
 
-export interface FunnelRow {
+interface FunnelRow {
   step: FunnelStep;
   count: number;
   /** share of the received referrals that reached this step (0–100, one decimal) */
@@ -83,7 +83,7 @@ export const milestones = (r: FunnelReferral): Record<FunnelStep, string | undef
   return { ...at, reachedIndex };
 };
 
-export const median = (xs: number[]): number | undefined => {
+const median = (xs: number[]): number | undefined => {
   if (!xs.length) return undefined;
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -102,7 +102,7 @@ export const localDate = (iso: string, timeZone: string): string => {
 };
 
 /** the referrals of the query: received on a day in [from, to] (program time zone) through the channel */
-export const inRange = (r: FunnelReferral, q: FunnelQuery, timeZone: string): boolean => {
+const inRange = (r: FunnelReferral, q: FunnelQuery, timeZone: string): boolean => {
   if (q.channel !== 'all' && r.channel !== q.channel) return false;
   const day = localDate(r.receivedAt, timeZone);
   return day >= q.from && day <= q.to;

@@ -43,7 +43,7 @@ const paraHtml = (p: Paragraph): string =>
 /** paragraphs → text and escaped HTML bodies */
 const email = (subject: string, paragraphs: Paragraph[], footer?: string): Email => ({
   subject,
-  text: [...paragraphs.map(paraText), ...(footer ? ['--', footer] : [])].join('\n\n') + '\n',
+  text: `${[...paragraphs.map(paraText), ...(footer ? ['--', footer] : [])].join('\n\n')}\n`,
   html:
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head><body style="font-family:sans-serif;line-height:1.5">` +
     paragraphs.map(paraHtml).join('') +
@@ -194,7 +194,7 @@ const T = {
 } as const;
 
 /** where a cohort meets (schemas/cohort.ts CohortLocation) */
-export type Location = { kind: 'in-person'; address: string } | { kind: 'telehealth'; url: string };
+type Location = { kind: 'in-person'; address: string } | { kind: 'telehealth'; url: string };
 
 /** what the schedule email says: the person's own sessions, from the first still ahead */
 export interface ScheduleInfo {

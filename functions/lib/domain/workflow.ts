@@ -59,7 +59,7 @@ export const nextStatusAfter = (step: Step, decision: Decision): Status => {
 };
 
 /** the gates where a person first hears from a case worker: the first of these a referral reaches is its first contact */
-export const FIRST_CONTACT_GATES: readonly GateStatus[] = ['INSURANCE_REVIEW', 'EVALUATION'];
+const FIRST_CONTACT_GATES: readonly GateStatus[] = ['INSURANCE_REVIEW', 'EVALUATION'];
 
 /** what the timer of a gate needs to know about the referral entering it */
 export interface TimerContext {
@@ -88,7 +88,7 @@ type TimerConfig = Pick<Config, 'GATE_TIMEOUTS' | 'DETOX_MAX_DAYS'> & Partial<Pi
  * (FIRST_SESSION_GRACE_HOURS, default 24): attendance is recorded by then. Once that has passed
  * (a breach reopened the gate, or a resume after a failure), it waits one grace period more.
  */
-export const firstSessionTimeoutSeconds = (cfg: TimerConfig, r: TimerContext | undefined, now: Date): number => {
+const firstSessionTimeoutSeconds = (cfg: TimerConfig, r: TimerContext | undefined, now: Date): number => {
   const grace = Math.round((cfg.FIRST_SESSION_GRACE_HOURS ?? 24) * 3600);
   const at = r?.firstSession ? Date.parse(r.firstSession.at) : Number.NaN;
   if (Number.isNaN(at) || (r?.breaches ?? 0) > 0) return grace;
@@ -97,7 +97,7 @@ export const firstSessionTimeoutSeconds = (cfg: TimerConfig, r: TimerContext | u
 };
 
 /** a waitlisted referral comes back for review every WAITLIST_REVIEW_DAYS (default 7) */
-export const waitlistReviewSeconds = (cfg: TimerConfig): number => Math.max(1, Math.round((cfg.WAITLIST_REVIEW_DAYS ?? 7) * 86_400));
+const waitlistReviewSeconds = (cfg: TimerConfig): number => Math.max(1, Math.round((cfg.WAITLIST_REVIEW_DAYS ?? 7) * 86_400));
 
 /**
  * Seconds a gate waits before its SLA breach (the waitlist: before its weekly review). The

@@ -6,7 +6,7 @@ import { message } from './messages';
 // POST /api/staff/cohorts (docs/ARCHITECTURE.md §3): an IOP group, ASAM level 2.1
 
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
-export const MAX_COHORT_CAPACITY = 10;
+const MAX_COHORT_CAPACITY = 10;
 /** ASAM 2.1 minimum weekly hours of structured programming */
 export const MIN_WEEKLY_MINUTES = { adult: 9 * 60, adolescent: 6 * 60 } as const;
 
@@ -17,7 +17,7 @@ export const SessionSchema = z.object({
 });
 
 /** where a cohort meets: a street address, or a telehealth link (https) */
-export const LocationSchema = z.discriminatedUnion('kind', [
+const LocationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('in-person'), address: trimmed(300) }),
   z.object({
     kind: z.literal('telehealth'),
@@ -28,7 +28,7 @@ export const LocationSchema = z.discriminatedUnion('kind', [
 export type CohortLocation = z.infer<typeof LocationSchema>;
 
 /** the default boundary between the tracks: a session starting at or after 16:00 is an evening session */
-export const DEFAULT_EVENING_FROM = '16:00';
+const DEFAULT_EVENING_FROM = '16:00';
 
 /** today in `timeZone` (YYYY-MM-DD) */
 const todayIn = (timeZone: string): string => {

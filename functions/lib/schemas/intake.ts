@@ -19,7 +19,7 @@ const PhoneSchema = z
   .max(30)
   .refine((s) => /^\+?[\d\s().-]+$/.test(s) && s.replace(/\D/g, '').length >= 10 && s.replace(/\D/g, '').length <= 15, message('phone.invalid'));
 
-export const PatientSchema = z.object({
+const PatientSchema = z.object({
   firstName: trimmed(100),
   lastName: trimmed(100),
   dateOfBirth: pastDate().refine((s) => !isCalendarDate(s) || s >= '1900-01-01', message('dateOfBirth.range')),
@@ -29,12 +29,12 @@ export const PatientSchema = z.object({
   postalCode: z.string().trim().regex(/^\d{5}(-\d{4})?$/, message('zip.invalid')).optional(),
 });
 
-export const SubstanceSchema = z.object({
+const SubstanceSchema = z.object({
   substance: z.enum(SUBSTANCES),
   lastUse: pastDate().optional(),
 });
 
-export const WithdrawalSchema = z
+const WithdrawalSchema = z
   .object({
     currentSymptoms: z.boolean(),
     detoxStatus: z.enum(DETOX_STATUSES),
@@ -45,12 +45,12 @@ export const WithdrawalSchema = z
     path: ['detoxCompletedOn'],
   });
 
-export const ScreeningSchema = z.object({
+const ScreeningSchema = z.object({
   selfHarmThoughtsPastMonth: z.boolean(),
   suicideAttemptPastThreeMonths: z.boolean(),
 });
 
-export const InsuranceSchema = z
+const InsuranceSchema = z
   .object({
     type: z.enum(INSURANCE_TYPES),
     payer: trimmed(100).optional(),
@@ -62,7 +62,7 @@ export const InsuranceSchema = z
     if (i.type === 'commercial' && i.payer === undefined) ctx.addIssue({ code: 'custom', path: ['payer'], message: message('insurance.payerMissing') });
   });
 
-export const PhysicianSchema = z.object({
+const PhysicianSchema = z.object({
   name: trimmed(120),
   // the length first: a short NPI is told it is short, not that its check digit is wrong
   npi: z.string().trim().superRefine((npi, ctx) => {
@@ -73,7 +73,7 @@ export const PhysicianSchema = z.object({
   practice: trimmed(120).optional(),
 });
 
-export const ConsentSchema = z.object({
+const ConsentSchema = z.object({
   shareWithReferrer: z.boolean(),
   signature: trimmed(200),
   signedAt: z.iso.datetime({ offset: true, message: message('signedAt.invalid') })

@@ -5,7 +5,7 @@ import { calendarDate } from './common';
 // query parameters of the staff reports (GET /api/staff/dashboard/funnel)
 
 /** the longest range one funnel report covers (two years) */
-export const FUNNEL_MAX_DAYS = 731;
+const FUNNEL_MAX_DAYS = 731;
 
 const dayNumber = (ymd: string) => Date.parse(`${ymd}T00:00:00Z`) / 86_400_000;
 

@@ -9,7 +9,7 @@ import { logger } from '../logger';
 // GET /api/staff/referrals/{id}/fhir: the referral as a FHIR R4 Bundle. Exporting PHI is itself
 // audited: the RECORD_EXPORTED event is on the referral's timeline before the Bundle leaves.
 
-export const EXPORT_EVENT = 'RECORD_EXPORTED';
+const EXPORT_EVENT = 'RECORD_EXPORTED';
 
 export const exportFhir = async (deps: Deps, referralId: string, actor: Actor): Promise<Bundle> => {
   const [r, intake, events] = await Promise.all([deps.repo.get(referralId), deps.repo.getIntake(referralId), deps.repo.events(referralId)]);

@@ -132,7 +132,7 @@ export const availability = async (deps: Deps): Promise<Availability> => {
 };
 
 /** referrals one funnel report reads at most; past this it answers `truncated` */
-export const FUNNEL_MAX_REFERRALS = 20_000;
+const FUNNEL_MAX_REFERRALS = 20_000;
 const FUNNEL_DEFAULT_DAYS = 90;
 
 /** the funnel of the referrals received in [from, to] (program days) through a channel */

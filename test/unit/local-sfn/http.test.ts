@@ -1,5 +1,5 @@
 // The AWS JSON 1.0 listener: wire format, error mapping, and the SDK reading it.
-import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SfnServer } from '../../../local/sfn/http';
 import { fixture, serve } from './support';
 import { LocalStepFunctions } from '../../../local/sfn/local-step-functions';

@@ -4,7 +4,7 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   SendTaskSuccessCommand,
-  SFNClient,
+  type SFNClient,
   StartExecutionCommand,
   TaskTimedOut,
   type DescribeExecutionOutput,

@@ -34,8 +34,8 @@ export interface AuthProvider {
   onChange(listener: (s: Session | null, reason: ChangeReason) => void): void;
 }
 
-export type ChangeReason = 'signed-in' | 'signed-out' | 'expired';
-export type SignInResult = { ok: true } | { ok: false; message: string };
+type ChangeReason = 'signed-in' | 'signed-out' | 'expired';
+type SignInResult = { ok: true } | { ok: false; message: string };
 
 const SESSION_KEY = 'iop-console.session';
 const CHANNEL_NAME = 'iop-console.session';
@@ -53,7 +53,7 @@ const PKCE_KEY = 'iop-console.pkce';
 const SKEW_MS = 15_000;
 
 /** reads the (unverified) JWT claims for display and role hints; the server verifies the token */
-export function claimsOf(token: string): Record<string, unknown> {
+function claimsOf(token: string): Record<string, unknown> {
   const part = token.split('.')[1];
   if (!part) return {};
   try {
@@ -68,14 +68,14 @@ export function claimsOf(token: string): Record<string, unknown> {
 const sessionFrom = (accessToken: string, expiresInSeconds: number): Session => {
   const claims = claimsOf(accessToken);
   const groups = Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'].filter((g): g is string => typeof g === 'string') : [];
-  const username = [claims['username'], claims['cognito:username'], claims['sub']].find((v): v is string => typeof v === 'string') ?? 'staff';
-  const exp = typeof claims['exp'] === 'number' ? claims['exp'] * 1000 : Number.POSITIVE_INFINITY;
+  const username = [claims.username, claims['cognito:username'], claims.sub].find((v): v is string => typeof v === 'string') ?? 'staff';
+  const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY;
   return { accessToken, expiresAt: Math.min(Date.now() + expiresInSeconds * 1000, exp), username, groups };
 };
 
 /** the hash to come back to after signing in (hashes hold only view names and referral IDs) */
-export const rememberReturn = (hash: string): void => sessionStorage.setItem(RETURN_KEY, hash);
-export const takeReturn = (): string | null => {
+const rememberReturn = (hash: string): void => sessionStorage.setItem(RETURN_KEY, hash);
+const takeReturn = (): string | null => {
   const h = sessionStorage.getItem(RETURN_KEY);
   sessionStorage.removeItem(RETURN_KEY);
   return h;

@@ -63,5 +63,3 @@ export const announce = (message: string): void => {
   }, 8000);
 };
 
-/** `<time>` element with a machine-readable datetime */
-export const time = (iso: string, label: string): HTMLTimeElement => h('time', { datetime: iso, title: new Date(iso).toLocaleString() }, label);

@@ -9,7 +9,7 @@ import { h, nextId, type Child } from './dom';
 export { fieldErrors as issuesToFields } from '../../../functions/lib/schemas/common';
 
 /** the message for a missing answer (the schemas'); FormErrors words it with the field's label */
-export const REQUIRED = message('required');
+const REQUIRED = message('required');
 
 /** zod error map for safeParse: a missing answer (or no discriminator chosen) is REQUIRED */
 export const requiredError = (iss: { input?: unknown; code?: string }): string | undefined =>

@@ -23,7 +23,7 @@ export interface AslDefinition {
   States: Record<string, AslState>;
 }
 
-export type NodeKind = 'automatic' | 'gate' | 'router' | 'pass' | 'end';
+type NodeKind = 'automatic' | 'gate' | 'router' | 'pass' | 'end';
 
 export interface FlowNode {
   name: string;
@@ -48,10 +48,10 @@ export interface WorkflowGraph {
   successors: Map<string, string[]>;
 }
 
-export const asl = aslJson as unknown as AslDefinition;
+const asl = aslJson as unknown as AslDefinition;
 
 /** "InsuranceReview" → "Insurance review" */
-export const humanize = (name: string): string => {
+const humanize = (name: string): string => {
   const s = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
   return s.charAt(0).toUpperCase() + s.slice(1);
 };
@@ -64,7 +64,7 @@ const kindOf = (s: AslState): NodeKind => {
 };
 
 /** lays out the state machine: main lane by longest path, exception states apart */
-export function buildGraph(def: AslDefinition): WorkflowGraph {
+function buildGraph(def: AslDefinition): WorkflowGraph {
   const names = Object.keys(def.States);
   const successors = new Map<string, string[]>();
   for (const name of names) {

@@ -23,7 +23,7 @@ import { aboutSection, conditionsSection, safetySection, substancesSection, with
 z.config({ jitless: true });
 
 /** the body sent to the API: the IntakeSchema output (trimmed, empty optionals left out) */
-export type IntakeBody = Intake;
+type IntakeBody = Intake;
 
 /**
  * Sends one intake. The form calls it with the validated body and the form instance's

@@ -23,7 +23,7 @@ export const READ_ALOUD: ReadonlySet<IntakeKey> = new Set<IntakeKey>([
 ]);
 
 /** staff mode (phone intake): the wording addresses the staff member keying in a caller's answers */
-export const staffEn: Partial<Record<IntakeKey, string>> = {
+const staffEn: Partial<Record<IntakeKey, string>> = {
   'lang.nav': 'Caller’s language',
   'form.title': 'Phone intake',
   'form.intro': 'Key in the caller’s answers. Ask the safety questions first. The language switch changes what you read out to the caller (the safety questions, the 988 lines, the consent), not these instructions.',

@@ -2,7 +2,7 @@
 // callers handle every case: ok, an API error body, or no answer at all (network down).
 
 /** the API's error body: `{ error, message, fields? }`, `fields` keyed by dotted paths */
-export interface ApiErrorBody {
+interface ApiErrorBody {
   error: string;
   message: string;
   fields?: Record<string, string[]>;
@@ -22,7 +22,7 @@ export type ApiResult<T> =
   /** no answer: offline, DNS, connection reset, aborted. status is 0 */
   | { ok: false; status: 0; body: null; network: true };
 
-export const isApiErrorBody = (v: unknown): v is ApiErrorBody => {
+const isApiErrorBody = (v: unknown): v is ApiErrorBody => {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
   if (typeof o.error !== 'string' || typeof o.message !== 'string') return false;
@@ -77,12 +77,6 @@ export const requestJson = async <T>(
   }
   return readResponse<T>(res);
 };
-
-/** GET `url` as JSON */
-export const getJson = <T>(url: string, options?: RequestOptions) => requestJson<T>('GET', url, undefined, options);
-
-/** POST `body` as JSON to `url` */
-export const postJson = <T>(url: string, body: unknown, options?: RequestOptions) => requestJson<T>('POST', url, body, options);
 
 /**
  * A random UUID v4 for an `Idempotency-Key`. `crypto.randomUUID` exists only in secure contexts

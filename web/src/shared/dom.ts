@@ -21,10 +21,5 @@ export const h = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   return el;
 };
 
-/** shows or hides `el` with the `hidden` attribute (no inline styles: the CSP forbids them) */
-export const show = (el: HTMLElement, visible: boolean): void => {
-  el.hidden = !visible;
-};
-
 /** a `tel:` href for a display phone number such as "(555) 010-0100" */
 export const telHref = (phone: string): string => `tel:${phone.replace(/[^\d+]/g, '')}`;

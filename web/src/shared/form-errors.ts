@@ -51,7 +51,7 @@ const describedElement = (field: HTMLElement): HTMLElement | null =>
   field instanceof HTMLFieldSetElement ? field : field.querySelector<HTMLElement>(CONTROLS);
 
 /** where focus goes for a field: a checked radio, else the first enabled control */
-export const focusTarget = (field: HTMLElement): HTMLElement | null =>
+const focusTarget = (field: HTMLElement): HTMLElement | null =>
   field.querySelector<HTMLElement>('input[type=radio]:checked:not(:disabled)') ??
   field.querySelector<HTMLElement>(`${CONTROLS.split(', ').map((c) => `${c}:not(:disabled)`).join(', ')}`);
 
@@ -82,7 +82,7 @@ export const clearErrors = (root: ParentNode, summary?: HTMLElement): void => {
 };
 
 /** removes the error of one field wrapper (e.g. once the person has corrected it) */
-export const clearFieldError = (field: HTMLElement): void => {
+const clearFieldError = (field: HTMLElement): void => {
   field.classList.remove(INVALID_CLASS);
   const msg = field.querySelector<HTMLElement>(`:scope > .${ERROR_CLASS}`);
   const described = describedElement(field);
@@ -100,7 +100,7 @@ const groupControls = (field: HTMLFieldSetElement): HTMLInputElement[] =>
   [...field.querySelectorAll<HTMLInputElement>('input[type=radio], input[type=checkbox]')].filter((c) => c.closest('.field') === field);
 
 /** marks one field wrapper invalid with `messages`; returns the element to focus for it */
-export const setFieldError = (field: HTMLElement, messages: string[]): HTMLElement | null => {
+const setFieldError = (field: HTMLElement, messages: string[]): HTMLElement | null => {
   clearFieldError(field);
   field.classList.add(INVALID_CLASS);
   const msg = document.createElement('p');

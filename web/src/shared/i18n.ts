@@ -2,7 +2,7 @@
 // placeholders, and text bindings so a language switch re-labels a view in place without
 // re-rendering it (nothing typed is lost).
 
-export const LANGS = ['en', 'es'] as const;
+const LANGS = ['en', 'es'] as const;
 export type Lang = (typeof LANGS)[number];
 
 /** one dictionary per language; `es` must have every key of `en` */

@@ -21,7 +21,7 @@ const ics = [
 const spanish = {
   to: ['pt.quintana@example.org'],
   subject: 'Su calendario de grupo: la primera sesión es el miércoles (IOP-7KQ4-M3TD)',
-  text: 'Hola:\nSu primera sesión es el miércoles 9 de diciembre, 18:00.\nQué traer: una identificación con foto. ' + 'x'.repeat(120) + '\n',
+  text: `Hola:\nSu primera sesión es el miércoles 9 de diciembre, 18:00.\nQué traer: una identificación con foto. ${'x'.repeat(120)}\n`,
   html: '<!doctype html><html lang="es"><head><title>Su calendario</title></head><body><p>Su primera sesión es el <strong>miércoles</strong>.</p></body></html>',
 };
 
@@ -77,7 +77,7 @@ describe('MIME built for SES', () => {
 
   test('an ASCII subject stays as it is; a long non-ASCII one becomes encoded words of at most 64 characters, no character split', async () => {
     expect(encodeHeaderValue('Your group schedule (IOP-7KQ4-M3TD)')).toBe('Your group schedule (IOP-7KQ4-M3TD)');
-    const subject = 'ñ'.repeat(40) + ' — 日本語のテキスト ' + '€'.repeat(30);
+    const subject = `${'ñ'.repeat(40)} — 日本語のテキスト ${'€'.repeat(30)}`;
     const encoded = encodeHeaderValue(subject);
     for (const word of encoded.split('\r\n ')) expect(word.length).toBeLessThanOrEqual(64);
     const mail = await simpleParser(buildMime('no-reply@example.com', { to: ['a@example.org'], subject, text: 't', html: '<p>t</p>' }, AT));

@@ -61,7 +61,7 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'EVALUATION', to: 'WITHDRAWN' }),
     ]);
     expect(m.sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input)).toEqual([{
-      executionArn: TEST_ENV.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:') + `:${REFERRAL_ID}`,
+      executionArn: `${TEST_ENV.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${REFERRAL_ID}`,
       error: 'Referral.Withdrawn',
       cause: 'withdrawn by staff',
     }]);
@@ -108,7 +108,7 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
 
     // Assess
     expect(m.sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([
-      TEST_ENV.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:') + `:${REFERRAL_ID}-r2`,
+      `${TEST_ENV.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${REFERRAL_ID}-r2`,
     ]);
   });
 

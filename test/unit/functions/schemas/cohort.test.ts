@@ -85,7 +85,7 @@ describe('CohortSchema', () => {
   });
 });
 
-describe('CohortSchema: track and start date (the clock is pinned to a Wednesday, ' + TEST_NOW + ')', () => {
+describe(`CohortSchema: track and start date (the clock is pinned to a Wednesday, ${TEST_NOW})`, () => {
   test('an evening cohort with 09:00 sessions fails on track, naming the morning time', () => {
     expect(fieldErrors(Schema.safeParse(cohortBody({ track: 'evening' })).error!)).toEqual({
       track: ["An evening cohort's sessions start at 16:00 or later; 09:00 is a morning time"],

@@ -16,7 +16,7 @@ import { actorText, CONTACT_CHANNEL, CONTACT_OUTCOME, decisionText } from './tim
 
 const RISK = ['0 — none', '1 — mild', '2 — moderate', '3 — significant', '4 — severe'];
 
-export const LEVEL_LABEL: Record<(typeof ASAM_LEVELS)[number], string> = {
+const LEVEL_LABEL: Record<(typeof ASAM_LEVELS)[number], string> = {
   '1.0': '1.0 Outpatient',
   '2.1': '2.1 Intensive outpatient (IOP)',
   '2.5': '2.5 Partial hospitalization',
@@ -131,7 +131,7 @@ async function whoDecided(before: ReferralDetail, step: Step, serverSaid: string
  * true once the workflow has moved on from `before` and come to rest: a final status, or a gate
  * that is open again (a new status, or the same gate reopened, e.g. detox extended)
  */
-export const settledAfter = (before: ReferralDetail, now: ReferralDetail): boolean =>
+const settledAfter = (before: ReferralDetail, now: ReferralDetail): boolean =>
   FINAL_STATUSES.includes(now.status) ||
   (!!now.pendingStep && (now.status !== before.status || now.pendingStep !== before.pendingStep || now.gateOpenedAt !== before.gateOpenedAt));
 

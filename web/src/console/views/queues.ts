@@ -2,7 +2,7 @@ import type { CohortView, ReferralSummary, Status } from '../../../../functions/
 import { serves } from '../../../../functions/lib/domain/seats';
 import { api, call, type QueuePage } from '../api';
 import { announce, h, mount } from '../dom';
-import { ageOf, dateTime, STATUS_LABEL, STEP_LABEL, words } from '../format';
+import { ageOf, dateTime, STEP_LABEL, words } from '../format';
 import { loading, problem, routineBadge, slaBadge, statusBadge, urgentBadge, type ViewContext } from './common';
 
 // work queues: "My referrals" (the caller's caseload), one tab per pending step plus
@@ -40,7 +40,7 @@ let searchAll = false;
  * A reference as people type or read it out ("iop 7kq4 m3td", "IOP-7KQ4-M3TD"), written as the
  * API knows it; undefined for anything else (a last name).
  */
-export const asReference = (q: string): string | undefined => {
+const asReference = (q: string): string | undefined => {
   const m = /^IOP[\s-]*([A-Z0-9]{4})[\s-]*([A-Z0-9]{4})$/i.exec(q.trim());
   return m ? `IOP-${m[1]}-${m[2]}`.toUpperCase() : undefined;
 };
@@ -93,7 +93,7 @@ interface TabCounts {
  * everyone's until someone takes it), else the caller's own referrals, else any work, else the
  * first step queue
  */
-export const openingTab = (counts: ReadonlyMap<QueueTab, TabCounts>): { tab: QueueTab; urgent: boolean } => {
+const openingTab = (counts: ReadonlyMap<QueueTab, TabCounts>): { tab: QueueTab; urgent: boolean } => {
   const steps = QUEUE_TABS.filter((t) => t.id !== 'mine' && t.id !== 'waitlist');
   const urgent = steps.find((t) => (counts.get(t.id)?.urgent?.n ?? 0) > 0);
   if (urgent) return { tab: urgent.id, urgent: true };
@@ -409,4 +409,3 @@ function row(r: ReferralSummary, me: string, kind: RowKind = 'default', offer?: 
   );
 }
 
-export const statusWord = (s: Status): string => STATUS_LABEL[s];

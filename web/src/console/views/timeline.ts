@@ -41,7 +41,7 @@ const EVENT_TITLE: Record<string, string> = {
   SEAT_RELEASED: 'Seat given back',
 };
 
-export const eventTitle = (e: ReferralEvent): string =>
+const eventTitle = (e: ReferralEvent): string =>
   e.type === 'STEP_DECIDED' && e.step ? `Decided: ${STEP_LABEL[e.step] ?? words(e.step)}` : EVENT_TITLE[e.type] ?? words(e.type);
 
 const AUDIENCE: Record<string, string> = { patient: 'the patient', physician: 'the referring physician', 'referring-physician': 'the referring physician', program: 'the program team' };
@@ -143,7 +143,7 @@ function genericLines(d: Record<string, unknown>, skip: string[] = []): string[]
 }
 
 /** the lines that explain one event (empty: nothing beyond its title and status change) */
-export function eventLines(e: ReferralEvent, lookup: TimelineLookup): string[] {
+function eventLines(e: ReferralEvent, lookup: TimelineLookup): string[] {
   const d = e.detail ?? {};
   switch (e.type) {
     case 'RECEIVED': {
