@@ -1,4 +1,3 @@
-import type { Config } from '../config';
 import type { Decision, DetoxConfirmation, Enrollment, Evaluation, FirstSession, InsuranceReview, Step } from '../schemas/decisions';
 import { FINAL_STATUSES, type SlaState, type Status } from '../schemas/views';
 
@@ -81,7 +80,14 @@ export const isUrgentFirstContact = (status: Status, r: TimerContext | undefined
   !!r?.urgent && FIRST_CONTACT_GATES.includes(status as GateStatus)
   && !(Object.keys(GATES) as GateStatus[]).some((g) => g !== status && r.reached?.[g]);
 
-type TimerConfig = Pick<Config, 'GATE_TIMEOUTS' | 'DETOX_MAX_DAYS'> & Partial<Pick<Config, 'URGENT_FIRST_CONTACT_HOURS' | 'FIRST_SESSION_GRACE_HOURS' | 'WAITLIST_REVIEW_DAYS'>>;
+/** the settings the gate timers read (functions/lib/config.ts holds them; the domain names only what it needs, so the browser can import it) */
+interface TimerConfig {
+  GATE_TIMEOUTS: Record<string, number>;
+  DETOX_MAX_DAYS: number;
+  URGENT_FIRST_CONTACT_HOURS?: number;
+  FIRST_SESSION_GRACE_HOURS?: number;
+  WAITLIST_REVIEW_DAYS?: number;
+}
 
 /**
  * The first-session gate waits until the expected session has started plus the grace period
