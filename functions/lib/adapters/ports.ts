@@ -161,10 +161,10 @@ export interface IdempotencyRecord {
   referralId: string;
 }
 
-export interface ReferralRepository {
+/** the referral, its intake and its timeline (the services' reads and their one conditional write) */
+export interface ReferralStore {
   /** one transaction: META, INTAKE, reference, RECEIVED event, its notices and (optionally) the idempotency record */
   create(referral: ReferralRecord, intake: Intake, event: NewEvent, notices: NoticeRecord[], idempotency?: IdempotencyRecord): Promise<void>;
-  getIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
   get(referralId: string): Promise<ReferralRecord | undefined>;
   getIntake(referralId: string): Promise<Intake | undefined>;
   findByReference(reference: string): Promise<ReferralRecord | undefined>;
@@ -185,6 +185,20 @@ export interface ReferralRepository {
   list(query: { status?: Status; q?: string; startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>>;
   countByStatus(status: Status): Promise<number>;
   /**
+   * referrals received in [from, to] (ISO instants, inclusive), oldest first, a page at a time
+   * (reports: the funnel); the META items only, never the intake
+   */
+  receivedBetween(range: { from: string; to: string }, page: { limit: number; startKey?: Record<string, string> }): Promise<Page<ReferralRecord>>;
+  /**
+   * appends one event to a referral's timeline without changing the referral (an audit record such
+   * as an export of its PHI); written once (attribute_not_exists), the referral must exist
+   */
+  appendEvent(referralId: string, event: NewEvent & { at: string }, suffix: string): Promise<void>;
+}
+
+/** the outbox: notices written with the changes that cause them, claimed, sent or retried (functions/lib/services/notices.ts) */
+export interface NoticeOutbox {
+  /**
    * claims a due notice for sending (pending and due, or a claim whose lease ran out) until
    * `leaseUntil`; undefined when it is not due, already sent, or claimed by another sender
    */
@@ -200,22 +214,25 @@ export interface ReferralRepository {
   notices(referralId: string): Promise<NoticeRecord[]>;
   /** writes notices that no referral change causes (a program alert); one that exists is left as it is */
   enqueue(notices: NoticeRecord[]): Promise<void>;
+}
+
+/** cohorts, their seat counters and rosters (a seat is taken or given back by ReferralStore.save) */
+export interface CohortStore {
   putCohort(cohort: CohortRecord): Promise<void>;
   getCohort(cohortId: string): Promise<CohortRecord | undefined>;
   listCohorts(): Promise<CohortRecord[]>;
   /** every cohort whose start date is on or after `startDate` (YYYY-MM-DD), soonest first, all pages */
   cohortsStartingFrom(startDate: string): Promise<CohortRecord[]>;
   roster(cohortId: string): Promise<SeatRecord[]>;
-  /**
-   * referrals received in [from, to] (ISO instants, inclusive), oldest first, a page at a time
-   * (reports: the funnel); the META items only, never the intake
-   */
-  receivedBetween(range: { from: string; to: string }, page: { limit: number; startKey?: Record<string, string> }): Promise<Page<ReferralRecord>>;
-  /**
-   * appends one event to a referral's timeline without changing the referral (an audit record such
-   * as an export of its PHI); written once (attribute_not_exists), the referral must exist
-   */
-  appendEvent(referralId: string, event: NewEvent & { at: string }, suffix: string): Promise<void>;
+}
+
+/** the intake's idempotency records (written by ReferralStore.create) */
+export interface IdempotencyStore {
+  getIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
+}
+
+/** the table behind every port above (functions/lib/adapters/dynamodb-repository.ts); ping is the health check */
+export interface ReferralRepository extends ReferralStore, NoticeOutbox, CohortStore, IdempotencyStore {
   ping(): Promise<void>;
 }
 
