@@ -30,6 +30,7 @@ import { functions, STATE_MACHINE_NAME } from '../functions/catalog';
 import { createLocalAuth, generateRsaKeyPair, type LocalAuth } from './auth';
 import { ACCOUNT_ID, HOST, REGION, ROOT, TABLE_NAME } from './constants';
 import { type DynamoLocalRun, startDynamoLocal } from './dynamodb/dynamodb-local';
+import { startTransactionBarrier } from './durable-transactions';
 import { describeFaults, type FaultControl, type FaultSpec, faultSwitch } from './faults';
 import { Gateway } from './gateway';
 import { GENEROUS_RATE_LIMITS, type RateLimits } from './gateway/rate-limits';
@@ -262,9 +263,15 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       POWERTOOLS_SERVICE_NAME: 'iop-local',
       POWERTOOLS_LOG_LEVEL: quiet ? 'WARN' : 'INFO',
     };
+    if (options.persist) {
+      // a kill -9 must not lose a transaction a handler was told had committed (./durable-transactions)
+      const barrier = await startTransactionBarrier(dynamoUrl);
+      cleanups.push(() => barrier.close());
+      env.AWS_ENDPOINT_URL_DYNAMODB = barrier.url;
+    }
     if (faults) {
       cleanups.push(() => faults.close());
-      Object.assign(env, await faults.startProxies({ dynamoUrl, mailUrl }));
+      Object.assign(env, await faults.startProxies({ dynamoUrl: env.AWS_ENDPOINT_URL_DYNAMODB!, mailUrl }));
       if (!quiet) print(`Fault injection on: ${describeFaults(faults.spec)}`);
     }
     const extra = typeof options.env === 'function' ? options.env({ dynamoUrl, sfnUrl: sfnServer.url, mailUrl }) : options.env;

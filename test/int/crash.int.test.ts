@@ -1,100 +1,26 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
+import { startDynamoLocal } from '../../local/dynamodb/dynamodb-local';
+import { startTransactionBarrier } from '../../local/durable-transactions';
+import { freePort } from '../../local/net';
 import { TestApi } from '../support/api';
 import { cohortBody, intakeBody } from '../support/fixtures';
+import { type ChildRuntime, dynamoChildrenOf, isRunning, startChildRuntime, waitUntil } from '../soak/child-runtime';
 
 // the local runtime killed the hard way: `local/start.ts` in a child process, SIGKILLed.
 // 1. no orphan: killing the Node process alone (not its group) takes the DynamoDB Local JVM with it.
 // 2. kill -9 of the whole process group with referrals at every gate (and one intake in flight), then
 //    a start on the same --persist data: every workflow continues, each referral reaches its end with
 //    decisions, and each enrolment's schedule email arrives exactly once.
+// 3. DynamoDB Local answers a transaction a moment before it is on disk; with --persist the runtime
+//    answers the handlers only once it is (local/durable-transactions.ts).
+// Kills at random moments of a run of many referrals: crash-random.int.test.ts and the soak.
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_TIMEOUT = 90_000;
-
-// ---- a runtime in a child process ----------------------------------------------------------------
-
-interface ChildRuntime {
-  child: ChildProcess;
-  pid: number;
-  appUrl: string;
-  mailUrl: string;
-  dynamoUrl: string;
-  /** everything it printed so far */
-  output(): string;
-  /** resolves when the process has exited */
-  exited: Promise<void>;
-}
-
-/** starts `node --import tsx local/start.ts <args>` and resolves once it printed that it is ready */
-const startChildRuntime = (args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<ChildRuntime> =>
-  new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--port', '0', '--mail-port', '0', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group: the test can kill the whole group
-    });
-    let text = '';
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const timer = setTimeout(() => reject(new Error(`the child runtime did not get ready in ${timeoutMs} ms:\n${text}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      const app = /Intake form\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(text)?.[1];
-      const mail = /Mailbox\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
-      const dynamo = /DynamoDB\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1];
-      if (app && mail && dynamo && text.includes('Ctrl-C stops everything.')) {
-        clearTimeout(timer);
-        resolvePromise({ child, pid: child.pid!, appUrl: app, mailUrl: mail, dynamoUrl: dynamo, output: () => text, exited });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the child runtime exited during start (${code ?? signal}):\n${text}`));
-    });
-  });
-
-/** a process that exists and is not a zombie */
-const isRunning = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
-
-/** pids of DynamoDB Local JVMs whose parent is `parentPid` */
-const dynamoChildrenOf = (parentPid: number): number[] =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return ppid === parentPid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-
-/** polls until `ok()` holds */
-const waitUntil = async (ok: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> => {
-  const until = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 const started: ChildRuntime[] = [];
 afterAll(() => {
@@ -239,4 +165,46 @@ describe('kill -9 and restart with --persist', () => {
       expect({ name: c.name, schedules: schedules.length }).toEqual({ name: c.name, schedules: 1 });
     }
   }, 5 * START_TIMEOUT);
+});
+
+describe('DynamoDB Local under kill -9', () => {
+  test('twenty transactions answered through the --persist barrier, the JVM killed the moment the last is answered: all twenty are there after a restart', async () => {
+    // Prepare: DynamoDB Local on files, the runtime's barrier in front of it
+    const dir = mkdtempSync(join(tmpdir(), 'iop-barrier-test-'));
+    const port = await freePort();
+    const quiet = { cwd: dir, dbPath: dir, port, tableName: 'iop-referrals', stopping: () => false, mark: () => undefined, say: () => undefined, printErr: () => undefined };
+    let dynamo = startDynamoLocal(quiet);
+    const barrier = await startTransactionBarrier(`http://127.0.0.1:${port}`);
+    const client = (endpoint: string) => new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    const through = client(barrier.url);
+    const direct = client(`http://127.0.0.1:${port}`);
+    try {
+      await dynamo.tableReady;
+      const put = (pk: string, sk: string) => ({ Put: { TableName: 'iop-referrals', Item: { pk: { S: pk }, sk: { S: sk } } } });
+
+      // Act: each transaction answered, then kill -9 of the JVM at once; a new JVM on the same files
+      for (let i = 0; i < 20; i++) await through.send(new TransactWriteItemsCommand({ TransactItems: [put(`probe-${i}`, 'A'), put(`probe-${i}`, 'B')] }));
+      const jvm = dynamo.current();
+      jvm.child.kill('SIGKILL');
+      await jvm.exited;
+      dynamo = startDynamoLocal(quiet);
+      await dynamo.tableReady;
+
+      // Assess (without the barrier the last one was lost on every such kill)
+      const missing: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        for (const sk of ['A', 'B']) {
+          const { Item } = await direct.send(new GetItemCommand({ TableName: 'iop-referrals', Key: { pk: { S: `probe-${i}` }, sk: { S: sk } } }));
+          if (!Item) missing.push(`probe-${i}/${sk}`);
+        }
+      }
+      expect(missing).toEqual([]);
+    } finally {
+      through.destroy();
+      direct.destroy();
+      await barrier.close();
+      await dynamo.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, START_TIMEOUT);
 });
