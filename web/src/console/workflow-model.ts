@@ -1,4 +1,4 @@
-import aslJson from '../../../statemachines/referral.asl.json';
+import aslJson from '../../../statemachines/referral.asl.json' with { type: 'json' };
 import { FINAL_STATUSES, STATE_FOR_STATUS, type ReferralDetail, type Status } from '../../../functions/lib/schemas/views';
 import { GATE_OF_STEP } from '../../../functions/lib/domain/workflow';
 
