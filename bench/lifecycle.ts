@@ -243,6 +243,11 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
   let submitted = 0;
   let decisionsMade = 0;
   let done = 0;
+  // the SES emulator keeps every email it gets (a local mailbox, not the product's memory): emptied
+  // every 5 s, the proxy in front of it counts them
+  const mailbox = setInterval(() => {
+    void fetch(`${rt.mailUrl}/clear-store`, { method: 'POST' }).then((r) => r.arrayBuffer()).catch(() => undefined);
+  }, 5000);
   const sampler = setInterval(() => {
     void Promise.all([rssMb('self'), rssMb(rt.dynamoPid)]).then(([nodeMb, jvmMb]) => {
       const t = round((performance.now() - t0) / 1000, 1);
@@ -483,10 +488,16 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     for (const s of finals) k += (await queue(s)).length;
     return k;
   };
-  for (let k = 0; k < 600; k++) {
+  const finalUntil = performance.now() + 120_000;
+  let lastSaid = 0;
+  for (;;) {
     done = await finalCount();
-    if (done >= refs.size) break;
-    await sleep(100);
+    if (done >= refs.size || performance.now() > finalUntil) break;
+    if (performance.now() - lastSaid > 5000) {
+      lastSaid = performance.now();
+      progress(`lifecycle: ${done}/${refs.size} final, waiting for the rest (timers)`);
+    }
+    await sleep(500);
   }
   const wallMs = performance.now() - started;
   let profile: ProfileSummary | undefined;
@@ -496,13 +507,25 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     session.disconnect();
     profile = summariseProfile(opts.profileFile!);
   }
+  // the outbox: notices are sent from the stream after the commits; wait until no email came for 3 s
+  const emailsAtWallEnd = ses.emails;
   let lastEmails = -1;
-  while (lastEmails !== ses.emails) {
-    lastEmails = ses.emails;
-    await sleep(1500);
+  let lastEmailAt = performance.now();
+  while (performance.now() - lastEmailAt < 3000) {
+    if (ses.emails !== lastEmails) {
+      lastEmails = ses.emails;
+      lastEmailAt = performance.now();
+    }
+    if (performance.now() - lastSaid > 5000) {
+      lastSaid = performance.now();
+      progress(`lifecycle: all final; the outbox is still sending (${ses.emails} emails so far)`);
+    }
+    await sleep(250);
   }
+  const noticeDrainSeconds = round((lastEmailAt - started - wallMs) / 1000, 1);
   const cpu1 = { node: process.cpuUsage(cpu0.node), jvm: await cpuMs(rt.dynamoPid), machine: await machineCpuMs() };
   clearInterval(sampler);
+  clearInterval(mailbox);
   ddb.counting = false;
   progress(`lifecycle: ${done}/${N} final in ${round(wallMs / 1000)} s; checking each referral and its execution`);
 
@@ -580,6 +603,8 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     n: N,
     window: WINDOW,
     wallSeconds: round(wallMs / 1000, 1),
+    /** after the last referral was final, how long the outbox kept sending (and how many emails were still to go) */
+    outboxAfterWall: { seconds: noticeDrainSeconds, emails: ses.emails - emailsAtWallEnd },
     referralsPerSecond: round(N / (wallMs / 1000), 1),
     phaseSeconds: phaseTimes,
     clockJumps: jumps,

@@ -197,6 +197,7 @@ const updateReadme = (r: Results) => {
   const l = r.lifecycle;
   if (l) {
     rows.push(`| lifecycle: ${l.n} referrals, wall time | ${l.wallSeconds} s (${l.referralsPerSecond} referrals/s) | 10,000 in ≤ 300 s needs 33.3/s | ${l.referralsPerSecond >= 33.3 ? 'met' : `**not met**: 10,000 would take ~${Math.round(10_000 / l.referralsPerSecond / 60)} min`} |`);
+    rows.push(`| lifecycle: the outbox after the last referral was final | ${l.outboxAfterWall.emails} emails still to send, ${l.outboxAfterWall.seconds} s more | | |`);
     rows.push(`| lifecycle: transitions / emails per referral (mix) | ${l.all.transitions} / ${l.all.emails} | | |`);
     rows.push(`| lifecycle: not in the expected final status | ${l.notInExpectedFinalStatus} | 0 | ${l.notInExpectedFinalStatus === 0 ? 'met' : '**not met**'} |`);
     rows.push(`| lifecycle: RSS once warm (Node + JVM), min → max | ${l.rss.warmMinMb} → ${l.rss.warmMaxMb} MB (Node ${l.rss.nodeFirstWarmMb} → ${l.rss.nodeLastMb} MB) | flat | see the memory chart |`);
