@@ -124,9 +124,10 @@ const latencyChart = (r: IntakeLoadResult) => {
   const x = (p: (typeof sys)[number]) => (p.rate === 'saturation' ? p.reqPerSec : p.rate);
   return lineChart({
     title: 'Intake latency over load (POST /api/referrals)',
-    xLabel: 'offered load, req/s (saturation: achieved)',
+    xLabel: 'offered load, req/s (log; saturation: the rate achieved)',
     yLabel: 'latency, ms (log)',
     logY: true,
+    logX: true,
     series: [
       { name: 'system p50', color: '#1f77b4', points: sys.map((p) => [x(p), p.p50Ms]) },
       { name: 'system p99', color: '#d62728', points: sys.map((p) => [x(p), p.p99Ms]) },
