@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { pinClock, resetClock } from '../../functions/lib/clock';
 import { startRuntime, type Runtime } from '../../local/runtime';

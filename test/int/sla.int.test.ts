@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import { TestApi } from '../support/api';
 import { intakeBody } from '../support/fixtures';

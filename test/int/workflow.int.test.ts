@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { GetExecutionHistoryCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { pinClock, resetClock } from '../../functions/lib/clock';
 import { startRuntime, type Runtime } from '../../local/runtime';

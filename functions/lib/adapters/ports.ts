@@ -162,7 +162,7 @@ export interface IdempotencyRecord {
 }
 
 /** the referral, its intake and its timeline (the services' reads and their one conditional write) */
-export interface ReferralStore {
+interface ReferralStore {
   /** one transaction: META, INTAKE, reference, RECEIVED event, its notices and (optionally) the idempotency record */
   create(referral: ReferralRecord, intake: Intake, event: NewEvent, notices: NoticeRecord[], idempotency?: IdempotencyRecord): Promise<void>;
   get(referralId: string): Promise<ReferralRecord | undefined>;
@@ -197,7 +197,7 @@ export interface ReferralStore {
 }
 
 /** the outbox: notices written with the changes that cause them, claimed, sent or retried (functions/lib/services/notices.ts) */
-export interface NoticeOutbox {
+interface NoticeOutbox {
   /**
    * claims a due notice for sending (pending and due, or a claim whose lease ran out) until
    * `leaseUntil`; undefined when it is not due, already sent, or claimed by another sender
@@ -217,7 +217,7 @@ export interface NoticeOutbox {
 }
 
 /** cohorts, their seat counters and rosters (a seat is taken or given back by ReferralStore.save) */
-export interface CohortStore {
+interface CohortStore {
   putCohort(cohort: CohortRecord): Promise<void>;
   getCohort(cohortId: string): Promise<CohortRecord | undefined>;
   listCohorts(): Promise<CohortRecord[]>;
@@ -227,7 +227,7 @@ export interface CohortStore {
 }
 
 /** the intake's idempotency records (written by ReferralStore.create) */
-export interface IdempotencyStore {
+interface IdempotencyStore {
   getIdempotency(key: string): Promise<IdempotencyRecord | undefined>;
 }
 

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 // Callback (.waitForTaskToken) emulation, driven through the real @aws-sdk/client-sfn against the HTTP listener.
 import {
   DescribeExecutionCommand,
@@ -83,7 +84,7 @@ async function historyTypes(executionArn: string): Promise<string[]> {
 }
 
 describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
-  it('approve: parks, hands a token to the function, SendTaskSuccess output becomes the result; a second SendTaskSuccess is TaskDoesNotExist', async () => {
+  test('approve: parks, hands a token to the function, SendTaskSuccess output becomes the result; a second SendTaskSuccess is TaskDoesNotExist', async () => {
     const executionArn = await start(gateArn, { referralId: 'R-1', timeoutSeconds: 600 });
     const token = await nextToken();
 
@@ -122,7 +123,7 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     ]);
   });
 
-  it('SendTaskFailure with error Referral.Rejected is routed by the Catch on that name', async () => {
+  test('SendTaskFailure with error Referral.Rejected is routed by the Catch on that name', async () => {
     const executionArn = await start(gateArn, { referralId: 'R-2', timeoutSeconds: 600 });
     const token = await nextToken();
     await client.send(new SendTaskFailureCommand({ taskToken: token, error: 'Referral.Rejected', cause: 'not eligible' }));
@@ -138,7 +139,7 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     expect(history.events!.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails).toMatchObject({ error: 'Referral.Rejected', cause: 'not eligible' });
   });
 
-  it('an error thrown by the invoked function fails the task with its name (Catch matches it)', async () => {
+  test('an error thrown by the invoked function fails the task with its name (Catch matches it)', async () => {
     gateError = Object.assign(new Error('cannot open'), { name: 'Referral.Rejected' });
     const executionArn = await start(gateArn, { referralId: 'R-3', timeoutSeconds: 600 });
     const done = await settled(executionArn);
@@ -151,7 +152,7 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskDoesNotExist);
   });
 
-  it('TimeoutSecondsPath elapses → States.Timeout is caught; the stale token answers TaskTimedOut', async () => {
+  test('TimeoutSecondsPath elapses → States.Timeout is caught; the stale token answers TaskTimedOut', async () => {
     const began = Date.now();
     const executionArn = await start(gateArn, { referralId: 'R-4', timeoutSeconds: 3 }); // 3 s / 10 = 300 ms
     const token = await nextToken();
@@ -163,7 +164,7 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
   });
 
-  it('no heartbeat within HeartbeatSeconds → States.HeartbeatTimeout, caught by a Catch on States.Timeout', async () => {
+  test('no heartbeat within HeartbeatSeconds → States.HeartbeatTimeout, caught by a Catch on States.Timeout', async () => {
     const executionArn = await start(heartbeatArn, {});
     await nextToken();
     const done = await settled(executionArn);
@@ -175,7 +176,7 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     expect(history.events!.filter((e) => e.type === 'PassStateEntered').map((e) => e.stateEnteredEventDetails?.name)).toEqual(['TimedOut']);
   });
 
-  it('heartbeats in time keep the task alive well past HeartbeatSeconds', async () => {
+  test('heartbeats in time keep the task alive well past HeartbeatSeconds', async () => {
     // its own emulator at timeScale 2: a 1 s heartbeat period, so only a stall of a whole second
     // between two heartbeats (sent every 50 ms) could end the task early on a loaded machine
     const calls: string[] = [];
@@ -203,7 +204,7 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     }
   });
 
-  it('StopExecution with a pending token → ABORTED; SendTaskSuccess afterwards → TaskTimedOut', async () => {
+  test('StopExecution with a pending token → ABORTED; SendTaskSuccess afterwards → TaskTimedOut', async () => {
     const executionArn = await start(gateArn, { referralId: 'R-5', timeoutSeconds: 600 });
     const token = await nextToken();
     const stopped = await client.send(new StopExecutionCommand({ executionArn, error: 'Staff.Cancelled', cause: 'duplicate referral' }));
@@ -224,14 +225,14 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     expect(types.filter((t) => t.startsWith('Execution'))).toEqual(['ExecutionStarted', 'ExecutionAborted']);
   });
 
-  it('a malformed token is InvalidToken; an unknown well-formed one TaskDoesNotExist', async () => {
+  test('a malformed token is InvalidToken; an unknown well-formed one TaskDoesNotExist', async () => {
     await expect(client.send(new SendTaskSuccessCommand({ taskToken: 'not a token', output: '{}' }))).rejects.toBeInstanceOf(InvalidToken);
     await expect(client.send(new SendTaskFailureCommand({ taskToken: 'A'.repeat(160) }))).rejects.toBeInstanceOf(TaskDoesNotExist);
   });
 });
 
 describe('long task timeouts', () => {
-  it('a TimeoutSeconds of 100 days (4.32e9 ms at timeScale 2) neither overflows nor fires early', async () => {
+  test('a TimeoutSeconds of 100 days (4.32e9 ms at timeScale 2) neither overflows nor fires early', async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(warning.name);
     process.on('warning', onWarning);

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 // The AWS JSON 1.0 listener: wire format, error mapping, and the SDK reading it.
 import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SfnServer } from '../../../local/sfn/http';
@@ -29,7 +30,7 @@ async function call(target: string | undefined, body: string, method = 'POST'): 
 }
 
 describe('Step Functions JSON 1.0 listener', () => {
-  it('answers StartExecution/DescribeExecution with JSON and epoch-second dates', async () => {
+  test('answers StartExecution/DescribeExecution with JSON and epoch-second dates', async () => {
     const started = await call('AWSStepFunctions.StartExecution', JSON.stringify({ stateMachineArn, name: 'wire-1', input: '{"referralId":"W","timeoutSeconds":600}' }));
     expect(started.status).toBe(200);
     expect(started.type).toBe('application/x-amz-json-1.0');
@@ -42,7 +43,7 @@ describe('Step Functions JSON 1.0 listener', () => {
     expect(described.json).toMatchObject({ status: 'RUNNING', name: 'wire-1', stateMachineArn, input: '{"referralId":"W","timeoutSeconds":600}' });
   });
 
-  it('maps service errors to 400 with __type, which the SDK turns into its exception classes', async () => {
+  test('maps service errors to 400 with __type, which the SDK turns into its exception classes', async () => {
     const raw = await call('AWSStepFunctions.DescribeExecution', JSON.stringify({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:callback-gate:none' }));
     expect(raw.status).toBe(400);
     expect(raw.json.__type).toBe('ExecutionDoesNotExist');
@@ -53,7 +54,7 @@ describe('Step Functions JSON 1.0 listener', () => {
     await expect(viaSdk).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
   });
 
-  it('rejects unknown operations, missing targets, bad JSON, missing members and other methods without a 500', async () => {
+  test('rejects unknown operations, missing targets, bad JSON, missing members and other methods without a 500', async () => {
     const unknown = await call('AWSStepFunctions.DeleteEverything', '{}');
     expect([unknown.status, unknown.json.__type]).toEqual([400, 'UnknownOperationException']);
     const noTarget = await call(undefined, '{}');
@@ -66,7 +67,7 @@ describe('Step Functions JSON 1.0 listener', () => {
     expect(get.status).toBe(405);
   });
 
-  it('ListExecutions and StartExecution through the SDK (Dates parsed back)', async () => {
+  test('ListExecutions and StartExecution through the SDK (Dates parsed back)', async () => {
     const { executionArn, startDate } = await client.send(
       new StartExecutionCommand({ stateMachineArn, name: 'wire-2', input: '{"referralId":"W2","timeoutSeconds":600}' }),
     );

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 // The project's own statemachines/referral.asl.json on the emulator, with fake handlers, through the SDK.
 import { readFileSync } from 'node:fs';
 import {
@@ -103,7 +104,7 @@ async function enteredStates(executionArn: string): Promise<string[]> {
 }
 
 describe('statemachines/referral.asl.json on the local emulator', () => {
-  it('happy path: check → evaluation gate → enrollment gate → ENROLLED → first-session gate → STARTED → Close (Succeed)', async () => {
+  test('happy path: check → evaluation gate → enrollment gate → ENROLLED → first-session gate → STARTED → Close (Succeed)', async () => {
     checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
     const { executionArn } = await client.send(
       new StartExecutionCommand({ stateMachineArn, name: 'R-100', input: JSON.stringify({ referralId: 'R-100' }) }),
@@ -137,7 +138,7 @@ describe('statemachines/referral.asl.json on the local emulator', () => {
     expectLegalPath(path);
   });
 
-  it('SLA breach: the gate timer (TimeoutSecondsPath) fires, RecordBreach escalates and the gate reopens with a fresh token', async () => {
+  test('SLA breach: the gate timer (TimeoutSecondsPath) fires, RecordBreach escalates and the gate reopens with a fresh token', async () => {
     checkResult = { next: 'EVALUATION', timeoutSeconds: 2 };
     escalateResult = { next: 'EVALUATION', timeoutSeconds: 600 };
     const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-200' }) }));
@@ -164,7 +165,7 @@ describe('statemachines/referral.asl.json on the local emulator', () => {
 });
 
 describe('statemachines/referral.asl.json: the waitlist and the first session on the local emulator', () => {
-  it('waitlisted → weekly review (timer → Escalate → the same gate reopens) → a seat → first session missed, retried → NO_SHOW closes', async () => {
+  test('waitlisted → weekly review (timer → Escalate → the same gate reopens) → a seat → first session missed, retried → NO_SHOW closes', async () => {
     checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
     escalateResult = { next: 'WAITLISTED', timeoutSeconds: 600 };
     const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-500' }) }));
@@ -197,7 +198,7 @@ describe('statemachines/referral.asl.json: the waitlist and the first session on
     expectLegalPath(path);
   });
 
-  it.each([['WAITLISTED', 'Waitlist'], ['ENROLLED', 'FirstSession']])('a resumed execution at %s enters the %s gate', async (status, state) => {
+  test.each([['WAITLISTED', 'Waitlist'], ['ENROLLED', 'FirstSession']])('a resumed execution at %s enters the %s gate', async (status, state) => {
     const { executionArn } = await client.send(new StartExecutionCommand({
       stateMachineArn, name: `R-600-${status}-r1`, input: JSON.stringify({ referralId: 'R-600', route: { next: status, timeoutSeconds: 60 } }),
     }));
@@ -215,7 +216,7 @@ describe('statemachines/referral.asl.json: the waitlist and the first session on
 });
 
 describe('statemachines/referral.asl.json: resumed and closed executions on the local emulator', () => {
-  it('a resumed execution ({ referralId, route }) enters at its gate, without the insurance check', async () => {
+  test('a resumed execution ({ referralId, route }) enters at its gate, without the insurance check', async () => {
     const { executionArn } = await client.send(new StartExecutionCommand({
       stateMachineArn, name: 'R-300-r1', input: JSON.stringify({ referralId: 'R-300', route: { next: 'DETOX', timeoutSeconds: 60 } }),
     }));
@@ -228,7 +229,7 @@ describe('statemachines/referral.asl.json: resumed and closed executions on the 
     expect((await enteredStates(executionArn!)).slice(0, 3)).toEqual(['Start', 'Resume', 'Detox']);
   });
 
-  it('a task that finds its referral closed (ReferralClosed) ends the execution at Close, without retries', async () => {
+  test('a task that finds its referral closed (ReferralClosed) ends the execution at Close, without retries', async () => {
     checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
     fakes.CheckInsurance = async () => { throw Object.assign(new Error('closed'), { name: 'ReferralClosed' }); };
     try {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 // Plain Lambda tasks, lambda:invoke, Retry/Catch, timeouts, Wait scaling, history and API errors (class API).
 import type { DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import { INTERPRETER_TIMEOUT_CAP_SECONDS, prepareDefinition } from '../../../local/sfn/definition';
@@ -59,7 +60,7 @@ async function run(stateMachineArn: string, input: object, name?: string): Promi
 const callsTo = (fn: string) => calls.filter((c) => c.function === fn);
 
 describe('plain Lambda ARN tasks and lambda:invoke', () => {
-  it('an error named Custom.Error thrown by the handler is routed by a Catch on Custom.Error', async () => {
+  test('an error named Custom.Error thrown by the handler is routed by a Catch on Custom.Error', async () => {
     handlers.set('Check', async () => {
       throw named('Custom.Error', 'insurer said no');
     });
@@ -72,7 +73,7 @@ describe('plain Lambda ARN tasks and lambda:invoke', () => {
     expect(callsTo('Notify')).toHaveLength(0);
   });
 
-  it('Retry (IntervalSeconds, BackoffRate, MaxDelaySeconds, JitterStrategy FULL) retries a matching error and counts attempts', async () => {
+  test('Retry (IntervalSeconds, BackoffRate, MaxDelaySeconds, JitterStrategy FULL) retries a matching error and counts attempts', async () => {
     let failures = 2;
     handlers.set('Check', async () => {
       if (failures-- > 0) throw named('Transient.Error', 'try again');
@@ -91,7 +92,7 @@ describe('plain Lambda ARN tasks and lambda:invoke', () => {
     expect(events.filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === 'Check')).toHaveLength(1);
   });
 
-  it('Retry gives up after MaxAttempts and the execution fails with the error name', async () => {
+  test('Retry gives up after MaxAttempts and the execution fails with the error name', async () => {
     handlers.set('Check', async () => {
       throw named('Transient.Error', 'still down');
     });
@@ -102,7 +103,7 @@ describe('plain Lambda ARN tasks and lambda:invoke', () => {
     expect(callsTo('Check')).toHaveLength(4); // 1 + MaxAttempts 3
   });
 
-  it('lambda:invoke calls FunctionName with Payload and wraps the result as { Payload, StatusCode: 200 }', async () => {
+  test('lambda:invoke calls FunctionName with Payload and wraps the result as { Payload, StatusCode: 200 }', async () => {
     handlers.set('Notify', async (payload) => ({ notified: true, echo: payload }));
     const { done } = await run(tasksArn, { id: 'd', pauseSeconds: 0 });
     expect(done.status).toBe('SUCCEEDED');
@@ -110,14 +111,14 @@ describe('plain Lambda ARN tasks and lambda:invoke', () => {
     expect(JSON.parse(done.output!).notify).toEqual({ notified: true, status: 200 });
   });
 
-  it('a function the resolver does not know fails the task with Lambda.ResourceNotFoundException', async () => {
+  test('a function the resolver does not know fails the task with Lambda.ResourceNotFoundException', async () => {
     handlers.delete('Notify');
     const { done } = await run(tasksArn, { id: 'e', pauseSeconds: 0 });
     expect(done.status).toBe('FAILED');
     expect(done.error).toBe('Lambda.ResourceNotFoundException');
   });
 
-  it('TimeoutSeconds on a plain task is enforced (unscaled: it bounds a run, not a wait) and States.TaskFailed does not retry the timeout', async () => {
+  test('TimeoutSeconds on a plain task is enforced (unscaled: it bounds a run, not a wait) and States.TaskFailed does not retry the timeout', async () => {
     expect(await hasInterpreterTimeoutClass()).toBe(true);
     // a function that never returns: only the timeout can end the task (a timer never fires early,
     // so the lower bound holds however loaded the machine is; scaled, it would be 1 ms)
@@ -135,7 +136,7 @@ describe('plain Lambda ARN tasks and lambda:invoke', () => {
 });
 
 describe('nested states and the interpreter copy', () => {
-  it('tasks inside Parallel branches and Map item processors go through resolveFunction', async () => {
+  test('tasks inside Parallel branches and Map item processors go through resolveFunction', async () => {
     handlers.set('Check', async () => 'branch');
     handlers.set('Notify', async (payload) => ({ seen: payload }));
     const arn = sfn.createStateMachine('nested', fixture('nested.asl.json'));
@@ -154,7 +155,7 @@ describe('nested states and the interpreter copy', () => {
     expect(events.filter((e) => e.type === 'MapIterationSucceeded')).toHaveLength(3);
   });
 
-  it('a failed Parallel branch cancels a callback parked in its sibling: the token answers TaskTimedOut', async () => {
+  test('a failed Parallel branch cancels a callback parked in its sibling: the token answers TaskTimedOut', async () => {
     const tokens: string[] = [];
     handlers.set('OpenGate', async (payload) => {
       tokens.push(String((payload as { taskToken: string }).taskToken));
@@ -172,7 +173,7 @@ describe('nested states and the interpreter copy', () => {
     await expect(sfn.sendTaskSuccess({ taskToken: tokens[0]!, output: '{}' })).rejects.toMatchObject({ name: 'TaskTimedOut' });
   });
 
-  it('hands the interpreter capped task timeouts and scaled retries, never its 60 s default', () => {
+  test('hands the interpreter capped task timeouts and scaled retries, never its 60 s default', () => {
     const prepared = prepareDefinition(fixture('lambda-tasks.asl.json'), 4);
     const states = (prepared.definition as unknown as { States: Record<string, Record<string, unknown>> }).States;
     for (const name of ['Check', 'Invoke', 'Pause']) {
@@ -187,7 +188,7 @@ describe('nested states and the interpreter copy', () => {
 });
 
 describe('Wait states and history', () => {
-  it('a Wait (SecondsPath 100 s) is divided by timeScale', async () => {
+  test('a Wait (SecondsPath 100 s) is divided by timeScale', async () => {
     // unscaled it would last 100 s and waitFor would give up; scaled it lasts at least 100 ms
     const { executionArn } = await sfn.startExecution({ stateMachineArn: tasksArn, input: JSON.stringify({ id: 'g', pauseSeconds: 100 }) });
     const done = await waitFor(async () => {
@@ -198,7 +199,7 @@ describe('Wait states and history', () => {
     expect(done.stopDate!.getTime() - done.startDate!.getTime()).toBeGreaterThanOrEqual(95);
   });
 
-  it('GetExecutionHistory has one *StateEntered per state visited, AWS event types, paging and reverse order', async () => {
+  test('GetExecutionHistory has one *StateEntered per state visited, AWS event types, paging and reverse order', async () => {
     const { executionArn, done } = await run(tasksArn, { id: 'h', pauseSeconds: 1 });
     expect(done.status).toBe('SUCCEEDED');
     expect(JSON.parse(done.output!)).toEqual({
@@ -268,7 +269,7 @@ describe('Wait states and history', () => {
 });
 
 describe('API errors', () => {
-  it('ExecutionAlreadyExists on the same name with a different input; same name and input while running returns the execution', async () => {
+  test('ExecutionAlreadyExists on the same name with a different input; same name and input while running returns the execution', async () => {
     const first = await sfn.startExecution({ stateMachineArn: gateArn, name: 'referral-1', input: '{"timeoutSeconds":600}' });
     const same = await sfn.startExecution({ stateMachineArn: gateArn, name: 'referral-1', input: '{"timeoutSeconds":600}' });
     expect(same.executionArn).toBe(first.executionArn);
@@ -283,7 +284,7 @@ describe('API errors', () => {
     );
   });
 
-  it('unknown state machine / execution, malformed ARN, bad input and bad names use the AWS error codes', async () => {
+  test('unknown state machine / execution, malformed ARN, bad input and bad names use the AWS error codes', async () => {
     const missingMachine = 'arn:aws:states:us-east-1:000000000000:stateMachine:nope';
     await expect(sfn.startExecution({ stateMachineArn: missingMachine })).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
     await expect(sfn.describeExecution({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:lambda-tasks:nope' })).rejects.toMatchObject({
@@ -294,7 +295,7 @@ describe('API errors', () => {
     await expect(sfn.startExecution({ stateMachineArn: tasksArn, name: 'has space' })).rejects.toMatchObject({ name: 'InvalidName' });
   });
 
-  it('refuses what the interpreter would silently mis-run: JSONata, Assign, other integrations', () => {
+  test('refuses what the interpreter would silently mis-run: JSONata, Assign, other integrations', () => {
     const base = fixture('lambda-tasks.asl.json');
     const withAssign = structuredClone(base) as { States: Record<string, Record<string, unknown>> };
     withAssign.States.Tag!.Assign = { x: 1 };
@@ -306,7 +307,7 @@ describe('API errors', () => {
     expect(() => sfn.createStateMachine('broken', { StartAt: 'X', States: {} })).toThrow(expect.objectContaining({ name: 'InvalidDefinition' }));
   });
 
-  it('close() aborts running executions', async () => {
+  test('close() aborts running executions', async () => {
     const local = new LocalStepFunctions({ timeScale: TIME_SCALE, resolveFunction: () => async () => null });
     const arn = local.createStateMachine('callback-gate', fixture('callback-gate.asl.json'));
     const { executionArn } = await local.startExecution({ stateMachineArn: arn, input: '{"referralId":"z","timeoutSeconds":600000}' });
