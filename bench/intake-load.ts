@@ -147,8 +147,8 @@ export interface IntakeLoadOptions {
 }
 
 export const runIntakeLoad = async (opts: IntakeLoadOptions) => {
-  const fixedSeconds = opts.quick ? 8 : 60;
-  const satSeconds = opts.quick ? 8 : 30;
+  const fixedSeconds = opts.quick ? 5 : 60;
+  const satSeconds = opts.quick ? 5 : 30;
   const connections = 8;
   progress('intake: starting the local runtime (its own process)');
   const system = await startServer(['system']);

@@ -47,7 +47,7 @@ if (args.help) {
 const parts = new Set((args.only ?? 'intake,lifecycle,cost,cold,startup').split(',').map((s) => s.trim()));
 if (args.tests) parts.add('tests');
 const quick = args.quick!;
-const n = Number(args.n ?? (quick ? 60 : 1000));
+const n = Number(args.n ?? (quick ? 40 : 1000));
 
 interface Results {
   date: string;
