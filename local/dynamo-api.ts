@@ -2,6 +2,7 @@
  * The DynamoDB and DynamoDB Streams JSON 1.0 protocol, spoken directly to DynamoDB Local (it checks no
  * signature): the runtime's few admin calls and the stream poller do not need the SDK.
  */
+import { REGION } from './constants';
 
 export interface DynamoAnswer {
   status: number;
@@ -16,7 +17,7 @@ export const dynamoCall = async (
   operation: string,
   body: object,
   service: keyof typeof TARGETS = 'dynamodb',
-  region = 'us-east-1',
+  region = REGION,
 ): Promise<DynamoAnswer> => {
   const res = await fetch(url, {
     method: 'POST',

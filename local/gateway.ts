@@ -29,6 +29,7 @@ import { resolve } from 'node:path';
 import type { FunctionSpec } from '../functions/catalog';
 import { EMBED_SECURITY_HEADERS, SECURITY_HEADERS } from '../functions/lib/security-headers';
 import type { LocalAuth } from './auth';
+import { ACCOUNT_ID } from './constants';
 import { type CompiledRoute, compileRoutes, fromLambdaResult, MAX_REQUEST_BYTES, readBody, toApiEvent } from './gateway/api-event';
 import { clientOf, RATE_LIMITED_INTAKE, type RateLimits, TokenBuckets, WAF_RATE_LIMITS } from './gateway/rate-limits';
 import { jsonReply, type Reply, tooManyRequests } from './gateway/reply';
@@ -66,7 +67,7 @@ export class Gateway {
   constructor(private readonly options: GatewayOptions) {
     this.routes = compileRoutes(options.functions);
     this.webRoot = resolve(options.webRoot);
-    this.accountId = options.accountId ?? '000000000000';
+    this.accountId = options.accountId ?? ACCOUNT_ID;
     const limits = options.rateLimits ?? WAF_RATE_LIMITS;
     this.intakeLimit = limits.intake ? new TokenBuckets(limits.intake, limits.now) : undefined;
     this.loginLimit = limits.login ? new TokenBuckets(limits.login, limits.now) : undefined;

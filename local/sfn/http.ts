@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { types } from 'node:util';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HOST } from '../constants';
 import { isSfnServiceError } from './errors';
 import type { LocalStepFunctions } from './local-step-functions';
 
@@ -190,7 +191,7 @@ export interface SfnServer {
 
 /** Serves `sfn` on `host:port` (defaults 127.0.0.1 and 0 = a free port). */
 export function startSfnServer(sfn: LocalStepFunctions, options: { host?: string; port?: number } = {}): Promise<SfnServer> {
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? HOST;
   const server = createServer(createSfnRequestListener(sfn));
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -90,6 +90,7 @@ import type {
   StartExecutionParams,
   StopExecutionParams,
 } from './api';
+import { ACCOUNT_ID, REGION } from '../constants';
 import { prepareDefinition } from './definition';
 import { SfnServiceError, taskError } from './errors';
 import { abandonBranches, endingDetails, type ExecutionRecord, haltExecution, type MachineRecord } from './execution';
@@ -123,8 +124,8 @@ export class LocalStepFunctions {
   private persistFailed = false;
 
   constructor(options: LocalStepFunctionsOptions) {
-    this.region = options.region ?? 'us-east-1';
-    this.accountId = options.accountId ?? '000000000000';
+    this.region = options.region ?? REGION;
+    this.accountId = options.accountId ?? ACCOUNT_ID;
     this.timeScale = options.timeScale ?? 1;
     if (!(Number.isFinite(this.timeScale) && this.timeScale > 0)) {
       throw new RangeError(`timeScale must be a positive number, got ${String(options.timeScale)}`);
