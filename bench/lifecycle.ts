@@ -239,7 +239,7 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
   // ---- sampling ----
   const t0 = performance.now();
   const rss: Array<{ t: number; nodeMb: number; jvmMb: number }> = [];
-  const throughput: Array<{ t: number; submitted: number; decisions: number; done: number }> = [];
+  const throughput: Array<{ t: number; submitted: number; decisions: number; done: number; emails: number }> = [];
   let submitted = 0;
   let decisionsMade = 0;
   let done = 0;
@@ -252,7 +252,7 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     void Promise.all([rssMb('self'), rssMb(rt.dynamoPid)]).then(([nodeMb, jvmMb]) => {
       const t = round((performance.now() - t0) / 1000, 1);
       rss.push({ t, nodeMb, jvmMb });
-      throughput.push({ t, submitted, decisions: decisionsMade, done });
+      throughput.push({ t, submitted, decisions: decisionsMade, done, emails: ses.emails });
     });
   }, 1000);
   const cpu0 = { node: process.cpuUsage(), jvm: await cpuMs(rt.dynamoPid), machine: await machineCpuMs() };

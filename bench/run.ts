@@ -142,11 +142,12 @@ const latencyChart = (r: IntakeLoadResult) => {
 const lifecycleChart = (lc: LifecycleResult) => lineChart({
   title: `Lifecycle: ${lc.n} referrals through the workflow`,
   xLabel: 'seconds since the first intake',
-  yLabel: 'referrals / decisions (cumulative)',
+  yLabel: 'cumulative count',
   series: [
     { name: 'intakes submitted', color: '#1f77b4', points: lc.throughput.map((s) => [s.t, s.submitted]) },
     { name: 'staff decisions', color: '#ff7f0e', points: lc.throughput.map((s) => [s.t, s.decisions]) },
     { name: 'referrals closed by a decision', color: '#2ca02c', points: lc.throughput.map((s) => [s.t, s.done]) },
+    { name: 'emails sent by the outbox', color: '#9467bd', dashed: true, points: lc.throughput.map((s) => [s.t, s.emails]) },
   ],
 });
 
