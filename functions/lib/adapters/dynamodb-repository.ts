@@ -1,66 +1,23 @@
-import { ConditionalCheckFailedException, type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand,
-  type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { nowMs } from '../clock';
+import { REFERENCE_RE } from '../domain/reference';
 import { CohortFullError, ConflictError } from '../errors';
 import { keys, META } from '../keys';
-import { now, nowMs } from '../clock';
-import { REFERENCE_RE } from '../domain/reference';
 import type { Intake } from '../schemas/intake';
-import { FINAL_STATUSES, type ReferralEvent, type Status } from '../schemas/views';
-import type {
-  CohortRecord, IdempotencyRecord, NewEvent, NoticeRecord, Page, ReferralRecord, ReferralRepository, SeatRecord, SeatReservation,
-} from './ports';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import type { ReferralEvent, Status } from '../schemas/views';
+import { DynamoDbCohorts } from './dynamodb-cohorts';
+import { metaItem, stripKeys, type TransactItem } from './dynamodb-table';
+import type { IdempotencyRecord, NewEvent, NoticeRecord, Page, ReferralRecord, ReferralRepository, SeatRecord, SeatReservation } from './ports';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
-/** META item ← record: the record plus its queue/search index keys (the waitlist queues by waiting time alone) */
-const metaItem = (r: ReferralRecord) => ({
-  ...keys.referral(r.referralId),
-  ...(r.status === 'WAITLISTED' && r.waitlist
-    ? keys.queue(r.status, false, r.waitlist.since, r.referralId)
-    : keys.queue(r.status, r.urgent, r.receivedAt, r.referralId)),
-  ...keys.allReferrals(r.receivedAt, r.referralId),
-  // "My referrals": indexed only while assigned and open, so a closing write drops it from the caseload
-  ...(r.assignedTo && !FINAL_STATUSES.includes(r.status) ? keys.owner(r.assignedTo.username, r.urgent, r.receivedAt, r.referralId) : {}),
-  entity: 'referral',
-  ...r,
-});
-
-/** NOTICE item ← record: due-index keys only while it waits (pending) or is leased (sending) */
-const noticeItem = (n: NoticeRecord) => ({
-  ...keys.outbox(n.referralId, n.key),
-  ...(n.state === 'pending' || n.state === 'sending' ? keys.due(n.dueAt, n.referralId, n.key) : {}),
-  entity: 'notice',
-  ...n,
-});
-
-const stripKeys = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _f, gsi3sk: _g, entity: _t, expiresAt: _e, ...rest } = item;
-  return rest as T;
-};
-
-/** DynamoDB behind the ReferralRepository port; every status change is one transaction */
-export class DynamoDbReferralRepository implements ReferralRepository {
-  private readonly doc: DynamoDBDocumentClient;
-
-  constructor(client: DynamoDBClient, private readonly table: string) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  }
-
-  private eventItem(referralId: string, e: NewEvent, suffix: string): TransactItem {
-    const at = e.at ?? now().toISOString();
-    return { Put: { TableName: this.table, Item: { ...keys.event(referralId, at, suffix), entity: 'event', ...e, at }, ConditionExpression: 'attribute_not_exists(pk)' } };
-  }
-
-  private noticePut(n: NoticeRecord): TransactItem {
-    // at most one notice per (referral, key): a change that would send one twice does not commit
-    return { Put: { TableName: this.table, Item: noticeItem(n), ConditionExpression: 'attribute_not_exists(pk)' } };
-  }
-
+/**
+ * DynamoDB behind the repository port; every status change is one transaction. Built in layers by
+ * concern: the items and client (./dynamodb-table.ts), the outbox (./dynamodb-outbox.ts), cohorts
+ * (./dynamodb-cohorts.ts), and here the referral, its intake, timeline, queues and idempotency.
+ */
+export class DynamoDbReferralRepository extends DynamoDbCohorts implements ReferralRepository {
   async create(referral: ReferralRecord, intake: Intake, event: NewEvent, notices: NoticeRecord[], idem?: IdempotencyRecord): Promise<void> {
     const items: TransactItem[] = [
       { Put: { TableName: this.table, Item: metaItem(referral), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -250,156 +207,12 @@ export class DynamoDbReferralRepository implements ReferralRepository {
     return count;
   }
 
-  async claimNotice(referralId: string, key: string, now: string, leaseUntil: string): Promise<NoticeRecord | undefined> {
-    try {
-      const { Attributes } = await this.doc.send(new UpdateCommand({
-        TableName: this.table, Key: keys.outbox(referralId, key),
-        UpdateExpression: 'SET #state = :sending, dueAt = :lease, gsi1sk = :sk ADD attempts :one',
-        // due: waiting and its time has come, or claimed by a sender whose lease ran out (it died)
-        ConditionExpression: '#state IN (:pending, :sending) AND dueAt <= :now',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':sending': 'sending', ':pending': 'pending', ':lease': leaseUntil, ':now': now, ':one': 1,
-          ':sk': keys.due(leaseUntil, referralId, key).gsi1sk,
-        },
-        ReturnValues: 'ALL_NEW',
-      }));
-      return Attributes ? stripKeys<NoticeRecord>(Attributes) : undefined;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return undefined;
-      throw err;
-    }
-  }
-
-  /** one transaction: the claimed notice's new state (only while this claim holds) and its event */
-  private async settleNotice(n: NoticeRecord, update: { set: string; values: Record<string, unknown>; remove?: string }, event: Omit<TransactItem, 'ConditionCheck'>): Promise<void> {
-    try {
-      await this.doc.send(new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: this.table, Key: keys.outbox(n.referralId, n.key),
-              UpdateExpression: `SET ${update.set}${update.remove ? ` REMOVE ${update.remove}` : ''}`,
-              ConditionExpression: '#state = :claimed AND dueAt = :lease',
-              ExpressionAttributeNames: { '#state': 'state' },
-              ExpressionAttributeValues: { ':claimed': 'sending', ':lease': n.dueAt, ...update.values },
-            },
-          },
-          event,
-        ],
-      }));
-    } catch (err) {
-      // the lease ran out meanwhile and another sender took the notice over: it settles it
-      if (err instanceof TransactionCanceledException) throw new ConflictError('The notice was claimed by another sender', 'NoticeClaimLost', { cause: err });
-      throw err;
-    }
-  }
-
-  async noticeSent(n: NoticeRecord, messageId: string, event: NewEvent): Promise<void> {
-    const at = event.at ?? now().toISOString();
-    await this.settleNotice(
-      n,
-      { set: '#state = :sent, messageId = :id, sentAt = :at', values: { ':sent': 'sent', ':id': messageId, ':at': at }, remove: 'gsi1pk, gsi1sk' },
-      // the timeline event has the notice's fixed key: one event per notice, however often it is tried
-      { Put: { TableName: this.table, Item: { ...keys.notice(n.referralId, n.key), entity: 'event', ...event, at }, ConditionExpression: 'attribute_not_exists(pk)' } },
-    );
-  }
-
-  async noticeFailed(n: NoticeRecord, error: string, retryAt: string | undefined, event: NewEvent): Promise<void> {
-    const update = retryAt
-      ? { set: '#state = :pending, dueAt = :due, gsi1sk = :sk, lastError = :err', values: { ':pending': 'pending', ':due': retryAt, ':sk': keys.due(retryAt, n.referralId, n.key).gsi1sk, ':err': error } }
-      : { set: '#state = :failed, lastError = :err', values: { ':failed': 'failed', ':err': error }, remove: 'gsi1pk, gsi1sk' };
-    await this.settleNotice(n, update, this.eventItem(n.referralId, event, `notice.${n.key}.${n.attempts}`));
-  }
-
-  async noticeCancelled(n: NoticeRecord, event: NewEvent): Promise<void> {
-    await this.settleNotice(n, { set: '#state = :cancelled', values: { ':cancelled': 'cancelled' }, remove: 'gsi1pk, gsi1sk' }, this.eventItem(n.referralId, event, `notice.${n.key}.cancelled`));
-  }
-
-  async dueNotices(at: string, limit: number): Promise<Array<Pick<NoticeRecord, 'referralId' | 'key'>>> {
-    const { Items } = await this.doc.send(new QueryCommand({
-      TableName: this.table, IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
-      // '#' sorts before every character of an ISO time, '~' after: everything due up to `at`
-      ExpressionAttributeValues: { ':pk': keys.duePk, ':now': `${at}~` },
-      ProjectionExpression: 'referralId, #key', ExpressionAttributeNames: { '#key': 'key' },
-      Limit: limit,
-    }));
-    return (Items ?? []).map((i) => ({ referralId: String(i.referralId), key: String(i.key) }));
-  }
-
-  async notices(referralId: string): Promise<NoticeRecord[]> {
-    const { Items } = await this.doc.send(new QueryCommand({
-      TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :n)',
-      ExpressionAttributeValues: { ':pk': keys.referral(referralId).pk, ':n': keys.outboxPrefix },
-    }));
-    return (Items ?? []).map((i) => stripKeys<NoticeRecord>(i));
-  }
-
-  async enqueue(notices: NoticeRecord[]): Promise<void> {
-    for (const n of notices) {
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: noticeItem(n), ConditionExpression: 'attribute_not_exists(pk)' })).catch((err) => {
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      });
-    }
-  }
-
-  async putCohort(cohort: CohortRecord): Promise<void> {
-    try {
-      await this.doc.send(new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.table,
-              Item: { ...keys.cohort(cohort.cohortId), ...keys.allCohorts(cohort.startDate, cohort.cohortId), entity: 'cohort', ...cohort },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          // the name is unique per start date: claimed in the same transaction, never read first
-          { Put: { TableName: this.table, Item: { ...keys.cohortName(cohort.startDate, cohort.name), entity: 'cohort-name', cohortId: cohort.cohortId }, ConditionExpression: 'attribute_not_exists(pk)' } },
-        ],
-      }));
-    } catch (err) {
-      if (err instanceof TransactionCanceledException && err.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') {
-        throw new ConflictError('A cohort with this name already starts on that date; choose another name', 'CohortNameTaken', { cause: err });
-      }
-      throw err;
-    }
-  }
-
   async listByOwner(username: string, query: { startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>> {
     const { Items, LastEvaluatedKey } = await this.doc.send(new QueryCommand({
       TableName: this.table, IndexName: 'gsi3', KeyConditionExpression: 'gsi3pk = :pk',
       ExpressionAttributeValues: { ':pk': keys.ownerPk(username) }, ScanIndexForward: true, Limit: query.limit, ExclusiveStartKey: query.startKey,
     }));
     return { items: (Items ?? []).map((i) => stripKeys<ReferralRecord>(i)), ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey as Record<string, string> } : {}) };
-  }
-
-  async getCohort(cohortId: string): Promise<CohortRecord | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.cohort(cohortId), ConsistentRead: true }));
-    return Item ? stripKeys<CohortRecord>(Item) : undefined;
-  }
-
-  async listCohorts(): Promise<CohortRecord[]> {
-    const { Items } = await this.doc.send(new QueryCommand({
-      TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.allCohortsPk }, ScanIndexForward: true, Limit: 200,
-    }));
-    return (Items ?? []).map((i) => stripKeys<CohortRecord>(i));
-  }
-
-  async cohortsStartingFrom(startDate: string): Promise<CohortRecord[]> {
-    const out: CohortRecord[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(new QueryCommand({
-        TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :from',
-        ExpressionAttributeValues: { ':pk': keys.allCohortsPk, ':from': startDate }, ScanIndexForward: true, ExclusiveStartKey,
-      }));
-      out.push(...(page.Items ?? []).map((i) => stripKeys<CohortRecord>(i)));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return out;
   }
 
   async receivedBetween(range: { from: string; to: string }, page: { limit: number; startKey?: Record<string, string> }): Promise<Page<ReferralRecord>> {
@@ -421,14 +234,6 @@ export class DynamoDbReferralRepository implements ReferralRepository {
         this.eventItem(referralId, event, suffix),
       ],
     }));
-  }
-
-  async roster(cohortId: string): Promise<SeatRecord[]> {
-    const { Items } = await this.doc.send(new QueryCommand({
-      TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-      ExpressionAttributeValues: { ':pk': keys.cohort(cohortId).pk, ':s': keys.seatPrefix },
-    }));
-    return (Items ?? []).map((i) => stripKeys<SeatRecord>(i));
   }
 
   async ping(): Promise<void> {
