@@ -2,7 +2,7 @@ import { serves, type TrackPreference } from '../../../../functions/lib/domain/s
 import type { CohortView, ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
 import { h, mount, type Child } from '../dom';
-import { calendarDay, sessionTime } from '../format';
+import { ageOf, calendarDay, dateTime, sessionTime } from '../format';
 import { opt, radios, textarea } from '../forms';
 import { locationText, sessionsText } from './cohorts';
 
@@ -100,4 +100,15 @@ function cohortOption(c: CohortView, pref: string) {
       pref !== 'any' && pref === c.track ? h('span', { class: 'badge match' }, 'Matches preference') : null,
     ],
   };
+}
+
+/** at the waitlist: since when, for which track, and how to take the person off it */
+export function waitlistNote(r: ReferralDetail): HTMLElement {
+  const w = r.waitlist;
+  return h(
+    'p',
+    { class: 'notice info waitlist-note' },
+    w ? `On the waitlist for ${ageOf(w.since)} (since ${dateTime(w.since)}), ${w.track === 'any' ? 'any track' : `${w.track} track`}. ` : 'On the waitlist. ',
+    'When a seat is free, choose its cohort below. To take the person off the waitlist, use Withdraw.',
+  );
 }

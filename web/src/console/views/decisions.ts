@@ -1,14 +1,14 @@
 import type { z } from 'zod';
-import { ASAM_DIMENSIONS, ASAM_LEVELS, DecisionSchemas, MAX_FIRST_SESSION_RETRIES, type Step } from '../../../../functions/lib/schemas/decisions';
+import { ASAM_DIMENSIONS, ASAM_LEVELS, DecisionSchemas, type Step } from '../../../../functions/lib/schemas/decisions';
 import { FINAL_STATUSES, type ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
 import { announce, h, mount, type Child } from '../dom';
-import { ageOf, dateTime, sentence, sessionTime, STATUS_LABEL, STEP_LABEL } from '../format';
+import { dateTime, sentence, STATUS_LABEL, STEP_LABEL } from '../format';
 import { FormErrors, input, issuesToFields, num, opt, radios, requiredError, select, textarea } from '../forms';
 import { waitFor, type ViewContext } from './common';
-import { cohortPicker } from './cohort-picker';
-import { locationText } from './cohorts';
-import { actorText, CONTACT_CHANNEL, CONTACT_OUTCOME, decisionText } from './timeline';
+import { cohortPicker, waitlistNote } from './cohort-picker';
+import { firstSessionForm, missedNote } from './first-session-form';
+import { actorText, decisionText } from './timeline';
 
 // one form per human step (docs/ARCHITECTURE.md §2), validated in the browser with the same zod schemas the
 // API uses; the server's answer (400 fields, 409 already decided / cohort full, 403) is shown in
@@ -286,90 +286,5 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
 
   waitlist: (r) => cohortPicker(r, false),
 
-  'first-session': (r) => {
-    const fs = r.firstSession;
-    const retries = fs?.retries ?? 0;
-    const expected = h('p', { class: 'first-session-at' }, fs ? ['Expected at the first session: ', h('time', { datetime: fs.at }, dateTime(fs.at))] : 'The first session is not known.');
-    if (fs && r.cohortId) {
-      void api.cohorts().then((res) => {
-        const c = res.ok ? res.data.items.find((x) => x.cohortId === r.cohortId) : undefined;
-        if (c) expected.replaceChildren('Expected at the first session: ', h('time', { datetime: fs.at }, sessionTime(fs.at, c.timeZone)), ` in ${c.name} (${locationText(c)})`);
-      });
-    }
-    const cameGroup = h('div', { class: 'subform', hidden: true });
-    const missedGroup = h('div', { class: 'subform', hidden: true });
-    const attended = radios({
-      label: 'Did the person come to the first session?',
-      path: 'attended',
-      required: true,
-      options: [
-        { value: 'true', label: 'Yes, the person came', detail: 'Started: the referral closes as started; the referrer is told (with consent)' },
-        { value: 'false', label: 'No, the person did not come' },
-      ],
-      onchange: (v) => {
-        cameGroup.hidden = v !== 'true';
-        missedGroup.hidden = v !== 'false';
-      },
-    });
-    const today = new Date();
-    const ymd = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
-    const on = input({ label: 'Attended on', path: 'on', type: 'date', required: true, hint: 'The day of the session the person came to.', attrs: { max: ymd, min: fs?.at.slice(0, 10) } });
-    cameGroup.append(on.el);
-    const left = MAX_FIRST_SESSION_RETRIES - retries;
-    const next = radios({
-      label: 'What happens next?',
-      path: 'next',
-      required: true,
-      options: [
-        {
-          value: 'retry',
-          label: 'Keep the seat: wait for the next session',
-          disabled: left <= 0,
-          detail: left > 0
-            ? `${left} of ${MAX_FIRST_SESSION_RETRIES} retries left. The person gets an email with the next session; call them before it (a reminder goes on the timeline).`
-            : `Both retries were used: a missed session now closes the referral.`,
-        },
-        { value: 'close', label: 'Close as a no-show', detail: 'The seat is given back (for the waitlist); the person and, with consent, the referrer are told' },
-      ],
-    });
-    missedGroup.append(next.el);
-    const note = textarea({ label: 'Note', path: 'note', hint: 'Optional, at most 1000 characters. Staff-only.' });
-    return {
-      fields: [expected, attended.el, cameGroup, missedGroup, note.el],
-      body: () => {
-        const a = attended.value();
-        if (a === 'true') return { attended: true, on: on.control.value, note: opt(note.control.value) };
-        if (a === 'false') return { attended: false, next: next.value() || undefined, note: opt(note.control.value) };
-        return { attended: undefined };
-      },
-    };
-  },
+  'first-session': (r) => firstSessionForm(r),
 };
-
-/** at the waitlist: since when, for which track, and how to take the person off it */
-function waitlistNote(r: ReferralDetail): HTMLElement {
-  const w = r.waitlist;
-  return h(
-    'p',
-    { class: 'notice info waitlist-note' },
-    w ? `On the waitlist for ${ageOf(w.since)} (since ${dateTime(w.since)}), ${w.track === 'any' ? 'any track' : `${w.track} track`}. ` : 'On the waitlist. ',
-    'When a seat is free, choose its cohort below. To take the person off the waitlist, use Withdraw.',
-  );
-}
-
-/** after a missed first session: how many, the reminder to call, and whether the contact log has the call since */
-function missedNote(r: ReferralDetail): HTMLElement | null {
-  const n = r.firstSession?.retries ?? 0;
-  if (!n) return null;
-  const reminder = [...r.events].reverse().find((e) => e.type === 'CONTACT_REMINDER');
-  const called = r.lastContact && (!reminder || r.lastContact.at >= reminder.at) ? r.lastContact : undefined;
-  return h(
-    'p',
-    { class: 'notice warn missed-note' },
-    h('span', { 'aria-hidden': 'true' }, '! '),
-    `The person missed ${n === 1 ? 'one session' : `${n} sessions`} already. Call them before the next one: what is in the way (transport, work, child care)? `,
-    called
-      ? `Contact logged since: ${CONTACT_CHANNEL[called.channel] ?? called.channel}, ${CONTACT_OUTCOME[called.outcome] ?? called.outcome} (${dateTime(called.at)}).`
-      : 'No contact is logged since: log the call under Follow-up.',
-  );
-}
