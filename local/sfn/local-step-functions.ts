@@ -45,25 +45,7 @@
  * ./definition prepares the copy the interpreter runs, ./execution holds an execution's records and
  * how one ends, ./validate checks requests, ./store and ./resume keep executions across restarts.
  *
- * Known gaps (honestly):
- * - JSONata, `Assign`/variables, `Arguments`/`Output` are rejected (`InvalidDefinition`): the
- *   interpreter does not evaluate them. Only Lambda resources are supported (no other service
- *   integrations, no `.sync`, no activities, no Distributed Map features).
- * - The Context object has `Execution.{Id,Name,Input,StartTime,RoleArn}`, `StateMachine.{Id,Name}`,
- *   `Task.Token` and `Map.Item`; `$$.State.*` is missing.
- * - A single task attempt can last at most 2147483 s (~24.8 days) of real time: past that the
- *   interpreter's own (capped) timer raises `States.Timeout`. Use `timeScale` for longer SLAs.
- * - History: AWS event types and details, one `*StateEntered` per state visited (AWS also bills each
- *   retry as a transition; its history, like this one, has no extra `*StateEntered` for retries).
- *   `previousEventId` is simply the previous event; inside Parallel/Map the relative order of branch
- *   events is approximate; there are no `*StateAborted` events and `MapStateStarted` has no `length`.
- * - When a Parallel/Map fails, callback tasks still parked in its other branches are cancelled
- *   (their tokens answer `TaskTimedOut`) but no event is written for them.
- * - SendTaskFailure without `error` fails the task with an empty error name (matched by
- *   `States.ALL`/`States.TaskFailed` only). Express workflows, redrive, versions/aliases, tags,
- *   map runs, activities and IAM are not emulated.
- * - If the interpreter's internal `States.Timeout` class cannot be recovered (a future interpreter
- *   version), `States.TaskFailed` in Retry/Catch also matches timeouts.
+ * Known gaps (what is not emulated, honestly): ./README.md.
  */
 import './polyfill';
 import { randomUUID } from 'node:crypto';
