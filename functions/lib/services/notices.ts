@@ -217,7 +217,10 @@ export const deliverNotice = async (deps: Deps, referralId: string, key: string)
     return 'cancelled';
   }
   if (!failure) {
-    await deps.repo.noticeSent(n, messageId!, (rendered as Rendered).event);
+    // the email is out: were this write lost to a passing table error, the notice would stay claimed
+    // and go out again once its lease ran out, so it is tried again (it holds only while the claim does)
+    const sent = () => deps.repo.noticeSent(n, messageId!, (rendered as Rendered).event);
+    await sent().catch(() => new Promise((r) => setTimeout(r, 200)).then(sent)).catch(() => new Promise((r) => setTimeout(r, 800)).then(sent));
     metrics.count('NoticeSent');
     logger.info('notice sent', { referralId, noticeKey: key, attempts: n.attempts });
     return 'sent';
