@@ -51,6 +51,9 @@ export const runFaults = async (options: FaultRunOptions): Promise<FaultRunResul
       STRANDED_AFTER_SECONDS: '3',
       NOTICE_RETRY_BASE_SECONDS: '0.2',
       NOTICE_RETRY_MAX_SECONDS: '0.5',
+      // a notice whose sender failed midway (its table write failed for good) is taken over after
+      // 30 s (default 120 s): longer than any send here takes, delays and SDK retries included
+      NOTICE_LEASE_SECONDS: '30',
       // the injected failures are the point: the handlers' warnings would bury the test's own output
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     },
@@ -74,6 +77,8 @@ export const runFaults = async (options: FaultRunOptions): Promise<FaultRunResul
     log(`every referral at its end after ${Math.round((Date.now() - t1) / 1000)} s`);
     const notices = await fleet.settleOutbox(t1 + options.finishPhaseMs);
     const { problems, figures } = await fleet.verify(notices);
+    // nothing is killed here: no email may go out twice, not even in the outbox's at-least-once window
+    if (figures.repeated.length) problems.push(`emails sent twice: ${figures.repeated.join('; ')}`);
     const t2 = Date.now();
     return { problems, figures, injected: rt.faults!.stats(), seconds: { faults: Math.round((t1 - t0) / 1000), finish: Math.round((t2 - t1) / 1000), total: Math.round((t2 - t0) / 1000) } };
   } finally {
@@ -91,6 +96,6 @@ export const describeRun = (r: FaultRunResult, seed: number): string => {
     `  injected: functions ${i.lambda.errors} errors (${i.lambda.errorsAfterRun} after running) and ${i.lambda.delays} delays in ${i.lambda.invocations} invocations; DynamoDB ${i.dynamodb.errors} errors, ${i.dynamodb.delays} delays in ${i.dynamodb.requests} requests; SES ${i.ses.errors} errors, ${i.ses.delays} delays in ${i.ses.requests} requests`,
     `  journeys ${JSON.stringify(f.byJourney)}; ends ${JSON.stringify(f.ends)}`,
     `  needed attention: ${f.neededAttention} referrals (${JSON.stringify(f.reasons)}; ${f.recordedTwice} recorded again by a retried RecordFailure), ${f.resumes} resumes; API answers retried ${JSON.stringify(f.retriedAnswers)}; cohort full ${f.cohortFull}×`,
-    `  ${f.decisions} decisions, ${f.withdrawals} withdrawals, ${f.notices} notices sent = ${f.emails} emails (${f.retriedSends} failed sends retried; ${f.lostClaims.length} claims lost midway${f.lostClaims.length ? `: ${f.lostClaims.slice(0, 5).join(', ')}` : ''}); ${f.rounds} rounds; problems: ${r.problems.length}`,
+    `  ${f.decisions} decisions, ${f.withdrawals} withdrawals, ${f.notices} notices sent = ${f.emails} emails (${f.retriedSends} failed sends retried; ${f.lostClaims.length} claims lost midway${f.lostClaims.length ? `: ${f.lostClaims.slice(0, 5).join(', ')}` : ''}; ${f.repeated.length} sent twice); ${f.rounds} rounds; problems: ${r.problems.length}`,
   ].join('\n');
 };

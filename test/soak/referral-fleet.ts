@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
 import type { NoticeRecord, ReferralRecord } from '../../functions/lib/adapters/ports';
 import { FINAL_STATUSES, type Status } from '../../functions/lib/schemas/views';
@@ -77,6 +77,16 @@ export interface Member {
   attention: string[];
   resumes: number;
   last?: ReferralRecord;
+  /** with a pace: ms after the fleet's first round when the intake arrives */
+  arrivesAfter: number;
+  /** with a pace: the gate being thought about, and until when */
+  thinking?: { gate: string; until: number };
+}
+
+/** how fast the people of the fleet act: intakes spread over time, a case worker's thinking time at each gate */
+export interface Pace {
+  arrivalSpreadMs: number;
+  thinkMs: [number, number];
 }
 
 export interface FleetFigures {
@@ -98,6 +108,10 @@ export interface FleetFigures {
   retriedSends: number;
   /** notices whose sender stopped midway and whose lease had to run out before another took them */
   lostClaims: string[];
+  /** emails that went out twice: their sender stopped after SES took them, before the outbox marked them sent */
+  repeated: string[];
+  /** closed referrals whose execution still waits at a gate for its timer (the workflow call after the closing change died with the process) */
+  waitingForTimer: string[];
   /** TASK_FAILED recorded again by a retried RecordFailure (no second alert) */
   recordedTwice: number;
   rounds: number;
@@ -108,6 +122,9 @@ const REFER_OUT = { dimensions: { d1: 3, d2: 2, d3: 3, d4: 1, d5: 3, d6: 2 }, re
 const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** a request that got no answer (fetch's errors come from outside jest's realm: no instanceof Error) */
+const failed = (res: { status: number } | Error): res is Error => typeof (res as { status?: unknown }).status !== 'number';
 
 /** runs `fn` over `items`, at most `n` at a time */
 const pool = async <T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> => {
@@ -139,10 +156,28 @@ export class Fleet {
   private readonly retried: Record<string, number> = {};
   private counts = { cohortFull: 0, decisions: 0, withdrawals: 0, rounds: 0 };
   private readonly random: () => number;
+  private epoch?: number;
 
-  constructor(target: FleetTarget, readonly seed: number) {
+  constructor(target: FleetTarget, readonly seed: number, private readonly pace?: Pace) {
     this.random = prng(seed);
     this.retarget(target);
+  }
+
+  /** an intake that has arrived (all at once without a pace) */
+  private arrived(m: Member): boolean {
+    this.epoch ??= Date.now();
+    return Date.now() - this.epoch >= m.arrivesAfter;
+  }
+
+  /** with a pace, a case worker decides a gate only after thinking about it for a while */
+  private thought(m: Member, r: ReferralRecord): boolean {
+    if (!this.pace) return true;
+    const gate = `${r.pendingStep}@${r.gateOpenedAt}`;
+    if (m.thinking?.gate !== gate) {
+      const [min, max] = this.pace.thinkMs;
+      m.thinking = { gate, until: Date.now() + min + this.random() * (max - min) };
+    }
+    return Date.now() >= m.thinking.until;
   }
 
   /** the same fleet against another runtime process (after a restart on the same --persist data) */
@@ -161,8 +196,8 @@ export class Fleet {
 
   /** an answer worth trying again: the runtime failed it (5xx) or was not there to answer */
   private retry<T extends { status: number }>(what: string, res: T | Error): res is Error {
-    if (res instanceof Error || res.status >= 500) {
-      const code = res instanceof Error ? `${what} ${(res.cause as { code?: string } | undefined)?.code ?? res.name}` : `${what} ${res.status}`;
+    if (failed(res) || res.status >= 500) {
+      const code = failed(res) ? `${what} ${(res.cause as { code?: string } | undefined)?.code ?? res.name}` : `${what} ${res.status}`;
       this.retried[code] = (this.retried[code] ?? 0) + 1;
       return true;
     }
@@ -188,14 +223,14 @@ export class Fleet {
           break;
         }
         // a 409 after a 5xx: the first try was stored; the name is taken, so find it by name
-        if (!(res instanceof Error) && res.status === 409 && res.json?.error === 'CohortNameTaken') {
+        if (!failed(res) && res.status === 409 && res.json?.error === 'CohortNameTaken') {
           const list = await this.call('GET', '/api/staff/cohorts', { as: 'sam' });
-          const found = !(list instanceof Error) && list.status === 200 && (list.json.items as Array<{ cohortId: string; name: string }>).find((c) => c.name === body.name);
+          const found = !failed(list) && list.status === 200 && (list.json.items as Array<{ cohortId: string; name: string }>).find((c) => c.name === body.name);
           if (found) {
             this.cohorts.push({ cohortId: found.cohortId, capacity, full: false });
             break;
           }
-        } else if (!(res instanceof Error) && res.status < 500) {
+        } else if (!failed(res) && res.status < 500) {
           throw new Error(`creating a cohort answered ${res.status}: ${res.text}`);
         }
         if (Date.now() > deadline) throw new Error('could not create the cohorts in time');
@@ -219,7 +254,8 @@ export class Fleet {
         referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: doctor },
         insurance: { type: 'commercial', payer: 'Acme Health', memberId: review ? `REVIEW-${i}` : `M${1000000 + i}` },
       });
-      const m: Member = { journey, tag, patient, doctor, key: randomUUID(), body, done: false, attention: [], resumes: 0 };
+      const arrivesAfter = this.pace ? Math.round(this.random() * this.pace.arrivalSpreadMs) : 0;
+      const m: Member = { journey, tag, patient, doctor, key: randomUUID(), body, done: false, attention: [], resumes: 0, arrivesAfter };
       this.members.push(m);
       made.push(m);
     }
@@ -246,6 +282,36 @@ export class Fleet {
         await sleep(50 + this.random() * 100);
       }
     });
+  }
+
+  /** one try at storing an intake (the same Idempotency-Key every time) */
+  private async submitOnce(m: Member): Promise<void> {
+    let res: Awaited<ReturnType<TestApi['intake']>> | Error;
+    try {
+      res = await this.api.intake(m.body, m.key);
+    } catch (err) {
+      res = err as Error;
+    }
+    if (this.retry('intake', res)) return;
+    if (res.status !== 201) throw new Error(`intake ${m.tag} answered ${res.status}: ${res.text}`);
+    m.referralId = res.json.referralId as string;
+    m.reference = res.json.reference as string;
+  }
+
+  /**
+   * Rounds of work until `stopAt` (the runtime may die meanwhile: what fails is tried on the next
+   * round): the intakes not stored yet are sent, every unfinished referral gets a look. Answers
+   * whether every referral is at its end.
+   */
+  async work(stopAt: number, options: { concurrency?: number; pauseMs?: number } = {}): Promise<boolean> {
+    for (;;) {
+      await pool(this.members.filter((m) => !m.referralId && this.arrived(m)), options.concurrency ?? 8, (m) => this.submitOnce(m));
+      await pool(this.members.filter((m) => m.referralId && !m.done), options.concurrency ?? 8, (m) => this.step(m, true));
+      this.counts.rounds++;
+      if (this.members.every((m) => m.done)) return true;
+      if (Date.now() > stopAt) return false;
+      await sleep(options.pauseMs ?? 100);
+    }
   }
 
   private cohortFor(): string {
@@ -290,6 +356,7 @@ export class Fleet {
       return;
     }
     if (!r.pendingStep || !r.taskToken) return; // in flight: a task runs, a gate opens
+    if (!this.thought(m, r)) return;
     if (m.journey === 'withdraw' && r.pendingStep === 'evaluation') {
       const res = await this.call('POST', `/api/staff/referrals/${r.referralId}/withdraw`, { body: { reason: 'Asked to stop' }, as: 'casey' });
       if (this.retry('withdraw', res)) return;
@@ -380,6 +447,10 @@ export class Fleet {
     let sentCount = 0;
     /** notices claimed more often than their sends failed: a sender that stopped midway (its lease ran out) */
     const lostClaims: string[] = [];
+    /** the emails of notices with a lost claim, each as often as it may have gone out before (recipient | subject) */
+    const mayRepeat = new Map<string, number>();
+    const sentIds = new Set<string>();
+    const mailKey = (e: StoredEmail) => `${e.destination.to.join(',')} | ${e.subject}`;
     let retriedSends = 0;
     let recordedTwice = 0;
     for (const m of this.members) {
@@ -398,25 +469,38 @@ export class Fleet {
       const resumed = ev.filter((e) => e.type === 'RESUMED').length;
       if (alerts !== resumed || failures < resumed) problems.push(`${m.tag}: ${resumed} resume(s) after ${failures} TASK_FAILED event(s) and ${alerts} program alert(s)`);
       recordedTwice += failures - resumed;
-      for (const n of ns) {
-        const tries = ev.filter((e) => e.type === 'NOTICE_FAILED' && e.detail?.milestone === n.milestone && e.detail?.audience === n.audience).length;
-        if (n.attempts > tries + 1) lostClaims.push(`${n.key} (${n.attempts} claims, ${tries} failed sends)`);
-        retriedSends += tries;
-      }
       for (const n of ns.filter((x) => x.state === 'sent')) {
         sentCount++;
+        sentIds.add(n.messageId ?? '');
         const found = byId.get(n.messageId ?? '') ?? [];
         if (found.length !== 1) problems.push(`${m.tag}: notice ${n.key} (messageId ${n.messageId}) is in the mailbox ${found.length} times`);
+        const tries = ev.filter((e) => e.type === 'NOTICE_FAILED' && e.detail?.milestone === n.milestone && e.detail?.audience === n.audience).length;
+        retriedSends += tries;
+        // a claim that neither ended in "sent" nor in a recorded failure: its sender stopped midway
+        // (killed, or its table write failed for good) — perhaps after SES had taken the email
+        const lost = n.attempts - tries - 1;
+        if (lost > 0) {
+          lostClaims.push(`${n.key} (${n.attempts} claims, ${tries} failed sends)`);
+          if (found[0]) mayRepeat.set(mailKey(found[0]), (mayRepeat.get(mailKey(found[0])) ?? 0) + lost);
+        }
       }
-      const disclosures = ev.filter((e) => e.type === 'DISCLOSURE').length;
-      const toDoctor = ours.filter((e) => e.destination.to.includes(m.doctor)).length;
-      if (disclosures !== toDoctor) problems.push(`${m.tag}: ${toDoctor} physician email(s), ${disclosures} DISCLOSURE event(s)`);
     }
-    if (ours.length !== sentCount) {
-      const counted = new Map<string, number>();
-      for (const e of ours) counted.set(`${e.destination.to.join(',')} | ${e.subject}`, (counted.get(`${e.destination.to.join(',')} | ${e.subject}`) ?? 0) + 1);
-      const twice = [...counted].filter(([, n]) => n > 1).map(([k, n]) => `${n}× ${k}`);
-      problems.push(`${ours.length} emails about the fleet in the mailbox, ${sentCount} notices sent; repeated: ${twice.slice(0, 10).join('; ') || 'none'}`);
+    // every email about the fleet is a sent notice's (its messageId), or a copy of one whose sender
+    // stopped between SES taking it and the outbox marking it sent: the outbox's at-least-once window
+    const repeated: string[] = [];
+    for (const e of ours.filter((x) => !sentIds.has(x.messageId))) {
+      const left = mayRepeat.get(mailKey(e)) ?? 0;
+      if (left > 0) {
+        mayRepeat.set(mailKey(e), left - 1);
+        repeated.push(mailKey(e));
+      } else {
+        problems.push(`an email no sent notice accounts for: ${mailKey(e)}`);
+      }
+    }
+    for (const m of this.members) {
+      const disclosures = (events.get(m.referralId!) ?? []).filter((e) => e.type === 'DISCLOSURE').length;
+      const toDoctor = ours.filter((e) => e.destination.to.includes(m.doctor) && sentIds.has(e.messageId)).length;
+      if (disclosures !== toDoctor) problems.push(`${m.tag}: ${toDoctor} physician email(s) of sent notices, ${disclosures} DISCLOSURE event(s)`);
     }
 
     // seats: counter = roster = the referrals holding one, never over capacity
@@ -438,21 +522,46 @@ export class Fleet {
     for (const [id, n] of seated) if (n > 1) problems.push(`referral ${id} holds ${n} seats`);
 
     // executions: a running one for each referral at a gate, none for a closed one
+    const waitingForTimer: string[] = [];
     if (this.target.sfnUrl && this.target.stateMachineArn) {
       const sfn = new SFNClient({ region: 'us-east-1', endpoint: this.target.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
       try {
-        const running = new Set<string>();
-        let nextToken: string | undefined;
-        do {
-          const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: this.target.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
-          for (const e of page.executions ?? []) running.add(e.name!);
-          nextToken = page.nextToken;
-        } while (nextToken);
-        for (const m of this.members) {
-          const r = final.get(m.referralId!)!;
-          const mine = [...running].filter((name) => name === r.referralId || name.startsWith(`${r.referralId}-r`));
-          const wanted = FINAL_STATUSES.includes(r.status) ? [] : [r.execution ?? r.referralId];
-          if (JSON.stringify(mine.sort()) !== JSON.stringify(wanted)) problems.push(`${m.tag} (${r.status}): running executions ${mine.join(',') || 'none'}, expected ${wanted.join(',') || 'none'}`);
+        const mismatches = async () => {
+          const running = new Set<string>();
+          let nextToken: string | undefined;
+          do {
+            const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: this.target.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
+            for (const e of page.executions ?? []) running.add(e.name!);
+            nextToken = page.nextToken;
+          } while (nextToken);
+          return this.members.flatMap((m) => {
+            const r = final.get(m.referralId!)!;
+            const mine = [...running].filter((name) => name === r.referralId || name.startsWith(`${r.referralId}-r`)).sort();
+            const wanted = FINAL_STATUSES.includes(r.status) ? [] : [r.execution ?? r.referralId];
+            return JSON.stringify(mine) === JSON.stringify(wanted) ? [] : [{ m, r, mine, wanted }];
+          });
+        };
+        // a closed referral's execution may still be on its way to Close: a few seconds' grace
+        let wrong = await mismatches();
+        for (let i = 0; i < 30 && wrong.length; i++) {
+          await sleep(500);
+          wrong = await mismatches();
+        }
+        for (const { m, r, mine, wanted } of wrong) {
+          const where = await Promise.all(mine.map(async (name) => {
+            const arn = `${this.target.stateMachineArn!.replace(':stateMachine:', ':execution:')}:${name}`;
+            const h = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 4 })).catch(() => undefined);
+            const events = h?.events ?? [];
+            return { name, parked: events[0]?.type === 'TaskSubmitted', at: `${name} at ${events.map((e) => `${e.type}${e.stateEnteredEventDetails?.name ? `(${e.stateEnteredEventDetails.name})` : ''}`).join(' < ')}` };
+          }));
+          // the workflow call after a closing change (SendTaskSuccess after a closing decision,
+          // StopExecution after a withdrawal) died with the process: the referral is at its end, its
+          // execution waits at that gate until the gate's timer ends it (escalate: ReferralClosed → Close)
+          if (FINAL_STATUSES.includes(r.status) && mine.length === 1 && where[0]!.parked) {
+            waitingForTimer.push(`${m.tag} (${r.status}): ${where[0]!.at}`);
+            continue;
+          }
+          problems.push(`${m.tag} (${r.status}): running executions ${where.map((w) => w.at).join('; ') || 'none'}, expected ${wanted.join(',') || 'none'}`);
         }
       } finally {
         sfn.destroy();
@@ -475,6 +584,8 @@ export class Fleet {
       emails: ours.length,
       retriedSends,
       lostClaims,
+      repeated,
+      waitingForTimer,
       recordedTwice,
       rounds: this.counts.rounds,
     };
