@@ -1,12 +1,17 @@
 // one jest run, four projects (unit, int, infra, e2e); TypeScript through @swc/jest as native ESM
 const transform = {
-  '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' }, experimental: { keepImportAttributes: true } }, module: { type: 'es6' } }],
+  '^.+\\.tsx?$': [
+    '@swc/jest',
+    { jsc: { target: 'es2023', parser: { syntax: 'typescript' }, experimental: { keepImportAttributes: true } }, module: { type: 'es6' } },
+  ],
 };
 const common = { transform, extensionsToTreatAsEsm: ['.ts'], testEnvironment: 'node' };
 
 // the soak (`npm run test:soak`: test/soak/**/*.soak.test.ts, long runs of the same properties) is a
 // project only when asked for by name, so a plain `jest` or `npm test` never starts it
-const soakSelected = process.argv.some((a, i) => a === '--selectProjects=soak' || (a === '--selectProjects' && process.argv[i + 1] === 'soak'));
+const soakSelected = process.argv.some(
+  (a, i) => a === '--selectProjects=soak' || (a === '--selectProjects' && process.argv[i + 1] === 'soak'),
+);
 const soak = { ...common, displayName: 'soak', testMatch: ['<rootDir>/test/soak/**/*.soak.test.ts'], slowTestThreshold: 600 };
 
 export default {

@@ -1,6 +1,17 @@
 // the part of autocannon's API the intake benchmark uses (the package ships no types)
 declare module 'autocannon' {
-  interface Histogram { average: number; mean: number; stddev: number; min: number; max: number; total: number; p50: number; p90: number; p99: number; [k: string]: number }
+  interface Histogram {
+    average: number;
+    mean: number;
+    stddev: number;
+    min: number;
+    max: number;
+    total: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    [k: string]: number;
+  }
   interface Result {
     requests: Histogram & { sent: number };
     latency: Histogram;

@@ -32,14 +32,19 @@ export interface ColdStartRow {
   coldMs: number | null;
 }
 
-const packageOf = (input: string): string => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input.replace(/^(functions\/[^/]+)\/.*$/, '$1');
+const packageOf = (input: string): string =>
+  /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input.replace(/^(functions\/[^/]+)\/.*$/, '$1');
 
 const topInputs = (meta: Metafile) => {
   const totals = new Map<string, number>();
   for (const output of Object.values(meta.outputs)) {
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) totals.set(packageOf(input), (totals.get(packageOf(input)) ?? 0) + bytesInOutput);
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs))
+      totals.set(packageOf(input), (totals.get(packageOf(input)) ?? 0) + bytesInOutput);
   }
-  return [...totals].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([input, bytes]) => ({ input, kib: round(bytes / 1024) }));
+  return [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([input, bytes]) => ({ input, kib: round(bytes / 1024) }));
 };
 
 const handlerEnv = {
@@ -68,23 +73,48 @@ const eventFor = (spec: FunctionSpec): unknown => {
   const route = spec.routes?.[0];
   if (route) {
     const path = route.path.replace('{id}', ID).replace('{step}', 'evaluation');
-    const body = route.method === 'POST'
-      ? JSON.stringify(spec.name === 'submit-intake' ? intakeBody() : spec.name === 'decide-step' ? { decision: 'covered' } : {})
-      : undefined;
+    const body =
+      route.method === 'POST'
+        ? JSON.stringify(spec.name === 'submit-intake' ? intakeBody() : spec.name === 'decide-step' ? { decision: 'covered' } : {})
+        : undefined;
     return {
-      version: '2.0', routeKey: `${route.method} ${route.path}`, rawPath: path, rawQueryString: '',
+      version: '2.0',
+      routeKey: `${route.method} ${route.path}`,
+      rawPath: path,
+      rawQueryString: '',
       headers: { 'content-type': 'application/json', 'idempotency-key': '11111111-1111-4111-8111-111111111111' },
       pathParameters: { id: ID, step: 'evaluation' },
       requestContext: {
-        accountId: '000000000000', apiId: 'bench', domainName: 'bench', requestId: 'bench', routeKey: `${route.method} ${route.path}`, stage: '$default', time: '', timeEpoch: 0,
+        accountId: '000000000000',
+        apiId: 'bench',
+        domainName: 'bench',
+        requestId: 'bench',
+        routeKey: `${route.method} ${route.path}`,
+        stage: '$default',
+        time: '',
+        timeEpoch: 0,
         http: { method: route.method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-        authorizer: { jwt: { claims: { sub: 'bench', username: 'casey', 'cognito:groups': '[case-workers supervisors]', token_use: 'access' }, scopes: [] } },
+        authorizer: {
+          jwt: {
+            claims: { sub: 'bench', username: 'casey', 'cognito:groups': '[case-workers supervisors]', token_use: 'access' },
+            scopes: [],
+          },
+        },
       },
-      body, isBase64Encoded: false,
+      body,
+      isBase64Encoded: false,
     };
   }
   if (spec.triggers?.[0]?.kind === 'table-stream') return { Records: [] };
-  if (spec.triggers?.[0]?.kind === 'schedule') return { version: '0', id: 'bench', 'detail-type': 'Scheduled Event', source: 'aws.scheduler', time: new Date().toISOString(), detail: {} };
+  if (spec.triggers?.[0]?.kind === 'schedule')
+    return {
+      version: '0',
+      id: 'bench',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.scheduler',
+      time: new Date().toISOString(),
+      detail: {},
+    };
   if (spec.name === 'escalate') return { referralId: ID, kind: 'breach', status: 'EVALUATION' };
   if (spec.name === 'open-gate') return { referralId: ID, status: 'EVALUATION', taskToken: 'bench-token', timeoutSeconds: 60 };
   return { referralId: ID };
@@ -107,10 +137,13 @@ const coldRuns = (file: string, event: unknown, runs: number) => {
   const invokes: number[] = [];
   for (let i = 0; i < runs; i++) {
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD], {
-      env: { ...handlerEnv, BENCH_FILE: pathToFileURL(file).href, BENCH_EVENT: JSON.stringify(event) }, encoding: 'utf8', timeout: 30_000,
+      env: { ...handlerEnv, BENCH_FILE: pathToFileURL(file).href, BENCH_EVENT: JSON.stringify(event) },
+      encoding: 'utf8',
+      timeout: 30_000,
     });
     const line = run.stdout?.trim();
-    if (run.status !== 0 || !line) return { importMs: null, firstInvokeMs: null, coldMs: null, error: (run.stderr ?? '').split('\n').slice(0, 3).join(' ') };
+    if (run.status !== 0 || !line)
+      return { importMs: null, firstInvokeMs: null, coldMs: null, error: (run.stderr ?? '').split('\n').slice(0, 3).join(' ') };
     const r = JSON.parse(line) as { importMs: number; invokeMs: number };
     imports.push(r.importMs);
     invokes.push(r.invokeMs);
@@ -131,16 +164,34 @@ export const runColdStart = async (opts: { runs: number }) => {
         const outfile = join(work, variant, spec.name, 'index.mjs');
         mkdirSync(dirname(outfile), { recursive: true });
         const result = await build({
-          entryPoints: [entryOf(repoRoot, spec.name)], absWorkingDir: repoRoot, bundle: true, platform: 'node', target: ESBUILD_TARGET, format: 'esm',
-          minify: true, mainFields: MAIN_FIELDS, banner: { js: ESM_REQUIRE_BANNER }, external: variant === 'sdk-external' ? SDK_EXTERNALS : [],
-          outfile, metafile: true, logLevel: 'error',
+          entryPoints: [entryOf(repoRoot, spec.name)],
+          absWorkingDir: repoRoot,
+          bundle: true,
+          platform: 'node',
+          target: ESBUILD_TARGET,
+          format: 'esm',
+          minify: true,
+          mainFields: MAIN_FIELDS,
+          banner: { js: ESM_REQUIRE_BANNER },
+          external: variant === 'sdk-external' ? SDK_EXTERNALS : [],
+          outfile,
+          metafile: true,
+          logLevel: 'error',
         });
         const cold = coldRuns(outfile, eventFor(spec), opts.runs);
-        rows.push({ function: spec.name, variant, bundleKiB: round(readFileSync(outfile).length / 1024), topInputs: topInputs(result.metafile), ...cold });
+        rows.push({
+          function: spec.name,
+          variant,
+          bundleKiB: round(readFileSync(outfile).length / 1024),
+          topInputs: topInputs(result.metafile),
+          ...cold,
+        });
       }
       const ext = rows.at(-2)!;
       const bun = rows.at(-1)!;
-      progress(`cold start ${spec.name}: SDK external ${ext.bundleKiB} KiB, import ${ext.importMs} ms + first invoke ${ext.firstInvokeMs} ms; SDK bundled ${bun.bundleKiB} KiB, import ${bun.importMs} ms + ${bun.firstInvokeMs} ms`);
+      progress(
+        `cold start ${spec.name}: SDK external ${ext.bundleKiB} KiB, import ${ext.importMs} ms + first invoke ${ext.firstInvokeMs} ms; SDK bundled ${bun.bundleKiB} KiB, import ${bun.importMs} ms + ${bun.firstInvokeMs} ms`,
+      );
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -155,7 +206,11 @@ export const runColdStart = async (opts: { runs: number }) => {
     rows,
     goals: {
       sdkExternalKiB: { goal: 150, over: ext.filter((r) => r.bundleKiB > 150).map((r) => `${r.function} ${r.bundleKiB}`) },
-      importMs: { goal: 60, overExternal: ext.filter((r) => (r.importMs ?? Infinity) > 60).map((r) => `${r.function} ${r.importMs}`), overBundled: bun.filter((r) => (r.importMs ?? Infinity) > 60).map((r) => `${r.function} ${r.importMs}`) },
+      importMs: {
+        goal: 60,
+        overExternal: ext.filter((r) => (r.importMs ?? Infinity) > 60).map((r) => `${r.function} ${r.importMs}`),
+        overBundled: bun.filter((r) => (r.importMs ?? Infinity) > 60).map((r) => `${r.function} ${r.importMs}`),
+      },
     },
   };
 };

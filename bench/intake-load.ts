@@ -24,40 +24,48 @@ interface Server {
   child: ChildProcess;
   url: string;
   info: Record<string, unknown>;
+  // biome-ignore lint/suspicious/noExplicitAny: the load generator's JSON answers, read field by field
   ask: (cmd: string, extra?: Record<string, unknown>) => Promise<any>;
 }
 
-const startServer = (args: string[]): Promise<Server> => new Promise((resolve, reject) => {
-  const child = fork(join(HERE, 'load-server.ts'), args, { execArgv: ['--import', 'tsx', '--no-warnings'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  let out = '';
-  let seq = 0;
-  const pending = new Map<number, (v: unknown) => void>();
-  child.on('message', (m: { id: number; value: unknown }) => pending.get(m.id)?.(m.value));
-  const ask = (cmd: string, extra: Record<string, unknown> = {}) => new Promise((r) => {
-    const id = ++seq;
-    pending.set(id, r);
-    child.send({ id, cmd, ...extra });
+const startServer = (args: string[]): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const child = fork(join(HERE, 'load-server.ts'), args, {
+      execArgv: ['--import', 'tsx', '--no-warnings'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    let seq = 0;
+    const pending = new Map<number, (v: unknown) => void>();
+    child.on('message', (m: { id: number; value: unknown }) => pending.get(m.id)?.(m.value));
+    const ask = (cmd: string, extra: Record<string, unknown> = {}) =>
+      new Promise((r) => {
+        const id = ++seq;
+        pending.set(id, r);
+        child.send({ id, cmd, ...extra });
+      });
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      const line = out.split('\n').find((l) => l.startsWith('READY '));
+      if (line) {
+        const info = JSON.parse(line.slice(6)) as Record<string, unknown>;
+        resolve({ child, url: info.url as string, info, ask });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`load server ${args[0]} exited (${code})`)));
   });
-  child.stdout!.on('data', (c: Buffer) => {
-    out += c.toString('utf8');
-    const line = out.split('\n').find((l) => l.startsWith('READY '));
-    if (line) {
-      const info = JSON.parse(line.slice(6)) as Record<string, unknown>;
-      resolve({ child, url: info.url as string, info, ask });
-    }
-  });
-  child.on('exit', (code) => reject(new Error(`load server ${args[0]} exited (${code})`)));
-});
 
 let serial = 0;
 /** a distinct intake: its own name, email and member ID; the idempotency key is set per request */
 const nextBody = (): string => {
   const i = ++serial;
-  return JSON.stringify(intakeBody({
-    lastName: `Load${i}`,
-    patient: { email: `load.${i}@example.org` } as never,
-    insurance: { type: 'commercial', payer: 'Acme Health', memberId: `M${2_000_000 + i}` } as never,
-  }));
+  return JSON.stringify(
+    intakeBody({
+      lastName: `Load${i}`,
+      patient: { email: `load.${i}@example.org` } as never,
+      insurance: { type: 'commercial', payer: 'Acme Health', memberId: `M${2_000_000 + i}` } as never,
+    }),
+  );
 };
 
 export interface PhaseResult {
@@ -74,13 +82,33 @@ export interface PhaseResult {
   maxMs: number;
   non2xx: number;
   errors: number;
-  cpu: { serverMs: number; jvmMs: number; loadGeneratorMs: number; machineBusyMs: number; otherMs: number; serverMsPerRequest: number; jvmMsPerRequest: number; coresBusy: number };
+  cpu: {
+    serverMs: number;
+    jvmMs: number;
+    loadGeneratorMs: number;
+    machineBusyMs: number;
+    otherMs: number;
+    serverMsPerRequest: number;
+    jvmMsPerRequest: number;
+    coresBusy: number;
+  };
 }
 
 const load = async (
-  server: Server, jvmPid: number, target: PhaseResult['target'], phase: string, rate: number | 'saturation', seconds: number, connections: number,
+  server: Server,
+  jvmPid: number,
+  target: PhaseResult['target'],
+  phase: string,
+  rate: number | 'saturation',
+  seconds: number,
+  connections: number,
 ): Promise<PhaseResult> => {
-  const c0 = { server: await server.ask('cpu') as number, jvm: await cpuMs(jvmPid), me: process.cpuUsage(), machine: await machineCpuMs() };
+  const c0 = {
+    server: (await server.ask('cpu')) as number,
+    jvm: await cpuMs(jvmPid),
+    me: process.cpuUsage(),
+    machine: await machineCpuMs(),
+  };
   const t0 = performance.now();
   const result = await autocannon({
     url: server.url,
@@ -88,52 +116,67 @@ const load = async (
     duration: seconds,
     ...(rate === 'saturation' ? {} : { overallRate: rate }),
     timeout: 30,
-    requests: [{
-      method: 'POST',
-      path: '/api/referrals',
-      setupRequest: (req: Record<string, unknown>) => ({
-        ...req,
-        headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-        body: nextBody(),
-      }),
-    }],
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/referrals',
+        setupRequest: (req: Record<string, unknown>) => ({
+          ...req,
+          headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+          body: nextBody(),
+        }),
+      },
+    ],
   });
   const elapsed = (performance.now() - t0) / 1000;
   const me = process.cpuUsage(c0.me);
-  const serverMs = (await server.ask('cpu') as number) - c0.server;
+  const serverMs = ((await server.ask('cpu')) as number) - c0.server;
   const jvmMs = (await cpuMs(jvmPid)) - c0.jvm;
   const m = await machineCpuMs();
   const machineBusyMs = m.busy - c0.machine.busy;
   const loadGeneratorMs = Math.round((me.user + me.system) / 1000);
   const ok = result.requests.total - result.non2xx;
   const r: PhaseResult = {
-    phase, target, rate, connections: result.connections, seconds: round(elapsed, 1),
+    phase,
+    target,
+    rate,
+    connections: result.connections,
+    seconds: round(elapsed, 1),
     requests: result.requests.total,
     reqPerSec: round(ok / elapsed, 1),
-    p50Ms: result.latency.p50, p90Ms: result.latency.p90, p99Ms: result.latency.p99, maxMs: result.latency.max,
-    non2xx: result.non2xx, errors: result.errors + result.timeouts,
+    p50Ms: result.latency.p50,
+    p90Ms: result.latency.p90,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
     cpu: {
-      serverMs, jvmMs, loadGeneratorMs, machineBusyMs,
+      serverMs,
+      jvmMs,
+      loadGeneratorMs,
+      machineBusyMs,
       otherMs: Math.max(0, machineBusyMs - serverMs - jvmMs - loadGeneratorMs),
       serverMsPerRequest: round(serverMs / Math.max(1, ok), 2),
       jvmMsPerRequest: round(jvmMs / Math.max(1, ok), 2),
       coresBusy: round(machineBusyMs / 1000 / elapsed, 2),
     },
   };
-  progress(`intake ${target} ${phase}: ${r.reqPerSec} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (${r.non2xx} non-2xx, ${r.errors} errors; server ${r.cpu.serverMsPerRequest} + JVM ${r.cpu.jvmMsPerRequest} ms CPU a request)`);
+  progress(
+    `intake ${target} ${phase}: ${r.reqPerSec} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (${r.non2xx} non-2xx, ${r.errors} errors; server ${r.cpu.serverMsPerRequest} + JVM ${r.cpu.jvmMsPerRequest} ms CPU a request)`,
+  );
   return r;
 };
 
 /** waits until the server's backlog (workflow tasks, notices) is done: its CPU under 10% for 2 s */
 const drain = async (server: Server, jvmPid: number, maxSeconds: number): Promise<{ seconds: number; serverMs: number; jvmMs: number }> => {
   const t0 = performance.now();
-  const s0 = await server.ask('cpu') as number;
+  const s0 = (await server.ask('cpu')) as number;
   const j0 = await cpuMs(jvmPid);
   let quiet = 0;
   let last = s0;
   while (quiet < 2 && performance.now() - t0 < maxSeconds * 1000) {
     await sleep(1000);
-    const now = await server.ask('cpu') as number;
+    const now = (await server.ask('cpu')) as number;
     quiet = now - last < 100 ? quiet + 1 : 0;
     last = now;
   }
@@ -159,7 +202,23 @@ export const runIntakeLoad = async (opts: IntakeLoadOptions) => {
   let baselineServer: Server | undefined;
   try {
     // warm-up (not reported): handlers' first requests, JIT
-    await autocannon({ url: system.url, connections: 2, duration: opts.quick ? 2 : 5, overallRate: 5, requests: [{ method: 'POST', path: '/api/referrals', setupRequest: (req: Record<string, unknown>) => ({ ...req, headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: nextBody() }) }] });
+    await autocannon({
+      url: system.url,
+      connections: 2,
+      duration: opts.quick ? 2 : 5,
+      overallRate: 5,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/referrals',
+          setupRequest: (req: Record<string, unknown>) => ({
+            ...req,
+            headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body: nextBody(),
+          }),
+        },
+      ],
+    });
     await drain(system, jvmPid, 30);
     for (const rate of [1, 5, 20]) {
       progress(`intake system: ${rate} req/s for ${fixedSeconds} s`);
@@ -173,11 +232,21 @@ export const runIntakeLoad = async (opts: IntakeLoadOptions) => {
     drained = await drain(system, jvmPid, 180);
     await system.ask('profile-stop', { file: opts.profileFile });
     profile = summariseProfile(opts.profileFile);
-    progress(`intake system: backlog done ${drained.seconds} s after the load; top costs: ${profile.groups.slice(0, 4).map((g) => `${g.group} ${g.pctOfBusy}%`).join(', ')}`);
+    progress(
+      `intake system: backlog done ${drained.seconds} s after the load; top costs: ${profile.groups
+        .slice(0, 4)
+        .map((g) => `${g.group} ${g.pctOfBusy}%`)
+        .join(', ')}`,
+    );
 
     progress('intake baseline: bare node:http + one PutItem on the same DynamoDB Local');
     baselineServer = await startServer(['baseline', system.info.dynamoUrl as string, 'bench-baseline']);
-    await autocannon({ url: baselineServer.url, connections: 2, duration: 2, requests: [{ method: 'POST', path: '/api/referrals', body: nextBody() }] });
+    await autocannon({
+      url: baselineServer.url,
+      connections: 2,
+      duration: 2,
+      requests: [{ method: 'POST', path: '/api/referrals', body: nextBody() }],
+    });
     if (!opts.quick) phases.push(await load(baselineServer, jvmPid, 'baseline', '20/s', 20, fixedSeconds, connections));
     phases.push(await load(baselineServer, jvmPid, 'baseline', 'saturation', 'saturation', satSeconds, connections));
   } finally {
@@ -188,8 +257,26 @@ export const runIntakeLoad = async (opts: IntakeLoadOptions) => {
   progress('intake system, HTTP path only (workflow tasks and emails held): saturation');
   const httpOnly = await startServer(['system-http-only']);
   try {
-    await autocannon({ url: httpOnly.url, connections: 2, duration: opts.quick ? 2 : 5, overallRate: 5, requests: [{ method: 'POST', path: '/api/referrals', setupRequest: (req: Record<string, unknown>) => ({ ...req, headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: nextBody() }) }] });
-    phases.push(await load(httpOnly, httpOnly.info.dynamoPid as number, 'system-http-only', 'saturation', 'saturation', satSeconds, connections));
+    await autocannon({
+      url: httpOnly.url,
+      connections: 2,
+      duration: opts.quick ? 2 : 5,
+      overallRate: 5,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/referrals',
+          setupRequest: (req: Record<string, unknown>) => ({
+            ...req,
+            headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+            body: nextBody(),
+          }),
+        },
+      ],
+    });
+    phases.push(
+      await load(httpOnly, httpOnly.info.dynamoPid as number, 'system-http-only', 'saturation', 'saturation', satSeconds, connections),
+    );
   } finally {
     await httpOnly.ask('stop');
   }
@@ -213,12 +300,18 @@ export const runIntakeLoad = async (opts: IntakeLoadOptions) => {
       /** share of the system's saturated throughput lost to the workflow's tasks and emails on the same cores */
       workflowShareOfCapacity: hsat ? round(1 - sat.reqPerSec / hsat.reqPerSec, 2) : null,
       /** the same from CPU (robust to other work on the machine): 1 − HTTP-path CPU ÷ (CPU during + after the load), per intake */
-      workflowShareOfCpuPerIntake: hsat ? round(1 - (hsat.cpu.serverMsPerRequest + hsat.cpu.jvmMsPerRequest) / (perRequestCpu + backlogCpuPerRequest), 2) : null,
+      workflowShareOfCpuPerIntake: hsat
+        ? round(1 - (hsat.cpu.serverMsPerRequest + hsat.cpu.jvmMsPerRequest) / (perRequestCpu + backlogCpuPerRequest), 2)
+        : null,
       serverPlusJvmCpuPerRequestVsBaseline: round(perRequestCpu / (bsat.cpu.serverMsPerRequest + bsat.cpu.jvmMsPerRequest), 1),
     },
     goals: {
       p99At20Ms: { goal: 50, measured: sys('20/s').p99Ms, met: sys('20/s').p99Ms <= 50 },
-      saturationShareOfBaseline: { goal: 0.25, measured: round(sat.reqPerSec / bsat.reqPerSec, 3), met: sat.reqPerSec / bsat.reqPerSec >= 0.25 },
+      saturationShareOfBaseline: {
+        goal: 0.25,
+        measured: round(sat.reqPerSec / bsat.reqPerSec, 3),
+        met: sat.reqPerSec / bsat.reqPerSec >= 0.25,
+      },
     },
     bound: {
       /** CPU (server process + JVM) spent per accepted intake while the load ran, and after it for the workflow's backlog */

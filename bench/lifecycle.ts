@@ -82,9 +82,15 @@ interface Ref {
   lastAction?: string;
 }
 
-const EVAL = (accept: boolean, detoxRequired = false) => accept
-  ? { dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired, decision: 'accept' }
-  : { dimensions: { d1: 1, d2: 1, d3: 3, d4: 3, d5: 3, d6: 2 }, recommendedLevel: '3.5', decision: 'refer-out', referOutTo: 'Residential program' };
+const EVAL = (accept: boolean, detoxRequired = false) =>
+  accept
+    ? { dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired, decision: 'accept' }
+    : {
+        dimensions: { d1: 1, d2: 1, d3: 3, d4: 3, d5: 3, d6: 2 },
+        recommendedLevel: '3.5',
+        decision: 'refer-out',
+        referOutTo: 'Residential program',
+      };
 
 type Action =
   | { kind: 'decide'; step: string; body: unknown; leaves?: boolean }
@@ -112,7 +118,8 @@ const decide = (r: Ref, s: ReferralSummary, phase: Phase, seatFor: (r: Ref) => s
       return { kind: 'decide', step, body: { decision: p === 'not-covered' ? 'not-covered' : 'covered' }, leaves: p === 'not-covered' };
     case 'evaluation':
       if (p === 'withdrawn') return { kind: 'withdraw', leaves: true };
-      if (p === 'urgent-breach' && !((detail?.breaches ?? 0) >= 1 || detail?.events.some((e) => e.type === 'SLA_BREACHED'))) return { kind: 'wait' };
+      if (p === 'urgent-breach' && !((detail?.breaches ?? 0) >= 1 || detail?.events.some((e) => e.type === 'SLA_BREACHED')))
+        return { kind: 'wait' };
       if (p === 'needs-attention' && s.status !== 'NEEDS_ATTENTION') return { kind: 'wait' };
       if (p === 'refer-out' || p === 'needs-attention') return { kind: 'decide', step, body: EVAL(false), leaves: true };
       return { kind: 'decide', step, body: EVAL(true, p.startsWith('detox')) };
@@ -151,10 +158,14 @@ const decide = (r: Ref, s: ReferralSummary, phase: Phase, seatFor: (r: Ref) => s
 };
 
 const intakeFor = (i: number, plan: Plan, tag: string) => {
-  const insurance = plan === 'self-pay' ? { type: 'self-pay' as const }
-    : plan === 'review-covered' ? { type: 'commercial' as const, payer: 'Acme Health', memberId: `REVIEW${i}` }
-      : plan === 'not-covered' ? { type: 'commercial' as const, payer: 'Acme Health', memberId: `INACTIVE${i}` }
-        : { type: 'commercial' as const, payer: 'Acme Health', memberId: `M${1_000_000 + i}` };
+  const insurance =
+    plan === 'self-pay'
+      ? { type: 'self-pay' as const }
+      : plan === 'review-covered'
+        ? { type: 'commercial' as const, payer: 'Acme Health', memberId: `REVIEW${i}` }
+        : plan === 'not-covered'
+          ? { type: 'commercial' as const, payer: 'Acme Health', memberId: `INACTIVE${i}` }
+          : { type: 'commercial' as const, payer: 'Acme Health', memberId: `M${1_000_000 + i}` };
   const urgent = plan === 'urgent-breach' || plan === 'needs-attention';
   return intakeBody({
     lastName: `Bench${i}`,
@@ -162,7 +173,12 @@ const intakeFor = (i: number, plan: Plan, tag: string) => {
     screening: { selfHarmThoughtsPastMonth: urgent, suicideAttemptPastThreeMonths: false },
     insurance: insurance as never,
     schedulePreference: plan === 'waitlist' ? 'morning' : 'evening',
-    referringPhysician: { name: 'Dr. Dana Lee', npi: '1234567893', email: `dr.${tag}.${i}@clinic.example`, practice: 'Main St Clinic' } as never,
+    referringPhysician: {
+      name: 'Dr. Dana Lee',
+      npi: '1234567893',
+      email: `dr.${tag}.${i}@clinic.example`,
+      practice: 'Main St Clinic',
+    } as never,
   });
 };
 
@@ -191,17 +207,28 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
   ddb.counting = false;
   pinClock(Date.now());
   const rt = await startRuntime({
-    port: 0, mailPort: 0, quiet: true,
+    port: 0,
+    mailPort: 0,
+    quiet: true,
     env: ({ dynamoUrl, mailUrl }) => {
       ddb.target = dynamoUrl;
       ses.target = mailUrl;
-      return { AWS_ENDPOINT_URL_DYNAMODB: ddbUrl, AWS_ENDPOINT_URL_SESV2: sesUrl, DETOX_MAX_DAYS: '0.5', URGENT_FIRST_CONTACT_HOURS: '0.002' };
+      return {
+        AWS_ENDPOINT_URL_DYNAMODB: ddbUrl,
+        AWS_ENDPOINT_URL_SESV2: sesUrl,
+        DETOX_MAX_DAYS: '0.5',
+        URGENT_FIRST_CONTACT_HOURS: '0.002',
+      };
     },
   });
   const sfn = new SFNClient({ region: 'us-east-1', endpoint: rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const tokens: Record<string, string> = {};
   const login = async (username: string) => {
-    const res = await fetch(`${rt.appUrl}/local/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: process.env.LOCAL_DEMO_PASSWORD ?? 'demo' }) });
+    const res = await fetch(`${rt.appUrl}/local/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: process.env.LOCAL_DEMO_PASSWORD ?? 'demo' }),
+    });
     tokens[username] = ((await res.json()) as { accessToken: string }).accessToken;
   };
   await login('casey');
@@ -209,7 +236,11 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
   const call = async (method: string, path: string, body?: unknown, as = 'casey', headers: Record<string, string> = {}) => {
     const res = await fetch(`${rt.appUrl}${path}`, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}), ...headers },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -218,10 +249,17 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
 
   // ---- cohorts: enough evening seats for every enrolment (10 a cohort) ----
   const plans = Array.from({ length: N }, (_, i) => planOf(i));
-  const enrolling = plans.filter((p) => !['not-covered', 'detox-refer-out', 'detox-expired', 'refer-out', 'withdrawn', 'needs-attention', 'waitlist'].includes(p)).length;
+  const enrolling = plans.filter(
+    (p) => !['not-covered', 'detox-refer-out', 'detox-expired', 'refer-out', 'withdrawn', 'needs-attention', 'waitlist'].includes(p),
+  ).length;
   const eveningCohorts: string[] = [];
   const mkCohort = async (o: Record<string, unknown>) => {
-    const res = await call('POST', '/api/staff/cohorts', cohortBody({ name: `Bench ${tag} ${eveningCohorts.length}-${Math.random().toString(36).slice(2, 7)}`, ...o }), 'sam');
+    const res = await call(
+      'POST',
+      '/api/staff/cohorts',
+      cohortBody({ name: `Bench ${tag} ${eveningCohorts.length}-${Math.random().toString(36).slice(2, 7)}`, ...o }),
+      'sam',
+    );
     if (res.status !== 201 && res.status !== 200) throw new Error(`cohort: ${res.status} ${JSON.stringify(res.json)}`);
     return res.json.cohortId as string;
   };
@@ -232,9 +270,8 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
   const morningCohorts: string[] = [];
   let seatsTaken = 0;
   let morningTaken = 0;
-  const seatFor = (r: Ref): string | undefined => r.plan === 'waitlist'
-    ? morningCohorts[Math.floor(morningTaken++ / 10)]
-    : eveningCohorts[Math.floor(seatsTaken++ / 10)];
+  const seatFor = (r: Ref): string | undefined =>
+    r.plan === 'waitlist' ? morningCohorts[Math.floor(morningTaken++ / 10)] : eveningCohorts[Math.floor(seatsTaken++ / 10)];
 
   // ---- sampling ----
   const t0 = performance.now();
@@ -246,7 +283,9 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
   // the SES emulator keeps every email it gets (a local mailbox, not the product's memory): emptied
   // every 5 s, the proxy in front of it counts them
   const mailbox = setInterval(() => {
-    void fetch(`${rt.mailUrl}/clear-store`, { method: 'POST' }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    void fetch(`${rt.mailUrl}/clear-store`, { method: 'POST' })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
   }, 5000);
   const sampler = setInterval(() => {
     void Promise.all([rssMb('self'), rssMb(rt.dynamoPid)]).then(([nodeMb, jvmMb]) => {
@@ -262,7 +301,6 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
   const errors: Record<string, number> = {};
   const inflight = new Set<string>();
   const limiter = new Limiter(opts.concurrency ?? 8);
-  let apiCalls = 0;
   const apiByRef = new Map<string, number>();
   const noteApi = (id: string, n = 1) => apiByRef.set(id, (apiByRef.get(id) ?? 0) + n);
   let phase: Phase = 'run';
@@ -277,7 +315,6 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
         const id = res.json.referralId as string;
         refs.set(id, { id, i, plan, decided: {}, actedAt: 0, left: false });
         noteApi(id);
-        apiCalls++;
         return;
       }
       errors[`intake ${res.status}`] = (errors[`intake ${res.status}`] ?? 0) + 1;
@@ -290,10 +327,10 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     inflight.add(r.id);
     void limiter.run(async () => {
       try {
-        const res = a.kind === 'withdraw'
-          ? await call('POST', `/api/staff/referrals/${r.id}/withdraw`, { reason: 'Bench: the person chose another program' })
-          : await call('POST', `/api/staff/referrals/${r.id}/steps/${(a as { step: string }).step}`, (a as { body: unknown }).body);
-        apiCalls++;
+        const res =
+          a.kind === 'withdraw'
+            ? await call('POST', `/api/staff/referrals/${r.id}/withdraw`, { reason: 'Bench: the person chose another program' })
+            : await call('POST', `/api/staff/referrals/${r.id}/steps/${(a as { step: string }).step}`, (a as { body: unknown }).body);
         noteApi(r.id);
         if (res.status === 200) {
           decisionsMade++;
@@ -306,7 +343,11 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
             running--;
           }
         } else if (res.status !== 409) {
-          const key = `${a.kind === 'withdraw' ? 'withdraw' : (a as { step: string }).step} ${res.status} ${res.json?.code ?? res.json?.message ?? ''}`.slice(0, 120);
+          const key =
+            `${a.kind === 'withdraw' ? 'withdraw' : (a as { step: string }).step} ${res.status} ${res.json?.code ?? res.json?.message ?? ''}`.slice(
+              0,
+              120,
+            );
           errors[key] = (errors[key] ?? 0) + 1;
         }
       } finally {
@@ -321,7 +362,10 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     const items: ReferralSummary[] = [];
     let cursor: string | undefined;
     do {
-      const res = await call('GET', `/api/staff/referrals?status=${status}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res = await call(
+        'GET',
+        `/api/staff/referrals?status=${status}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       if (res.status !== 200) throw new Error(`queue ${status}: ${res.status}`);
       items.push(...(res.json.items as ReferralSummary[]).filter((s) => refs.has(s.referralId)));
       cursor = res.json.nextCursor;
@@ -421,7 +465,11 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     // and past the detox limit of those left at the detox gate
     const detoxLeft = 0.5 * 86_400_000 + 60_000;
     if (jumps.length === 0 && by < detoxLeft) advanceClock(detoxLeft - Math.max(by, 0));
-    jumps.push({ phase, toIso: new Date(nowMs()).toISOString(), byHours: round((Math.max(by, 0) + (jumps.length === 0 && by < detoxLeft ? detoxLeft - Math.max(by, 0) : 0)) / 3_600_000, 1) });
+    jumps.push({
+      phase,
+      toIso: new Date(nowMs()).toISOString(),
+      byHours: round((Math.max(by, 0) + (jumps.length === 0 && by < detoxLeft ? detoxLeft - Math.max(by, 0) : 0)) / 3_600_000, 1),
+    });
   };
 
   for (;;) {
@@ -439,7 +487,9 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     const idle = await pass();
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
-      progress(`lifecycle [${phase}]: ${submitted}/${N} submitted, ${decisionsMade} decisions, ${running} running, ${inflight.size} in flight, RSS ${rss.at(-1)?.nodeMb ?? 0}+${rss.at(-1)?.jvmMb ?? 0} MB`);
+      progress(
+        `lifecycle [${phase}]: ${submitted}/${N} submitted, ${decisionsMade} decisions, ${running} running, ${inflight.size} in flight, RSS ${rss.at(-1)?.nodeMb ?? 0}+${rss.at(-1)?.jvmMb ?? 0} MB`,
+      );
     }
     if (idle && submitting.size === 0 && (phase !== 'run' || nextIntake >= N)) {
       phaseTimes[phase] = round((performance.now() - phaseStarted) / 1000, 1);
@@ -448,7 +498,17 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
         phase = 'waitlist';
         const waiting = plans.filter((p) => p === 'waitlist').length;
         for (let k = 0; k < Math.ceil(waiting / 10); k++) {
-          morningCohorts.push(await mkCohort({ track: 'morning', name: `Bench ${tag} morning ${k}`, sessions: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 180 }, { weekday: 'TH', start: '09:00', minutes: 180 }] }));
+          morningCohorts.push(
+            await mkCohort({
+              track: 'morning',
+              name: `Bench ${tag} morning ${k}`,
+              sessions: [
+                { weekday: 'MO', start: '09:00', minutes: 180 },
+                { weekday: 'WE', start: '09:00', minutes: 180 },
+                { weekday: 'TH', start: '09:00', minutes: 180 },
+              ],
+            }),
+          );
         }
         progress(`lifecycle: all parked; ${morningCohorts.length} morning cohort(s) opened for ${waiting} waitlisted`);
       } else if (phase === 'waitlist') {
@@ -531,7 +591,18 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
 
   // ---- verification and counts (not timed) ----
   const arnOf = (name: string) => `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-  const perRef: Array<{ plan: Plan; status: Status; expected: Status; transitions: number; tasks: number; emails: number; emailsByAudience: Record<string, number>; historyBytes: number; api: number; units: Units }> = [];
+  const perRef: Array<{
+    plan: Plan;
+    status: Status;
+    expected: Status;
+    transitions: number;
+    tasks: number;
+    emails: number;
+    emailsByAudience: Record<string, number>;
+    historyBytes: number;
+    api: number;
+    units: Units;
+  }> = [];
   await pool([...refs.values()], 8, async (r) => {
     const d = (await call('GET', `/api/staff/referrals/${r.id}`)).json as ReferralDetail;
     const names = [r.id, ...Array.from({ length: d.events.filter((e) => e.type === 'RESUMED').length }, (_, k) => `${r.id}-r${k + 1}`)];
@@ -552,8 +623,16 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
       emailsByAudience[a] = (emailsByAudience[a] ?? 0) + 1;
     }
     perRef.push({
-      plan: r.plan, status: d.status, expected: PLANS[r.plan].final, transitions, tasks, emails: sent.length, emailsByAudience, historyBytes,
-      api: apiByRef.get(r.id) ?? 0, units: ddb.byReferral.get(r.id) ?? { read: 0, write: 0, calls: 0 },
+      plan: r.plan,
+      status: d.status,
+      expected: PLANS[r.plan].final,
+      transitions,
+      tasks,
+      emails: sent.length,
+      emailsByAudience,
+      historyBytes,
+      api: apiByRef.get(r.id) ?? 0,
+      units: ddb.byReferral.get(r.id) ?? { read: 0, write: 0, calls: 0 },
     });
   });
   // what one staff detail read costs in DynamoDB (the console's reads are modelled: 2 per decision)
@@ -618,8 +697,17 @@ export const runLifecycle = async (opts: LifecycleOptions) => {
     emailMbSentToSes: round(ses.bytes / 2 ** 20, 1),
     emailKbPerEmail: round(ses.bytes / Math.max(1, ses.emails) / 1024, 1),
     dynamo: {
-      unattributedPerReferral: { read: round(ddb.unattributed.read / N, 2), write: round(ddb.unattributed.write / N, 2), calls: round(ddb.unattributed.calls / N, 2) },
-      byOperationPerReferral: Object.fromEntries(Object.entries(ddb.byOperation).map(([k, v]) => [k, { calls: round(v.calls / N, 2), read: round(v.read / N, 2), write: round(v.write / N, 2) }])),
+      unattributedPerReferral: {
+        read: round(ddb.unattributed.read / N, 2),
+        write: round(ddb.unattributed.write / N, 2),
+        calls: round(ddb.unattributed.calls / N, 2),
+      },
+      byOperationPerReferral: Object.fromEntries(
+        Object.entries(ddb.byOperation).map(([k, v]) => [
+          k,
+          { calls: round(v.calls / N, 2), read: round(v.read / N, 2), write: round(v.write / N, 2) },
+        ]),
+      ),
       detailReadRru: round(detailReadRru, 2),
     },
     cpu: {

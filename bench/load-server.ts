@@ -53,34 +53,54 @@ if (mode === 'system' || mode === 'system-http-only') {
   // http-only: the workflow's first task never answers and notices are taken without sending, so
   // only the HTTP path runs (the intake's transaction, StartExecution, the stream read) — the
   // difference to `system` is what the workflow's own tasks and the emails cost on the same cores
-  const handlers = mode === 'system-http-only'
-    ? { 'check-insurance': () => new Promise<never>(() => undefined), 'send-notices': async () => ({ batchItemFailures: [] }) }
-    : undefined;
+  const handlers =
+    mode === 'system-http-only'
+      ? { 'check-insurance': () => new Promise<never>(() => undefined), 'send-notices': async () => ({ batchItemFailures: [] }) }
+      : undefined;
   const rt = await startRuntime({ port: 0, mailPort: 0, quiet: true, ...(handlers ? { handlers } : {}) });
   stop = () => rt.stop();
-  process.stdout.write(`READY ${JSON.stringify({ url: rt.appUrl, dynamoUrl: rt.dynamoUrl, dynamoPid: rt.dynamoPid, tableName: rt.tableName, mailUrl: rt.mailUrl })}\n`);
+  process.stdout.write(
+    `READY ${JSON.stringify({ url: rt.appUrl, dynamoUrl: rt.dynamoUrl, dynamoPid: rt.dynamoPid, tableName: rt.tableName, mailUrl: rt.mailUrl })}\n`,
+  );
 } else if (mode === 'baseline') {
   const [dynamoUrl, tableName] = [process.argv[3]!, process.argv[4]!];
   const { CreateTableCommand, DynamoDBClient, PutItemCommand } = await import('@aws-sdk/client-dynamodb');
-  const db = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  // a table of its own on the same JVM: no stream, so the system's stream reader does not see these writes
-  await db.send(new CreateTableCommand({
-    TableName: tableName, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-  })).catch((e: Error) => {
-    if (e.name !== 'ResourceInUseException') throw e;
+  const db = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: dynamoUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  // a table of its own on the same JVM: no stream, so the system's stream reader does not see these writes
+  await db
+    .send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    )
+    .catch((e: Error) => {
+      if (e.name !== 'ResourceInUseException') throw e;
+    });
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const id = randomUUID();
-      db.send(new PutItemCommand({
-        TableName: tableName,
-        Item: { pk: { S: `BASELINE#${id}` }, sk: { S: 'META' }, body: { S: Buffer.concat(chunks).toString('utf8') } },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      })).then(
+      db.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { pk: { S: `BASELINE#${id}` }, sk: { S: 'META' }, body: { S: Buffer.concat(chunks).toString('utf8') } },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ).then(
         () => {
           res.writeHead(201, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ id }));

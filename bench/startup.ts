@@ -19,52 +19,62 @@ interface StartRun {
   loadAvgAtStart: number;
 }
 
-const once = (): Promise<StartRun> => new Promise((resolve, reject) => {
-  const load = loadavg()[0]!;
-  const t0 = performance.now();
-  const child = spawn('npm', ['start', '--', '--port', '0', '--mail-port', '0'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '', MAIL_PORT: '' } });
-  let out = '';
-  let settled = false;
-  const finish = async (err?: Error, result?: StartRun) => {
-    if (settled) return;
-    settled = true;
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      // gone
-    }
-    // wait for the tree (and the JVM) to go before the next run
-    await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
-    await sleep(500);
-    if (err) reject(err);
-    else resolve(result!);
-  };
-  const timer = setTimeout(() => void finish(new Error(`npm start not healthy after 60 s:\n${out.slice(-2000)}`)), 60_000);
-  child.stdout!.on('data', (c: Buffer) => {
-    out += c.toString('utf8');
-    const url = /Intake form\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
-    if (!url || settled) return;
-    void (async () => {
-      for (;;) {
-        const res = await fetch(`${url}/api/health`).catch(() => undefined);
-        await res?.arrayBuffer();
-        if (res?.status === 200) break;
-        await sleep(10);
+const once = (): Promise<StartRun> =>
+  new Promise((resolve, reject) => {
+    const load = loadavg()[0]!;
+    const t0 = performance.now();
+    const child = spawn('npm', ['start', '--', '--port', '0', '--mail-port', '0'], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORT: '', MAIL_PORT: '' },
+    });
+    let out = '';
+    let settled = false;
+    const finish = async (err?: Error, result?: StartRun) => {
+      if (settled) return;
+      settled = true;
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        // gone
       }
-      const ms = Math.round(performance.now() - t0);
-      clearTimeout(timer);
-      const reported = /ready in ([\d.]+) s/.exec(out)?.[1];
-      await finish(undefined, { commandToHealthyMs: ms, runtimeReportedMs: reported ? Math.round(Number(reported) * 1000) : null, loadAvgAtStart: round(load, 2) });
-    })();
+      // wait for the tree (and the JVM) to go before the next run
+      await new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+      await sleep(500);
+      if (err) reject(err);
+      else resolve(result!);
+    };
+    const timer = setTimeout(() => void finish(new Error(`npm start not healthy after 60 s:\n${out.slice(-2000)}`)), 60_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      const url = /Intake form\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+      if (!url || settled) return;
+      void (async () => {
+        for (;;) {
+          const res = await fetch(`${url}/api/health`).catch(() => undefined);
+          await res?.arrayBuffer();
+          if (res?.status === 200) break;
+          await sleep(10);
+        }
+        const ms = Math.round(performance.now() - t0);
+        clearTimeout(timer);
+        const reported = /ready in ([\d.]+) s/.exec(out)?.[1];
+        await finish(undefined, {
+          commandToHealthyMs: ms,
+          runtimeReportedMs: reported ? Math.round(Number(reported) * 1000) : null,
+          loadAvgAtStart: round(load, 2),
+        });
+      })();
+    });
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.on('exit', (code) => {
+      if (!settled) {
+        clearTimeout(timer);
+        void finish(new Error(`npm start exited (${code}) before healthy:\n${out.slice(-2000)}`));
+      }
+    });
   });
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.on('exit', (code) => {
-    if (!settled) {
-      clearTimeout(timer);
-      void finish(new Error(`npm start exited (${code}) before healthy:\n${out.slice(-2000)}`));
-    }
-  });
-});
 
 export const runStartup = async (opts: { runs: number }) => {
   const warmup = await once();
@@ -73,7 +83,9 @@ export const runStartup = async (opts: { runs: number }) => {
   for (let i = 0; i < opts.runs; i++) {
     const r = await once();
     runs.push(r);
-    progress(`start-up run ${i + 1}/${opts.runs}: npm start → healthy ${r.commandToHealthyMs} ms (runtime says ${r.runtimeReportedMs} ms from its process start), load ${r.loadAvgAtStart}`);
+    progress(
+      `start-up run ${i + 1}/${opts.runs}: npm start → healthy ${r.commandToHealthyMs} ms (runtime says ${r.runtimeReportedMs} ms from its process start), load ${r.loadAvgAtStart}`,
+    );
   }
   const med = median(runs.map((r) => r.commandToHealthyMs));
   return {

@@ -38,7 +38,9 @@ export interface FunctionSpec {
   /** key in statemachines/referral.asl.json `${...}` placeholders that resolves to this function's ARN */
   aslKey?: string;
   /** AWS permissions the handler needs; CDK turns these into least-privilege grants */
-  needs: Array<'table:read' | 'table:write' | 'workflow:start' | 'workflow:callback' | 'workflow:stop' | 'workflow:describe' | 'email:send'>;
+  needs: Array<
+    'table:read' | 'table:write' | 'workflow:start' | 'workflow:callback' | 'workflow:stop' | 'workflow:describe' | 'email:send'
+  >;
 }
 
 export const functions: readonly FunctionSpec[] = [
@@ -102,13 +104,14 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'export-fhir',
-    description: 'A referral as a FHIR R4 Bundle for the referrer\'s and the program\'s systems; each export is recorded on its timeline',
+    description: "A referral as a FHIR R4 Bundle for the referrer's and the program's systems; each export is recorded on its timeline",
     routes: [{ method: 'GET', path: '/api/staff/referrals/{id}/fhir', access: 'staff' }],
     needs: ['table:read', 'table:write'],
   },
   {
     name: 'manage-caseload',
-    description: 'Caseload: assign a referral (to oneself or another), "My referrals", the contact log, and a patient\'s consent revocation recorded by staff',
+    description:
+      'Caseload: assign a referral (to oneself or another), "My referrals", the contact log, and a patient\'s consent revocation recorded by staff',
     routes: [
       { method: 'GET', path: '/api/staff/caseload', access: 'staff' },
       { method: 'POST', path: '/api/staff/referrals/{id}/assignment', access: 'staff' },
@@ -144,7 +147,9 @@ export const functions: readonly FunctionSpec[] = [
   {
     name: 'send-notices',
     description: 'Delivers the notices (emails) a committed change wrote to the outbox; a failed send is retried later by sweep',
-    triggers: [{ kind: 'table-stream', filter: { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['notice'] } } } }, batchSize: 10 }],
+    triggers: [
+      { kind: 'table-stream', filter: { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['notice'] } } } }, batchSize: 10 },
+    ],
     needs: ['table:read', 'table:write', 'email:send'],
   },
   {

@@ -56,9 +56,22 @@ export interface StageConfig {
    * with a custom domain), closure days, the urgent first-contact timer, the evening boundary, the
    * invitation's title and what to bring
    */
-  programSettings: Partial<Record<
-    | 'CONSOLE_URL' | 'CLOSURE_DATES' | 'URGENT_FIRST_CONTACT_HOURS' | 'FIRST_SESSION_GRACE_HOURS' | 'WAITLIST_REVIEW_DAYS' | 'NOTICE_RETRY_HOURS'
-    | 'EVENING_TRACK_FROM' | 'INVITE_TITLE_EN' | 'INVITE_TITLE_ES' | 'WHAT_TO_BRING_EN' | 'WHAT_TO_BRING_ES', string>>;
+  programSettings: Partial<
+    Record<
+      | 'CONSOLE_URL'
+      | 'CLOSURE_DATES'
+      | 'URGENT_FIRST_CONTACT_HOURS'
+      | 'FIRST_SESSION_GRACE_HOURS'
+      | 'WAITLIST_REVIEW_DAYS'
+      | 'NOTICE_RETRY_HOURS'
+      | 'EVENING_TRACK_FROM'
+      | 'INVITE_TITLE_EN'
+      | 'INVITE_TITLE_ES'
+      | 'WHAT_TO_BRING_EN'
+      | 'WHAT_TO_BRING_ES',
+      string
+    >
+  >;
   /** subscribed to the alarm topic when set */
   alarmEmail?: string;
   /**
@@ -118,7 +131,8 @@ export const stageConfigFrom = (node: Node): StageConfig => {
   }
   const mailDomain = givenMailDomain ?? 'example.com';
   const sesIdentity = str(node, 'sesIdentity') ?? 'create';
-  if (sesIdentity !== 'create' && sesIdentity !== 'import') throw new Error(`context sesIdentity must be create or import, got ${sesIdentity}`);
+  if (sesIdentity !== 'create' && sesIdentity !== 'import')
+    throw new Error(`context sesIdentity must be create or import, got ${sesIdentity}`);
   const domainName = str(node, 'domainName');
   const certificateArn = str(node, 'certificateArn');
   if (Boolean(domainName) !== Boolean(certificateArn)) {
@@ -142,19 +156,21 @@ export const stageConfigFrom = (node: Node): StageConfig => {
     gateTimeouts: str(node, 'gateTimeouts'),
     detoxMaxDays: str(node, 'detoxMaxDays'),
     programSettings: Object.fromEntries(
-      ([
-        ['CONSOLE_URL', str(node, 'consoleUrl') ?? (domainName ? `https://${domainName}/console/` : undefined)],
-        ['CLOSURE_DATES', str(node, 'closureDates')],
-        ['URGENT_FIRST_CONTACT_HOURS', str(node, 'urgentFirstContactHours')],
-        ['FIRST_SESSION_GRACE_HOURS', str(node, 'firstSessionGraceHours')],
-        ['WAITLIST_REVIEW_DAYS', str(node, 'waitlistReviewDays')],
-        ['NOTICE_RETRY_HOURS', str(node, 'noticeRetryHours')],
-        ['EVENING_TRACK_FROM', str(node, 'eveningTrackFrom')],
-        ['INVITE_TITLE_EN', str(node, 'inviteTitleEn')],
-        ['INVITE_TITLE_ES', str(node, 'inviteTitleEs')],
-        ['WHAT_TO_BRING_EN', str(node, 'whatToBringEn')],
-        ['WHAT_TO_BRING_ES', str(node, 'whatToBringEs')],
-      ] as const).filter(([, v]) => v !== undefined),
+      (
+        [
+          ['CONSOLE_URL', str(node, 'consoleUrl') ?? (domainName ? `https://${domainName}/console/` : undefined)],
+          ['CLOSURE_DATES', str(node, 'closureDates')],
+          ['URGENT_FIRST_CONTACT_HOURS', str(node, 'urgentFirstContactHours')],
+          ['FIRST_SESSION_GRACE_HOURS', str(node, 'firstSessionGraceHours')],
+          ['WAITLIST_REVIEW_DAYS', str(node, 'waitlistReviewDays')],
+          ['NOTICE_RETRY_HOURS', str(node, 'noticeRetryHours')],
+          ['EVENING_TRACK_FROM', str(node, 'eveningTrackFrom')],
+          ['INVITE_TITLE_EN', str(node, 'inviteTitleEn')],
+          ['INVITE_TITLE_ES', str(node, 'inviteTitleEs')],
+          ['WHAT_TO_BRING_EN', str(node, 'whatToBringEn')],
+          ['WHAT_TO_BRING_ES', str(node, 'whatToBringEs')],
+        ] as const
+      ).filter(([, v]) => v !== undefined),
     ),
     alarmEmail: str(node, 'alarmEmail'),
     intakeConcurrency: int(node, 'intakeConcurrency', 0),

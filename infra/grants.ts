@@ -16,7 +16,13 @@ export const GRANTS = {
     TableKeyRead: ['kms:Decrypt', 'kms:DescribeKey'],
   },
   'table:write': {
-    TableWrite: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'],
+    TableWrite: [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+    ],
     TableKeyWrite: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
   },
   'workflow:start': { WorkflowStart: ['states:StartExecution'] },

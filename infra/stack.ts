@@ -74,7 +74,11 @@ export class IopStack extends Stack {
       opsKey: this.data.opsKey,
       stateMachineArn,
       stateMachineName,
-      email: { identityArn: this.email.identityArn, configurationSetArn: this.email.configurationSetArn, configurationSetName: this.email.configurationSetName },
+      email: {
+        identityArn: this.email.identityArn,
+        configurationSetArn: this.email.configurationSetArn,
+        configurationSetName: this.email.configurationSetName,
+      },
     });
 
     this.workflow = new Workflow(this, 'Workflow', {

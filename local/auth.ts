@@ -47,9 +47,7 @@ interface AuthResponse {
   headers?: Record<string, string>;
 }
 
-type VerifyResult =
-  | { ok: true; claims: JwtPayload }
-  | { ok: false; reason: 'missing' | 'invalid' };
+type VerifyResult = { ok: true; claims: JwtPayload } | { ok: false; reason: 'missing' | 'invalid' };
 
 interface IssueOptions {
   /** seconds; default the issuer's TTL */
@@ -94,7 +92,9 @@ export interface RsaKeyPair {
 
 export const generateRsaKeyPair = (): Promise<RsaKeyPair> =>
   new Promise((resolve, reject) => {
-    generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey })));
+    generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) =>
+      err ? reject(err) : resolve({ publicKey, privateKey }),
+    );
   });
 
 const b64url = (input: Buffer | string) => Buffer.from(input).toString('base64url');
@@ -111,7 +111,12 @@ const stableSub = (username: string): string => {
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /** RFC 7638 thumbprint of an RSA public JWK: a deterministic `kid` */
-const thumbprint = (jwk: { e?: string; n?: string }) => b64url(createHash('sha256').update(JSON.stringify({ e: jwk.e, kty: 'RSA', n: jwk.n })).digest());
+const thumbprint = (jwk: { e?: string; n?: string }) =>
+  b64url(
+    createHash('sha256')
+      .update(JSON.stringify({ e: jwk.e, kty: 'RSA', n: jwk.n }))
+      .digest(),
+  );
 
 const ttlFromEnv = (): number => {
   const raw = process.env.LOCAL_TOKEN_TTL_SECONDS;
@@ -121,7 +126,11 @@ const ttlFromEnv = (): number => {
   return n;
 };
 
-const json = (statusCode: number, body: unknown, headers?: Record<string, string>): AuthResponse => ({ statusCode, body, ...(headers ? { headers } : {}) });
+const json = (statusCode: number, body: unknown, headers?: Record<string, string>): AuthResponse => ({
+  statusCode,
+  body,
+  ...(headers ? { headers } : {}),
+});
 
 export async function createLocalAuth(options: LocalAuthOptions): Promise<LocalAuth> {
   const issuer = options.issuer.replace(/\/+$/, '');
@@ -230,7 +239,8 @@ export async function createLocalAuth(options: LocalAuthOptions): Promise<LocalA
   const handle = (method: string, path: string, body: Buffer): AuthResponse | undefined => {
     const sub = path.slice('/local/auth'.length);
     if (sub === '/jwks.json' || sub === '/.well-known/jwks.json') {
-      if (method !== 'GET' && method !== 'HEAD') return json(405, { error: 'MethodNotAllowed', message: 'Use GET' }, { allow: 'GET, HEAD' });
+      if (method !== 'GET' && method !== 'HEAD')
+        return json(405, { error: 'MethodNotAllowed', message: 'Use GET' }, { allow: 'GET, HEAD' });
       return json(200, jwks, { 'cache-control': 'no-store' });
     }
     if (sub === '/login') {

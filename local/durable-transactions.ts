@@ -22,7 +22,8 @@ const TRANSACT_WRITE = 'DynamoDB_20120810.TransactWriteItems';
 /** the first table a TransactWriteItems body names (its items are Put, Update, Delete or ConditionCheck) */
 const tableOf = (body: Buffer): string | undefined => {
   try {
-    const items = (JSON.parse(body.toString('utf8')) as { TransactItems?: Array<Record<string, { TableName?: string }>> }).TransactItems ?? [];
+    const items =
+      (JSON.parse(body.toString('utf8')) as { TransactItems?: Array<Record<string, { TableName?: string }>> }).TransactItems ?? [];
     for (const item of items) for (const op of Object.values(item)) if (op?.TableName) return op.TableName;
   } catch {
     // not JSON: DynamoDB Local answers it with an error, nothing to wait for
@@ -56,13 +57,20 @@ export const startTransactionBarrier = async (target: string, host = '127.0.0.1'
           answer.pipe(res);
           return;
         }
-        void readAll(answer).then(async (payload) => {
-          const table = tableOf(body);
-          // the commit is done once DynamoDB Local has answered the next request
-          if (table) await dynamoCall(target, 'GetItem', { TableName: table, Key: { [tableDefinition.partitionKey]: { S: '#durability-barrier' }, [tableDefinition.sortKey]: { S: '#' } } }).catch(() => undefined);
-          res.writeHead(200, answer.headers);
-          res.end(payload);
-        }, () => res.destroy());
+        void readAll(answer).then(
+          async (payload) => {
+            const table = tableOf(body);
+            // the commit is done once DynamoDB Local has answered the next request
+            if (table)
+              await dynamoCall(target, 'GetItem', {
+                TableName: table,
+                Key: { [tableDefinition.partitionKey]: { S: '#durability-barrier' }, [tableDefinition.sortKey]: { S: '#' } },
+              }).catch(() => undefined);
+            res.writeHead(200, answer.headers);
+            res.end(payload);
+          },
+          () => res.destroy(),
+        );
       });
       upstream.on('error', () => res.destroy());
       upstream.end(body);
@@ -75,9 +83,10 @@ export const startTransactionBarrier = async (target: string, host = '127.0.0.1'
   });
   return {
     url: `http://${host}:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 };

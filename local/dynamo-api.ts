@@ -40,7 +40,10 @@ export const dynamoCall = async (
 };
 
 /** the short error code of an answer (`com.amazon…#ResourceInUseException` → `ResourceInUseException`) */
-export const errorCode = (a: DynamoAnswer): string => String(a.json.__type ?? '').split('#').pop() ?? '';
+export const errorCode = (a: DynamoAnswer): string =>
+  String(a.json.__type ?? '')
+    .split('#')
+    .pop() ?? '';
 
 export const dynamoError = (operation: string, a: DynamoAnswer) =>
   new Error(`DynamoDB Local ${operation} failed (${a.status}): ${errorCode(a)} ${String(a.json.message ?? a.json.Message ?? '')}`.trim());

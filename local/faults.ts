@@ -38,7 +38,9 @@ export const FAULTS_ENV = 'LOCAL_FAULTS';
 export const INJECTED_FAULT = 'InjectedFault';
 
 const Percent = z.number().min(0).max(100);
-const DelayRange = z.tuple([z.number().int().min(0), z.number().int().min(0)]).refine(([a, b]) => a <= b, 'delayMs is [min, max] with min ≤ max');
+const DelayRange = z
+  .tuple([z.number().int().min(0), z.number().int().min(0)])
+  .refine(([a, b]) => a <= b, 'delayMs is [min, max] with min ≤ max');
 
 const EdgeFaultSchema = z.strictObject({
   errorPercent: Percent.default(0),
@@ -74,7 +76,11 @@ export const parseFaults = (text: string): Spec => {
   if (shorthand) {
     const p = Number(shorthand[1]);
     if (p > 100) throw new Error(`${FAULTS_ENV}: a percentage is at most 100, got ${p}`);
-    return FaultSpecSchema.parse({ lambda: { errorPercent: p, delayPercent: p }, dynamodb: { errorPercent: p, delayPercent: p }, ses: { errorPercent: p, delayPercent: p } });
+    return FaultSpecSchema.parse({
+      lambda: { errorPercent: p, delayPercent: p },
+      dynamodb: { errorPercent: p, delayPercent: p },
+      ses: { errorPercent: p, delayPercent: p },
+    });
   }
   let json: unknown;
   try {
@@ -83,7 +89,8 @@ export const parseFaults = (text: string): Spec => {
     throw new Error(`${FAULTS_ENV} is neither a percentage nor JSON (see local/faults.ts)`);
   }
   const parsed = FaultSpecSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${FAULTS_ENV}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`${FAULTS_ENV}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
   return parsed.data;
 };
 
@@ -122,7 +129,11 @@ const injectedError = () => Object.assign(new Error('Injected fault (local fault
 const EDGE_ERRORS = {
   dynamodb: [
     { status: 500, type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error' },
-    { status: 400, type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' },
+    {
+      status: 400,
+      type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException',
+      message: 'Rate of requests exceeds the allowed throughput.',
+    },
   ],
   ses: [
     { status: 500, type: 'InternalFailure', message: 'Internal failure' },
@@ -144,7 +155,10 @@ export class FaultInjector implements FaultControl {
   private proxying = false;
 
   /** `defaults`: the functions failed when the spec names none */
-  constructor(spec: Spec | undefined, private readonly defaults: readonly string[]) {
+  constructor(
+    spec: Spec | undefined,
+    private readonly defaults: readonly string[],
+  ) {
     this.current = spec;
     this.random = prng(spec?.seed ?? Date.now());
   }
@@ -155,7 +169,14 @@ export class FaultInjector implements FaultControl {
 
   set(spec: FaultSpec | string | undefined): void {
     const next = spec === undefined ? undefined : typeof spec === 'string' ? parseFaults(spec) : FaultSpecSchema.parse(spec);
-    if (!this.proxying && ((next?.dynamodb?.errorPercent ?? 0) + (next?.dynamodb?.delayPercent ?? 0) + (next?.ses?.errorPercent ?? 0) + (next?.ses?.delayPercent ?? 0) > 0)) {
+    if (
+      !this.proxying &&
+      (next?.dynamodb?.errorPercent ?? 0) +
+        (next?.dynamodb?.delayPercent ?? 0) +
+        (next?.ses?.errorPercent ?? 0) +
+        (next?.ses?.delayPercent ?? 0) >
+        0
+    ) {
       throw new Error('DynamoDB and SES faults need the fault switch at start (its proxies are not running)');
     }
     this.current = next;
@@ -262,21 +283,31 @@ export class FaultInjector implements FaultControl {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.servers.splice(0).map((s) => new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    })));
+    await Promise.all(
+      this.servers.splice(0).map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
   }
 }
 
 /** the functions failed by default: workflow tasks and stream/schedule consumers (no person waits on them) */
-export const asyncFunctions = (specs: readonly FunctionSpec[]): string[] => specs.filter((f) => f.aslKey || f.triggers?.length).map((f) => f.name);
+export const asyncFunctions = (specs: readonly FunctionSpec[]): string[] =>
+  specs.filter((f) => f.aslKey || f.triggers?.length).map((f) => f.name);
 
 /**
  * The runtime's fault switch: `option` (startRuntime's `faults`) or else LOCAL_FAULTS; undefined
  * when neither is set (then nothing is wrapped or proxied).
  */
-export const faultSwitch = (option: FaultSpec | string | undefined, specs: readonly FunctionSpec[], env: NodeJS.ProcessEnv = process.env): FaultInjector | undefined => {
+export const faultSwitch = (
+  option: FaultSpec | string | undefined,
+  specs: readonly FunctionSpec[],
+  env: NodeJS.ProcessEnv = process.env,
+): FaultInjector | undefined => {
   const raw = option ?? env[FAULTS_ENV];
   if (raw === undefined || raw === '') return undefined;
   const spec = typeof raw === 'string' ? parseFaults(raw) : FaultSpecSchema.parse(raw);

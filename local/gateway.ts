@@ -83,7 +83,9 @@ export class Gateway {
         return jsonReply(500, { message: 'Internal Server Error' }, 'gateway error');
       })
       .then((reply) => {
-        res.on('finish', () => this.options.log?.(`${method} ${reply.label} ${res.statusCode} ${Math.round(performance.now() - started)}ms`));
+        res.on('finish', () =>
+          this.options.log?.(`${method} ${reply.label} ${res.statusCode} ${Math.round(performance.now() - started)}ms`),
+        );
         try {
           this.send(req, res, method, reply);
         } catch (error) {
@@ -140,10 +142,14 @@ export class Gateway {
     }
     const label = route.routeKey.slice(method.length + 1);
     if (!this.ready) {
-      const starting = route.functionName === 'health' ? { status: 'starting' } : { error: 'ServiceUnavailable', message: 'The local runtime is still starting' };
+      const starting =
+        route.functionName === 'health'
+          ? { status: 'starting' }
+          : { error: 'ServiceUnavailable', message: 'The local runtime is still starting' };
       return jsonReply(503, starting, label, { 'retry-after': '1' });
     }
-    if (tooLarge) return jsonReply(413, { error: 'PayloadTooLarge', message: `The request body is larger than ${MAX_REQUEST_BYTES} bytes` }, label);
+    if (tooLarge)
+      return jsonReply(413, { error: 'PayloadTooLarge', message: `The request body is larger than ${MAX_REQUEST_BYTES} bytes` }, label);
 
     let claims: Record<string, unknown> | undefined;
     if (route.access !== 'public') {
@@ -175,7 +181,8 @@ export class Gateway {
   private async authRoute(req: IncomingMessage, method: string, rawPath: string): Promise<Reply> {
     const { body, tooLarge } = await readBody(req, 64 * 1024);
     const label = AUTH_PATHS.has(rawPath) ? rawPath : '/local/auth (not found)';
-    if (!this.auth) return jsonReply(503, { error: 'ServiceUnavailable', message: 'The local runtime is still starting' }, label, { 'retry-after': '1' });
+    if (!this.auth)
+      return jsonReply(503, { error: 'ServiceUnavailable', message: 'The local runtime is still starting' }, label, { 'retry-after': '1' });
     if (tooLarge) return jsonReply(413, { error: 'PayloadTooLarge', message: 'The request body is too large' }, label);
     const signIn = this.loginLimit && method === 'POST' && rawPath === '/local/auth/login' ? this.loginLimit : undefined;
     const client = clientOf(req);
@@ -186,6 +193,4 @@ export class Gateway {
     if (answer.statusCode === 401) signIn?.take(client);
     return jsonReply(answer.statusCode, answer.body, label, { ...answer.headers, 'cache-control': 'no-store' });
   }
-
-
 }

@@ -74,7 +74,10 @@ export const checkOverrides = (overrides: Record<string, LambdaHandler>): void =
 };
 
 /** every catalog function's handler module (or its override), imported one at a time; a missing module is skipped with a warning */
-export const importHandlers = async (overrides: Record<string, LambdaHandler>, printErr: (line: string) => void): Promise<Map<string, LambdaHandler>> => {
+export const importHandlers = async (
+  overrides: Record<string, LambdaHandler>,
+  printErr: (line: string) => void,
+): Promise<Map<string, LambdaHandler>> => {
   // one after the other: the CPU work is the same, and jest's ESM loader races on parallel imports
   // of shared dependencies ("request for … is not in cache")
   const entries: Array<[string, LambdaHandler]> = [];
@@ -105,4 +108,3 @@ export const loadDefinition = async (): Promise<object> => {
   if (left.length) throw new Error(`${STATE_MACHINE_FILE} has placeholders no catalog function declares as aslKey: ${left.join(', ')}`);
   return JSON.parse(text) as object;
 };
-

@@ -52,4 +52,3 @@ export const startMail = async (port: number): Promise<MailServer> => {
     },
   };
 };
-

@@ -39,7 +39,10 @@ export const guardMode = (): GuardMode => {
   if (forced === 'setpriv' || forced === 'watchdog') return forced;
   if (!detected) {
     const setpriv = process.platform === 'linux' ? onPath('setpriv') : undefined;
-    detected = setpriv && spawnSync(setpriv, ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0 ? 'setpriv' : 'watchdog';
+    detected =
+      setpriv && spawnSync(setpriv, ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0
+        ? 'setpriv'
+        : 'watchdog';
   }
   return detected;
 };

@@ -109,7 +109,8 @@ export interface Runtime {
 
 const timeScaleFrom = (option: number | undefined): number => {
   const raw = option ?? (process.env.TIME_SCALE ? Number(process.env.TIME_SCALE) : 1);
-  if (!Number.isFinite(raw) || raw <= 0) throw new Error(`TIME_SCALE must be a positive number, got ${String(option ?? process.env.TIME_SCALE)}`);
+  if (!Number.isFinite(raw) || raw <= 0)
+    throw new Error(`TIME_SCALE must be a positive number, got ${String(option ?? process.env.TIME_SCALE)}`);
   return raw;
 };
 

@@ -84,7 +84,11 @@ const main = async (): Promise<void> => {
   const mailPort = portFrom(args['mail-port'] ?? process.env.MAIL_PORT, '--mail-port', 8005);
   out('Starting the IOP local runtime…');
   // loaded after the signal handlers are in place, so an early Ctrl-C is handled too
-  const [{ ROOT, startRuntime }, { DEMO_USERS }, { WAF_RATE_LIMITS }] = await Promise.all([import('./runtime'), import('./auth'), import('./gateway/rate-limits')]);
+  const [{ ROOT, startRuntime }, { DEMO_USERS }, { WAF_RATE_LIMITS }] = await Promise.all([
+    import('./runtime'),
+    import('./auth'),
+    import('./gateway/rate-limits'),
+  ]);
   // the deployed WAF's limits (100 intakes per 5 minutes per address; 5 failed sign-ins, then 1 a minute)
   runtime = await startRuntime({ port, mailPort, persist: args.persist ?? false, dataDir: args['data-dir'], rateLimits: WAF_RATE_LIMITS });
 
@@ -99,9 +103,12 @@ const main = async (): Promise<void> => {
   out(`  Mailbox        ${runtime.mailUrl}`);
   out(`  Demo users     ${DEMO_USERS.map((u) => `${u.username} (${u.description})`).join(', ')}`);
   out(`                 password: ${password}`);
-  out(`  DynamoDB       ${runtime.dynamoUrl} — ${args.persist ? `data and workflows kept in ${args['data-dir'] ?? '.data/'}` : 'in memory (--persist keeps it)'}`);
+  out(
+    `  DynamoDB       ${runtime.dynamoUrl} — ${args.persist ? `data and workflows kept in ${args['data-dir'] ?? '.data/'}` : 'in memory (--persist keeps it)'}`,
+  );
   if (scale !== 1) out(`  Time scale     ${scale}× (workflow waits and timers)`);
-  if (!existsSync(join(ROOT, 'web', 'dist', 'intake', 'index.html'))) out('  Note           web/dist is missing: run `npm run build:web` for the intake form and console');
+  if (!existsSync(join(ROOT, 'web', 'dist', 'intake', 'index.html')))
+    out('  Note           web/dist is missing: run `npm run build:web` for the intake form and console');
   out('Ctrl-C stops everything.');
   out();
 };

@@ -9,7 +9,12 @@
  * Exits 1 when something must be fixed before deploying.
  */
 import { pathToFileURL } from 'node:url';
-import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand, type StackResource } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  type StackResource,
+} from '@aws-sdk/client-cloudformation';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
@@ -36,7 +41,10 @@ export interface PreflightClients {
 }
 
 export interface PreflightInput {
-  config: Pick<StageConfig, 'stage' | 'isProd' | 'mailDomain' | 'mailFrom' | 'programEmail' | 'sesIdentity' | 'intakeConcurrency' | 'deletionProtection'>;
+  config: Pick<
+    StageConfig,
+    'stage' | 'isProd' | 'mailDomain' | 'mailFrom' | 'programEmail' | 'sesIdentity' | 'intakeConcurrency' | 'deletionProtection'
+  >;
   /** the region the shell's AWS CLI/SDK defaults to (AWS_REGION, profile); the stack ignores it */
   shellRegion?: string;
 }
@@ -53,11 +61,17 @@ const nameOf = (err: unknown): string => (err as { name?: string })?.name ?? 'Er
 export const preflight = async (clients: PreflightClients, input: PreflightInput): Promise<Finding[]> => {
   const { config } = input;
   const findings: Finding[] = [];
-  const add = (level: Level, check: string, message: string, fix?: string) => findings.push({ level, check, message, ...(fix ? { fix } : {}) });
+  const add = (level: Level, check: string, message: string, fix?: string) =>
+    findings.push({ level, check, message, ...(fix ? { fix } : {}) });
 
   // region: the stack is pinned; a shell default elsewhere only matters for hand-typed CLI commands
   if (input.shellRegion && input.shellRegion !== DEPLOY_REGION) {
-    add('warn', 'region', `your shell's default region is ${input.shellRegion}; the stack always deploys to ${DEPLOY_REGION} (its CloudFront WAF can only live there) and these checks ran there`, `add --region ${DEPLOY_REGION} to the aws commands in DEPLOY.md, or export AWS_REGION=${DEPLOY_REGION}`);
+    add(
+      'warn',
+      'region',
+      `your shell's default region is ${input.shellRegion}; the stack always deploys to ${DEPLOY_REGION} (its CloudFront WAF can only live there) and these checks ran there`,
+      `add --region ${DEPLOY_REGION} to the aws commands in DEPLOY.md, or export AWS_REGION=${DEPLOY_REGION}`,
+    );
   } else {
     add('ok', 'region', `${DEPLOY_REGION}`);
   }
@@ -68,27 +82,62 @@ export const preflight = async (clients: PreflightClients, input: PreflightInput
     account = (await clients.sts.send(new GetCallerIdentityCommand({}))).Account;
     add('ok', 'credentials', `account ${account}`);
   } catch (err) {
-    add('fail', 'credentials', `no usable AWS credentials (${nameOf(err)})`, 'sign in (aws sso login / aws configure) with a role that may deploy, then run again');
+    add(
+      'fail',
+      'credentials',
+      `no usable AWS credentials (${nameOf(err)})`,
+      'sign in (aws sso login / aws configure) with a role that may deploy, then run again',
+    );
     return findings;
   }
 
   // CDK bootstrap
   try {
     const stack = (await clients.cfn.send(new DescribeStacksCommand({ StackName: CDK_BOOTSTRAP_STACK }))).Stacks?.[0];
-    if (stack?.StackStatus?.endsWith('_COMPLETE') && !stack.StackStatus.includes('ROLLBACK') && !stack.StackStatus.startsWith('DELETE')) add('ok', 'cdk bootstrap', `${CDK_BOOTSTRAP_STACK} is ${stack.StackStatus}`);
-    else add('fail', 'cdk bootstrap', `${CDK_BOOTSTRAP_STACK} is ${stack?.StackStatus ?? 'missing'}`, `npx cdk bootstrap aws://${account}/${DEPLOY_REGION}`);
+    if (stack?.StackStatus?.endsWith('_COMPLETE') && !stack.StackStatus.includes('ROLLBACK') && !stack.StackStatus.startsWith('DELETE'))
+      add('ok', 'cdk bootstrap', `${CDK_BOOTSTRAP_STACK} is ${stack.StackStatus}`);
+    else
+      add(
+        'fail',
+        'cdk bootstrap',
+        `${CDK_BOOTSTRAP_STACK} is ${stack?.StackStatus ?? 'missing'}`,
+        `npx cdk bootstrap aws://${account}/${DEPLOY_REGION}`,
+      );
   } catch (err) {
-    if (nameOf(err) === 'ValidationError') add('fail', 'cdk bootstrap', `the account is not bootstrapped in ${DEPLOY_REGION}`, `npx cdk bootstrap aws://${account}/${DEPLOY_REGION}`);
-    else add('warn', 'cdk bootstrap', `could not check (${nameOf(err)})`, 'allow cloudformation:DescribeStacks, or check the CDKToolkit stack by hand');
+    if (nameOf(err) === 'ValidationError')
+      add(
+        'fail',
+        'cdk bootstrap',
+        `the account is not bootstrapped in ${DEPLOY_REGION}`,
+        `npx cdk bootstrap aws://${account}/${DEPLOY_REGION}`,
+      );
+    else
+      add(
+        'warn',
+        'cdk bootstrap',
+        `could not check (${nameOf(err)})`,
+        'allow cloudformation:DescribeStacks, or check the CDKToolkit stack by hand',
+      );
   }
 
   // SES account: sandbox, sending paused, enforcement
   try {
     const acct = await clients.ses.send(new GetAccountCommand({}));
-    if (acct.SendingEnabled === false) add('fail', 'ses sending', 'email sending is paused for this account', 'resume it in the SES console (Account dashboard) after fixing the cause AWS gave');
+    if (acct.SendingEnabled === false)
+      add(
+        'fail',
+        'ses sending',
+        'email sending is paused for this account',
+        'resume it in the SES console (Account dashboard) after fixing the cause AWS gave',
+      );
     else add('ok', 'ses sending', 'enabled');
     if (acct.EnforcementStatus && acct.EnforcementStatus !== 'HEALTHY') {
-      add(acct.EnforcementStatus === 'SHUTDOWN' ? 'fail' : 'warn', 'ses reputation', `enforcement status ${acct.EnforcementStatus}`, 'see SES → Reputation metrics; bounces and complaints must come down');
+      add(
+        acct.EnforcementStatus === 'SHUTDOWN' ? 'fail' : 'warn',
+        'ses reputation',
+        `enforcement status ${acct.EnforcementStatus}`,
+        'see SES → Reputation metrics; bounces and complaints must come down',
+      );
     }
     if (!acct.ProductionAccessEnabled) {
       add(
@@ -98,10 +147,19 @@ export const preflight = async (clients: PreflightClients, input: PreflightInput
         `request production access: aws sesv2 put-account-details --region ${DEPLOY_REGION} --production-access-enabled --mail-type TRANSACTIONAL --website-url <program site> --use-case-description "<what the program sends>" (review takes about a day)${config.isProd ? '' : '; in dev, verify the addresses you test with'}`,
       );
     } else {
-      add('ok', 'ses production access', `out of the sandbox${acct.SendQuota?.Max24HourSend ? ` (${acct.SendQuota.Max24HourSend} a day)` : ''}`);
+      add(
+        'ok',
+        'ses production access',
+        `out of the sandbox${acct.SendQuota?.Max24HourSend ? ` (${acct.SendQuota.Max24HourSend} a day)` : ''}`,
+      );
     }
   } catch (err) {
-    add('warn', 'ses account', `could not read the SES account (${nameOf(err)})`, 'allow ses:GetAccount, or check SES → Account dashboard by hand');
+    add(
+      'warn',
+      'ses account',
+      `could not read the SES account (${nameOf(err)})`,
+      'allow ses:GetAccount, or check SES → Account dashboard by hand',
+    );
   }
 
   // the stage's stack, when it exists already (then this is an update)
@@ -112,12 +170,30 @@ export const preflight = async (clients: PreflightClients, input: PreflightInput
   const table = stackResources?.find((r) => r.ResourceType === 'AWS::DynamoDB::Table')?.PhysicalResourceId;
   if (config.isProd && table) {
     try {
-      const protectedNow = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table?.DeletionProtectionEnabled === true;
-      if (!protectedNow && !config.deletionProtection) add('warn', 'deletion protection', `${stackName} is deployed and its table is unprotected; this deploy keeps it so (-c deletionProtection=false)`, 'drop -c deletionProtection=false now that the first create succeeded');
-      else if (!protectedNow) add('warn', 'deletion protection', `${stackName}'s table is not protected yet`, 'this deploy turns deletion protection on (table and user pool)');
+      const protectedNow =
+        (await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table?.DeletionProtectionEnabled === true;
+      if (!protectedNow && !config.deletionProtection)
+        add(
+          'warn',
+          'deletion protection',
+          `${stackName} is deployed and its table is unprotected; this deploy keeps it so (-c deletionProtection=false)`,
+          'drop -c deletionProtection=false now that the first create succeeded',
+        );
+      else if (!protectedNow)
+        add(
+          'warn',
+          'deletion protection',
+          `${stackName}'s table is not protected yet`,
+          'this deploy turns deletion protection on (table and user pool)',
+        );
       else add('ok', 'deletion protection', `${stackName}'s table is protected`);
     } catch (err) {
-      add('warn', 'deletion protection', `could not read table ${table} (${nameOf(err)})`, 'allow dynamodb:DescribeTable, or check the table by hand');
+      add(
+        'warn',
+        'deletion protection',
+        `could not read table ${table} (${nameOf(err)})`,
+        'allow dynamodb:DescribeTable, or check the table by hand',
+      );
     }
   }
 
@@ -125,9 +201,15 @@ export const preflight = async (clients: PreflightClients, input: PreflightInput
   const domain = config.mailDomain;
   try {
     const identity = await clients.ses.send(new GetEmailIdentityCommand({ EmailIdentity: domain }));
-    const ownedByStack = stackResources?.some((r) => r.ResourceType === 'AWS::SES::EmailIdentity' && r.PhysicalResourceId === domain) ?? false;
+    const ownedByStack =
+      stackResources?.some((r) => r.ResourceType === 'AWS::SES::EmailIdentity' && r.PhysicalResourceId === domain) ?? false;
     if (config.sesIdentity === 'create' && !ownedByStack) {
-      add('fail', 'ses identity', `${domain} already is an SES identity in ${DEPLOY_REGION}, not made by ${stackName}: creating it again fails with AlreadyExists`, `deploy with -c sesIdentity=import (the stack then sends from the existing identity)`);
+      add(
+        'fail',
+        'ses identity',
+        `${domain} already is an SES identity in ${DEPLOY_REGION}, not made by ${stackName}: creating it again fails with AlreadyExists`,
+        `deploy with -c sesIdentity=import (the stack then sends from the existing identity)`,
+      );
     } else {
       add('ok', 'ses identity', `${domain} exists${config.sesIdentity === 'import' ? ' (imported)' : ` (made by ${stackName})`}`);
     }
@@ -137,24 +219,59 @@ export const preflight = async (clients: PreflightClients, input: PreflightInput
     } else {
       const records = (identity.DkimAttributes?.Tokens ?? []).map((t) => `${t}._domainkey.${domain} CNAME ${t}.dkim.amazonses.com`);
       const level: Level = dkim === 'FAILED' || dkim === 'TEMPORARY_FAILURE' || config.isProd ? 'fail' : 'warn';
-      add(level, 'ses dkim', `${domain} is not verified yet (DKIM ${dkim ?? 'unknown'}): SES refuses to send from it`, records.length ? `publish these DNS records, then wait for SES to see them (up to 72 h): ${records.join('; ')}` : `see the DKIM records in SES → Identities → ${domain}`);
+      add(
+        level,
+        'ses dkim',
+        `${domain} is not verified yet (DKIM ${dkim ?? 'unknown'}): SES refuses to send from it`,
+        records.length
+          ? `publish these DNS records, then wait for SES to see them (up to 72 h): ${records.join('; ')}`
+          : `see the DKIM records in SES → Identities → ${domain}`,
+      );
     }
   } catch (err) {
     if (nameOf(err) !== 'NotFoundException') {
-      add('warn', 'ses identity', `could not read ${domain} (${nameOf(err)})`, 'allow ses:GetEmailIdentity, or check SES → Identities by hand');
+      add(
+        'warn',
+        'ses identity',
+        `could not read ${domain} (${nameOf(err)})`,
+        'allow ses:GetEmailIdentity, or check SES → Identities by hand',
+      );
     } else if (config.sesIdentity === 'import') {
-      add('fail', 'ses identity', `-c sesIdentity=import, but ${domain} is no SES identity in ${DEPLOY_REGION}`, 'drop -c sesIdentity=import so the stack creates it, or create it in SES first');
+      add(
+        'fail',
+        'ses identity',
+        `-c sesIdentity=import, but ${domain} is no SES identity in ${DEPLOY_REGION}`,
+        'drop -c sesIdentity=import so the stack creates it, or create it in SES first',
+      );
     } else {
       add('ok', 'ses identity', `${domain} does not exist yet; the stack creates it`);
-      add('warn', 'ses dkim', `after the deploy, ${domain} must be verified before any email goes out`, `aws sesv2 get-email-identity --region ${DEPLOY_REGION} --email-identity ${domain} lists three DKIM tokens: publish <token>._domainkey.${domain} CNAME <token>.dkim.amazonses.com, then run preflight again`);
+      add(
+        'warn',
+        'ses dkim',
+        `after the deploy, ${domain} must be verified before any email goes out`,
+        `aws sesv2 get-email-identity --region ${DEPLOY_REGION} --email-identity ${domain} lists three DKIM tokens: publish <token>._domainkey.${domain} CNAME <token>.dkim.amazonses.com, then run preflight again`,
+      );
     }
   }
-  for (const [key, address] of [['mailFrom', config.mailFrom], ['programEmail', config.programEmail]] as const) {
+  for (const [key, address] of [
+    ['mailFrom', config.mailFrom],
+    ['programEmail', config.programEmail],
+  ] as const) {
     if (key === 'mailFrom' && !address.toLowerCase().endsWith(`@${domain.toLowerCase()}`)) {
-      add('fail', 'ses sender', `mailFrom ${address} is not on ${domain}: SES would refuse it (its identity is the domain)`, `use -c mailFrom=<name>@${domain}`);
+      add(
+        'fail',
+        'ses sender',
+        `mailFrom ${address} is not on ${domain}: SES would refuse it (its identity is the domain)`,
+        `use -c mailFrom=<name>@${domain}`,
+      );
     }
     if (key === 'programEmail' && !address.toLowerCase().endsWith(`@${domain.toLowerCase()}`)) {
-      add('warn', 'program email', `escalations go to ${address}, outside ${domain}`, 'fine once out of the sandbox; in the sandbox verify that address in SES');
+      add(
+        'warn',
+        'program email',
+        `escalations go to ${address}, outside ${domain}`,
+        'fine once out of the sandbox; in the sandbox verify that address in SES',
+      );
     }
   }
 
@@ -172,12 +289,26 @@ export const preflight = async (clients: PreflightClients, input: PreflightInput
         `deploy with -c intakeConcurrency=0 (the default), or ask for a higher limit: Service Quotas → AWS Lambda → Concurrent executions (at least ${want + MIN_UNRESERVED})`,
       );
     } else if (limit < COMFORTABLE_ACCOUNT_LIMIT) {
-      add('warn', 'lambda concurrency', `the account runs at most ${limit} functions at once: a burst of intakes and workflow tasks will be throttled`, `ask for more: Service Quotas → AWS Lambda → Concurrent executions (1,000 is the usual default)`);
+      add(
+        'warn',
+        'lambda concurrency',
+        `the account runs at most ${limit} functions at once: a burst of intakes and workflow tasks will be throttled`,
+        `ask for more: Service Quotas → AWS Lambda → Concurrent executions (1,000 is the usual default)`,
+      );
     } else {
-      add('ok', 'lambda concurrency', `limit ${limit}, ${unreserved} unreserved${want > 0 ? `; ${want} for the intake leaves ${unreserved - want}` : ''}`);
+      add(
+        'ok',
+        'lambda concurrency',
+        `limit ${limit}, ${unreserved} unreserved${want > 0 ? `; ${want} for the intake leaves ${unreserved - want}` : ''}`,
+      );
     }
   } catch (err) {
-    add('warn', 'lambda concurrency', `could not read the Lambda account settings (${nameOf(err)})`, 'allow lambda:GetAccountSettings, or check Service Quotas by hand');
+    add(
+      'warn',
+      'lambda concurrency',
+      `could not read the Lambda account settings (${nameOf(err)})`,
+      'allow lambda:GetAccountSettings, or check Service Quotas by hand',
+    );
   }
   return findings;
 };

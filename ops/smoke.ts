@@ -44,7 +44,10 @@ export interface SmokeResult {
 }
 
 export class SmokeError extends Error {
-  constructor(readonly step: string, message: string) {
+  constructor(
+    readonly step: string,
+    message: string,
+  ) {
     super(`${step}: ${message}`);
     this.name = 'SmokeError';
   }
@@ -73,7 +76,11 @@ export const smokeIntake = (nowMs: number, tag: string) => ({
   withdrawal: { currentSymptoms: false, detoxStatus: 'not-needed' },
   screening: { selfHarmThoughtsPastMonth: false, suicideAttemptPastThreeMonths: false },
   insurance: { type: 'self-pay' },
-  referringPhysician: { name: 'Smoke Test Physician', npi: '1234567893', email: `success+iop-smoke-physician-${tag}@simulator.amazonses.com` },
+  referringPhysician: {
+    name: 'Smoke Test Physician',
+    npi: '1234567893',
+    email: `success+iop-smoke-physician-${tag}@simulator.amazonses.com`,
+  },
   consent: { shareWithReferrer: true, signature: 'Smoke Test', signedAt: new Date(nowMs - 60_000).toISOString() },
   schedulePreference: 'any',
   notes: 'Synthetic referral from npm run smoke; not a person. It is withdrawn when the smoke test ends.',
@@ -114,7 +121,12 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
   const expectStatus = (step: string, res: { status: number; json: any; text: string }, ...ok: number[]) => {
     if (ok.includes(res.status)) return;
     const why = res.json?.error ? `${res.json.error}: ${res.json.message ?? ''}` : res.text.slice(0, 200).replace(/\s+/g, ' ');
-    const hint = res.status === 401 ? ' (the staff token was refused: expired? access tokens last an hour)' : res.status === 403 && !res.json ? ' (a non-JSON 403 comes from WAF or CloudFront, not the API)' : '';
+    const hint =
+      res.status === 401
+        ? ' (the staff token was refused: expired? access tokens last an hour)'
+        : res.status === 403 && !res.json
+          ? ' (a non-JSON 403 comes from WAF or CloudFront, not the API)'
+          : '';
     throw new SmokeError(step, `HTTP ${res.status}${why ? ` ${why}` : ''}${hint}`);
   };
   let started = Date.now();
@@ -128,7 +140,12 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
     return res.json as ReferralView;
   };
   /** polls until `ok` holds (or the step fails by `failed`) */
-  const waitFor = async (step: string, id: string, ok: (r: ReferralView) => boolean, failed?: (r: ReferralView) => string | undefined): Promise<ReferralView> => {
+  const waitFor = async (
+    step: string,
+    id: string,
+    ok: (r: ReferralView) => boolean,
+    failed?: (r: ReferralView) => string | undefined,
+  ): Promise<ReferralView> => {
     const deadline = Date.now() + o.timeoutMs;
     let last: ReferralView | undefined;
     for (;;) {
@@ -136,11 +153,13 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
       if (ok(last)) return last;
       const why = failed?.(last);
       if (why) throw new SmokeError(step, why);
-      if (Date.now() > deadline) throw new SmokeError(step, `not within ${o.timeoutMs / 1000} s: status ${last.status}, pending step ${last.pendingStep ?? 'none'}`);
+      if (Date.now() > deadline)
+        throw new SmokeError(step, `not within ${o.timeoutMs / 1000} s: status ${last.status}, pending step ${last.pendingStep ?? 'none'}`);
       await new Promise((r) => setTimeout(r, o.pollMs));
     }
   };
-  const stuck = (r: ReferralView) => (r.status === 'NEEDS_ATTENTION' || FINAL.includes(r.status) ? `the referral went to ${r.status}` : undefined);
+  const stuck = (r: ReferralView) =>
+    r.status === 'NEEDS_ATTENTION' || FINAL.includes(r.status) ? `the referral went to ${r.status}` : undefined;
 
   // 1. the API answers, with all its dependencies
   const health = await call('GET', '/api/health', undefined, false);
@@ -161,7 +180,12 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
     // 3. the evaluation gate (self-pay goes straight there); an insurance review is decided self-pay
     await waitFor('evaluation gate', referralId, (r) => r.pendingStep === 'evaluation' || r.pendingStep === 'insurance-review', stuck);
     if ((await read(referralId)).pendingStep === 'insurance-review') {
-      expectStatus('insurance review', await call('POST', `/api/staff/referrals/${referralId}/steps/insurance-review`, { decision: 'self-pay', note: 'smoke test' }), 200, 202);
+      expectStatus(
+        'insurance review',
+        await call('POST', `/api/staff/referrals/${referralId}/steps/insurance-review`, { decision: 'self-pay', note: 'smoke test' }),
+        200,
+        202,
+      );
       await waitFor('evaluation gate', referralId, (r) => r.pendingStep === 'evaluation', stuck);
     }
     done('evaluation gate open');
@@ -173,21 +197,29 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
     done('evaluation accepted, enrollment gate open');
 
     // 5. email: the patient's notice and the physician's disclosure recorded as sent (or why not)
-    const sent = (r: ReferralView, type: string, audience: string) => r.events.some((e) => e.type === type && e.detail?.audience === audience);
+    const sent = (r: ReferralView, type: string, audience: string) =>
+      r.events.some((e) => e.type === type && e.detail?.audience === audience);
     const mail = await waitFor(
       'email',
       referralId,
       (r) => sent(r, 'NOTICE_SENT', 'patient') && sent(r, 'DISCLOSURE', 'referring-physician'),
       (r) => {
         const final = r.events.find((e) => e.type === 'NOTICE_FAILED' && e.detail?.final);
-        return final ? `a notice was given up: ${String(final.detail?.error ?? 'unknown error')} (SES identity verified? account out of the sandbox? see npm run preflight)` : undefined;
+        return final
+          ? `a notice was given up: ${String(final.detail?.error ?? 'unknown error')} (SES identity verified? account out of the sandbox? see npm run preflight)`
+          : undefined;
       },
     ).catch(async (err: unknown) => {
-      const failures = (await read(referralId)).events.filter((e) => e.type === 'NOTICE_FAILED').map((e) => String(e.detail?.error ?? 'unknown'));
-      if (failures.length && err instanceof SmokeError) throw new SmokeError('email', `${err.message.replace(/^email: /, '')}; sends failed with ${[...new Set(failures)].join(', ')}`);
+      const failures = (await read(referralId)).events
+        .filter((e) => e.type === 'NOTICE_FAILED')
+        .map((e) => String(e.detail?.error ?? 'unknown'));
+      if (failures.length && err instanceof SmokeError)
+        throw new SmokeError('email', `${err.message.replace(/^email: /, '')}; sends failed with ${[...new Set(failures)].join(', ')}`);
       throw err;
     });
-    notices = mail.events.filter((e) => ['NOTICE_SENT', 'DISCLOSURE', 'NOTICE_FAILED'].includes(e.type)).map((e) => `${e.type} ${String(e.detail?.audience ?? '')}`.trim());
+    notices = mail.events
+      .filter((e) => ['NOTICE_SENT', 'DISCLOSURE', 'NOTICE_FAILED'].includes(e.type))
+      .map((e) => `${e.type} ${String(e.detail?.audience ?? '')}`.trim());
     done('email', `(${notices.join(', ')})`);
   } catch (err) {
     failure = err;
@@ -197,7 +229,12 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
   try {
     const now = await read(referralId);
     if (!FINAL.includes(now.status)) {
-      expectStatus('withdraw', await call('POST', `/api/staff/referrals/${referralId}/withdraw`, { reason: 'smoke test cleanup' }), 200, 202);
+      expectStatus(
+        'withdraw',
+        await call('POST', `/api/staff/referrals/${referralId}/withdraw`, { reason: 'smoke test cleanup' }),
+        200,
+        202,
+      );
       finalStatus = (await waitFor('withdraw', referralId, (r) => r.status === 'WITHDRAWN')).status;
       done('withdrawn');
     } else {
@@ -233,7 +270,10 @@ const main = async (): Promise<number> => {
   let token = process.env.SMOKE_TOKEN;
   if (!token) {
     const user = testUserFromEnv(process.env);
-    if (!user) throw new Error('set SMOKE_TOKEN, or the Cognito test user (SMOKE_USER_POOL_ID, SMOKE_CLIENT_ID, SMOKE_USERNAME, SMOKE_PASSWORD, SMOKE_TOTP_SECRET)');
+    if (!user)
+      throw new Error(
+        'set SMOKE_TOKEN, or the Cognito test user (SMOKE_USER_POOL_ID, SMOKE_CLIENT_ID, SMOKE_USERNAME, SMOKE_PASSWORD, SMOKE_TOTP_SECRET)',
+      );
     const cognito = new CognitoIdentityProviderClient({ region: user.userPoolId.split('_')[0] });
     token = await cognitoAccessToken(cognito, user, () => Date.now());
   }

@@ -51,7 +51,11 @@ export interface CognitoTestUser {
 }
 
 /** signs the test user in and returns its access token (what the console sends) */
-export const cognitoAccessToken = async (cognito: CognitoIdentityProviderClient, user: CognitoTestUser, nowMs: () => number): Promise<string> => {
+export const cognitoAccessToken = async (
+  cognito: CognitoIdentityProviderClient,
+  user: CognitoTestUser,
+  nowMs: () => number,
+): Promise<string> => {
   const started = await cognito.send(
     new AdminInitiateAuthCommand({
       UserPoolId: user.userPoolId,
@@ -62,7 +66,9 @@ export const cognitoAccessToken = async (cognito: CognitoIdentityProviderClient,
   );
   if (started.AuthenticationResult?.AccessToken) return started.AuthenticationResult.AccessToken;
   if (started.ChallengeName !== 'SOFTWARE_TOKEN_MFA') {
-    throw new Error(`Cognito asked for ${started.ChallengeName ?? 'nothing'}: sign the test user in once in the console (new password, authenticator) first`);
+    throw new Error(
+      `Cognito asked for ${started.ChallengeName ?? 'nothing'}: sign the test user in once in the console (new password, authenticator) first`,
+    );
   }
   const answered = await cognito.send(
     new AdminRespondToAuthChallengeCommand({
@@ -80,7 +86,13 @@ export const cognitoAccessToken = async (cognito: CognitoIdentityProviderClient,
 
 /** the Cognito test user from SMOKE_* variables, when all are set */
 export const testUserFromEnv = (env: NodeJS.ProcessEnv): CognitoTestUser | undefined => {
-  const names = { userPoolId: 'SMOKE_USER_POOL_ID', clientId: 'SMOKE_CLIENT_ID', username: 'SMOKE_USERNAME', password: 'SMOKE_PASSWORD', totpSecret: 'SMOKE_TOTP_SECRET' } as const;
+  const names = {
+    userPoolId: 'SMOKE_USER_POOL_ID',
+    clientId: 'SMOKE_CLIENT_ID',
+    username: 'SMOKE_USERNAME',
+    password: 'SMOKE_PASSWORD',
+    totpSecret: 'SMOKE_TOTP_SECRET',
+  } as const;
   const missing = Object.values(names).filter((name) => !env[name]);
   if (missing.length === Object.keys(names).length) return undefined;
   if (missing.length) throw new Error(`the Cognito test user needs ${Object.values(names).join(', ')} (missing: ${missing.join(', ')})`);

@@ -112,7 +112,9 @@ export const buildWeb = async (options: { dev?: boolean } = {}): Promise<WebBuil
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { built, failed, ms } = await buildWeb();
-  process.stdout.write(`web: built ${built.join(', ') || 'no apps'} in ${ms} ms → ${distDir}${isDevelopmentBuild() ? ' (development: with source maps)' : ''}\n`);
+  process.stdout.write(
+    `web: built ${built.join(', ') || 'no apps'} in ${ms} ms → ${distDir}${isDevelopmentBuild() ? ' (development: with source maps)' : ''}\n`,
+  );
   for (const f of failed) process.stderr.write(`web: ${f.app} failed:\n${f.error}\n`);
   if (failed.length > 0) process.exitCode = 1;
 }

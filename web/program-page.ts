@@ -6,8 +6,7 @@
 /** the built page a deployment rewrites */
 export const INTAKE_PAGE = 'intake/index.html';
 
-const escapeHtml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const META = /(<meta name="program-phone" content=")[^"]*(">)/;
 const LINK = /<a data-program-phone href="[^"]*">[^<]*<\/a>/;

@@ -18,14 +18,26 @@ interface CpuProfile {
 const ROOT = process.cwd();
 
 /** V8/Node frames of promise hooks with destroy tracking (any async_hooks.createHook with a destroy callback turns them on) */
-const ASYNC_HOOKS = new Set(['registerDestroyHook', 'asyncReset', 'destroyTracking', 'promiseInitHookWithDestroyTracking', 'promiseInitHook', 'promiseBeforeHook', 'promiseAfterHook', 'promiseResolveHook', 'emitDestroyScript', 'emitDestroyHook']);
+const ASYNC_HOOKS = new Set([
+  'registerDestroyHook',
+  'asyncReset',
+  'destroyTracking',
+  'promiseInitHookWithDestroyTracking',
+  'promiseInitHook',
+  'promiseBeforeHook',
+  'promiseAfterHook',
+  'promiseResolveHook',
+  'emitDestroyScript',
+  'emitDestroyHook',
+]);
 
 /** a frame's place: a package, a file of ours, node internals or V8 */
 const placeOf = (url: string, fn: string): { group: string; where: string } => {
   if (ASYNC_HOOKS.has(fn) || (url === 'node:internal/async_hooks' && /[Hh]ook|[Dd]estroy/.test(fn))) {
     return { group: 'async_hooks destroy tracking (cls-hooked, loaded with the X-Ray SDK by Powertools Tracer)', where: fn };
   }
-  if (fn === 'writev' || fn === 'writeUtf8String' || fn === 'writeBuffer' || fn === 'writeLatin1String') return { group: 'socket writes (loopback TCP: the JVM, the emulators, clients)', where: fn };
+  if (fn === 'writev' || fn === 'writeUtf8String' || fn === 'writeBuffer' || fn === 'writeLatin1String')
+    return { group: 'socket writes (loopback TCP: the JVM, the emulators, clients)', where: fn };
   if (!url) {
     if (fn === '(garbage collector)') return { group: 'V8: garbage collection', where: fn };
     if (fn === '(idle)') return { group: 'idle', where: fn };
@@ -35,15 +47,22 @@ const placeOf = (url: string, fn: string): { group: string; where: string } => {
   const path = url.replace(/^file:\/\//, '').replace(`${ROOT}/`, '');
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
   if (pkg) {
-    if (pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/') || pkg === 'fast-xml-parser' || pkg === 'tslib') return { group: 'AWS SDK (@aws-sdk, @smithy)', where: pkg };
+    if (pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/') || pkg === 'fast-xml-parser' || pkg === 'tslib')
+      return { group: 'AWS SDK (@aws-sdk, @smithy)', where: pkg };
     if (pkg === 'zod') return { group: 'zod (validation)', where: pkg };
     if (pkg === 'tsx' || pkg === 'esbuild' || pkg === 'get-tsconfig') return { group: 'tsx (TypeScript loader)', where: pkg };
-    if (pkg === 'nodemailer' || pkg === 'ical-generator' || pkg === 'timezones-ical-library') return { group: 'email: MIME and calendar', where: pkg };
+    if (pkg === 'nodemailer' || pkg === 'ical-generator' || pkg === 'timezones-ical-library')
+      return { group: 'email: MIME and calendar', where: pkg };
     if (pkg.startsWith('@aws-lambda-powertools/') || pkg === '@middy/core') return { group: 'Powertools, middy', where: pkg };
-    if (pkg === 'asl-path-validator' || pkg === 'aws-local-stepfunctions' || pkg === 'jsonpath-plus' || pkg === 'lodash') return { group: 'Step Functions emulator (local)', where: pkg };
+    if (pkg === 'asl-path-validator' || pkg === 'aws-local-stepfunctions' || pkg === 'jsonpath-plus' || pkg === 'lodash')
+      return { group: 'Step Functions emulator (local)', where: pkg };
     return { group: `other packages`, where: pkg };
   }
-  if (path.startsWith('node:') || !path.includes('/')) return { group: 'Node.js internals (http, streams, crypto, timers)', where: path.split('/')[0]!.replace(/^node:internal.*/, 'node:internal') };
+  if (path.startsWith('node:') || !path.includes('/'))
+    return {
+      group: 'Node.js internals (http, streams, crypto, timers)',
+      where: path.split('/')[0]!.replace(/^node:internal.*/, 'node:internal'),
+    };
   if (path.startsWith('bench/')) return { group: 'bench driver and counting proxies', where: path };
   if (path.startsWith('local/sfn/')) return { group: 'Step Functions emulator (local)', where: path };
   if (path.startsWith('local/triggers/')) return { group: 'stream and schedule triggers (local)', where: path };
@@ -99,7 +118,13 @@ export const summariseProfile = (file: string): ProfileSummary => {
     profiledMs: Math.round(total),
     busyMs: Math.round(busy),
     groups: [...groups].sort((a, b) => b[1] - a[1]).map(([group, ms]) => ({ group, ms: Math.round(ms), pctOfBusy: pct(ms) })),
-    topPlaces: [...places].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15).map(([where, v]) => ({ where, group: v.group, ms: Math.round(v.ms), pctOfBusy: pct(v.ms) })),
-    topFunctions: [...fns].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15).map(([fn, v]) => ({ fn: fn.split(' ')[0]!, where: fn.slice(fn.indexOf(' ') + 1), ms: Math.round(v.ms), pctOfBusy: pct(v.ms) })),
+    topPlaces: [...places]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 15)
+      .map(([where, v]) => ({ where, group: v.group, ms: Math.round(v.ms), pctOfBusy: pct(v.ms) })),
+    topFunctions: [...fns]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 15)
+      .map(([fn, v]) => ({ fn: fn.split(' ')[0]!, where: fn.slice(fn.indexOf(' ') + 1), ms: Math.round(v.ms), pctOfBusy: pct(v.ms) })),
   };
 };

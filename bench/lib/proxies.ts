@@ -18,7 +18,18 @@ export interface Units {
   calls: number;
 }
 
-const CAPACITY_OPS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'TransactWriteItems', 'TransactGetItems']);
+const CAPACITY_OPS = new Set([
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactWriteItems',
+  'TransactGetItems',
+]);
 const REFERRAL_ID = /REFERRAL#([0-9a-f-]{36})/;
 
 export class DynamoCounter {
@@ -46,7 +57,8 @@ export class DynamoCounter {
       let body = Buffer.concat(chunks).toString('utf8');
       const op = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
       const referralId = REFERRAL_ID.exec(body)?.[1];
-      if (this.counting && CAPACITY_OPS.has(op) && body.startsWith('{') && !body.includes('"ReturnConsumedCapacity"')) body = `{"ReturnConsumedCapacity":"TOTAL",${body.slice(1)}`.replace(/,}$/, '}');
+      if (this.counting && CAPACITY_OPS.has(op) && body.startsWith('{') && !body.includes('"ReturnConsumedCapacity"'))
+        body = `{"ReturnConsumedCapacity":"TOTAL",${body.slice(1)}`.replace(/,}$/, '}');
       const headers = { ...req.headers, 'content-length': String(Buffer.byteLength(body)) };
       const up = http.request(`${this.target}${req.url}`, { method: req.method, headers, agent }, (upRes) => {
         const out: Buffer[] = [];
@@ -69,7 +81,11 @@ export class DynamoCounter {
     try {
       const json = JSON.parse(buf.toString('utf8')) as { ConsumedCapacity?: unknown };
       const isWrite = /Put|Update|Delete|TransactWrite|BatchWrite/.test(op);
-      for (const c of [json.ConsumedCapacity].flat().filter(Boolean) as Array<{ ReadCapacityUnits?: number; WriteCapacityUnits?: number; CapacityUnits?: number }>) {
+      for (const c of [json.ConsumedCapacity].flat().filter(Boolean) as Array<{
+        ReadCapacityUnits?: number;
+        WriteCapacityUnits?: number;
+        CapacityUnits?: number;
+      }>) {
         if (c.WriteCapacityUnits !== undefined || c.ReadCapacityUnits !== undefined) {
           write += c.WriteCapacityUnits ?? 0;
           read += c.ReadCapacityUnits ?? 0;

@@ -56,12 +56,14 @@ export const progress = (line: string): void => {
 /** runs `fn` over `items` with at most `limit` at a time */
 export const pool = async <T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> => {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i]!, i);
+      }
+    }),
+  );
 };
 
 /** a counting semaphore */

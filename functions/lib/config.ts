@@ -17,7 +17,9 @@ const EnvSchema = z.object({
   /** human gate timers in seconds: insurance review, evaluation, detox confirmation, enrollment */
   GATE_TIMEOUTS: z
     .string()
-    .default(JSON.stringify({ 'insurance-review': hours(24), evaluation: hours(48), 'detox-confirmation': hours(24 * 14), enrollment: hours(72) }))
+    .default(
+      JSON.stringify({ 'insurance-review': hours(24), evaluation: hours(48), 'detox-confirmation': hours(24 * 14), enrollment: hours(72) }),
+    )
     .transform((s) => z.record(z.string(), z.number().int().positive()).parse(JSON.parse(s))),
   /** total days a referral may wait for detox before it expires */
   DETOX_MAX_DAYS: z.coerce.number().positive().default(30),
@@ -45,7 +47,10 @@ const EnvSchema = z.object({
    */
   CONSOLE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** a session starting at or after this local time belongs to the evening track, before it to the morning track */
-  EVENING_TRACK_FROM: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).default('16:00'),
+  EVENING_TRACK_FROM: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
+    .default('16:00'),
   /** days the program is closed (YYYY-MM-DD, comma-separated): no session is held and the invitation leaves them out */
   CLOSURE_DATES: z
     .string()
@@ -56,8 +61,18 @@ const EnvSchema = z.object({
   INVITE_TITLE_EN: z.string().min(1).default('Group session'),
   INVITE_TITLE_ES: z.string().min(1).default('Sesión de grupo'),
   /** what to bring to the first session, in the schedule email */
-  WHAT_TO_BRING_EN: z.string().min(1).default('A photo ID, your insurance card if you have one, and a list of the medicines you take. Please be ready 15 minutes before your first session.'),
-  WHAT_TO_BRING_ES: z.string().min(1).default('Una identificación con foto, su tarjeta de seguro si la tiene y una lista de los medicamentos que toma. Por favor esté listo 15 minutos antes de su primera sesión.'),
+  WHAT_TO_BRING_EN: z
+    .string()
+    .min(1)
+    .default(
+      'A photo ID, your insurance card if you have one, and a list of the medicines you take. Please be ready 15 minutes before your first session.',
+    ),
+  WHAT_TO_BRING_ES: z
+    .string()
+    .min(1)
+    .default(
+      'Una identificación con foto, su tarjeta de seguro si la tiene y una lista de los medicamentos que toma. Por favor esté listo 15 minutos antes de su primera sesión.',
+    ),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -16,13 +16,24 @@ type Key = Record<string, string>;
 const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
 const fallbackSecret = randomBytes(32).toString('hex');
 
-const invalid = () => new ValidationError('That page cursor is not valid for this list; start from the first page', { cursor: ['Not a cursor this list gave out'] }, 'InvalidCursor');
+const invalid = () =>
+  new ValidationError(
+    'That page cursor is not valid for this list; start from the first page',
+    { cursor: ['Not a cursor this list gave out'] },
+    'InvalidCursor',
+  );
 
-const mac = (secret: string, payload: string) => createHmac('sha256', secret || fallbackSecret).update(payload).digest();
+const mac = (secret: string, payload: string) =>
+  createHmac('sha256', secret || fallbackSecret)
+    .update(payload)
+    .digest();
 
 /** what the cursor is bound to: every query parameter that shapes the result set */
 const binding = (query: Record<string, string | undefined>): string =>
-  Object.keys(query).sort().map((k) => `${k}=${query[k] ?? ''}`).join('&');
+  Object.keys(query)
+    .sort()
+    .map((k) => `${k}=${query[k] ?? ''}`)
+    .join('&');
 
 export const encodeCursor = (secret: string, key: Key | undefined, query: Record<string, string | undefined>): string | undefined => {
   if (!key) return undefined;
@@ -45,6 +56,7 @@ export const decodeCursor = (secret: string, cursor: string | undefined, query: 
   }
   if (parsed.q !== binding(query)) throw invalid();
   const k = parsed.k;
-  if (!k || typeof k !== 'object' || !Object.entries(k).every(([a, v]) => KEY_ATTRIBUTES.has(a) && typeof v === 'string' && v.length < 512)) throw invalid();
+  if (!k || typeof k !== 'object' || !Object.entries(k).every(([a, v]) => KEY_ATTRIBUTES.has(a) && typeof v === 'string' && v.length < 512))
+    throw invalid();
   return k as Key;
 };

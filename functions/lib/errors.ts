@@ -14,7 +14,11 @@ abstract class AppError extends Error {
 
 export class ValidationError extends AppError {
   readonly statusCode = 400;
-  constructor(message: string, readonly fields?: Record<string, string[]>, code = 'ValidationError') {
+  constructor(
+    message: string,
+    readonly fields?: Record<string, string[]>,
+    code = 'ValidationError',
+  ) {
     super(message, code);
   }
 }

@@ -1,7 +1,15 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { functions, type Access } from '../catalog';
-import { AppError, ForbiddenError, NotFoundError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import {
+  AppError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './errors';
 import { logger } from './logger';
 import { observability } from './observability';
 import type { Actor } from './adapters/ports';
@@ -50,7 +58,10 @@ const ACCESS_BY_ROUTE = new Map<string, Access>(
 export const parseGroups = (claim: unknown): string[] => {
   if (Array.isArray(claim)) return claim.map(String);
   if (typeof claim !== 'string' || !claim) return [];
-  return claim.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
+  return claim
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
 };
 
 /**
@@ -59,16 +70,25 @@ export const parseGroups = (claim: unknown): string[] => {
  * cannot be made cacheable by mistake.
  */
 export const CACHEABLE_ROUTES: ReadonlyMap<string, string> = new Map(
-  functions.flatMap((f) => (f.routes ?? []).filter((r) => r.publicCacheSeconds !== undefined).map((r) => {
-    const seconds = r.publicCacheSeconds!;
-    if (r.access !== 'public' || r.method !== 'GET' || !Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
-      throw new Error(`${r.method} ${r.path}: only a public GET may be cached, for 1 to 300 seconds`);
-    }
-    return [`${r.method} ${r.path}`, `public, max-age=${seconds}`] as const;
-  })),
+  functions.flatMap((f) =>
+    (f.routes ?? [])
+      .filter((r) => r.publicCacheSeconds !== undefined)
+      .map((r) => {
+        const seconds = r.publicCacheSeconds!;
+        if (r.access !== 'public' || r.method !== 'GET' || !Number.isInteger(seconds) || seconds < 1 || seconds > 300) {
+          throw new Error(`${r.method} ${r.path}: only a public GET may be cached, for 1 to 300 seconds`);
+        }
+        return [`${r.method} ${r.path}`, `public, max-age=${seconds}`] as const;
+      }),
+  ),
 );
 
-const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}, cacheControl = 'no-store'): APIGatewayProxyStructuredResultV2 => ({
+const json = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  cacheControl = 'no-store',
+): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
   headers: {
     'content-type': 'application/json; charset=utf-8',
@@ -152,7 +172,10 @@ const errorMapper = (): MiddlewareObj<ApiEvent, APIGatewayProxyStructuredResultV
     }
     // names and codes only: a message could quote data
     logger.error('request failed', { routeKey: request.event.routeKey, errorName: err?.name });
-    request.response = json(500, { error: 'InternalError', message: 'Something went wrong on our side; nothing was lost, please try again' });
+    request.response = json(500, {
+      error: 'InternalError',
+      message: 'Something went wrong on our side; nothing was lost, please try again',
+    });
   },
 });
 

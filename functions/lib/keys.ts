@@ -66,9 +66,15 @@ export const keys = {
   seatPrefix: 'SEAT#',
   idempotency: (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: META }),
   /** one item per (start date, name): creating a cohort puts it on condition it does not exist */
-  cohortName: (startDate: string, name: string) => ({ pk: `COHORTNAME#${startDate}#${name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase()}`, sk: META }),
+  cohortName: (startDate: string, name: string) => ({
+    pk: `COHORTNAME#${startDate}#${name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase()}`,
+    sk: META,
+  }),
   /** the caseload index of an open, assigned referral */
-  owner: (username: string, urgent: boolean, receivedAt: string, id: string) => ({ gsi3pk: `OWNER#${username}`, gsi3sk: `${urgent ? 0 : 1}#${receivedAt}#${id}` }),
+  owner: (username: string, urgent: boolean, receivedAt: string, id: string) => ({
+    gsi3pk: `OWNER#${username}`,
+    gsi3sk: `${urgent ? 0 : 1}#${receivedAt}#${id}`,
+  }),
   ownerPk: (username: string) => `OWNER#${username}`,
   queue: (status: string, urgent: boolean, receivedAt: string, id: string) => ({
     gsi1pk: `STATUS#${status}`,

@@ -25,7 +25,10 @@ export const handler = api(async (req) => {
       return { statusCode: 200, body: await revokeConsent(deps, referralIdOf(req), validate(RevokeConsentSchema, req.json), req.actor) };
     default: {
       const q = validate(CaseloadQuery, req.query);
-      return { statusCode: 200, body: await caseload(deps, { username: q.assignee ?? req.actor.username ?? '', cursor: q.cursor, limit: q.limit }) };
+      return {
+        statusCode: 200,
+        body: await caseload(deps, { username: q.assignee ?? req.actor.username ?? '', cursor: q.cursor, limit: q.limit }),
+      };
     }
   }
 });

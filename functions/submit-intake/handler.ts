@@ -11,7 +11,8 @@ import { validate } from '#lib/validate';
 export const handler = api(async (req) => {
   const intake = validate(IntakeSchema, req.json);
   const key = req.headers['idempotency-key'];
-  if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ValidationError('Idempotency-Key must be 8–128 letters, digits, - or _', { 'Idempotency-Key': ['Invalid format'] });
+  if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key))
+    throw new ValidationError('Idempotency-Key must be 8–128 letters, digits, - or _', { 'Idempotency-Key': ['Invalid format'] });
   const phone = req.routeKey === 'POST /api/staff/referrals';
   const { response, replayed } = await submitIntake(getDeps(), intake, {
     channel: phone ? 'phone' : 'web',

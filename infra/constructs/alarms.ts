@@ -34,7 +34,13 @@ const STREAM_LAG = Duration.minutes(5);
 
 /** a business metric (functions/lib/observability.ts) as CloudWatch stores it for a stage */
 export const businessMetric = (stage: string, name: CountMetric, period = FIVE_MINUTES): cloudwatch.Metric =>
-  new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: metricDimensions(stage), statistic: 'Sum', period });
+  new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: metricDimensions(stage),
+    statistic: 'Sum',
+    period,
+  });
 
 /** the alarm name prefix of a stage: every alarm this construct makes starts with it */
 const alarmNamePrefix = (config: StageConfig): string => `${config.prefix}-`;
@@ -93,7 +99,11 @@ export class Alarms extends Construct {
     );
 
     const sm = props.stateMachine;
-    alarm('ExecutionsFailed', sm.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }), 'A referral workflow execution failed (the ASL catches task failures, so this means a defect).');
+    alarm(
+      'ExecutionsFailed',
+      sm.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      'A referral workflow execution failed (the ASL catches task failures, so this means a defect).',
+    );
     alarm('ExecutionsTimedOut', sm.metricTimedOut({ period: FIVE_MINUTES, statistic: 'Sum' }), 'A referral workflow execution timed out.');
     // a withdrawal stops its execution (ABORTED), so one abort is normal; a burst is not
     alarm(
@@ -118,7 +128,11 @@ export class Alarms extends Construct {
     }
 
     (props.deadLetterQueues ?? []).forEach((queue, i) => {
-      alarm(`DeadLetters${i}`, queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), `Failure queue ${queue.queueName} holds messages (a stream batch failed after its retries).`);
+      alarm(
+        `DeadLetters${i}`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        `Failure queue ${queue.queueName} holds messages (a stream batch failed after its retries).`,
+      );
     });
 
     alarm('Api5xx', props.apiStage.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }), 'The HTTP API answered 5xx.');

@@ -31,7 +31,8 @@ export const PUBLIC_ROUTES = ['POST /api/referrals', 'GET /api/health', 'GET /ap
 const PUBLIC_BECAUSE: Record<(typeof PUBLIC_ROUTES)[number], string> = {
   'POST /api/referrals': 'the patient intake form, used before any account exists',
   'GET /api/health': 'liveness probe without data',
-  'GET /api/availability': 'open seats per track for referrers\' sites and the intake page: counts and dates of cohorts, no PHI, cached a minute at CloudFront',
+  'GET /api/availability':
+    "open seats per track for referrers' sites and the intake page: counts and dates of cohorts, no PHI, cached a minute at CloudFront",
 };
 
 /** the public intake's own stage throttle, below the API-wide default (raw CloudFormation keys) */

@@ -51,7 +51,8 @@ export class Auth extends Construct {
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
       userInvitation: {
         emailSubject: 'Your staff console account',
-        emailBody: 'An account was created for you. Username: {username} Temporary password: {####} You will set a new password and an authenticator app at first sign-in.',
+        emailBody:
+          'An account was created for you. Username: {username} Temporary password: {####} You will set a new password and an authenticator app at first sign-in.',
       },
       // on in prod, except on a first deploy that must be able to roll back (DEPLOY.md)
       deletionProtection: config.deletionProtection,

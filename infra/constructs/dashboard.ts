@@ -55,7 +55,13 @@ export class Dashboard extends Construct {
     const fns = [...props.functions.entries()];
     const perFunction = (pick: (fn: lambda.Function) => cloudwatch.Metric) => fns.map(([name, fn]) => pick(fn).with({ label: name }));
     const waf = (metricName: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/WAFV2', metricName, dimensionsMap: { WebACL: props.webAclName, Rule: 'ALL' }, statistic: 'Sum', period: FIVE_MINUTES });
+      new cloudwatch.Metric({
+        namespace: 'AWS/WAFV2',
+        metricName,
+        dimensionsMap: { WebACL: props.webAclName, Rule: 'ALL' },
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${config.prefix}-operations`,
@@ -77,7 +83,10 @@ export class Dashboard extends Construct {
         labelled(businessMetric(stage, 'NeedsAttention', HOUR), 'needs attention'),
         labelled(businessMetric(stage, 'SlaBreached', HOUR), 'SLA breached'),
       ]),
-      graph('Notices sent / failed', [labelled(businessMetric(stage, 'NoticeSent', HOUR), 'sent'), labelled(businessMetric(stage, 'NoticeFailed', HOUR), 'failed')]),
+      graph('Notices sent / failed', [
+        labelled(businessMetric(stage, 'NoticeSent', HOUR), 'sent'),
+        labelled(businessMetric(stage, 'NoticeFailed', HOUR), 'failed'),
+      ]),
     );
     this.dashboard.addWidgets(graph('Time from intake to milestone (median, seconds)', DASHBOARD_MILESTONES.map(milestone), 24));
     this.dashboard.addWidgets(
@@ -100,19 +109,32 @@ export class Dashboard extends Construct {
       graph('WAF (CloudFront)', [waf('AllowedRequests').with({ label: 'allowed' }), waf('BlockedRequests').with({ label: 'blocked' })]),
     );
     this.dashboard.addWidgets(
-      graph('Function errors', perFunction((fn) => fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }))),
-      graph('Function duration p90 (ms)', perFunction((fn) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p90' }))),
-      graph('Function throttles', perFunction((fn) => fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }))),
+      graph(
+        'Function errors',
+        perFunction((fn) => fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' })),
+      ),
+      graph(
+        'Function duration p90 (ms)',
+        perFunction((fn) => fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p90' })),
+      ),
+      graph(
+        'Function throttles',
+        perFunction((fn) => fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' })),
+      ),
     );
     this.dashboard.addWidgets(
       graph(
         'Table stream: consumer lag (ms)',
-        props.streamConsumers.map((name) => props.functions.get(name)!.metric('IteratorAge', { period: FIVE_MINUTES, statistic: 'Maximum', label: name })),
+        props.streamConsumers.map((name) =>
+          props.functions.get(name)!.metric('IteratorAge', { period: FIVE_MINUTES, statistic: 'Maximum', label: name }),
+        ),
         12,
       ),
       graph(
         'Failure queues (messages)',
-        props.deadLetterQueues.map((q, i) => q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum', label: `failures ${i}` })),
+        props.deadLetterQueues.map((q, i) =>
+          q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum', label: `failures ${i}` }),
+        ),
         12,
       ),
     );

@@ -79,8 +79,10 @@ export class Functions extends Construct {
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
     });
     acknowledge(this.cursorSecret, {
-      'AwsSolutions-SMG4': 'An HMAC key for page cursors only (no PHI, no credential): rotating it merely invalidates the cursors handed out (clients start again from page 1), so a rotation Lambda would add cost and nothing to protect; replace the secret to rotate.',
-      'HIPAA.Security-SecretsManagerRotationEnabled': 'An HMAC key for page cursors only (no PHI, no credential): rotating it merely invalidates the cursors handed out; replace the secret to rotate.',
+      'AwsSolutions-SMG4':
+        'An HMAC key for page cursors only (no PHI, no credential): rotating it merely invalidates the cursors handed out (clients start again from page 1), so a rotation Lambda would add cost and nothing to protect; replace the secret to rotate.',
+      'HIPAA.Security-SecretsManagerRotationEnabled':
+        'An HMAC key for page cursors only (no PHI, no credential): rotating it merely invalidates the cursors handed out; replace the secret to rotate.',
     });
 
     const environment: Record<string, string> = {
@@ -134,11 +136,17 @@ export class Functions extends Construct {
         roles: [role],
       });
       policy.addStatements(
-        new iam.PolicyStatement({ sid: 'OwnLogGroup', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+        new iam.PolicyStatement({
+          sid: 'OwnLogGroup',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
         // active tracing: the function's X-Ray segments (these actions have no resource type)
         new iam.PolicyStatement({ sid: 'XRayTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
       );
-      const wildcardReasons = ['xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions (active X-Ray tracing of this function)'];
+      const wildcardReasons = [
+        'xray:PutTraceSegments/PutTelemetryRecords support no resource-level permissions (active X-Ray tracing of this function)',
+      ];
 
       // off by default: a new account's concurrency limit is 10 and Lambda keeps 100 unreserved,
       // so any reservation fails there (DEPLOY.md, npm run preflight)
@@ -183,13 +191,17 @@ export class Functions extends Construct {
 
       const invokers: string[] = [];
       if (spec.routes?.length) invokers.push('API Gateway (synchronous proxy integration: a failure is the HTTP error the caller sees)');
-      if (isWorkflowTask) invokers.push('Step Functions (synchronous RequestResponse invoke, also for .waitForTaskToken: the ASL retries, then catches into NEEDS_ATTENTION)');
+      if (isWorkflowTask)
+        invokers.push(
+          'Step Functions (synchronous RequestResponse invoke, also for .waitForTaskToken: the ASL retries, then catches into NEEDS_ATTENTION)',
+        );
       (spec.triggers ?? []).forEach((trigger, i) => {
         const invoker = this.addTrigger(spec, trigger, i, fn, role, policy, props);
         invokers.push(invoker.how);
         wildcardReasons.push(...invoker.wildcardReasons);
       });
-      if (invokers.length === 0) throw new Error(`catalog function ${spec.name} has no routes, aslKey or triggers: nothing would invoke it`);
+      if (invokers.length === 0)
+        throw new Error(`catalog function ${spec.name} has no routes, aslKey or triggers: nothing would invoke it`);
 
       const findings: Record<string, string> = {
         'HIPAA.Security-LambdaDLQ': `${spec.name} is invoked by ${invokers.join('; and by ')}. A function DLQ only catches asynchronous invocations that exhausted their retries, which none of these leave behind.`,
@@ -202,7 +214,9 @@ export class Functions extends Construct {
             : `${spec.name} is reachable only by authenticated staff, the state machine, the table stream or a once-a-minute schedule, all following the throttled public intake; reserving concurrency would only take capacity from the account pool, and new accounts cannot reserve any.`;
       }
       acknowledge(fn, findings);
-      acknowledge(policy, { 'AwsSolutions-IAM5[Resource::*]': `Only actions without resource-level permissions use *: ${[...new Set(wildcardReasons)].join('; ')}.` });
+      acknowledge(policy, {
+        'AwsSolutions-IAM5[Resource::*]': `Only actions without resource-level permissions use *: ${[...new Set(wildcardReasons)].join('; ')}.`,
+      });
     }
   }
 
@@ -225,7 +239,8 @@ export class Functions extends Construct {
     switch (trigger.kind) {
       case 'table-stream': {
         const streamArn = props.table.tableStreamArn;
-        if (!streamArn) throw new Error(`${spec.name} reads the table stream, but the table has none (functions/lib/keys.ts tableDefinition.stream)`);
+        if (!streamArn)
+          throw new Error(`${spec.name} reads the table stream, but the table has none (functions/lib/keys.ts tableDefinition.stream)`);
         // what failed after every retry: the batch's shard and sequence numbers only (no record
         // data, so no PHI); the notices themselves stay due in the table for sweep to retry
         const failed = new sqs.Queue(this, `${cid}Failures`, {
@@ -239,7 +254,11 @@ export class Functions extends Construct {
         this.deadLetterQueues.push(failed);
         this.streamConsumers.push(spec.name);
         policy.addStatements(
-          new iam.PolicyStatement({ sid: `StreamRead${index}`, actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [streamArn] }),
+          new iam.PolicyStatement({
+            sid: `StreamRead${index}`,
+            actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+            resources: [streamArn],
+          }),
           new iam.PolicyStatement({ sid: `StreamList${index}`, actions: ['dynamodb:ListStreams'], resources: ['*'] }),
           new iam.PolicyStatement({
             sid: `StreamKey${index}`,
@@ -265,7 +284,9 @@ export class Functions extends Construct {
         mapping.node.addDependency(policy, role);
         return {
           how: `its table-stream event source mapping (synchronous batches of ${trigger.batchSize}; failed items are reported, the batch bisected and retried ${STREAM_RETRY_ATTEMPTS} times, then recorded in its own encrypted SQS failure queue, which alarms)`,
-          wildcardReasons: ['dynamodb:ListStreams has no resource-level permission (the stream event source mapping lists the table streams)'],
+          wildcardReasons: [
+            'dynamodb:ListStreams has no resource-level permission (the stream event source mapping lists the table streams)',
+          ],
         };
       }
       case 'schedule': {
@@ -274,13 +295,17 @@ export class Functions extends Construct {
         }
         // its own role, assumable by Scheduler for this account only, allowed to invoke this one function
         const schedulerRole = new iam.Role(this, `${cid}Role`, {
-          assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+          assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+            conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+          }),
           description: `${config.prefix} schedule of ${spec.name}: invokes that function only`,
         });
         new iam.ManagedPolicy(this, `${cid}Policy`, {
           description: `${config.prefix} schedule of ${spec.name}: lambda:InvokeFunction on it`,
           roles: [schedulerRole],
-          statements: [new iam.PolicyStatement({ sid: 'InvokeScheduledFunction', actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] })],
+          statements: [
+            new iam.PolicyStatement({ sid: 'InvokeScheduledFunction', actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }),
+          ],
         });
         const every = Duration.seconds(trigger.everySeconds);
         new scheduler.CfnSchedule(this, `${cid}Schedule`, {
@@ -328,7 +353,9 @@ export class Functions extends Construct {
       case 'workflow:callback': {
         policy('WorkflowCallback', GRANTS[need].WorkflowCallback, ['*']);
         // acknowledged with the function's other Resource::* statements (returned reason)
-        return ['states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat support no resource-level permissions (IAM lists no resource type for them); the task token itself is the capability and never leaves the backend'];
+        return [
+          'states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat support no resource-level permissions (IAM lists no resource type for them); the task token itself is the capability and never leaves the backend',
+        ];
       }
       case 'workflow:describe':
         policy('WorkflowDescribe', GRANTS[need].WorkflowDescribe, [props.stateMachineArn]);

@@ -77,7 +77,15 @@ export class Protection extends Construct {
           name: 'IntakeRateLimit',
           priority: 0,
           // the API's own error shape (docs/ARCHITECTURE.md §3) and when to come back, as the local gateway answers
-          action: { block: { customResponse: { responseCode: 429, customResponseBodyKey: RATE_LIMITED_BODY, responseHeaders: [{ name: 'retry-after', value: '300' }] } } },
+          action: {
+            block: {
+              customResponse: {
+                responseCode: 429,
+                customResponseBodyKey: RATE_LIMITED_BODY,
+                responseHeaders: [{ name: 'retry-after', value: '300' }],
+              },
+            },
+          },
           statement: {
             rateBasedStatement: {
               limit: config.intakeRateLimit,

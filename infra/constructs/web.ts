@@ -9,7 +9,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { CONTENT_SECURITY_POLICY, EMBED_CONTENT_SECURITY_POLICY, EMBED_PATH_PREFIX, PERMISSIONS_POLICY } from '../../functions/lib/security-headers';
+import {
+  CONTENT_SECURITY_POLICY,
+  EMBED_CONTENT_SECURITY_POLICY,
+  EMBED_PATH_PREFIX,
+  PERMISSIONS_POLICY,
+} from '../../functions/lib/security-headers';
 import { INTAKE_PAGE, withProgramPhone } from '../../web/program-page';
 import type { StageConfig } from '../config';
 import { acknowledge } from '../nag';
@@ -85,8 +90,10 @@ export class Web extends Construct {
       autoDeleteObjects: !config.isProd,
     });
     acknowledge(this.logsBucket, {
-      'HIPAA.Security-S3DefaultEncryptionKMS': 'S3 server access logging and CloudFront standard logging can only deliver to buckets encrypted with SSE-S3 (AES-256), not SSE-KMS.',
-      'HIPAA.Security-S3BucketReplicationEnabled': 'Access logs are kept versioned with lifecycle retention in the one deployment region; cross-region replication is a separate DR decision (see DEPLOY.md).',
+      'HIPAA.Security-S3DefaultEncryptionKMS':
+        'S3 server access logging and CloudFront standard logging can only deliver to buckets encrypted with SSE-S3 (AES-256), not SSE-KMS.',
+      'HIPAA.Security-S3BucketReplicationEnabled':
+        'Access logs are kept versioned with lifecycle retention in the one deployment region; cross-region replication is a separate DR decision (see DEPLOY.md).',
     });
 
     // a build artifact of the repository (rebuilt by every deploy), so it is emptied and removed
@@ -104,8 +111,10 @@ export class Web extends Construct {
       autoDeleteObjects: true,
     });
     acknowledge(this.bucket, {
-      'HIPAA.Security-S3DefaultEncryptionKMS': 'The bucket holds only the public static web app (HTML/JS/CSS and a config.json of public client IDs), no PHI; SSE-S3 encrypts it at rest and avoids a KMS key policy for the CloudFront OAC.',
-      'HIPAA.Security-S3BucketReplicationEnabled': 'The content is a build artifact of the repository and is redeployed by cdk deploy; replicating it would add nothing recoverable.',
+      'HIPAA.Security-S3DefaultEncryptionKMS':
+        'The bucket holds only the public static web app (HTML/JS/CSS and a config.json of public client IDs), no PHI; SSE-S3 encrypts it at rest and avoids a KMS key policy for the CloudFront OAC.',
+      'HIPAA.Security-S3BucketReplicationEnabled':
+        'The content is a build artifact of the repository and is redeployed by cdk deploy; replicating it would add nothing recoverable.',
     });
 
     const securityHeadersBehavior: cloudfront.ResponseSecurityHeadersBehavior = {
@@ -226,7 +235,8 @@ export class Web extends Construct {
       ...customDomain,
     });
     const findings: Record<string, string> = {
-      'AwsSolutions-CFR1': 'No geo restriction: patients and referring physicians may reach the intake from anywhere (travel, VPNs); abuse is handled by the WAF rate rule and managed rule groups instead.',
+      'AwsSolutions-CFR1':
+        'No geo restriction: patients and referring physicians may reach the intake from anywhere (travel, VPNs); abuse is handled by the WAF rate rule and managed rule groups instead.',
     };
     if (!config.domainName) {
       findings['AwsSolutions-CFR4'] =
@@ -252,9 +262,13 @@ export class Web extends Construct {
       // the intake page gets the program's phone from this stage's settings
       sources.push(s3deploy.Source.asset(distDir, { exclude: ['console/config.json', INTAKE_PAGE, '**/*.map'] }));
       const intakePage = join(distDir, INTAKE_PAGE);
-      if (existsSync(intakePage)) sources.push(s3deploy.Source.data(INTAKE_PAGE, withProgramPhone(readFileSync(intakePage, 'utf8'), config.programPhone)));
+      if (existsSync(intakePage))
+        sources.push(s3deploy.Source.data(INTAKE_PAGE, withProgramPhone(readFileSync(intakePage, 'utf8'), config.programPhone)));
     } else {
-      Annotations.of(this).addWarningV2('iop:web-dist-missing', `${distDir} does not exist: run the web build before deploying, or only config.json is uploaded`);
+      Annotations.of(this).addWarningV2(
+        'iop:web-dist-missing',
+        `${distDir} does not exist: run the web build before deploying, or only config.json is uploaded`,
+      );
     }
     sources.push(
       s3deploy.Source.jsonData('console/config.json', {
@@ -287,10 +301,14 @@ export class Web extends Construct {
     for (const child of stack.node.children) {
       if (!child.node.id.startsWith('Custom::CDKBucketDeployment')) continue;
       acknowledge(child, {
-        'AwsSolutions-L1': 'CDK-provided BucketDeployment handler: its runtime is pinned by aws-cdk-lib together with the bundled AWS CLI layer and moves forward with CDK upgrades.',
-        'HIPAA.Security-LambdaDLQ': 'CloudFormation custom-resource handler, invoked synchronously by CloudFormation during deploys; a failure fails the deployment, there is nothing to redeliver.',
-        'HIPAA.Security-LambdaConcurrency': 'Runs only during cdk deploy (one invocation per deployment); reserving concurrency would only take capacity from the account pool.',
-        'HIPAA.Security-LambdaInsideVPC': 'Copies build artifacts from the CDK asset bucket to the web bucket over S3 regional endpoints; it touches no PHI and has no VPC-only dependency.',
+        'AwsSolutions-L1':
+          'CDK-provided BucketDeployment handler: its runtime is pinned by aws-cdk-lib together with the bundled AWS CLI layer and moves forward with CDK upgrades.',
+        'HIPAA.Security-LambdaDLQ':
+          'CloudFormation custom-resource handler, invoked synchronously by CloudFormation during deploys; a failure fails the deployment, there is nothing to redeliver.',
+        'HIPAA.Security-LambdaConcurrency':
+          'Runs only during cdk deploy (one invocation per deployment); reserving concurrency would only take capacity from the account pool.',
+        'HIPAA.Security-LambdaInsideVPC':
+          'Copies build artifacts from the CDK asset bucket to the web bucket over S3 regional endpoints; it touches no PHI and has no VPC-only dependency.',
       });
     }
     const qualifier = String(this.node.tryGetContext('@aws-cdk/core:bootstrapQualifier') ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER);
@@ -300,7 +318,8 @@ export class Web extends Construct {
     acknowledge(deployment.handlerRole, {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
         'CDK-provided BucketDeployment handler role: the AWS-managed basic execution policy only lets it write its own CloudWatch logs.',
-      'HIPAA.Security-IAMNoInlinePolicy': 'CDK-provided BucketDeployment handler role: CDK generates its policy inline; it covers only the asset bucket, the web bucket and the cache invalidation.',
+      'HIPAA.Security-IAMNoInlinePolicy':
+        'CDK-provided BucketDeployment handler role: CDK generates its policy inline; it covers only the asset bucket, the web bucket and the cache invalidation.',
       'AwsSolutions-IAM5[Action::s3:GetBucket*]': `${cdkGrant} (read from the CDK asset bucket).`,
       'AwsSolutions-IAM5[Action::s3:GetObject*]': `${cdkGrant} (read from the CDK asset bucket).`,
       'AwsSolutions-IAM5[Action::s3:List*]': `${cdkGrant} (list source and destination for pruning).`,
@@ -308,7 +327,8 @@ export class Web extends Construct {
       'AwsSolutions-IAM5[Action::s3:DeleteObject*]': `${cdkGrant} (prune stale files from the web bucket).`,
       [`AwsSolutions-IAM5[Resource::${assetBucket}]`]: `${cdkGrant}: objects of the bootstrap asset bucket, whose keys are content hashes.`,
       [`AwsSolutions-IAM5[Resource::${webObjects}]`]: `${cdkGrant}: every object of the web bucket, which holds only the public web app.`,
-      'AwsSolutions-IAM5[Resource::*]': 'CDK-provided BucketDeployment handler: cloudfront:CreateInvalidation/GetInvalidation support no resource-level scoping in the policy CDK generates.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'CDK-provided BucketDeployment handler: cloudfront:CreateInvalidation/GetInvalidation support no resource-level scoping in the policy CDK generates.',
     });
     return deployment;
   }

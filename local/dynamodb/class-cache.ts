@@ -53,8 +53,14 @@ const dropManifestAttribute = (manifest: string, attribute: string): string => {
 export const prepareCds = (java: string, jar: string, libDir: string, version: string): CdsLaunch => {
   const javaReal = realpathSync(java);
   const javaStat = statSync(javaReal);
-  const libs = readdirSync(libDir).filter((n) => n.endsWith('.jar')).sort().map((n) => join(libDir, n));
-  const key = createHash('sha256').update(JSON.stringify([javaReal, javaStat.size, javaStat.mtimeMs, jar, libs])).digest('hex').slice(0, 16);
+  const libs = readdirSync(libDir)
+    .filter((n) => n.endsWith('.jar'))
+    .sort()
+    .map((n) => join(libDir, n));
+  const key = createHash('sha256')
+    .update(JSON.stringify([javaReal, javaStat.size, javaStat.mtimeMs, jar, libs]))
+    .digest('hex')
+    .slice(0, 16);
   const cacheDir = join(CDS_CACHE_ROOT, `${version}-${key}`);
   const launchFile = join(cacheDir, 'launch.json');
   const repacked = join(cacheDir, 'DynamoDBLocal-cds.jar');
@@ -76,4 +82,3 @@ export const prepareCds = (java: string, jar: string, libDir: string, version: s
   renameSync(tmpLaunch, launchFile);
   return { cacheDir, jar: repacked, mainClass, classPath, archive };
 };
-

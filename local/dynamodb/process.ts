@@ -93,7 +93,7 @@ export const spawnDynamo = (port: number, dbPath: string | undefined, cwd: strin
 /** SIGTERM, then SIGKILL after a grace period (longer while a class archive is being recorded) */
 export const stopDynamo = async (d: DynamoLocal, say: (line: string) => void): Promise<void> => {
   if (d.child.exitCode !== null || d.child.signalCode !== null) return d.exited;
-  if (d.cds === 'record') say('Saving DynamoDB Local\'s class-data archive (once: later starts are faster)…');
+  if (d.cds === 'record') say("Saving DynamoDB Local's class-data archive (once: later starts are faster)…");
   d.child.kill('SIGTERM');
   // recording a class archive takes a few seconds at exit (once); unref'd: no timer holds the loop
   const grace = d.cds === 'record' ? 30_000 : 3000;

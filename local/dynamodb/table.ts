@@ -112,4 +112,3 @@ export const createTableWhenUp = async (ddb: DynamoLocal, tableName: string): Pr
   if (!inUse && (fresh || !streamSpecification().StreamSpecification)) return fresh;
   return ensureStream(ddb.url, tableName);
 };
-

@@ -158,7 +158,12 @@ export const toApiEvent = (
     const name = req.rawHeaders[i]!.toLowerCase();
     const value = req.rawHeaders[i + 1]!;
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
       continue;
     }
     headers[name] = name in headers ? `${headers[name]},${value}` : value;
@@ -210,9 +215,20 @@ export const fromLambdaResult = (result: unknown, label: string, log?: (line: st
   const structured = result !== null && typeof result === 'object' && !Array.isArray(result) && 'statusCode' in result;
   if (!structured) {
     // any other value is the body of a 200 JSON response (a string is sent as is)
-    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: typeof result === 'string' ? result : JSON.stringify(result ?? null), label };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: typeof result === 'string' ? result : JSON.stringify(result ?? null),
+      label,
+    };
   }
-  const r = result as { statusCode: unknown; headers?: Record<string, unknown>; body?: unknown; isBase64Encoded?: unknown; cookies?: unknown };
+  const r = result as {
+    statusCode: unknown;
+    headers?: Record<string, unknown>;
+    body?: unknown;
+    isBase64Encoded?: unknown;
+    cookies?: unknown;
+  };
   if (typeof r.statusCode !== 'number' || !Number.isInteger(r.statusCode) || r.statusCode < 100 || r.statusCode > 599) {
     log?.(`malformed Lambda response for ${label}`);
     return jsonReply(500, { message: 'Internal Server Error' }, label);

@@ -84,7 +84,8 @@ export class TokenBuckets {
   }
 
   private forget(): void {
-    for (const client of [...this.buckets.keys()]) if (this.level(client).tokens >= this.spec.capacity - EPSILON) this.buckets.delete(client);
+    for (const client of [...this.buckets.keys()])
+      if (this.level(client).tokens >= this.spec.capacity - EPSILON) this.buckets.delete(client);
     for (const client of this.buckets.keys()) {
       if (this.buckets.size <= MAX_TRACKED_CLIENTS) break;
       this.buckets.delete(client); // least recently used first
@@ -94,4 +95,3 @@ export class TokenBuckets {
 
 /** the client as the WAF sees it: the connection's address (a forwarded-for header is the client's to forge) */
 export const clientOf = (req: IncomingMessage): string => (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-

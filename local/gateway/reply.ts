@@ -20,7 +20,11 @@ export const jsonReply = (statusCode: number, body: unknown, label: string, head
 
 /** the WAF's 429, as the local gateway answers it (the API's error shape and when to come back) */
 export const tooManyRequests = (retryAfter: number, label: string): Reply =>
-  jsonReply(429, { error: 'TooManyRequests', message: `Too many requests from this address; try again in ${retryAfter} seconds` }, `${label} (rate limited)`, {
-    'retry-after': String(retryAfter),
-  });
-
+  jsonReply(
+    429,
+    { error: 'TooManyRequests', message: `Too many requests from this address; try again in ${retryAfter} seconds` },
+    `${label} (rate limited)`,
+    {
+      'retry-after': String(retryAfter),
+    },
+  );

@@ -38,7 +38,12 @@ export const staticFile = async (webRoot: string, method: string, rawPath: strin
     label: 'static (not found)',
   });
   if (method !== 'GET' && method !== 'HEAD') {
-    return { statusCode: 405, headers: { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }, body: 'Method Not Allowed\n', label: 'static (method)' };
+    return {
+      statusCode: 405,
+      headers: { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' },
+      body: 'Method Not Allowed\n',
+      label: 'static (method)',
+    };
   }
   let uri: string;
   try {

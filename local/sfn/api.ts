@@ -69,4 +69,3 @@ export interface StopExecutionParams {
   error?: string;
   cause?: string;
 }
-

@@ -98,7 +98,9 @@ function classify(stateName: string, resource: unknown): Exclude<TaskKind, 'wait
   if (CALLBACK_RESOURCE.test(resource)) return 'callback';
   if (LAMBDA_INVOKE_RESOURCE.test(resource)) return 'lambda-invoke';
   if (OTHER_INTEGRATION.test(resource)) {
-    throw invalid(`state ${stateName}: Resource ${resource} is not supported locally (Lambda function ARNs, lambda:invoke and lambda:invoke.waitForTaskToken only)`);
+    throw invalid(
+      `state ${stateName}: Resource ${resource} is not supported locally (Lambda function ARNs, lambda:invoke and lambda:invoke.waitForTaskToken only)`,
+    );
   }
   return 'function';
 }

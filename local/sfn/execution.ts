@@ -132,8 +132,12 @@ export class TaskAttempt {
 }
 
 /** the terminal event's details, as AWS words them */
-export const endingDetails = (eventType: HistoryEventType, fields: { output?: string; error?: string; cause?: string }): Partial<HistoryEvent> => {
-  if (eventType === 'ExecutionSucceeded') return { executionSucceededEventDetails: { output: fields.output, outputDetails: { truncated: false } } };
+export const endingDetails = (
+  eventType: HistoryEventType,
+  fields: { output?: string; error?: string; cause?: string },
+): Partial<HistoryEvent> => {
+  if (eventType === 'ExecutionSucceeded')
+    return { executionSucceededEventDetails: { output: fields.output, outputDetails: { truncated: false } } };
   if (eventType === 'ExecutionFailed') return { executionFailedEventDetails: { error: fields.error, cause: fields.cause } };
   if (eventType === 'ExecutionAborted') return { executionAbortedEventDetails: { error: fields.error, cause: fields.cause } };
   if (eventType === 'ExecutionTimedOut') return { executionTimedOutEventDetails: { error: fields.error, cause: fields.cause } };
@@ -146,7 +150,8 @@ export const haltExecution = (execution: ExecutionRecord): void => {
   for (const timer of execution.timers) timer.cancel();
   execution.timers.clear();
   for (const record of execution.tokens) record.heartbeat?.cancel();
-  for (const attempt of [...execution.attempts]) attempt.fail(uncatchableError('States.Runtime', `execution ${execution.status.toLowerCase()}`));
+  for (const attempt of [...execution.attempts])
+    attempt.fail(uncatchableError('States.Runtime', `execution ${execution.status.toLowerCase()}`));
   execution.run?.abort(); // a no-op once the interpreter has finished on its own
 };
 

@@ -158,7 +158,10 @@ export function describe(execution: ExecutionRecord): DescribeExecutionOutput {
 }
 
 /** GetExecutionHistory: one page of detached copies */
-export function historyPage(execution: ExecutionRecord, params: GetExecutionHistoryParams): GetExecutionHistoryOutput & { events: HistoryEvent[] } {
+export function historyPage(
+  execution: ExecutionRecord,
+  params: GetExecutionHistoryParams,
+): GetExecutionHistoryOutput & { events: HistoryEvent[] } {
   const size = pageSize(params.maxResults);
   const offset = decodePageToken(params.nextToken);
   const ordered = params.reverseOrder ? [...execution.events].reverse() : execution.events;
@@ -170,14 +173,24 @@ export function historyPage(execution: ExecutionRecord, params: GetExecutionHist
 }
 
 /** ListExecutions over one machine's executions: newest first, filtered by status, paged */
-export function listPage(executions: ExecutionRecord[], params: ListExecutionsParams): ListExecutionsOutput & { executions: ExecutionListItem[] } {
+export function listPage(
+  executions: ExecutionRecord[],
+  params: ListExecutionsParams,
+): ListExecutionsOutput & { executions: ExecutionListItem[] } {
   const size = pageSize(params.maxResults);
   const offset = decodePageToken(params.nextToken);
   const all = executions
     .filter((e) => !params.statusFilter || e.status === params.statusFilter)
     .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
   const page = all.slice(offset, offset + size).map((e) => {
-    const item: ExecutionListItem = { executionArn: e.arn, stateMachineArn: e.machine.arn, name: e.name, status: e.status, startDate: e.startDate, redriveCount: 0 };
+    const item: ExecutionListItem = {
+      executionArn: e.arn,
+      stateMachineArn: e.machine.arn,
+      name: e.name,
+      status: e.status,
+      startDate: e.startDate,
+      redriveCount: 0,
+    };
     if (e.stopDate) item.stopDate = e.stopDate;
     return item;
   });

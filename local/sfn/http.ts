@@ -33,7 +33,10 @@ class ClientError extends Error {
 function requiredString(body: Body, key: string): string {
   const value = body[key];
   if (typeof value !== 'string' || value === '') {
-    throw new ClientError('ValidationException', `1 validation error detected: Value at '${key}' failed to satisfy constraint: Member must not be null`);
+    throw new ClientError(
+      'ValidationException',
+      `1 validation error detected: Value at '${key}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   return value;
 }
@@ -63,10 +66,18 @@ const STATUSES = new Set(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTE
 
 const operations: Record<string, Operation> = {
   StartExecution: (sfn, b) =>
-    sfn.startExecution({ stateMachineArn: requiredString(b, 'stateMachineArn'), name: optionalString(b, 'name'), input: optionalString(b, 'input') }),
+    sfn.startExecution({
+      stateMachineArn: requiredString(b, 'stateMachineArn'),
+      name: optionalString(b, 'name'),
+      input: optionalString(b, 'input'),
+    }),
   SendTaskSuccess: (sfn, b) => sfn.sendTaskSuccess({ taskToken: requiredString(b, 'taskToken'), output: requiredString(b, 'output') }),
   SendTaskFailure: (sfn, b) =>
-    sfn.sendTaskFailure({ taskToken: requiredString(b, 'taskToken'), error: optionalString(b, 'error'), cause: optionalString(b, 'cause') }),
+    sfn.sendTaskFailure({
+      taskToken: requiredString(b, 'taskToken'),
+      error: optionalString(b, 'error'),
+      cause: optionalString(b, 'cause'),
+    }),
   SendTaskHeartbeat: (sfn, b) => sfn.sendTaskHeartbeat({ taskToken: requiredString(b, 'taskToken') }),
   DescribeExecution: (sfn, b) => sfn.describeExecution({ executionArn: requiredString(b, 'executionArn') }),
   GetExecutionHistory: (sfn, b) =>
@@ -78,7 +89,11 @@ const operations: Record<string, Operation> = {
       includeExecutionData: optionalBoolean(b, 'includeExecutionData'),
     }),
   StopExecution: (sfn, b) =>
-    sfn.stopExecution({ executionArn: requiredString(b, 'executionArn'), error: optionalString(b, 'error'), cause: optionalString(b, 'cause') }),
+    sfn.stopExecution({
+      executionArn: requiredString(b, 'executionArn'),
+      error: optionalString(b, 'error'),
+      cause: optionalString(b, 'cause'),
+    }),
   DescribeStateMachine: (sfn, b) => sfn.describeStateMachine({ stateMachineArn: requiredString(b, 'stateMachineArn') }),
   ListExecutions: (sfn, b) => {
     const statusFilter = optionalString(b, 'statusFilter');

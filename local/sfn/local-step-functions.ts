@@ -211,7 +211,10 @@ export class LocalStepFunctions {
       counts.resumed++;
       const position = execution.position;
       if (position && !machine.topLevel.has(position.state)) {
-        this.finish(execution, 'FAILED', 'ExecutionFailed', { error: 'States.Runtime', cause: `state ${position.state} is no longer in the definition` });
+        this.finish(execution, 'FAILED', 'ExecutionFailed', {
+          error: 'States.Runtime',
+          cause: `state ${position.state} is no longer in the definition`,
+        });
         continue;
       }
       this.launch(execution, position ? resumedInterpreter(machine, position) : machine.interpreter, JSON.parse(execution.input));
@@ -233,7 +236,12 @@ export class LocalStepFunctions {
     record.status = 'closed';
     this.runner.settle(record.attempt, { ok: true, value }, () =>
       this.record(record.execution, 'TaskSucceeded', {
-        taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output: params.output, outputDetails: { truncated: false } },
+        taskSucceededEventDetails: {
+          resourceType: 'lambda',
+          resource: 'invoke.waitForTaskToken',
+          output: params.output,
+          outputDetails: { truncated: false },
+        },
       }),
     );
     return {};
@@ -247,7 +255,10 @@ export class LocalStepFunctions {
     this.runner.settle(
       record.attempt,
       { ok: false, error, cause },
-      () => this.record(record.execution, 'TaskFailed', { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error, cause } }),
+      () =>
+        this.record(record.execution, 'TaskFailed', {
+          taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error, cause },
+        }),
       taskError(error, cause),
     );
     return {};
@@ -274,14 +285,22 @@ export class LocalStepFunctions {
   async describeStateMachine(params: { stateMachineArn: string }) {
     const machine = this.getMachine(params.stateMachineArn);
     return {
-      stateMachineArn: machine.arn, name: machine.name, status: 'ACTIVE' as const, definition: machine.source,
-      type: 'STANDARD' as const, creationDate: machine.createdAt, roleArn: this.roleArn(),
+      stateMachineArn: machine.arn,
+      name: machine.name,
+      status: 'ACTIVE' as const,
+      definition: machine.source,
+      type: 'STANDARD' as const,
+      creationDate: machine.createdAt,
+      roleArn: this.roleArn(),
     };
   }
 
   async listExecutions(params: ListExecutionsParams): Promise<ListExecutionsOutput & { executions: ExecutionListItem[] }> {
     const machine = this.getMachine(params.stateMachineArn);
-    return listPage([...this.executions.values()].filter((e) => e.machine.arn === machine.arn), params);
+    return listPage(
+      [...this.executions.values()].filter((e) => e.machine.arn === machine.arn),
+      params,
+    );
   }
 
   /** Aborts a running execution (no-op on a closed one). Its pending task tokens then answer `TaskTimedOut`. */

@@ -59,7 +59,7 @@ export function eventsFromStored(stored: StoredExecution): HistoryEvent[] {
   return stored.events.map((e) => ({ ...e, timestamp: new Date(e.timestamp) }) as HistoryEvent);
 }
 
-export type ExecutionStoreLog = (message: string) => void
+export type ExecutionStoreLog = (message: string) => void;
 
 export class ExecutionStore {
   constructor(

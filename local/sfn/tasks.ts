@@ -15,7 +15,16 @@ import { types } from 'node:util';
 import type { HistoryEvent, HistoryEventType } from '@aws-sdk/client-sfn';
 import { HEARTBEAT_KEY, INPUT_KEY, PARAMS_KEY, TIMEOUT_KEY, WAIT_KEY, type TaskPlan } from './definition';
 import { taskError, uncatchableError } from './errors';
-import { cloneJson, isObject, json, TaskAttempt, type CurrentTask, type ExecutionRecord, type Outcome, type TokenRecord } from './execution';
+import {
+  cloneJson,
+  isObject,
+  json,
+  TaskAttempt,
+  type CurrentTask,
+  type ExecutionRecord,
+  type Outcome,
+  type TokenRecord,
+} from './execution';
 import { statesTimeoutError } from './interpreter';
 import { LongTimer, nextMacrotask } from './timers';
 
@@ -80,9 +89,18 @@ export class TaskRunner {
 
     const parameters = input[PARAMS_KEY];
     const timeoutSeconds = plan.timeoutFromPath ? this.pathSeconds(plan, 'TimeoutSecondsPath', input[TIMEOUT_KEY]) : plan.timeoutSeconds;
-    const heartbeatSeconds = plan.heartbeatFromPath ? this.pathSeconds(plan, 'HeartbeatSecondsPath', input[HEARTBEAT_KEY]) : plan.heartbeatSeconds;
+    const heartbeatSeconds = plan.heartbeatFromPath
+      ? this.pathSeconds(plan, 'HeartbeatSecondsPath', input[HEARTBEAT_KEY])
+      : plan.heartbeatSeconds;
     if (plan.kind === 'callback') {
-      return this.runCallbackTask(execution, plan, parameters, timeoutSeconds, heartbeatSeconds, resumed?.kind === 'callback' ? resumed : undefined);
+      return this.runCallbackTask(
+        execution,
+        plan,
+        parameters,
+        timeoutSeconds,
+        heartbeatSeconds,
+        resumed?.kind === 'callback' ? resumed : undefined,
+      );
     }
     return this.runFunctionTask(execution, plan, parameters, timeoutSeconds);
   }
@@ -104,7 +122,9 @@ export class TaskRunner {
     const current = record.attempt?.current;
     if (current?.kind === 'callback') current.heartbeatAt = Date.now() + ms;
     const label = (record.heartbeatMs * this.host.timeScale) / 1000;
-    record.heartbeat = new LongTimer(ms, () => this.timeOutTask(record, 'States.HeartbeatTimeout', `no heartbeat within HeartbeatSeconds (${label})`));
+    record.heartbeat = new LongTimer(ms, () =>
+      this.timeOutTask(record, 'States.HeartbeatTimeout', `no heartbeat within HeartbeatSeconds (${label})`),
+    );
   }
 
   /** the saved task a restarted execution continues, once, for its own top-level state */
@@ -153,7 +173,10 @@ export class TaskRunner {
       if (typeof handler !== 'function') throw new Error(`no handler for ${functionName}`);
     } catch (error) {
       const message = `Function not found: ${functionName} (${(error as Error).message ?? String(error)})`;
-      throw taskError('Lambda.ResourceNotFoundException', JSON.stringify({ errorType: 'ResourceNotFoundException', errorMessage: message }));
+      throw taskError(
+        'Lambda.ResourceNotFoundException',
+        JSON.stringify({ errorType: 'ResourceNotFoundException', errorMessage: message }),
+      );
     }
     let result: unknown;
     try {
@@ -168,19 +191,35 @@ export class TaskRunner {
     }
   }
 
-  private runFunctionTask(execution: ExecutionRecord, plan: TaskPlan, parameters: unknown, timeoutSeconds: number | undefined): Promise<unknown> {
+  private runFunctionTask(
+    execution: ExecutionRecord,
+    plan: TaskPlan,
+    parameters: unknown,
+    timeoutSeconds: number | undefined,
+  ): Promise<unknown> {
     const { record } = this.host;
     const { functionName, payload } = this.lambdaTarget(plan, parameters);
     const integration = plan.kind === 'lambda-invoke';
     const attempt = this.newAttempt(execution, plan, { kind: 'function', state: plan.stateName });
     if (integration) {
       record(execution, 'TaskScheduled', {
-        taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: this.host.region, parameters: json(parameters), timeoutInSeconds: timeoutSeconds },
+        taskScheduledEventDetails: {
+          resourceType: 'lambda',
+          resource: 'invoke',
+          region: this.host.region,
+          parameters: json(parameters),
+          timeoutInSeconds: timeoutSeconds,
+        },
       });
       record(execution, 'TaskStarted', { taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke' } });
     } else {
       record(execution, 'LambdaFunctionScheduled', {
-        lambdaFunctionScheduledEventDetails: { resource: plan.resource, input: json(payload), inputDetails: { truncated: false }, timeoutInSeconds: timeoutSeconds },
+        lambdaFunctionScheduledEventDetails: {
+          resource: plan.resource,
+          input: json(payload),
+          inputDetails: { truncated: false },
+          timeoutInSeconds: timeoutSeconds,
+        },
       });
       record(execution, 'LambdaFunctionStarted');
     }
@@ -190,7 +229,9 @@ export class TaskRunner {
         const cause = `the task ran longer than its TimeoutSeconds (${timeoutSeconds})`;
         this.settle(attempt, { ok: false, error: 'States.Timeout', cause, timeout: true }, () => {
           if (integration) {
-            record(execution, 'TaskTimedOut', { taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.Timeout', cause } });
+            record(execution, 'TaskTimedOut', {
+              taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.Timeout', cause },
+            });
           } else {
             record(execution, 'LambdaFunctionTimedOut', { lambdaFunctionTimedOutEventDetails: { error: 'States.Timeout', cause } });
           }
@@ -203,10 +244,17 @@ export class TaskRunner {
         this.settle(attempt, { ok: true, value: output }, () => {
           if (integration) {
             record(execution, 'TaskSucceeded', {
-              taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke', output: json(output), outputDetails: { truncated: false } },
+              taskSucceededEventDetails: {
+                resourceType: 'lambda',
+                resource: 'invoke',
+                output: json(output),
+                outputDetails: { truncated: false },
+              },
             });
           } else {
-            record(execution, 'LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: json(output), outputDetails: { truncated: false } } });
+            record(execution, 'LambdaFunctionSucceeded', {
+              lambdaFunctionSucceededEventDetails: { output: json(output), outputDetails: { truncated: false } },
+            });
           }
         });
       },
@@ -216,7 +264,9 @@ export class TaskRunner {
           { ok: false, error: error.name, cause: error.message },
           () => {
             if (integration) {
-              record(execution, 'TaskFailed', { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: error.name, cause: error.message } });
+              record(execution, 'TaskFailed', {
+                taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: error.name, cause: error.message },
+              });
             } else {
               record(execution, 'LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: error.name, cause: error.message } });
             }
@@ -253,16 +303,25 @@ export class TaskRunner {
       tokenRecord.heartbeat?.cancel();
     });
 
-    const timeoutMs = resumed ? (resumed.timeoutAt === undefined ? undefined : Math.max(0, resumed.timeoutAt - Date.now())) : timeoutSeconds === undefined ? undefined : this.ms(timeoutSeconds);
+    const timeoutMs = resumed
+      ? resumed.timeoutAt === undefined
+        ? undefined
+        : Math.max(0, resumed.timeoutAt - Date.now())
+      : timeoutSeconds === undefined
+        ? undefined
+        : this.ms(timeoutSeconds);
     if (!resumed) {
       if (timeoutMs !== undefined) current.timeoutAt = Date.now() + timeoutMs;
       if (heartbeatSeconds !== undefined) current.heartbeatMs = this.ms(heartbeatSeconds);
     }
     tokenRecord.heartbeatMs = current.heartbeatMs;
-    if (current.heartbeatMs !== undefined) this.armHeartbeat(tokenRecord, resumed?.heartbeatAt === undefined ? undefined : Math.max(0, resumed.heartbeatAt - Date.now()));
+    if (current.heartbeatMs !== undefined)
+      this.armHeartbeat(tokenRecord, resumed?.heartbeatAt === undefined ? undefined : Math.max(0, resumed.heartbeatAt - Date.now()));
     if (timeoutMs !== undefined) {
       const label = timeoutSeconds ?? '';
-      attempt.after(timeoutMs, () => this.timeOutTask(tokenRecord, 'States.Timeout', `the task ran longer than its TimeoutSeconds (${label})`));
+      attempt.after(timeoutMs, () =>
+        this.timeOutTask(tokenRecord, 'States.Timeout', `the task ran longer than its TimeoutSeconds (${label})`),
+      );
     }
     if (!resumed) {
       // the token is kept with this event (a restart re-parks it)
@@ -287,7 +346,12 @@ export class TaskRunner {
         if (attempt.settled) return;
         current.submitted = true;
         record(execution, 'TaskSubmitted', {
-          taskSubmittedEventDetails: { resourceType: 'lambda', resource, output: json({ Payload: result, StatusCode: 200 }), outputDetails: { truncated: false } },
+          taskSubmittedEventDetails: {
+            resourceType: 'lambda',
+            resource,
+            output: json({ Payload: result, StatusCode: 200 }),
+            outputDetails: { truncated: false },
+          },
         });
       },
       (error: Error) => {
@@ -296,7 +360,10 @@ export class TaskRunner {
         this.settle(
           attempt,
           { ok: false, error: error.name, cause: error.message },
-          () => record(execution, 'TaskFailed', { taskFailedEventDetails: { resourceType: 'lambda', resource, error: error.name, cause: error.message } }),
+          () =>
+            record(execution, 'TaskFailed', {
+              taskFailedEventDetails: { resourceType: 'lambda', resource, error: error.name, cause: error.message },
+            }),
           error,
         );
       },
@@ -309,11 +376,18 @@ export class TaskRunner {
     if (!attempt || attempt.settled || record.status !== 'open') return;
     record.status = 'timedOut';
     this.settle(attempt, { ok: false, error, cause, timeout: true }, () =>
-      this.host.record(record.execution, 'TaskTimedOut', { taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error, cause } }),
+      this.host.record(record.execution, 'TaskTimedOut', {
+        taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error, cause },
+      }),
     );
   }
 
-  private runWait(execution: ExecutionRecord, plan: TaskPlan, input: Record<string, unknown>, resumed: Extract<CurrentTask, { kind: 'wait' }> | undefined): Promise<unknown> {
+  private runWait(
+    execution: ExecutionRecord,
+    plan: TaskPlan,
+    input: Record<string, unknown>,
+    resumed: Extract<CurrentTask, { kind: 'wait' }> | undefined,
+  ): Promise<unknown> {
     let dueAt: number;
     if (resumed) {
       dueAt = resumed.dueAt;
@@ -323,13 +397,19 @@ export class TaskRunner {
       if ('seconds' in spec) {
         const seconds = spec.seconds;
         if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
-          throw uncatchableError('States.Runtime', `state ${plan.stateName}: wait seconds must be a non-negative integer, got ${json(seconds)}`);
+          throw uncatchableError(
+            'States.Runtime',
+            `state ${plan.stateName}: wait seconds must be a non-negative integer, got ${json(seconds)}`,
+          );
         }
         ms = this.ms(seconds);
       } else {
         const at = typeof spec.timestamp === 'string' ? Date.parse(spec.timestamp) : Number.NaN;
         if (Number.isNaN(at)) {
-          throw uncatchableError('States.Runtime', `state ${plan.stateName}: wait timestamp must be an RFC 3339 timestamp, got ${json(spec.timestamp)}`);
+          throw uncatchableError(
+            'States.Runtime',
+            `state ${plan.stateName}: wait timestamp must be an RFC 3339 timestamp, got ${json(spec.timestamp)}`,
+          );
         }
         ms = Math.max(0, at - Date.now()) / this.host.timeScale;
       }

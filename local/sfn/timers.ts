@@ -15,7 +15,10 @@ export class LongTimer implements Cancellable {
   private readonly deadline: number;
   private cancelled = false;
 
-  constructor(ms: number, private readonly fn: () => void) {
+  constructor(
+    ms: number,
+    private readonly fn: () => void,
+  ) {
     const delay = Number.isFinite(ms) ? Math.max(0, ms) : MAX_DELAY_MS;
     this.deadline = Date.now() + delay;
     this.arm(delay);

@@ -120,7 +120,9 @@ class Delivery {
           await sleep(this.backoffMs * 2 ** attempt);
           continue;
         }
-        this.log(`stream → ${name}: a batch of ${batch.length} failed ${attempt + 1} times (${(error as Error)?.name ?? 'Error'}); dropped`);
+        this.log(
+          `stream → ${name}: a batch of ${batch.length} failed ${attempt + 1} times (${(error as Error)?.name ?? 'Error'}); dropped`,
+        );
         return;
       }
       const failed = failuresOf(result, batch);
@@ -273,11 +275,16 @@ export class StreamPoller {
     }
   }
 
-  private async listShards(): Promise<Array<{ ShardId: string; ParentShardId?: string; SequenceNumberRange?: { EndingSequenceNumber?: string } }>> {
+  private async listShards(): Promise<
+    Array<{ ShardId: string; ParentShardId?: string; SequenceNumberRange?: { EndingSequenceNumber?: string } }>
+  > {
     const shards: Array<{ ShardId: string; ParentShardId?: string; SequenceNumberRange?: { EndingSequenceNumber?: string } }> = [];
     let start: string | undefined;
     do {
-      const answer = await this.options.call('DescribeStream', { StreamArn: this.options.streamArn, ...(start ? { ExclusiveStartShardId: start } : {}) });
+      const answer = await this.options.call('DescribeStream', {
+        StreamArn: this.options.streamArn,
+        ...(start ? { ExclusiveStartShardId: start } : {}),
+      });
       if (answer.status !== 200) throw new Error(`DescribeStream answered ${answer.status} ${errorCode(answer)}`);
       const description = answer.json.StreamDescription as { Shards?: typeof shards; LastEvaluatedShardId?: string } | undefined;
       shards.push(...(description?.Shards ?? []));
@@ -294,7 +301,8 @@ export class StreamPoller {
       ...(sequence ? { SequenceNumber: sequence } : {}),
     });
     const iterator = answer.json.ShardIterator;
-    if (answer.status !== 200 || typeof iterator !== 'string') throw new Error(`GetShardIterator answered ${answer.status} ${errorCode(answer)}`);
+    if (answer.status !== 200 || typeof iterator !== 'string')
+      throw new Error(`GetShardIterator answered ${answer.status} ${errorCode(answer)}`);
     return iterator;
   }
 

@@ -64,7 +64,10 @@ export const startTriggers = async (options: TriggerOptions): Promise<Triggers> 
   let poller: StreamPoller | undefined;
   if (consumers.length) {
     const streamArn = options.streamArn;
-    if (!streamArn) throw new Error(`${consumers.map((c) => c.name).join(', ')}: a table-stream trigger needs the table's stream (tableDefinition.stream)`);
+    if (!streamArn)
+      throw new Error(
+        `${consumers.map((c) => c.name).join(', ')}: a table-stream trigger needs the table's stream (tableDefinition.stream)`,
+      );
     poller = new StreamPoller({
       call: (operation, body) => dynamoCall(options.dynamoUrl, operation, body, 'streams', options.region),
       streamArn,

@@ -28,7 +28,8 @@ let browser: Browser;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(resolve('web/dist/intake/index.html'))) throw new Error('web/dist is missing: run `npm run build:web` first (npm run test:e2e does)');
+  if (!existsSync(resolve('web/dist/intake/index.html')))
+    throw new Error('web/dist is missing: run `npm run build:web` first (npm run test:e2e does)');
   [rt, browser] = await Promise.all([startRuntime({ port: 0, mailPort: 0, quiet: true }), launchBrowser()]);
   api = new TestApi(rt.appUrl, rt.mailUrl);
 });
@@ -72,7 +73,10 @@ const onScreen = (loc: Locator) =>
     const r = el.getBoundingClientRect();
     const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
     return {
-      top: Math.round(r.top), bottom: Math.round(r.bottom), left: Math.round(r.left), right: Math.round(r.right),
+      top: Math.round(r.top),
+      bottom: Math.round(r.bottom),
+      left: Math.round(r.left),
+      right: Math.round(r.right),
       reachable: !!hit && el.contains(hit),
     };
   });
@@ -80,7 +84,13 @@ const onScreen = (loc: Locator) =>
 /** asserts `loc` lies wholly inside the phone's screen (nothing to scroll to see or tap it) */
 const expectWhollyOnScreen = async (loc: Locator) => {
   const box = await onScreen(loc);
-  expect(box).toEqual({ top: expect.any(Number), bottom: expect.any(Number), left: expect.any(Number), right: expect.any(Number), reachable: true });
+  expect(box).toEqual({
+    top: expect.any(Number),
+    bottom: expect.any(Number),
+    left: expect.any(Number),
+    right: expect.any(Number),
+    reachable: true,
+  });
   expect(box.top).toBeGreaterThanOrEqual(0);
   expect(box.left).toBeGreaterThanOrEqual(0);
   expect(box.bottom).toBeLessThanOrEqual(PHONE.height);
@@ -106,71 +116,87 @@ describe('on a phone, a "yes" to a crisis question', () => {
     ['en', 'safety.attempt'],
     ['es', 'safety.thoughts'],
     ['es', 'safety.attempt'],
-  ])('(%s, %s) brings the 988 panel on screen at once, call and text buttons wholly visible, focus on the panel', async (lang, question) => {
-    // Prepare
-    const { page, problems } = await openPhone(lang);
-    const panel = crisisPanel(page, lang);
-    await expect(panel.count()).resolves.toBe(0);
+  ])(
+    '(%s, %s) brings the 988 panel on screen at once, call and text buttons wholly visible, focus on the panel',
+    async (lang, question) => {
+      // Prepare
+      const { page, problems } = await openPhone(lang);
+      const panel = crisisPanel(page, lang);
+      await expect(panel.count()).resolves.toBe(0);
 
-    // Act: the person has scrolled to read the question (it sits at the top of the screen), then
-    // taps "Yes" and nothing else
-    await group(page, lang, question).evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    await expect(page.evaluate(() => window.scrollY)).resolves.toBeGreaterThan(0);
-    await radio(page, lang, question, 'yes').tap();
+      // Act: the person has scrolled to read the question (it sits at the top of the screen), then
+      // taps "Yes" and nothing else
+      await group(page, lang, question).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await expect(page.evaluate(() => window.scrollY)).resolves.toBeGreaterThan(0);
+      await radio(page, lang, question, 'yes').tap();
 
-    // Assess
-    await panel.waitFor({ timeout: 1_000 });
-    await expect(isFocusedWithin(panel)).resolves.toBe(true);
-    const call = panel.getByRole('link', { name: t(lang, 'crisis.call') });
-    const text = panel.getByRole('link', { name: t(lang, 'crisis.text') });
-    await expect(call.getAttribute('href')).resolves.toBe('tel:988');
-    await expect(text.getAttribute('href')).resolves.toBe('sms:988');
-    await expectWhollyOnScreen(panel.getByRole('heading', { name: t(lang, 'crisis.title') }));
-    await expectWhollyOnScreen(call);
-    await expectWhollyOnScreen(text);
-    // announced too: the panel sits in the form's alert region
-    await expect(page.getByRole('alert').filter({ has: call }).count()).resolves.toBe(1);
-    await screen(page, `crisis-${lang}-${question.split('.')[1]}`);
-    await expectNoAxeViolations(page);
+      // Assess
+      await panel.waitFor({ timeout: 1_000 });
+      await expect(isFocusedWithin(panel)).resolves.toBe(true);
+      const call = panel.getByRole('link', { name: t(lang, 'crisis.call') });
+      const text = panel.getByRole('link', { name: t(lang, 'crisis.text') });
+      await expect(call.getAttribute('href')).resolves.toBe('tel:988');
+      await expect(text.getAttribute('href')).resolves.toBe('sms:988');
+      await expectWhollyOnScreen(panel.getByRole('heading', { name: t(lang, 'crisis.title') }));
+      await expectWhollyOnScreen(call);
+      await expectWhollyOnScreen(text);
+      // announced too: the panel sits in the form's alert region
+      await expect(page.getByRole('alert').filter({ has: call }).count()).resolves.toBe(1);
+      await screen(page, `crisis-${lang}-${question.split('.')[1]}`);
+      await expectNoAxeViolations(page);
 
-    // the answer stays as given, and "No" again removes the panel
-    await expect(radio(page, lang, question, 'yes').isChecked()).resolves.toBe(true);
-    await radio(page, lang, question, 'no').tap();
-    await expect(panel.count()).resolves.toBe(0);
-    expect(problems).toEqual([]);
-  });
+      // the answer stays as given, and "No" again removes the panel
+      await expect(radio(page, lang, question, 'yes').isChecked()).resolves.toBe(true);
+      await radio(page, lang, question, 'no').tap();
+      await expect(panel.count()).resolves.toBe(0);
+      expect(problems).toEqual([]);
+    },
+  );
 
-  test.each<Lang>(['en', 'es'])('(%s) then Send with everything else empty: the panel stays on screen above the error list, which takes focus', async (lang) => {
-    // Prepare
-    const { page, problems } = await openPhone(lang);
-    await radio(page, lang, 'safety.thoughts', 'yes').tap();
-    const panel = crisisPanel(page, lang);
-    await panel.waitFor();
+  test.each<Lang>(['en', 'es'])(
+    '(%s) then Send with everything else empty: the panel stays on screen above the error list, which takes focus',
+    async (lang) => {
+      // Prepare
+      const { page, problems } = await openPhone(lang);
+      await radio(page, lang, 'safety.thoughts', 'yes').tap();
+      const panel = crisisPanel(page, lang);
+      await panel.waitFor();
 
-    // Act: Send is at the very bottom of the form
-    await page.getByRole('button', { name: t(lang, 'submit') }).tap();
+      // Act: Send is at the very bottom of the form
+      await page.getByRole('button', { name: t(lang, 'submit') }).tap();
 
-    // Assess: the list took focus, the 988 buttons are on screen, and the panel is above the list
-    await summary(page).waitFor();
-    await expect(summary(page).evaluate((el) => el === document.activeElement)).resolves.toBe(true);
-    await expectWhollyOnScreen(panel.getByRole('link', { name: t(lang, 'crisis.call') }));
-    await expectWhollyOnScreen(panel.getByRole('link', { name: t(lang, 'crisis.text') }));
-    const [panelBox, listBox] = await Promise.all([onScreen(panel), onScreen(summary(page))]);
-    expect(panelBox.bottom).toBeLessThanOrEqual(listBox.top);
-    // and the list begins on the same screen, below the panel
-    expect(listBox.top).toBeLessThan(PHONE.height);
-    await screen(page, `crisis-errors-${lang}`);
-    await expectNoAxeViolations(page);
-    expect(problems).toEqual([]);
-  });
+      // Assess: the list took focus, the 988 buttons are on screen, and the panel is above the list
+      await summary(page).waitFor();
+      await expect(summary(page).evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+      await expectWhollyOnScreen(panel.getByRole('link', { name: t(lang, 'crisis.call') }));
+      await expectWhollyOnScreen(panel.getByRole('link', { name: t(lang, 'crisis.text') }));
+      const [panelBox, listBox] = await Promise.all([onScreen(panel), onScreen(summary(page))]);
+      expect(panelBox.bottom).toBeLessThanOrEqual(listBox.top);
+      // and the list begins on the same screen, below the panel
+      expect(listBox.top).toBeLessThan(PHONE.height);
+      await screen(page, `crisis-errors-${lang}`);
+      await expectNoAxeViolations(page);
+      expect(problems).toEqual([]);
+    },
+  );
 });
 
 // ---- errors that name their question ----
 
 describe('the error list', () => {
   const EMPTY_FORM_ERRORS: IntakeKey[] = [
-    'required.selfHarm', 'required.attempt', 'required.firstName', 'required.lastName', 'required.dateOfBirth', 'required.phone',
-    'required.substances', 'required.symptoms', 'required.detoxStatus', 'required.insuranceType', 'required.signature', 'required.schedule',
+    'required.selfHarm',
+    'required.attempt',
+    'required.firstName',
+    'required.lastName',
+    'required.dateOfBirth',
+    'required.phone',
+    'required.substances',
+    'required.symptoms',
+    'required.detoxStatus',
+    'required.insuranceType',
+    'required.signature',
+    'required.schedule',
   ];
 
   test.each<Lang>(['en', 'es'])('(%s) for an empty form names every question, no two messages alike', async (lang) => {
@@ -186,7 +212,9 @@ describe('the error list', () => {
     expect(items).toEqual(EMPTY_FORM_ERRORS.map((k) => t(lang, k)));
     expect(new Set(items).size).toBe(items.length);
     // the message beside each yes/no question is the one in the list
-    await expect(group(page, lang, 'withdrawal.symptoms').locator('.field-error').textContent()).resolves.toBe(t(lang, 'required.symptoms'));
+    await expect(group(page, lang, 'withdrawal.symptoms').locator('.field-error').textContent()).resolves.toBe(
+      t(lang, 'required.symptoms'),
+    );
     await screen(page, `errors-empty-${lang}`);
     await expectNoAxeViolations(page);
     expect(problems).toEqual([]);
@@ -224,35 +252,42 @@ describe('the error list', () => {
   test.each<[Lang, string]>([
     ['en', 'en-US'],
     ['es', 'es-US'],
-  ])('(%s page, %s browser) a date box holding part of a date is told to give the whole date, naming no format the box may not show', async (lang, locale) => {
-    // Prepare
-    const { page, problems } = await openPhone(lang, locale);
-    const dob = page.getByLabel(t(lang, 'about.dateOfBirth'), { exact: true });
+  ])(
+    '(%s page, %s browser) a date box holding part of a date is told to give the whole date, naming no format the box may not show',
+    async (lang, locale) => {
+      // Prepare
+      const { page, problems } = await openPhone(lang, locale);
+      const dob = page.getByLabel(t(lang, 'about.dateOfBirth'), { exact: true });
 
-    // Act: only the first part of the date (the box then holds no value at all)
-    await dob.focus();
-    await page.keyboard.type('04');
-    await page.getByRole('button', { name: t(lang, 'submit') }).tap();
+      // Act: only the first part of the date (the box then holds no value at all)
+      await dob.focus();
+      await page.keyboard.type('04');
+      await page.getByRole('button', { name: t(lang, 'submit') }).tap();
 
-    // Assess: not "enter a date of birth" (something was typed), and no YYYY-MM-DD beside a box
-    // that shows mm/dd/yyyy (the box follows the browser, not the page: see the screenshot)
-    await summary(page).waitFor();
-    const expected = t(lang, 'invalid.date', { field: t(lang, 'name.dateOfBirth') });
-    await expect(summaryTexts(page)).resolves.toContain(expected);
-    await expect(summaryTexts(page)).resolves.not.toContain(t(lang, 'required.dateOfBirth'));
-    expect(expected).not.toMatch(/YYYY|AAAA|MM|DD/i);
-    const message = await dob.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby')?.split(' ').pop() ?? '')?.textContent);
-    expect(message).toBe(expected);
-    await dob.scrollIntoViewIfNeeded();
-    await screen(page, `errors-date-${lang}`);
-    await expectNoAxeViolations(page);
-    expect(problems).toEqual([]);
-  });
+      // Assess: not "enter a date of birth" (something was typed), and no YYYY-MM-DD beside a box
+      // that shows mm/dd/yyyy (the box follows the browser, not the page: see the screenshot)
+      await summary(page).waitFor();
+      const expected = t(lang, 'invalid.date', { field: t(lang, 'name.dateOfBirth') });
+      await expect(summaryTexts(page)).resolves.toContain(expected);
+      await expect(summaryTexts(page)).resolves.not.toContain(t(lang, 'required.dateOfBirth'));
+      expect(expected).not.toMatch(/YYYY|AAAA|MM|DD/i);
+      const message = await dob.evaluate(
+        (el) => document.getElementById(el.getAttribute('aria-describedby')?.split(' ').pop() ?? '')?.textContent,
+      );
+      expect(message).toBe(expected);
+      await dob.scrollIntoViewIfNeeded();
+      await screen(page, `errors-date-${lang}`);
+      await expectNoAxeViolations(page);
+      expect(problems).toEqual([]);
+    },
+  );
 
   test('a date in the future names its question (the last use of a substance)', async () => {
     // Prepare: the browser's today is NOW (2026-03-04)
     const { page, problems } = await openPhone('en');
-    await group(page, 'en', 'substances.question').getByRole('checkbox', { name: t('en', 'substance.alcohol') }).check();
+    await group(page, 'en', 'substances.question')
+      .getByRole('checkbox', { name: t('en', 'substance.alcohol') })
+      .check();
 
     // Act
     await page.getByLabel(t('en', 'substances.lastUse', { substance: t('en', 'short.alcohol') })).fill('2026-03-20');
@@ -260,14 +295,18 @@ describe('the error list', () => {
 
     // Assess
     await summary(page).waitFor();
-    await expect(summaryTexts(page)).resolves.toContain(t('en', 'invalid.future', { field: t('en', 'name.lastUse', { substance: t('en', 'short.alcohol') }) }));
+    await expect(summaryTexts(page)).resolves.toContain(
+      t('en', 'invalid.future', { field: t('en', 'name.lastUse', { substance: t('en', 'short.alcohol') }) }),
+    );
     expect(problems).toEqual([]);
   });
 
   test('private insurance with no company is told to name it, in the browser and by the API', async () => {
     // Prepare
     const { page, problems } = await openPhone('en');
-    await group(page, 'en', 'insurance.type').getByRole('radio', { name: t('en', 'insurance.commercial') }).check();
+    await group(page, 'en', 'insurance.type')
+      .getByRole('radio', { name: t('en', 'insurance.commercial') })
+      .check();
     const payer = page.getByLabel(t('en', 'insurance.payer'), { exact: true });
     await payer.waitFor();
 
@@ -316,7 +355,7 @@ describe('language and consent', () => {
     expect(problems).toEqual([]);
   });
 
-  test('a person who never chose gets the browser\'s language, and nothing is stored', async () => {
+  test("a person who never chose gets the browser's language, and nothing is stored", async () => {
     // Prepare / Act
     const { page, problems } = await openPhone('en', 'es-MX');
 

@@ -25,7 +25,8 @@ let api: TestApi;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(resolve('web/dist/intake/index.html'))) throw new Error('web/dist is missing: run `npm run build:web` first (npm run test:e2e does)');
+  if (!existsSync(resolve('web/dist/intake/index.html')))
+    throw new Error('web/dist is missing: run `npm run build:web` first (npm run test:e2e does)');
   [rt, browser] = await Promise.all([startRuntime({ port: 0, mailPort: 0, quiet: true }), launchBrowser()]);
   api = new TestApi(rt.appUrl, rt.mailUrl);
 });
@@ -39,7 +40,11 @@ afterAll(async () => {
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 /** letters only, so the staff search finds exactly this person */
-const uniqueLastName = () => `Zq${Math.random().toString(36).replace(/[^a-z]/g, '').slice(0, 8)}`;
+const uniqueLastName = () =>
+  `Zq${Math.random()
+    .toString(36)
+    .replace(/[^a-z]/g, '')
+    .slice(0, 8)}`;
 
 interface Session {
   context: BrowserContext;
@@ -95,8 +100,12 @@ interface Answers {
 /** fills the whole form through its visible labels (in the form's language) */
 const fillForm = async (page: Page, a: Answers) => {
   const { lang } = a;
-  await group(page, lang, 'safety.thoughts').getByRole('radio', { name: t(lang, a.selfHarm ? 'yes' : 'no'), exact: true }).check();
-  await group(page, lang, 'safety.attempt').getByRole('radio', { name: t(lang, 'no'), exact: true }).check();
+  await group(page, lang, 'safety.thoughts')
+    .getByRole('radio', { name: t(lang, a.selfHarm ? 'yes' : 'no'), exact: true })
+    .check();
+  await group(page, lang, 'safety.attempt')
+    .getByRole('radio', { name: t(lang, 'no'), exact: true })
+    .check();
   await field(page, lang, 'about.firstName').fill('Alex');
   await field(page, lang, 'about.lastName').fill(a.lastName);
   await field(page, lang, 'about.dateOfBirth').fill(a.dateOfBirth ?? '1990-04-12');
@@ -109,8 +118,12 @@ const fillForm = async (page: Page, a: Answers) => {
   await page.getByLabel(t(lang, 'substances.lastUse', { substance: t(lang, 'short.alcohol') })).fill(daysAgo(2));
   await substances.getByRole('checkbox', { name: t(lang, 'substance.benzodiazepines') }).check();
 
-  await group(page, lang, 'withdrawal.symptoms').getByRole('radio', { name: t(lang, 'no'), exact: true }).check();
-  await group(page, lang, 'withdrawal.detox').getByRole('radio', { name: t(lang, 'detox.not-needed') }).check();
+  await group(page, lang, 'withdrawal.symptoms')
+    .getByRole('radio', { name: t(lang, 'no'), exact: true })
+    .check();
+  await group(page, lang, 'withdrawal.detox')
+    .getByRole('radio', { name: t(lang, 'detox.not-needed') })
+    .check();
   const conditions = group(page, lang, 'cooccurring.question');
   await conditions.getByRole('checkbox', { name: t(lang, 'condition.anxiety') }).check();
   await conditions.getByRole('checkbox', { name: t(lang, 'condition.ptsd') }).check();
@@ -132,7 +145,9 @@ const fillForm = async (page: Page, a: Answers) => {
   await expect(consent.isChecked()).resolves.toBe(false);
   await consent.check();
   await field(page, lang, 'consent.signature').fill(`Alex ${a.lastName}`);
-  await group(page, lang, 'schedule.question').getByRole('radio', { name: t(lang, 'schedule.evening') }).check();
+  await group(page, lang, 'schedule.question')
+    .getByRole('radio', { name: t(lang, 'schedule.evening') })
+    .check();
   if (a.notes !== undefined) await field(page, lang, 'notes.label').fill(a.notes);
 };
 
@@ -201,7 +216,15 @@ describe('public intake form', () => {
     expect(detail.urgent).toBe(false);
     expect(detail.channel).toBe('web');
     expect(detail.intake).toMatchObject({
-      patient: { firstName: 'Alex', lastName, dateOfBirth: '1990-04-12', phone: '(555) 123-4567', email: 'alex@example.org', preferredLanguage: 'en', postalCode: '02139' },
+      patient: {
+        firstName: 'Alex',
+        lastName,
+        dateOfBirth: '1990-04-12',
+        phone: '(555) 123-4567',
+        email: 'alex@example.org',
+        preferredLanguage: 'en',
+        postalCode: '02139',
+      },
       substances: [{ substance: 'alcohol', lastUse: daysAgo(2) }, { substance: 'benzodiazepines' }],
       withdrawal: { currentSymptoms: false, detoxStatus: 'not-needed' },
       screening: { selfHarmThoughtsPastMonth: false, suicideAttemptPastThreeMonths: false },
@@ -318,7 +341,12 @@ describe('public intake form', () => {
     expect(response).toMatchObject({ urgent: true, crisisResources: { call: '988', text: '988', emergency: '911' } });
     await confirmationOf(page, 'en');
     await expect(page.getByText(t('en', 'done.urgent')).isVisible()).resolves.toBe(true);
-    await expect(page.getByRole('alert').getByRole('link', { name: t('en', 'crisis.call') }).isVisible()).resolves.toBe(true);
+    await expect(
+      page
+        .getByRole('alert')
+        .getByRole('link', { name: t('en', 'crisis.call') })
+        .isVisible(),
+    ).resolves.toBe(true);
     await expectNoAxeViolations(page);
     await shots(page, 'crisis-confirmation');
 
@@ -379,7 +407,11 @@ describe('public intake form', () => {
       route.fulfill({
         status: 400,
         contentType: 'application/json',
-        body: JSON.stringify({ error: 'ValidationError', message: 'Invalid intake', fields: { 'substances.1.lastUse': ['Date cannot be in the future'] } }),
+        body: JSON.stringify({
+          error: 'ValidationError',
+          message: 'Invalid intake',
+          fields: { 'substances.1.lastUse': ['Date cannot be in the future'] },
+        }),
       }),
     );
     await submitButton(page, 'en').click();
@@ -387,7 +419,9 @@ describe('public intake form', () => {
     await summary.waitFor();
     const benzoLastUse = page.getByLabel(t('en', 'substances.lastUse', { substance: t('en', 'short.benzodiazepines') }));
     await expect(benzoLastUse.getAttribute('aria-invalid')).resolves.toBe('true');
-    await expect(page.getByLabel(t('en', 'substances.lastUse', { substance: t('en', 'short.alcohol') })).getAttribute('aria-invalid')).resolves.toBeNull();
+    await expect(
+      page.getByLabel(t('en', 'substances.lastUse', { substance: t('en', 'short.alcohol') })).getAttribute('aria-invalid'),
+    ).resolves.toBeNull();
     await summary.getByRole('link', { name: 'Last use of benzodiazepines: the date cannot be in the future' }).click();
     await expect(benzoLastUse.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
     s.problems.splice(0, s.problems.length, ...s.problems.filter((p) => !/status of 400/.test(p)));

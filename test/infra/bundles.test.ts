@@ -104,18 +104,32 @@ console.log(res.statusCode);`,
 
     try {
       // Act
-      const run = await runNode(`await import(${JSON.stringify(script)});`, lambdaEnv('health', { AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${port}` }));
+      const run = await runNode(
+        `await import(${JSON.stringify(script)});`,
+        lambdaEnv('health', { AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${port}` }),
+      );
       expect([run.code, run.stdout.trim()]).toEqual([0, '503']); // no AWS here: the dependencies are down
       const deadline = Date.now() + 5000;
-      const documents = () => datagrams.flatMap((d) => d.split('\n').slice(1)).filter(Boolean).map((d) => JSON.parse(d) as Record<string, any>);
+      const documents = () =>
+        datagrams
+          .flatMap((d) => d.split('\n').slice(1))
+          .filter(Boolean)
+          .map((d) => JSON.parse(d) as Record<string, any>);
       while (!documents().some((d) => d.name === '## index.handler') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 
       // Assess
       const docs = documents();
       const handlerSegment = docs.find((d) => d.name === '## index.handler');
-      expect(handlerSegment).toMatchObject({ type: 'subsegment', trace_id: '1-5759e988-bd862e3fe1be46a994272793', annotations: { Service: 'iop-referral' } });
+      expect(handlerSegment).toMatchObject({
+        type: 'subsegment',
+        trace_id: '1-5759e988-bd862e3fe1be46a994272793',
+        annotations: { Service: 'iop-referral' },
+      });
       expect(handlerSegment?.metadata).toBeUndefined();
-      const calls = docs.filter((d) => d.namespace === 'aws').map((d) => `${d.name} ${d.aws?.operation}`).sort();
+      const calls = docs
+        .filter((d) => d.namespace === 'aws')
+        .map((d) => `${d.name} ${d.aws?.operation}`)
+        .sort();
       expect(calls).toEqual(expect.arrayContaining(['DynamoDB GetItem', 'SFN DescribeStateMachine']));
     } finally {
       daemon.close();

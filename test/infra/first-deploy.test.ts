@@ -17,25 +17,55 @@ beforeAll(() => {
 const prodWith = (context: Record<string, unknown>) => Template.fromStack(buildTestApp({ stage: 'prod', context }).stack);
 
 /** physical-name properties that CloudFormation would collide on in a second create */
-const NAME_PROPERTIES = ['Name', 'TableName', 'LogGroupName', 'StateMachineName', 'TopicName', 'QueueName', 'BucketName', 'AlarmName', 'DashboardName', 'AliasName', 'EmailIdentity', 'Domain', 'FunctionName', 'RoleName', 'ManagedPolicyName'];
+const NAME_PROPERTIES = [
+  'Name',
+  'TableName',
+  'LogGroupName',
+  'StateMachineName',
+  'TopicName',
+  'QueueName',
+  'BucketName',
+  'AlarmName',
+  'DashboardName',
+  'AliasName',
+  'EmailIdentity',
+  'Domain',
+  'FunctionName',
+  'RoleName',
+  'ManagedPolicyName',
+];
 const fixedNameOf = (r: Resource): string | undefined => {
   for (const key of NAME_PROPERTIES) {
     const v = r.Properties?.[key];
     if (typeof v === 'string') return `${key}=${v}`;
     // a name that is a template of literals and the stack's pseudo parameters is fixed too
-    if (v && typeof v === 'object' && JSON.stringify(v).match(/"Ref":"AWS::/) && !JSON.stringify(v).match(/"Ref":"(?!AWS::)|Fn::GetAtt/)) return `${key}=${JSON.stringify(v)}`;
+    if (v && typeof v === 'object' && JSON.stringify(v).match(/"Ref":"AWS::/) && !JSON.stringify(v).match(/"Ref":"(?!AWS::)|Fn::GetAtt/))
+      return `${key}=${JSON.stringify(v)}`;
   }
   return undefined;
 };
 
 /** resource types that hold data (or keys, audit logs, recovery points) */
-const STATEFUL = ['AWS::DynamoDB::Table', 'AWS::KMS::Key', 'AWS::Logs::LogGroup', 'AWS::Cognito::UserPool', 'AWS::Backup::BackupVault', 'AWS::SES::EmailIdentity', 'AWS::StepFunctions::StateMachine'];
+const STATEFUL = [
+  'AWS::DynamoDB::Table',
+  'AWS::KMS::Key',
+  'AWS::Logs::LogGroup',
+  'AWS::Cognito::UserPool',
+  'AWS::Backup::BackupVault',
+  'AWS::SES::EmailIdentity',
+  'AWS::StepFunctions::StateMachine',
+];
 
 describe('prod needs a real sending domain', () => {
-  test.each([[undefined], ['example.com'], ['mail.example.org'], ['iop.test'], ['localhost']])('mailDomain %s is refused, naming the context key', (mailDomain) => {
-    const context: Record<string, unknown> = { mailDomain };
-    expect(() => buildTestApp({ stage: 'prod', context })).toThrow(/context mailDomain must name the program's real sending domain for stage prod.*-c mailDomain=/);
-  });
+  test.each([[undefined], ['example.com'], ['mail.example.org'], ['iop.test'], ['localhost']])(
+    'mailDomain %s is refused, naming the context key',
+    (mailDomain) => {
+      const context: Record<string, unknown> = { mailDomain };
+      expect(() => buildTestApp({ stage: 'prod', context })).toThrow(
+        /context mailDomain must name the program's real sending domain for stage prod.*-c mailDomain=/,
+      );
+    },
+  );
 
   test('a real domain synthesizes, and dev still defaults to a placeholder', () => {
     expect(() => buildTestApp({ stage: 'prod', context: { mailDomain: 'iop.clinic-sample.org' } })).not.toThrow();
@@ -52,16 +82,31 @@ describe('a failed first create rolls back clean and can be retried', () => {
     }
     // the fixed-name ones the issue names: the state machine, its log group, the WAF log group
     const named = resources.filter(([, r]) => fixedNameOf(r)).map(([, r]) => `${r.Type} ${fixedNameOf(r)} ${r.DeletionPolicy ?? 'Delete'}`);
-    expect(named).toEqual(expect.arrayContaining([expect.stringMatching(/^AWS::StepFunctions::StateMachine StateMachineName=iop-prod-referral RetainExceptOnCreate$/)]));
-    expect(named).toEqual(expect.arrayContaining([expect.stringMatching(/^AWS::Logs::LogGroup LogGroupName=aws-waf-logs-iop-prod RetainExceptOnCreate$/)]));
-    expect(named).toEqual(expect.arrayContaining([expect.stringMatching(/^AWS::Logs::LogGroup LogGroupName=\/aws\/vendedlogs\/states\/iop-prod-referral RetainExceptOnCreate$/)]));
+    expect(named).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^AWS::StepFunctions::StateMachine StateMachineName=iop-prod-referral RetainExceptOnCreate$/),
+      ]),
+    );
+    expect(named).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^AWS::Logs::LogGroup LogGroupName=aws-waf-logs-iop-prod RetainExceptOnCreate$/)]),
+    );
+    expect(named).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^AWS::Logs::LogGroup LogGroupName=\/aws\/vendedlogs\/states\/iop-prod-referral RetainExceptOnCreate$/),
+      ]),
+    );
   });
 
   test('every fixed-name resource in prod is removed when the create that made it rolls back', () => {
     const resources = Object.entries(prod.toJSON().Resources as Record<string, Resource>);
     const named = resources.filter(([, r]) => fixedNameOf(r));
     expect(named.length).toBeGreaterThan(5);
-    for (const [id, r] of named) expect([id, fixedNameOf(r), ['Delete', 'RetainExceptOnCreate'].includes(r.DeletionPolicy ?? 'Delete')]).toEqual([id, fixedNameOf(r), true]);
+    for (const [id, r] of named)
+      expect([id, fixedNameOf(r), ['Delete', 'RetainExceptOnCreate'].includes(r.DeletionPolicy ?? 'Delete')]).toEqual([
+        id,
+        fixedNameOf(r),
+        true,
+      ]);
   });
 
   test('deletion protection is on in prod, and -c deletionProtection=false leaves it off for a first deploy (CloudFormation cannot delete a protected table or user pool)', () => {
@@ -87,7 +132,11 @@ describe('a failed first create rolls back clean and can be retried', () => {
 
 describe('SES identity per stage, or imported', () => {
   const emailSendResources = (t: Template) => {
-    const fnId = onlyOne(t, 'AWS::Lambda::Function', (r) => r.Properties?.Description === catalog.find((s) => s.needs.includes('email:send'))!.description)[0];
+    const fnId = onlyOne(
+      t,
+      'AWS::Lambda::Function',
+      (r) => r.Properties?.Description === catalog.find((s) => s.needs.includes('email:send'))!.description,
+    )[0];
     const roleId = (resourcesOf(t, 'AWS::Lambda::Function')[fnId]!.Properties!.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const send = statementsOfRole(t, roleId).find((s) => asList<string>(s.Action).includes('ses:SendRawEmail'));
     return JSON.stringify(send?.Resource);
@@ -107,7 +156,9 @@ describe('SES identity per stage, or imported', () => {
     imported.resourceCountIs('AWS::SES::ConfigurationSet', 1);
     expect(emailSendResources(imported)).toContain(`:identity/${PROD_MAIL_DOMAIN}`);
     expect(emailSendResources(imported)).toContain(':configuration-set/iop-prod');
-    for (const f of Object.values(resourcesOf(imported, 'AWS::Lambda::Function')).filter((f) => f.Properties?.Environment?.Variables?.TABLE_NAME)) {
+    for (const f of Object.values(resourcesOf(imported, 'AWS::Lambda::Function')).filter(
+      (f) => f.Properties?.Environment?.Variables?.TABLE_NAME,
+    )) {
       expect(f.Properties?.Environment.Variables.SES_CONFIGURATION_SET).toBe('iop-prod');
     }
     expect(() => prodWith({ sesIdentity: 'reuse' })).toThrow(/sesIdentity must be create or import/);
@@ -119,7 +170,8 @@ describe('SES identity per stage, or imported', () => {
 });
 
 describe('backups', () => {
-  const rules = (t: Template) => onlyOne(t, 'AWS::Backup::BackupPlan', () => true)[1].Properties?.BackupPlan.BackupPlanRule as Array<Record<string, any>>;
+  const rules = (t: Template) =>
+    onlyOne(t, 'AWS::Backup::BackupPlan', () => true)[1].Properties?.BackupPlan.BackupPlanRule as Array<Record<string, any>>;
 
   test('no cold storage unless the account setting is declared on (-c backupColdStorage=true)', () => {
     for (const rule of rules(prod)) expect([rule.RuleName, rule.Lifecycle?.MoveToColdStorageAfterDays]).toEqual([rule.RuleName, undefined]);

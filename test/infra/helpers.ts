@@ -62,7 +62,13 @@ export const buildTestApp = (options: TestAppOptions = {}) =>
 
 export const templateFor = (stage: 'dev' | 'prod'): Template => Template.fromStack(buildTestApp({ stage }).stack);
 
-export type Resource = { Type: string; Properties?: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string | string[] };
+export type Resource = {
+  Type: string;
+  Properties?: Record<string, any>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  DependsOn?: string | string[];
+};
 
 /** logical id → resource, of one type */
 export const resourcesOf = (template: Template, type: string): Record<string, Resource> =>
@@ -77,7 +83,8 @@ export const onlyOne = (template: Template, type: string, pick: (r: Resource) =>
 
 /** statements of every IAM policy (inline or managed) attached to a role's logical id */
 export const statementsOfRole = (template: Template, roleId: string): Array<Record<string, any>> => {
-  const refersToRole = (roles: unknown): boolean => Array.isArray(roles) && roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId }));
+  const refersToRole = (roles: unknown): boolean =>
+    Array.isArray(roles) && roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId }));
   const docs = [
     ...Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((p) => refersToRole(p.Properties?.Roles)),
     ...Object.values(resourcesOf(template, 'AWS::IAM::ManagedPolicy')).filter((p) => refersToRole(p.Properties?.Roles)),

@@ -43,7 +43,13 @@ const acknowledgements = (root: IConstruct): Ack[] =>
   root.node.findAll().flatMap((c) =>
     c.node.metadata
       .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason }))),
+      .flatMap((m) =>
+        Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({
+          path: c.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
   );
 
 /** what both rule packs find when nothing is acknowledged */
@@ -53,7 +59,9 @@ const rawFindings = (stage: 'dev' | 'prod'): Array<{ rule: string; path: string 
   try {
     const { app } = buildTestApp({ stage });
     return [new AwsSolutionsChecks(), new HIPAASecurityChecks()].flatMap((pack) =>
-      pack.validateScope(app).violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' }))),
+      pack
+        .validateScope(app)
+        .violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' }))),
     );
   } finally {
     Validations.prototype.acknowledge = acknowledge;
@@ -68,7 +76,9 @@ test('the nag pipeline reports findings at all (a bare topic without SSL enforce
   const app = new App({ outdir, context: { '@aws-cdk/core:failSynthOnValidationErrors': false } });
   new sns.Topic(new Stack(app, 'Probe'), 'Plain');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));
-  expect(nagErrors(synthReport(app, outdir))).toEqual(expect.arrayContaining([expect.stringMatching(/^AwsSolutions-SNS3 at Probe\/Plain/)]));
+  expect(nagErrors(synthReport(app, outdir))).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^AwsSolutions-SNS3 at Probe\/Plain/)]),
+  );
 });
 
 describe.each(['dev', 'prod'] as const)('cdk-nag AwsSolutions + HIPAA.Security on the %s stage', (stage) => {

@@ -9,7 +9,10 @@ import { resourcesOf, templateFor } from './helpers';
 // one Node.js version everywhere (DEPLOY.md, "Node.js version"): the Lambda runtime, the esbuild
 // target, @types/node, package.json engines and .nvmrc agree on NODE_MAJOR
 
-const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  engines: { node: string };
+  devDependencies: Record<string, string>;
+};
 const majorOf = (range: string): number => Number(range.match(/(\d+)/)?.[1]);
 
 describe(`Node.js ${NODE_MAJOR} everywhere`, () => {

@@ -47,7 +47,11 @@ const unreachableAlarmActions = (t: Template): string[] => {
   const keys = resourcesOf(t, 'AWS::KMS::Key');
   for (const [alarmId, alarm] of Object.entries(resourcesOf(t, 'AWS::CloudWatch::Alarm'))) {
     const name = String(alarm.Properties?.AlarmName);
-    const targets = [...asList(alarm.Properties?.AlarmActions), ...asList(alarm.Properties?.OKActions), ...asList(alarm.Properties?.InsufficientDataActions)] as Array<{ Ref?: string }>;
+    const targets = [
+      ...asList(alarm.Properties?.AlarmActions),
+      ...asList(alarm.Properties?.OKActions),
+      ...asList(alarm.Properties?.InsufficientDataActions),
+    ] as Array<{ Ref?: string }>;
     if (targets.length === 0) problems.push(`${name}: no action`);
     for (const target of targets) {
       const topicId = target.Ref;
@@ -55,7 +59,9 @@ const unreachableAlarmActions = (t: Template): string[] => {
         problems.push(`${name}: action ${json(target)} is not a topic of this stack`);
         continue;
       }
-      const statements: Statement[] = policies.filter((p) => asList(p.Properties?.Topics).some((x) => json(x) === json({ Ref: topicId }))).flatMap((p) => p.Properties?.PolicyDocument.Statement ?? []);
+      const statements: Statement[] = policies
+        .filter((p) => asList(p.Properties?.Topics).some((x) => json(x) === json({ Ref: topicId })))
+        .flatMap((p) => p.Properties?.PolicyDocument.Statement ?? []);
       const allows = statements.some(
         (s) =>
           s.Effect === 'Allow' &&
@@ -68,7 +74,8 @@ const unreachableAlarmActions = (t: Template): string[] => {
       if (!allows) problems.push(`${name}: topic ${topicId} does not let CloudWatch publish for it`);
       // the only denies allowed are the TLS-only ones (CloudWatch publishes over TLS)
       for (const s of statements.filter((s) => s.Effect === 'Deny')) {
-        if (json(s.Condition) !== json({ Bool: { 'aws:SecureTransport': 'false' } })) problems.push(`${name}: topic ${topicId} has a deny that may apply: ${json(s)}`);
+        if (json(s.Condition) !== json({ Bool: { 'aws:SecureTransport': 'false' } }))
+          problems.push(`${name}: topic ${topicId} has a deny that may apply: ${json(s)}`);
       }
       const keyRef = topics[topicId]!.Properties?.KmsMasterKeyId as { 'Fn::GetAtt'?: [string, string] } | undefined;
       if (keyRef) {
@@ -90,18 +97,23 @@ const unreachableAlarmActions = (t: Template): string[] => {
 };
 
 describe('alarms reach someone', () => {
-  test.each(['dev', 'prod'] as const)('every alarm action of %s is a topic whose policy and key let CloudWatch publish for that alarm', (stage) => {
-    const t = stage === 'prod' ? prod : dev;
-    expect(Object.keys(resourcesOf(t, 'AWS::CloudWatch::Alarm')).length).toBeGreaterThan(20);
-    expect(unreachableAlarmActions(t)).toEqual([]);
-  });
+  test.each(['dev', 'prod'] as const)(
+    'every alarm action of %s is a topic whose policy and key let CloudWatch publish for that alarm',
+    (stage) => {
+      const t = stage === 'prod' ? prod : dev;
+      expect(Object.keys(resourcesOf(t, 'AWS::CloudWatch::Alarm')).length).toBeGreaterThan(20);
+      expect(unreachableAlarmActions(t)).toEqual([]);
+    },
+  );
 
   test('the check can fail: an encrypted, TLS-only topic without the CloudWatch statement is reported (the bug of issue 10)', () => {
     // Prepare: what the stack had before: enforceSSL replaces the default policy, nothing allows CloudWatch
     const stack = new Stack(new App(), 'Probe');
     const topic = new sns.Topic(stack, 'Topic', { enforceSSL: true, masterKey: new kms.Key(stack, 'Key') });
     const metric = new cloudwatch.Metric({ namespace: 'X', metricName: 'Y' });
-    new cloudwatch.Alarm(stack, 'Alarm', { alarmName: 'probe-alarm', metric, threshold: 1, evaluationPeriods: 1 }).addAlarmAction(new actions.SnsAction(topic));
+    new cloudwatch.Alarm(stack, 'Alarm', { alarmName: 'probe-alarm', metric, threshold: 1, evaluationPeriods: 1 }).addAlarmAction(
+      new actions.SnsAction(topic),
+    );
 
     // Act / Assess
     expect(unreachableAlarmActions(Template.fromStack(stack))).toEqual([
@@ -112,20 +124,39 @@ describe('alarms reach someone', () => {
 });
 
 describe('business metrics', () => {
-  test.each(['NeedsAttention', 'NoticeFailed'])('an alarm fires on one %s (namespace, name and dimensions as observability.ts emits them)', (metricName) => {
-    for (const [stage, t] of [['dev', dev], ['prod', prod]] as const) {
-      const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).filter((a) => a.Properties?.MetricName === metricName);
-      expect(alarms).toHaveLength(1);
-      const p = alarms[0]!.Properties!;
-      expect(p.Namespace).toBe(METRICS_NAMESPACE);
-      expect(Object.fromEntries((p.Dimensions as Array<{ Name: string; Value: string }>).map((d) => [d.Name, d.Value]))).toEqual(metricDimensions(stage));
-      expect([p.Statistic, p.Threshold, p.ComparisonOperator, p.TreatMissingData]).toEqual(['Sum', 1, 'GreaterThanOrEqualToThreshold', 'notBreaching']);
-    }
-  });
+  test.each(['NeedsAttention', 'NoticeFailed'])(
+    'an alarm fires on one %s (namespace, name and dimensions as observability.ts emits them)',
+    (metricName) => {
+      for (const [stage, t] of [
+        ['dev', dev],
+        ['prod', prod],
+      ] as const) {
+        const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).filter((a) => a.Properties?.MetricName === metricName);
+        expect(alarms).toHaveLength(1);
+        const p = alarms[0]!.Properties!;
+        expect(p.Namespace).toBe(METRICS_NAMESPACE);
+        expect(Object.fromEntries((p.Dimensions as Array<{ Name: string; Value: string }>).map((d) => [d.Name, d.Value]))).toEqual(
+          metricDimensions(stage),
+        );
+        expect([p.Statistic, p.Threshold, p.ComparisonOperator, p.TreatMissingData]).toEqual([
+          'Sum',
+          1,
+          'GreaterThanOrEqualToThreshold',
+          'notBreaching',
+        ]);
+      }
+    },
+  );
 
   test('the functions emit to that namespace, as that service, with their stage', () => {
-    for (const f of Object.values(resourcesOf(prod, 'AWS::Lambda::Function')).filter((f) => f.Properties?.Environment?.Variables?.TABLE_NAME)) {
-      expect(f.Properties?.Environment.Variables).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME: SERVICE_NAME, IOP_STAGE: 'prod' });
+    for (const f of Object.values(resourcesOf(prod, 'AWS::Lambda::Function')).filter(
+      (f) => f.Properties?.Environment?.Variables?.TABLE_NAME,
+    )) {
+      expect(f.Properties?.Environment.Variables).toMatchObject({
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        IOP_STAGE: 'prod',
+      });
     }
   });
 
@@ -134,17 +165,33 @@ describe('business metrics', () => {
     expect(dashboards).toHaveLength(1);
     expect(dashboards[0]!.Properties?.DashboardName).toBe('iop-prod-operations');
     const body = json(dashboards[0]!.Properties?.DashboardBody);
-    for (const name of ['ReferralReceived', 'ReferralUrgent', 'SlaBreached', 'NeedsAttention', 'NoticeFailed', 'NoticeSent', 'MilestoneReached', 'ExecutionsStarted', '5xx', 'BlockedRequests', 'IteratorAge']) {
+    for (const name of [
+      'ReferralReceived',
+      'ReferralUrgent',
+      'SlaBreached',
+      'NeedsAttention',
+      'NoticeFailed',
+      'NoticeSent',
+      'MilestoneReached',
+      'ExecutionsStarted',
+      '5xx',
+      'BlockedRequests',
+      'IteratorAge',
+    ]) {
       expect([name, body.includes(name)]).toEqual([name, true]);
     }
-    const functionIds = Object.entries(resourcesOf(prod, 'AWS::Lambda::Function')).filter(([, f]) => f.Properties?.Environment?.Variables?.TABLE_NAME).map(([id]) => id);
+    const functionIds = Object.entries(resourcesOf(prod, 'AWS::Lambda::Function'))
+      .filter(([, f]) => f.Properties?.Environment?.Variables?.TABLE_NAME)
+      .map(([id]) => id);
     for (const id of functionIds) expect([id, body.includes(id)]).toEqual([id, true]);
   });
 });
 
 describe('tracing', () => {
   const catalogFunctions = (t: Template): Array<[string, Resource]> =>
-    Object.entries(resourcesOf(t, 'AWS::Lambda::Function')).filter(([, f]) => catalog.some((s) => s.description === f.Properties?.Description));
+    Object.entries(resourcesOf(t, 'AWS::Lambda::Function')).filter(([, f]) =>
+      catalog.some((s) => s.description === f.Properties?.Description),
+    );
 
   test('every catalog function traces actively and its own managed policy may write the traces', () => {
     const fns = catalogFunctions(prod);
@@ -164,11 +211,16 @@ describe('tracing', () => {
 
   test('traces never carry responses or error messages (a staff read returns PHI)', () => {
     for (const [, f] of catalogFunctions(prod)) {
-      expect(f.Properties?.Environment.Variables).toMatchObject({ POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false', POWERTOOLS_TRACER_CAPTURE_ERROR: 'false' });
+      expect(f.Properties?.Environment.Variables).toMatchObject({
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+        POWERTOOLS_TRACER_CAPTURE_ERROR: 'false',
+      });
     }
   });
 
   test('the state machine traces too', () => {
-    expect(Object.values(resourcesOf(prod, 'AWS::StepFunctions::StateMachine'))[0]?.Properties?.TracingConfiguration).toEqual({ Enabled: true });
+    expect(Object.values(resourcesOf(prod, 'AWS::StepFunctions::StateMachine'))[0]?.Properties?.TracingConfiguration).toEqual({
+      Enabled: true,
+    });
   });
 });

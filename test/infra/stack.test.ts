@@ -14,7 +14,17 @@ import { asList, buildTestApp, onlyOne, resourcesOf, statementsOfRole, templateF
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 
-const ENV_KEYS = ['TABLE_NAME', 'STATE_MACHINE_ARN', 'MAIL_FROM', 'PROGRAM_EMAIL', 'PROGRAM_NAME', 'PROGRAM_PHONE', 'PROGRAM_TIME_ZONE', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL'];
+const ENV_KEYS = [
+  'TABLE_NAME',
+  'STATE_MACHINE_ARN',
+  'MAIL_FROM',
+  'PROGRAM_EMAIL',
+  'PROGRAM_NAME',
+  'PROGRAM_PHONE',
+  'PROGRAM_TIME_ZONE',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_LOG_LEVEL',
+];
 
 let dev: Template;
 let prod: Template;
@@ -89,8 +99,12 @@ describe('functions', () => {
     expect(secret.Properties?.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
     expect(secret.Properties?.KmsKeyId).toBeDefined();
     for (const spec of catalog) {
-      const value = resourcesOf(prod, 'AWS::Lambda::Function')[functionId(prod, spec.name)]!.Properties!.Environment.Variables.CURSOR_SECRET;
-      expect([spec.name, JSON.stringify(value)]).toEqual([spec.name, JSON.stringify({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] })]);
+      const value = resourcesOf(prod, 'AWS::Lambda::Function')[functionId(prod, spec.name)]!.Properties!.Environment.Variables
+        .CURSOR_SECRET;
+      expect([spec.name, JSON.stringify(value)]).toEqual([
+        spec.name,
+        JSON.stringify({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] }),
+      ]);
     }
   });
 
@@ -104,11 +118,18 @@ describe('functions', () => {
 
   test('no reserved concurrency by default (a new account cannot reserve any); -c intakeConcurrency caps the public intake only', () => {
     for (const spec of catalog) {
-      expect([spec.name, resourcesOf(prod, 'AWS::Lambda::Function')[functionId(prod, spec.name)]!.Properties!.ReservedConcurrentExecutions]).toEqual([spec.name, undefined]);
+      expect([
+        spec.name,
+        resourcesOf(prod, 'AWS::Lambda::Function')[functionId(prod, spec.name)]!.Properties!.ReservedConcurrentExecutions,
+      ]).toEqual([spec.name, undefined]);
     }
     const capped = Template.fromStack(buildTestApp({ stage: 'prod', context: { intakeConcurrency: 20 } }).stack);
-    const reserved = Object.values(resourcesOf(capped, 'AWS::Lambda::Function')).filter((f) => f.Properties?.ReservedConcurrentExecutions !== undefined);
-    expect(reserved.map((f) => [f.Properties?.Description, f.Properties?.ReservedConcurrentExecutions])).toEqual([[catalog.find((s) => s.name === 'submit-intake')!.description, 20]]);
+    const reserved = Object.values(resourcesOf(capped, 'AWS::Lambda::Function')).filter(
+      (f) => f.Properties?.ReservedConcurrentExecutions !== undefined,
+    );
+    expect(reserved.map((f) => [f.Properties?.Description, f.Properties?.ReservedConcurrentExecutions])).toEqual([
+      [catalog.find((s) => s.name === 'submit-intake')!.description, 20],
+    ]);
   });
 
   test('grants follow the catalog needs and nothing more', () => {
@@ -151,8 +172,14 @@ describe('workflow', () => {
     const roleId = (stateMachine()[1].Properties!.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const invoke = statementsOfRole(dev, roleId).filter((s) => asList<string>(s.Action).some((a) => a.startsWith('lambda:')));
     expect(invoke.flatMap((s) => asList<string>(s.Action))).toEqual(['lambda:InvokeFunction']);
-    const resources = invoke.flatMap((s) => asList(s.Resource)).map((r) => JSON.stringify(r)).sort();
-    const expected = catalog.filter((s) => s.aslKey).map((s) => JSON.stringify({ 'Fn::GetAtt': [functionId(dev, s.name), 'Arn'] })).sort();
+    const resources = invoke
+      .flatMap((s) => asList(s.Resource))
+      .map((r) => JSON.stringify(r))
+      .sort();
+    const expected = catalog
+      .filter((s) => s.aslKey)
+      .map((s) => JSON.stringify({ 'Fn::GetAtt': [functionId(dev, s.name), 'Arn'] }))
+      .sort();
     expect(resources).toEqual(expected);
   });
 });
@@ -265,7 +292,11 @@ describe('web', () => {
     const [, dist] = onlyOne(dev, 'AWS::CloudFront::Distribution', () => true);
     const cfg = dist.Properties!.DistributionConfig;
     const api = (cfg.CacheBehaviors as Array<Record<string, any>>).find((b) => b.PathPattern === '/api/*');
-    expect(api).toMatchObject({ CachePolicyId: CACHING_DISABLED, OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER, ViewerProtocolPolicy: 'https-only' });
+    expect(api).toMatchObject({
+      CachePolicyId: CACHING_DISABLED,
+      OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER,
+      ViewerProtocolPolicy: 'https-only',
+    });
     expect(api?.AllowedMethods).toContain('POST');
     const origin = (cfg.Origins as Array<Record<string, any>>).find((o) => o.Id === api?.TargetOriginId);
     expect(JSON.stringify(origin?.DomainName)).toContain('execute-api');
@@ -280,7 +311,9 @@ describe('web', () => {
     const [, withDist] = onlyOne(dev, 'Custom::CDKBucketDeployment', () => true);
     // with a build: the files, the intake page with this stage's phone, config.json
     const built = existsSync(join(REPO_ROOT, 'web', 'dist'));
-    expect(withDist.Properties?.SourceObjectKeys.length).toBe(built ? (existsSync(join(REPO_ROOT, 'web', 'dist', 'intake', 'index.html')) ? 3 : 2) : 1);
+    expect(withDist.Properties?.SourceObjectKeys.length).toBe(
+      built ? (existsSync(join(REPO_ROOT, 'web', 'dist', 'intake', 'index.html')) ? 3 : 2) : 1,
+    );
   });
 });
 
@@ -317,7 +350,11 @@ describe('alarms and logs', () => {
     for (const spec of catalog) {
       const fnRef = JSON.stringify({ Name: 'FunctionName', Value: { Ref: functionId(dev, spec.name) } });
       for (const metric of ['Errors', 'Throttles']) {
-        expect([spec.name, metric, alarms.some((a) => a.MetricName === metric && JSON.stringify(a.Dimensions).includes(fnRef))]).toEqual([spec.name, metric, true]);
+        expect([spec.name, metric, alarms.some((a) => a.MetricName === metric && JSON.stringify(a.Dimensions).includes(fnRef))]).toEqual([
+          spec.name,
+          metric,
+          true,
+        ]);
       }
     }
   });
@@ -339,11 +376,15 @@ describe('stages', () => {
     expect([table.DeletionPolicy, table.UpdateReplacePolicy]).toEqual(['RetainExceptOnCreate', 'Retain']);
     for (const key of Object.values(resourcesOf(prod, 'AWS::KMS::Key'))) expect(key.DeletionPolicy).toBe('RetainExceptOnCreate');
     // the log bucket holds audit logs; the web bucket only the rebuildable web app
-    const buckets = Object.values(resourcesOf(prod, 'AWS::S3::Bucket')).map((b) => b.DeletionPolicy).sort();
+    const buckets = Object.values(resourcesOf(prod, 'AWS::S3::Bucket'))
+      .map((b) => b.DeletionPolicy)
+      .sort();
     expect(buckets).toEqual(['Delete', 'RetainExceptOnCreate']);
     prod.hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'ACTIVE' });
     prod.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
-    expect(onlyOne(prod, 'AWS::StepFunctions::StateMachine', () => true)[1].Properties?.StateMachineName).toBe(`iop-prod-${STATE_MACHINE_NAME}`);
+    expect(onlyOne(prod, 'AWS::StepFunctions::StateMachine', () => true)[1].Properties?.StateMachineName).toBe(
+      `iop-prod-${STATE_MACHINE_NAME}`,
+    );
   });
 
   test('dev may be destroyed', () => {
@@ -360,6 +401,8 @@ describe('stages', () => {
 
   test('the outputs a deployer needs are there', () => {
     const outputs = Object.keys(dev.findOutputs('*'));
-    expect(outputs).toEqual(expect.arrayContaining(['ConsoleUrl', 'IntakeUrl', 'ApiUrl', 'UserPoolId', 'UserPoolClientId', 'CognitoDomain']));
+    expect(outputs).toEqual(
+      expect.arrayContaining(['ConsoleUrl', 'IntakeUrl', 'ApiUrl', 'UserPoolId', 'UserPoolClientId', 'CognitoDomain']),
+    );
   });
 });

@@ -29,7 +29,8 @@ const compare = (op: string, a: number, b: number): boolean =>
  * Throws on a body-size rule shape it does not understand, so it cannot quietly pass one.
  */
 export const rulesBlockingBodyOf = (acl: Acl, bytes: number): string[] => {
-  const inspection = INSPECTION_LIMITS[acl.AssociationConfig?.RequestBody?.CLOUDFRONT?.DefaultSizeInspectionLimit ?? ''] ?? CLOUDFRONT_DEFAULT_INSPECTION;
+  const inspection =
+    INSPECTION_LIMITS[acl.AssociationConfig?.RequestBody?.CLOUDFRONT?.DefaultSizeInspectionLimit ?? ''] ?? CLOUDFRONT_DEFAULT_INSPECTION;
   const blocked: string[] = [];
   for (const rule of acl.Rules) {
     const managed = rule.Statement?.ManagedRuleGroupStatement;
@@ -46,7 +47,10 @@ export const rulesBlockingBodyOf = (acl: Acl, bytes: number): string[] => {
     if (size && (size.FieldToMatch?.Body || size.FieldToMatch?.JsonBody)) {
       if (!rule.Action?.Block) continue;
       const oversize = (size.FieldToMatch.Body ?? size.FieldToMatch.JsonBody).OversizeHandling ?? 'CONTINUE';
-      const matches = bytes > inspection && oversize !== 'CONTINUE' ? oversize === 'MATCH' : compare(size.ComparisonOperator, Math.min(bytes, inspection), size.Size);
+      const matches =
+        bytes > inspection && oversize !== 'CONTINUE'
+          ? oversize === 'MATCH'
+          : compare(size.ComparisonOperator, Math.min(bytes, inspection), size.Size);
       if (matches) blocked.push(rule.Name);
       continue;
     }
@@ -63,7 +67,15 @@ const PINNED = '2026-03-04T15:00:00.000Z';
 
 /** every optional field present, fixed dates (the clock is pinned) */
 const fullIntake = (): Intake => ({
-  patient: { firstName: 'Alex', lastName: 'Rivera', dateOfBirth: '1990-04-12', phone: '(555) 123-4567', email: 'alex@example.org', preferredLanguage: 'es', postalCode: '02139-1234' },
+  patient: {
+    firstName: 'Alex',
+    lastName: 'Rivera',
+    dateOfBirth: '1990-04-12',
+    phone: '(555) 123-4567',
+    email: 'alex@example.org',
+    preferredLanguage: 'es',
+    postalCode: '02139-1234',
+  },
   substances: SUBSTANCES.map((substance) => ({ substance, lastUse: '2026-03-01' })),
   withdrawal: { currentSymptoms: true, detoxStatus: 'completed', detoxCompletedOn: '2026-02-20' },
   screening: { selfHarmThoughtsPastMonth: true, suicideAttemptPastThreeMonths: true },
@@ -116,7 +128,8 @@ const longestAt = (body: Intake, path: Path, unit: string): number => {
 const longEmail = (length: number): string => {
   const local = 'a'.repeat(64);
   let domain = '';
-  while (local.length + 1 + domain.length + 4 < length) domain += `${'b'.repeat(Math.min(63, length - local.length - 1 - domain.length - 5))}.`;
+  while (local.length + 1 + domain.length + 4 < length)
+    domain += `${'b'.repeat(Math.min(63, length - local.length - 1 - domain.length - 5))}.`;
   return `${local}@${domain}${'c'.repeat(Math.max(2, length - local.length - 1 - domain.length))}`.slice(0, length);
 };
 
@@ -139,7 +152,10 @@ const largestIntake = (unit: string): Intake => {
       }
     }
   }
-  for (const path of [['patient', 'email'], ['referringPhysician', 'email']] as Path[]) {
+  for (const path of [
+    ['patient', 'email'],
+    ['referringPhysician', 'email'],
+  ] as Path[]) {
     for (let len = 254; len > 0; len--) {
       const copy = structuredClone(body);
       setAt(copy, path, longEmail(len));
@@ -197,7 +213,8 @@ describe('the largest valid intake', () => {
   });
 
   test('WAF blocks no body the API itself would accept (up to MAX_BODY_BYTES)', () => {
-    for (const bytes of [8 * 1024 + 1, 16 * 1024 + 1, MAX_BODY_BYTES]) expect([bytes, rulesBlockingBodyOf(acl, bytes)]).toEqual([bytes, []]);
+    for (const bytes of [8 * 1024 + 1, 16 * 1024 + 1, MAX_BODY_BYTES])
+      expect([bytes, rulesBlockingBodyOf(acl, bytes)]).toEqual([bytes, []]);
   });
 
   test('the check can fail: without the override the common rule set blocks the same intake', () => {
@@ -205,13 +222,26 @@ describe('the largest valid intake', () => {
     const before = structuredClone(acl);
     for (const rule of before.Rules) {
       const overrides = rule.Statement?.ManagedRuleGroupStatement?.RuleActionOverrides as Rule[] | undefined;
-      if (overrides) rule.Statement.ManagedRuleGroupStatement.RuleActionOverrides = overrides.filter((o) => o.Name !== 'SizeRestrictions_BODY');
+      if (overrides)
+        rule.Statement.ManagedRuleGroupStatement.RuleActionOverrides = overrides.filter((o) => o.Name !== 'SizeRestrictions_BODY');
     }
 
     // Act / Assess
     expect(rulesBlockingBodyOf(before, bytesOf(largestIntake('語')))).toEqual(['AWSManagedRulesCommonRuleSet/SizeRestrictions_BODY']);
     // and a custom size rule is evaluated too (blocks over 4 KB)
-    const strict = { ...acl, Rules: [...acl.Rules, { Name: 'Tiny', Action: { Block: {} }, Statement: { SizeConstraintStatement: { FieldToMatch: { Body: { OversizeHandling: 'MATCH' } }, ComparisonOperator: 'GT', Size: 4096 } } }] };
+    const strict = {
+      ...acl,
+      Rules: [
+        ...acl.Rules,
+        {
+          Name: 'Tiny',
+          Action: { Block: {} },
+          Statement: {
+            SizeConstraintStatement: { FieldToMatch: { Body: { OversizeHandling: 'MATCH' } }, ComparisonOperator: 'GT', Size: 4096 },
+          },
+        },
+      ],
+    };
     expect(rulesBlockingBodyOf(strict, 5000)).toEqual(['Tiny']);
     expect(rulesBlockingBodyOf(strict, 4000)).toEqual([]);
   });
@@ -228,11 +258,12 @@ describe('the largest valid intake', () => {
 });
 
 describe('answers the edge gives itself', () => {
-  test('a rate-limited intake gets the API\'s JSON error shape and Retry-After, like the local gateway', () => {
+  test("a rate-limited intake gets the API's JSON error shape and Retry-After, like the local gateway", () => {
     // Act
     const rule = (acl.Rules as Rule[]).find((r) => r.Name === 'IntakeRateLimit')!;
     const custom = rule.Action.Block.CustomResponse;
-    const bodies = (acl as unknown as { CustomResponseBodies: Record<string, { ContentType: string; Content: string }> }).CustomResponseBodies;
+    const bodies = (acl as unknown as { CustomResponseBodies: Record<string, { ContentType: string; Content: string }> })
+      .CustomResponseBodies;
 
     // Assess
     expect(custom.ResponseCode).toBe(429);
@@ -242,17 +273,25 @@ describe('answers the edge gives itself', () => {
     expect(JSON.parse(body!.Content)).toEqual({ error: 'TooManyRequests', message: expect.any(String) });
   });
 
-  test('every /api answer is no-store unless it says otherwise (API Gateway\'s and WAF\'s own errors included)', () => {
+  test("every /api answer is no-store unless it says otherwise (API Gateway's and WAF's own errors included)", () => {
     // Prepare
     const template = templateFor('prod');
     const [, distribution] = onlyOne(template, 'AWS::CloudFront::Distribution', () => true);
-    const behaviors = (distribution.Properties!.DistributionConfig.CacheBehaviors as Array<{ PathPattern: string; ResponseHeadersPolicyId: { Ref: string } }>)
-      .filter((b) => b.PathPattern.startsWith('/api/'));
-    const policies = template.findResources('AWS::CloudFront::ResponseHeadersPolicy') as Record<string, { Properties: { ResponseHeadersPolicyConfig: Rule } }>;
+    const behaviors = (
+      distribution.Properties!.DistributionConfig.CacheBehaviors as Array<{ PathPattern: string; ResponseHeadersPolicyId: { Ref: string } }>
+    ).filter((b) => b.PathPattern.startsWith('/api/'));
+    const policies = template.findResources('AWS::CloudFront::ResponseHeadersPolicy') as Record<
+      string,
+      { Properties: { ResponseHeadersPolicyConfig: Rule } }
+    >;
 
     // Act
-    const cacheHeaders = behaviors.map((b) => [b.PathPattern, (policies[b.ResponseHeadersPolicyId.Ref]!.Properties.ResponseHeadersPolicyConfig.CustomHeadersConfig?.Items ?? [])
-      .find((h: Rule) => h.Header === 'Cache-Control')]);
+    const cacheHeaders = behaviors.map((b) => [
+      b.PathPattern,
+      (policies[b.ResponseHeadersPolicyId.Ref]!.Properties.ResponseHeadersPolicyConfig.CustomHeadersConfig?.Items ?? []).find(
+        (h: Rule) => h.Header === 'Cache-Control',
+      ),
+    ]);
 
     // Assess
     expect(behaviors.length).toBeGreaterThanOrEqual(2);

@@ -2,7 +2,11 @@ import { describe, expect, test } from '@jest/globals';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { functions as catalog } from '../../functions/catalog';
 import {
-  CONTENT_SECURITY_POLICY, EMBED_CONTENT_SECURITY_POLICY, EMBED_PATH_PREFIX, EMBED_SECURITY_HEADERS, SECURITY_HEADERS,
+  CONTENT_SECURITY_POLICY,
+  EMBED_CONTENT_SECURITY_POLICY,
+  EMBED_PATH_PREFIX,
+  EMBED_SECURITY_HEADERS,
+  SECURITY_HEADERS,
 } from '../../functions/lib/security-headers';
 import { AVAILABILITY_MAX_TTL_SECONDS, AVAILABILITY_PATH } from '../../infra/constructs/web';
 import { onlyOne, resourcesOf, templateFor } from './helpers';
@@ -28,7 +32,9 @@ describe('GET /api/availability at CloudFront', () => {
 
   test('matches before /api/* and goes to the same API origin, GET and HEAD only', () => {
     expect(b).toBeDefined();
-    expect(behaviors.findIndex((x) => x.PathPattern === AVAILABILITY_PATH)).toBeLessThan(behaviors.findIndex((x) => x.PathPattern === '/api/*'));
+    expect(behaviors.findIndex((x) => x.PathPattern === AVAILABILITY_PATH)).toBeLessThan(
+      behaviors.findIndex((x) => x.PathPattern === '/api/*'),
+    );
     expect(b!.TargetOriginId).toBe(behavior('/api/*')!.TargetOriginId);
     expect(b!.AllowedMethods).toEqual(['GET', 'HEAD']);
     expect(b!.ViewerProtocolPolicy).toBe('https-only');
@@ -40,7 +46,9 @@ describe('GET /api/availability at CloudFront', () => {
     const p = policy.Properties!.CachePolicyConfig;
     expect(p).toMatchObject({ MinTTL: 0, DefaultTTL: 0, MaxTTL: AVAILABILITY_MAX_TTL_SECONDS });
     expect(p.ParametersInCacheKeyAndForwardedToOrigin).toMatchObject({
-      CookiesConfig: { CookieBehavior: 'none' }, HeadersConfig: { HeaderBehavior: 'none' }, QueryStringsConfig: { QueryStringBehavior: 'none' },
+      CookiesConfig: { CookieBehavior: 'none' },
+      HeadersConfig: { HeaderBehavior: 'none' },
+      QueryStringsConfig: { QueryStringBehavior: 'none' },
     });
     expect(b!.OriginRequestPolicyId).toBeUndefined();
     // the route's own max-age is no longer than what CloudFront keeps
@@ -61,7 +69,11 @@ describe('the embeddable open-seats page', () => {
     expect(h.ContentSecurityPolicy).toEqual({ ContentSecurityPolicy: EMBED_CONTENT_SECURITY_POLICY, Override: true });
     expect(EMBED_CONTENT_SECURITY_POLICY).toContain('frame-ancestors *');
     expect(h.FrameOptions).toBeUndefined();
-    expect(h).toMatchObject({ ContentTypeOptions: { Override: true }, ReferrerPolicy: { ReferrerPolicy: 'no-referrer' }, StrictTransportSecurity: { IncludeSubdomains: true } });
+    expect(h).toMatchObject({
+      ContentTypeOptions: { Override: true },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer' },
+      StrictTransportSecurity: { IncludeSubdomains: true },
+    });
     // from the web bucket with the directory-index rewrite, like the default behavior
     expect(b!.TargetOriginId).toBe(cfg.DefaultCacheBehavior.TargetOriginId);
     expect(b!.FunctionAssociations).toEqual(cfg.DefaultCacheBehavior.FunctionAssociations);
@@ -75,7 +87,7 @@ describe('the embeddable open-seats page', () => {
     }
   });
 
-  test('the local gateway\'s headers (the same definition) make the same exception', () => {
+  test("the local gateway's headers (the same definition) make the same exception", () => {
     expect(EMBED_SECURITY_HEADERS['content-security-policy']).toBe(EMBED_CONTENT_SECURITY_POLICY);
     expect(SECURITY_HEADERS['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(EMBED_SECURITY_HEADERS).not.toHaveProperty('x-frame-options');

@@ -19,7 +19,11 @@ let realId: string;
 beforeAll(async () => {
   rt = await startRuntime({ port: 0, mailPort: 0, quiet: true });
   api = new TestApi(rt.appUrl, rt.mailUrl);
-  ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  ddb = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: rt.dynamoUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const created = await api.intake(intakeBody({ lastName: 'Matrix' }));
   expect(created.status).toBe(201);
   realId = created.json.referralId;
@@ -42,7 +46,8 @@ const bodyFor = (route: StaffRoute): unknown => {
   if (route.path === '/api/staff/referrals') return intakeBody({ lastName: 'Forged' });
   if (route.path === '/api/staff/cohorts') return cohortBody({ name: 'Forged cohort' });
   if (route.path.endsWith('/withdraw')) return { reason: 'forged withdraw' };
-  if (route.path.endsWith('/steps/{step}')) return { dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' };
+  if (route.path.endsWith('/steps/{step}'))
+    return { dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' };
   if (route.path.endsWith('/assignment')) return { assignee: 'casey', expected: null };
   if (route.path.endsWith('/contacts')) return { channel: 'phone', outcome: 'no-answer' };
   if (route.path.endsWith('/consent-revocation')) return { receivedVia: 'phone' };
@@ -50,12 +55,18 @@ const bodyFor = (route: StaffRoute): unknown => {
 };
 
 const pathFor = (route: StaffRoute, id: string): string =>
-  route.path.replace('{id}', id).replace('{step}', 'evaluation').replace(/\{[^}]+\}/g, 'x');
+  route.path
+    .replace('{id}', id)
+    .replace('{step}', 'evaluation')
+    .replace(/\{[^}]+\}/g, 'x');
 
 const callRoute = (route: StaffRoute, opts: { authorization?: string; id?: string; body?: unknown } = {}) =>
   api.call(route.method, pathFor(route, opts.id ?? realId), {
     ...(route.method === 'POST' ? { body: opts.body ?? bodyFor(route) } : {}),
-    headers: { ...(opts.authorization !== undefined ? { authorization: opts.authorization } : {}), 'idempotency-key': `matrix-${randomUUID()}` },
+    headers: {
+      ...(opts.authorization !== undefined ? { authorization: opts.authorization } : {}),
+      'idempotency-key': `matrix-${randomUUID()}`,
+    },
   });
 
 /** what a forged or forbidden call could change: the items a staff action writes, and the real referral */
@@ -82,7 +93,10 @@ const tableState = async () => {
 const b64url = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 const partsOf = (token: string) => {
   const [h, p] = token.split('.') as [string, string];
-  return { header: JSON.parse(Buffer.from(h, 'base64url').toString('utf8')), payload: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) };
+  return {
+    header: JSON.parse(Buffer.from(h, 'base64url').toString('utf8')),
+    payload: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')),
+  };
 };
 
 /** the ten kinds of the issue, several shapes of some; each a full Authorization header value (or none) */
@@ -111,7 +125,10 @@ const forgedAuthorizations = (): Array<{ kind: string; authorization?: string }>
     { kind: 'garbage: not a jwt', authorization: 'Bearer not-a-jwt' },
     { kind: 'garbage: basic auth', authorization: 'Basic Y2FzZXk6ZGVtbw==' },
     { kind: 'garbage: three dots', authorization: 'Bearer a.b.c' },
-    { kind: 'garbage: random bytes', authorization: bearer(`${b64url(Buffer.from(randomUUID()).toString())}.${b64url('x')}.${b64url('y')}`) },
+    {
+      kind: 'garbage: random bytes',
+      authorization: bearer(`${b64url(Buffer.from(randomUUID()).toString())}.${b64url('x')}.${b64url('y')}`),
+    },
     { kind: 'garbage: header only', authorization: bearer(`${h0}..`) },
     { kind: 'alg none, no signature', authorization: bearer(`${b64url({ alg: 'none', typ: 'JWT' })}.${p0}.`) },
     { kind: 'alg none, signature kept', authorization: bearer(`${b64url({ ...header, alg: 'none' })}.${b64url(payload)}.${s0}`) },
@@ -120,13 +137,22 @@ const forgedAuthorizations = (): Array<{ kind: string; authorization?: string }>
     { kind: 'expired', authorization: bearer(rt.auth.issueToken('sam', { issuedAt: now - 7200 })) },
     { kind: 'not yet valid (nbf)', authorization: bearer(rt.auth.issueToken('sam', { claims: { nbf: now + 3600 } })) },
     { kind: 'issued in the future', authorization: bearer(rt.auth.issueToken('sam', { issuedAt: now + 3600 })) },
-    { kind: 'wrong issuer', authorization: bearer(rt.auth.issueToken('sam', { claims: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_evil' } })) },
+    {
+      kind: 'wrong issuer',
+      authorization: bearer(rt.auth.issueToken('sam', { claims: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_evil' } })),
+    },
     { kind: 'issuer with a trailing slash', authorization: bearer(rt.auth.issueToken('sam', { claims: { iss: `${rt.auth.issuer}/` } })) },
     { kind: 'no issuer', authorization: bearer(rt.auth.issueToken('sam', { claims: { iss: undefined } })) },
     { kind: 'wrong client', authorization: bearer(rt.auth.issueToken('sam', { claims: { client_id: 'another-app-client' } })) },
     { kind: 'no client', authorization: bearer(rt.auth.issueToken('sam', { claims: { client_id: undefined } })) },
-    { kind: 'tampered claims: groups added', authorization: bearer(`${h0}.${b64url({ ...partsOf(casey).payload, 'cognito:groups': ['case-workers', 'supervisors'] })}.${s0}`) },
-    { kind: 'tampered claims: exp extended', authorization: bearer(`${h0}.${b64url({ ...partsOf(casey).payload, exp: now + 86_400 * 365 })}.${s0}`) },
+    {
+      kind: 'tampered claims: groups added',
+      authorization: bearer(`${h0}.${b64url({ ...partsOf(casey).payload, 'cognito:groups': ['case-workers', 'supervisors'] })}.${s0}`),
+    },
+    {
+      kind: 'tampered claims: exp extended',
+      authorization: bearer(`${h0}.${b64url({ ...partsOf(casey).payload, exp: now + 86_400 * 365 })}.${s0}`),
+    },
     { kind: 'tampered signature', authorization: bearer(`${h0}.${p0}.${s0.slice(0, -4)}${s0.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`) },
     { kind: 'another key, same kid', authorization: bearer(rsaSign(header, payload)) },
     { kind: 'another key, no kid', authorization: bearer(rsaSign({ alg: 'RS256', typ: 'JWT' }, payload)) },
@@ -138,7 +164,15 @@ const forgedAuthorizations = (): Array<{ kind: string; authorization?: string }>
 describe('401: every staff route × every forged or misused token', () => {
   test('the genuine tokens pass the authorizer on every staff route (the control)', async () => {
     // Act
-    const statuses = await Promise.all(staffRoutes.map(async (r) => [`${r.method} ${r.path}`, (await callRoute(r, { authorization: `Bearer ${rt.auth.issueToken('sam')}`, id: randomUUID(), body: {} })).status] as const));
+    const statuses = await Promise.all(
+      staffRoutes.map(
+        async (r) =>
+          [
+            `${r.method} ${r.path}`,
+            (await callRoute(r, { authorization: `Bearer ${rt.auth.issueToken('sam')}`, id: randomUUID(), body: {} })).status,
+          ] as const,
+      ),
+    );
 
     // Assess: a 4xx of the handler (400/404), never the authorizer's 401
     expect(staffRoutes.length).toBeGreaterThanOrEqual(8);
@@ -154,11 +188,19 @@ describe('401: every staff route × every forged or misused token', () => {
     const before = await tableState();
 
     // Act
-    const outcomes: Array<{ route: string; kind: string; status: number; body: string; cache: string | null; challenge: string | null }> = [];
+    const outcomes: Array<{ route: string; kind: string; status: number; body: string; cache: string | null; challenge: string | null }> =
+      [];
     for (const route of staffRoutes) {
       const answers = await Promise.all(forged.map(async (f) => ({ f, res: await callRoute(route, { authorization: f.authorization }) })));
       for (const { f, res } of answers) {
-        outcomes.push({ route: `${route.method} ${route.path}`, kind: f.kind, status: res.status, body: res.text, cache: res.headers.get('cache-control'), challenge: res.headers.get('www-authenticate') });
+        outcomes.push({
+          route: `${route.method} ${route.path}`,
+          kind: f.kind,
+          status: res.status,
+          body: res.text,
+          cache: res.headers.get('cache-control'),
+          challenge: res.headers.get('www-authenticate'),
+        });
       }
     }
 
@@ -190,7 +232,12 @@ describe('403: the role matrix of the demo users', () => {
       for (const user of USERS) {
         if (allowed(user, route.access)) continue;
         const res = await callRoute(route, { authorization: `Bearer ${await api.token(user)}` });
-        outcomes.push({ key: `${user} ${route.method} ${route.path}`, status: res.status, json: res.json, cache: res.headers.get('cache-control') });
+        outcomes.push({
+          key: `${user} ${route.method} ${route.path}`,
+          status: res.status,
+          json: res.json,
+          cache: res.headers.get('cache-control'),
+        });
       }
     }
 
@@ -225,7 +272,12 @@ describe('403: the role matrix of the demo users', () => {
     // Act
     const token = `Bearer ${await api.token('pat')}`;
     const idRoutes = staffRoutes.filter((r) => r.path.includes('{id}'));
-    const pairs = await Promise.all(idRoutes.map(async (r) => [(await callRoute(r, { authorization: token })).text, (await callRoute(r, { authorization: token, id: randomUUID() })).text]));
+    const pairs = await Promise.all(
+      idRoutes.map(async (r) => [
+        (await callRoute(r, { authorization: token })).text,
+        (await callRoute(r, { authorization: token, id: randomUUID() })).text,
+      ]),
+    );
 
     // Assess
     for (const [existing, missing] of pairs) expect(existing).toBe(missing);
@@ -269,7 +321,13 @@ describe('404: referral ids that do not exist or are malformed', () => {
     for (const route of idRoutes) {
       for (const id of ids()) {
         const res = await callRoute(route, { authorization: token, id });
-        outcomes.push({ route: `${route.method} ${route.path}`, id, status: res.status, text: res.text, cache: res.headers.get('cache-control') });
+        outcomes.push({
+          route: `${route.method} ${route.path}`,
+          id,
+          status: res.status,
+          text: res.text,
+          cache: res.headers.get('cache-control'),
+        });
       }
     }
 
@@ -279,8 +337,15 @@ describe('404: referral ids that do not exist or are malformed', () => {
     for (const route of idRoutes) {
       const bodies = new Set(outcomes.filter((o) => o.route === `${route.method} ${route.path}`).map((o) => o.text));
       // on a failure: which id got which answer
-      const answers = bodies.size === 1 ? [] : outcomes.filter((o) => o.route === `${route.method} ${route.path}`).map((o) => `${o.text} ← ${o.id.slice(0, 40)}`);
-      expect({ route: `${route.method} ${route.path}`, bodies: bodies.size, answers }).toEqual({ route: `${route.method} ${route.path}`, bodies: 1, answers: [] });
+      const answers =
+        bodies.size === 1
+          ? []
+          : outcomes.filter((o) => o.route === `${route.method} ${route.path}`).map((o) => `${o.text} ← ${o.id.slice(0, 40)}`);
+      expect({ route: `${route.method} ${route.path}`, bodies: bodies.size, answers }).toEqual({
+        route: `${route.method} ${route.path}`,
+        bodies: 1,
+        answers: [],
+      });
       const [body] = [...bodies] as [string];
       expect(JSON.parse(body)).toEqual({ error: 'NotFound', message: expect.any(String) });
       expect(body).not.toMatch(new RegExp(`${CANARY}|REFERRAL#|INTAKE|pk|sk|Dynamo|Exception|stack|at .*\\.ts`, 'i'));

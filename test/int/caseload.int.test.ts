@@ -38,9 +38,17 @@ const faultProxy = async (target: () => string) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get failing() { return state.failing; },
-    set failing(v: boolean) { state.failing = v; },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    get failing() {
+      return state.failing;
+    },
+    set failing(v: boolean) {
+      state.failing = v;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 };
 
@@ -53,14 +61,24 @@ beforeAll(async () => {
   let mailUrl = '';
   ses = await faultProxy(() => mailUrl);
   rt = await startRuntime({
-    port: 0, mailPort: 0, quiet: true,
+    port: 0,
+    mailPort: 0,
+    quiet: true,
     env: (endpoints) => {
       mailUrl = endpoints.mailUrl;
-      return { AWS_ENDPOINT_URL_SESV2: ses.url, NOTICE_RETRY_BASE_SECONDS: '0.2', NOTICE_RETRY_MAX_SECONDS: '0.5', CLOSURE_DATES: CLOSED_ON };
+      return {
+        AWS_ENDPOINT_URL_SESV2: ses.url,
+        NOTICE_RETRY_BASE_SECONDS: '0.2',
+        NOTICE_RETRY_MAX_SECONDS: '0.5',
+        CLOSURE_DATES: CLOSED_ON,
+      };
     },
   });
   api = new TestApi(rt.appUrl, rt.mailUrl);
-  outbox = new DynamoDbReferralRepository(new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), rt.tableName);
+  outbox = new DynamoDbReferralRepository(
+    new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    rt.tableName,
+  );
 });
 afterAll(async () => {
   await rt?.stop();
@@ -68,7 +86,12 @@ afterAll(async () => {
 });
 
 const tagged = () => Math.random().toString(36).slice(2, 8);
-const EVAL_ACCEPT = { dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' };
+const EVAL_ACCEPT = {
+  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+  recommendedLevel: '2.1',
+  detoxRequired: false,
+  decision: 'accept',
+};
 
 const person = (tag: string, o: { urgent?: boolean; lang?: 'en' | 'es' } = {}) => ({
   patient: `pt.${tag}@example.org`,
@@ -107,7 +130,11 @@ describe('cohorts', () => {
     const name = `Evening ${tagged()}`;
 
     // Act
-    const answers = await Promise.all([name, name.toUpperCase(), ` ${name} `, name.replace(' ', '   '), name].map((n) => api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: n }), as: 'sam' })));
+    const answers = await Promise.all(
+      [name, name.toUpperCase(), ` ${name} `, name.replace(' ', '   '), name].map((n) =>
+        api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: n }), as: 'sam' }),
+      ),
+    );
 
     // Assess
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409]);
@@ -115,11 +142,23 @@ describe('cohorts', () => {
     const list = (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{ name: string }>;
     expect(list.filter((c) => c.name.trim().toLowerCase().replace(/\s+/g, ' ') === name.toLowerCase())).toHaveLength(1);
     // the same name on another start date is another cohort
-    expect((await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name, startDate: addDays(nextMonday(), 7) }), as: 'sam' })).status).toBe(201);
+    expect(
+      (await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name, startDate: addDays(nextMonday(), 7) }), as: 'sam' })).status,
+    ).toBe(201);
   });
 
   test.each([
-    ['an evening cohort with 09:00 sessions', 'track', { sessions: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 180 }, { weekday: 'TH', start: '09:00', minutes: 180 }] }],
+    [
+      'an evening cohort with 09:00 sessions',
+      'track',
+      {
+        sessions: [
+          { weekday: 'MO', start: '09:00', minutes: 180 },
+          { weekday: 'WE', start: '09:00', minutes: 180 },
+          { weekday: 'TH', start: '09:00', minutes: 180 },
+        ],
+      },
+    ],
     ['a start date two months past', 'startDate', { startDate: addDays(nextMonday(), -70) }],
     ['no location', 'location', { location: undefined }],
   ])('%s is a 400 naming %s', async (_what, path, change) => {
@@ -128,13 +167,20 @@ describe('cohorts', () => {
     expect(Object.keys(res.json.fields)).toEqual([path]);
   });
 
-  test('the staff list counts sessions with the program\'s closure day left out, and says where a group meets', async () => {
+  test("the staff list counts sessions with the program's closure day left out, and says where a group meets", async () => {
     // Act
-    const res = await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ location: { kind: 'telehealth', url: 'https://meet.example.org/iop-e' } }), as: 'sam' });
+    const res = await api.call('POST', '/api/staff/cohorts', {
+      body: cohortBody({ location: { kind: 'telehealth', url: 'https://meet.example.org/iop-e' } }),
+      as: 'sam',
+    });
 
     // Assess: 8 weeks × 3 sessions, minus the closed Wednesday
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ sessionsTotal: 23, sessionsLeft: 23, location: { kind: 'telehealth', url: 'https://meet.example.org/iop-e' } });
+    expect(res.json).toMatchObject({
+      sessionsTotal: 23,
+      sessionsLeft: 23,
+      location: { kind: 'telehealth', url: 'https://meet.example.org/iop-e' },
+    });
   });
 });
 
@@ -169,17 +215,34 @@ describe('the caseload', () => {
     await api.waitForGate(b.referralId, 'evaluation');
 
     // Act: casey takes both; sam takes one over, naming casey
-    for (const x of [a, b]) expect((await api.call('POST', `/api/staff/referrals/${x.referralId}/assignment`, { body: { assignee: 'casey', expected: null }, as: 'casey' })).status).toBe(200);
+    for (const x of [a, b])
+      expect(
+        (
+          await api.call('POST', `/api/staff/referrals/${x.referralId}/assignment`, {
+            body: { assignee: 'casey', expected: null },
+            as: 'casey',
+          })
+        ).status,
+      ).toBe(200);
     const blind = await api.call('POST', `/api/staff/referrals/${a.referralId}/assignment`, { body: { assignee: 'sam' }, as: 'sam' });
-    const takeover = await api.call('POST', `/api/staff/referrals/${a.referralId}/assignment`, { body: { assignee: 'sam', expected: 'casey' }, as: 'sam' });
+    const takeover = await api.call('POST', `/api/staff/referrals/${a.referralId}/assignment`, {
+      body: { assignee: 'sam', expected: 'casey' },
+      as: 'sam',
+    });
 
     // Assess
     expect(blind.status).toBe(409);
     expect(blind.json.error).toBe('AlreadyAssigned');
     expect(takeover.status).toBe(200);
-    const mine = (await api.call('GET', '/api/staff/caseload', { as: 'casey' })).json.items as Array<{ referralId: string; urgent: boolean }>;
+    const mine = (await api.call('GET', '/api/staff/caseload', { as: 'casey' })).json.items as Array<{
+      referralId: string;
+      urgent: boolean;
+    }>;
     expect(mine.map((r) => r.referralId)).toEqual([b.referralId]);
-    const sams = (await api.call('GET', '/api/staff/caseload', { as: 'sam' })).json.items as Array<{ referralId: string; assignedTo: string }>;
+    const sams = (await api.call('GET', '/api/staff/caseload', { as: 'sam' })).json.items as Array<{
+      referralId: string;
+      assignedTo: string;
+    }>;
     expect(sams).toEqual([expect.objectContaining({ referralId: a.referralId, assignedTo: 'sam' })]);
     const detail = await api.referral(a.referralId);
     expect(detail.events.filter((e) => e.type === 'ASSIGNED').map((e) => [e.actor.username, e.detail])).toEqual([
@@ -188,7 +251,9 @@ describe('the caseload', () => {
     ]);
 
     // a closed referral leaves the caseload
-    expect((await api.call('POST', `/api/staff/referrals/${b.referralId}/withdraw`, { body: { reason: 'moved away' }, as: 'casey' })).status).toBe(200);
+    expect(
+      (await api.call('POST', `/api/staff/referrals/${b.referralId}/withdraw`, { body: { reason: 'moved away' }, as: 'casey' })).status,
+    ).toBe(200);
     expect((await api.call('GET', '/api/staff/caseload', { as: 'casey' })).json.items).toEqual([]);
   });
 
@@ -198,13 +263,23 @@ describe('the caseload', () => {
     const before = await api.waitForGate(x.referralId, 'evaluation');
 
     // Act
-    const res = await api.call('POST', `/api/staff/referrals/${x.referralId}/contacts`, { body: { channel: 'text', outcome: 'no-answer', note: 'Sent a text, no reply yet' }, as: 'casey' });
+    const res = await api.call('POST', `/api/staff/referrals/${x.referralId}/contacts`, {
+      body: { channel: 'text', outcome: 'no-answer', note: 'Sent a text, no reply yet' },
+      as: 'casey',
+    });
 
     // Assess
     expect(res.status).toBe(200);
     const after = await api.referral(x.referralId);
-    expect(after).toMatchObject({ status: 'EVALUATION', pendingStep: 'evaluation', gateDueAt: before.gateDueAt, lastContact: { channel: 'text', outcome: 'no-answer', by: { username: 'casey' } } });
-    expect(after.events.find((e) => e.type === 'CONTACT_LOGGED')).toMatchObject({ detail: { channel: 'text', outcome: 'no-answer', note: 'Sent a text, no reply yet' } });
+    expect(after).toMatchObject({
+      status: 'EVALUATION',
+      pendingStep: 'evaluation',
+      gateDueAt: before.gateDueAt,
+      lastContact: { channel: 'text', outcome: 'no-answer', by: { username: 'casey' } },
+    });
+    expect(after.events.find((e) => e.type === 'CONTACT_LOGGED')).toMatchObject({
+      detail: { channel: 'text', outcome: 'no-answer', note: 'Sent a text, no reply yet' },
+    });
     // the decision still goes through on the gate's token
     expect((await api.decide(x.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
     await api.waitForGate(x.referralId, 'enrollment');
@@ -217,10 +292,15 @@ describe('consent revocation', () => {
     ses.failing = true;
     const x = await intake(tagged());
     await api.waitForGate(x.referralId, 'evaluation');
-    await api.waitFor(x.referralId, (r) => r.events.some((e) => e.type === 'NOTICE_FAILED' && (e.detail as { audience?: string }).audience === 'physician'));
+    await api.waitFor(x.referralId, (r) =>
+      r.events.some((e) => e.type === 'NOTICE_FAILED' && (e.detail as { audience?: string }).audience === 'physician'),
+    );
 
     // Act: the patient called; staff record it, then SES comes back and the referral moves on
-    const res = await api.call('POST', `/api/staff/referrals/${x.referralId}/consent-revocation`, { body: { receivedVia: 'phone', note: 'Called the front desk' }, as: 'casey' });
+    const res = await api.call('POST', `/api/staff/referrals/${x.referralId}/consent-revocation`, {
+      body: { receivedVia: 'phone', note: 'Called the front desk' },
+      as: 'casey',
+    });
     ses.failing = false;
     expect((await api.decide(x.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
     await api.waitForGate(x.referralId, 'enrollment');
@@ -235,17 +315,28 @@ describe('consent revocation', () => {
     const detail = await api.referral(x.referralId);
     expect(detail.consentRevoked).toMatchObject({ receivedVia: 'phone' });
     expect(detail.events.filter((e) => e.type === 'DISCLOSURE')).toEqual([]);
-    expect(detail.events.find((e) => e.type === 'CONSENT_REVOKED')).toMatchObject({ actor: { username: 'casey' }, detail: { receivedVia: 'phone', note: 'Called the front desk', cancelledNotices: 1 } });
-    expect(detail.events.find((e) => e.type === 'NOTICE_CANCELLED')).toMatchObject({ detail: { audience: 'physician', reason: 'consent revoked' } });
+    expect(detail.events.find((e) => e.type === 'CONSENT_REVOKED')).toMatchObject({
+      actor: { username: 'casey' },
+      detail: { receivedVia: 'phone', note: 'Called the front desk', cancelledNotices: 1 },
+    });
+    expect(detail.events.find((e) => e.type === 'NOTICE_CANCELLED')).toMatchObject({
+      detail: { audience: 'physician', reason: 'consent revoked' },
+    });
     // once is enough
-    expect((await api.call('POST', `/api/staff/referrals/${x.referralId}/consent-revocation`, { body: { receivedVia: 'letter' }, as: 'casey' })).json.error).toBe('AlreadyRevoked');
+    expect(
+      (await api.call('POST', `/api/staff/referrals/${x.referralId}/consent-revocation`, { body: { receivedVia: 'letter' }, as: 'casey' }))
+        .json.error,
+    ).toBe('AlreadyRevoked');
   });
 });
 
 describe('the schedule email and its invitation', () => {
   test('in Spanish: dates in words, the address, the closure day, what to bring; the invitation parses, skips the closure, names no program', async () => {
     // Prepare
-    const cohort = (await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: `Tarde ${tagged()}` }), as: 'sam' })).json as { cohortId: string; startDate: string };
+    const cohort = (await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: `Tarde ${tagged()}` }), as: 'sam' })).json as {
+      cohortId: string;
+      startDate: string;
+    };
     const x = await intake(tagged(), { lang: 'es' });
     await api.waitForGate(x.referralId, 'evaluation');
     expect((await api.decide(x.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);

@@ -22,7 +22,11 @@ let ddb: DynamoDBClient;
 beforeAll(async () => {
   rt = await startRuntime({ port: 0, mailPort: 0, quiet: true, env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
   api = new TestApi(rt.appUrl, rt.mailUrl);
-  ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  ddb = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: rt.dynamoUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   outbox = new DynamoDbReferralRepository(ddb, rt.tableName);
 });
 afterAll(async () => {
@@ -30,11 +34,25 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-const EVAL = (detoxRequired: boolean) => ({ dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired, decision: 'accept' });
-const REFER_OUT = { dimensions: { d1: 3, d2: 2, d3: 3, d4: 1, d5: 3, d6: 2 }, recommendedLevel: '3.5', decision: 'refer-out', referOutTo: 'Residential program' };
+const EVAL = (detoxRequired: boolean) => ({
+  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+  recommendedLevel: '2.1',
+  detoxRequired,
+  decision: 'accept',
+});
+const REFER_OUT = {
+  dimensions: { d1: 3, d2: 2, d3: 3, d4: 1, d5: 3, d6: 2 },
+  recommendedLevel: '3.5',
+  decision: 'refer-out',
+  referOutTo: 'Residential program',
+};
 const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 /** 12 letters, unique: a last name no other referral's starts with (the staff search is by prefix) */
-const tagged = () => `c${randomUUID().replace(/-/g, '').slice(0, 11).replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]!)}`;
+const tagged = () =>
+  `c${randomUUID()
+    .replace(/-/g, '')
+    .slice(0, 11)
+    .replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]!)}`;
 
 const person = (tag: string, over: Parameters<typeof intakeBody>[0] = {}) => ({
   tag,
@@ -74,13 +92,15 @@ const settled = async (referralId: string, timeoutMs = 20_000) => {
   for (;;) {
     const notices = await outbox.notices(referralId);
     if (notices.every((n) => n.state !== 'pending' && n.state !== 'sending')) return notices;
-    if (Date.now() > until) throw new Error(`notices of ${referralId} still pending: ${JSON.stringify(notices.map((n) => [n.key, n.state]))}`);
+    if (Date.now() > until)
+      throw new Error(`notices of ${referralId} still pending: ${JSON.stringify(notices.map((n) => [n.key, n.state]))}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 };
 
 /** the closing email: the patient's "An update on your request", the physician's "The referral was closed" */
-const closing = (mails: StoredEmail[]) => mails.filter((m) => m.subject.startsWith('An update on your request') || /The referral was closed/.test(m.body.text ?? ''));
+const closing = (mails: StoredEmail[]) =>
+  mails.filter((m) => m.subject.startsWith('An update on your request') || /The referral was closed/.test(m.body.text ?? ''));
 
 describe('over HTTP, many at once', () => {
   test('twelve enrolments at once into a cohort of three: exactly three seats taken, nine CohortFull still at their gate, schedules only to the three', async () => {
@@ -93,7 +113,12 @@ describe('over HTTP, many at once', () => {
 
     // Assess
     const won = people.filter((_, i) => answers[i]!.status === 200);
-    expect(answers.map((a) => (a.status === 200 ? 200 : `${a.status} ${a.json.error}`)).sort()).toEqual([200, 200, 200, ...Array(9).fill('409 CohortFull')]);
+    expect(answers.map((a) => (a.status === 200 ? 200 : `${a.status} ${a.json.error}`)).sort()).toEqual([
+      200,
+      200,
+      200,
+      ...Array(9).fill('409 CohortFull'),
+    ]);
     const stored = await outbox.getCohort(cohortId);
     const roster = (await outbox.roster(cohortId)).map((s) => s.referralId).sort();
     expect([stored?.seats, roster]).toEqual([3, won.map((p) => p.referralId).sort()]);
@@ -122,11 +147,27 @@ describe('over HTTP, many at once', () => {
     const [referralId] = [...ids];
     expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(9);
     const doc = DynamoDBDocumentClient.from(ddb);
-    const { Items = [] } = await doc.send(new ScanCommand({ TableName: rt.tableName, FilterExpression: 'entity = :e AND searchName = :n', ExpressionAttributeValues: { ':e': 'referral', ':n': p.body.patient.lastName.toLowerCase() } }));
+    const { Items = [] } = await doc.send(
+      new ScanCommand({
+        TableName: rt.tableName,
+        FilterExpression: 'entity = :e AND searchName = :n',
+        ExpressionAttributeValues: { ':e': 'referral', ':n': p.body.patient.lastName.toLowerCase() },
+      }),
+    );
     expect(Items.map((i) => i.referralId)).toEqual([referralId]);
-    const intakes = await doc.send(new ScanCommand({ TableName: rt.tableName, FilterExpression: 'pk = :pk AND begins_with(sk, :sk)', ExpressionAttributeValues: { ':pk': `REFERRAL#${referralId}`, ':sk': 'INTAKE' } }));
+    const intakes = await doc.send(
+      new ScanCommand({
+        TableName: rt.tableName,
+        FilterExpression: 'pk = :pk AND begins_with(sk, :sk)',
+        ExpressionAttributeValues: { ':pk': `REFERRAL#${referralId}`, ':sk': 'INTAKE' },
+      }),
+    );
     expect(intakes.Items).toHaveLength(1);
-    const sfn = new SFNClient({ region: 'us-east-1', endpoint: rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const sfn = new SFNClient({
+      region: 'us-east-1',
+      endpoint: rt.sfnUrl,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     try {
       const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: rt.stateMachineArn, maxResults: 1000 }));
       expect((listed.executions ?? []).filter((e) => e.name!.startsWith(referralId!)).map((e) => e.name)).toEqual([referralId]);
@@ -147,7 +188,10 @@ describe('over HTTP, many at once', () => {
     const answers = await Promise.all(people.map((p) => api.intake(p.body, key)));
 
     // Assess
-    expect(answers.map((a) => (a.status === 201 ? 201 : `${a.status} ${a.json.error}`)).sort()).toEqual([201, ...Array(9).fill('409 IdempotencyKeyInUse')]);
+    expect(answers.map((a) => (a.status === 201 ? 201 : `${a.status} ${a.json.error}`)).sort()).toEqual([
+      201,
+      ...Array(9).fill('409 IdempotencyKeyInUse'),
+    ]);
     const winner = people[answers.findIndex((a) => a.status === 201)]!;
     for (const p of people) {
       const found = await api.call('GET', `/api/staff/referrals?q=${encodeURIComponent(p.body.patient.lastName)}`, { as: 'casey' });
@@ -163,7 +207,9 @@ describe('over HTTP, many at once', () => {
     const p = await at('evaluation');
 
     // Act
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => api.decide(p.referralId, 'evaluation', EVAL(false), i % 2 ? 'sam' : 'casey')));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => api.decide(p.referralId, 'evaluation', EVAL(false), i % 2 ? 'sam' : 'casey')),
+    );
 
     // Assess
     expect(answers.map((a) => a.status).sort()).toEqual([200, ...Array(9).fill(409)]);
@@ -183,38 +229,45 @@ describe('over HTTP, many at once', () => {
     { gate: 'detox-confirmation', decision: { completed: false, decision: 'refer-out' }, closes: 'REFERRED_OUT', what: 'refer out' },
     { gate: 'detox-confirmation', decision: { completed: true, completedOn: yesterday() }, closes: undefined, what: 'completed' },
   ] as const;
-  test.each(races)('withdraw racing the $gate decision ($what): one outcome, the closing email once per recipient and true, the decision\'s own email only if it committed', async ({ gate, decision, closes }) => {
-    // Prepare: three referrals at the gate, so both orders are likely
-    const people = await Promise.all(Array.from({ length: 3 }, () => at(gate)));
+  test.each(races)(
+    "withdraw racing the $gate decision ($what): one outcome, the closing email once per recipient and true, the decision's own email only if it committed",
+    async ({ gate, decision, closes }) => {
+      // Prepare: three referrals at the gate, so both orders are likely
+      const people = await Promise.all(Array.from({ length: 3 }, () => at(gate)));
 
-    // Act
-    const outcomes = await Promise.all(people.map(async (p) => {
-      const [d, w] = await Promise.all([
-        api.decide(p.referralId, gate, decision),
-        api.call('POST', `/api/staff/referrals/${p.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
-      ]);
-      return { ...p, decision: d.status, withdrawal: w.status };
-    }));
+      // Act
+      const outcomes = await Promise.all(
+        people.map(async (p) => {
+          const [d, w] = await Promise.all([
+            api.decide(p.referralId, gate, decision),
+            api.call('POST', `/api/staff/referrals/${p.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
+          ]);
+          return { ...p, decision: d.status, withdrawal: w.status };
+        }),
+      );
 
-    // Assess
-    for (const o of outcomes) {
-      const notices = await settled(o.referralId);
-      const r = await api.referral(o.referralId);
-      // a closing decision and a withdrawal: exactly one wins; otherwise the withdrawal always stands
-      if (closes) expect([o.decision, o.withdrawal].sort()).toEqual([200, 409]);
-      else expect([o.withdrawal, [200, 409]]).toEqual([200, expect.arrayContaining([o.decision])]);
-      const status = closes && o.decision === 200 ? closes : 'WITHDRAWN';
-      expect(r.status).toBe(status);
-      const toPatient = closing(await api.emailsTo(o.patient));
-      const toDoctor = closing(await api.emailsTo(o.doctor));
-      expect([toPatient.length, toDoctor.length]).toEqual([1, 1]);
-      expect(toDoctor[0]!.body.text).toContain(status === 'WITHDRAWN' ? 'withdrawn' : status === 'NOT_COVERED' ? 'coverage' : 'referred');
-      // an acceptance is told only when it committed (at the detox gate it did, before the race)
-      expect(notices.some((n) => n.key === 'accepted:physician')).toBe(gate === 'detox-confirmation' || (gate === 'evaluation' && !closes && o.decision === 200));
-      expect(r.events.filter((e) => e.type === 'STEP_DECIDED' && e.step === gate)).toHaveLength(o.decision === 200 ? 1 : 0);
-      expect(r.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength((await api.emailsTo(o.doctor)).length);
-    }
-  });
+      // Assess
+      for (const o of outcomes) {
+        const notices = await settled(o.referralId);
+        const r = await api.referral(o.referralId);
+        // a closing decision and a withdrawal: exactly one wins; otherwise the withdrawal always stands
+        if (closes) expect([o.decision, o.withdrawal].sort()).toEqual([200, 409]);
+        else expect([o.withdrawal, [200, 409]]).toEqual([200, expect.arrayContaining([o.decision])]);
+        const status = closes && o.decision === 200 ? closes : 'WITHDRAWN';
+        expect(r.status).toBe(status);
+        const toPatient = closing(await api.emailsTo(o.patient));
+        const toDoctor = closing(await api.emailsTo(o.doctor));
+        expect([toPatient.length, toDoctor.length]).toEqual([1, 1]);
+        expect(toDoctor[0]!.body.text).toContain(status === 'WITHDRAWN' ? 'withdrawn' : status === 'NOT_COVERED' ? 'coverage' : 'referred');
+        // an acceptance is told only when it committed (at the detox gate it did, before the race)
+        expect(notices.some((n) => n.key === 'accepted:physician')).toBe(
+          gate === 'detox-confirmation' || (gate === 'evaluation' && !closes && o.decision === 200),
+        );
+        expect(r.events.filter((e) => e.type === 'STEP_DECIDED' && e.step === gate)).toHaveLength(o.decision === 200 ? 1 : 0);
+        expect(r.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength((await api.emailsTo(o.doctor)).length);
+      }
+    },
+  );
 
   test('ten withdrawals at once of an enrolled person: one 200, the seat given back once, one closing email per recipient', async () => {
     // Prepare
@@ -224,20 +277,31 @@ describe('over HTTP, many at once', () => {
     await api.waitFor(p.referralId, (r) => r.status === 'ENROLLED');
 
     // Act
-    const answers = await Promise.all(Array.from({ length: 10 }, () => api.call('POST', `/api/staff/referrals/${p.referralId}/withdraw`, { body: { reason: 'Moved away' }, as: 'casey' })));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        api.call('POST', `/api/staff/referrals/${p.referralId}/withdraw`, { body: { reason: 'Moved away' }, as: 'casey' }),
+      ),
+    );
 
     // Assess
-    expect(answers.map((a) => (a.status === 200 ? 200 : `${a.status} ${a.json.error}`)).sort()).toEqual([200, ...Array(9).fill('409 AlreadyClosed')]);
+    expect(answers.map((a) => (a.status === 200 ? 200 : `${a.status} ${a.json.error}`)).sort()).toEqual([
+      200,
+      ...Array(9).fill('409 AlreadyClosed'),
+    ]);
     await settled(p.referralId);
     const r = await api.referral(p.referralId);
-    expect([r.status, r.events.filter((e) => e.type === 'SEAT_RELEASED').length, r.events.filter((e) => e.type === 'WITHDRAWN').length]).toEqual(['WITHDRAWN', 1, 1]);
+    expect([
+      r.status,
+      r.events.filter((e) => e.type === 'SEAT_RELEASED').length,
+      r.events.filter((e) => e.type === 'WITHDRAWN').length,
+    ]).toEqual(['WITHDRAWN', 1, 1]);
     expect([(await outbox.getCohort(cohortId))?.seats, (await outbox.roster(cohortId)).length]).toEqual([0, 0]);
     expect(closing(await api.emailsTo(p.patient))).toHaveLength(1);
     expect(closing(await api.emailsTo(p.doctor))).toHaveLength(1);
   });
 });
 
-describe('interleavings chosen by fast-check\'s scheduler (../soak/races.ts)', () => {
+describe("interleavings chosen by fast-check's scheduler (../soak/races.ts)", () => {
   const seed = process.env.RACE_SEED ? Number(process.env.RACE_SEED) : undefined;
   // imported once the runtime has set the handlers' environment: the services' logger reads it when first loaded
   const races = () => import('../soak/races');

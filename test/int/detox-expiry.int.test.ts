@@ -20,14 +20,24 @@ afterAll(async () => {
 test('a referral waiting for detox past the limit → EXPIRED, patient and consenting referrer told', async () => {
   // Prepare
   const tag = `x${Date.now().toString(36)}`;
-  const { referralId } = (await api.intake(intakeBody({
-    insurance: { type: 'self-pay' }, patient: { email: `pt.${tag}@example.org` } as never,
-    referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: `dr.${tag}@clinic.example` },
-  }))).json;
+  const { referralId } = (
+    await api.intake(
+      intakeBody({
+        insurance: { type: 'self-pay' },
+        patient: { email: `pt.${tag}@example.org` } as never,
+        referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: `dr.${tag}@clinic.example` },
+      }),
+    )
+  ).json;
   await api.waitForGate(referralId, 'evaluation');
 
   // Act
-  await api.decide(referralId, 'evaluation', { dimensions: { d1: 3, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 }, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept' });
+  await api.decide(referralId, 'evaluation', {
+    dimensions: { d1: 3, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 },
+    recommendedLevel: '2.1',
+    detoxRequired: true,
+    decision: 'accept',
+  });
   const atDetox = await api.waitForGate(referralId, 'detox-confirmation');
 
   // Assess: the gate's due time is the overall limit, not the 14-day SLA

@@ -15,7 +15,10 @@ let payerDown = true;
 
 beforeAll(async () => {
   rt = await startRuntime({
-    port: 0, mailPort: 0, quiet: true, timeScale: 1000,
+    port: 0,
+    mailPort: 0,
+    quiet: true,
+    timeScale: 1000,
     handlers: {
       'check-insurance': async (event: unknown, context: unknown) => {
         attempts++;
@@ -57,7 +60,9 @@ test('retries exhausted → NEEDS_ATTENTION with TASK_FAILED, program alerted, e
     sfn.destroy();
   }
   // staff can still close it
-  expect((await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Duplicate' }, as: 'casey' })).status).toBe(200);
+  expect(
+    (await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Duplicate' }, as: 'casey' })).status,
+  ).toBe(200);
 });
 
 test('Resume restarts a referral that needs attention at the step that failed, and it goes on to its gate', async () => {
@@ -69,7 +74,10 @@ test('Resume restarts a referral that needs attention at the step that failed, a
 
   // Act: the cause is fixed, a case worker resumes
   payerDown = false;
-  const resumed = await api.call('POST', `/api/staff/referrals/${referralId}/resume`, { body: { note: 'payer gateway back' }, as: 'casey' });
+  const resumed = await api.call('POST', `/api/staff/referrals/${referralId}/resume`, {
+    body: { note: 'payer gateway back' },
+    as: 'casey',
+  });
   const again = await api.call('POST', `/api/staff/referrals/${referralId}/resume`, { body: {}, as: 'casey' });
 
   // Assess
@@ -78,9 +86,21 @@ test('Resume restarts a referral that needs attention at the step that failed, a
   const r = await api.waitForGate(referralId, 'evaluation');
   expect(r.status).toBe('EVALUATION');
   expect(r.failure).toBeUndefined();
-  expect(r.events.find((e) => e.type === 'RESUMED')).toMatchObject({ actor: { kind: 'staff', username: 'casey' }, detail: { error: 'PayerGateway.Down', resumeAt: 'RECEIVED', note: 'payer gateway back' } });
+  expect(r.events.find((e) => e.type === 'RESUMED')).toMatchObject({
+    actor: { kind: 'staff', username: 'casey' },
+    detail: { error: 'PayerGateway.Down', resumeAt: 'RECEIVED', note: 'payer gateway back' },
+  });
   expect(again.status).toBe(409);
   // the resumed workflow is a working one: a decision moves it on
-  expect((await api.decide(referralId, 'evaluation', { dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' })).status).toBe(200);
+  expect(
+    (
+      await api.decide(referralId, 'evaluation', {
+        dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 },
+        recommendedLevel: '2.1',
+        detoxRequired: false,
+        decision: 'accept',
+      })
+    ).status,
+  ).toBe(200);
   await api.waitForGate(referralId, 'enrollment');
 });

@@ -21,7 +21,10 @@ let api: TestApi;
 
 beforeAll(async () => {
   rt = await startRuntime({
-    port: 0, mailPort: 0, quiet: true, timeScale: 100,
+    port: 0,
+    mailPort: 0,
+    quiet: true,
+    timeScale: 100,
     // open-gate and escalate fail every invocation, before they run
     faults: { lambda: { functions: ['open-gate', 'escalate'], errorPercent: 100 } },
     env: { STRANDED_AFTER_SECONDS: '1', POWERTOOLS_LOG_LEVEL: 'SILENT' },

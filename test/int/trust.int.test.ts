@@ -44,10 +44,20 @@ const faultProxy = async (target: () => string): Promise<FaultProxy> => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get failing() { return state.failing; },
-    set failing(v: boolean) { state.failing = v; },
-    get refused() { return state.refused; },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    get failing() {
+      return state.failing;
+    },
+    set failing(v: boolean) {
+      state.failing = v;
+    },
+    get refused() {
+      return state.refused;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 };
 
@@ -55,14 +65,20 @@ beforeAll(async () => {
   let mailUrl = '';
   ses = await faultProxy(() => mailUrl);
   rt = await startRuntime({
-    port: 0, mailPort: 0, quiet: true, timeScale: 600,
+    port: 0,
+    mailPort: 0,
+    quiet: true,
+    timeScale: 600,
     env: (endpoints) => {
       mailUrl = endpoints.mailUrl;
       return { AWS_ENDPOINT_URL_SESV2: ses.url, NOTICE_RETRY_BASE_SECONDS: '0.2', NOTICE_RETRY_MAX_SECONDS: '0.5' };
     },
   });
   api = new TestApi(rt.appUrl, rt.mailUrl);
-  outbox = new DynamoDbReferralRepository(new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), rt.tableName);
+  outbox = new DynamoDbReferralRepository(
+    new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    rt.tableName,
+  );
 });
 afterAll(async () => {
   await rt?.stop();
@@ -70,7 +86,12 @@ afterAll(async () => {
 });
 
 const tagged = () => Math.random().toString(36).slice(2, 8);
-const EVAL_ACCEPT = { dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' };
+const EVAL_ACCEPT = {
+  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+  recommendedLevel: '2.1',
+  detoxRequired: false,
+  decision: 'accept',
+};
 
 /** an intake with its own patient and physician addresses, so a test reads only its own mail */
 const person = (tag: string, consent = true) => ({
@@ -106,7 +127,8 @@ const settled = async (referralId: string, timeoutMs = 20_000) => {
     const notices = await outbox.notices(referralId);
     // read after the notices settled: their timeline events are written with their final state
     if (notices.every((n) => n.state !== 'pending' && n.state !== 'sending')) return { referral: await api.referral(referralId), notices };
-    if (Date.now() > until) throw new Error(`notices of ${referralId} still pending: ${JSON.stringify(notices.map((n) => [n.key, n.state]))}`);
+    if (Date.now() > until)
+      throw new Error(`notices of ${referralId} still pending: ${JSON.stringify(notices.map((n) => [n.key, n.state]))}`);
     await new Promise((res) => setTimeout(res, 50));
   }
 };
@@ -123,13 +145,15 @@ describe('withdraw racing a decision', () => {
     const runs = await Promise.all(Array.from({ length: RUNS }, () => atEnrollment(tagged())));
 
     // Act: both at once, for every referral
-    const outcomes = await Promise.all(runs.map(async (x) => {
-      const [decision, withdrawal] = await Promise.all([
-        api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId }),
-        api.call('POST', `/api/staff/referrals/${x.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
-      ]);
-      return { ...x, decision: decision.status, withdrawal: withdrawal.status };
-    }));
+    const outcomes = await Promise.all(
+      runs.map(async (x) => {
+        const [decision, withdrawal] = await Promise.all([
+          api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId }),
+          api.call('POST', `/api/staff/referrals/${x.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
+        ]);
+        return { ...x, decision: decision.status, withdrawal: withdrawal.status };
+      }),
+    );
 
     // Assess: ENROLLED is not final (it waits for the first session), so a withdrawal after the
     // enrolment wins too, and gives the seat back in its own transaction
@@ -142,34 +166,52 @@ describe('withdraw racing a decision', () => {
       expect(referral.status).toBe('WITHDRAWN');
       if (o.decision === 200) {
         // enrolled, then withdrawn: both true, each told once, and the seat released
-        expect(subjects(toPatient)).toEqual([`An update on your request (${o.reference})`, `Your group schedule (${o.reference})`, `We received your request (${o.reference})`].sort());
+        expect(subjects(toPatient)).toEqual(
+          [
+            `An update on your request (${o.reference})`,
+            `Your group schedule (${o.reference})`,
+            `We received your request (${o.reference})`,
+          ].sort(),
+        );
         expect(referral.events.filter((e) => e.type === 'SEAT_RELEASED')).toHaveLength(1);
       } else {
-        expect(subjects(toPatient)).toEqual([`An update on your request (${o.reference})`, `We received your request (${o.reference})`].sort());
+        expect(subjects(toPatient)).toEqual(
+          [`An update on your request (${o.reference})`, `We received your request (${o.reference})`].sort(),
+        );
         expect(notices.map((n) => n.key)).not.toContain('enrolled:patient');
         expect(referral.events.filter((e) => e.type === 'SEAT_RELEASED')).toHaveLength(0);
       }
       // every physician email actually sent is one DISCLOSURE event, and nothing else is
       expect(referral.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength(toDoctor.length);
     }
-    const c = ((await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{ cohortId: string; seatsLeft: number; roster: unknown[] }>).find((x) => x.cohortId === cohort.cohortId)!;
+    const c = (
+      (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{
+        cohortId: string;
+        seatsLeft: number;
+        roster: unknown[];
+      }>
+    ).find((x) => x.cohortId === cohort.cohortId)!;
     expect([c.seatsLeft, c.roster]).toEqual([10, []]);
   });
 
   test('evaluation accept vs withdraw (the reported race): the withdrawal stands; the referrer hears "accepted" only if the acceptance committed, and "closed" once', async () => {
     // Prepare
     const people = Array.from({ length: RUNS }, () => person(tagged()));
-    const made = await Promise.all(people.map(async (p) => ({ ...p, ...(await api.intake(p.body)).json as { referralId: string; reference: string } })));
+    const made = await Promise.all(
+      people.map(async (p) => ({ ...p, ...((await api.intake(p.body)).json as { referralId: string; reference: string }) })),
+    );
     for (const m of made) await api.waitForGate(m.referralId, 'evaluation');
 
     // Act
-    const outcomes = await Promise.all(made.map(async (m) => {
-      const [decision, withdrawal] = await Promise.all([
-        api.decide(m.referralId, 'evaluation', EVAL_ACCEPT),
-        api.call('POST', `/api/staff/referrals/${m.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
-      ]);
-      return { ...m, decision: decision.status, withdrawal: withdrawal.status };
-    }));
+    const outcomes = await Promise.all(
+      made.map(async (m) => {
+        const [decision, withdrawal] = await Promise.all([
+          api.decide(m.referralId, 'evaluation', EVAL_ACCEPT),
+          api.call('POST', `/api/staff/referrals/${m.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
+        ]);
+        return { ...m, decision: decision.status, withdrawal: withdrawal.status };
+      }),
+    );
 
     // Assess
     for (const o of outcomes) {
@@ -193,8 +235,11 @@ describe('withdraw racing a decision', () => {
     await api.waitForGate(referralId, 'evaluation');
 
     // Act
-    const answers = await Promise.all(Array.from({ length: 5 }, () =>
-      api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Asked to stop' }, as: 'casey' })));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Asked to stop' }, as: 'casey' }),
+      ),
+    );
 
     // Assess
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409]);
@@ -212,12 +257,14 @@ describe('a decision right after the previous step', () => {
   test('the enrolment decision sent 0 ms after the evaluation is accepted (200) and applied when its gate opens', async () => {
     // Prepare
     const cohort = await newCohort();
-    const made = await Promise.all(Array.from({ length: Math.max(1, Math.ceil(RUNS / 2)) }, async () => {
-      const p = person(tagged());
-      const { referralId, reference } = (await api.intake(p.body)).json;
-      await api.waitForGate(referralId, 'evaluation');
-      return { ...p, referralId, reference };
-    }));
+    const made = await Promise.all(
+      Array.from({ length: Math.max(1, Math.ceil(RUNS / 2)) }, async () => {
+        const p = person(tagged());
+        const { referralId, reference } = (await api.intake(p.body)).json;
+        await api.waitForGate(referralId, 'evaluation');
+        return { ...p, referralId, reference };
+      }),
+    );
 
     for (const { referralId, reference, patient } of made) {
       // Act
@@ -260,14 +307,17 @@ describe('SES failing for a while', () => {
   test('referrals still reach their gates; each email is delivered once SES answers again, none twice', async () => {
     // Prepare
     ses.failing = true;
-    const people = Array.from({ length: Math.max(2, Math.ceil(RUNS * 2 / 3)) }, () => person(tagged()));
+    const people = Array.from({ length: Math.max(2, Math.ceil((RUNS * 2) / 3)) }, () => person(tagged()));
 
     // Act: intakes and decisions while every send fails
-    const made = await Promise.all(people.map(async (p) => ({ ...p, ...(await api.intake(p.body)).json as { referralId: string; reference: string } })));
+    const made = await Promise.all(
+      people.map(async (p) => ({ ...p, ...((await api.intake(p.body)).json as { referralId: string; reference: string }) })),
+    );
     for (const m of made) await api.waitForGate(m.referralId, 'evaluation');
     for (const m of made) expect((await api.decide(m.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
     for (const m of made) await api.waitForGate(m.referralId, 'enrollment');
-    for (const m of made) await api.waitFor(m.referralId, (r) => r.events.some((e) => e.type === 'NOTICE_FAILED' && e.detail?.milestone === 'accepted'));
+    for (const m of made)
+      await api.waitFor(m.referralId, (r) => r.events.some((e) => e.type === 'NOTICE_FAILED' && e.detail?.milestone === 'accepted'));
     expect(ses.refused).toBeGreaterThan(0);
     expect((await api.referral(made[0]!.referralId)).status).toBe('ENROLLMENT');
 
@@ -299,9 +349,13 @@ describe('page cursors', () => {
     const cursor = first.json.nextCursor as string;
 
     // Act
-    const same = await api.call('GET', `/api/staff/referrals?status=EVALUATION&limit=1&cursor=${encodeURIComponent(cursor)}`, { as: 'casey' });
+    const same = await api.call('GET', `/api/staff/referrals?status=EVALUATION&limit=1&cursor=${encodeURIComponent(cursor)}`, {
+      as: 'casey',
+    });
     const other = await api.call('GET', `/api/staff/referrals?status=ENROLLED&cursor=${encodeURIComponent(cursor)}`, { as: 'casey' });
-    const tampered = await api.call('GET', `/api/staff/referrals?status=EVALUATION&cursor=${encodeURIComponent(`x${cursor.slice(1)}`)}`, { as: 'casey' });
+    const tampered = await api.call('GET', `/api/staff/referrals?status=EVALUATION&cursor=${encodeURIComponent(`x${cursor.slice(1)}`)}`, {
+      as: 'casey',
+    });
 
     // Assess
     expect(first.status).toBe(200);

@@ -9,7 +9,6 @@ import { cohortBody, intakeBody } from '../support/fixtures';
 // the whole workflow over HTTP against the local runtime: DynamoDB Local, the real ASL in the
 // interpreter, the SES emulator. One runtime for the file; each test makes its own referrals.
 
-
 let rt: Runtime;
 let api: TestApi;
 let sfn: SFNClient;
@@ -34,7 +33,10 @@ const newCohort = async (o: Record<string, unknown> = {}) => {
 };
 
 const EVAL_ACCEPT = (detoxRequired: boolean) => ({
-  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired, decision: 'accept',
+  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+  recommendedLevel: '2.1',
+  detoxRequired,
+  decision: 'accept',
 });
 
 const executionArn = (referralId: string) => `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`;
@@ -43,7 +45,11 @@ describe('happy path with detox', () => {
   test('intake → evaluation → detox → enrollment → first session → STARTED, with emails, disclosures and ≤ 12 transitions', async () => {
     // Prepare
     const tag = uniqueName().toLowerCase();
-    const body = intakeBody({ lastName: uniqueName(), patient: { email: `pt.${tag}@example.org` } as never, referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: physicianEmail(tag) } });
+    const body = intakeBody({
+      lastName: uniqueName(),
+      patient: { email: `pt.${tag}@example.org` } as never,
+      referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: physicianEmail(tag) },
+    });
     const cohort = await newCohort();
 
     // Act: intake
@@ -70,7 +76,11 @@ describe('happy path with detox', () => {
     const ev = await api.decide(referralId, 'evaluation', EVAL_ACCEPT(true));
     expect(ev.status).toBe(200);
     await api.waitForGate(referralId, 'detox-confirmation');
-    const dx = await api.decide(referralId, 'detox-confirmation', { completed: true, completedOn: new Date().toISOString().slice(0, 10), withdrawalScore: { instrument: 'CIWA-Ar', score: 4 } });
+    const dx = await api.decide(referralId, 'detox-confirmation', {
+      completed: true,
+      completedOn: new Date().toISOString().slice(0, 10),
+      withdrawalScore: { instrument: 'CIWA-Ar', score: 4 },
+    });
     expect(dx.status).toBe(200);
     await api.waitForGate(referralId, 'enrollment');
     const en = await api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
@@ -79,12 +89,20 @@ describe('happy path with detox', () => {
     // Assess: enrolled, seat taken, schedule emailed with a calendar REQUEST; the first-session gate open
     const done = await api.waitFor(referralId, (r) => r.status === 'ENROLLED' && r.pendingStep === 'first-session');
     expect(done.cohortId).toBe(cohort.cohortId);
-    const cohorts = (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{ cohortId: string; seatsLeft: number; roster: Array<{ referralId: string }> }>;
+    const cohorts = (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{
+      cohortId: string;
+      seatsLeft: number;
+      roster: Array<{ referralId: string }>;
+    }>;
     const mine = cohorts.find((c) => c.cohortId === cohort.cohortId)!;
     expect(mine.seatsLeft).toBe(9);
     expect(mine.roster.map((s) => s.referralId)).toEqual([referralId]);
 
-    const schedule = (await api.waitForEmails(`pt.${tag}@example.org`, 1, (e) => e.attachments.some((a) => a.contentType.startsWith('text/calendar') || a.contentType === 'application/ics')))[0]!;
+    const schedule = (
+      await api.waitForEmails(`pt.${tag}@example.org`, 1, (e) =>
+        e.attachments.some((a) => a.contentType.startsWith('text/calendar') || a.contentType === 'application/ics'),
+      )
+    )[0]!;
     const ics = Buffer.from(schedule.attachments.find((a) => /calendar|ics/.test(a.contentType))!.content, 'base64').toString('utf8');
     expect(ics).toContain('METHOD:REQUEST');
     expect(ics.match(/BEGIN:VEVENT/g)).toHaveLength(3);
@@ -98,7 +116,10 @@ describe('happy path with detox', () => {
     pinClock(Date.parse(firstSession) + 3_600_000);
     try {
       expect((await api.decide(referralId, 'first-session', { attended: true, on: firstSession.slice(0, 10) })).status).toBe(200);
-      await api.waitFor(referralId, (r) => r.status === 'STARTED' && r.events.some((e) => e.type === 'DISCLOSURE' && e.detail?.notice === 'started'));
+      await api.waitFor(
+        referralId,
+        (r) => r.status === 'STARTED' && r.events.some((e) => e.type === 'DISCLOSURE' && e.detail?.notice === 'started'),
+      );
     } finally {
       resetClock();
     }
@@ -123,7 +144,11 @@ describe('happy path with detox', () => {
     const input = (history.events ?? []).find((e) => e.type === 'ExecutionStarted')?.executionStartedEventDetails?.input;
     expect(JSON.parse(input ?? '{}')).toEqual({ referralId });
     // each physician email is recorded as a DISCLOSURE once it went out (the outbox sends after the commit)
-    const disclosuresOf = (r: ReferralDetail) => r.events.filter((e) => e.type === 'DISCLOSURE').map((e) => String(e.detail?.notice)).sort();
+    const disclosuresOf = (r: ReferralDetail) =>
+      r.events
+        .filter((e) => e.type === 'DISCLOSURE')
+        .map((e) => String(e.detail?.notice))
+        .sort();
     const closed = await api.waitFor(referralId, (r) => disclosuresOf(r).length >= 4);
     expect(disclosuresOf(closed)).toEqual(['accepted', 'enrolled', 'received', 'started']);
   });
@@ -132,7 +157,13 @@ describe('happy path with detox', () => {
 describe('branches', () => {
   test('unclear coverage → insurance review → not covered: NOT_COVERED, patient and referrer told', async () => {
     const tag = uniqueName().toLowerCase();
-    const created = await api.intake(intakeBody({ patient: { email: `pt.${tag}@example.org` } as never, insurance: { type: 'commercial', payer: 'Acme', memberId: 'REVIEW-1' }, referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: physicianEmail(tag) } }));
+    const created = await api.intake(
+      intakeBody({
+        patient: { email: `pt.${tag}@example.org` } as never,
+        insurance: { type: 'commercial', payer: 'Acme', memberId: 'REVIEW-1' },
+        referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: physicianEmail(tag) },
+      }),
+    );
     const { referralId } = created.json;
     const atReview = await api.waitForGate(referralId, 'insurance-review');
     expect(atReview.status).toBe('INSURANCE_REVIEW');
@@ -165,7 +196,12 @@ describe('branches', () => {
   test('evaluation refer-out → REFERRED_OUT', async () => {
     const { referralId } = (await api.intake(intakeBody())).json;
     await api.waitForGate(referralId, 'evaluation');
-    const res = await api.decide(referralId, 'evaluation', { ...EVAL_ACCEPT(false), recommendedLevel: '3.7', decision: 'refer-out', referOutTo: 'Residential program' });
+    const res = await api.decide(referralId, 'evaluation', {
+      ...EVAL_ACCEPT(false),
+      recommendedLevel: '3.7',
+      decision: 'refer-out',
+      referOutTo: 'Residential program',
+    });
     expect(res.status).toBe(200);
     await api.waitFor(referralId, (r) => r.status === 'REFERRED_OUT');
   });
@@ -183,8 +219,13 @@ describe('branches', () => {
     await api.waitForGate(referralId, 'evaluation');
     await api.decide(referralId, 'evaluation', EVAL_ACCEPT(true));
     await api.waitForGate(referralId, 'detox-confirmation');
-    expect((await api.decide(referralId, 'detox-confirmation', { completed: false, decision: 'extend', note: 'Still in detox' })).status).toBe(200);
-    const reopened = await api.waitFor(referralId, (r) => r.pendingStep === 'detox-confirmation' && r.events.some((e) => e.type === 'STEP_DECIDED' && e.detail?.decision === 'extend'));
+    expect(
+      (await api.decide(referralId, 'detox-confirmation', { completed: false, decision: 'extend', note: 'Still in detox' })).status,
+    ).toBe(200);
+    const reopened = await api.waitFor(
+      referralId,
+      (r) => r.pendingStep === 'detox-confirmation' && r.events.some((e) => e.type === 'STEP_DECIDED' && e.detail?.decision === 'extend'),
+    );
     expect(reopened.status).toBe('DETOX');
     expect((await api.decide(referralId, 'detox-confirmation', { completed: false, decision: 'refer-out' })).status).toBe(200);
     await api.waitFor(referralId, (r) => r.status === 'REFERRED_OUT');
@@ -195,7 +236,10 @@ describe('branches', () => {
     const { referralId } = (await api.intake(intakeBody({ patient: { email: `pt.${tag}@example.org` } as never }))).json;
     await api.waitForGate(referralId, 'evaluation');
 
-    const res = await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Person chose another program' }, as: 'casey' });
+    const res = await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, {
+      body: { reason: 'Person chose another program' },
+      as: 'casey',
+    });
 
     expect(res.status).toBe(200);
     const r = await api.referral(referralId);
@@ -204,7 +248,9 @@ describe('branches', () => {
     const exec = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(referralId) }));
     expect(exec.status).toBe('ABORTED');
     expect((await api.decide(referralId, 'evaluation', EVAL_ACCEPT(false))).status).toBe(409);
-    expect((await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'again' }, as: 'casey' })).status).toBe(409);
+    expect((await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'again' }, as: 'casey' })).status).toBe(
+      409,
+    );
     const mails = await api.waitForEmails(`pt.${tag}@example.org`, 2);
     expect(mails.some((e) => /has been closed/.test(e.body.text ?? ''))).toBe(true);
   });
@@ -212,12 +258,22 @@ describe('branches', () => {
   test('consent off: no email to the physician at all and no disclosure recorded', async () => {
     const tag = uniqueName().toLowerCase();
     const cohort = await newCohort({ name: 'No-consent group' });
-    const { referralId } = (await api.intake(intakeBody({ consent: { shareWithReferrer: false }, referringPhysician: { name: 'Dr. Quiet', npi: '1234567893', email: physicianEmail(tag) } }))).json;
+    const { referralId } = (
+      await api.intake(
+        intakeBody({
+          consent: { shareWithReferrer: false },
+          referringPhysician: { name: 'Dr. Quiet', npi: '1234567893', email: physicianEmail(tag) },
+        }),
+      )
+    ).json;
     await api.waitForGate(referralId, 'evaluation');
     await api.decide(referralId, 'evaluation', EVAL_ACCEPT(false));
     await api.waitForGate(referralId, 'enrollment');
     await api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
-    const r = await api.waitFor(referralId, (x) => x.status === 'ENROLLED' && x.events.some((e) => e.type === 'NOTICE_SENT' && e.detail?.milestone === 'enrolled'));
+    const r = await api.waitFor(
+      referralId,
+      (x) => x.status === 'ENROLLED' && x.events.some((e) => e.type === 'NOTICE_SENT' && e.detail?.milestone === 'enrolled'),
+    );
     expect(await api.emailsTo(physicianEmail(tag))).toHaveLength(0);
     expect(r.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength(0);
   });
@@ -261,7 +317,10 @@ describe('concurrency and idempotency', () => {
   test('two identical decisions at once → exactly one 200, the other 409', async () => {
     const { referralId } = (await api.intake(intakeBody())).json;
     await api.waitForGate(referralId, 'evaluation');
-    const results = await Promise.all([api.decide(referralId, 'evaluation', EVAL_ACCEPT(false)), api.decide(referralId, 'evaluation', EVAL_ACCEPT(false), 'sam')]);
+    const results = await Promise.all([
+      api.decide(referralId, 'evaluation', EVAL_ACCEPT(false)),
+      api.decide(referralId, 'evaluation', EVAL_ACCEPT(false), 'sam'),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     const r = await api.waitForGate(referralId, 'enrollment');
     expect(r.events.filter((e) => e.type === 'STEP_DECIDED')).toHaveLength(1);
@@ -283,7 +342,13 @@ describe('concurrency and idempotency', () => {
     expect(results.filter((r) => r.status === 409).map((r) => r.json.error)).toEqual(['CohortFull', 'CohortFull']);
     const after = await Promise.all(ids.map((id) => api.referral(id)));
     expect(after.filter((r) => r.pendingStep === 'enrollment')).toHaveLength(2);
-    const c = ((await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{ cohortId: string; seatsLeft: number; roster: unknown[] }>).find((x) => x.cohortId === cohort.cohortId)!;
+    const c = (
+      (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{
+        cohortId: string;
+        seatsLeft: number;
+        roster: unknown[];
+      }>
+    ).find((x) => x.cohortId === cohort.cohortId)!;
     expect(c.seatsLeft).toBe(0);
     expect(c.roster).toHaveLength(2);
   });
@@ -304,7 +369,9 @@ describe('bad input: a clear 4xx, nothing written, no PHI echoed', () => {
   });
 
   test('not JSON → 415; malformed JSON → 400; too large → 413; unknown step → 400; unknown referral → 404', async () => {
-    expect((await api.call('POST', '/api/referrals', { raw: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(415);
+    expect(
+      (await api.call('POST', '/api/referrals', { raw: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status,
+    ).toBe(415);
     expect((await api.call('POST', '/api/referrals', { raw: '{"patient":' })).status).toBe(400);
     expect((await api.call('POST', '/api/referrals', { raw: JSON.stringify({ notes: 'x'.repeat(40_000) }) })).status).toBe(413);
     const { referralId } = (await api.intake(intakeBody())).json;
@@ -312,7 +379,9 @@ describe('bad input: a clear 4xx, nothing written, no PHI echoed', () => {
     expect((await api.decide('no-such-id', 'evaluation', EVAL_ACCEPT(false))).status).toBe(404);
     // an id longer than a DynamoDB key may be is still just "no such referral", not a 5xx
     expect((await api.call('GET', `/api/staff/referrals/${'x'.repeat(3000)}`, { as: 'casey' })).status).toBe(404);
-    expect((await api.call('POST', `/api/staff/referrals/${'x'.repeat(3000)}/withdraw`, { body: { reason: 'r' }, as: 'casey' })).status).toBe(404);
+    expect(
+      (await api.call('POST', `/api/staff/referrals/${'x'.repeat(3000)}/withdraw`, { body: { reason: 'r' }, as: 'casey' })).status,
+    ).toBe(404);
     await api.waitForGate(referralId, 'evaluation');
     const wrongStep = await api.decide(referralId, 'enrollment', { cohortId: 'x' });
     expect(wrongStep.status).toBe(409);
@@ -327,18 +396,42 @@ describe('bad input: a clear 4xx, nothing written, no PHI echoed', () => {
     await api.waitForGate(referralId, 'evaluation');
     const valid = intakeBody();
     const bodies: unknown[] = [
-      null, 1, 'x', [], {}, { patient: null }, { patient: [] }, { substances: 'alcohol' }, { notes: { a: 1 } },
-      { ...valid, notes: '\u0000\ud800' }, { ...valid, patient: { ...valid.patient, dateOfBirth: '99999-01-01' } },
+      null,
+      1,
+      'x',
+      [],
+      {},
+      { patient: null },
+      { patient: [] },
+      { substances: 'alcohol' },
+      { notes: { a: 1 } },
+      { ...valid, notes: '\u0000\ud800' },
+      { ...valid, patient: { ...valid.patient, dateOfBirth: '99999-01-01' } },
       { ...valid, consent: { shareWithReferrer: true, signature: 'x', signedAt: 'yesterday' } },
-      { ...valid, insurance: { type: 'commercial', memberId: 'x'.repeat(5000) } }, { ...valid, coOccurring: Array(1000).fill('a') },
+      { ...valid, insurance: { type: 'commercial', memberId: 'x'.repeat(5000) } },
+      { ...valid, coOccurring: Array(1000).fill('a') },
       JSON.parse('{"__proto__": {"polluted": 1}}'),
     ];
-    const posts = ['/api/referrals', '/api/staff/referrals', `/api/staff/referrals/${referralId}/steps/evaluation`,
-      `/api/staff/referrals/${referralId}/steps/enrollment`, `/api/staff/referrals/${referralId}/withdraw`, '/api/staff/cohorts'];
+    const posts = [
+      '/api/referrals',
+      '/api/staff/referrals',
+      `/api/staff/referrals/${referralId}/steps/evaluation`,
+      `/api/staff/referrals/${referralId}/steps/enrollment`,
+      `/api/staff/referrals/${referralId}/withdraw`,
+      '/api/staff/cohorts',
+    ];
     const statuses: number[] = [];
     for (const path of posts) {
       for (const body of bodies) {
-        statuses.push((await api.call('POST', path, { body, as: path.includes('/staff/') ? 'sam' : undefined, headers: { 'idempotency-key': `k-${Math.random().toString(36).slice(2)}` } })).status);
+        statuses.push(
+          (
+            await api.call('POST', path, {
+              body,
+              as: path.includes('/staff/') ? 'sam' : undefined,
+              headers: { 'idempotency-key': `k-${Math.random().toString(36).slice(2)}` },
+            })
+          ).status,
+        );
       }
     }
     const forged = Buffer.from(JSON.stringify({ pk: 'x', sk: 'y', gsi2pk: 'REFERRALS', gsi2sk: 'z' })).toString('base64url');
@@ -346,7 +439,7 @@ describe('bad input: a clear 4xx, nothing written, no PHI echoed', () => {
       statuses.push((await api.call('GET', `/api/staff/referrals?${q}`, { as: 'casey' })).status);
     }
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
-    expect(({}) as Record<string, unknown>).not.toHaveProperty('polluted');
+    expect({} as Record<string, unknown>).not.toHaveProperty('polluted');
     expect((await api.referral(referralId)).pendingStep).toBe('evaluation');
   });
 
@@ -354,14 +447,21 @@ describe('bad input: a clear 4xx, nothing written, no PHI echoed', () => {
     expect((await api.call('GET', '/api/staff/referrals')).status).toBe(401);
     expect((await api.call('GET', '/api/staff/referrals', { as: 'pat' })).status).toBe(403);
     expect((await api.call('POST', '/api/staff/cohorts', { body: cohortBody(), as: 'casey' })).status).toBe(403);
-    const bad = await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ sessions: [{ weekday: 'MO', start: '18:00', minutes: 120 }] }), as: 'sam' });
+    const bad = await api.call('POST', '/api/staff/cohorts', {
+      body: cohortBody({ sessions: [{ weekday: 'MO', start: '18:00', minutes: 120 }] }),
+      as: 'sam',
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.fields.sessions[0]).toMatch(/9 hours/);
   });
 });
 
 test('phone intake by staff records the channel and the staff user', async () => {
-  const res = await api.call('POST', '/api/staff/referrals', { body: intakeBody(), as: 'casey', headers: { 'idempotency-key': `phone-${Date.now()}` } });
+  const res = await api.call('POST', '/api/staff/referrals', {
+    body: intakeBody(),
+    as: 'casey',
+    headers: { 'idempotency-key': `phone-${Date.now()}` },
+  });
   expect(res.status).toBe(201);
   const r = await api.referral(res.json.referralId);
   expect(r.channel).toBe('phone');

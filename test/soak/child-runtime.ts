@@ -24,7 +24,12 @@ export interface ChildRuntime {
  * Starts `node --import tsx <entry> --port 0 --mail-port 0 <args>` (default entry: local/start.ts, as
  * `npm start` runs) and resolves once it printed that it is ready.
  */
-export const startChildRuntime = (args: string[], env: Record<string, string> = {}, timeoutMs = 90_000, entry = 'local/start.ts'): Promise<ChildRuntime> =>
+export const startChildRuntime = (
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 90_000,
+  entry = 'local/start.ts',
+): Promise<ChildRuntime> =>
   new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', entry, '--port', '0', '--mail-port', '0', ...args], {
       cwd: ROOT,
@@ -35,7 +40,10 @@ export const startChildRuntime = (args: string[], env: Record<string, string> = 
     let text = '';
     let ready = false;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const timer = setTimeout(() => reject(new Error(`the child runtime did not get ready in ${timeoutMs} ms:\n${text.slice(-4000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`the child runtime did not get ready in ${timeoutMs} ms:\n${text.slice(-4000)}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       text = (text + chunk.toString('utf8')).slice(-200_000);
       if (ready) return;
@@ -112,6 +120,9 @@ export const killHard = async (rt: ChildRuntime): Promise<{ jvms: number[] }> =>
   const jvms = dynamoChildrenOf(rt.pid);
   process.kill(-rt.pid, 'SIGKILL');
   await rt.exited;
-  await waitUntil(() => jvms.every((p) => !isRunning(p)) && processGroup(rt.pid).length === 0, `the process group ${rt.pid} (JVMs ${jvms.join(', ')}) to be gone`);
+  await waitUntil(
+    () => jvms.every((p) => !isRunning(p)) && processGroup(rt.pid).length === 0,
+    `the process group ${rt.pid} (JVMs ${jvms.join(', ')}) to be gone`,
+  );
   return { jvms };
 };

@@ -27,19 +27,34 @@ test('50 enrolments at once into a cohort of 10 over HTTP: exactly 10', async ()
   // Prepare
   const cohort = await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ capacity: 10 }), as: 'sam' });
   expect(cohort.status).toBe(201);
-  const ids = await Promise.all(Array.from({ length: 50 }, async () => {
-    const { referralId } = (await api.intake(intakeBody())).json as { referralId: string };
-    await api.waitForGate(referralId, 'evaluation', 60_000);
-    expect((await api.decide(referralId, 'evaluation', { dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' })).status).toBe(200);
-    await api.waitForGate(referralId, 'enrollment', 60_000);
-    return referralId;
-  }));
+  const ids = await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      const { referralId } = (await api.intake(intakeBody())).json as { referralId: string };
+      await api.waitForGate(referralId, 'evaluation', 60_000);
+      expect(
+        (
+          await api.decide(referralId, 'evaluation', {
+            dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+            recommendedLevel: '2.1',
+            detoxRequired: false,
+            decision: 'accept',
+          })
+        ).status,
+      ).toBe(200);
+      await api.waitForGate(referralId, 'enrollment', 60_000);
+      return referralId;
+    }),
+  );
 
   // Act
   const answers = await Promise.all(ids.map((id) => api.decide(id, 'enrollment', { cohortId: cohort.json.cohortId })));
 
   // Assess
-  const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const ddb = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: rt.dynamoUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     const repo = new DynamoDbReferralRepository(ddb, rt.tableName);
     expect(answers.filter((a) => a.status === 200)).toHaveLength(10);
@@ -64,5 +79,11 @@ test('a gate opening or open, the same decision twice, 0–2 withdrawals: 1,000 
   const seen = await gateRace({ dynamoUrl: rt.dynamoUrl }, { numRuns: 1000, seed });
   out(`gate race: 1,000 interleavings in ${Math.round((Date.now() - t0) / 1000)} s: ${JSON.stringify(seen)}`);
   // both ways of every race were reached
-  expect(Object.keys(seen).sort()).toEqual(['decided at the open gate', 'decided at the open gate, then withdrawn', 'decided while the gate opened, applied by it', 'decided while the gate opened, applied by it, then withdrawn', 'withdrawn before any decision']);
+  expect(Object.keys(seen).sort()).toEqual([
+    'decided at the open gate',
+    'decided at the open gate, then withdrawn',
+    'decided while the gate opened, applied by it',
+    'decided while the gate opened, applied by it, then withdrawn',
+    'withdrawn before any decision',
+  ]);
 }, 1_200_000);

@@ -13,7 +13,10 @@
 import { parseArgs } from 'node:util';
 import { startRuntime } from '../../local/runtime';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, 'mail-port': { type: 'string' }, 'data-dir': { type: 'string' } }, strict: true });
+const { values } = parseArgs({
+  options: { port: { type: 'string' }, 'mail-port': { type: 'string' }, 'data-dir': { type: 'string' } },
+  strict: true,
+});
 const sink = process.env.CRASH_MAIL_SINK;
 if (!sink || !values['data-dir']) {
   process.stderr.write('crash-child needs CRASH_MAIL_SINK and --data-dir\n');
@@ -31,13 +34,16 @@ const runtime = await startRuntime({
 process.on('SIGTERM', () => {
   void runtime.stop().then(() => process.exit(0));
 });
-const running = (await runtime.sfn.listExecutions({ stateMachineArn: runtime.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000 })).executions.length;
-process.stdout.write([
-  `  Intake form    ${runtime.appUrl}/`,
-  `  Mailbox        ${sink}`,
-  `  DynamoDB       ${runtime.dynamoUrl}`,
-  `  Step Functions ${runtime.sfnUrl}`,
-  `  Workflows      ${running} running after the restore`,
-  'Ctrl-C stops everything.',
-  '',
-].join('\n'));
+const running = (await runtime.sfn.listExecutions({ stateMachineArn: runtime.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000 }))
+  .executions.length;
+process.stdout.write(
+  [
+    `  Intake form    ${runtime.appUrl}/`,
+    `  Mailbox        ${sink}`,
+    `  DynamoDB       ${runtime.dynamoUrl}`,
+    `  Step Functions ${runtime.sfnUrl}`,
+    `  Workflows      ${running} running after the restore`,
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n'),
+);

@@ -67,8 +67,11 @@ export const runCrashes = async (options: CrashRunOptions): Promise<CrashRunResu
   };
   const started: ChildRuntime[] = [];
   const targetOf = (rt: ChildRuntime) => ({
-    appUrl: rt.appUrl, mailUrl: sink.url, dynamoUrl: rt.dynamoUrl,
-    sfnUrl: /Step Functions\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(rt.output())?.[1], stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:referral',
+    appUrl: rt.appUrl,
+    mailUrl: sink.url,
+    dynamoUrl: rt.dynamoUrl,
+    sfnUrl: /Step Functions\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(rt.output())?.[1],
+    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:referral',
   });
   const kills: CrashRunResult['kills'] = [];
   let rt: ChildRuntime;
@@ -104,7 +107,9 @@ export const runCrashes = async (options: CrashRunOptions): Promise<CrashRunResu
       fleet.retarget(targetOf(rt));
       const runningAfterRestart = Number(/Workflows\s+(\d+) running/.exec(rt.output())?.[1] ?? -1);
       kills.push({ afterMs, stored, atEnd, waiting, jvms: jvms.length, runningAfterRestart });
-      log(`kill ${k + 1} after ${afterMs} ms: ${stored} intakes stored, ${waiting} at a gate, ${atEnd} at their end; restarted with ${runningAfterRestart} workflows running`);
+      log(
+        `kill ${k + 1} after ${afterMs} ms: ${stored} intakes stored, ${waiting} at a gate, ${atEnd} at their end; restarted with ${runningAfterRestart} workflows running`,
+      );
     }
 
     // the last start: finish, wait for the outbox, check everything
@@ -117,7 +122,10 @@ export const runCrashes = async (options: CrashRunOptions): Promise<CrashRunResu
     const jvms = dynamoChildrenOf(rt.pid);
     process.kill(rt.pid, 'SIGTERM');
     await rt.exited;
-    await waitUntil(() => jvms.every((p) => !isRunning(p)) && processGroup(rt.pid).length === 0, 'the last runtime to stop with everything it started');
+    await waitUntil(
+      () => jvms.every((p) => !isRunning(p)) && processGroup(rt.pid).length === 0,
+      'the last runtime to stop with everything it started',
+    );
     return { problems, figures, kills, seconds: Math.round((Date.now() - t0) / 1000) };
   } finally {
     fleet.close();
@@ -137,7 +145,10 @@ export const describeCrashRun = (r: CrashRunResult, seed: number): string => {
   const f = r.figures;
   return [
     `crash run (seed ${seed}): ${f.referrals} referrals, ${r.kills.length} kill -9 in ${r.seconds} s`,
-    ...r.kills.map((k, i) => `  kill ${i + 1} after ${k.afterMs} ms: ${k.stored} intakes stored, ${k.waiting} at a gate, ${k.atEnd} at their end, ${k.jvms} JVM gone with it; ${k.runningAfterRestart} workflows running after the restart`),
+    ...r.kills.map(
+      (k, i) =>
+        `  kill ${i + 1} after ${k.afterMs} ms: ${k.stored} intakes stored, ${k.waiting} at a gate, ${k.atEnd} at their end, ${k.jvms} JVM gone with it; ${k.runningAfterRestart} workflows running after the restart`,
+    ),
     `  journeys ${JSON.stringify(f.byJourney)}; ends ${JSON.stringify(f.ends)}`,
     `  ${f.decisions} decisions, ${f.withdrawals} withdrawals, ${f.resumes} resumes; API answers retried ${JSON.stringify(f.retriedAnswers)}`,
     `  closed referrals whose execution still waits at a gate for its timer (the workflow call after the closing change was killed): ${f.waitingForTimer.length}${f.waitingForTimer.length ? ` (${f.waitingForTimer.join('; ')})` : ''}`,

@@ -7,7 +7,15 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { functions } from '../../functions/catalog';
 import { MAX_BODY_BYTES } from '../../functions/lib/http';
-import { DETOX_STATUSES, INSURANCE_TYPES, IntakeSchema, LANGUAGES, SCHEDULE_PREFERENCES, SUBSTANCES, type Intake } from '../../functions/lib/schemas/intake';
+import {
+  DETOX_STATUSES,
+  INSURANCE_TYPES,
+  IntakeSchema,
+  LANGUAGES,
+  SCHEDULE_PREFERENCES,
+  SUBSTANCES,
+  type Intake,
+} from '../../functions/lib/schemas/intake';
 import { MAX_REQUEST_BYTES } from '../../local/gateway/api-event';
 import type { Runtime } from '../../local/runtime';
 
@@ -34,7 +42,12 @@ const DAY_MS = 86_400_000;
 /** 12 characters in every generated body and header where a nonce goes; replaced per request */
 const PLACEHOLDER = 'QzPLACEHOLDR';
 const NONCE_RE = /qz[a-z0-9]{10}/gi;
-const newNonce = (): string => `Qz${randomBytes(10).toString('hex').replace(/[^a-z0-9]/g, '').slice(0, 10).padEnd(10, '0')}`;
+const newNonce = (): string =>
+  `Qz${randomBytes(10)
+    .toString('hex')
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 10)
+    .padEnd(10, '0')}`;
 
 const KEY_RE = /^[A-Za-z0-9_-]{8,128}$/;
 const ENUMS = new Set<string>([...SUBSTANCES, ...DETOX_STATUSES, ...INSURANCE_TYPES, ...LANGUAGES, ...SCHEDULE_PREFERENCES]);
@@ -47,11 +60,43 @@ const DAYS_SINCE_1900 = Math.floor((PINNED_MS - Date.parse('1900-01-02T00:00:00Z
 
 /** text a person might type, and text an attacker would: unicode, RTL, emoji, markup, CR/LF, NUL, lone surrogates */
 const HOSTILE = [
-  '<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', '\r\nBcc: victim@example.org\r\n', 'a\nb\rc\td',
-  '\u202Eevil\u202C', 'שלום עולם', 'مرحبا بالعالم', '😀👩‍👩‍👧‍👦🏳️‍🌈', 'Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǧ̗͚̚o̙̔ͮ', '\u0000', '\ufeff', '\u200b\u200d',
-  "Robert'); DROP TABLE referrals;--", '${jndi:ldap://x.example/a}', '{{7*7}}', '%s%n%x', '../../etc/passwd', 'null', 'undefined',
-  '\\u0000', "O'Brien-Núñez", '李小龍', 'Ωμέγα', 'ﷺ', '\ud800', 'x\udfffy', '𝕳𝖊𝖑𝖑𝖔', 'ǅ', 'İstanbul', '\u00a0', '=cmd|calc!A1',
-  '</textarea><svg onload=alert(1)>', 'javascript:alert(1)', '\u2028\u2029', '\x1b[31mred', '#{constructor}', '__proto__',
+  '<script>alert(1)</script>',
+  '"><img src=x onerror=alert(1)>',
+  '\r\nBcc: victim@example.org\r\n',
+  'a\nb\rc\td',
+  '\u202Eevil\u202C',
+  'שלום עולם',
+  'مرحبا بالعالم',
+  '😀👩‍👩‍👧‍👦🏳️‍🌈',
+  'Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǧ̗͚̚o̙̔ͮ',
+  '\u0000',
+  '\ufeff',
+  '\u200b\u200d',
+  "Robert'); DROP TABLE referrals;--",
+  '${jndi:ldap://x.example/a}',
+  '{{7*7}}',
+  '%s%n%x',
+  '../../etc/passwd',
+  'null',
+  'undefined',
+  '\\u0000',
+  "O'Brien-Núñez",
+  '李小龍',
+  'Ωμέγα',
+  'ﷺ',
+  '\ud800',
+  'x\udfffy',
+  '𝕳𝖊𝖑𝖑𝖔',
+  'ǅ',
+  'İstanbul',
+  '\u00a0',
+  '=cmd|calc!A1',
+  '</textarea><svg onload=alert(1)>',
+  'javascript:alert(1)',
+  '\u2028\u2029',
+  '\x1b[31mred',
+  '#{constructor}',
+  '__proto__',
 ];
 const hostile = fc.constantFrom(...HOSTILE);
 const someText = (maxLength: number): fc.Arbitrary<string> =>
@@ -68,7 +113,11 @@ const someText = (maxLength: number): fc.Arbitrary<string> =>
  * still bring them in.
  */
 const markedText = (max: number): fc.Arbitrary<string> =>
-  fc.tuple(someText(Math.max(0, Math.floor((max - PLACEHOLDER.length) / 2))), someText(Math.max(0, Math.floor((max - PLACEHOLDER.length) / 2))))
+  fc
+    .tuple(
+      someText(Math.max(0, Math.floor((max - PLACEHOLDER.length) / 2))),
+      someText(Math.max(0, Math.floor((max - PLACEHOLDER.length) / 2))),
+    )
     .map(([a, b]) => `${a}${PLACEHOLDER}${b}`.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
 
 const digits = (n: number) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join(''));
@@ -92,11 +141,17 @@ const phone = fc.oneof(
   fc.tuple(digits(3), digits(3), digits(4)).map(([a, b, c]) => `(${a}) ${b}-${c}`),
   fc.tuple(digits(3), digits(3), digits(4)).map(([a, b, c]) => `+1 ${a} ${b} ${c}`),
   digits(10).map((d) => d.replace(/(\d{3})(\d{3})(\d{4})/, '$1.$2.$3')),
-  fc.integer({ min: 10, max: 15 }).chain((n) => digits(n)).map((d) => `+${d}`),
+  fc
+    .integer({ min: 10, max: 15 })
+    .chain((n) => digits(n))
+    .map((d) => `+${d}`),
 );
-const email = fc.tuple(fc.constantFrom('pt', 'alex', 'a.b', 'x_y'), fc.constantFrom('example.org', 'mail.example.com', 'example.net'))
+const email = fc
+  .tuple(fc.constantFrom('pt', 'alex', 'a.b', 'x_y'), fc.constantFrom('example.org', 'mail.example.com', 'example.net'))
   .map(([local, domain]) => `${local}.${PLACEHOLDER.toLowerCase()}@${domain}`);
-const memberId = fc.tuple(fc.constantFrom('M', 'INACTIVE-', 'REVIEW-', 'X9-'), fc.stringMatching(/^[A-Za-z0-9]{0,18}$/)).map(([p, s]) => `${p}${PLACEHOLDER}${s}`);
+const memberId = fc
+  .tuple(fc.constantFrom('M', 'INACTIVE-', 'REVIEW-', 'X9-'), fc.stringMatching(/^[A-Za-z0-9]{0,18}$/))
+  .map(([p, s]) => `${p}${PLACEHOLDER}${s}`);
 
 /** a body the intake schema should accept (the schema has the last word: see `oracle`) */
 export const validIntake: fc.Arbitrary<Record<string, unknown>> = fc
@@ -109,7 +164,13 @@ export const validIntake: fc.Arbitrary<Record<string, unknown>> = fc
     phone,
     email: fc.option(email, { nil: undefined }),
     preferredLanguage: fc.constantFrom(...LANGUAGES),
-    postalCode: fc.option(fc.oneof(digits(5), fc.tuple(digits(5), digits(4)).map(([a, b]) => `${a}-${b}`)), { nil: undefined }),
+    postalCode: fc.option(
+      fc.oneof(
+        digits(5),
+        fc.tuple(digits(5), digits(4)).map(([a, b]) => `${a}-${b}`),
+      ),
+      { nil: undefined },
+    ),
     currentSymptoms: fc.boolean(),
     detoxStatus: fc.constantFrom(...DETOX_STATUSES),
     detoxDaysAgo: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
@@ -121,27 +182,59 @@ export const validIntake: fc.Arbitrary<Record<string, unknown>> = fc
     memberId: fc.option(memberId, { nil: undefined }),
     groupNumber: fc.option(fc.stringMatching(/^[A-Za-z0-9-]{1,40}$/), { nil: undefined }),
     share: fc.boolean(),
-    physician: fc.option(fc.record({ name: markedText(120), npi, email, practice: fc.option(markedText(120), { nil: undefined }) }), { nil: undefined }),
+    physician: fc.option(fc.record({ name: markedText(120), npi, email, practice: fc.option(markedText(120), { nil: undefined }) }), {
+      nil: undefined,
+    }),
     signature: markedText(200),
     signedAgoMs: fc.integer({ min: 0, max: 5 * 365 * DAY_MS }),
     signedOffset: fc.constantFrom('Z', '+00:00', '-05:00', '+05:30'),
     schedulePreference: fc.constantFrom(...SCHEDULE_PREFERENCES),
-    notes: fc.option(fc.oneof(markedText(2000), fc.string({ unit: 'grapheme', minLength: 1500, maxLength: 1900 }).map((s) => `${PLACEHOLDER}${s}`)), { nil: undefined }),
+    notes: fc.option(
+      fc.oneof(
+        markedText(2000),
+        fc.string({ unit: 'grapheme', minLength: 1500, maxLength: 1900 }).map((s) => `${PLACEHOLDER}${s}`),
+      ),
+      { nil: undefined },
+    ),
   })
   .map((g) => {
     const dobMs = PINNED_MS - g.dobAgo * DAY_MS;
     const signedMs = PINNED_MS - g.signedAgoMs;
-    const signedAt = g.signedOffset === 'Z' || g.signedOffset === '+00:00'
-      ? new Date(signedMs).toISOString().replace('Z', g.signedOffset)
-      : isoWithOffset(signedMs, g.signedOffset);
-    const physician = g.physician ?? (g.share ? { name: `Dr ${PLACEHOLDER}`, npi: '1234567893', email: `dr.${PLACEHOLDER.toLowerCase()}@clinic.example.org` } : undefined);
+    const signedAt =
+      g.signedOffset === 'Z' || g.signedOffset === '+00:00'
+        ? new Date(signedMs).toISOString().replace('Z', g.signedOffset)
+        : isoWithOffset(signedMs, g.signedOffset);
+    const physician =
+      g.physician ??
+      (g.share ? { name: `Dr ${PLACEHOLDER}`, npi: '1234567893', email: `dr.${PLACEHOLDER.toLowerCase()}@clinic.example.org` } : undefined);
     return stripUndefined({
-      patient: { firstName: g.firstName, lastName: g.lastName, dateOfBirth: day(dobMs), phone: g.phone, email: g.email, preferredLanguage: g.preferredLanguage, postalCode: g.postalCode },
-      substances: g.substances.map((substance, i) => ({ substance, lastUse: g.lastUseFraction[i] === undefined ? undefined : day(dobMs + Math.floor((PINNED_MS - dobMs) * g.lastUseFraction[i]!)) })),
-      withdrawal: { currentSymptoms: g.currentSymptoms, detoxStatus: g.detoxStatus, detoxCompletedOn: g.detoxStatus === 'completed' && g.detoxDaysAgo !== undefined ? day(PINNED_MS - g.detoxDaysAgo * DAY_MS) : undefined },
+      patient: {
+        firstName: g.firstName,
+        lastName: g.lastName,
+        dateOfBirth: day(dobMs),
+        phone: g.phone,
+        email: g.email,
+        preferredLanguage: g.preferredLanguage,
+        postalCode: g.postalCode,
+      },
+      substances: g.substances.map((substance, i) => ({
+        substance,
+        lastUse: g.lastUseFraction[i] === undefined ? undefined : day(dobMs + Math.floor((PINNED_MS - dobMs) * g.lastUseFraction[i]!)),
+      })),
+      withdrawal: {
+        currentSymptoms: g.currentSymptoms,
+        detoxStatus: g.detoxStatus,
+        detoxCompletedOn:
+          g.detoxStatus === 'completed' && g.detoxDaysAgo !== undefined ? day(PINNED_MS - g.detoxDaysAgo * DAY_MS) : undefined,
+      },
       screening: { selfHarmThoughtsPastMonth: g.selfHarm, suicideAttemptPastThreeMonths: g.attempt },
       coOccurring: g.coOccurring,
-      insurance: { type: g.insuranceType, payer: g.payer ?? (g.insuranceType === 'commercial' ? `Acme ${PLACEHOLDER}` : undefined), memberId: g.memberId, groupNumber: g.groupNumber },
+      insurance: {
+        type: g.insuranceType,
+        payer: g.payer ?? (g.insuranceType === 'commercial' ? `Acme ${PLACEHOLDER}` : undefined),
+        memberId: g.memberId,
+        groupNumber: g.groupNumber,
+      },
       referringPhysician: physician,
       consent: { shareWithReferrer: g.share, signature: g.signature, signedAt },
       schedulePreference: g.schedulePreference,
@@ -160,7 +253,14 @@ const stripUndefined = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** a plain valid intake on the pinned clock (support/fixtures dates are relative to the real one) */
 export const pinnedIntake = (lastName = 'Rivera'): Record<string, unknown> => ({
-  patient: { firstName: 'Alex', lastName, dateOfBirth: '1990-04-12', phone: '(555) 123-4567', email: 'alex@example.org', preferredLanguage: 'en' },
+  patient: {
+    firstName: 'Alex',
+    lastName,
+    dateOfBirth: '1990-04-12',
+    phone: '(555) 123-4567',
+    email: 'alex@example.org',
+    preferredLanguage: 'en',
+  },
   substances: [{ substance: 'alcohol', lastUse: day(PINNED_MS - 2 * DAY_MS) }],
   withdrawal: { currentSymptoms: false, detoxStatus: 'not-needed' },
   screening: { selfHarmThoughtsPastMonth: false, suicideAttemptPastThreeMonths: false },
@@ -194,16 +294,58 @@ const setPath = (root: unknown, path: Array<string | number>, value: unknown, mo
   return copy;
 };
 
-const nested = (depth: number, kind: 'array' | 'object'): string => (kind === 'array' ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+const nested = (depth: number, kind: 'array' | 'object'): string =>
+  kind === 'array' ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 
 const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant([]), fc.constant({}), fc.string(), hostile,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant([]),
+  fc.constant({}),
+  fc.string(),
+  hostile,
   fc.jsonValue({ maxDepth: 3 }),
   fc.integer({ min: 101, max: 40_000 }).map((n) => `${PLACEHOLDER}${'x'.repeat(n)}`),
-  fc.constantFrom('true', 'false', '1', '2026-02-30', '2026-13-01', '1899-12-31', '9999-12-31', '2026-11-25T15:00:00', 'alcohol\u200b', 'ALCOHOL', ' en', 'es\n'),
-  fc.constant(1e308), fc.constant(-0), fc.constant(Number.MAX_SAFE_INTEGER + 2),
+  fc.constantFrom(
+    'true',
+    'false',
+    '1',
+    '2026-02-30',
+    '2026-13-01',
+    '1899-12-31',
+    '9999-12-31',
+    '2026-11-25T15:00:00',
+    'alcohol\u200b',
+    'ALCOHOL',
+    ' en',
+    'es\n',
+  ),
+  fc.constant(1e308),
+  fc.constant(-0),
+  fc.constant(Number.MAX_SAFE_INTEGER + 2),
 );
-const EXTRA_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '$where', '$gt', 'pk', 'sk', 'entity', 'referralId', 'status', 'urgent', 'channel', 'actor', 'version', ''];
+const EXTRA_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '$where',
+  '$gt',
+  'pk',
+  'sk',
+  'entity',
+  'referralId',
+  'status',
+  'urgent',
+  'channel',
+  'actor',
+  'version',
+  '',
+];
 
 type Mutation =
   | { op: 'delete'; pick: number }
@@ -214,36 +356,49 @@ type Mutation =
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), pick: fc.nat() }),
   fc.record({ op: fc.constant('set' as const), pick: fc.nat(), value: wrongValue }),
-  fc.record({ op: fc.constant('extra' as const), pick: fc.nat(), key: fc.oneof(fc.constantFrom(...EXTRA_KEYS), fc.string({ maxLength: 20 })), value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), hostile, fc.constant(`${PLACEHOLDER}`)) }),
-  fc.record({ op: fc.constant('deep' as const), pick: fc.nat(), depth: fc.integer({ min: 10, max: 6000 }), kind: fc.constantFrom('array' as const, 'object' as const) }),
+  fc.record({
+    op: fc.constant('extra' as const),
+    pick: fc.nat(),
+    key: fc.oneof(fc.constantFrom(...EXTRA_KEYS), fc.string({ maxLength: 20 })),
+    value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), hostile, fc.constant(`${PLACEHOLDER}`)),
+  }),
+  fc.record({
+    op: fc.constant('deep' as const),
+    pick: fc.nat(),
+    depth: fc.integer({ min: 10, max: 6000 }),
+    kind: fc.constantFrom('array' as const, 'object' as const),
+  }),
 );
 
 /** a valid body with 1-3 mutations applied, as JSON text (deep nesting is spliced in as text) */
-const mutatedIntake: fc.Arbitrary<string> = fc.tuple(validIntake, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([body, muts]) => {
-  let v: unknown = body;
-  let deep: string | undefined;
-  for (const m of muts) {
-    const paths = pathsOf(v);
-    const path = paths[m.pick % paths.length]!;
-    if (m.op === 'delete') v = setPath(v, path, undefined, 'delete');
-    else if (m.op === 'set') v = setPath(v, path, m.value, 'set');
-    else if (m.op === 'extra') {
-      const objects = paths.filter((p) => {
-        const x = get(v, p);
-        return x !== null && typeof x === 'object' && !Array.isArray(x);
-      });
-      const target = objects.length ? objects[m.pick % objects.length]! : [];
-      if (target.length || (v !== null && typeof v === 'object' && !Array.isArray(v))) v = setPath(v, [...target, m.key], m.value, 'set');
-    } else {
-      deep = nested(m.depth, m.kind);
-      v = setPath(v, path, '\u0000DEEP\u0000', 'set');
+const mutatedIntake: fc.Arbitrary<string> = fc
+  .tuple(validIntake, fc.array(mutation, { minLength: 1, maxLength: 3 }))
+  .map(([body, muts]) => {
+    let v: unknown = body;
+    let deep: string | undefined;
+    for (const m of muts) {
+      const paths = pathsOf(v);
+      const path = paths[m.pick % paths.length]!;
+      if (m.op === 'delete') v = setPath(v, path, undefined, 'delete');
+      else if (m.op === 'set') v = setPath(v, path, m.value, 'set');
+      else if (m.op === 'extra') {
+        const objects = paths.filter((p) => {
+          const x = get(v, p);
+          return x !== null && typeof x === 'object' && !Array.isArray(x);
+        });
+        const target = objects.length ? objects[m.pick % objects.length]! : [];
+        if (target.length || (v !== null && typeof v === 'object' && !Array.isArray(v))) v = setPath(v, [...target, m.key], m.value, 'set');
+      } else {
+        deep = nested(m.depth, m.kind);
+        v = setPath(v, path, '\u0000DEEP\u0000', 'set');
+      }
     }
-  }
-  const text = v === undefined ? '' : JSON.stringify(v);
-  return deep ? text.replace('"\\u0000DEEP\\u0000"', deep) : text;
-});
+    const text = v === undefined ? '' : JSON.stringify(v);
+    return deep ? text.replace('"\\u0000DEEP\\u0000"', deep) : text;
+  });
 
-const get = (root: unknown, path: Array<string | number>): unknown => path.reduce<unknown>((node, k) => (node as Record<string | number, unknown> | undefined)?.[k], root);
+const get = (root: unknown, path: Array<string | number>): unknown =>
+  path.reduce<unknown>((node, k) => (node as Record<string | number, unknown> | undefined)?.[k], root);
 
 // ---- raw bodies, content types, headers ----------------------------------------------------------
 
@@ -257,24 +412,63 @@ export interface EdgeCase {
 }
 
 const CONTENT_TYPES = [
-  'application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/json;charset=UTF-8',
-  ' application/json ', 'application/json; charset=utf-16', 'application/json; charset=iso-8859-1', 'application/json; boundary=x',
-  'text/plain', 'text/json', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=----x', 'application/xml',
-  'application/json-patch+json', 'application/vnd.api+json', 'application/jsonx', 'json', '*/*', 'application/octet-stream', '',
+  'application/json',
+  'application/json',
+  'application/json',
+  'application/json; charset=utf-8',
+  'Application/JSON',
+  'application/json;charset=UTF-8',
+  ' application/json ',
+  'application/json; charset=utf-16',
+  'application/json; charset=iso-8859-1',
+  'application/json; boundary=x',
+  'text/plain',
+  'text/json',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=----x',
+  'application/xml',
+  'application/json-patch+json',
+  'application/vnd.api+json',
+  'application/jsonx',
+  'json',
+  '*/*',
+  'application/octet-stream',
+  '',
 ];
 
 /** header values a client can send (visible ASCII and spaces; no CR/LF: clients refuse those) */
-const headerValue = fc.oneof(
-  fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 200 }),
-  fc.constantFrom('', ' ', 'null', '\t', `${PLACEHOLDER}`, `<script>${PLACEHOLDER}</script>`, 'x'.repeat(1000)),
-).map((s) => s.trim());
-const headerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,30}$/).filter((n) => !['host', 'content-length', 'transfer-encoding', 'connection', 'content-type', 'expect', 'upgrade', 'keep-alive', 'te', 'trailer'].includes(n));
+const headerValue = fc
+  .oneof(
+    fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 200 }),
+    fc.constantFrom('', ' ', 'null', '\t', `${PLACEHOLDER}`, `<script>${PLACEHOLDER}</script>`, 'x'.repeat(1000)),
+  )
+  .map((s) => s.trim());
+const headerName = fc
+  .stringMatching(/^[a-z][a-z0-9-]{0,30}$/)
+  .filter(
+    (n) =>
+      ![
+        'host',
+        'content-length',
+        'transfer-encoding',
+        'connection',
+        'content-type',
+        'expect',
+        'upgrade',
+        'keep-alive',
+        'te',
+        'trailer',
+      ].includes(n),
+  );
 const extraHeaders = fc.dictionary(headerName, headerValue, { maxKeys: 4 });
 
 const idempotencyKey = fc.oneof(
   { arbitrary: fc.constant(`fz-${PLACEHOLDER}`), weight: 6 },
   { arbitrary: fc.constant(undefined), weight: 3 },
-  { arbitrary: fc.constantFrom(`${PLACEHOLDER} x`, `k${PLACEHOLDER}${'y'.repeat(130)}`, 'short', `${PLACEHOLDER}<>`, `${PLACEHOLDER};drop`), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(`${PLACEHOLDER} x`, `k${PLACEHOLDER}${'y'.repeat(130)}`, 'short', `${PLACEHOLDER}<>`, `${PLACEHOLDER};drop`),
+    weight: 1,
+  },
 );
 
 const jsonHeaders = (contentType: fc.Arbitrary<string | undefined>) =>
@@ -284,8 +478,14 @@ const jsonHeaders = (contentType: fc.Arbitrary<string | undefined>) =>
     ...(key !== undefined ? { 'idempotency-key': key } : {}),
   }));
 
-const intakeCase = (kind: string, text: fc.Arbitrary<string>, contentType: fc.Arbitrary<string | undefined> = fc.constant('application/json')): fc.Arbitrary<EdgeCase> =>
-  fc.tuple(text, jsonHeaders(contentType)).map(([t, headers]) => ({ kind, method: 'POST', path: '/api/referrals', headers, body: { text: t, encoding: 'utf8' as const } }));
+const intakeCase = (
+  kind: string,
+  text: fc.Arbitrary<string>,
+  contentType: fc.Arbitrary<string | undefined> = fc.constant('application/json'),
+): fc.Arbitrary<EdgeCase> =>
+  fc
+    .tuple(text, jsonHeaders(contentType))
+    .map(([t, headers]) => ({ kind, method: 'POST', path: '/api/referrals', headers, body: { text: t, encoding: 'utf8' as const } }));
 
 const garbageBytes = fc.oneof(
   fc.uint8Array({ maxLength: 3000 }),
@@ -295,40 +495,121 @@ const garbageBytes = fc.oneof(
 );
 
 export const intakeCases: fc.Arbitrary<EdgeCase> = fc.oneof(
-  { arbitrary: intakeCase('valid', validIntake.map((b) => JSON.stringify(b))), weight: 30 },
-  { arbitrary: intakeCase('valid, odd content type', validIntake.map((b) => JSON.stringify(b)), fc.oneof(fc.constantFrom(...CONTENT_TYPES), fc.constant(undefined), headerValue)), weight: 6 },
-  { arbitrary: intakeCase('mutated', mutatedIntake), weight: 35 },
-  { arbitrary: intakeCase('valid with extra top-level keys (raw JSON)', fc.tuple(validIntake, fc.constantFrom(...EXTRA_KEYS)).map(([b, k]) => `{${JSON.stringify(k)}:{"polluted":"${PLACEHOLDER}"},${JSON.stringify(b).slice(1)}`)), weight: 4 },
-  { arbitrary: intakeCase('duplicate keys', validIntake.map((b) => `{"patient":{"firstName":1},${JSON.stringify(b).slice(1, -1)},"schedulePreference":"${PLACEHOLDER}"}`)), weight: 2 },
-  { arbitrary: intakeCase('random JSON', fc.jsonValue({ maxDepth: 4 }).map((j) => JSON.stringify(j) ?? 'null')), weight: 5 },
-  { arbitrary: intakeCase('truncated JSON', fc.tuple(validIntake, fc.double({ min: 0, max: 1, noNaN: true })).map(([b, f]) => { const t = JSON.stringify(b); return t.slice(0, Math.floor(t.length * f)); })), weight: 3 },
-  { arbitrary: intakeCase('JSON and trailing garbage', fc.tuple(validIntake, fc.constantFrom(' {}', '\u0000', 'x', ',', '}', ' // c', '\n\n{"a":1}')).map(([b, tail]) => `${JSON.stringify(b)}${tail}`)), weight: 2 },
-  { arbitrary: intakeCase('garbage text', someText(3000)), weight: 3 },
   {
-    arbitrary: fc.tuple(garbageBytes, jsonHeaders(fc.constantFrom(...CONTENT_TYPES))).map(([bytes, headers]) => ({ kind: 'garbage bytes', method: 'POST', path: '/api/referrals', headers, body: { text: '', encoding: 'bytes' as const, bytes } })),
+    arbitrary: intakeCase(
+      'valid',
+      validIntake.map((b) => JSON.stringify(b)),
+    ),
+    weight: 30,
+  },
+  {
+    arbitrary: intakeCase(
+      'valid, odd content type',
+      validIntake.map((b) => JSON.stringify(b)),
+      fc.oneof(fc.constantFrom(...CONTENT_TYPES), fc.constant(undefined), headerValue),
+    ),
+    weight: 6,
+  },
+  { arbitrary: intakeCase('mutated', mutatedIntake), weight: 35 },
+  {
+    arbitrary: intakeCase(
+      'valid with extra top-level keys (raw JSON)',
+      fc
+        .tuple(validIntake, fc.constantFrom(...EXTRA_KEYS))
+        .map(([b, k]) => `{${JSON.stringify(k)}:{"polluted":"${PLACEHOLDER}"},${JSON.stringify(b).slice(1)}`),
+    ),
+    weight: 4,
+  },
+  {
+    arbitrary: intakeCase(
+      'duplicate keys',
+      validIntake.map((b) => `{"patient":{"firstName":1},${JSON.stringify(b).slice(1, -1)},"schedulePreference":"${PLACEHOLDER}"}`),
+    ),
+    weight: 2,
+  },
+  {
+    arbitrary: intakeCase(
+      'random JSON',
+      fc.jsonValue({ maxDepth: 4 }).map((j) => JSON.stringify(j) ?? 'null'),
+    ),
+    weight: 5,
+  },
+  {
+    arbitrary: intakeCase(
+      'truncated JSON',
+      fc.tuple(validIntake, fc.double({ min: 0, max: 1, noNaN: true })).map(([b, f]) => {
+        const t = JSON.stringify(b);
+        return t.slice(0, Math.floor(t.length * f));
+      }),
+    ),
     weight: 3,
   },
   {
-    arbitrary: fc.tuple(validIntake, fc.constantFrom('utf16le' as const, 'utf16be' as const), fc.boolean(), jsonHeaders(fc.constantFrom('application/json; charset=utf-16', 'application/json; charset=UTF-16LE', 'application/json'))).map(([b, encoding, bom, headers]) => ({
-      kind: 'UTF-16 body', method: 'POST', path: '/api/referrals', headers, body: { text: `${bom ? '\ufeff' : ''}${JSON.stringify(b)}`, encoding },
+    arbitrary: intakeCase(
+      'JSON and trailing garbage',
+      fc
+        .tuple(validIntake, fc.constantFrom(' {}', '\u0000', 'x', ',', '}', ' // c', '\n\n{"a":1}'))
+        .map(([b, tail]) => `${JSON.stringify(b)}${tail}`),
+    ),
+    weight: 2,
+  },
+  { arbitrary: intakeCase('garbage text', someText(3000)), weight: 3 },
+  {
+    arbitrary: fc.tuple(garbageBytes, jsonHeaders(fc.constantFrom(...CONTENT_TYPES))).map(([bytes, headers]) => ({
+      kind: 'garbage bytes',
+      method: 'POST',
+      path: '/api/referrals',
+      headers,
+      body: { text: '', encoding: 'bytes' as const, bytes },
     })),
+    weight: 3,
+  },
+  {
+    arbitrary: fc
+      .tuple(
+        validIntake,
+        fc.constantFrom('utf16le' as const, 'utf16be' as const),
+        fc.boolean(),
+        jsonHeaders(fc.constantFrom('application/json; charset=utf-16', 'application/json; charset=UTF-16LE', 'application/json')),
+      )
+      .map(([b, encoding, bom, headers]) => ({
+        kind: 'UTF-16 body',
+        method: 'POST',
+        path: '/api/referrals',
+        headers,
+        body: { text: `${bom ? '\ufeff' : ''}${JSON.stringify(b)}`, encoding },
+      })),
     weight: 4,
   },
   {
     arbitrary: fc.tuple(validIntake, jsonHeaders(fc.constant('application/json'))).map(([b, headers]) => ({
-      kind: 'gzip body', method: 'POST', path: '/api/referrals', headers: { ...headers, 'content-encoding': 'gzip' }, body: { text: JSON.stringify(b), encoding: 'gzip' as const },
+      kind: 'gzip body',
+      method: 'POST',
+      path: '/api/referrals',
+      headers: { ...headers, 'content-encoding': 'gzip' },
+      body: { text: JSON.stringify(b), encoding: 'gzip' as const },
     })),
     weight: 1,
   },
   {
-    arbitrary: fc.tuple(fc.integer({ min: MAX_BODY_BYTES - 200, max: MAX_BODY_BYTES + 200 }), jsonHeaders(fc.constant('application/json'))).map(([size, headers]) => ({
-      kind: 'near the handler limit', method: 'POST', path: '/api/referrals', headers, body: { text: JSON.stringify({ notes: `${PLACEHOLDER}${'n'.repeat(Math.max(0, size - 30))}` }), encoding: 'utf8' as const },
-    })),
+    arbitrary: fc
+      .tuple(fc.integer({ min: MAX_BODY_BYTES - 200, max: MAX_BODY_BYTES + 200 }), jsonHeaders(fc.constant('application/json')))
+      .map(([size, headers]) => ({
+        kind: 'near the handler limit',
+        method: 'POST',
+        path: '/api/referrals',
+        headers,
+        body: { text: JSON.stringify({ notes: `${PLACEHOLDER}${'n'.repeat(Math.max(0, size - 30))}` }), encoding: 'utf8' as const },
+      })),
     weight: 1,
   },
   {
     arbitrary: jsonHeaders(fc.constant('application/json')).map((headers) => ({
-      kind: 'over the gateway limit', method: 'POST', path: '/api/referrals', headers, body: { text: `{"notes":"${PLACEHOLDER}`, encoding: 'utf8' as const, append: new Uint8Array(MAX_REQUEST_BYTES + 10).fill(0x61) },
+      kind: 'over the gateway limit',
+      method: 'POST',
+      path: '/api/referrals',
+      headers,
+      body: { text: `{"notes":"${PLACEHOLDER}`, encoding: 'utf8' as const, append: new Uint8Array(MAX_REQUEST_BYTES + 10).fill(0x61) },
     })),
     weight: 1,
   },
@@ -336,7 +617,9 @@ export const intakeCases: fc.Arbitrary<EdgeCase> = fc.oneof(
 
 // ---- the other public routes and the rest of the edge --------------------------------------------
 
-const publicGetRoutes = functions.flatMap((f) => (f.routes ?? []).filter((r) => r.access === 'public' && r.method === 'GET').map((r) => r.path));
+const publicGetRoutes = functions.flatMap((f) =>
+  (f.routes ?? []).filter((r) => r.access === 'public' && r.method === 'GET').map((r) => r.path),
+);
 /**
  * the one exception to no-store (functions/lib/http.ts): the 200 answer of a public GET the catalog
  * marks `publicCacheSeconds` (no PHI) may be cached
@@ -351,57 +634,117 @@ const CACHEABLE = new Map(
 
 /** first segments after /api of the real routes: a generated path starting with one may match a route */
 const ROUTE_HEADS = new Set(functions.flatMap((f) => (f.routes ?? []).map((r) => r.path.split('/')[2] ?? '')));
-const staffPaths = functions.flatMap((f) => (f.routes ?? []).filter((r) => r.access !== 'public').map((r) => ({ method: r.method, path: r.path })));
+const staffPaths = functions.flatMap((f) =>
+  (f.routes ?? []).filter((r) => r.access !== 'public').map((r) => ({ method: r.method, path: r.path })),
+);
 
 /** encodeURIComponent, which refuses lone surrogates: those become U+FFFD first */
-const uri = (s: string): string => encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
+const uri = (s: string): string =>
+  encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
 
-const queryString = fc.array(fc.tuple(fc.oneof(fc.constantFrom('status', 'q', 'cursor', 'limit', 'from', 'to', 'track', '__proto__', ''), fc.string({ maxLength: 10 })), fc.oneof(someText(50), fc.constant(PLACEHOLDER))), { maxLength: 4 })
+const queryString = fc
+  .array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom('status', 'q', 'cursor', 'limit', 'from', 'to', 'track', '__proto__', ''), fc.string({ maxLength: 10 })),
+      fc.oneof(someText(50), fc.constant(PLACEHOLDER)),
+    ),
+    { maxLength: 4 },
+  )
   .map((pairs) => pairs.map(([k, v]) => `${uri(k)}=${uri(v)}`).join('&'));
 
 const rawSegment = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9._~-]{1,20}$/),
   someText(20).map(uri),
-  fc.constantFrom('..', '.', '%2e%2e', '%2E%2E%2F', '%00', '%', '%zz', '%c0%ae', 'index.html', 'main.js', 'main.js.map', '..%5c..%5c', PLACEHOLDER),
+  fc.constantFrom(
+    '..',
+    '.',
+    '%2e%2e',
+    '%2E%2E%2F',
+    '%00',
+    '%',
+    '%zz',
+    '%c0%ae',
+    'index.html',
+    'main.js',
+    'main.js.map',
+    '..%5c..%5c',
+    PLACEHOLDER,
+  ),
 );
 const rawPath = fc.array(rawSegment, { minLength: 1, maxLength: 5 }).map((segs) => `/${segs.join('/')}`);
 
-const jwtShaped = fc.tuple(fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2 }), fc.string({ maxLength: 40 })).map(([h, p, s]) =>
-  `${Buffer.from(JSON.stringify(h) ?? '').toString('base64url')}.${Buffer.from(JSON.stringify(p) ?? '').toString('base64url')}.${Buffer.from(s).toString('base64url')}`);
+const jwtShaped = fc
+  .tuple(fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2 }), fc.string({ maxLength: 40 }))
+  .map(
+    ([h, p, s]) =>
+      `${Buffer.from(JSON.stringify(h) ?? '').toString('base64url')}.${Buffer.from(JSON.stringify(p) ?? '').toString('base64url')}.${Buffer.from(s).toString('base64url')}`,
+  );
 
 export const otherCases: fc.Arbitrary<EdgeCase> = fc.oneof(
   {
-    arbitrary: fc.tuple(fc.constantFrom(...publicGetRoutes), queryString, extraHeaders).map(([path, q, headers]) => ({ kind: 'public GET', method: 'GET', path: q ? `${path}?${q}` : path, headers })),
+    arbitrary: fc
+      .tuple(fc.constantFrom(...publicGetRoutes), queryString, extraHeaders)
+      .map(([path, q, headers]) => ({ kind: 'public GET', method: 'GET', path: q ? `${path}?${q}` : path, headers })),
     weight: 4,
   },
   {
-    arbitrary: fc.tuple(fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), extraHeaders).map(([method, headers]) => ({ kind: 'intake, other method', method, path: '/api/referrals', headers })),
+    arbitrary: fc
+      .tuple(fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), extraHeaders)
+      .map(([method, headers]) => ({ kind: 'intake, other method', method, path: '/api/referrals', headers })),
     weight: 2,
   },
   {
-    arbitrary: fc.tuple(rawPath, fc.constantFrom('GET', 'POST'), extraHeaders).map(([p, method, headers]) => ({ kind: 'unknown /api path', method, path: `/api${p}`, headers })),
+    arbitrary: fc
+      .tuple(rawPath, fc.constantFrom('GET', 'POST'), extraHeaders)
+      .map(([p, method, headers]) => ({ kind: 'unknown /api path', method, path: `/api${p}`, headers })),
     weight: 2,
   },
-  { arbitrary: fc.tuple(rawPath, extraHeaders).map(([path, headers]) => ({ kind: 'static path', method: 'GET', path, headers })), weight: 2 },
   {
-    arbitrary: fc.tuple(
-      fc.oneof(
-        fc.record({ username: fc.oneof(fc.constantFrom('casey', 'sam', 'pat', 'mallory', ''), markedText(40)), password: fc.oneof(markedText(40), fc.constant('')) }).map((b) => JSON.stringify(b)),
-        fc.jsonValue({ maxDepth: 3 }).map((j) => JSON.stringify(j) ?? ''),
-        someText(200),
-      ),
-      extraHeaders,
-    ).map(([text, headers]) => ({ kind: 'sign-in', method: 'POST', path: '/local/auth/login', headers: { ...headers, 'content-type': 'application/json' }, body: { text, encoding: 'utf8' as const } })),
+    arbitrary: fc.tuple(rawPath, extraHeaders).map(([path, headers]) => ({ kind: 'static path', method: 'GET', path, headers })),
+    weight: 2,
+  },
+  {
+    arbitrary: fc
+      .tuple(
+        fc.oneof(
+          fc
+            .record({
+              username: fc.oneof(fc.constantFrom('casey', 'sam', 'pat', 'mallory', ''), markedText(40)),
+              password: fc.oneof(markedText(40), fc.constant('')),
+            })
+            .map((b) => JSON.stringify(b)),
+          fc.jsonValue({ maxDepth: 3 }).map((j) => JSON.stringify(j) ?? ''),
+          someText(200),
+        ),
+        extraHeaders,
+      )
+      .map(([text, headers]) => ({
+        kind: 'sign-in',
+        method: 'POST',
+        path: '/local/auth/login',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: { text, encoding: 'utf8' as const },
+      })),
     weight: 3,
   },
   {
-    arbitrary: fc.tuple(fc.constantFrom(...staffPaths), fc.oneof(jwtShaped.map((t) => `Bearer ${t}`), headerValue, fc.constant(`Bearer ${PLACEHOLDER}`)), fc.uuid()).map(([r, authorization, id]) => ({
-      kind: 'staff route, forged token',
-      method: r.method,
-      path: r.path.replace('{id}', id).replace('{step}', 'evaluation'),
-      headers: { authorization, ...(r.method === 'POST' ? { 'content-type': 'application/json' } : {}) },
-      ...(r.method === 'POST' ? { body: { text: JSON.stringify({ reason: PLACEHOLDER }), encoding: 'utf8' as const } } : {}),
-    })),
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(...staffPaths),
+        fc.oneof(
+          jwtShaped.map((t) => `Bearer ${t}`),
+          headerValue,
+          fc.constant(`Bearer ${PLACEHOLDER}`),
+        ),
+        fc.uuid(),
+      )
+      .map(([r, authorization, id]) => ({
+        kind: 'staff route, forged token',
+        method: r.method,
+        path: r.path.replace('{id}', id).replace('{step}', 'evaluation'),
+        headers: { authorization, ...(r.method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        ...(r.method === 'POST' ? { body: { text: JSON.stringify({ reason: PLACEHOLDER }), encoding: 'utf8' as const } } : {}),
+      })),
     weight: 3,
   },
 );
@@ -451,7 +794,8 @@ const oracle = (bytes: Buffer, headers: Record<string, string>): { expected: num
   const stack: unknown[] = [parsed];
   while (stack.length) {
     const x = stack.pop();
-    if (typeof x === 'string' && /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(x)) return { expected: [400] };
+    if (typeof x === 'string' && /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(x))
+      return { expected: [400] };
     if (x && typeof x === 'object') stack.push(...Object.keys(x), ...Object.values(x));
   }
   const result = IntakeSchema.safeParse(parsed);
@@ -487,7 +831,14 @@ const submittedStrings = (text: string): string[] => {
   return out;
 };
 
-const STATUS_ERRORS: Record<number, string> = { 400: 'ValidationError', 401: 'Unauthorized', 404: 'NotFound', 405: 'MethodNotAllowed', 413: 'PayloadTooLarge', 415: 'UnsupportedMediaType' };
+const STATUS_ERRORS: Record<number, string> = {
+  400: 'ValidationError',
+  401: 'Unauthorized',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+};
 
 interface Answer {
   status: number;
@@ -496,11 +847,26 @@ interface Answer {
 }
 
 /** one request exactly as written (fetch would normalize "/api/.." before sending it) */
-const send = (agent: Agent, appUrl: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Answer> =>
+const send = (
+  agent: Agent,
+  appUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<Answer> =>
   new Promise((resolve, reject) => {
     const url = new URL(appUrl);
     const req = request(
-      { host: url.hostname, port: url.port, method, path, agent, timeout: 20_000, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        agent,
+        timeout: 20_000,
+        headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -549,7 +915,14 @@ export class EdgeFuzzer {
     this.outcomes.push(outcome); // first: a request that fails half-way is still accounted for in verifyStorage
     let res: Answer;
     try {
-      res = await send(this.agent, this.rt.appUrl, c.method, c.path.replaceAll(PLACEHOLDER, nonce), headers, bytes && c.method !== 'GET' && c.method !== 'HEAD' ? bytes : undefined);
+      res = await send(
+        this.agent,
+        this.rt.appUrl,
+        c.method,
+        c.path.replaceAll(PLACEHOLDER, nonce),
+        headers,
+        bytes && c.method !== 'GET' && c.method !== 'HEAD' ? bytes : undefined,
+      );
     } catch (error) {
       outcome.problems.push(`no answer: ${(error as Error).message}`);
       return outcome;
@@ -596,12 +969,19 @@ export class EdgeFuzzer {
       if (!header('content-type')?.startsWith('application/json')) problems.push(`content-type ${header('content-type')}`);
       if (res.status >= 400 && res.status !== 401) {
         if (typeof json?.error !== 'string' || typeof json?.message !== 'string') problems.push('error body without error/message');
-        else if (STATUS_ERRORS[res.status] && c.path.startsWith('/api') && json.error !== STATUS_ERRORS[res.status]) problems.push(`error ${json.error} on a ${res.status}`);
-        if (json?.fields !== undefined && (typeof json.fields !== 'object' || !Object.values(json.fields).every((m) => Array.isArray(m) && m.every((x) => typeof x === 'string')))) problems.push('fields not { path: [text] }');
+        else if (STATUS_ERRORS[res.status] && c.path.startsWith('/api') && json.error !== STATUS_ERRORS[res.status])
+          problems.push(`error ${json.error} on a ${res.status}`);
+        if (
+          json?.fields !== undefined &&
+          (typeof json.fields !== 'object' ||
+            !Object.values(json.fields).every((m) => Array.isArray(m) && m.every((x) => typeof x === 'string')))
+        )
+          problems.push('fields not { path: [text] }');
       }
       if (res.status === 401 && text !== '{"message":"Unauthorized"}' && c.path.startsWith('/api')) problems.push('401 body');
       // UTF-16 bytes, declared or not: 415 or a 400 that says what is wrong
-      if (c.body?.encoding.startsWith('utf16') && res.status === 400 && json?.message !== 'The body is not valid JSON') problems.push('UTF-16 body: a 400 without a clear message');
+      if (c.body?.encoding.startsWith('utf16') && res.status === 400 && json?.message !== 'The body is not valid JSON')
+        problems.push('UTF-16 body: a 400 without a clear message');
       if (c.body?.encoding.startsWith('utf16') && ![400, 415].includes(res.status)) problems.push(`UTF-16 body: ${res.status}`);
     }
     if (res.status === 201) {
@@ -623,7 +1003,9 @@ export class EdgeFuzzer {
     const answer = `${text}\n${answerHeaders}`;
     if (answer.includes(nonce) || answer.includes(nonce.toLowerCase())) problems.push('the nonce is echoed');
     if (c.path.startsWith('/api') && bytes && bytes.length < 100_000) {
-      const echoed = submittedStrings(bytes.toString('utf8')).filter((x) => text.includes(x) || text.includes(JSON.stringify(x).slice(1, -1)));
+      const echoed = submittedStrings(bytes.toString('utf8')).filter(
+        (x) => text.includes(x) || text.includes(JSON.stringify(x).slice(1, -1)),
+      );
       if (echoed.length) problems.push(`echoes ${echoed.length} submitted string(s)`);
     }
   }
@@ -636,7 +1018,13 @@ export class EdgeFuzzer {
   summary(): string {
     return [...this.stats.entries()]
       .sort((a, b) => b[1].cases - a[1].cases)
-      .map(([kind, s]) => `${kind}: ${s.cases} (${[...s.statuses.entries()].sort((a, b) => a[0] - b[0]).map(([st, n]) => `${st}×${n}`).join(' ')})`)
+      .map(
+        ([kind, s]) =>
+          `${kind}: ${s.cases} (${[...s.statuses.entries()]
+            .sort((a, b) => a[0] - b[0])
+            .map(([st, n]) => `${st}×${n}`)
+            .join(' ')})`,
+      )
       .join('\n');
   }
 
@@ -646,7 +1034,13 @@ export class EdgeFuzzer {
    */
   async verifyStorage(): Promise<{ problems: string[]; intakes: number; referrals: number; executions: number; items: number }> {
     const problems: string[] = [];
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', endpoint: this.rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: this.rt.dynamoUrl,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
     const items: Array<Record<string, any>> = [];
     try {
       let start: Record<string, any> | undefined;
@@ -667,12 +1061,17 @@ export class EdgeFuzzer {
       if (item.entity === 'referral') referrals.set(id, item);
       // an idempotency record (its key holds the nonce) belongs to its referral
       const owner = item.entity === 'idempotency' ? `REFERRAL#${String(item.referralId)}` : String(item.pk);
-      for (const n of JSON.stringify(item).match(NONCE_RE) ?? []) noncesIn.set(n.toLowerCase(), (noncesIn.get(n.toLowerCase()) ?? new Set()).add(owner));
+      for (const n of JSON.stringify(item).match(NONCE_RE) ?? [])
+        noncesIn.set(n.toLowerCase(), (noncesIn.get(n.toLowerCase()) ?? new Set()).add(owner));
     }
     const executions = new Map<string, number>();
     let nextToken: string | undefined;
     do {
-      const page = await this.rt.sfn.listExecutions({ stateMachineArn: this.rt.stateMachineArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) });
+      const page = await this.rt.sfn.listExecutions({
+        stateMachineArn: this.rt.stateMachineArn,
+        maxResults: 1000,
+        ...(nextToken ? { nextToken } : {}),
+      });
       for (const e of page.executions) executions.set(e.name!, (executions.get(e.name!) ?? 0) + 1);
       nextToken = page.nextToken;
     } while (nextToken);
@@ -687,7 +1086,8 @@ export class EdgeFuzzer {
     for (const [id, o] of created) {
       const stored = intakes.get(id) ?? [];
       if (stored.length !== 1) problems.push(`${o.kind}: ${stored.length} INTAKE items for one 201`);
-      else if (o.accepted && !isDeepStrictEqual(JSON.parse(JSON.stringify(stored[0]!.intake)), JSON.parse(JSON.stringify(o.accepted)))) problems.push(`${o.kind}: the stored intake differs from the validated body (nonce ${o.nonce})`);
+      else if (o.accepted && !isDeepStrictEqual(JSON.parse(JSON.stringify(stored[0]!.intake)), JSON.parse(JSON.stringify(o.accepted))))
+        problems.push(`${o.kind}: the stored intake differs from the validated body (nonce ${o.nonce})`);
       const meta = referrals.get(id);
       if (!meta) problems.push(`${o.kind}: no referral item`);
       else {
@@ -696,12 +1096,14 @@ export class EdgeFuzzer {
       }
       if (executions.get(id) !== 1) problems.push(`${o.kind}: ${executions.get(id) ?? 0} executions for one referral`);
       const where = noncesIn.get(o.nonce.toLowerCase());
-      if (!where || [...where].some((pk) => pk !== `REFERRAL#${id}`)) problems.push(`${o.kind}: its nonce is stored elsewhere than its referral`);
+      if (!where || [...where].some((pk) => pk !== `REFERRAL#${id}`))
+        problems.push(`${o.kind}: its nonce is stored elsewhere than its referral`);
     }
     if (intakes.size !== created.size) problems.push(`${intakes.size} intakes stored for ${created.size} created`);
     if (executions.size !== created.size) problems.push(`${executions.size} executions for ${created.size} created`);
     for (const o of this.outcomes) {
-      if (o.status !== 201 && noncesIn.has(o.nonce.toLowerCase())) problems.push(`${o.kind} answered ${o.status} but its nonce is stored (${[...noncesIn.get(o.nonce.toLowerCase())!].join(', ')})`);
+      if (o.status !== 201 && noncesIn.has(o.nonce.toLowerCase()))
+        problems.push(`${o.kind} answered ${o.status} but its nonce is stored (${[...noncesIn.get(o.nonce.toLowerCase())!].join(', ')})`);
     }
     return { problems, intakes: intakes.size, referrals: referrals.size, executions: executions.size, items: items.length };
   }
@@ -730,7 +1132,9 @@ export interface SuiteOptions {
 
 /** what went wrong, with the seed to replay it (FUZZ_SEED) and the shrunk case; '' when nothing did */
 const failureOf = <T>(details: fc.RunDetails<T>): string =>
-  details.failed ? `replay with FUZZ_SEED=${details.seed}\n${String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance)}\n${fc.defaultReportMessage(details)}` : '';
+  details.failed
+    ? `replay with FUZZ_SEED=${details.seed}\n${String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance)}\n${fc.defaultReportMessage(details)}`
+    : '';
 
 /** reads FUZZ_RUNS / FUZZ_SEED; `fallback` when unset */
 export const runsFromEnv = (fallback: number): number => {
@@ -747,7 +1151,12 @@ export const seedFromEnv = (): number | undefined => (process.env.FUZZ_SEED ? Nu
  * stays free of jest globals): one runtime for the file, the clock pinned to PINNED_NOW.
  */
 export const defineEdgeFuzzSuite = (
-  jest: { beforeAll: typeof import('@jest/globals').beforeAll; afterAll: typeof import('@jest/globals').afterAll; test: typeof import('@jest/globals').test; expect: typeof import('@jest/globals').expect },
+  jest: {
+    beforeAll: typeof import('@jest/globals').beforeAll;
+    afterAll: typeof import('@jest/globals').afterAll;
+    test: typeof import('@jest/globals').test;
+    expect: typeof import('@jest/globals').expect;
+  },
   clock: { pinClock: (at: string) => void; resetClock: () => void },
   startRuntime: (o: { port: number; mailPort: number; quiet: boolean }) => Promise<Runtime>,
   options: SuiteOptions,
@@ -768,61 +1177,79 @@ export const defineEdgeFuzzSuite = (
     clock.resetClock();
   });
 
-  test(`${options.runs} generated requests at the public edge: never a 5xx, the contract's status, no-store JSON, no echo`, async () => {
-    // Act
-    let done = 0;
-    const deadline = Date.now() + options.timeLimitMs;
-    const details = await fc.check(
-      fc.asyncProperty(edgeCases, async (c) => {
-        if (Date.now() > deadline) throw new Error(`time limit of ${options.timeLimitMs} ms passed after ${done} cases`);
-        const o = await fuzzer.run(c);
-        done++;
-        if (options.progressEvery && done % options.progressEvery === 0) process.stderr.write(`edge fuzz: ${done} cases, ${Math.round((Date.now() - started) / 1000)} s\n`);
-        if (o.problems.length) throw new Error(`${c.kind}: ${o.problems.join('; ')}`);
-      }),
-      { numRuns: options.runs, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
-    );
+  test(
+    `${options.runs} generated requests at the public edge: never a 5xx, the contract's status, no-store JSON, no echo`,
+    async () => {
+      // Act
+      let done = 0;
+      const deadline = Date.now() + options.timeLimitMs;
+      const details = await fc.check(
+        fc.asyncProperty(edgeCases, async (c) => {
+          if (Date.now() > deadline) throw new Error(`time limit of ${options.timeLimitMs} ms passed after ${done} cases`);
+          const o = await fuzzer.run(c);
+          done++;
+          if (options.progressEvery && done % options.progressEvery === 0)
+            process.stderr.write(`edge fuzz: ${done} cases, ${Math.round((Date.now() - started) / 1000)} s\n`);
+          if (o.problems.length) throw new Error(`${c.kind}: ${o.problems.join('; ')}`);
+        }),
+        { numRuns: options.runs, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
+      );
 
-    // Assess
-    fuzzer.seed = details.seed;
-    expect(failureOf(details)).toBe('');
-    expect(details.numRuns).toBe(options.runs);
-    // the generators still make what the schema accepts (else "valid" would quietly mean nothing)
-    const valid = fuzzer.outcomes.filter((o) => o.kind === 'valid');
-    expect(valid.filter((o) => o.status === 201).length).toBeGreaterThan(valid.length * 0.6);
-    for (const kind of ['mutated', 'garbage bytes', 'UTF-16 body', 'public GET', 'sign-in', 'staff route, forged token']) {
-      if (options.runs >= 300) expect(fuzzer.stats.get(kind)?.cases ?? 0).toBeGreaterThan(0);
-    }
-  }, options.timeLimitMs + 60_000);
+      // Assess
+      fuzzer.seed = details.seed;
+      expect(failureOf(details)).toBe('');
+      expect(details.numRuns).toBe(options.runs);
+      // the generators still make what the schema accepts (else "valid" would quietly mean nothing)
+      const valid = fuzzer.outcomes.filter((o) => o.kind === 'valid');
+      expect(valid.filter((o) => o.status === 201).length).toBeGreaterThan(valid.length * 0.6);
+      for (const kind of ['mutated', 'garbage bytes', 'UTF-16 body', 'public GET', 'sign-in', 'staff route, forged token']) {
+        if (options.runs >= 300) expect(fuzzer.stats.get(kind)?.cases ?? 0).toBeGreaterThan(0);
+      }
+    },
+    options.timeLimitMs + 60_000,
+  );
 
-  test(`idempotency (${options.idempotencyRuns} bodies): one key and body ×3 → one referral; the key with another body → 409`, async () => {
-    // Act
-    const deadline = Date.now() + options.timeLimitMs;
-    const details = await fc.check(
-      fc.asyncProperty(validIntake, validIntake, async (body, other) => {
-        if (Date.now() > deadline) throw new Error(`time limit of ${options.timeLimitMs} ms passed`);
-        const key = `idem-${randomBytes(12).toString('hex')}`;
-        const post = (b: Record<string, unknown>, nonce: string) =>
-          fuzzer.run({ kind: 'idempotent replay', method: 'POST', path: '/api/referrals', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: { text: JSON.stringify(b), encoding: 'utf8' } }, nonce);
-        // the statuses are the oracle's (run() knows the key was used: 201 replay, or 409 for another intake)
-        const nonce = newNonce();
-        const first = await post(body, nonce);
-        const again = [await post(body, nonce), await post(body, nonce)];
-        const conflict = await post(other, newNonce());
-        const problems = [first, ...again, conflict].flatMap((o) => o.problems);
-        if (first.status === 201) {
-          if (first.replayed) problems.push('the first answer says replayed');
-          if (again.some((o) => o.referralId !== first.referralId || !o.replayed)) problems.push('a replay is not the same referral');
-          if (conflict.accepted && conflict.status !== 409) problems.push(`same key, another intake: ${conflict.status}`);
-        }
-        if (problems.length) throw new Error(problems.join('; '));
-      }),
-      { numRuns: options.idempotencyRuns, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
-    );
+  test(
+    `idempotency (${options.idempotencyRuns} bodies): one key and body ×3 → one referral; the key with another body → 409`,
+    async () => {
+      // Act
+      const deadline = Date.now() + options.timeLimitMs;
+      const details = await fc.check(
+        fc.asyncProperty(validIntake, validIntake, async (body, other) => {
+          if (Date.now() > deadline) throw new Error(`time limit of ${options.timeLimitMs} ms passed`);
+          const key = `idem-${randomBytes(12).toString('hex')}`;
+          const post = (b: Record<string, unknown>, nonce: string) =>
+            fuzzer.run(
+              {
+                kind: 'idempotent replay',
+                method: 'POST',
+                path: '/api/referrals',
+                headers: { 'content-type': 'application/json', 'idempotency-key': key },
+                body: { text: JSON.stringify(b), encoding: 'utf8' },
+              },
+              nonce,
+            );
+          // the statuses are the oracle's (run() knows the key was used: 201 replay, or 409 for another intake)
+          const nonce = newNonce();
+          const first = await post(body, nonce);
+          const again = [await post(body, nonce), await post(body, nonce)];
+          const conflict = await post(other, newNonce());
+          const problems = [first, ...again, conflict].flatMap((o) => o.problems);
+          if (first.status === 201) {
+            if (first.replayed) problems.push('the first answer says replayed');
+            if (again.some((o) => o.referralId !== first.referralId || !o.replayed)) problems.push('a replay is not the same referral');
+            if (conflict.accepted && conflict.status !== 409) problems.push(`same key, another intake: ${conflict.status}`);
+          }
+          if (problems.length) throw new Error(problems.join('; '));
+        }),
+        { numRuns: options.idempotencyRuns, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
+      );
 
-    // Assess
-    expect(failureOf(details)).toBe('');
-  }, options.timeLimitMs + 60_000);
+      // Assess
+      expect(failureOf(details)).toBe('');
+    },
+    options.timeLimitMs + 60_000,
+  );
 
   test('storage: every 201 stored its intake once, as validated, with one execution; no rejected request left anything', async () => {
     // Act

@@ -41,7 +41,9 @@ export const runFaults = async (options: FaultRunOptions): Promise<FaultRunResul
   const t0 = Date.now();
   const faults = options.faults ?? TWENTY_PERCENT(options.seed);
   const rt: Runtime = await startRuntime({
-    port: 0, mailPort: 0, quiet: true,
+    port: 0,
+    mailPort: 0,
+    quiet: true,
     // retries and sweeps 100× faster; the gates' SLA timers (24 h and more) stay far out of reach
     timeScale: 100,
     faults,
@@ -58,7 +60,17 @@ export const runFaults = async (options: FaultRunOptions): Promise<FaultRunResul
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     },
   });
-  const fleet = new Fleet({ appUrl: rt.appUrl, mailUrl: rt.mailUrl, dynamoUrl: rt.dynamoUrl, sfnUrl: rt.sfnUrl, stateMachineArn: rt.stateMachineArn, tableName: rt.tableName }, options.seed);
+  const fleet = new Fleet(
+    {
+      appUrl: rt.appUrl,
+      mailUrl: rt.mailUrl,
+      dynamoUrl: rt.dynamoUrl,
+      sfnUrl: rt.sfnUrl,
+      stateMachineArn: rt.stateMachineArn,
+      tableName: rt.tableName,
+    },
+    options.seed,
+  );
   try {
     const members = fleet.plan(options.referrals, options.journeys);
     const enrolments = members.filter((m) => m.journey.endsWith('enrol')).length;
@@ -69,7 +81,9 @@ export const runFaults = async (options: FaultRunOptions): Promise<FaultRunResul
     await fleet.submit(members, Date.now() + options.faultPhaseMs);
     await fleet.drive({ resume: false, deadline: t0 + options.faultPhaseMs });
     const t1 = Date.now();
-    log(`fault phase: ${Math.round((t1 - t0) / 1000)} s, ${fleet.members.filter((m) => m.last?.status === 'NEEDS_ATTENTION').length} need attention`);
+    log(
+      `fault phase: ${Math.round((t1 - t0) / 1000)} s, ${fleet.members.filter((m) => m.last?.status === 'NEEDS_ATTENTION').length} need attention`,
+    );
 
     // the faults stop: Resume brings every NEEDS_ATTENTION to its end; the outbox empties
     rt.faults!.set(undefined);
@@ -80,7 +94,12 @@ export const runFaults = async (options: FaultRunOptions): Promise<FaultRunResul
     // nothing is killed here: no email may go out twice, not even in the outbox's at-least-once window
     if (figures.repeated.length) problems.push(`emails sent twice: ${figures.repeated.join('; ')}`);
     const t2 = Date.now();
-    return { problems, figures, injected: rt.faults!.stats(), seconds: { faults: Math.round((t1 - t0) / 1000), finish: Math.round((t2 - t1) / 1000), total: Math.round((t2 - t0) / 1000) } };
+    return {
+      problems,
+      figures,
+      injected: rt.faults!.stats(),
+      seconds: { faults: Math.round((t1 - t0) / 1000), finish: Math.round((t2 - t1) / 1000), total: Math.round((t2 - t0) / 1000) },
+    };
   } finally {
     fleet.close();
     await rt.stop();

@@ -34,7 +34,12 @@ import { cohortBody, intakeBody } from '../support/fixtures';
 
 const SYSTEM: Actor = { kind: 'system' };
 const STAFF: Actor = { kind: 'staff', username: 'casey', sub: 'casey-sub' };
-const EVAL_ACCEPT = { dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' };
+const EVAL_ACCEPT = {
+  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+  recommendedLevel: '2.1',
+  detoxRequired: false,
+  decision: 'accept',
+};
 
 /** Step Functions' task tokens as the services see them: a token resumes once */
 class TokenModel implements Workflow {
@@ -64,17 +69,31 @@ export interface RaceTarget {
 
 /** a table like the runtime's (tableDefinition), without a stream, for one property; dropped afterwards */
 const raceTable = async (target: RaceTarget) => {
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint: target.dynamoUrl,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const d = tableDefinition;
   const name = `iop-races-${randomUUID().slice(0, 8)}`;
   const keyNames = [...new Set([d.partitionKey, d.sortKey, ...d.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])])];
-  const schema = (hash: string, range: string) => [{ AttributeName: hash, KeyType: 'HASH' as const }, { AttributeName: range, KeyType: 'RANGE' as const }];
-  await client.send(new CreateTableCommand({
-    TableName: name, BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: keyNames.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-    KeySchema: schema(d.partitionKey, d.sortKey),
-    GlobalSecondaryIndexes: d.globalSecondaryIndexes.map((g) => ({ IndexName: g.indexName, KeySchema: schema(g.partitionKey, g.sortKey), Projection: { ProjectionType: 'ALL' } })),
-  }));
+  const schema = (hash: string, range: string) => [
+    { AttributeName: hash, KeyType: 'HASH' as const },
+    { AttributeName: range, KeyType: 'RANGE' as const },
+  ];
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: keyNames.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      KeySchema: schema(d.partitionKey, d.sortKey),
+      GlobalSecondaryIndexes: d.globalSecondaryIndexes.map((g) => ({
+        IndexName: g.indexName,
+        KeySchema: schema(g.partitionKey, g.sortKey),
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    }),
+  );
   return {
     repo: new DynamoDbReferralRepository(client, name),
     drop: async () => {
@@ -94,7 +113,10 @@ class Held {
         const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
         if (typeof value !== 'function') return value;
         return async (...args: unknown[]) => {
-          await this.s.schedule(Promise.resolve(), `${String(prop)}(${args.map((a) => (typeof a === 'string' ? a.slice(0, 8) : typeof a)).join(', ')})`);
+          await this.s.schedule(
+            Promise.resolve(),
+            `${String(prop)}(${args.map((a) => (typeof a === 'string' ? a.slice(0, 8) : typeof a)).join(', ')})`,
+          );
           this.inflight++;
           try {
             return await (value as (...a: unknown[]) => unknown).apply(target, args);
@@ -126,8 +148,16 @@ class Held {
 }
 
 const deps = (repo: ReferralRepository, workflow: Workflow): Deps => ({
-  config: config(), repo, workflow, eligibility: new PayerSimulator(), now: () => new Date(),
-  mailer: { send: async () => { throw new Error('the races send no email'); } },
+  config: config(),
+  repo,
+  workflow,
+  eligibility: new PayerSimulator(),
+  now: () => new Date(),
+  mailer: {
+    send: async () => {
+      throw new Error('the races send no email');
+    },
+  },
 });
 
 /** a referral at its evaluation gate, its gate opened (token `tok`) or still opening */
@@ -141,7 +171,12 @@ const atEvaluation = async (d: Deps, open: boolean) => {
   return { referralId, token };
 };
 
-const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === 'fulfilled' ? 'ok' : r.reason instanceof ConflictError ? r.reason.code : `${(r.reason as Error).name}: ${(r.reason as Error).message}`);
+const codeOf = (r: PromiseSettledResult<unknown>) =>
+  r.status === 'fulfilled'
+    ? 'ok'
+    : r.reason instanceof ConflictError
+      ? r.reason.code
+      : `${(r.reason as Error).name}: ${(r.reason as Error).message}`;
 
 export interface RaceOptions {
   numRuns: number;
@@ -158,12 +193,14 @@ export const seatRace = async (target: RaceTarget, options: RaceOptions): Promis
         const model = new TokenModel();
         const plain = deps(repo, model);
         const cohort = await createCohort(plain, cohortBody({ capacity, name: `Race ${randomUUID().slice(0, 8)}` }) as never, SYSTEM);
-        const ids = await Promise.all(Array.from({ length: capacity + extra }, async () => {
-          const { referralId } = await atEvaluation(plain, true);
-          await decideStep(plain, referralId, 'evaluation', EVAL_ACCEPT, STAFF);
-          await openGate(plain, { referralId, status: 'ENROLLMENT', taskToken: `enrol-${referralId}`, timeoutSeconds: 3600 });
-          return referralId;
-        }));
+        const ids = await Promise.all(
+          Array.from({ length: capacity + extra }, async () => {
+            const { referralId } = await atEvaluation(plain, true);
+            await decideStep(plain, referralId, 'evaluation', EVAL_ACCEPT, STAFF);
+            await openGate(plain, { referralId, status: 'ENROLLMENT', taskToken: `enrol-${referralId}`, timeoutSeconds: 3600 });
+            return referralId;
+          }),
+        );
 
         // Act: every enrolment at once, interleaved as the scheduler says
         const held = new Held(s);
@@ -175,11 +212,15 @@ export const seatRace = async (target: RaceTarget, options: RaceOptions): Promis
         const roster = await repo.roster(cohort.cohortId);
         const stored = await repo.getCohort(cohort.cohortId);
         const winners = ids.filter((_, i) => codes[i] === 'ok').sort();
-        const ok = codes.filter((c) => c === 'ok').length === capacity
-          && codes.every((c) => c === 'ok' || c === 'CohortFull')
-          && stored?.seats === capacity
-          && JSON.stringify(roster.map((x) => x.referralId).sort()) === JSON.stringify(winners);
-        if (!ok) throw new Error(`capacity ${capacity}, ${ids.length} enrolments: ${codes.join(', ')}; counter ${stored?.seats}, roster ${roster.length}`);
+        const ok =
+          codes.filter((c) => c === 'ok').length === capacity &&
+          codes.every((c) => c === 'ok' || c === 'CohortFull') &&
+          stored?.seats === capacity &&
+          JSON.stringify(roster.map((x) => x.referralId).sort()) === JSON.stringify(winners);
+        if (!ok)
+          throw new Error(
+            `capacity ${capacity}, ${ids.length} enrolments: ${codes.join(', ')}; counter ${stored?.seats}, roster ${roster.length}`,
+          );
       }),
       { numRuns: options.numRuns, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
     );
@@ -221,25 +262,37 @@ export const gateRace = async (target: RaceTarget, options: RaceOptions): Promis
         const events = await repo.events(referralId);
         const decided = decisions.filter((c) => c === 'ok').length;
         const problems: string[] = [];
-        if (gate.length && !['ok', 'ReferralClosed: WITHDRAWN'].includes(gate[0]!) && !gate[0]!.startsWith('ReferralClosed')) problems.push(`the gate opening failed: ${gate[0]}`);
+        if (gate.length && !['ok', 'ReferralClosed: WITHDRAWN'].includes(gate[0]!) && !gate[0]!.startsWith('ReferralClosed'))
+          problems.push(`the gate opening failed: ${gate[0]}`);
         if (decided > 1 || (withdrawals === 0 && decided !== 1)) problems.push(`${decided} decisions succeeded`);
         if (decisions.some((c) => c !== 'ok' && c !== 'NotPending')) problems.push(`a decision failed otherwise: ${decisions.join(', ')}`);
         if (withdrawals && withdrawn.filter((c) => c === 'ok').length !== 1) problems.push(`withdrawals: ${withdrawn.join(', ')}`);
-        if (withdrawn.some((c) => c !== 'ok' && c !== 'AlreadyClosed')) problems.push(`a withdrawal failed otherwise: ${withdrawn.join(', ')}`);
+        if (withdrawn.some((c) => c !== 'ok' && c !== 'AlreadyClosed'))
+          problems.push(`a withdrawal failed otherwise: ${withdrawn.join(', ')}`);
         const status = withdrawals ? 'WITHDRAWN' : 'ENROLLMENT';
         if (r.status !== status) problems.push(`status ${r.status}, expected ${status}`);
-        const expected = ['received:patient', 'received:physician', ...(decided ? ['accepted:physician'] : []), ...(withdrawals ? ['closed:patient', 'closed:physician'] : [])].sort();
+        const expected = [
+          'received:patient',
+          'received:physician',
+          ...(decided ? ['accepted:physician'] : []),
+          ...(withdrawals ? ['closed:patient', 'closed:physician'] : []),
+        ].sort();
         if (JSON.stringify(keys) !== JSON.stringify(expected)) problems.push(`notices ${keys.join(',')} ≠ ${expected.join(',')}`);
         if (events.filter((e) => e.type === 'STEP_DECIDED').length !== decided) problems.push('STEP_DECIDED events ≠ decisions');
         if (events.filter((e) => e.type === 'WITHDRAWN').length !== (withdrawals ? 1 : 0)) problems.push('WITHDRAWN events ≠ withdrawals');
         // the workflow: the decision handed over exactly once (by the decision, or by the gate as it opened)
         const resumes = model.resumed.filter((x) => x.token === token);
-        if (!withdrawals && (resumes.length !== 1 || resumes[0]!.route.next !== 'ENROLLMENT')) problems.push(`resumed ${JSON.stringify(resumes)}`);
+        if (!withdrawals && (resumes.length !== 1 || resumes[0]!.route.next !== 'ENROLLMENT'))
+          problems.push(`resumed ${JSON.stringify(resumes)}`);
         if (withdrawals && resumes.length > 1) problems.push(`resumed ${resumes.length} times`);
         if (!withdrawals && (r.unapplied?.length ?? 0) > 0) problems.push(`a decision left unapplied: ${JSON.stringify(r.unapplied)}`);
-        if (problems.length) throw new Error(`${openBefore ? 'open gate' : 'gate opening'}, ${withdrawals} withdrawal(s) → ${codes.join(', ')}: ${problems.join('; ')}`);
+        if (problems.length)
+          throw new Error(
+            `${openBefore ? 'open gate' : 'gate opening'}, ${withdrawals} withdrawal(s) → ${codes.join(', ')}: ${problems.join('; ')}`,
+          );
         // the decision resumed the gate itself (it keeps the token as its hand-over) or the opening gate applied it
-        const outcome = !decided ? 'withdrawn before any decision'
+        const outcome = !decided
+          ? 'withdrawn before any decision'
           : `decided ${r.handover?.step === 'evaluation' ? 'at the open gate' : 'while the gate opened, applied by it'}${withdrawals ? ', then withdrawn' : ''}`;
         seen[outcome] = (seen[outcome] ?? 0) + 1;
       }),

@@ -28,11 +28,24 @@ import { cohortBody, intakeBody } from '../support/fixtures';
 
 export type Journey = 'enrol' | 'detox-enrol' | 'review-enrol' | 'not-covered' | 'refer-out' | 'detox-refer-out' | 'withdraw';
 
-export const JOURNEYS: readonly Journey[] = ['enrol', 'detox-enrol', 'review-enrol', 'not-covered', 'refer-out', 'detox-refer-out', 'withdraw'];
+export const JOURNEYS: readonly Journey[] = [
+  'enrol',
+  'detox-enrol',
+  'review-enrol',
+  'not-covered',
+  'refer-out',
+  'detox-refer-out',
+  'withdraw',
+];
 
 const END_OF: Record<Journey, Status> = {
-  enrol: 'ENROLLED', 'detox-enrol': 'ENROLLED', 'review-enrol': 'ENROLLED',
-  'not-covered': 'NOT_COVERED', 'refer-out': 'REFERRED_OUT', 'detox-refer-out': 'REFERRED_OUT', withdraw: 'WITHDRAWN',
+  enrol: 'ENROLLED',
+  'detox-enrol': 'ENROLLED',
+  'review-enrol': 'ENROLLED',
+  'not-covered': 'NOT_COVERED',
+  'refer-out': 'REFERRED_OUT',
+  'detox-refer-out': 'REFERRED_OUT',
+  withdraw: 'WITHDRAWN',
 };
 
 /** the outbox keys a journey makes true (patient and physician; consent given, both addresses known) */
@@ -117,8 +130,18 @@ export interface FleetFigures {
   rounds: number;
 }
 
-const EVAL = (detoxRequired: boolean) => ({ dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired, decision: 'accept' });
-const REFER_OUT = { dimensions: { d1: 3, d2: 2, d3: 3, d4: 1, d5: 3, d6: 2 }, recommendedLevel: '3.5', decision: 'refer-out', referOutTo: 'Residential program' };
+const EVAL = (detoxRequired: boolean) => ({
+  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+  recommendedLevel: '2.1',
+  detoxRequired,
+  decision: 'accept',
+});
+const REFER_OUT = {
+  dimensions: { d1: 3, d2: 2, d3: 3, d4: 1, d5: 3, d6: 2 },
+  recommendedLevel: '3.5',
+  decision: 'refer-out',
+  referOutTo: 'Residential program',
+};
 const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -129,9 +152,11 @@ const failed = (res: { status: number } | Error): res is Error => typeof (res as
 /** runs `fn` over `items`, at most `n` at a time */
 const pool = async <T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> => {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 };
 
 /** a small seeded PRNG for the journey mix (mulberry32) */
@@ -158,7 +183,11 @@ export class Fleet {
   private readonly random: () => number;
   private epoch?: number;
 
-  constructor(target: FleetTarget, readonly seed: number, private readonly pace?: Pace) {
+  constructor(
+    target: FleetTarget,
+    readonly seed: number,
+    private readonly pace?: Pace,
+  ) {
     this.random = prng(seed);
     this.retarget(target);
   }
@@ -185,7 +214,12 @@ export class Fleet {
     this.ddb?.destroy();
     this.target = target;
     this.api = new TestApi(target.appUrl, target.mailUrl);
-    this.ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: target.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    this.ddb = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: target.dynamoUrl,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
     this.repo = new DynamoDbReferralRepository(this.ddb, target.tableName ?? 'iop-referrals');
   }
 
@@ -225,7 +259,10 @@ export class Fleet {
         // a 409 after a 5xx: the first try was stored; the name is taken, so find it by name
         if (!failed(res) && res.status === 409 && res.json?.error === 'CohortNameTaken') {
           const list = await this.call('GET', '/api/staff/cohorts', { as: 'sam' });
-          const found = !failed(list) && list.status === 200 && (list.json.items as Array<{ cohortId: string; name: string }>).find((c) => c.name === body.name);
+          const found =
+            !failed(list) &&
+            list.status === 200 &&
+            (list.json.items as Array<{ cohortId: string; name: string }>).find((c) => c.name === body.name);
           if (found) {
             this.cohorts.push({ cohortId: found.cohortId, capacity, full: false });
             break;
@@ -264,24 +301,28 @@ export class Fleet {
 
   /** sends the intakes not stored yet (the same Idempotency-Key on every try: a retry after a 5xx is the same referral) */
   async submit(members: readonly Member[] = this.members, deadline = Date.now() + 60_000, concurrency = 6): Promise<void> {
-    await pool(members.filter((m) => !m.referralId), concurrency, async (m) => {
-      for (;;) {
-        let res: Awaited<ReturnType<TestApi['intake']>> | Error;
-        try {
-          res = await this.api.intake(m.body, m.key);
-        } catch (err) {
-          res = err as Error;
+    await pool(
+      members.filter((m) => !m.referralId),
+      concurrency,
+      async (m) => {
+        for (;;) {
+          let res: Awaited<ReturnType<TestApi['intake']>> | Error;
+          try {
+            res = await this.api.intake(m.body, m.key);
+          } catch (err) {
+            res = err as Error;
+          }
+          if (!this.retry('intake', res)) {
+            if (res.status !== 201) throw new Error(`intake ${m.tag} answered ${res.status}: ${res.text}`);
+            m.referralId = res.json.referralId as string;
+            m.reference = res.json.reference as string;
+            return;
+          }
+          if (Date.now() > deadline) throw new Error(`intake ${m.tag} was not stored in time`);
+          await sleep(50 + this.random() * 100);
         }
-        if (!this.retry('intake', res)) {
-          if (res.status !== 201) throw new Error(`intake ${m.tag} answered ${res.status}: ${res.text}`);
-          m.referralId = res.json.referralId as string;
-          m.reference = res.json.reference as string;
-          return;
-        }
-        if (Date.now() > deadline) throw new Error(`intake ${m.tag} was not stored in time`);
-        await sleep(50 + this.random() * 100);
-      }
-    });
+      },
+    );
   }
 
   /** one try at storing an intake (the same Idempotency-Key every time) */
@@ -305,8 +346,16 @@ export class Fleet {
    */
   async work(stopAt: number, options: { concurrency?: number; pauseMs?: number } = {}): Promise<boolean> {
     for (;;) {
-      await pool(this.members.filter((m) => !m.referralId && this.arrived(m)), options.concurrency ?? 8, (m) => this.submitOnce(m));
-      await pool(this.members.filter((m) => m.referralId && !m.done), options.concurrency ?? 8, (m) => this.step(m, true));
+      await pool(
+        this.members.filter((m) => !m.referralId && this.arrived(m)),
+        options.concurrency ?? 8,
+        (m) => this.submitOnce(m),
+      );
+      await pool(
+        this.members.filter((m) => m.referralId && !m.done),
+        options.concurrency ?? 8,
+        (m) => this.step(m, true),
+      );
       this.counts.rounds++;
       if (this.members.every((m) => m.done)) return true;
       if (Date.now() > stopAt) return false;
@@ -328,7 +377,9 @@ export class Fleet {
       case 'evaluation':
         return m.journey === 'refer-out' ? REFER_OUT : EVAL(m.journey === 'detox-enrol' || m.journey === 'detox-refer-out');
       case 'detox-confirmation':
-        return m.journey === 'detox-refer-out' ? { completed: false, decision: 'refer-out' } : { completed: true, completedOn: yesterday() };
+        return m.journey === 'detox-refer-out'
+          ? { completed: false, decision: 'refer-out' }
+          : { completed: true, completedOn: yesterday() };
       case 'enrollment':
         return { cohortId: this.cohortFor() };
       default:
@@ -358,7 +409,10 @@ export class Fleet {
     if (!r.pendingStep || !r.taskToken) return; // in flight: a task runs, a gate opens
     if (!this.thought(m, r)) return;
     if (m.journey === 'withdraw' && r.pendingStep === 'evaluation') {
-      const res = await this.call('POST', `/api/staff/referrals/${r.referralId}/withdraw`, { body: { reason: 'Asked to stop' }, as: 'casey' });
+      const res = await this.call('POST', `/api/staff/referrals/${r.referralId}/withdraw`, {
+        body: { reason: 'Asked to stop' },
+        as: 'casey',
+      });
       if (this.retry('withdraw', res)) return;
       if (res.status === 200) this.counts.withdrawals++;
       else if (res.status !== 409) throw new Error(`withdraw of ${m.tag} answered ${res.status}: ${res.text}`);
@@ -396,7 +450,15 @@ export class Fleet {
       if (this.members.every(settled)) return;
       if (Date.now() > options.deadline) {
         const stuck = this.members.filter((m) => !settled(m));
-        throw new Error(`${stuck.length} referral(s) stuck (neither at their end nor needing attention):\n${stuck.slice(0, 20).map((m) => `  ${m.tag} ${m.journey} ${m.referralId}: ${m.last?.status} pending=${m.last?.pendingStep ?? '-'} token=${m.last?.taskToken ? 'yes' : 'no'} failure=${JSON.stringify(m.last?.failure)} updated=${m.last?.updatedAt}`).join('\n')}`);
+        throw new Error(
+          `${stuck.length} referral(s) stuck (neither at their end nor needing attention):\n${stuck
+            .slice(0, 20)
+            .map(
+              (m) =>
+                `  ${m.tag} ${m.journey} ${m.referralId}: ${m.last?.status} pending=${m.last?.pendingStep ?? '-'} token=${m.last?.taskToken ? 'yes' : 'no'} failure=${JSON.stringify(m.last?.failure)} updated=${m.last?.updatedAt}`,
+            )
+            .join('\n')}`,
+        );
       }
       await sleep(options.pauseMs ?? 100);
     }
@@ -411,7 +473,13 @@ export class Fleet {
       });
       const open = [...all.values()].flat().filter((n) => n.state === 'pending' || n.state === 'sending');
       if (open.length === 0) return all;
-      if (Date.now() > deadline) throw new Error(`${open.length} notice(s) still unsent: ${open.slice(0, 10).map((n) => `${n.referralId} ${n.key} ${n.state} attempts=${n.attempts} due=${n.dueAt} ${n.lastError ?? ''}`).join('; ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${open.length} notice(s) still unsent: ${open
+            .slice(0, 10)
+            .map((n) => `${n.referralId} ${n.key} ${n.state} attempts=${n.attempts} due=${n.dueAt} ${n.lastError ?? ''}`)
+            .join('; ')}`,
+        );
       await sleep(250);
     }
   }
@@ -432,18 +500,21 @@ export class Fleet {
     // ends
     for (const m of this.members) {
       const r = final.get(m.referralId!)!;
-      if (!atEnd(r) || r.status !== END_OF[m.journey]) problems.push(`${m.tag} (${m.journey}) ended ${r.status} (pending ${r.pendingStep ?? '-'}), expected ${END_OF[m.journey]}`);
+      if (!atEnd(r) || r.status !== END_OF[m.journey])
+        problems.push(`${m.tag} (${m.journey}) ended ${r.status} (pending ${r.pendingStep ?? '-'}), expected ${END_OF[m.journey]}`);
       const failed = events.get(m.referralId!)!.filter((e) => e.type === 'TASK_FAILED');
       for (const e of failed) reasons[String(e.detail?.error)] = (reasons[String(e.detail?.error)] ?? 0) + 1;
     }
 
     // notices: the journey's, once each, and one program alert per task failure
-    const mailbox = ((await this.api.emails()) as StoredEmail[]);
+    const mailbox = (await this.api.emails()) as StoredEmail[];
     const byId = new Map<string, StoredEmail[]>();
     for (const e of mailbox) byId.set(e.messageId, [...(byId.get(e.messageId) ?? []), e]);
     const references = new Set(this.members.map((m) => m.reference!));
     const addresses = new Set(this.members.flatMap((m) => [m.patient, m.doctor]));
-    const ours = mailbox.filter((e) => e.destination.to.some((t) => addresses.has(t)) || [...references].some((ref) => e.subject.includes(ref)));
+    const ours = mailbox.filter(
+      (e) => e.destination.to.some((t) => addresses.has(t)) || [...references].some((ref) => e.subject.includes(ref)),
+    );
     let sentCount = 0;
     /** notices claimed more often than their sends failed: a sender that stopped midway (its lease ran out) */
     const lostClaims: string[] = [];
@@ -459,22 +530,30 @@ export class Fleet {
       const ev = events.get(m.referralId!)!;
       const unsettled = ns.filter((n) => n.state !== 'sent');
       if (unsettled.length) problems.push(`${m.tag}: notices not sent: ${unsettled.map((n) => `${n.key}=${n.state}`).join(', ')}`);
-      const people = ns.filter((n) => n.audience !== 'program').map((n) => n.key).sort();
+      const people = ns
+        .filter((n) => n.audience !== 'program')
+        .map((n) => n.key)
+        .sort();
       const expected = [...NOTICES_OF[m.journey]].sort();
-      if (JSON.stringify(people) !== JSON.stringify(expected)) problems.push(`${m.tag} (${m.journey}, ${r.status}): notices ${people.join(',')} ≠ expected ${expected.join(',')}`);
+      if (JSON.stringify(people) !== JSON.stringify(expected))
+        problems.push(`${m.tag} (${m.journey}, ${r.status}): notices ${people.join(',')} ≠ expected ${expected.join(',')}`);
       // each time it needed attention: one alert to the program, one Resume (a RecordFailure retried
       // after it committed records its TASK_FAILED again, but tells nobody twice)
       const alerts = ns.filter((n) => n.audience === 'program' && n.notice === 'failure').length;
       const failures = ev.filter((e) => e.type === 'TASK_FAILED').length;
       const resumed = ev.filter((e) => e.type === 'RESUMED').length;
-      if (alerts !== resumed || failures < resumed) problems.push(`${m.tag}: ${resumed} resume(s) after ${failures} TASK_FAILED event(s) and ${alerts} program alert(s)`);
+      if (alerts !== resumed || failures < resumed)
+        problems.push(`${m.tag}: ${resumed} resume(s) after ${failures} TASK_FAILED event(s) and ${alerts} program alert(s)`);
       recordedTwice += failures - resumed;
       for (const n of ns.filter((x) => x.state === 'sent')) {
         sentCount++;
         sentIds.add(n.messageId ?? '');
         const found = byId.get(n.messageId ?? '') ?? [];
-        if (found.length !== 1) problems.push(`${m.tag}: notice ${n.key} (messageId ${n.messageId}) is in the mailbox ${found.length} times`);
-        const tries = ev.filter((e) => e.type === 'NOTICE_FAILED' && e.detail?.milestone === n.milestone && e.detail?.audience === n.audience).length;
+        if (found.length !== 1)
+          problems.push(`${m.tag}: notice ${n.key} (messageId ${n.messageId}) is in the mailbox ${found.length} times`);
+        const tries = ev.filter(
+          (e) => e.type === 'NOTICE_FAILED' && e.detail?.milestone === n.milestone && e.detail?.audience === n.audience,
+        ).length;
         retriedSends += tries;
         // a claim that neither ended in "sent" nor in a recorded failure: its sender stopped midway
         // (killed, or its table write failed for good) — perhaps after SES had taken the email
@@ -500,13 +579,15 @@ export class Fleet {
     for (const m of this.members) {
       const disclosures = (events.get(m.referralId!) ?? []).filter((e) => e.type === 'DISCLOSURE').length;
       const toDoctor = ours.filter((e) => e.destination.to.includes(m.doctor) && sentIds.has(e.messageId)).length;
-      if (disclosures !== toDoctor) problems.push(`${m.tag}: ${toDoctor} physician email(s) of sent notices, ${disclosures} DISCLOSURE event(s)`);
+      if (disclosures !== toDoctor)
+        problems.push(`${m.tag}: ${toDoctor} physician email(s) of sent notices, ${disclosures} DISCLOSURE event(s)`);
     }
 
     // seats: counter = roster = the referrals holding one, never over capacity
     const holding = new Map<string, string[]>();
     for (const r of final.values()) {
-      if (r.cohortId && !r.seatReleasedAt && (r.status === 'ENROLLED' || r.status === 'STARTED')) holding.set(r.cohortId, [...(holding.get(r.cohortId) ?? []), r.referralId]);
+      if (r.cohortId && !r.seatReleasedAt && (r.status === 'ENROLLED' || r.status === 'STARTED'))
+        holding.set(r.cohortId, [...(holding.get(r.cohortId) ?? []), r.referralId]);
     }
     const seated = new Map<string, number>();
     for (const c of this.cohorts) {
@@ -516,7 +597,9 @@ export class Fleet {
       for (const id of ids) seated.set(id, (seated.get(id) ?? 0) + 1);
       const want = (holding.get(c.cohortId) ?? []).sort();
       if (!cohort || cohort.seats !== ids.length || cohort.seats > cohort.capacity || JSON.stringify(ids) !== JSON.stringify(want)) {
-        problems.push(`cohort ${c.cohortId}: counter ${cohort?.seats}/${cohort?.capacity}, roster ${ids.length}, referrals holding a seat ${want.length}`);
+        problems.push(
+          `cohort ${c.cohortId}: counter ${cohort?.seats}/${cohort?.capacity}, roster ${ids.length}, referrals holding a seat ${want.length}`,
+        );
       }
     }
     for (const [id, n] of seated) if (n > 1) problems.push(`referral ${id} holds ${n} seats`);
@@ -524,13 +607,24 @@ export class Fleet {
     // executions: a running one for each referral at a gate, none for a closed one
     const waitingForTimer: string[] = [];
     if (this.target.sfnUrl && this.target.stateMachineArn) {
-      const sfn = new SFNClient({ region: 'us-east-1', endpoint: this.target.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const sfn = new SFNClient({
+        region: 'us-east-1',
+        endpoint: this.target.sfnUrl,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
       try {
         const mismatches = async () => {
           const running = new Set<string>();
           let nextToken: string | undefined;
           do {
-            const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: this.target.stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
+            const page = await sfn.send(
+              new ListExecutionsCommand({
+                stateMachineArn: this.target.stateMachineArn,
+                statusFilter: 'RUNNING',
+                maxResults: 1000,
+                nextToken,
+              }),
+            );
             for (const e of page.executions ?? []) running.add(e.name!);
             nextToken = page.nextToken;
           } while (nextToken);
@@ -548,12 +642,20 @@ export class Fleet {
           wrong = await mismatches();
         }
         for (const { m, r, mine, wanted } of wrong) {
-          const where = await Promise.all(mine.map(async (name) => {
-            const arn = `${this.target.stateMachineArn!.replace(':stateMachine:', ':execution:')}:${name}`;
-            const h = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 4 })).catch(() => undefined);
-            const events = h?.events ?? [];
-            return { name, parked: events[0]?.type === 'TaskSubmitted', at: `${name} at ${events.map((e) => `${e.type}${e.stateEnteredEventDetails?.name ? `(${e.stateEnteredEventDetails.name})` : ''}`).join(' < ')}` };
-          }));
+          const where = await Promise.all(
+            mine.map(async (name) => {
+              const arn = `${this.target.stateMachineArn!.replace(':stateMachine:', ':execution:')}:${name}`;
+              const h = await sfn
+                .send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 4 }))
+                .catch(() => undefined);
+              const events = h?.events ?? [];
+              return {
+                name,
+                parked: events[0]?.type === 'TaskSubmitted',
+                at: `${name} at ${events.map((e) => `${e.type}${e.stateEnteredEventDetails?.name ? `(${e.stateEnteredEventDetails.name})` : ''}`).join(' < ')}`,
+              };
+            }),
+          );
           // the workflow call after a closing change (SendTaskSuccess after a closing decision,
           // StopExecution after a withdrawal) died with the process: the referral is at its end, its
           // execution waits at that gate until the gate's timer ends it (escalate: ReferralClosed → Close)
@@ -561,14 +663,20 @@ export class Fleet {
             waitingForTimer.push(`${m.tag} (${r.status}): ${where[0]!.at}`);
             continue;
           }
-          problems.push(`${m.tag} (${r.status}): running executions ${where.map((w) => w.at).join('; ') || 'none'}, expected ${wanted.join(',') || 'none'}`);
+          problems.push(
+            `${m.tag} (${r.status}): running executions ${where.map((w) => w.at).join('; ') || 'none'}, expected ${wanted.join(',') || 'none'}`,
+          );
         }
       } finally {
         sfn.destroy();
       }
     }
 
-    const count = (xs: string[]) => xs.reduce<Record<string, number>>((o, x) => ({ ...o, [x]: (o[x] ?? 0) + 1 }), {});
+    const count = (xs: string[]) =>
+      xs.reduce<Record<string, number>>((o, x) => {
+        o[x] = (o[x] ?? 0) + 1;
+        return o;
+      }, {});
     const figures: FleetFigures = {
       referrals: this.members.length,
       byJourney: count(this.members.map((m) => m.journey)),

@@ -16,13 +16,18 @@ export interface StoredEmail {
 export class TestApi {
   private tokens = new Map<string, string>();
 
-  constructor(readonly appUrl: string, readonly mailUrl: string) {}
+  constructor(
+    readonly appUrl: string,
+    readonly mailUrl: string,
+  ) {}
 
   async token(username: string): Promise<string> {
     const cached = this.tokens.get(username);
     if (cached) return cached;
     const res = await fetch(`${this.appUrl}/local/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: process.env.LOCAL_DEMO_PASSWORD ?? 'demo' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: process.env.LOCAL_DEMO_PASSWORD ?? 'demo' }),
     });
     if (res.status !== 200) throw new Error(`login ${username}: ${res.status}`);
     const { accessToken } = (await res.json()) as { accessToken: string };
@@ -31,12 +36,20 @@ export class TestApi {
   }
 
   /** a request; `as` signs it in as a demo user, `token` sends a bearer token as it is */
-  async call(method: string, path: string, opts: { body?: unknown; as?: string; token?: string; headers?: Record<string, string>; raw?: string } = {}) {
+  async call(
+    method: string,
+    path: string,
+    opts: { body?: unknown; as?: string; token?: string; headers?: Record<string, string>; raw?: string } = {},
+  ) {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] ??= 'application/json';
     const token = opts.token ?? (opts.as ? await this.token(opts.as) : undefined);
     if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${this.appUrl}${path}`, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+    const res = await fetch(`${this.appUrl}${path}`, {
+      method,
+      headers,
+      body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+    });
     const text = await res.text();
     let json: any;
     try {
@@ -87,7 +100,12 @@ export class TestApi {
   }
 
   /** polls the mailbox until `n` emails to `address` match */
-  async waitForEmails(address: string, n: number, match: (e: StoredEmail) => boolean = () => true, timeoutMs = 10_000): Promise<StoredEmail[]> {
+  async waitForEmails(
+    address: string,
+    n: number,
+    match: (e: StoredEmail) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<StoredEmail[]> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const found = (await this.emailsTo(address)).filter(match);

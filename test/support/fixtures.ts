@@ -9,7 +9,15 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unk
 export const intakeBody = (o: DeepPartial<Intake> & { lastName?: string } = {}): Intake => {
   const { lastName, ...over } = o;
   const base: Intake = {
-    patient: { firstName: 'Alex', lastName: lastName ?? 'Rivera', dateOfBirth: '1990-04-12', phone: '(555) 123-4567', email: 'alex@example.org', preferredLanguage: 'en', postalCode: '02139' },
+    patient: {
+      firstName: 'Alex',
+      lastName: lastName ?? 'Rivera',
+      dateOfBirth: '1990-04-12',
+      phone: '(555) 123-4567',
+      email: 'alex@example.org',
+      preferredLanguage: 'en',
+      postalCode: '02139',
+    },
     substances: [{ substance: 'alcohol', lastUse: daysAgo(2) }],
     withdrawal: { currentSymptoms: false, detoxStatus: 'not-needed' },
     screening: { selfHarmThoughtsPastMonth: false, suicideAttemptPastThreeMonths: false },
@@ -42,9 +50,17 @@ export const cohortBody = (o: Record<string, unknown> = {}) => {
   const d = new Date();
   d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
   return {
-    name: `Evening group ${process.pid}-${++cohortSerial}`, track: 'evening', startDate: d.toISOString().slice(0, 10), timeZone: 'America/New_York',
-    capacity: 10, weeks: 8,
-    sessions: [{ weekday: 'MO', start: '18:00', minutes: 180 }, { weekday: 'WE', start: '18:00', minutes: 180 }, { weekday: 'TH', start: '18:00', minutes: 180 }],
+    name: `Evening group ${process.pid}-${++cohortSerial}`,
+    track: 'evening',
+    startDate: d.toISOString().slice(0, 10),
+    timeZone: 'America/New_York',
+    capacity: 10,
+    weeks: 8,
+    sessions: [
+      { weekday: 'MO', start: '18:00', minutes: 180 },
+      { weekday: 'WE', start: '18:00', minutes: 180 },
+      { weekday: 'TH', start: '18:00', minutes: 180 },
+    ],
     location: { kind: 'in-person', address: '12 Harbor St, Suite 3, Boston, MA 02110' },
     ...o,
   };

@@ -10,22 +10,37 @@ import type { CohortRecord, SeatRecord } from './ports';
 export abstract class DynamoDbCohorts extends DynamoDbOutbox {
   async putCohort(cohort: CohortRecord): Promise<void> {
     try {
-      await this.doc.send(new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.table,
-              Item: { ...keys.cohort(cohort.cohortId), ...keys.allCohorts(cohort.startDate, cohort.cohortId), entity: 'cohort', ...cohort },
-              ConditionExpression: 'attribute_not_exists(pk)',
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: {
+                  ...keys.cohort(cohort.cohortId),
+                  ...keys.allCohorts(cohort.startDate, cohort.cohortId),
+                  entity: 'cohort',
+                  ...cohort,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
             },
-          },
-          // the name is unique per start date: claimed in the same transaction, never read first
-          { Put: { TableName: this.table, Item: { ...keys.cohortName(cohort.startDate, cohort.name), entity: 'cohort-name', cohortId: cohort.cohortId }, ConditionExpression: 'attribute_not_exists(pk)' } },
-        ],
-      }));
+            // the name is unique per start date: claimed in the same transaction, never read first
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...keys.cohortName(cohort.startDate, cohort.name), entity: 'cohort-name', cohortId: cohort.cohortId },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
     } catch (err) {
       if (err instanceof TransactionCanceledException && err.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') {
-        throw new ConflictError('A cohort with this name already starts on that date; choose another name', 'CohortNameTaken', { cause: err });
+        throw new ConflictError('A cohort with this name already starts on that date; choose another name', 'CohortNameTaken', {
+          cause: err,
+        });
       }
       throw err;
     }
@@ -37,10 +52,16 @@ export abstract class DynamoDbCohorts extends DynamoDbOutbox {
   }
 
   async listCohorts(): Promise<CohortRecord[]> {
-    const { Items } = await this.doc.send(new QueryCommand({
-      TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.allCohortsPk }, ScanIndexForward: true, Limit: 200,
-    }));
+    const { Items } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.allCohortsPk },
+        ScanIndexForward: true,
+        Limit: 200,
+      }),
+    );
     return (Items ?? []).map((i) => stripKeys<CohortRecord>(i));
   }
 
@@ -48,10 +69,16 @@ export abstract class DynamoDbCohorts extends DynamoDbOutbox {
     const out: CohortRecord[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(new QueryCommand({
-        TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :from',
-        ExpressionAttributeValues: { ':pk': keys.allCohortsPk, ':from': startDate }, ScanIndexForward: true, ExclusiveStartKey,
-      }));
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :from',
+          ExpressionAttributeValues: { ':pk': keys.allCohortsPk, ':from': startDate },
+          ScanIndexForward: true,
+          ExclusiveStartKey,
+        }),
+      );
       out.push(...(page.Items ?? []).map((i) => stripKeys<CohortRecord>(i)));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
@@ -59,10 +86,13 @@ export abstract class DynamoDbCohorts extends DynamoDbOutbox {
   }
 
   async roster(cohortId: string): Promise<SeatRecord[]> {
-    const { Items } = await this.doc.send(new QueryCommand({
-      TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-      ExpressionAttributeValues: { ':pk': keys.cohort(cohortId).pk, ':s': keys.seatPrefix },
-    }));
+    const { Items } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+        ExpressionAttributeValues: { ':pk': keys.cohort(cohortId).pk, ':s': keys.seatPrefix },
+      }),
+    );
     return (Items ?? []).map((i) => stripKeys<SeatRecord>(i));
   }
 }

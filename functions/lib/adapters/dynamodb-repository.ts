@@ -8,7 +8,16 @@ import type { Intake } from '../schemas/intake';
 import type { ReferralEvent, Status } from '../schemas/views';
 import { DynamoDbCohorts } from './dynamodb-cohorts';
 import { metaItem, stripKeys, type TransactItem } from './dynamodb-table';
-import type { IdempotencyRecord, NewEvent, NoticeRecord, Page, ReferralRecord, ReferralRepository, SeatRecord, SeatReservation } from './ports';
+import type {
+  IdempotencyRecord,
+  NewEvent,
+  NoticeRecord,
+  Page,
+  ReferralRecord,
+  ReferralRepository,
+  SeatRecord,
+  SeatReservation,
+} from './ports';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
@@ -18,18 +27,35 @@ const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
  * (./dynamodb-cohorts.ts), and here the referral, its intake, timeline, queues and idempotency.
  */
 export class DynamoDbReferralRepository extends DynamoDbCohorts implements ReferralRepository {
-  async create(referral: ReferralRecord, intake: Intake, event: NewEvent, notices: NoticeRecord[], idem?: IdempotencyRecord): Promise<void> {
+  async create(
+    referral: ReferralRecord,
+    intake: Intake,
+    event: NewEvent,
+    notices: NoticeRecord[],
+    idem?: IdempotencyRecord,
+  ): Promise<void> {
     const items: TransactItem[] = [
       { Put: { TableName: this.table, Item: metaItem(referral), ConditionExpression: 'attribute_not_exists(pk)' } },
       { Put: { TableName: this.table, Item: { ...keys.intake(referral.referralId), entity: 'intake', intake } } },
-      { Put: { TableName: this.table, Item: { ...keys.reference(referral.reference), entity: 'reference', referralId: referral.referralId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      {
+        Put: {
+          TableName: this.table,
+          Item: { ...keys.reference(referral.reference), entity: 'reference', referralId: referral.referralId },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
       this.eventItem(referral.referralId, event, `${referral.version}.0`),
     ];
     if (idem) {
       items.push({
         Put: {
           TableName: this.table,
-          Item: { ...keys.idempotency(idem.key), entity: 'idempotency', ...idem, expiresAt: Math.floor(nowMs() / 1000) + IDEMPOTENCY_TTL_SECONDS },
+          Item: {
+            ...keys.idempotency(idem.key),
+            entity: 'idempotency',
+            ...idem,
+            expiresAt: Math.floor(nowMs() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       });
@@ -40,8 +66,10 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
     } catch (err) {
       if (err instanceof TransactionCanceledException) {
         const reasons = err.CancellationReasons ?? [];
-        if (idem && reasons[4]?.Code === 'ConditionalCheckFailed') throw new ConflictError('Idempotency key already used', 'IdempotencyKeyInUse', { cause: err });
-        if (reasons[2]?.Code === 'ConditionalCheckFailed') throw new ConflictError('Reference collision', 'ReferenceCollision', { cause: err });
+        if (idem && reasons[4]?.Code === 'ConditionalCheckFailed')
+          throw new ConflictError('Idempotency key already used', 'IdempotencyKeyInUse', { cause: err });
+        if (reasons[2]?.Code === 'ConditionalCheckFailed')
+          throw new ConflictError('Reference collision', 'ReferenceCollision', { cause: err });
       }
       throw err;
     }
@@ -71,12 +99,14 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
     const out: ReferralEvent[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-        ExpressionAttributeValues: { ':pk': keys.referral(referralId).pk, ':e': keys.eventPrefix },
-        ExclusiveStartKey,
-      }));
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+          ExpressionAttributeValues: { ':pk': keys.referral(referralId).pk, ':e': keys.eventPrefix },
+          ExclusiveStartKey,
+        }),
+      );
       for (const item of page.Items ?? []) out.push(stripKeys<ReferralEvent>(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
@@ -84,20 +114,39 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
     return out.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }
 
-  async save(next: ReferralRecord, events: NewEvent[], options: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] } = {}): Promise<void> {
+  async save(
+    next: ReferralRecord,
+    events: NewEvent[],
+    options: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] } = {},
+  ): Promise<void> {
     const { seat, notices = [], cancelNotices = [] } = options;
     if (!events.length && !seat && !notices.length && !cancelNotices.length) {
       // no status change (e.g. a gate's token): one conditional put, half the cost of a transaction
       try {
-        await this.doc.send(new PutCommand({ TableName: this.table, Item: metaItem(next), ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': next.version - 1 } }));
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: metaItem(next),
+            ConditionExpression: 'version = :prev',
+            ExpressionAttributeValues: { ':prev': next.version - 1 },
+          }),
+        );
         return;
       } catch (err) {
-        if (err instanceof ConditionalCheckFailedException) throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
+        if (err instanceof ConditionalCheckFailedException)
+          throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
         throw err;
       }
     }
     const items: TransactItem[] = [
-      { Put: { TableName: this.table, Item: metaItem(next), ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': next.version - 1 } } },
+      {
+        Put: {
+          TableName: this.table,
+          Item: metaItem(next),
+          ConditionExpression: 'version = :prev',
+          ExpressionAttributeValues: { ':prev': next.version - 1 },
+        },
+      },
       ...events.map((e, i) => this.eventItem(next.referralId, e, `${next.version}.${i}`)),
     ];
     const seatIndex = items.length;
@@ -131,7 +180,14 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
         {
           Put: {
             TableName: this.table,
-            Item: { ...keys.seat(seat.cohortId, next.referralId), entity: 'seat', referralId: next.referralId, reference: next.reference, displayName: next.displayName, enrolledAt: next.updatedAt } satisfies Record<string, unknown> & SeatRecord,
+            Item: {
+              ...keys.seat(seat.cohortId, next.referralId),
+              entity: 'seat',
+              referralId: next.referralId,
+              reference: next.reference,
+              displayName: next.displayName,
+              enrolledAt: next.updatedAt,
+            } satisfies Record<string, unknown> & SeatRecord,
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
@@ -140,29 +196,37 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
     items.push(...notices.map((n) => this.noticePut(n)));
     // pending notices this change makes untrue (a consent revocation): cancelled only while still pending
     const cancelIndex = items.length;
-    items.push(...cancelNotices.map((n): TransactItem => ({
-      Update: {
-        TableName: this.table, Key: keys.outbox(n.referralId, n.key),
-        UpdateExpression: 'SET #state = :cancelled REMOVE gsi1pk, gsi1sk',
-        ConditionExpression: '#state = :pending',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':cancelled': 'cancelled', ':pending': 'pending' },
-      },
-    })));
+    items.push(
+      ...cancelNotices.map(
+        (n): TransactItem => ({
+          Update: {
+            TableName: this.table,
+            Key: keys.outbox(n.referralId, n.key),
+            UpdateExpression: 'SET #state = :cancelled REMOVE gsi1pk, gsi1sk',
+            ConditionExpression: '#state = :pending',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':cancelled': 'cancelled', ':pending': 'pending' },
+          },
+        }),
+      ),
+    );
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (err) {
       if (err instanceof TransactionCanceledException) {
         const reasons = err.CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
+        if (reasons[0]?.Code === 'ConditionalCheckFailed')
+          throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
         // a sender claimed one of the notices meanwhile: read again and decide on what is there now
-        if (reasons.slice(cancelIndex).some((r) => r.Code === 'ConditionalCheckFailed')) throw new ConflictError('A notice was claimed meanwhile; reload and try again', 'Conflict', { cause: err });
+        if (reasons.slice(cancelIndex).some((r) => r.Code === 'ConditionalCheckFailed'))
+          throw new ConflictError('A notice was claimed meanwhile; reload and try again', 'Conflict', { cause: err });
         if (seat?.release && reasons.slice(seatIndex, seatIndex + 2).some((r) => r.Code === 'ConditionalCheckFailed')) {
           // the counter and the roster disagree with this referral holding a seat: nothing was written
           throw Object.assign(new Error('the seat to release is not held'), { name: 'SeatNotHeld', cause: err });
         }
         if (seat && reasons[seatIndex]?.Code === 'ConditionalCheckFailed') throw new CohortFullError();
-        if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
+        if (reasons.some((r) => r.Code === 'TransactionConflict'))
+          throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
       }
       throw err;
     }
@@ -175,8 +239,20 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
       return { items: r && (!query.status || r.status === query.status) ? [r] : [] };
     }
     const base: QueryCommandInput = query.status
-      ? { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': keys.queuePk(query.status) }, ScanIndexForward: true }
-      : { TableName: this.table, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': keys.allReferralsPk }, ScanIndexForward: false };
+      ? {
+          TableName: this.table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.queuePk(query.status) },
+          ScanIndexForward: true,
+        }
+      : {
+          TableName: this.table,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.allReferralsPk },
+          ScanIndexForward: false,
+        };
     if (q) {
       base.FilterExpression = 'begins_with(searchName, :q)';
       base.ExpressionAttributeValues = { ...base.ExpressionAttributeValues, ':q': q.toLowerCase() };
@@ -197,10 +273,16 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
     let count = 0;
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.doc.send(new QueryCommand({
-        TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.queuePk(status) }, Select: 'COUNT', ExclusiveStartKey,
-      }));
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.queuePk(status) },
+          Select: 'COUNT',
+          ExclusiveStartKey,
+        }),
+      );
       count += page.Count ?? 0;
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
@@ -208,32 +290,55 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
   }
 
   async listByOwner(username: string, query: { startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>> {
-    const { Items, LastEvaluatedKey } = await this.doc.send(new QueryCommand({
-      TableName: this.table, IndexName: 'gsi3', KeyConditionExpression: 'gsi3pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.ownerPk(username) }, ScanIndexForward: true, Limit: query.limit, ExclusiveStartKey: query.startKey,
-    }));
-    return { items: (Items ?? []).map((i) => stripKeys<ReferralRecord>(i)), ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey as Record<string, string> } : {}) };
+    const { Items, LastEvaluatedKey } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi3',
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.ownerPk(username) },
+        ScanIndexForward: true,
+        Limit: query.limit,
+        ExclusiveStartKey: query.startKey,
+      }),
+    );
+    return {
+      items: (Items ?? []).map((i) => stripKeys<ReferralRecord>(i)),
+      ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey as Record<string, string> } : {}),
+    };
   }
 
-  async receivedBetween(range: { from: string; to: string }, page: { limit: number; startKey?: Record<string, string> }): Promise<Page<ReferralRecord>> {
-    const { Items, LastEvaluatedKey } = await this.doc.send(new QueryCommand({
-      TableName: this.table, IndexName: 'gsi2',
-      // gsi2sk is <receivedAt>#<id>: '~' sorts after every id, so `to` itself is included
-      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': keys.allReferralsPk, ':from': range.from, ':to': `${range.to}~` },
-      ScanIndexForward: true, Limit: page.limit, ExclusiveStartKey: page.startKey,
-    }));
-    return { items: (Items ?? []).map((i) => stripKeys<ReferralRecord>(i)), ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey as Record<string, string> } : {}) };
+  async receivedBetween(
+    range: { from: string; to: string },
+    page: { limit: number; startKey?: Record<string, string> },
+  ): Promise<Page<ReferralRecord>> {
+    const { Items, LastEvaluatedKey } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi2',
+        // gsi2sk is <receivedAt>#<id>: '~' sorts after every id, so `to` itself is included
+        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': keys.allReferralsPk, ':from': range.from, ':to': `${range.to}~` },
+        ScanIndexForward: true,
+        Limit: page.limit,
+        ExclusiveStartKey: page.startKey,
+      }),
+    );
+    return {
+      items: (Items ?? []).map((i) => stripKeys<ReferralRecord>(i)),
+      ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey as Record<string, string> } : {}),
+    };
   }
 
   async appendEvent(referralId: string, event: NewEvent & { at: string }, suffix: string): Promise<void> {
-    await this.doc.send(new TransactWriteCommand({
-      TransactItems: [
-        // the referral exists (an audit event of nothing is refused) and is left as it is
-        { ConditionCheck: { TableName: this.table, Key: keys.referral(referralId), ConditionExpression: 'attribute_exists(pk)' } },
-        this.eventItem(referralId, event, suffix),
-      ],
-    }));
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          // the referral exists (an audit event of nothing is refused) and is left as it is
+          { ConditionCheck: { TableName: this.table, Key: keys.referral(referralId), ConditionExpression: 'attribute_exists(pk)' } },
+          this.eventItem(referralId, event, suffix),
+        ],
+      }),
+    );
   }
 
   async ping(): Promise<void> {

@@ -33,7 +33,19 @@ export const noticeItem = (n: NoticeRecord) => ({
 });
 
 export const stripKeys = <T>(item: Record<string, unknown>): T => {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, gsi3pk: _f, gsi3sk: _g, entity: _t, expiresAt: _e, ...rest } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _a,
+    gsi1sk: _b,
+    gsi2pk: _c,
+    gsi2sk: _d,
+    gsi3pk: _f,
+    gsi3sk: _g,
+    entity: _t,
+    expiresAt: _e,
+    ...rest
+  } = item;
   return rest as T;
 };
 
@@ -41,18 +53,26 @@ export const stripKeys = <T>(item: Record<string, unknown>): T => {
 export abstract class DynamoDbTable {
   protected readonly doc: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, protected readonly table: string) {
+  constructor(
+    client: DynamoDBClient,
+    protected readonly table: string,
+  ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
   protected eventItem(referralId: string, e: NewEvent, suffix: string): TransactItem {
     const at = e.at ?? now().toISOString();
-    return { Put: { TableName: this.table, Item: { ...keys.event(referralId, at, suffix), entity: 'event', ...e, at }, ConditionExpression: 'attribute_not_exists(pk)' } };
+    return {
+      Put: {
+        TableName: this.table,
+        Item: { ...keys.event(referralId, at, suffix), entity: 'event', ...e, at },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
   }
 
   protected noticePut(n: NoticeRecord): TransactItem {
     // at most one notice per (referral, key): a change that would send one twice does not commit
     return { Put: { TableName: this.table, Item: noticeItem(n), ConditionExpression: 'attribute_not_exists(pk)' } };
   }
-
 }

@@ -164,7 +164,13 @@ export interface IdempotencyRecord {
 /** the referral, its intake and its timeline (the services' reads and their one conditional write) */
 interface ReferralStore {
   /** one transaction: META, INTAKE, reference, RECEIVED event, its notices and (optionally) the idempotency record */
-  create(referral: ReferralRecord, intake: Intake, event: NewEvent, notices: NoticeRecord[], idempotency?: IdempotencyRecord): Promise<void>;
+  create(
+    referral: ReferralRecord,
+    intake: Intake,
+    event: NewEvent,
+    notices: NoticeRecord[],
+    idempotency?: IdempotencyRecord,
+  ): Promise<void>;
   get(referralId: string): Promise<ReferralRecord | undefined>;
   getIntake(referralId: string): Promise<Intake | undefined>;
   findByReference(reference: string): Promise<ReferralRecord | undefined>;
@@ -174,7 +180,11 @@ interface ReferralStore {
    * stored version is `next.version - 1` (no lost update); a seat reservation (or its release) joins the same
    * transaction. Throws ConflictError when the condition fails, CohortFullError when the cohort is full.
    */
-  save(next: ReferralRecord, events: NewEvent[], options?: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] }): Promise<void>;
+  save(
+    next: ReferralRecord,
+    events: NewEvent[],
+    options?: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] },
+  ): Promise<void>;
   /**
    * the open referrals assigned to `username` (caseload), urgent first then oldest first; the
    * `cancelNotices` option of save cancels pending outbox notices in the same transaction (on
@@ -188,7 +198,10 @@ interface ReferralStore {
    * referrals received in [from, to] (ISO instants, inclusive), oldest first, a page at a time
    * (reports: the funnel); the META items only, never the intake
    */
-  receivedBetween(range: { from: string; to: string }, page: { limit: number; startKey?: Record<string, string> }): Promise<Page<ReferralRecord>>;
+  receivedBetween(
+    range: { from: string; to: string },
+    page: { limit: number; startKey?: Record<string, string> },
+  ): Promise<Page<ReferralRecord>>;
   /**
    * appends one event to a referral's timeline without changing the referral (an audit record such
    * as an export of its PHI); written once (attribute_not_exists), the referral must exist
@@ -264,5 +277,8 @@ export interface Workflow {
 }
 
 export interface EligibilityChecker {
-  check(insurance: Intake['insurance'], patient: Pick<Intake['patient'], 'firstName' | 'lastName' | 'dateOfBirth'>): Promise<EligibilityResult>;
+  check(
+    insurance: Intake['insurance'],
+    patient: Pick<Intake['patient'], 'firstName' | 'lastName' | 'dateOfBirth'>,
+  ): Promise<EligibilityResult>;
 }

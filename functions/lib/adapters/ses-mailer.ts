@@ -20,7 +20,10 @@ const CRLF = '\r\n';
 const quotedPrintable = (text: string): string => qpWrap(qpEncode(Buffer.from(text.replace(/\r?\n/g, CRLF), 'utf8')), 76);
 
 /** base64 in lines of 76 characters */
-const base64Lines = (text: string): string => Buffer.from(text, 'utf8').toString('base64').replace(/.{76}(?=.)/g, `$&${CRLF}`);
+const base64Lines = (text: string): string =>
+  Buffer.from(text, 'utf8')
+    .toString('base64')
+    .replace(/.{76}(?=.)/g, `$&${CRLF}`);
 
 /**
  * an unstructured header value (a subject): as it is when printable ASCII, else RFC 2047 encoded
@@ -62,7 +65,12 @@ const boundary = (n: number) => `--_iop_${randomUUID().replace(/-/g, '')}_${n}`;
 const textPart = (type: string, body: string): string[] => {
   const crlf = body.replace(/\r?\n/g, CRLF);
   const plain = /^[\x00-\x7f]*$/.test(crlf) && crlf.split(CRLF).every((l) => l.length <= 76);
-  return [`Content-Type: ${type}`, `Content-Transfer-Encoding: ${plain ? '7bit' : 'quoted-printable'}`, '', plain ? crlf : quotedPrintable(body)];
+  return [
+    `Content-Type: ${type}`,
+    `Content-Transfer-Encoding: ${plain ? '7bit' : 'quoted-printable'}`,
+    '',
+    plain ? crlf : quotedPrintable(body),
+  ];
 };
 
 const multipart = (subtype: 'alternative' | 'mixed', b: string, parts: string[][]): string[] => [
@@ -83,15 +91,15 @@ export const buildMime = (from: string, email: OutgoingEmail, at: Date = now()):
   ];
   const body = email.calendar
     ? multipart('mixed', boundary(1), [
-      multipart('alternative', boundary(2), alternatives),
-      [
-        'Content-Type: application/ics; name=invite.ics',
-        'Content-Disposition: attachment; filename=invite.ics',
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64Lines(email.calendar),
-      ],
-    ])
+        multipart('alternative', boundary(2), alternatives),
+        [
+          'Content-Type: application/ics; name=invite.ics',
+          'Content-Disposition: attachment; filename=invite.ics',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64Lines(email.calendar),
+        ],
+      ])
     : multipart('alternative', boundary(1), alternatives);
   return [
     `From: ${encodeAddress(from)}`,
@@ -105,18 +113,25 @@ export const buildMime = (from: string, email: OutgoingEmail, at: Date = now()):
 };
 
 class SesMailer implements Mailer {
-  constructor(private readonly ses: SESv2Client, private readonly from: string, private readonly configurationSet?: string) {}
+  constructor(
+    private readonly ses: SESv2Client,
+    private readonly from: string,
+    private readonly configurationSet?: string,
+  ) {}
 
   async send(email: OutgoingEmail): Promise<{ messageId: string }> {
-    const out = await this.ses.send(new SendEmailCommand({
-      FromEmailAddress: this.from,
-      Destination: { ToAddresses: email.to },
-      Content: { Raw: { Data: Buffer.from(buildMime(this.from, email), 'utf8') } },
-      ConfigurationSetName: this.configurationSet,
-    }));
+    const out = await this.ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: this.from,
+        Destination: { ToAddresses: email.to },
+        Content: { Raw: { Data: Buffer.from(buildMime(this.from, email), 'utf8') } },
+        ConfigurationSetName: this.configurationSet,
+      }),
+    );
     return { messageId: out.MessageId ?? '' };
   }
 }
 
 /** the SES mailer for `getDeps({ mailer: sesMailer })` in the handlers that send email */
-export const sesMailer = (cfg: Config): Mailer => new SesMailer(traced(new SESv2Client({})), cfg.MAIL_FROM, process.env.SES_CONFIGURATION_SET || undefined);
+export const sesMailer = (cfg: Config): Mailer =>
+  new SesMailer(traced(new SESv2Client({})), cfg.MAIL_FROM, process.env.SES_CONFIGURATION_SET || undefined);

@@ -1,5 +1,10 @@
 import {
-  DescribeStateMachineCommand, ExecutionAlreadyExists, type SFNClient, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand,
+  DescribeStateMachineCommand,
+  ExecutionAlreadyExists,
+  type SFNClient,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { Route } from '../domain/workflow';
 import type { Workflow } from './ports';
@@ -10,7 +15,10 @@ import type { Workflow } from './ports';
  * the state machine's Start choice sends straight to `route.next`.
  */
 export class SfnWorkflow implements Workflow {
-  constructor(private readonly sfn: SFNClient, private readonly stateMachineArn: string) {}
+  constructor(
+    private readonly sfn: SFNClient,
+    private readonly stateMachineArn: string,
+  ) {}
 
   private executionArn(name: string): string {
     // arn:aws:states:<region>:<account>:stateMachine:<name> → ...:execution:<name>:<execution name>

@@ -106,7 +106,9 @@ export const availabilityOf = (cohorts: readonly CohortSeats[], now: Date, perTr
     if (open) tracks[c.track].push(open);
   }
   for (const t of TRACKS) {
-    tracks[t] = tracks[t].sort((a, b) => Date.parse(a.nextSessionAt) - Date.parse(b.nextSessionAt) || b.seatsLeft - a.seatsLeft).slice(0, perTrack);
+    tracks[t] = tracks[t]
+      .sort((a, b) => Date.parse(a.nextSessionAt) - Date.parse(b.nextSessionAt) || b.seatsLeft - a.seatsLeft)
+      .slice(0, perTrack);
   }
   return { tracks, generatedAt: now.toISOString() };
 };

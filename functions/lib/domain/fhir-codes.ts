@@ -111,7 +111,9 @@ export const effectiveStatus = (r: Pick<FhirReferral, 'status' | 'pendingStep' |
 };
 
 /** FHIR statuses of a referral status (through `effectiveStatus`) */
-export const fhirStatusOf = (r: Pick<FhirReferral, 'status' | 'pendingStep' | 'failure' | 'reached'>): { task: TaskStatus; request: RequestStatus; label: string } =>
+export const fhirStatusOf = (
+  r: Pick<FhirReferral, 'status' | 'pendingStep' | 'failure' | 'reached'>,
+): { task: TaskStatus; request: RequestStatus; label: string } =>
   STATUS_MAP[effectiveStatus(r)] ?? { task: 'requested', request: 'active', label: r.status };
 
 // ---- ids --------------------------------------------------------------------------------------
@@ -122,7 +124,10 @@ const ID_NAMESPACE = '0d6f2e3c-6f1b-5a54-9c3e-1f6a4b8e2d10';
 /** a UUID v5 of `name` in this program's namespace: the same referral and part give the same id */
 export const stableId = (name: string): string => {
   const ns = Buffer.from(ID_NAMESPACE.replace(/-/g, ''), 'hex');
-  const b = createHash('sha1').update(Buffer.concat([ns, Buffer.from(name, 'utf8')])).digest().subarray(0, 16);
+  const b = createHash('sha1')
+    .update(Buffer.concat([ns, Buffer.from(name, 'utf8')]))
+    .digest()
+    .subarray(0, 16);
   b[6] = (b[6]! & 0x0f) | 0x50;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = b.toString('hex');
@@ -131,7 +136,10 @@ export const stableId = (name: string): string => {
 
 export const urn = (id: string) => `urn:uuid:${id}`;
 /** a reference to a resource of this bundle (by its fullUrl); typed so a field takes only the resource types it may */
-export const ref = <T extends Resource>(r: T, display?: string): Reference<T> => ({ reference: urn(r.id!), ...(display ? { display } : {}) });
+export const ref = <T extends Resource>(r: T, display?: string): Reference<T> => ({
+  reference: urn(r.id!),
+  ...(display ? { display } : {}),
+});
 
 // ---- texts ------------------------------------------------------------------------------------
 
@@ -148,15 +156,25 @@ export const QUESTIONS = {
 } as const;
 
 export const SUBSTANCE_LABELS: Record<string, string> = {
-  alcohol: 'Alcohol', opioids: 'Opioids', benzodiazepines: 'Benzodiazepines', stimulants: 'Stimulants', cannabis: 'Cannabis', other: 'Something else',
+  alcohol: 'Alcohol',
+  opioids: 'Opioids',
+  benzodiazepines: 'Benzodiazepines',
+  stimulants: 'Stimulants',
+  cannabis: 'Cannabis',
+  other: 'Something else',
 };
 export const DETOX_LABELS: Record<string, string> = {
-  'not-needed': 'Does not think detox is needed', 'in-detox': 'In a detox program now', completed: 'Finished detox', unknown: 'Not sure',
+  'not-needed': 'Does not think detox is needed',
+  'in-detox': 'In a detox program now',
+  completed: 'Finished detox',
+  unknown: 'Not sure',
 };
 export const SCHEDULE_LABELS: Record<string, string> = { morning: 'Mornings', evening: 'Evenings', any: 'Either' };
 export const PAYER_NAMES: Record<string, string> = { medicaid: 'Medicaid', medicare: 'Medicare' };
 
-export const answerCoding = (group: string, code: string, display: string) => ({ valueCoding: { system: LOCAL_SYSTEMS.intakeAnswer, code: `${group}.${code}`, display } });
+export const answerCoding = (group: string, code: string, display: string) => ({
+  valueCoding: { system: LOCAL_SYSTEMS.intakeAnswer, code: `${group}.${code}`, display },
+});
 
 export const lenientRevocation = (v: unknown): { at: string; receivedVia?: string } | undefined => {
   if (!v || typeof v !== 'object') return undefined;

@@ -1,6 +1,44 @@
-import type { Bundle, BundleEntry, CodeableConcept, Consent, Coverage, Organization, Patient, Practitioner, Provenance, QuestionnaireResponse, QuestionnaireResponseItem, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  BundleEntry,
+  CodeableConcept,
+  Consent,
+  Coverage,
+  Organization,
+  Patient,
+  Practitioner,
+  Provenance,
+  QuestionnaireResponse,
+  QuestionnaireResponseItem,
+  Resource,
+  ServiceRequest,
+  Task,
+} from '@medplum/fhirtypes';
 import {
-  DETOX_LABELS, type FhirExportInput, HCPCS_SYSTEM, LOCAL_SYSTEMS, LOINC, NPI_SYSTEM, PART2_POLICY_URL, PAYER_NAMES, QUESTIONS, SCHEDULE_LABELS, SNOMED, STATUS_MAP, SUBSTANCE_LABELS, URI_IDENTIFIER, V3_ACT_CODE, V3_ACT_REASON, V3_CONFIDENTIALITY, V3_PARTICIPATION, answerCoding, fhirStatusOf, lenientRevocation, ref, stableId, urn,
+  DETOX_LABELS,
+  type FhirExportInput,
+  HCPCS_SYSTEM,
+  LOCAL_SYSTEMS,
+  LOINC,
+  NPI_SYSTEM,
+  PART2_POLICY_URL,
+  PAYER_NAMES,
+  QUESTIONS,
+  SCHEDULE_LABELS,
+  SNOMED,
+  STATUS_MAP,
+  SUBSTANCE_LABELS,
+  URI_IDENTIFIER,
+  V3_ACT_CODE,
+  V3_ACT_REASON,
+  V3_CONFIDENTIALITY,
+  V3_PARTICIPATION,
+  answerCoding,
+  fhirStatusOf,
+  lenientRevocation,
+  ref,
+  stableId,
+  urn,
 } from './fhir-codes';
 
 // a referral as a FHIR R4 Bundle (type collection) for the referrer's and the program's systems:
@@ -30,7 +68,20 @@ export const referralBundle = (input: FhirExportInput): Bundle => {
       ...(i.patient.email ? [{ system: 'email' as const, value: i.patient.email }] : []),
     ],
     ...(i.patient.postalCode ? { address: [{ postalCode: i.patient.postalCode, country: 'US' }] } : {}),
-    communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: i.patient.preferredLanguage, display: i.patient.preferredLanguage === 'es' ? 'Spanish' : 'English' }] }, preferred: true }],
+    communication: [
+      {
+        language: {
+          coding: [
+            {
+              system: 'urn:ietf:bcp:47',
+              code: i.patient.preferredLanguage,
+              display: i.patient.preferredLanguage === 'es' ? 'Spanish' : 'English',
+            },
+          ],
+        },
+        preferred: true,
+      },
+    ],
   };
 
   const organization: Organization = {
@@ -40,45 +91,71 @@ export const referralBundle = (input: FhirExportInput): Bundle => {
     name: program.name,
     ...(program.npi ? { identifier: [{ system: NPI_SYSTEM, value: program.npi }] } : {}),
     ...(program.phone || program.email
-      ? { telecom: [...(program.phone ? [{ system: 'phone' as const, value: program.phone }] : []), ...(program.email ? [{ system: 'email' as const, value: program.email }] : [])] }
+      ? {
+          telecom: [
+            ...(program.phone ? [{ system: 'phone' as const, value: program.phone }] : []),
+            ...(program.email ? [{ system: 'email' as const, value: program.email }] : []),
+          ],
+        }
       : {}),
   };
 
   const doc = i.referringPhysician;
   const practitioner: Practitioner | undefined = doc
     ? {
-      resourceType: 'Practitioner',
-      id: id('Practitioner'),
-      identifier: [{ system: NPI_SYSTEM, value: doc.npi }],
-      name: [{ text: doc.name }],
-      telecom: [{ system: 'email', value: doc.email, use: 'work' }],
-    }
+        resourceType: 'Practitioner',
+        id: id('Practitioner'),
+        identifier: [{ system: NPI_SYSTEM, value: doc.npi }],
+        name: [{ text: doc.name }],
+        telecom: [{ system: 'email', value: doc.email, use: 'work' }],
+      }
     : undefined;
   const requester = practitioner ? ref(practitioner, doc!.name) : ref(patient);
 
   const ins = i.insurance;
-  const payer: Organization | undefined = ins.type === 'self-pay' ? undefined : {
-    resourceType: 'Organization',
-    id: id('Organization/payer'),
-    name: ins.payer ?? PAYER_NAMES[ins.type] ?? 'Insurance',
-    type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/organization-type', code: 'pay', display: 'Payer' }] }],
-  };
+  const payer: Organization | undefined =
+    ins.type === 'self-pay'
+      ? undefined
+      : {
+          resourceType: 'Organization',
+          id: id('Organization/payer'),
+          name: ins.payer ?? PAYER_NAMES[ins.type] ?? 'Insurance',
+          type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/organization-type', code: 'pay', display: 'Payer' }] }],
+        };
   const coverage: Coverage = {
     resourceType: 'Coverage',
     id: id('Coverage'),
     status: 'active',
-    type: ins.type === 'self-pay'
-      ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/coverage-selfpay', code: 'pay', display: 'PAY' }], text: 'Self-pay' }
-      : { text: ins.type === 'commercial' ? 'Commercial insurance' : PAYER_NAMES[ins.type] },
+    type:
+      ins.type === 'self-pay'
+        ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/coverage-selfpay', code: 'pay', display: 'PAY' }], text: 'Self-pay' }
+        : { text: ins.type === 'commercial' ? 'Commercial insurance' : PAYER_NAMES[ins.type] },
     beneficiary: ref(patient),
     ...(ins.memberId ? { subscriberId: ins.memberId } : {}),
     payor: [payer ? ref(payer, payer.name) : ref(patient)],
-    ...(ins.groupNumber ? { class: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/coverage-class', code: 'group' }] }, value: ins.groupNumber }] } : {}),
+    ...(ins.groupNumber
+      ? {
+          class: [
+            {
+              type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/coverage-class', code: 'group' }] },
+              value: ins.groupNumber,
+            },
+          ],
+        }
+      : {}),
   };
 
   const screening: QuestionnaireResponseItem[] = [
-    { linkId: 'screening.selfHarmThoughtsPastMonth', text: QUESTIONS.selfHarmThoughtsPastMonth, answer: [{ valueBoolean: i.screening.selfHarmThoughtsPastMonth }] },
-    { linkId: 'screening.suicideAttemptPastThreeMonths', text: QUESTIONS.suicideAttemptPastThreeMonths, answer: [{ valueBoolean: i.screening.suicideAttemptPastThreeMonths }] },
+    {
+      linkId: 'screening.selfHarmThoughtsPastMonth',
+      text: QUESTIONS.selfHarmThoughtsPastMonth,
+      answer: [{ valueBoolean: i.screening.selfHarmThoughtsPastMonth }],
+    },
+    {
+      linkId: 'screening.suicideAttemptPastThreeMonths',
+      text: QUESTIONS.suicideAttemptPastThreeMonths,
+      answer: [{ valueBoolean: i.screening.suicideAttemptPastThreeMonths }],
+    },
     {
       linkId: 'substances',
       text: QUESTIONS.substances,
@@ -88,10 +165,28 @@ export const referralBundle = (input: FhirExportInput): Bundle => {
       })),
     },
     { linkId: 'withdrawal.currentSymptoms', text: QUESTIONS.currentSymptoms, answer: [{ valueBoolean: i.withdrawal.currentSymptoms }] },
-    { linkId: 'withdrawal.detoxStatus', text: QUESTIONS.detoxStatus, answer: [answerCoding('detox', i.withdrawal.detoxStatus, DETOX_LABELS[i.withdrawal.detoxStatus] ?? i.withdrawal.detoxStatus)] },
-    ...(i.withdrawal.detoxCompletedOn ? [{ linkId: 'withdrawal.detoxCompletedOn', text: QUESTIONS.detoxCompletedOn, answer: [{ valueDate: i.withdrawal.detoxCompletedOn }] }] : []),
-    ...(i.coOccurring?.length ? [{ linkId: 'coOccurring', text: QUESTIONS.coOccurring, answer: i.coOccurring.map((c) => ({ valueString: c })) }] : []),
-    { linkId: 'schedulePreference', text: QUESTIONS.schedulePreference, answer: [answerCoding('schedule', i.schedulePreference, SCHEDULE_LABELS[i.schedulePreference] ?? i.schedulePreference)] },
+    {
+      linkId: 'withdrawal.detoxStatus',
+      text: QUESTIONS.detoxStatus,
+      answer: [answerCoding('detox', i.withdrawal.detoxStatus, DETOX_LABELS[i.withdrawal.detoxStatus] ?? i.withdrawal.detoxStatus)],
+    },
+    ...(i.withdrawal.detoxCompletedOn
+      ? [
+          {
+            linkId: 'withdrawal.detoxCompletedOn',
+            text: QUESTIONS.detoxCompletedOn,
+            answer: [{ valueDate: i.withdrawal.detoxCompletedOn }],
+          },
+        ]
+      : []),
+    ...(i.coOccurring?.length
+      ? [{ linkId: 'coOccurring', text: QUESTIONS.coOccurring, answer: i.coOccurring.map((c) => ({ valueString: c })) }]
+      : []),
+    {
+      linkId: 'schedulePreference',
+      text: QUESTIONS.schedulePreference,
+      answer: [answerCoding('schedule', i.schedulePreference, SCHEDULE_LABELS[i.schedulePreference] ?? i.schedulePreference)],
+    },
   ];
   const questionnaireResponse: QuestionnaireResponse = {
     resourceType: 'QuestionnaireResponse',
@@ -135,7 +230,15 @@ export const referralBundle = (input: FhirExportInput): Bundle => {
     identifier: [referralIdentifier],
     basedOn: [ref(serviceRequest)],
     status: status.task,
-    businessStatus: { coding: [{ system: LOCAL_SYSTEMS.referralStatus, code: r.status, display: STATUS_MAP[r.status]?.label ?? (r.status === 'NEEDS_ATTENTION' ? 'Needs attention' : r.status) }] },
+    businessStatus: {
+      coding: [
+        {
+          system: LOCAL_SYSTEMS.referralStatus,
+          code: r.status,
+          display: STATUS_MAP[r.status]?.label ?? (r.status === 'NEEDS_ATTENTION' ? 'Needs attention' : r.status),
+        },
+      ],
+    },
     intent: 'order',
     priority: r.urgent ? 'urgent' : 'routine',
     code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill', display: 'Fulfill the focal request' }] },
@@ -146,7 +249,14 @@ export const referralBundle = (input: FhirExportInput): Bundle => {
     requester,
     owner: ref(organization, program.name),
     ...(['rejected', 'cancelled'].includes(status.task) ? { statusReason: { text: status.label } } : {}),
-    ...(r.reached.ENROLLED ? { executionPeriod: { start: r.reached.ENROLLED, ...(r.reached.STARTED || ['rejected', 'cancelled'].includes(status.task) ? { end: r.reached.STARTED ?? r.updatedAt } : {}) } } : {}),
+    ...(r.reached.ENROLLED
+      ? {
+          executionPeriod: {
+            start: r.reached.ENROLLED,
+            ...(r.reached.STARTED || ['rejected', 'cancelled'].includes(status.task) ? { end: r.reached.STARTED ?? r.updatedAt } : {}),
+          },
+        }
+      : {}),
   };
 
   const revocation = lenientRevocation(r.consentRevoked);
@@ -156,7 +266,9 @@ export const referralBundle = (input: FhirExportInput): Bundle => {
     id: id('Consent'),
     // a refusal to share is a consent too (provision deny); a revoked one is inactive from its revocation
     status: revocation ? 'inactive' : 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy', display: 'Privacy Consent' }] },
+    scope: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy', display: 'Privacy Consent' }],
+    },
     category: [
       { coding: [{ system: LOINC, code: '59284-0', display: 'Patient Consent' }] },
       { coding: [{ system: V3_ACT_CODE, code: 'IDSCL', display: 'information disclosure' }] },
@@ -170,7 +282,16 @@ export const referralBundle = (input: FhirExportInput): Bundle => {
     provision: {
       type: shares ? 'permit' : 'deny',
       period: { start: i.consent.signedAt, ...(revocation ? { end: revocation.at } : {}) },
-      ...(practitioner ? { actor: [{ role: { coding: [{ system: V3_PARTICIPATION, code: 'IRCP', display: 'information recipient' }] }, reference: ref(practitioner, doc!.name) }] } : {}),
+      ...(practitioner
+        ? {
+            actor: [
+              {
+                role: { coding: [{ system: V3_PARTICIPATION, code: 'IRCP', display: 'information recipient' }] },
+                reference: ref(practitioner, doc!.name),
+              },
+            ],
+          }
+        : {}),
       action: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code: 'disclose', display: 'Disclose' }] }],
       purpose: [{ system: V3_ACT_REASON, code: 'TREAT', display: 'treatment' }],
       // what the recipient may be told: the referral's status (the Task), nothing clinical
@@ -189,18 +310,47 @@ export const referralBundle = (input: FhirExportInput): Bundle => {
       recorded: e.at,
       policy: [PART2_POLICY_URL],
       reason: [{ coding: [{ system: V3_ACT_REASON, code: 'TREAT', display: 'treatment' }] }],
-      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle', code: 'disclose', display: 'Disclose Record Lifecycle Event' }], text: 'Disclosure to the referring physician (email)' },
+      activity: {
+        coding: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle',
+            code: 'disclose',
+            display: 'Disclose Record Lifecycle Event',
+          },
+        ],
+        text: 'Disclosure to the referring physician (email)',
+      },
       agent: [
-        { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author', display: 'Author' }] }, who: ref(organization, program.name) },
-        ...(practitioner ? [{ type: { coding: [{ system: V3_PARTICIPATION, code: 'IRCP', display: 'information recipient' }] } as CodeableConcept, who: ref(practitioner, doc!.name) }] : []),
+        {
+          type: {
+            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author', display: 'Author' }],
+          },
+          who: ref(organization, program.name),
+        },
+        ...(practitioner
+          ? [
+              {
+                type: { coding: [{ system: V3_PARTICIPATION, code: 'IRCP', display: 'information recipient' }] } as CodeableConcept,
+                who: ref(practitioner, doc!.name),
+              },
+            ]
+          : []),
       ],
       entity: [{ role: 'source', what: ref(consent, 'the patient’s written consent (42 CFR 2.31)') }],
     };
   });
 
   const resources: Resource[] = [
-    patient, ...(practitioner ? [practitioner] : []), organization, ...(payer ? [payer] : []),
-    serviceRequest, task, coverage, consent, questionnaireResponse, ...provenances,
+    patient,
+    ...(practitioner ? [practitioner] : []),
+    organization,
+    ...(payer ? [payer] : []),
+    serviceRequest,
+    task,
+    coverage,
+    consent,
+    questionnaireResponse,
+    ...provenances,
   ];
   return {
     resourceType: 'Bundle',

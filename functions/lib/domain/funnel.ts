@@ -59,8 +59,7 @@ export interface Funnel extends FunnelQuery {
 /** statuses an evaluation decision leads to (a referral past one of them was evaluated) */
 const AFTER_EVALUATION = ['DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED', 'STARTED', 'NO_SHOW'];
 
-const earliest = (xs: Array<string | undefined>): string | undefined =>
-  xs.filter((x): x is string => !!x).sort()[0];
+const earliest = (xs: Array<string | undefined>): string | undefined => xs.filter((x): x is string => !!x).sort()[0];
 
 /**
  * When a referral reached each step, or undefined. Evaluated = the evaluation was decided (accepted
@@ -96,7 +95,9 @@ const percent = (part: number, whole: number) => (whole ? oneDecimal((part / who
 
 /** the calendar date (YYYY-MM-DD) of an instant in `timeZone` */
 export const localDate = (iso: string, timeZone: string): string => {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(iso));
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(
+    new Date(iso),
+  );
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')}`;
 };
@@ -120,11 +121,13 @@ export const computeFunnel = (
     const prev = i === 0 ? counts[0]! : counts[i - 1]!;
     const reached = rows.filter((m) => m.reachedIndex >= i);
     const days = (fromStep: FunnelStep) =>
-      median(reached.flatMap((m) => {
-        const a = m[fromStep];
-        const b = m[step];
-        return a && b ? [Math.max(0, Date.parse(b) - Date.parse(a)) / DAY_MS] : [];
-      }));
+      median(
+        reached.flatMap((m) => {
+          const a = m[fromStep];
+          const b = m[step];
+          return a && b ? [Math.max(0, Date.parse(b) - Date.parse(a)) / DAY_MS] : [];
+        }),
+      );
     const fromPrevious = i === 0 ? undefined : days(FUNNEL_STEPS[i - 1]!);
     const fromReceived = i === 0 ? undefined : days('received');
     return {
@@ -137,11 +140,28 @@ export const computeFunnel = (
       ...(fromReceived !== undefined ? { medianDaysFromReceived: oneDecimal(fromReceived) } : {}),
     };
   });
-  return { from: q.from, to: q.to, channel: q.channel, timeZone: opts.timeZone, steps, truncated: !!opts.truncated, generatedAt: opts.now.toISOString() };
+  return {
+    from: q.from,
+    to: q.to,
+    channel: q.channel,
+    timeZone: opts.timeZone,
+    steps,
+    truncated: !!opts.truncated,
+    generatedAt: opts.now.toISOString(),
+  };
 };
 
 export const CSV_COLUMNS = [
-  'from', 'to', 'channel', 'step', 'count', 'percent_of_received', 'drop_off', 'drop_off_percent', 'median_days_from_previous', 'median_days_from_received',
+  'from',
+  'to',
+  'channel',
+  'step',
+  'count',
+  'percent_of_received',
+  'drop_off',
+  'drop_off_percent',
+  'median_days_from_previous',
+  'median_days_from_received',
 ] as const;
 
 /**
@@ -153,10 +173,24 @@ export const funnelCsv = (f: Funnel): string => {
   const num = (x: number | undefined) => (x === undefined ? '' : String(x));
   const lines = [
     CSV_COLUMNS.join(','),
-    ...f.steps.map((s) => [f.from, f.to, f.channel, s.step, s.count, s.percentOfReceived, s.dropOff, s.dropOffPercent, num(s.medianDaysFromPrevious), num(s.medianDaysFromReceived)].join(',')),
+    ...f.steps.map((s) =>
+      [
+        f.from,
+        f.to,
+        f.channel,
+        s.step,
+        s.count,
+        s.percentOfReceived,
+        s.dropOff,
+        s.dropOffPercent,
+        num(s.medianDaysFromPrevious),
+        num(s.medianDaysFromReceived),
+      ].join(','),
+    ),
   ];
   return `${lines.join('\r\n')}\r\n`;
 };
 
 /** a file name for the CSV that says what it holds */
-export const funnelCsvName = (f: Pick<Funnel, 'from' | 'to' | 'channel'>): string => `referral-funnel_${f.from}_to_${f.to}_${f.channel}.csv`;
+export const funnelCsvName = (f: Pick<Funnel, 'from' | 'to' | 'channel'>): string =>
+  `referral-funnel_${f.from}_to_${f.to}_${f.channel}.csv`;

@@ -38,7 +38,9 @@ type Paragraph = string | { text: string; link: string };
 
 const paraText = (p: Paragraph): string => (typeof p === 'string' ? p : `${p.text} ${p.link}`);
 const paraHtml = (p: Paragraph): string =>
-  typeof p === 'string' ? `<p>${escapeHtml(p)}</p>` : `<p>${escapeHtml(p.text)} <a href="${escapeHtml(p.link)}">${escapeHtml(p.link)}</a></p>`;
+  typeof p === 'string'
+    ? `<p>${escapeHtml(p)}</p>`
+    : `<p>${escapeHtml(p.text)} <a href="${escapeHtml(p.link)}">${escapeHtml(p.link)}</a></p>`;
 
 /** paragraphs → text and escaped HTML bodies */
 const email = (subject: string, paragraphs: Paragraph[], footer?: string): Email => ({
@@ -73,7 +75,9 @@ export const longDate = (ymd: string, lang: Lang, withYear = false): string => {
 export const clockTime = (hhmm: string, lang: Lang): string => {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
   if (lang === 'es') return `${h}:${String(m).padStart(2, '0')}`;
-  return new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit', timeZone: 'UTC' }).format(new Date(Date.UTC(2000, 0, 1, h, m)));
+  return new Intl.DateTimeFormat('en-US', { hour: 'numeric', minute: '2-digit', timeZone: 'UTC' }).format(
+    new Date(Date.UTC(2000, 0, 1, h, m)),
+  );
 };
 
 const endTime = (hhmm: string, minutes: number): string => {
@@ -84,7 +88,9 @@ const endTime = (hhmm: string, minutes: number): string => {
 
 /** the zone's generic name, "Eastern Time" / "hora oriental" */
 const zoneName = (timeZone: string, lang: Lang): string =>
-  new Intl.DateTimeFormat(LOCALE[lang], { timeZone, timeZoneName: 'longGeneric' }).formatToParts(new Date(0)).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+  new Intl.DateTimeFormat(LOCALE[lang], { timeZone, timeZoneName: 'longGeneric' })
+    .formatToParts(new Date(0))
+    .find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
 
 const WEEKDAY_ORDER = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
 type Weekday = (typeof WEEKDAY_ORDER)[number];
@@ -93,7 +99,8 @@ const WEEKDAYS_PLURAL: Record<Lang, Record<Weekday, string>> = {
   es: { MO: 'lunes', TU: 'martes', WE: 'miércoles', TH: 'jueves', FR: 'viernes', SA: 'sábados', SU: 'domingos' },
 };
 
-const list = (items: string[], lang: Lang): string => new Intl.ListFormat(LOCALE[lang], { style: 'long', type: 'conjunction' }).format(items);
+const list = (items: string[], lang: Lang): string =>
+  new Intl.ListFormat(LOCALE[lang], { style: 'long', type: 'conjunction' }).format(items);
 
 /**
  * The weekly sessions in words, sessions of the same hours together: "Mondays, Wednesdays and
@@ -105,13 +112,18 @@ export const weeklyText = (sessions: ReadonlyArray<{ weekday: Weekday; start: st
     const key = `${s.start}|${s.minutes}`;
     groups.set(key, [...(groups.get(key) ?? []), s.weekday]);
   }
-  return [...groups].map(([key, days]) => {
-    const [start, minutes] = key.split('|') as [string, string];
-    const from = clockTime(start, lang);
-    const to = clockTime(endTime(start, Number(minutes)), lang);
-    const names = list(days.map((d) => WEEKDAYS_PLURAL[lang][d]), lang);
-    return lang === 'es' ? `${names}, de ${from} a ${to}` : `${names}, ${from} to ${to}`;
-  }).join('; ');
+  return [...groups]
+    .map(([key, days]) => {
+      const [start, minutes] = key.split('|') as [string, string];
+      const from = clockTime(start, lang);
+      const to = clockTime(endTime(start, Number(minutes)), lang);
+      const names = list(
+        days.map((d) => WEEKDAYS_PLURAL[lang][d]),
+        lang,
+      );
+      return lang === 'es' ? `${names}, de ${from} a ${to}` : `${names}, ${from} to ${to}`;
+    })
+    .join('; ');
 };
 
 // ---- patient -------------------------------------------------------------------------------
@@ -137,15 +149,19 @@ const T = {
     noLocation: (p: Program) => `Call us at ${p.phone} and we will tell you where the group meets.`,
     closure: (days: string) => `There is no session on ${days}: the program is closed.`,
     bring: (what: string) => `What to bring: ${what}`,
-    invite: (p: Program) => `The attached calendar invitation adds every session to your calendar. If you cannot come, please call us at ${p.phone}.`,
+    invite: (p: Program) =>
+      `The attached calendar invitation adds every session to your calendar. If you cannot come, please call us at ${p.phone}.`,
     inviteCall: (p: Program) => `Questions, or cannot come? Call ${p.phone}.`,
     closedSubject: (ref: string) => `An update on your request (${ref})`,
     closed: {
-      NOT_COVERED: 'We could not confirm coverage for this program. A case worker can talk with you about other ways to pay and other programs.',
+      NOT_COVERED:
+        'We could not confirm coverage for this program. A case worker can talk with you about other ways to pay and other programs.',
       REFERRED_OUT: 'After your evaluation, another level of care fits your needs better. A case worker will help you connect with it.',
       WITHDRAWN: 'Your request has been closed. You are welcome to reach out again at any time.',
-      EXPIRED: 'Your request has been closed because we could not confirm that detox was completed in time. You are welcome to reach out again at any time.',
-      NO_SHOW: 'We did not see you at your first group session, so we have given your place in the group to someone else. You are welcome to reach out again at any time: call us and we will help you start.',
+      EXPIRED:
+        'Your request has been closed because we could not confirm that detox was completed in time. You are welcome to reach out again at any time.',
+      NO_SHOW:
+        'We did not see you at your first group session, so we have given your place in the group to someone else. You are welcome to reach out again at any time: call us and we will help you start.',
     } as Partial<Record<Status, string>>,
     waitlistedSubject: (ref: string) => `You are on our waitlist (${ref})`,
     waitlisted: (p: Program) =>
@@ -173,15 +189,20 @@ const T = {
     noLocation: (p: Program) => `Llámenos al ${p.phone} y le diremos dónde se reúne el grupo.`,
     closure: (days: string) => `No hay sesión el ${days}: el programa está cerrado.`,
     bring: (what: string) => `Qué traer: ${what}`,
-    invite: (p: Program) => `La invitación de calendario adjunta agrega todas las sesiones a su calendario. Si no puede venir, llámenos al ${p.phone}.`,
+    invite: (p: Program) =>
+      `La invitación de calendario adjunta agrega todas las sesiones a su calendario. Si no puede venir, llámenos al ${p.phone}.`,
     inviteCall: (p: Program) => `¿Preguntas, o no puede venir? Llame al ${p.phone}.`,
     closedSubject: (ref: string) => `Novedades sobre su solicitud (${ref})`,
     closed: {
-      NOT_COVERED: 'No pudimos confirmar la cobertura para este programa. Un trabajador social puede hablar con usted sobre otras formas de pago y otros programas.',
-      REFERRED_OUT: 'Después de su evaluación, otro nivel de atención se ajusta mejor a sus necesidades. Un trabajador social le ayudará a conectarse con él.',
+      NOT_COVERED:
+        'No pudimos confirmar la cobertura para este programa. Un trabajador social puede hablar con usted sobre otras formas de pago y otros programas.',
+      REFERRED_OUT:
+        'Después de su evaluación, otro nivel de atención se ajusta mejor a sus necesidades. Un trabajador social le ayudará a conectarse con él.',
       WITHDRAWN: 'Su solicitud se ha cerrado. Puede comunicarse de nuevo cuando quiera.',
-      EXPIRED: 'Su solicitud se ha cerrado porque no pudimos confirmar a tiempo que la desintoxicación terminó. Puede comunicarse de nuevo cuando quiera.',
-      NO_SHOW: 'No le vimos en su primera sesión de grupo, así que le dimos su lugar en el grupo a otra persona. Puede comunicarse de nuevo cuando quiera: llámenos y le ayudaremos a empezar.',
+      EXPIRED:
+        'Su solicitud se ha cerrado porque no pudimos confirmar a tiempo que la desintoxicación terminó. Puede comunicarse de nuevo cuando quiera.',
+      NO_SHOW:
+        'No le vimos en su primera sesión de grupo, así que le dimos su lugar en el grupo a otra persona. Puede comunicarse de nuevo cuando quiera: llámenos y le ayudaremos a empezar.',
     } as Partial<Record<Status, string>>,
     waitlistedSubject: (ref: string) => `Está en nuestra lista de espera (${ref})`,
     waitlisted: (p: Program) =>
@@ -235,8 +256,21 @@ const scheduleParagraphs = (s: ScheduleInfo, lang: Lang, program: Program): Para
     t.reserved(s.group, `${longDate(s.first.date, lang)}, ${clockTime(s.first.start, lang)}`),
     t.sessionsLeft(s.remaining, longDate(s.lastDate, lang), s.late),
     t.weekly(weeklyText(s.weekly, lang), zoneName(s.timeZone, lang)),
-    !s.location ? t.noLocation(program) : s.location.kind === 'in-person' ? t.address(s.location.address) : { text: t.video, link: s.location.url },
-    ...(s.closures.length ? [t.closure(list(s.closures.map((d) => longDate(d, lang)), lang))] : []),
+    !s.location
+      ? t.noLocation(program)
+      : s.location.kind === 'in-person'
+        ? t.address(s.location.address)
+        : { text: t.video, link: s.location.url },
+    ...(s.closures.length
+      ? [
+          t.closure(
+            list(
+              s.closures.map((d) => longDate(d, lang)),
+              lang,
+            ),
+          ),
+        ]
+      : []),
     t.bring(s.whatToBring),
     t.invite(program),
   ];
@@ -263,16 +297,32 @@ const patientEmailIn = (kind: PatientNotice, c: PatientContext): Email => {
   const crisis = c.urgent ? [t.crisis] : [];
   switch (kind) {
     case 'received':
-      return email(t.receivedSubject(c.reference), [t.hello(c.firstName), ...crisis, t.received(c.reference, c.program)], t.callUs(c.program));
+      return email(
+        t.receivedSubject(c.reference),
+        [t.hello(c.firstName), ...crisis, t.received(c.reference, c.program)],
+        t.callUs(c.program),
+      );
     case 'schedule':
-      return email(t.scheduleSubject(c.reference), [t.hello(c.firstName), ...scheduleParagraphs(c.schedule!, c.lang, c.program), ...crisis], t.callUs(c.program));
+      return email(
+        t.scheduleSubject(c.reference),
+        [t.hello(c.firstName), ...scheduleParagraphs(c.schedule!, c.lang, c.program), ...crisis],
+        t.callUs(c.program),
+      );
     case 'closed':
-      return email(t.closedSubject(c.reference), [t.hello(c.firstName), t.closed[c.status!] ?? t.closed.WITHDRAWN!, ...crisis], t.callUs(c.program));
+      return email(
+        t.closedSubject(c.reference),
+        [t.hello(c.firstName), t.closed[c.status!] ?? t.closed.WITHDRAWN!, ...crisis],
+        t.callUs(c.program),
+      );
     case 'waitlisted':
       return email(t.waitlistedSubject(c.reference), [t.hello(c.firstName), t.waitlisted(c.program), ...crisis], t.callUs(c.program));
     case 'missed': {
       const n = c.nextSession!;
-      return email(t.missedSubject(c.reference), [t.hello(c.firstName), t.missed(`${longDate(n.date, c.lang)}, ${clockTime(n.start, c.lang)}`, c.program), ...crisis], t.callUs(c.program));
+      return email(
+        t.missedSubject(c.reference),
+        [t.hello(c.firstName), t.missed(`${longDate(n.date, c.lang)}, ${clockTime(n.start, c.lang)}`, c.program), ...crisis],
+        t.callUs(c.program),
+      );
     }
   }
 };
@@ -285,7 +335,10 @@ const PHYSICIAN_STATUS: Record<PhysicianNotice, (c: PhysicianContext) => string>
   received: () => 'The program has received the referral and started its intake process.',
   accepted: () => 'The program has accepted the referral after evaluation.',
   // status and at most the start date: no session times, no invitation (minimum necessary)
-  enrolled: (c) => (c.startDate ? `The patient is enrolled in the program and starts on ${longDate(c.startDate, 'en', true)}.` : 'The patient is enrolled in the program.'),
+  enrolled: (c) =>
+    c.startDate
+      ? `The patient is enrolled in the program and starts on ${longDate(c.startDate, 'en', true)}.`
+      : 'The patient is enrolled in the program.',
   waitlisted: () => 'The program has accepted the referral; the patient is on its waitlist for the next open place in a group.',
   started: () => 'The patient attended the first session and has started treatment in the program.',
   closed: (c) =>
@@ -327,7 +380,9 @@ export const physicianEmail = (kind: PhysicianNotice, c: PhysicianContext): Emai
  * id, never PHI), or, without a configured console address, the reference to search for
  */
 const openIt = (reference: string, consoleLink?: string): Paragraph =>
-  consoleLink ? { text: 'Open the referral in the staff console:', link: consoleLink } : `Open the staff console and search for ${reference}.`;
+  consoleLink
+    ? { text: 'Open the referral in the staff console:', link: consoleLink }
+    : `Open the staff console and search for ${reference}.`;
 
 export const urgentAlert = (reference: string, consoleLink?: string): Email =>
   email(`Urgent referral ${reference}`, [
@@ -339,7 +394,9 @@ export const urgentAlert = (reference: string, consoleLink?: string): Email =>
 export const slaAlert = (reference: string, step: string, ageHours: number, breaches: number, consoleLink?: string): Email =>
   email(`Overdue step: ${reference}`, [
     `The ${step} step of referral ${reference} has waited ${ageHours} hours, past its time limit (breach ${breaches}).`,
-    breaches >= BREACHES_BEFORE_ATTENTION ? 'The referral is now marked NEEDS_ATTENTION.' : 'The step has been reopened; please decide it soon.',
+    breaches >= BREACHES_BEFORE_ATTENTION
+      ? 'The referral is now marked NEEDS_ATTENTION.'
+      : 'The step has been reopened; please decide it soon.',
     openIt(reference, consoleLink),
   ]);
 

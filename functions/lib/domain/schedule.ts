@@ -24,7 +24,14 @@ export const firstOnOrAfter = (from: string, weekday: Session['weekday']): strin
 /** offset of `timeZone` from UTC in minutes at instant `at` */
 const offsetMinutes = (timeZone: string, at: Date): number => {
   const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
   }).formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
@@ -76,18 +83,30 @@ export const sessionsLeft = (c: CohortTimes, now: Date, closed: readonly string[
   sessionDates(c, closed).filter((s) => Date.parse(s.startsAt) > now.getTime());
 
 /** how many sessions are still ahead of `now`, and how many the cohort has in all (closures left out) */
-export const sessionCounts = (c: CohortTimes, now: Date, closed: readonly string[] = []): { sessionsLeft: number; sessionsTotal: number } => {
+export const sessionCounts = (
+  c: CohortTimes,
+  now: Date,
+  closed: readonly string[] = [],
+): { sessionsLeft: number; sessionsTotal: number } => {
   const all = sessionDates(c, closed);
   return { sessionsLeft: all.filter((s) => Date.parse(s.startsAt) > now.getTime()).length, sessionsTotal: all.length };
 };
 
 /** the next `n` sessions that start after `now` */
 export const nextSessions = (c: CohortTimes, now: Date, n = 3, closed: readonly string[] = []): string[] =>
-  sessionsLeft(c, now, closed).slice(0, n).map((s) => s.startsAt);
+  sessionsLeft(c, now, closed)
+    .slice(0, n)
+    .map((s) => s.startsAt);
 
 /** the closure days from `from` to `to` (YYYY-MM-DD, inclusive) on which the cohort would have met */
 export const closuresBetween = (c: CohortTimes, closed: readonly string[], from: string, to: string): string[] =>
-  [...new Set(sessionDates(c).map((s) => s.date).filter((d) => closed.includes(d) && d >= from && d <= to))].sort();
+  [
+    ...new Set(
+      sessionDates(c)
+        .map((s) => s.date)
+        .filter((d) => closed.includes(d) && d >= from && d <= to),
+    ),
+  ].sort();
 
 const pad = (n: number) => String(n).padStart(2, '0');
 const localStamp = (ymd: string, hhmm: string, plusMinutes = 0): string => {
@@ -97,7 +116,11 @@ const localStamp = (ymd: string, hhmm: string, plusMinutes = 0): string => {
   const mins = total % 1440;
   return `${day}T${pad(Math.floor(mins / 60))}:${pad(mins % 60)}:00`;
 };
-const utcStamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+const utcStamp = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 export interface InviteInput {
   cohortId: string;
@@ -134,8 +157,9 @@ export const buildInvite = (i: InviteInput): string => {
   });
   for (const s of i.cohort.sessions) {
     const first = firstOnOrAfter(i.cohort.startDate, s.weekday);
-    const upcoming = Array.from({ length: i.cohort.weeks }, (_, w) => addDays(first, 7 * w))
-      .filter((d) => zonedInstant(d, s.start, i.cohort.timeZone).getTime() > i.now.getTime());
+    const upcoming = Array.from({ length: i.cohort.weeks }, (_, w) => addDays(first, 7 * w)).filter(
+      (d) => zonedInstant(d, s.start, i.cohort.timeZone).getTime() > i.now.getTime(),
+    );
     // a series starts on a session that is held (a client may not drop an excluded first instance)
     while (upcoming.length && closed.includes(upcoming[0]!)) upcoming.shift();
     if (!upcoming.length) continue;
@@ -149,7 +173,9 @@ export const buildInvite = (i: InviteInput): string => {
       ...(i.location ? { location: i.location } : {}),
       description: i.description,
       repeating: {
-        freq: ICalEventRepeatingFreq.WEEKLY, count: upcoming.length, byDay: [s.weekday as ICalWeekday],
+        freq: ICalEventRepeatingFreq.WEEKLY,
+        count: upcoming.length,
+        byDay: [s.weekday as ICalWeekday],
         ...(excluded.length ? { exclude: excluded.map((d) => localStamp(d, s.start)), excludeTimezone: i.cohort.timeZone } : {}),
       },
       organizer: i.organizer,
@@ -158,5 +184,8 @@ export const buildInvite = (i: InviteInput): string => {
     });
   }
   // RFC 5545 wants DTSTAMP in UTC; the library writes it in the calendar zone
-  return cal.toString().replace(NON_STANDARD, '').replace(/^DTSTAMP:.*$/gm, `DTSTAMP:${utcStamp(i.now)}`);
+  return cal
+    .toString()
+    .replace(NON_STANDARD, '')
+    .replace(/^DTSTAMP:.*$/gm, `DTSTAMP:${utcStamp(i.now)}`);
 };

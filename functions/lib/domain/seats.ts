@@ -18,8 +18,12 @@ export const sessionAfter = (c: CohortTimes, after: Date, closed: readonly strin
   sessionDates(c, closed).find((s) => Date.parse(s.startsAt) > after.getTime());
 
 /** cohorts of the person's track with a session still ahead and a free seat: while any exists, nobody is waitlisted */
-export const openCohorts = <C extends CohortSeats>(cohorts: readonly C[], preference: TrackPreference, now: Date, closed: readonly string[] = []): C[] =>
-  cohorts.filter((c) => serves(c.track, preference) && c.seats < c.capacity && !!sessionAfter(c, now, closed));
+export const openCohorts = <C extends CohortSeats>(
+  cohorts: readonly C[],
+  preference: TrackPreference,
+  now: Date,
+  closed: readonly string[] = [],
+): C[] => cohorts.filter((c) => serves(c.track, preference) && c.seats < c.capacity && !!sessionAfter(c, now, closed));
 
 /**
  * true while a referral holds the seat its enrolment reserved: from the enrolment until a no-show

@@ -77,8 +77,9 @@ export interface TimerContext {
  * reopened first gate (after a breach) is still the first contact; a later gate is not.
  */
 export const isUrgentFirstContact = (status: Status, r: TimerContext | undefined): boolean =>
-  !!r?.urgent && FIRST_CONTACT_GATES.includes(status as GateStatus)
-  && !(Object.keys(GATES) as GateStatus[]).some((g) => g !== status && r.reached?.[g]);
+  !!r?.urgent &&
+  FIRST_CONTACT_GATES.includes(status as GateStatus) &&
+  !(Object.keys(GATES) as GateStatus[]).some((g) => g !== status && r.reached?.[g]);
 
 /** the settings the gate timers read (functions/lib/config.ts holds them; the domain names only what it needs, so the browser can import it) */
 interface TimerConfig {
@@ -122,7 +123,9 @@ export const gateTimeoutSeconds = (
   if (status === 'ENROLLED') return firstSessionTimeoutSeconds(cfg, referral, now);
   if (status === 'WAITLISTED') return waitlistReviewSeconds(cfg);
   const routine = cfg.GATE_TIMEOUTS[GATES[status]] ?? 86_400;
-  const configured = isUrgentFirstContact(status, referral) ? Math.min(routine, Math.round((cfg.URGENT_FIRST_CONTACT_HOURS ?? 4) * 3600)) : routine;
+  const configured = isUrgentFirstContact(status, referral)
+    ? Math.min(routine, Math.round((cfg.URGENT_FIRST_CONTACT_HOURS ?? 4) * 3600))
+    : routine;
   if (status !== 'DETOX' || !detoxSince) return configured;
   const left = Math.floor((Date.parse(detoxSince) + cfg.DETOX_MAX_DAYS * 86_400_000 - now.getTime()) / 1000);
   return Math.max(1, Math.min(configured, left));
@@ -133,13 +136,13 @@ export const detoxExpired = (detoxSince: string | undefined, maxDays: number, no
   !!detoxSince && now.getTime() >= Date.parse(detoxSince) + maxDays * 86_400_000 - 1000;
 
 /** the route into a status: gates carry their timer (short for an urgent referral's first contact) */
-export const routeTo = (
-  next: Status,
-  cfg: TimerConfig,
-  detoxSince: string | undefined,
-  now: Date,
-  referral?: TimerContext,
-): Route => (isGateStatus(next) ? { next, timeoutSeconds: gateTimeoutSeconds(next, cfg, next === 'DETOX' ? detoxSince ?? now.toISOString() : detoxSince, now, referral) } : { next });
+export const routeTo = (next: Status, cfg: TimerConfig, detoxSince: string | undefined, now: Date, referral?: TimerContext): Route =>
+  isGateStatus(next)
+    ? {
+        next,
+        timeoutSeconds: gateTimeoutSeconds(next, cfg, next === 'DETOX' ? (detoxSince ?? now.toISOString()) : detoxSince, now, referral),
+      }
+    : { next };
 
 /** second and later breaches of the same referral mark it NEEDS_ATTENTION */
 export const BREACHES_BEFORE_ATTENTION = 2;

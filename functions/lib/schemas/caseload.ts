@@ -10,7 +10,8 @@ export type RevocationChannel = (typeof REVOCATION_CHANNELS)[number];
 
 /** an ISO 8601 instant with its offset, not in the future (a few minutes of clock skew allowed) */
 const pastInstant = () =>
-  z.iso.datetime({ offset: true, error: 'Enter a date and time' })
+  z.iso
+    .datetime({ offset: true, error: 'Enter a date and time' })
     .refine((s) => Date.parse(s) <= nowMs() + 5 * 60_000, 'Cannot be in the future');
 
 /** POST /api/staff/referrals/{id}/consent-revocation: when and how the revocation reached the program */

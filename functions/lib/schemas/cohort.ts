@@ -17,13 +17,21 @@ export const SessionSchema = z.object({
 });
 
 /** where a cohort meets: a street address, or a telehealth link (https) */
-const LocationSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('in-person'), address: trimmed(300) }),
-  z.object({
-    kind: z.literal('telehealth'),
-    url: z.string().trim().max(500, 'At most 500 characters').pipe(z.url({ protocol: /^https$/, error: 'Enter the https:// link of the video session' })),
-  }),
-], { error: (iss) => (iss.input === undefined ? message('required') : 'Choose in person or telehealth') });
+const LocationSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('in-person'), address: trimmed(300) }),
+    z.object({
+      kind: z.literal('telehealth'),
+      url: z
+        .string()
+        .trim()
+        .max(500, 'At most 500 characters')
+        .pipe(z.url({ protocol: /^https$/, error: 'Enter the https:// link of the video session' })),
+    }),
+  ],
+  { error: (iss) => (iss.input === undefined ? message('required') : 'Choose in person or telehealth') },
+);
 
 export type CohortLocation = z.infer<typeof LocationSchema>;
 
@@ -68,7 +76,11 @@ export const CohortSchema = (defaultTimeZone: string, rules: CohortRules = {}) =
       const minutes = c.sessions.reduce((sum, s) => sum + s.minutes, 0);
       const min = MIN_WEEKLY_MINUTES[c.population];
       if (minutes < min) {
-        ctx.addIssue({ code: 'custom', path: ['sessions'], message: `An ${c.population} IOP track needs at least ${min / 60} hours a week (ASAM 2.1); these sessions give ${(minutes / 60).toFixed(1)}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sessions'],
+          message: `An ${c.population} IOP track needs at least ${min / 60} hours a week (ASAM 2.1); these sessions give ${(minutes / 60).toFixed(1)}`,
+        });
       }
       const days = new Set(c.sessions.map((s) => s.weekday));
       if (days.size !== c.sessions.length) ctx.addIssue({ code: 'custom', path: ['sessions'], message: 'One session per weekday' });
@@ -77,10 +89,12 @@ export const CohortSchema = (defaultTimeZone: string, rules: CohortRules = {}) =
       if (off.length) {
         const times = [...new Set(off.map((s) => s.start))].sort().join(', ');
         ctx.addIssue({
-          code: 'custom', path: ['track'],
-          message: c.track === 'evening'
-            ? `An evening cohort's sessions start at ${from} or later; ${times} is a morning time`
-            : `A morning cohort's sessions start before ${from}; ${times} is an evening time`,
+          code: 'custom',
+          path: ['track'],
+          message:
+            c.track === 'evening'
+              ? `An evening cohort's sessions start at ${from} or later; ${times} is a morning time`
+              : `A morning cohort's sessions start before ${from}; ${times} is an evening time`,
         });
       }
       if (isCalendarDate(c.startDate) && c.startDate < todayIn(c.timeZone)) {

@@ -26,12 +26,16 @@ export const calendarDate = () =>
     if (!isCalendarDate(s)) ctx.addIssue({ code: 'custom', message: message(s.trim() === '' ? 'required' : 'date.invalid') });
   });
 
-export const pastDate = () =>
-  calendarDate().refine((s) => !isCalendarDate(s) || s <= latestAllowedDay(), message('date.future'));
+export const pastDate = () => calendarDate().refine((s) => !isCalendarDate(s) || s <= latestAllowedDay(), message('date.future'));
 
 export const trimmed = (max: number) => z.string().trim().min(1, message('required')).max(max, `At most ${max} characters`);
 
-export const email = () => z.string().trim().max(254).pipe(z.email(message('email.invalid')));
+export const email = () =>
+  z
+    .string()
+    .trim()
+    .max(254)
+    .pipe(z.email(message('email.invalid')));
 
 export const isTimeZone = (tz: string): boolean => {
   try {

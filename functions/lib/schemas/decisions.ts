@@ -47,7 +47,10 @@ export const DetoxConfirmationSchema = z.discriminatedUnion('completed', [
     facility: trimmed(200).optional(),
     withdrawalScore: z
       .object({ instrument: z.enum(['CIWA-Ar', 'COWS']), score: z.number().int().min(0).max(67) })
-      .refine((w) => w.instrument === 'COWS' ? w.score <= 48 : w.score <= 67, { message: 'Score is out of range for the instrument', path: ['score'] })
+      .refine((w) => (w.instrument === 'COWS' ? w.score <= 48 : w.score <= 67), {
+        message: 'Score is out of range for the instrument',
+        path: ['score'],
+      })
       .optional(),
     note,
   }),
@@ -63,7 +66,8 @@ const cohortId = z.string().trim().min(1).max(64);
 export const EnrollmentSchema = z
   .object({ cohortId: cohortId.optional(), waitlist: z.literal(true).optional(), note })
   .superRefine((e, ctx) => {
-    if (e.cohortId && e.waitlist) ctx.addIssue({ code: 'custom', path: ['waitlist'], message: 'Choose a cohort or the waitlist, not both' });
+    if (e.cohortId && e.waitlist)
+      ctx.addIssue({ code: 'custom', path: ['waitlist'], message: 'Choose a cohort or the waitlist, not both' });
     // no answer at all reads as a missing cohort (the console words "Required" with the field's label)
     else if (!e.cohortId && !e.waitlist) ctx.addIssue({ code: 'custom', path: ['cohortId'], message: message('required') });
   });

@@ -17,7 +17,10 @@ const PhoneSchema = z
   .string()
   .trim()
   .max(30)
-  .refine((s) => /^\+?[\d\s().-]+$/.test(s) && s.replace(/\D/g, '').length >= 10 && s.replace(/\D/g, '').length <= 15, message('phone.invalid'));
+  .refine(
+    (s) => /^\+?[\d\s().-]+$/.test(s) && s.replace(/\D/g, '').length >= 10 && s.replace(/\D/g, '').length <= 15,
+    message('phone.invalid'),
+  );
 
 const PatientSchema = z.object({
   firstName: trimmed(100),
@@ -26,7 +29,11 @@ const PatientSchema = z.object({
   phone: PhoneSchema,
   email: email().optional(),
   preferredLanguage: z.enum(LANGUAGES),
-  postalCode: z.string().trim().regex(/^\d{5}(-\d{4})?$/, message('zip.invalid')).optional(),
+  postalCode: z
+    .string()
+    .trim()
+    .regex(/^\d{5}(-\d{4})?$/, message('zip.invalid'))
+    .optional(),
 });
 
 const SubstanceSchema = z.object({
@@ -54,21 +61,33 @@ const InsuranceSchema = z
   .object({
     type: z.enum(INSURANCE_TYPES),
     payer: trimmed(100).optional(),
-    memberId: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, message('id.chars')).optional(),
-    groupNumber: z.string().trim().regex(/^[A-Za-z0-9-]{1,40}$/, message('id.chars')).optional(),
+    memberId: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9-]{1,40}$/, message('id.chars'))
+      .optional(),
+    groupNumber: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9-]{1,40}$/, message('id.chars'))
+      .optional(),
   })
   // private insurance cannot be checked without its company (Medicaid and Medicare name themselves)
   .superRefine((i, ctx) => {
-    if (i.type === 'commercial' && i.payer === undefined) ctx.addIssue({ code: 'custom', path: ['payer'], message: message('insurance.payerMissing') });
+    if (i.type === 'commercial' && i.payer === undefined)
+      ctx.addIssue({ code: 'custom', path: ['payer'], message: message('insurance.payerMissing') });
   });
 
 const PhysicianSchema = z.object({
   name: trimmed(120),
   // the length first: a short NPI is told it is short, not that its check digit is wrong
-  npi: z.string().trim().superRefine((npi, ctx) => {
-    if (!/^\d{10}$/.test(npi)) ctx.addIssue({ code: 'custom', message: message('npi.length') });
-    else if (!isValidNpi(npi)) ctx.addIssue({ code: 'custom', message: message('npi.check') });
-  }),
+  npi: z
+    .string()
+    .trim()
+    .superRefine((npi, ctx) => {
+      if (!/^\d{10}$/.test(npi)) ctx.addIssue({ code: 'custom', message: message('npi.length') });
+      else if (!isValidNpi(npi)) ctx.addIssue({ code: 'custom', message: message('npi.check') });
+    }),
   email: email(),
   practice: trimmed(120).optional(),
 });
@@ -76,7 +95,8 @@ const PhysicianSchema = z.object({
 const ConsentSchema = z.object({
   shareWithReferrer: z.boolean(),
   signature: trimmed(200),
-  signedAt: z.iso.datetime({ offset: true, message: message('signedAt.invalid') })
+  signedAt: z.iso
+    .datetime({ offset: true, message: message('signedAt.invalid') })
     .refine((s) => Date.parse(s) <= nowMs() + 10 * 60_000, message('signedAt.future')),
 });
 

@@ -19,7 +19,8 @@ export const FunnelQuerySchema = z
   .superRefine((q, ctx) => {
     if (!q.from || !q.to) return;
     if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'The start date must be on or before the end date' });
-    else if (dayNumber(q.to) - dayNumber(q.from) + 1 > FUNNEL_MAX_DAYS) ctx.addIssue({ code: 'custom', path: ['from'], message: `Choose at most ${FUNNEL_MAX_DAYS} days` });
+    else if (dayNumber(q.to) - dayNumber(q.from) + 1 > FUNNEL_MAX_DAYS)
+      ctx.addIssue({ code: 'custom', path: ['from'], message: `Choose at most ${FUNNEL_MAX_DAYS} days` });
   });
 
 export type FunnelQueryInput = z.infer<typeof FunnelQuerySchema>;

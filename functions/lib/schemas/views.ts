@@ -5,8 +5,21 @@ import type { CohortInput } from './cohort';
 // response shapes of the staff API (what the console renders); PHI only in ReferralDetail.intake
 
 export const STATUSES = [
-  'RECEIVED', 'INSURANCE_CHECK', 'INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED', 'STARTED',
-  'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NO_SHOW', 'NEEDS_ATTENTION',
+  'RECEIVED',
+  'INSURANCE_CHECK',
+  'INSURANCE_REVIEW',
+  'EVALUATION',
+  'DETOX',
+  'ENROLLMENT',
+  'WAITLISTED',
+  'ENROLLED',
+  'STARTED',
+  'REFERRED_OUT',
+  'NOT_COVERED',
+  'WITHDRAWN',
+  'EXPIRED',
+  'NO_SHOW',
+  'NEEDS_ATTENTION',
 ] as const;
 export type Status = (typeof STATUSES)[number];
 /** ENROLLED is a gate (first session) and WAITLISTED a gate (a seat); a referral ends at one of these */

@@ -18,7 +18,10 @@ import { summary } from './views';
 
 /** the next version of a record without a status change (staff facts about the person, not a step) */
 const bump = (r: ReferralRecord, now: Date, changes: Partial<ReferralRecord>): ReferralRecord => ({
-  ...r, ...changes, version: r.version + 1, updatedAt: now.toISOString(),
+  ...r,
+  ...changes,
+  version: r.version + 1,
+  updatedAt: now.toISOString(),
 });
 
 const who = (a: Actor): string => a.username || a.sub || 'unknown';
@@ -41,10 +44,16 @@ export const assign = async (deps: Deps, referralId: string, body: Assign, actor
     const r = await load(deps, referralId);
     const current = r.assignedTo?.username ?? null;
     if (body.expected !== undefined && (body.expected || null) !== current) {
-      throw new ConflictError(current ? `This referral is now assigned to ${current}; reload and try again` : 'This referral is no longer assigned; reload and try again', 'AssignmentChanged');
+      throw new ConflictError(
+        current
+          ? `This referral is now assigned to ${current}; reload and try again`
+          : 'This referral is no longer assigned; reload and try again',
+        'AssignmentChanged',
+      );
     }
     if (body.assignee === current) return { referralId, assignedTo: r.assignedTo ?? null };
-    if (body.assignee && isFinal(r.status)) throw new ConflictError(`This referral is closed (${r.status}): there is nothing to follow up`, 'AlreadyClosed');
+    if (body.assignee && isFinal(r.status))
+      throw new ConflictError(`This referral is closed (${r.status}): there is nothing to follow up`, 'AlreadyClosed');
     if (current && current !== who(actor) && body.expected === undefined) {
       throw new ConflictError(`This referral is assigned to ${current}: confirm that you take it over from them`, 'AlreadyAssigned');
     }
@@ -60,7 +69,10 @@ export const assign = async (deps: Deps, referralId: string, body: Assign, actor
   });
 
 /** "My referrals": the open referrals assigned to `username`, urgent first then oldest first; the cursor is bound to the owner */
-export const caseload = async (deps: Deps, q: { username: string; cursor?: string; limit: number }): Promise<{ items: ReferralSummary[]; nextCursor?: string }> => {
+export const caseload = async (
+  deps: Deps,
+  q: { username: string; cursor?: string; limit: number },
+): Promise<{ items: ReferralSummary[]; nextCursor?: string }> => {
   const binding = { owner: q.username };
   const secret = deps.config.CURSOR_SECRET ?? '';
   const page = await deps.repo.listByOwner(q.username, { limit: q.limit, startKey: decodeCursor(secret, q.cursor, binding) });
@@ -76,7 +88,12 @@ export const caseload = async (deps: Deps, q: { username: string; cursor?: strin
  * event, and the referral's `lastContact` when it is the latest attempt. The note is staff text,
  * shown only in the console's timeline.
  */
-export const logContact = async (deps: Deps, referralId: string, body: ContactAttempt, actor: Actor): Promise<{ referralId: string; lastContact: ReferralRecord['lastContact'] }> =>
+export const logContact = async (
+  deps: Deps,
+  referralId: string,
+  body: ContactAttempt,
+  actor: Actor,
+): Promise<{ referralId: string; lastContact: ReferralRecord['lastContact'] }> =>
   retryOnConflict(async () => {
     const r = await load(deps, referralId);
     const now = deps.now();
@@ -85,7 +102,9 @@ export const logContact = async (deps: Deps, referralId: string, body: ContactAt
     const latest = !r.lastContact || r.lastContact.at <= attemptedAt;
     const next = bump(r, now, latest ? { lastContact: attempt } : {});
     const event: NewEvent = {
-      at: next.updatedAt, type: 'CONTACT_LOGGED', actor,
+      at: next.updatedAt,
+      type: 'CONTACT_LOGGED',
+      actor,
       detail: { channel: body.channel, outcome: body.outcome, attemptedAt, ...(body.note ? { note: body.note } : {}) },
     };
     await deps.repo.save(next, [event]);
@@ -102,24 +121,41 @@ export const logContact = async (deps: Deps, referralId: string, body: ContactAt
  * sender has already claimed re-checks the revocation before it sends). 409 when there is no
  * consent to revoke or it was revoked already.
  */
-export const revokeConsent = async (deps: Deps, referralId: string, body: RevokeConsent, actor: Actor): Promise<{ referralId: string; consentRevoked: NonNullable<ReferralRecord['consentRevoked']>; cancelledNotices: number }> => {
+export const revokeConsent = async (
+  deps: Deps,
+  referralId: string,
+  body: RevokeConsent,
+  actor: Actor,
+): Promise<{ referralId: string; consentRevoked: NonNullable<ReferralRecord['consentRevoked']>; cancelledNotices: number }> => {
   const intake = await deps.repo.getIntake(referralId);
   if (!intake) throw new NotFoundError('No referral with that id');
   return retryOnConflict(async () => {
     const r = await load(deps, referralId);
     if (r.consentRevoked) throw new ConflictError(`Consent was already revoked (recorded ${r.consentRevoked.at})`, 'AlreadyRevoked');
-    if (!intake.consent.shareWithReferrer) throw new ConflictError('The person did not consent to share with a physician at intake: there is nothing to revoke', 'NoConsent');
+    if (!intake.consent.shareWithReferrer)
+      throw new ConflictError('The person did not consent to share with a physician at intake: there is nothing to revoke', 'NoConsent');
     const now = deps.now();
     const receivedAt = body.receivedAt ? new Date(body.receivedAt).toISOString() : now.toISOString();
     const consentRevoked = { at: receivedAt, receivedVia: body.receivedVia, by: actor };
     const next = bump(r, now, { consentRevoked });
-    const pending: NoticeRecord[] = (await deps.repo.notices(referralId)).filter((n) => n.audience === 'physician' && n.state === 'pending');
+    const pending: NoticeRecord[] = (await deps.repo.notices(referralId)).filter(
+      (n) => n.audience === 'physician' && n.state === 'pending',
+    );
     const events: NewEvent[] = [
-      { at: next.updatedAt, type: 'CONSENT_REVOKED', actor, detail: { receivedVia: body.receivedVia, receivedAt, ...(body.note ? { note: body.note } : {}), cancelledNotices: pending.length } },
-      ...pending.map((n): NewEvent => ({
-        at: next.updatedAt, type: 'NOTICE_CANCELLED', actor: SYSTEM_ACTOR,
-        detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, reason: 'consent revoked' },
-      })),
+      {
+        at: next.updatedAt,
+        type: 'CONSENT_REVOKED',
+        actor,
+        detail: { receivedVia: body.receivedVia, receivedAt, ...(body.note ? { note: body.note } : {}), cancelledNotices: pending.length },
+      },
+      ...pending.map(
+        (n): NewEvent => ({
+          at: next.updatedAt,
+          type: 'NOTICE_CANCELLED',
+          actor: SYSTEM_ACTOR,
+          detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, reason: 'consent revoked' },
+        }),
+      ),
     ];
     await deps.repo.save(next, events, { cancelNotices: pending });
     logger.info('consent revoked', { referralId, receivedVia: body.receivedVia, cancelledNotices: pending.length });

@@ -12,7 +12,12 @@ import type { Status } from '../schemas/views';
 // conditional transaction; a conflicting writer makes it read and decide again
 
 /** the next version of a record: one status change (or none) and its STATUS_CHANGED event */
-export const advance = (r: ReferralRecord, now: Date, changes: Partial<ReferralRecord>, actor: Actor): { next: ReferralRecord; events: NewEvent[] } => {
+export const advance = (
+  r: ReferralRecord,
+  now: Date,
+  changes: Partial<ReferralRecord>,
+  actor: Actor,
+): { next: ReferralRecord; events: NewEvent[] } => {
   const at = now.toISOString();
   const next: ReferralRecord = { ...r, ...changes, version: r.version + 1, updatedAt: at };
   const events: NewEvent[] = [];
@@ -27,7 +32,12 @@ export const advance = (r: ReferralRecord, now: Date, changes: Partial<ReferralR
  * Saves a change (see ReferralRepository.save) and, once it committed, counts what it made true:
  * each status reached for the first time (seconds since intake) and every NEEDS_ATTENTION.
  */
-export const commit = async (deps: Deps, next: ReferralRecord, events: NewEvent[], options?: Parameters<Deps['repo']['save']>[2]): Promise<void> => {
+export const commit = async (
+  deps: Deps,
+  next: ReferralRecord,
+  events: NewEvent[],
+  options?: Parameters<Deps['repo']['save']>[2],
+): Promise<void> => {
   await deps.repo.save(next, events, options);
   for (const e of events) {
     if (e.type !== 'STATUS_CHANGED' || !e.to) continue;

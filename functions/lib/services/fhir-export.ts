@@ -24,12 +24,16 @@ export const exportFhir = async (deps: Deps, referralId: string, actor: Actor): 
     now,
   });
   // no audit record, no export: a failed write ends the request before any PHI is sent
-  await deps.repo.appendEvent(referralId, {
-    at: now.toISOString(),
-    type: EXPORT_EVENT,
-    actor,
-    detail: { format: 'FHIR R4 Bundle (collection)', resources: resourceCounts(bundle) },
-  }, `export.${randomUUID().slice(0, 8)}`);
+  await deps.repo.appendEvent(
+    referralId,
+    {
+      at: now.toISOString(),
+      type: EXPORT_EVENT,
+      actor,
+      detail: { format: 'FHIR R4 Bundle (collection)', resources: resourceCounts(bundle) },
+    },
+    `export.${randomUUID().slice(0, 8)}`,
+  );
   logger.info('referral exported', { referralId, format: 'fhir-r4' });
   return bundle;
 };

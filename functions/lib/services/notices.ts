@@ -1,10 +1,28 @@
 import type { Deps } from '../adapters';
-import { type Audience, type NewEvent, type NoticeRecord, type OutgoingEmail, type ReferralRecord, SYSTEM_ACTOR as SYSTEM } from '../adapters/ports';
+import {
+  type Audience,
+  type NewEvent,
+  type NoticeRecord,
+  type OutgoingEmail,
+  type ReferralRecord,
+  SYSTEM_ACTOR as SYSTEM,
+} from '../adapters/ports';
 import { logger } from '../logger';
 import { metrics } from '../observability';
 import {
-  consoleLinkTo, failureAlert, inviteDescription, noticeFailedAlert, patientEmail, physicianEmail, slaAlert, urgentAlert, waitlistReviewAlert,
-  type Lang, type PatientNotice, type PhysicianNotice, type ScheduleInfo,
+  consoleLinkTo,
+  failureAlert,
+  inviteDescription,
+  noticeFailedAlert,
+  patientEmail,
+  physicianEmail,
+  slaAlert,
+  urgentAlert,
+  waitlistReviewAlert,
+  type Lang,
+  type PatientNotice,
+  type PhysicianNotice,
+  type ScheduleInfo,
 } from '../domain/messages';
 import { buildInvite, closuresBetween, sessionDates } from '../domain/schedule';
 import type { Intake } from '../schemas/intake';
@@ -67,12 +85,29 @@ const programParams = (a: ProgramAlert): Record<string, string | number> => {
  * `r` is the referral as the change leaves it (its status is what the notices report).
  */
 export const noticesFor = (r: ReferralRecord, intake: Intake | undefined, milestone: string, plan: NoticePlan): NoticeRecord[] => {
-  const base = { referralId: r.referralId, milestone, status: r.status, state: 'pending' as const, attempts: 0, createdAt: r.updatedAt, dueAt: r.updatedAt };
+  const base = {
+    referralId: r.referralId,
+    milestone,
+    status: r.status,
+    state: 'pending' as const,
+    attempts: 0,
+    createdAt: r.updatedAt,
+    dueAt: r.updatedAt,
+  };
   const out: NoticeRecord[] = [];
   const params = plan.params ? { params: plan.params } : {};
-  if (plan.patient && intake?.patient.email) out.push({ ...base, key: `${milestone}:patient`, audience: 'patient', notice: plan.patient, ...params });
-  if (plan.physician && intake && physicianMayBeTold(intake, r)) out.push({ ...base, key: `${milestone}:physician`, audience: 'physician', notice: plan.physician, ...params });
-  if (plan.program) out.push({ ...base, key: programKey(r, plan.program), audience: 'program', notice: plan.program.kind, params: programParams(plan.program) });
+  if (plan.patient && intake?.patient.email)
+    out.push({ ...base, key: `${milestone}:patient`, audience: 'patient', notice: plan.patient, ...params });
+  if (plan.physician && intake && physicianMayBeTold(intake, r))
+    out.push({ ...base, key: `${milestone}:physician`, audience: 'physician', notice: plan.physician, ...params });
+  if (plan.program)
+    out.push({
+      ...base,
+      key: programKey(r, plan.program),
+      audience: 'program',
+      notice: plan.program.kind,
+      params: programParams(plan.program),
+    });
   return out;
 };
 
@@ -97,8 +132,13 @@ export const scheduleFor = (cohort: CohortRecord, now: Date, cfg: Deps['config']
   const last = left[left.length - 1];
   if (!first || !last) throw Object.assign(new Error('no session left'), { name: 'CohortOver' });
   return {
-    group: cohort.name, timeZone: cohort.timeZone, first: { date: first.date, start: first.start }, lastDate: last.date,
-    remaining: left.length, late: left.length < all.length, weekly: cohort.sessions,
+    group: cohort.name,
+    timeZone: cohort.timeZone,
+    first: { date: first.date, start: first.start },
+    lastDate: last.date,
+    remaining: left.length,
+    late: left.length < all.length,
+    weekly: cohort.sessions,
     ...(cohort.location ? { location: cohort.location } : {}),
     closures: closuresBetween(cohort, closed, first.date, last.date),
     whatToBring: lang === 'es' ? cfg.WHAT_TO_BRING_ES : cfg.WHAT_TO_BRING_EN,
@@ -115,12 +155,19 @@ const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<R
     // staff open the referral from the email: a link with its id (never PHI), when the console's address is configured
     const link = consoleLinkTo(deps.config.CONSOLE_URL, r.referralId);
     const e =
-      n.notice === 'urgent' ? urgentAlert(r.reference, link)
-      : n.notice === 'sla' ? slaAlert(r.reference, String(p.step), Number(p.ageHours), Number(p.breaches), link)
-      : n.notice === 'failure' ? failureAlert(r.reference, String(p.errorCode), link)
-      : n.notice === 'waitlist-review' ? waitlistReviewAlert(r.reference, Number(p.waitingDays), Number(p.seatsFree), link)
-      : noticeFailedAlert(r.reference, String(p.audience), String(p.milestone), String(p.errorCode), link);
-    return { email: { to: [deps.config.PROGRAM_EMAIL], ...e }, event: { type: 'NOTICE_SENT', actor: SYSTEM, detail: { audience: 'program', notice: n.notice } } };
+      n.notice === 'urgent'
+        ? urgentAlert(r.reference, link)
+        : n.notice === 'sla'
+          ? slaAlert(r.reference, String(p.step), Number(p.ageHours), Number(p.breaches), link)
+          : n.notice === 'failure'
+            ? failureAlert(r.reference, String(p.errorCode), link)
+            : n.notice === 'waitlist-review'
+              ? waitlistReviewAlert(r.reference, Number(p.waitingDays), Number(p.seatsFree), link)
+              : noticeFailedAlert(r.reference, String(p.audience), String(p.milestone), String(p.errorCode), link);
+    return {
+      email: { to: [deps.config.PROGRAM_EMAIL], ...e },
+      event: { type: 'NOTICE_SENT', actor: SYSTEM, detail: { audience: 'program', notice: n.notice } },
+    };
   }
   const intake = await deps.repo.getIntake(n.referralId);
   if (!intake) throw Object.assign(new Error('intake missing'), { name: 'IntakeMissing' });
@@ -137,19 +184,31 @@ const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<R
       schedule = scheduleFor(cohort, now, deps.config, lang);
       const where = cohort.location?.kind === 'in-person' ? cohort.location.address : cohort.location?.url;
       calendar = buildInvite({
-        cohortId: cohort.cohortId, cohort, referralId: n.referralId,
+        cohortId: cohort.cohortId,
+        cohort,
+        referralId: n.referralId,
         // a neutral title: it shows on a lock screen
         summary: lang === 'es' ? deps.config.INVITE_TITLE_ES : deps.config.INVITE_TITLE_EN,
         ...(where ? { location: where } : {}),
         description: inviteDescription(schedule, lang, program(deps)),
-        organizer: { name: deps.config.PROGRAM_NAME, email: deps.config.MAIL_FROM }, attendee: to, now, closed: deps.config.CLOSURE_DATES,
+        organizer: { name: deps.config.PROGRAM_NAME, email: deps.config.MAIL_FROM },
+        attendee: to,
+        now,
+        closed: deps.config.CLOSURE_DATES,
       });
     }
     const e = patientEmail(n.notice as PatientNotice, {
-      lang, firstName: intake.patient.firstName, reference: r.reference,
-      urgent: r.urgent, program: program(deps), status: n.status, schedule,
+      lang,
+      firstName: intake.patient.firstName,
+      reference: r.reference,
+      urgent: r.urgent,
+      program: program(deps),
+      status: n.status,
+      schedule,
       // a missed first session: the next one, as its local date and time (an ISO with the group's offset)
-      ...(n.notice === 'missed' ? { nextSession: { date: String(p.sessionAt).slice(0, 10), start: String(p.sessionAt).slice(11, 16) } } : {}),
+      ...(n.notice === 'missed'
+        ? { nextSession: { date: String(p.sessionAt).slice(0, 10), start: String(p.sessionAt).slice(11, 16) } }
+        : {}),
     });
     return {
       email: { to: [to], ...e, ...(calendar ? { calendar } : {}) },
@@ -162,16 +221,26 @@ const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<R
   if (!doc?.email) return { cancel: 'no recipient' };
   if (!physicianMayBeTold(intake, r)) return { cancel: 'no consent' };
   const e = physicianEmail(n.notice as PhysicianNotice, {
-    physicianName: doc.name, patientDisplayName: r.displayName, reference: r.reference, program: program(deps),
-    status: n.status, ...(p.startDate ? { startDate: String(p.startDate) } : {}),
+    physicianName: doc.name,
+    patientDisplayName: r.displayName,
+    reference: r.reference,
+    program: program(deps),
+    status: n.status,
+    ...(p.startDate ? { startDate: String(p.startDate) } : {}),
   });
   return {
     email: { to: [doc.email], ...e },
     event: {
-      type: 'DISCLOSURE', actor: SYSTEM,
+      type: 'DISCLOSURE',
+      actor: SYSTEM,
       detail: {
-        audience: 'referring-physician', recipientNpi: doc.npi, notice: n.notice, milestone: n.milestone,
-        disclosed: 'referral status only', basis: 'written patient consent (42 CFR 2.31)', consentSignedAt: intake.consent.signedAt,
+        audience: 'referring-physician',
+        recipientNpi: doc.npi,
+        notice: n.notice,
+        milestone: n.milestone,
+        disclosed: 'referral status only',
+        basis: 'written patient consent (42 CFR 2.31)',
+        consentSignedAt: intake.consent.signedAt,
       },
     },
   };
@@ -180,7 +249,10 @@ const render = async (deps: Deps, n: NoticeRecord, r: ReferralRecord): Promise<R
 // ---- delivery --------------------------------------------------------------------------------
 
 /** the error's name only (a provider's message may quote an address) */
-const errorCode = (err: unknown): string => String((err as Error)?.name ?? 'Error').replace(/[^\w.-]/g, '').slice(0, 80) || 'Error';
+const errorCode = (err: unknown): string =>
+  String((err as Error)?.name ?? 'Error')
+    .replace(/[^\w.-]/g, '')
+    .slice(0, 80) || 'Error';
 
 /** delay before the next try: exponential from the base, capped, with full jitter (at least 1 s) */
 export const retryDelayMs = (attempts: number, cfg: Deps['config'], random = Math.random): number => {
@@ -198,7 +270,12 @@ export type DeliveryOutcome = 'sent' | 'retrying' | 'given-up' | 'cancelled' | '
 export const deliverNotice = async (deps: Deps, referralId: string, key: string): Promise<DeliveryOutcome> => {
   const started = deps.now();
   // held for NOTICE_LEASE_SECONDS: a sender that dies meanwhile leaves it to the next one after that
-  const n = await deps.repo.claimNotice(referralId, key, started.toISOString(), new Date(started.getTime() + deps.config.NOTICE_LEASE_SECONDS * 1000).toISOString());
+  const n = await deps.repo.claimNotice(
+    referralId,
+    key,
+    started.toISOString(),
+    new Date(started.getTime() + deps.config.NOTICE_LEASE_SECONDS * 1000).toISOString(),
+  );
   if (!n) return 'not-due';
   const r = await deps.repo.get(referralId);
   let rendered: Rendered | Cancelled | undefined;
@@ -212,7 +289,11 @@ export const deliverNotice = async (deps: Deps, referralId: string, key: string)
     failure = err;
   }
   if (!failure && rendered && 'cancel' in rendered) {
-    await deps.repo.noticeCancelled(n, { type: 'NOTICE_CANCELLED', actor: SYSTEM, detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, reason: rendered.cancel } });
+    await deps.repo.noticeCancelled(n, {
+      type: 'NOTICE_CANCELLED',
+      actor: SYSTEM,
+      detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, reason: rendered.cancel },
+    });
     logger.info('notice cancelled', { referralId, noticeKey: key, reason: rendered.cancel });
     return 'cancelled';
   }
@@ -220,7 +301,9 @@ export const deliverNotice = async (deps: Deps, referralId: string, key: string)
     // the email is out: were this write lost to a passing table error, the notice would stay claimed
     // and go out again once its lease ran out, so it is tried again (it holds only while the claim does)
     const sent = () => deps.repo.noticeSent(n, messageId!, (rendered as Rendered).event);
-    await sent().catch(() => new Promise((r) => setTimeout(r, 200)).then(sent)).catch(() => new Promise((r) => setTimeout(r, 800)).then(sent));
+    await sent()
+      .catch(() => new Promise((r) => setTimeout(r, 200)).then(sent))
+      .catch(() => new Promise((r) => setTimeout(r, 800)).then(sent));
     metrics.count('NoticeSent');
     logger.info('notice sent', { referralId, noticeKey: key, attempts: n.attempts });
     return 'sent';
@@ -230,14 +313,27 @@ export const deliverNotice = async (deps: Deps, referralId: string, key: string)
   const giveUp = now.getTime() - Date.parse(n.createdAt) >= deps.config.NOTICE_RETRY_HOURS * 3_600_000;
   const retryAt = giveUp ? undefined : new Date(now.getTime() + retryDelayMs(n.attempts, deps.config)).toISOString();
   await deps.repo.noticeFailed(n, code, retryAt, {
-    type: 'NOTICE_FAILED', actor: SYSTEM,
-    detail: { audience: n.audience, notice: n.notice, milestone: n.milestone, attempt: n.attempts, error: code, ...(retryAt ? { retryAt } : { final: true }) },
+    type: 'NOTICE_FAILED',
+    actor: SYSTEM,
+    detail: {
+      audience: n.audience,
+      notice: n.notice,
+      milestone: n.milestone,
+      attempt: n.attempts,
+      error: code,
+      ...(retryAt ? { retryAt } : { final: true }),
+    },
   });
   logger.warn('notice failed', { referralId, noticeKey: key, attempts: n.attempts, errorName: code, giveUp });
   metrics.count('NoticeFailed');
   // a person was not told: the program hears of it (best effort; an alert about an alert is not sent)
   if (giveUp && n.audience !== 'program' && r) {
-    await deps.repo.enqueue(noticesFor({ ...r, updatedAt: now.toISOString() }, undefined, n.milestone, { program: { kind: 'notice-failed', audience: n.audience, milestone: n.milestone, errorCode: code } }))
+    await deps.repo
+      .enqueue(
+        noticesFor({ ...r, updatedAt: now.toISOString() }, undefined, n.milestone, {
+          program: { kind: 'notice-failed', audience: n.audience, milestone: n.milestone, errorCode: code },
+        }),
+      )
       .catch((err: Error) => logger.warn('could not queue the program alert', { referralId, errorName: err.name }));
   }
   return giveUp ? 'given-up' : 'retrying';

@@ -6,13 +6,19 @@ import { displayName } from '../domain/messages';
 import { newReference } from '../domain/reference';
 import { holdsSeat, openCohorts, sessionAfter } from '../domain/seats';
 import { triage } from '../domain/triage';
-import {
-  GATES, isFinal, isGateStatus, nextStatusAfter, routeTo,
-} from '../domain/workflow';
+import { GATES, isFinal, isGateStatus, nextStatusAfter, routeTo } from '../domain/workflow';
 import { logger } from '../logger';
 import { metrics } from '../observability';
 import { CRISIS_RESOURCES, type Intake, type IntakeResponse } from '../schemas/intake';
-import { DecisionSchemas, MAX_FIRST_SESSION_RETRIES, type Decision, type Enrollment, type FirstSession, type Step, type WaitlistDecision } from '../schemas/decisions';
+import {
+  DecisionSchemas,
+  MAX_FIRST_SESSION_RETRIES,
+  type Decision,
+  type Enrollment,
+  type FirstSession,
+  type Step,
+  type WaitlistDecision,
+} from '../schemas/decisions';
 import type { Status } from '../schemas/views';
 import { noticesFor } from './notices';
 import { validate } from '../validate';
@@ -32,12 +38,20 @@ export interface IntakeOptions {
 
 /** canonical JSON (sorted keys) so key order does not change the hash */
 const canonical = (v: unknown): string =>
-  Array.isArray(v) ? `[${v.map(canonical).join(',')}]`
-  : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
-  : JSON.stringify(v);
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v);
 
 const responseFor = (r: ReferralRecord): IntakeResponse => ({
-  referralId: r.referralId, reference: r.reference, status: r.status, urgent: r.urgent,
+  referralId: r.referralId,
+  reference: r.reference,
+  status: r.status,
+  urgent: r.urgent,
   ...(r.urgent ? { crisisResources: CRISIS_RESOURCES } : {}),
 });
 
@@ -46,8 +60,14 @@ const responseFor = (r: ReferralRecord): IntakeResponse => ({
  * and starts its workflow. The same Idempotency-Key with the same body answers the same referral
  * (and starts its workflow if an earlier try could not); with another body it is a 409.
  */
-export const submitIntake = async (deps: Deps, intake: Intake, opts: IntakeOptions): Promise<{ response: IntakeResponse; replayed: boolean }> => {
-  const bodyHash = createHash('sha256').update(canonical({ intake, channel: opts.channel })).digest('hex');
+export const submitIntake = async (
+  deps: Deps,
+  intake: Intake,
+  opts: IntakeOptions,
+): Promise<{ response: IntakeResponse; replayed: boolean }> => {
+  const bodyHash = createHash('sha256')
+    .update(canonical({ intake, channel: opts.channel }))
+    .digest('hex');
   const replay = async (): Promise<{ response: IntakeResponse; replayed: boolean } | undefined> => {
     if (!opts.idempotencyKey) return undefined;
     const rec = await deps.repo.getIdempotency(opts.idempotencyKey);
@@ -61,13 +81,28 @@ export const submitIntake = async (deps: Deps, intake: Intake, opts: IntakeOptio
   const now = deps.now().toISOString();
   const { urgent, flags } = triage(intake);
   const referral: ReferralRecord = {
-    referralId: randomUUID(), reference: newReference(), status: 'RECEIVED', urgent, flags, channel: opts.channel,
-    receivedAt: now, updatedAt: now, version: 1,
+    referralId: randomUUID(),
+    reference: newReference(),
+    status: 'RECEIVED',
+    urgent,
+    flags,
+    channel: opts.channel,
+    receivedAt: now,
+    updatedAt: now,
+    version: 1,
     displayName: displayName(intake.patient.firstName, intake.patient.lastName),
-    searchName: intake.patient.lastName.toLowerCase(), language: intake.patient.preferredLanguage,
-    breaches: 0, reached: { RECEIVED: now },
+    searchName: intake.patient.lastName.toLowerCase(),
+    language: intake.patient.preferredLanguage,
+    breaches: 0,
+    reached: { RECEIVED: now },
   };
-  const event: NewEvent = { at: now, type: 'RECEIVED', actor: opts.actor, to: 'RECEIVED', detail: { channel: opts.channel, urgent, flags } };
+  const event: NewEvent = {
+    at: now,
+    type: 'RECEIVED',
+    actor: opts.actor,
+    to: 'RECEIVED',
+    detail: { channel: opts.channel, urgent, flags },
+  };
   const idem = opts.idempotencyKey ? { key: opts.idempotencyKey, bodyHash, referralId: referral.referralId } : undefined;
   for (let attempt = 0; ; attempt++) {
     const earlier = await replay();
@@ -116,7 +151,10 @@ const decisionNotices = (next: ReferralRecord, intake: Intake, step: Step, facts
     return noticesFor(next, intake, 'enrolled', { patient: 'schedule', physician: 'enrolled', params: enrolment });
   }
   if (next.status === 'ENROLLED' && missed) {
-    return noticesFor(next, intake, `missed-${missed.retry}`, { patient: 'missed', params: { cohortId: missed.cohortId, sessionAt: missed.sessionAt } });
+    return noticesFor(next, intake, `missed-${missed.retry}`, {
+      patient: 'missed',
+      params: { cohortId: missed.cohortId, sessionAt: missed.sessionAt },
+    });
   }
   if (next.status === 'WAITLISTED') return noticesFor(next, intake, 'waitlisted', { patient: 'waitlisted', physician: 'waitlisted' });
   if (next.status === 'STARTED') return noticesFor(next, intake, 'started', { physician: 'started' });
@@ -132,7 +170,13 @@ const decisionNotices = (next: ReferralRecord, intake: Intake, step: Step, facts
  * transaction conditional on the version read; then the workflow resumes. 409 when the referral is
  * not at that step or the step was decided already.
  */
-export const decideStep = async (deps: Deps, referralId: string, step: Step, body: unknown, actor: Actor): Promise<{ referralId: string; status: Status; decided: Step }> =>
+export const decideStep = async (
+  deps: Deps,
+  referralId: string,
+  step: Step,
+  body: unknown,
+  actor: Actor,
+): Promise<{ referralId: string; status: Status; decided: Step }> =>
   retryOnConflict(async () => {
     const r = await load(deps, referralId);
     const open = r.pendingStep === step && !!r.taskToken;
@@ -140,10 +184,18 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
     // opening for the first time (status is the gate's), or reopening after its timer fired
     // (not when this step was just decided and its gate has not reopened yet: a detox extension or
     // a first-session retry leaves the status as it was, and a second click is not a second decision)
-    const opening = !open && !r.unapplied?.some((u) => u.step === step) && r.handover?.step !== step
-      && (r.pendingStep === step || (!r.pendingStep && isGateStatus(r.status) && GATES[r.status] === step));
+    const opening =
+      !open &&
+      !r.unapplied?.some((u) => u.step === step) &&
+      r.handover?.step !== step &&
+      (r.pendingStep === step || (!r.pendingStep && isGateStatus(r.status) && GATES[r.status] === step));
     if (!open && !opening) {
-      throw new ConflictError(r.pendingStep ? `This referral is waiting for ${r.pendingStep}, not ${step}` : 'This step is not waiting for a decision (it may have been decided already)', 'NotPending');
+      throw new ConflictError(
+        r.pendingStep
+          ? `This referral is waiting for ${r.pendingStep}, not ${step}`
+          : 'This step is not waiting for a decision (it may have been decided already)',
+        'NotPending',
+      );
     }
     const decision = validate(DecisionSchemas[step], body) as Decision;
     const target = nextStatusAfter(step, decision);
@@ -169,7 +221,10 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
       const withSeats = openCohorts(await currentCohorts(deps, now), track, now, deps.config.CLOSURE_DATES);
       if (withSeats.length) {
         const n = withSeats.length;
-        throw new ConflictError(`${n === 1 ? 'A cohort' : `${n} cohorts`} of this track ${n === 1 ? 'has' : 'have'} seats left: enrol the person instead of waitlisting`, 'SeatsAvailable');
+        throw new ConflictError(
+          `${n === 1 ? 'A cohort' : `${n} cohorts`} of this track ${n === 1 ? 'has' : 'have'} seats left: enrol the person instead of waitlisting`,
+          'SeatsAvailable',
+        );
       }
       changes.waitlist = { since: now.toISOString(), track, reviews: 0 };
     } else if (step === 'first-session') {
@@ -177,21 +232,32 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
       if (f.attended) {
         // not before the session the person was expected at (its local date: the ISO carries the group's offset)
         const earliest = r.firstSession?.at.slice(0, 10) ?? localDay(r.reached.ENROLLED ?? r.updatedAt, deps.config.PROGRAM_TIME_ZONE);
-        if (f.on < earliest) throw new ValidationError('Some fields need attention', { on: [`The first session this person could attend was on ${earliest}: attendance cannot be recorded before it`] });
+        if (f.on < earliest)
+          throw new ValidationError('Some fields need attention', {
+            on: [`The first session this person could attend was on ${earliest}: attendance cannot be recorded before it`],
+          });
       } else if (f.next === 'retry') {
         const retries = r.firstSession?.retries ?? 0;
         if (retries >= MAX_FIRST_SESSION_RETRIES) {
-          throw new ValidationError('Some fields need attention', { next: [`The first session was missed ${retries + 1} times: close the referral as a no-show (or withdraw it)`] });
+          throw new ValidationError('Some fields need attention', {
+            next: [`The first session was missed ${retries + 1} times: close the referral as a no-show (or withdraw it)`],
+          });
         }
         const cohort = r.cohortId ? await deps.repo.getCohort(r.cohortId) : undefined;
         // the session after the one that was missed (and after now)
         const after = new Date(Math.max(now.getTime(), r.firstSession ? Date.parse(r.firstSession.at) : 0));
         const upcoming = cohort ? sessionAfter(cohort, after, deps.config.CLOSURE_DATES) : undefined;
-        if (!cohort || !upcoming) throw new ConflictError('No session is left in this cohort: close the referral as a no-show, or withdraw it', 'CohortOver');
+        if (!cohort || !upcoming)
+          throw new ConflictError('No session is left in this cohort: close the referral as a no-show, or withdraw it', 'CohortOver');
         changes.firstSession = { at: upcoming.startsAt, retries: retries + 1 };
         facts.missed = { cohortId: cohort.cohortId, sessionAt: upcoming.startsAt, retry: retries + 1 };
         // the case worker calls before the next session (what is in the way: transport, work, child care)
-        extraEvents.push({ type: 'CONTACT_REMINDER', actor: SYSTEM, step, detail: { reason: 'missed-first-session', retry: retries + 1, of: MAX_FIRST_SESSION_RETRIES, nextSessionAt: upcoming.startsAt } });
+        extraEvents.push({
+          type: 'CONTACT_REMINDER',
+          actor: SYSTEM,
+          step,
+          detail: { reason: 'missed-first-session', retry: retries + 1, of: MAX_FIRST_SESSION_RETRIES, nextSessionAt: upcoming.startsAt },
+        });
       } else if (holdsSeat(r)) {
         // a no-show gives the seat back in the same transaction, for the waitlist
         seat = { cohortId: r.cohortId!, release: true };
@@ -200,14 +266,24 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
       }
     }
     const nextRoute = routeTo(target, deps.config, r.detoxSince, now, { ...r, ...changes, breaches: 0 });
-    const { next, events } = advance(r, now, {
-      status: target, pendingStep: undefined, taskToken: undefined, gateOpenedAt: undefined, gateDueAt: undefined, breaches: 0,
-      decided: { ...r.decided, [step]: nextRoute },
-      handover: open ? { token: r.taskToken!, route: nextRoute, step } : undefined,
-      ...(opening ? { unapplied: [...(r.unapplied ?? []), { step, route: nextRoute }] } : {}),
-      ...changes,
-      ...(target === 'DETOX' ? { detoxSince: r.detoxSince ?? now.toISOString() } : {}),
-    }, actor);
+    const { next, events } = advance(
+      r,
+      now,
+      {
+        status: target,
+        pendingStep: undefined,
+        taskToken: undefined,
+        gateOpenedAt: undefined,
+        gateDueAt: undefined,
+        breaches: 0,
+        decided: { ...r.decided, [step]: nextRoute },
+        handover: open ? { token: r.taskToken!, route: nextRoute, step } : undefined,
+        ...(opening ? { unapplied: [...(r.unapplied ?? []), { step, route: nextRoute }] } : {}),
+        ...changes,
+        ...(target === 'DETOX' ? { detoxSince: r.detoxSince ?? now.toISOString() } : {}),
+      },
+      actor,
+    );
     events.unshift({ at: next.updatedAt, type: 'STEP_DECIDED', actor, step, detail: decision as unknown as Record<string, unknown> });
     events.push(...extraEvents.map((e) => ({ ...e, at: next.updatedAt })));
     const notices = decisionNotices(next, intake, step, facts);
@@ -224,17 +300,33 @@ export const decideStep = async (deps: Deps, referralId: string, step: Step, bod
   });
 
 /** withdraw from any non-final status: status, event and closing notices in one commit, then stop the execution */
-export const withdraw = async (deps: Deps, referralId: string, reason: string, actor: Actor): Promise<{ referralId: string; status: Status }> => {
+export const withdraw = async (
+  deps: Deps,
+  referralId: string,
+  reason: string,
+  actor: Actor,
+): Promise<{ referralId: string; status: Status }> => {
   const intake = await loadIntake(deps, referralId);
   const done = await retryOnConflict(async () => {
     const r = await load(deps, referralId);
     if (isFinal(r.status)) throw new ConflictError(`This referral is already closed (${r.status})`, 'AlreadyClosed');
     // an enrolled person withdrawn before the start gives the seat back in the same transaction
     const seat: SeatReservation | undefined = holdsSeat(r) ? { cohortId: r.cohortId!, release: true } : undefined;
-    const { next, events } = advance(r, deps.now(), {
-      status: 'WITHDRAWN', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined, unapplied: undefined, failure: undefined, handover: undefined,
-      ...(seat ? { seatReleasedAt: deps.now().toISOString() } : {}),
-    }, actor);
+    const { next, events } = advance(
+      r,
+      deps.now(),
+      {
+        status: 'WITHDRAWN',
+        pendingStep: undefined,
+        taskToken: undefined,
+        gateDueAt: undefined,
+        unapplied: undefined,
+        failure: undefined,
+        handover: undefined,
+        ...(seat ? { seatReleasedAt: deps.now().toISOString() } : {}),
+      },
+      actor,
+    );
     events.unshift({ at: next.updatedAt, type: 'WITHDRAWN', actor, detail: { reason } });
     if (seat) events.push({ at: next.updatedAt, type: 'SEAT_RELEASED', actor, detail: { cohortId: seat.cohortId } });
     // the closing notices exist only if this withdraw commits: a withdraw that loses a race tells nobody anything
@@ -253,16 +345,33 @@ export const withdraw = async (deps: Deps, referralId: string, reason: string, a
  * workflow stopped, with a RESUMED event naming the user, then a new execution that enters the same
  * state machine at that step.
  */
-export const resume = async (deps: Deps, referralId: string, actor: Actor, note?: string): Promise<{ referralId: string; status: Status }> => {
+export const resume = async (
+  deps: Deps,
+  referralId: string,
+  actor: Actor,
+  note?: string,
+): Promise<{ referralId: string; status: Status }> => {
   const { next, name, at } = await retryOnConflict(async () => {
     const r = await load(deps, referralId);
-    if (r.status !== 'NEEDS_ATTENTION') throw new ConflictError(`Only a referral that needs attention can be resumed (this one is ${r.status})`, 'NotNeedsAttention');
-    if (!r.failure) throw new ConflictError(`This referral is waiting for ${r.pendingStep ?? 'a decision'}: decide that step instead`, 'GateOpen');
+    if (r.status !== 'NEEDS_ATTENTION')
+      throw new ConflictError(`Only a referral that needs attention can be resumed (this one is ${r.status})`, 'NotNeedsAttention');
+    if (!r.failure)
+      throw new ConflictError(`This referral is waiting for ${r.pendingStep ?? 'a decision'}: decide that step instead`, 'GateOpen');
     const resumes = (r.resumes ?? 0) + 1;
     const name = `${referralId}-r${resumes}`;
     const at = r.failure.resumeAt;
-    const changed = advance(r, deps.now(), { status: at, failure: undefined, execution: name, resumes, pendingStep: undefined, taskToken: undefined, breaches: 0 }, actor);
-    changed.events.unshift({ at: changed.next.updatedAt, type: 'RESUMED', actor, detail: { error: r.failure.error, resumeAt: at, ...(note ? { note } : {}) } });
+    const changed = advance(
+      r,
+      deps.now(),
+      { status: at, failure: undefined, execution: name, resumes, pendingStep: undefined, taskToken: undefined, breaches: 0 },
+      actor,
+    );
+    changed.events.unshift({
+      at: changed.next.updatedAt,
+      type: 'RESUMED',
+      actor,
+      detail: { error: r.failure.error, resumeAt: at, ...(note ? { note } : {}) },
+    });
     await commit(deps, changed.next, changed.events);
     return { next: changed.next, name, at };
   });

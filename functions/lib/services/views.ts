@@ -16,14 +16,21 @@ import { STATUSES, type CohortView, type Dashboard, type ReferralDetail, type Re
 // intake for signed-in staff; the task token never leaves the backend
 
 export const summary = (r: ReferralRecord, now: Date): ReferralSummary => ({
-  referralId: r.referralId, reference: r.reference, status: r.status, urgent: r.urgent, channel: r.channel,
-  receivedAt: r.receivedAt, displayName: r.displayName,
+  referralId: r.referralId,
+  reference: r.reference,
+  status: r.status,
+  urgent: r.urgent,
+  channel: r.channel,
+  receivedAt: r.receivedAt,
+  displayName: r.displayName,
   ...(r.pendingStep ? { pendingStep: r.pendingStep } : {}),
   ...(r.assignedTo ? { assignedTo: r.assignedTo.username } : {}),
   ...(r.gateDueAt && isUrgentFirstContact(r.status, r) ? { firstContact: true } : {}),
   ...(r.gateOpenedAt ? { gateOpenedAt: r.gateOpenedAt } : {}),
   // the waitlist's timer is its weekly review, not an SLA: no on-time/overdue state for it
-  ...(r.gateDueAt && r.gateOpenedAt ? { gateDueAt: r.gateDueAt, ...(r.status === 'WAITLISTED' ? {} : { sla: slaState(r.gateOpenedAt, r.gateDueAt, now) }) } : {}),
+  ...(r.gateDueAt && r.gateOpenedAt
+    ? { gateDueAt: r.gateDueAt, ...(r.status === 'WAITLISTED' ? {} : { sla: slaState(r.gateOpenedAt, r.gateDueAt, now) }) }
+    : {}),
   ...(r.status === 'WAITLISTED' && r.waitlist ? { waitlist: { since: r.waitlist.since, track: r.waitlist.track } } : {}),
   ...(r.firstSession && !isFinal(r.status) ? { firstSession: r.firstSession } : {}),
 });
@@ -42,7 +49,10 @@ export const referralDetail = async (deps: Deps, referralId: string): Promise<Re
   const [r, intake, events] = await Promise.all([deps.repo.get(referralId), deps.repo.getIntake(referralId), deps.repo.events(referralId)]);
   if (!r || !intake) throw new NotFoundError('No referral with that id');
   return {
-    ...summary(r, deps.now()), intake, breaches: r.breaches, events,
+    ...summary(r, deps.now()),
+    intake,
+    breaches: r.breaches,
+    events,
     ...(r.eligibility ? { eligibility: r.eligibility } : {}),
     ...(r.cohortId ? { cohortId: r.cohortId } : {}),
     ...(r.failure ? { failure: r.failure } : {}),
@@ -71,7 +81,8 @@ export const dashboard = async (deps: Deps): Promise<Dashboard> => {
     recent.push(...page.items);
     startKey = page.lastKey;
   } while (startKey && recent.length < 1000);
-  const hours = (r: ReferralRecord, s: Status) => (r.reached[s] ? (Date.parse(r.reached[s]!) - Date.parse(r.receivedAt)) / 3_600_000 : undefined);
+  const hours = (r: ReferralRecord, s: Status) =>
+    r.reached[s] ? (Date.parse(r.reached[s]!) - Date.parse(r.receivedAt)) / 3_600_000 : undefined;
   const medianHoursFromIntake: Dashboard['medianHoursFromIntake'] = {};
   for (const s of ['EVALUATION', 'DETOX', 'ENROLLMENT', 'ENROLLED', 'STARTED'] as const) {
     const m = median(recent.map((r) => hours(r, s)).filter((h): h is number => h !== undefined));
@@ -80,7 +91,9 @@ export const dashboard = async (deps: Deps): Promise<Dashboard> => {
   return {
     byStatus: Object.fromEntries(counts) as Record<Status, number>,
     urgentOpen: recent.filter((r) => r.urgent && !isFinal(r.status)).length,
-    overdueGates: recent.filter((r) => r.gateDueAt && r.gateOpenedAt && r.status !== 'WAITLISTED' && slaState(r.gateOpenedAt, r.gateDueAt, now) === 'overdue').length,
+    overdueGates: recent.filter(
+      (r) => r.gateDueAt && r.gateOpenedAt && r.status !== 'WAITLISTED' && slaState(r.gateOpenedAt, r.gateDueAt, now) === 'overdue',
+    ).length,
     medianHoursFromIntake,
     generatedAt: now.toISOString(),
   };
@@ -91,7 +104,10 @@ export const dashboard = async (deps: Deps): Promise<Dashboard> => {
 const cohortView = (c: CohortRecord, now: Date, roster?: CohortView['roster'], waitlist?: readonly TrackPreference[]): CohortView => {
   const { createdAt: _c, createdBy: _b, ...input } = c;
   return {
-    ...input, seatsLeft: Math.max(0, c.capacity - c.seats), nextSessions: nextSessions(c, now), ...(roster ? { roster } : {}),
+    ...input,
+    seatsLeft: Math.max(0, c.capacity - c.seats),
+    nextSessions: nextSessions(c, now),
+    ...(roster ? { roster } : {}),
     ...(waitlist ? { waiting: waitlist.filter((t) => serves(c.track, t)).length } : {}),
   };
 };
@@ -150,5 +166,9 @@ export const funnelReport = async (deps: Deps, q: FunnelQueryInput): Promise<Fun
     referrals.push(...page.items);
     startKey = page.lastKey;
   } while (startKey && referrals.length < FUNNEL_MAX_REFERRALS);
-  return computeFunnel(referrals.slice(0, FUNNEL_MAX_REFERRALS), { from, to, channel: q.channel }, { timeZone, now, truncated: !!startKey });
+  return computeFunnel(
+    referrals.slice(0, FUNNEL_MAX_REFERRALS),
+    { from, to, channel: q.channel },
+    { timeZone, now, truncated: !!startKey },
+  );
 };

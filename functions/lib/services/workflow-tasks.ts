@@ -28,14 +28,26 @@ export const checkInsurance = async (deps: Deps, referralId: string): Promise<Ro
     const result = await Promise.race([
       deps.eligibility.check(intake.insurance, intake.patient),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('no answer in time'), { name: 'EligibilityTimeout' })), ELIGIBILITY_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(Object.assign(new Error('no answer in time'), { name: 'EligibilityTimeout' })),
+          ELIGIBILITY_TIMEOUT_MS,
+        );
       }),
     ])
       // the error's name only: a payer's message may quote the member's name or date of birth
-      .catch((err: Error) => ({ outcome: 'error' as const, checkedAt: deps.now().toISOString(), summary: `Eligibility check failed (${err.name})` }))
+      .catch((err: Error) => ({
+        outcome: 'error' as const,
+        checkedAt: deps.now().toISOString(),
+        summary: `Eligibility check failed (${err.name})`,
+      }))
       .finally(() => clearTimeout(timer));
     const { next, events } = advance(r, deps.now(), { status: statusAfterCheck(result), eligibility: result }, SYSTEM);
-    events.unshift({ at: next.updatedAt, type: 'INSURANCE_CHECKED', actor: SYSTEM, detail: { outcome: result.outcome, summary: result.summary } });
+    events.unshift({
+      at: next.updatedAt,
+      type: 'INSURANCE_CHECKED',
+      actor: SYSTEM,
+      detail: { outcome: result.outcome, summary: result.summary },
+    });
     await commit(deps, next, events);
     return route(deps, next, next.status);
   });
@@ -61,7 +73,11 @@ export const openGate = async (deps: Deps, input: OpenGateInput): Promise<void> 
     const now = deps.now();
     const waiting = r.unapplied?.find((u) => u.step === step);
     if (waiting) {
-      await commit(deps, { ...r, version: r.version + 1, updatedAt: now.toISOString(), unapplied: r.unapplied!.filter((u) => u !== waiting) }, []);
+      await commit(
+        deps,
+        { ...r, version: r.version + 1, updatedAt: now.toISOString(), unapplied: r.unapplied!.filter((u) => u !== waiting) },
+        [],
+      );
       await deps.workflow.resume(input.taskToken, waiting.route);
       logger.info('gate opened with its decision waiting', { referralId: r.referralId, step });
       return;
@@ -76,16 +92,21 @@ export const openGate = async (deps: Deps, input: OpenGateInput): Promise<void> 
       return;
     }
     const reopen = r.pendingStep === step;
-    const { next, events } = advance(r, now, {
-      status: r.status === 'NEEDS_ATTENTION' ? r.status : input.status,
-      pendingStep: step,
-      taskToken: input.taskToken,
-      gateOpenedAt: reopen ? r.gateOpenedAt : now.toISOString(),
-      gateDueAt: input.timeoutSeconds ? new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString() : undefined,
-      breaches: reopen ? r.breaches : 0,
-      detoxSince: input.status === 'DETOX' ? r.detoxSince ?? now.toISOString() : r.detoxSince,
-      handover: undefined,
-    }, SYSTEM);
+    const { next, events } = advance(
+      r,
+      now,
+      {
+        status: r.status === 'NEEDS_ATTENTION' ? r.status : input.status,
+        pendingStep: step,
+        taskToken: input.taskToken,
+        gateOpenedAt: reopen ? r.gateOpenedAt : now.toISOString(),
+        gateDueAt: input.timeoutSeconds ? new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString() : undefined,
+        breaches: reopen ? r.breaches : 0,
+        detoxSince: input.status === 'DETOX' ? (r.detoxSince ?? now.toISOString()) : r.detoxSince,
+        handover: undefined,
+      },
+      SYSTEM,
+    );
     // the first opening shows in the timeline as the STATUS_CHANGED that led here; a reopening is its own event
     if (reopen) events.push({ at: next.updatedAt, type: 'GATE_REOPENED', actor: SYSTEM, step });
     await commit(deps, next, events);
@@ -100,22 +121,40 @@ export type EscalateInput =
 /** task: a gate's timer ran out (escalate; reopen, needs attention or expire), or a task kept failing */
 export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route | { status: Status }> => {
   if (input.kind === 'failure') {
-    const errorCode = String(input.error ?? 'Unknown').replace(/[^\w.-]/g, '').slice(0, 80) || 'Unknown';
+    const errorCode =
+      String(input.error ?? 'Unknown')
+        .replace(/[^\w.-]/g, '')
+        .slice(0, 80) || 'Unknown';
     return retryOnConflict(async () => {
       const r = await load(deps, input.referralId);
       if (isFinal(r.status)) return { status: r.status };
       const now = deps.now();
       // the execution ends here: no gate stays pending; staff resume it at the step that failed (or withdraw)
-      const resumeAt = r.status === 'NEEDS_ATTENTION' ? r.failure?.resumeAt ?? (r.pendingStep ? GATE_OF_STEP[r.pendingStep] : 'RECEIVED') : r.status;
-      const { next, events } = advance(r, now, {
-        status: 'NEEDS_ATTENTION', taskToken: undefined, pendingStep: undefined, gateDueAt: undefined, unapplied: undefined,
-        failure: { error: errorCode, at: now.toISOString(), resumeAt },
-      }, SYSTEM);
+      const resumeAt =
+        r.status === 'NEEDS_ATTENTION' ? (r.failure?.resumeAt ?? (r.pendingStep ? GATE_OF_STEP[r.pendingStep] : 'RECEIVED')) : r.status;
+      const { next, events } = advance(
+        r,
+        now,
+        {
+          status: 'NEEDS_ATTENTION',
+          taskToken: undefined,
+          pendingStep: undefined,
+          gateDueAt: undefined,
+          unapplied: undefined,
+          failure: { error: errorCode, at: now.toISOString(), resumeAt },
+        },
+        SYSTEM,
+      );
       events.unshift({ at: next.updatedAt, type: 'TASK_FAILED', actor: SYSTEM, detail: { error: errorCode, resumeAt } });
       // the program is told once per stop: a RecordFailure retried after it committed (its invocation
       // failed afterwards) finds the failure recorded already and adds no second alert
       const told = r.status === 'NEEDS_ATTENTION' && !!r.failure;
-      await commit(deps, next, events, told ? {} : { notices: noticesFor(next, undefined, 'failure', { program: { kind: 'failure', errorCode } }) });
+      await commit(
+        deps,
+        next,
+        events,
+        told ? {} : { notices: noticesFor(next, undefined, 'failure', { program: { kind: 'failure', errorCode } }) },
+      );
       logger.warn('referral needs attention after task failure', { referralId: r.referralId, errorCode });
       return { status: next.status };
     });
@@ -131,20 +170,42 @@ export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route 
       // reopens briefly and applies it as it opens
       const decided = r.decided?.[step];
       if (decided && !r.unapplied?.some((u) => u.step === step)) {
-        await commit(deps, { ...r, version: r.version + 1, updatedAt: now.toISOString(), unapplied: [...(r.unapplied ?? []), { step, route: decided }] }, []);
+        await commit(
+          deps,
+          { ...r, version: r.version + 1, updatedAt: now.toISOString(), unapplied: [...(r.unapplied ?? []), { step, route: decided }] },
+          [],
+        );
       }
       return { next: gate, timeoutSeconds: 60 };
     }
     if (gate === 'WAITLISTED') return reviewWaitlist(deps, r, now);
     if (gate === 'DETOX' && detoxExpired(r.detoxSince, deps.config.DETOX_MAX_DAYS, now)) {
-      const { next, events } = advance(r, now, { status: 'EXPIRED', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined }, SYSTEM);
-      events.unshift({ at: next.updatedAt, type: 'SLA_BREACHED', actor: SYSTEM, step, detail: { expired: true, maxDays: deps.config.DETOX_MAX_DAYS } });
-      await commit(deps, next, events, { notices: noticesFor(next, await loadIntake(deps, r.referralId), 'closed', { patient: 'closed', physician: 'closed' }) });
+      const { next, events } = advance(
+        r,
+        now,
+        { status: 'EXPIRED', pendingStep: undefined, taskToken: undefined, gateDueAt: undefined },
+        SYSTEM,
+      );
+      events.unshift({
+        at: next.updatedAt,
+        type: 'SLA_BREACHED',
+        actor: SYSTEM,
+        step,
+        detail: { expired: true, maxDays: deps.config.DETOX_MAX_DAYS },
+      });
+      await commit(deps, next, events, {
+        notices: noticesFor(next, await loadIntake(deps, r.referralId), 'closed', { patient: 'closed', physician: 'closed' }),
+      });
       return { next: 'EXPIRED' };
     }
     const breaches = r.breaches + 1;
     const attention = breaches >= BREACHES_BEFORE_ATTENTION;
-    const { next, events } = advance(r, now, { breaches, taskToken: undefined, ...(attention ? { status: 'NEEDS_ATTENTION' as const } : {}) }, SYSTEM);
+    const { next, events } = advance(
+      r,
+      now,
+      { breaches, taskToken: undefined, ...(attention ? { status: 'NEEDS_ATTENTION' as const } : {}) },
+      SYSTEM,
+    );
     const ageHours = Math.round((now.getTime() - Date.parse(r.gateOpenedAt ?? r.updatedAt)) / 360_000) / 10;
     events.unshift({ at: next.updatedAt, type: 'SLA_BREACHED', actor: SYSTEM, step, detail: { breach: breaches, ageHours } });
     const alert = { kind: 'sla' as const, step, ageHours, breaches, gateOpenedAt: r.gateOpenedAt ?? '' };
@@ -164,9 +225,18 @@ const reviewWaitlist = async (deps: Deps, r: ReferralRecord, now: Date): Promise
   const track = r.waitlist?.track ?? 'any';
   const reviews = (r.waitlist?.reviews ?? 0) + 1;
   const waitingDays = Math.floor((now.getTime() - Date.parse(since)) / 86_400_000);
-  const seatsFree = openCohorts(await currentCohorts(deps, now), track, now, deps.config.CLOSURE_DATES).reduce((n, c) => n + c.capacity - c.seats, 0);
+  const seatsFree = openCohorts(await currentCohorts(deps, now), track, now, deps.config.CLOSURE_DATES).reduce(
+    (n, c) => n + c.capacity - c.seats,
+    0,
+  );
   const { next, events } = advance(r, now, { taskToken: undefined, waitlist: { since, track, reviews } }, SYSTEM);
-  events.unshift({ at: next.updatedAt, type: 'WAITLIST_REVIEW_DUE', actor: SYSTEM, step: 'waitlist', detail: { review: reviews, waitingDays, seatsFree } });
+  events.unshift({
+    at: next.updatedAt,
+    type: 'WAITLIST_REVIEW_DUE',
+    actor: SYSTEM,
+    step: 'waitlist',
+    detail: { review: reviews, waitingDays, seatsFree },
+  });
   const alert = { kind: 'waitlist-review' as const, review: reviews, waitingDays, seatsFree };
   await commit(deps, next, events, { notices: noticesFor(next, undefined, 'waitlist-review', { program: alert }) });
   logger.info('waitlist review due', { referralId: r.referralId, review: reviews, seatsFree });
@@ -197,7 +267,9 @@ export const restartStranded = async (deps: Deps): Promise<number> => {
     }
     const resumed = r.execution ? { name: r.execution, route: route(deps, r, status) } : undefined;
     const first = !resumed && status === 'RECEIVED';
-    const started = first ? await deps.workflow.start(r.referralId) : await deps.workflow.start(r.referralId, resumed ?? { name: r.referralId, route: route(deps, r, status) });
+    const started = first
+      ? await deps.workflow.start(r.referralId)
+      : await deps.workflow.start(r.referralId, resumed ?? { name: r.referralId, route: route(deps, r, status) });
     return started === 'started';
   };
   for (const status of ['RECEIVED', ...Object.keys(GATES)] as Status[]) {

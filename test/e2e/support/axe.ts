@@ -38,11 +38,19 @@ export const runAxe = async (page: Page, options: AxeOptions = {}): Promise<AxeV
       impact: v.impact ?? null,
       help: v.help,
       helpUrl: v.helpUrl,
-      nodes: v.nodes.map((n: { target: string[]; failureSummary?: string }) => ({ target: n.target.join(' '), summary: n.failureSummary ?? '' })),
+      nodes: v.nodes.map((n: { target: string[]; failureSummary?: string }) => ({
+        target: n.target.join(' '),
+        summary: n.failureSummary ?? '',
+      })),
     }));
   }, options);
 };
 
 /** one line per violation and node, for a readable assertion message */
 export const formatViolations = (violations: AxeViolation[]): string =>
-  violations.map((v) => `${v.impact ?? '?'} ${v.id}: ${v.help}\n${v.nodes.map((n) => `  at ${n.target}\n    ${n.summary.replace(/\n/g, '\n    ')}`).join('\n')}`).join('\n');
+  violations
+    .map(
+      (v) =>
+        `${v.impact ?? '?'} ${v.id}: ${v.help}\n${v.nodes.map((n) => `  at ${n.target}\n    ${n.summary.replace(/\n/g, '\n    ')}`).join('\n')}`,
+    )
+    .join('\n');

@@ -23,7 +23,14 @@ const client = (api: Api): TestApi => {
 
 export const login = (api: Api, username: string): Promise<string> => client(api).token(username);
 
-export async function call<T = unknown>(api: Api, method: 'GET' | 'POST', path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+export async function call<T = unknown>(
+  api: Api,
+  method: 'GET' | 'POST',
+  path: string,
+  token?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
   const res = await client(api).call(method, path, { body, token, headers });
   return { status: res.status, body: (res.json ?? null) as T };
 }
@@ -51,12 +58,19 @@ export interface IntakeOptions {
 export const intakeBody = (o: IntakeOptions = {}) =>
   baseIntakeBody({
     lastName: o.lastName ?? uniqueName('Tester'),
-    patient: { firstName: o.firstName ?? 'Alex', dateOfBirth: '1990-05-17', email: o.email ?? `${uniqueName('p').toLowerCase()}@example.org`, postalCode: '10001' },
+    patient: {
+      firstName: o.firstName ?? 'Alex',
+      dateOfBirth: '1990-05-17',
+      email: o.email ?? `${uniqueName('p').toLowerCase()}@example.org`,
+      postalCode: '10001',
+    },
     substances: [{ substance: 'alcohol', lastUse: '2025-01-10' }],
     withdrawal: { currentSymptoms: false, detoxStatus: 'unknown' },
     screening: { selfHarmThoughtsPastMonth: o.selfHarm ?? false, suicideAttemptPastThreeMonths: false },
     insurance: (o.insurance ?? { type: 'commercial', payer: 'Aetna', memberId: 'M123' }) as Intake['insurance'],
-    referringPhysician: o.physician ? { name: 'Dr. Ada Rivera', npi: '1234567893', email: 'ada.rivera@clinic.example', practice: 'Eastside Family Medicine' } : undefined,
+    referringPhysician: o.physician
+      ? { name: 'Dr. Ada Rivera', npi: '1234567893', email: 'ada.rivera@clinic.example', practice: 'Eastside Family Medicine' }
+      : undefined,
     consent: { shareWithReferrer: !!o.physician, signature: 'Alex Tester' },
     schedulePreference: 'morning',
     notes: o.notes,
@@ -70,7 +84,9 @@ export interface Created {
 
 export async function createReferral(api: Api, o: IntakeOptions = {}): Promise<Created> {
   const body = intakeBody(o);
-  const res = await call<{ referralId: string; reference: string }>(api, 'POST', '/api/referrals', undefined, body, { 'idempotency-key': crypto.randomUUID() });
+  const res = await call<{ referralId: string; reference: string }>(api, 'POST', '/api/referrals', undefined, body, {
+    'idempotency-key': crypto.randomUUID(),
+  });
   if (res.status !== 201) throw new Error(`intake: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   return { ...res.body, body };
 }
@@ -98,10 +114,14 @@ export interface Detail {
 
 /** polls GET /api/staff/referrals/{id} until its status is `status` */
 export const waitForStatus = (api: Api, token: string, id: string, status: string, timeoutMs = 30_000): Promise<Detail> =>
-  poll(`referral ${id} to reach ${status}`, async () => {
-    const r = await call<Detail>(api, 'GET', `/api/staff/referrals/${id}`, token);
-    return r.status === 200 && r.body.status === status && (FINAL.includes(status) || r.body.pendingStep) ? r.body : undefined;
-  }, timeoutMs);
+  poll(
+    `referral ${id} to reach ${status}`,
+    async () => {
+      const r = await call<Detail>(api, 'GET', `/api/staff/referrals/${id}`, token);
+      return r.status === 200 && r.body.status === status && (FINAL.includes(status) || r.body.pendingStep) ? r.body : undefined;
+    },
+    timeoutMs,
+  );
 
 /** statuses without a pending step (ENROLLED and WAITLISTED are gates: waiting for one waits for its step) */
 const FINAL = ['STARTED', 'NO_SHOW', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NEEDS_ATTENTION'];
@@ -109,8 +129,14 @@ const FINAL = ['STARTED', 'NO_SHOW', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN',
 /** a morning cohort starting in a week, Mon/Wed/Fri 09:00 × 3 h, 8 weeks */
 export const weekdaysCohort = (name: string) =>
   cohortBody({
-    name, track: 'morning', startDate: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10),
-    sessions: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 180 }, { weekday: 'FR', start: '09:00', minutes: 180 }],
+    name,
+    track: 'morning',
+    startDate: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10),
+    sessions: [
+      { weekday: 'MO', start: '09:00', minutes: 180 },
+      { weekday: 'WE', start: '09:00', minutes: 180 },
+      { weekday: 'FR', start: '09:00', minutes: 180 },
+    ],
   });
 
 // ---- console page steps ----------------------------------------------------------------------

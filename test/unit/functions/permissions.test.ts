@@ -39,7 +39,11 @@ describe('the analysis', () => {
     // Assess: GetCommand through Store.load → DocStore.load; the paginator and the aggregated client's
     // method count as their commands; DocStore.remove and `overwrite` are never called, and ScanStore
     // implements the port but is not imported by the handler
-    expect(commandsOf(r)).toEqual(['@aws-sdk/client-sfn#StartExecutionCommand', '@aws-sdk/lib-dynamodb#GetCommand', '@aws-sdk/lib-dynamodb#QueryCommand']);
+    expect(commandsOf(r)).toEqual([
+      '@aws-sdk/client-sfn#StartExecutionCommand',
+      '@aws-sdk/lib-dynamodb#GetCommand',
+      '@aws-sdk/lib-dynamodb#QueryCommand',
+    ]);
     expect(r.commands.get('@aws-sdk/lib-dynamodb#GetCommand')!.via.at(-1)).toBe('DocStore.load');
     expect(r.bundle.some((f) => f.endsWith('scan-store.ts'))).toBe(false);
   });
@@ -69,8 +73,19 @@ describe('the analysis', () => {
   });
 
   test('reports a command it has no IAM action for instead of passing it', () => {
-    const reach: Reach = { commands: new Map([['@aws-sdk/client-sfn#ListTagsForResourceCommand', { pkg: '@aws-sdk/client-sfn', command: 'ListTagsForResourceCommand', at: 'x.ts:1', via: [] }]]), bundle: [], functionsReached: 0 };
-    expect(permissionGaps(reach, ['workflow:describe', 'workflow:start'])).toEqual([expect.objectContaining({ unmapped: true, missing: ['@aws-sdk/client-sfn#ListTagsForResourceCommand'] })]);
+    const reach: Reach = {
+      commands: new Map([
+        [
+          '@aws-sdk/client-sfn#ListTagsForResourceCommand',
+          { pkg: '@aws-sdk/client-sfn', command: 'ListTagsForResourceCommand', at: 'x.ts:1', via: [] },
+        ],
+      ]),
+      bundle: [],
+      functionsReached: 0,
+    };
+    expect(permissionGaps(reach, ['workflow:describe', 'workflow:start'])).toEqual([
+      expect.objectContaining({ unmapped: true, missing: ['@aws-sdk/client-sfn#ListTagsForResourceCommand'] }),
+    ]);
   });
 });
 
@@ -80,7 +95,9 @@ describe.each(catalog.map((f) => [f.name, f.needs] as const))('%s', (name, needs
   });
 
   test('may call every AWS action its code can reach', () => {
-    const gaps = permissionGaps(reachOf(name), needs).map((g) => `${g.command} needs ${g.missing.join(', ')} (${g.at}, via ${g.via.join(' → ')})`);
+    const gaps = permissionGaps(reachOf(name), needs).map(
+      (g) => `${g.command} needs ${g.missing.join(', ')} (${g.at}, via ${g.via.join(' → ')})`,
+    );
     expect(gaps).toEqual([]);
   });
 
@@ -90,13 +107,30 @@ describe.each(catalog.map((f) => [f.name, f.needs] as const))('%s', (name, needs
 });
 
 test('every function with a handler reaches at least one AWS command (PERMISSIONS_TABLE=1 prints the table)', () => {
-  const rows = catalog.filter((f) => analyse().reaches.has(f.name)).map((f) => {
-    const r = reachOf(f.name);
-    const commands = [...r.commands.values()].map((u) => u.command.replace(/Command$/, '')).sort().join(', ');
-    return { name: f.name, commands, line: `| ${f.name} | ${f.needs.join(', ')} | ${commands} | ${reachableActions(r).join(', ')} | ${r.functionsReached} / ${r.bundle.length} |` };
-  });
+  const rows = catalog
+    .filter((f) => analyse().reaches.has(f.name))
+    .map((f) => {
+      const r = reachOf(f.name);
+      const commands = [...r.commands.values()]
+        .map((u) => u.command.replace(/Command$/, ''))
+        .sort()
+        .join(', ');
+      return {
+        name: f.name,
+        commands,
+        line: `| ${f.name} | ${f.needs.join(', ')} | ${commands} | ${reachableActions(r).join(', ')} | ${r.functionsReached} / ${r.bundle.length} |`,
+      };
+    });
   if (process.env.PERMISSIONS_TABLE) {
-    process.stdout.write(['', '| function | needs | commands | actions | functions / files reached |', '|---|---|---|---|---|', ...rows.map((r) => r.line), ''].join('\n'));
+    process.stdout.write(
+      [
+        '',
+        '| function | needs | commands | actions | functions / files reached |',
+        '|---|---|---|---|---|',
+        ...rows.map((r) => r.line),
+        '',
+      ].join('\n'),
+    );
   }
   // every function touches the table at least: none found means the analysis lost the handler
   expect(rows.filter((r) => !r.commands).map((r) => r.name)).toEqual([]);

@@ -136,7 +136,10 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     const history = await client.send(new GetExecutionHistoryCommand({ executionArn }));
     const entered = history.events!.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails?.name);
     expect(entered).toEqual(['Gate', 'Rejected']);
-    expect(history.events!.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails).toMatchObject({ error: 'Referral.Rejected', cause: 'not eligible' });
+    expect(history.events!.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails).toMatchObject({
+      error: 'Referral.Rejected',
+      cause: 'not eligible',
+    });
   });
 
   test('an error thrown by the invoked function fails the task with its name (Catch matches it)', async () => {
@@ -180,7 +183,10 @@ describe('callback tasks (lambda:invoke.waitForTaskToken) over the SDK', () => {
     // its own emulator at timeScale 2: a 1 s heartbeat period, so only a stall of a whole second
     // between two heartbeats (sent every 50 ms) could end the task early on a loaded machine
     const calls: string[] = [];
-    const slow = new LocalStepFunctions({ timeScale: 2, resolveFunction: () => async (payload) => void calls.push(String((payload as { taskToken: string }).taskToken)) });
+    const slow = new LocalStepFunctions({
+      timeScale: 2,
+      resolveFunction: () => async (payload) => void calls.push(String((payload as { taskToken: string }).taskToken)),
+    });
     const served = await serve(slow);
     try {
       const arn = slow.createStateMachine('heartbeat-gate', fixture('heartbeat-gate.asl.json'));

@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 // The AWS JSON 1.0 listener: wire format, error mapping, and the SDK reading it.
-import { DescribeExecutionCommand, ExecutionDoesNotExist, ListExecutionsCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  ListExecutionsCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { SfnServer } from '../../../local/sfn/http';
 import { fixture, serve } from './support';
 import { LocalStepFunctions } from '../../../local/sfn/local-step-functions';
-
 
 let sfn: LocalStepFunctions;
 let server: SfnServer;
@@ -22,7 +27,11 @@ afterAll(async () => {
   await close();
 });
 
-async function call(target: string | undefined, body: string, method = 'POST'): Promise<{ status: number; type: string | null; json: Record<string, unknown> }> {
+async function call(
+  target: string | undefined,
+  body: string,
+  method = 'POST',
+): Promise<{ status: number; type: string | null; json: Record<string, unknown> }> {
   const headers: Record<string, string> = { 'Content-Type': 'application/x-amz-json-1.0' };
   if (target) headers['X-Amz-Target'] = target;
   const res = await fetch(`${server.url}/`, { method, headers, body: method === 'GET' ? undefined : body });
@@ -31,7 +40,10 @@ async function call(target: string | undefined, body: string, method = 'POST'): 
 
 describe('Step Functions JSON 1.0 listener', () => {
   test('answers StartExecution/DescribeExecution with JSON and epoch-second dates', async () => {
-    const started = await call('AWSStepFunctions.StartExecution', JSON.stringify({ stateMachineArn, name: 'wire-1', input: '{"referralId":"W","timeoutSeconds":600}' }));
+    const started = await call(
+      'AWSStepFunctions.StartExecution',
+      JSON.stringify({ stateMachineArn, name: 'wire-1', input: '{"referralId":"W","timeoutSeconds":600}' }),
+    );
     expect(started.status).toBe(200);
     expect(started.type).toBe('application/x-amz-json-1.0');
     expect(started.json.executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:callback-gate:wire-1');
@@ -40,16 +52,26 @@ describe('Step Functions JSON 1.0 listener', () => {
 
     const described = await call('AWSStepFunctions.DescribeExecution', JSON.stringify({ executionArn: started.json.executionArn }));
     expect(described.status).toBe(200);
-    expect(described.json).toMatchObject({ status: 'RUNNING', name: 'wire-1', stateMachineArn, input: '{"referralId":"W","timeoutSeconds":600}' });
+    expect(described.json).toMatchObject({
+      status: 'RUNNING',
+      name: 'wire-1',
+      stateMachineArn,
+      input: '{"referralId":"W","timeoutSeconds":600}',
+    });
   });
 
   test('maps service errors to 400 with __type, which the SDK turns into its exception classes', async () => {
-    const raw = await call('AWSStepFunctions.DescribeExecution', JSON.stringify({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:callback-gate:none' }));
+    const raw = await call(
+      'AWSStepFunctions.DescribeExecution',
+      JSON.stringify({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:callback-gate:none' }),
+    );
     expect(raw.status).toBe(400);
     expect(raw.json.__type).toBe('ExecutionDoesNotExist');
     expect(typeof raw.json.message).toBe('string');
 
-    const viaSdk = client.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:callback-gate:none' }));
+    const viaSdk = client.send(
+      new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:callback-gate:none' }),
+    );
     await expect(viaSdk).rejects.toBeInstanceOf(ExecutionDoesNotExist);
     await expect(viaSdk).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
   });

@@ -25,7 +25,13 @@ const gateThenTask = {
       Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: 'TimedOut' }],
       Next: 'After',
     },
-    After: { Type: 'Task', Resource: FN('After'), Parameters: { 'original.$': '$$.Execution.Input', 'decision.$': '$.decision' }, ResultPath: '$.after', End: true },
+    After: {
+      Type: 'Task',
+      Resource: FN('After'),
+      Parameters: { 'original.$': '$$.Execution.Input', 'decision.$': '$.decision' },
+      ResultPath: '$.after',
+      End: true,
+    },
     TimedOut: { Type: 'Pass', End: true },
   },
 };
@@ -84,12 +90,17 @@ const editStored = (dir: string, edit: (s: StoredExecution) => void) => {
 };
 
 const finished = (sfn: LocalStepFunctions, executionArn: string) =>
-  waitFor(async () => {
-    const out: DescribeExecutionOutput = await sfn.describeExecution({ executionArn });
-    return out.status === 'RUNNING' ? undefined : out;
-  }, 'the execution to finish', 15_000);
+  waitFor(
+    async () => {
+      const out: DescribeExecutionOutput = await sfn.describeExecution({ executionArn });
+      return out.status === 'RUNNING' ? undefined : out;
+    },
+    'the execution to finish',
+    15_000,
+  );
 
-const history = async (sfn: LocalStepFunctions, executionArn: string) => (await sfn.getExecutionHistory({ executionArn, maxResults: 1000 })).events;
+const history = async (sfn: LocalStepFunctions, executionArn: string) =>
+  (await sfn.getExecutionHistory({ executionArn, maxResults: 1000 })).events;
 
 let dir: string;
 let calls: Calls;
@@ -102,7 +113,11 @@ describe('a parked callback task', () => {
   test('continues after a kill with the same token: its function is not invoked again, the history goes on', async () => {
     // Prepare: parked at the gate, its function returned (TaskSubmitted)
     const first = emulator(dir, calls);
-    const { executionArn } = await first.sfn.startExecution({ stateMachineArn: first.gate, name: 'r-1', input: '{"referralId":"r-1","timeoutSeconds":3600}' });
+    const { executionArn } = await first.sfn.startExecution({
+      stateMachineArn: first.gate,
+      name: 'r-1',
+      input: '{"referralId":"r-1","timeoutSeconds":3600}',
+    });
     await waitFor(async () => (await history(first.sfn, executionArn)).some((e) => e.type === 'TaskSubmitted'), 'the gate to be submitted');
     const token = calls[0]!.payload.taskToken as string;
     const before = await history(first.sfn, executionArn);
@@ -142,7 +157,10 @@ describe('a parked callback task', () => {
   test('a token whose function had not returned yet: the function is invoked again with the same token', async () => {
     // Prepare: the gate's function hangs in the first run
     const first = emulator(dir, calls, { OpenGate: () => new Promise(() => undefined) });
-    const { executionArn } = await first.sfn.startExecution({ stateMachineArn: first.gate, input: '{"referralId":"r-2","timeoutSeconds":3600}' });
+    const { executionArn } = await first.sfn.startExecution({
+      stateMachineArn: first.gate,
+      input: '{"referralId":"r-2","timeoutSeconds":3600}',
+    });
     await waitFor(() => calls.length === 1, 'the gate call');
 
     // Act
@@ -160,7 +178,10 @@ describe('a parked callback task', () => {
   test('keeps the time it had left: a due time passed while stopped times out at once (a fresh timeout would be an hour)', async () => {
     // Prepare: an hour-long gate (3600 s at timeScale 1000 = 3.6 s fresh), stopped, its due time then passes
     const first = emulator(dir, calls);
-    const { executionArn } = await first.sfn.startExecution({ stateMachineArn: first.gate, input: '{"referralId":"r-3","timeoutSeconds":3600000}' });
+    const { executionArn } = await first.sfn.startExecution({
+      stateMachineArn: first.gate,
+      input: '{"referralId":"r-3","timeoutSeconds":3600000}',
+    });
     await waitFor(async () => (await history(first.sfn, executionArn)).some((e) => e.type === 'TaskSubmitted'), 'the gate');
     const copy = killedCopy(dir, first.sfn);
     let dueAt = 0;
@@ -178,13 +199,18 @@ describe('a parked callback task', () => {
     // Assess: an hour-long timeout (3600000 s / 1000) was due in about an hour
     expect(dueAt - Date.now()).toBeGreaterThan(3_000_000);
     expect(JSON.parse(done.output!).timeout.Error).toBe('States.Timeout');
-    await expect(second.sfn.sendTaskSuccess({ taskToken: calls[0]!.payload.taskToken, output: '{}' })).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(second.sfn.sendTaskSuccess({ taskToken: calls[0]!.payload.taskToken, output: '{}' })).rejects.toMatchObject({
+      name: 'TaskTimedOut',
+    });
   });
 
   test('a decision taken before the kill is not lost: the gate is not reopened, the execution goes on with it', async () => {
     // Prepare: parked; then the stored state as it is between SendTaskSuccess and the next state
     const first = emulator(dir, calls);
-    const { executionArn } = await first.sfn.startExecution({ stateMachineArn: first.gate, input: '{"referralId":"r-4","timeoutSeconds":3600}' });
+    const { executionArn } = await first.sfn.startExecution({
+      stateMachineArn: first.gate,
+      input: '{"referralId":"r-4","timeoutSeconds":3600}',
+    });
     await waitFor(async () => (await history(first.sfn, executionArn)).some((e) => e.type === 'TaskSubmitted'), 'the gate');
     const copy = killedCopy(dir, first.sfn);
     editStored(copy, (s) => {
@@ -201,12 +227,17 @@ describe('a parked callback task', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(calls.map((c) => c.fn)).toEqual(['OpenGate', 'After']);
     expect(calls[1]!.payload.decision).toEqual({ next: 'DETOX' });
-    await expect(second.sfn.sendTaskSuccess({ taskToken: calls[0]!.payload.taskToken, output: '{}' })).rejects.toMatchObject({ name: 'TaskDoesNotExist' });
+    await expect(second.sfn.sendTaskSuccess({ taskToken: calls[0]!.payload.taskToken, output: '{}' })).rejects.toMatchObject({
+      name: 'TaskDoesNotExist',
+    });
   });
 
   test('a graceful close leaves the execution running on disk (not ABORTED)', async () => {
     const first = emulator(dir, calls);
-    const { executionArn } = await first.sfn.startExecution({ stateMachineArn: first.gate, input: '{"referralId":"r-5","timeoutSeconds":3600}' });
+    const { executionArn } = await first.sfn.startExecution({
+      stateMachineArn: first.gate,
+      input: '{"referralId":"r-5","timeoutSeconds":3600}',
+    });
     await waitFor(async () => (await history(first.sfn, executionArn)).some((e) => e.type === 'TaskSubmitted'), 'the gate');
     first.sfn.close();
     const second = emulator(dir, calls);
@@ -231,7 +262,9 @@ describe('Lambda tasks and Wait states', () => {
     // Assess
     expect(done.status).toBe('SUCCEEDED');
     expect(calls.map((c) => c.fn)).toEqual(['Check', 'Check', 'Notify']);
-    const entered = (await history(second.sfn, executionArn)).filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails?.name);
+    const entered = (await history(second.sfn, executionArn))
+      .filter((e) => e.type?.endsWith('StateEntered'))
+      .map((e) => e.stateEnteredEventDetails?.name);
     expect(entered).toEqual(['Check', 'Route', 'Invoke', 'Pause', 'Tag', 'Done']);
   });
 
@@ -240,7 +273,10 @@ describe('Lambda tasks and Wait states', () => {
     const first = emulator(dir, calls);
     const a = await first.sfn.startExecution({ stateMachineArn: first.tasks, name: 'wait-a', input: '{"id":"a","pauseSeconds":3600000}' });
     const b = await first.sfn.startExecution({ stateMachineArn: first.tasks, name: 'wait-b', input: '{"id":"b","pauseSeconds":3600000}' });
-    const stored = () => readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as StoredExecution);
+    const stored = () =>
+      readdirSync(dir)
+        .filter((n) => n.endsWith('.json'))
+        .map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as StoredExecution);
     await waitFor(() => stored().filter((s) => s.current?.kind === 'wait').length === 2, 'both Waits on disk');
     expect([a.executionArn, b.executionArn]).toHaveLength(2);
     const copy = killedCopy(dir, first.sfn);
@@ -264,7 +300,11 @@ describe('Lambda tasks and Wait states', () => {
 describe('the store', () => {
   test('finished executions come back for Describe and History; their name cannot start another', async () => {
     const first = emulator(dir, calls);
-    const { executionArn } = await first.sfn.startExecution({ stateMachineArn: first.tasks, name: 'done-1', input: '{"id":"d","pauseSeconds":0}' });
+    const { executionArn } = await first.sfn.startExecution({
+      stateMachineArn: first.tasks,
+      name: 'done-1',
+      input: '{"id":"d","pauseSeconds":0}',
+    });
     await finished(first.sfn, executionArn);
     const before = await history(first.sfn, executionArn);
     first.sfn.close();
@@ -273,13 +313,18 @@ describe('the store', () => {
     expect(second.sfn.restore()).toEqual({ resumed: 0, finished: 1 });
     expect((await second.sfn.describeExecution({ executionArn })).status).toBe('SUCCEEDED');
     expect(await history(second.sfn, executionArn)).toEqual(before);
-    await expect(second.sfn.startExecution({ stateMachineArn: second.tasks, name: 'done-1', input: '{}' })).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(second.sfn.startExecution({ stateMachineArn: second.tasks, name: 'done-1', input: '{}' })).rejects.toMatchObject({
+      name: 'ExecutionAlreadyExists',
+    });
   });
 
   test('a write cut short by a kill (a leftover temporary file) is ignored; an unreadable file is set aside', async () => {
     // Prepare: a parked execution, plus a torn temporary file and a torn execution file
     const first = emulator(dir, calls);
-    const { executionArn } = await first.sfn.startExecution({ stateMachineArn: first.gate, input: '{"referralId":"r-6","timeoutSeconds":3600}' });
+    const { executionArn } = await first.sfn.startExecution({
+      stateMachineArn: first.gate,
+      input: '{"referralId":"r-6","timeoutSeconds":3600}',
+    });
     await waitFor(async () => (await history(first.sfn, executionArn)).some((e) => e.type === 'TaskSubmitted'), 'the gate');
     const copy = killedCopy(dir, first.sfn);
     const [file] = readdirSync(copy);
@@ -288,7 +333,11 @@ describe('the store', () => {
     const logged: string[] = [];
 
     // Act
-    const sfn = new LocalStepFunctions({ store: new ExecutionStore(copy, (l) => logged.push(l)), timeScale: 1000, resolveFunction: () => async () => null });
+    const sfn = new LocalStepFunctions({
+      store: new ExecutionStore(copy, (l) => logged.push(l)),
+      timeScale: 1000,
+      resolveFunction: () => async () => null,
+    });
     emulators.push(sfn);
     sfn.createStateMachine('gate', gateThenTask);
     const restored = sfn.restore();

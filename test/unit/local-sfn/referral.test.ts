@@ -36,7 +36,10 @@ function expectLegalPath(path: string[]): void {
   for (let i = 1; i < path.length; i++) {
     const from = definition.States[path[i - 1]!]!;
     const targets = [from.Next, from.Default, ...(from.Choices ?? []).map((c) => c.Next), ...(from.Catch ?? []).map((c) => c.Next)];
-    expect({ from: path[i - 1], to: targets.includes(path[i]) ? path[i] : `(not declared) ${path[i]}` }).toEqual({ from: path[i - 1], to: path[i] });
+    expect({ from: path[i - 1], to: targets.includes(path[i]) ? path[i] : `(not declared) ${path[i]}` }).toEqual({
+      from: path[i - 1],
+      to: path[i],
+    });
   }
 }
 
@@ -114,18 +117,28 @@ describe('statemachines/referral.asl.json on the local emulator', () => {
     expect(calls[0]).toEqual({ function: 'CheckInsurance', payload: { referralId: 'R-100' } });
     expect(evaluation).toMatchObject({ referralId: 'R-100', status: 'EVALUATION' });
     await client.send(
-      new SendTaskSuccessCommand({ taskToken: String(evaluation.taskToken), output: JSON.stringify({ next: 'ENROLLMENT', timeoutSeconds: 60 }) }),
+      new SendTaskSuccessCommand({
+        taskToken: String(evaluation.taskToken),
+        output: JSON.stringify({ next: 'ENROLLMENT', timeoutSeconds: 60 }),
+      }),
     );
 
     const enrollment = await gate(2);
     expect(enrollment).toMatchObject({ referralId: 'R-100', status: 'ENROLLMENT' });
     expect(enrollment.taskToken).not.toBe(evaluation.taskToken);
-    await client.send(new SendTaskSuccessCommand({ taskToken: String(enrollment.taskToken), output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: 60 }) }));
+    await client.send(
+      new SendTaskSuccessCommand({
+        taskToken: String(enrollment.taskToken),
+        output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: 60 }),
+      }),
+    );
 
     // enrolled is a gate now: it waits for the first session
     const firstSession = await gate(3);
     expect(firstSession).toMatchObject({ referralId: 'R-100', status: 'ENROLLED', timeoutSeconds: 60 });
-    await client.send(new SendTaskSuccessCommand({ taskToken: String(firstSession.taskToken), output: JSON.stringify({ next: 'STARTED' }) }));
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: String(firstSession.taskToken), output: JSON.stringify({ next: 'STARTED' }) }),
+    );
 
     const done = await settled(executionArn!);
     expect(done.status).toBe('SUCCEEDED');
@@ -141,7 +154,9 @@ describe('statemachines/referral.asl.json on the local emulator', () => {
   test('SLA breach: the gate timer (TimeoutSecondsPath) fires, RecordBreach escalates and the gate reopens with a fresh token', async () => {
     checkResult = { next: 'EVALUATION', timeoutSeconds: 2 };
     escalateResult = { next: 'EVALUATION', timeoutSeconds: 600 };
-    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-200' }) }));
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-200' }) }),
+    );
 
     const first = await gate(1);
     const second = await gate(2); // reopened after the 100 ms (scaled) breach
@@ -150,7 +165,9 @@ describe('statemachines/referral.asl.json on the local emulator', () => {
     await expect(
       client.send(new SendTaskSuccessCommand({ taskToken: String(first.taskToken), output: JSON.stringify({ next: 'REFERRED_OUT' }) })),
     ).rejects.toBeInstanceOf(TaskTimedOut);
-    await client.send(new SendTaskSuccessCommand({ taskToken: String(second.taskToken), output: JSON.stringify({ next: 'REFERRED_OUT' }) }));
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: String(second.taskToken), output: JSON.stringify({ next: 'REFERRED_OUT' }) }),
+    );
 
     const done = await settled(executionArn!);
     expect(done.status).toBe('SUCCEEDED');
@@ -168,23 +185,42 @@ describe('statemachines/referral.asl.json: the waitlist and the first session on
   test('waitlisted → weekly review (timer → Escalate → the same gate reopens) → a seat → first session missed, retried → NO_SHOW closes', async () => {
     checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
     escalateResult = { next: 'WAITLISTED', timeoutSeconds: 600 };
-    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-500' }) }));
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-500' }) }),
+    );
     const evaluation = await gate(1);
-    await client.send(new SendTaskSuccessCommand({ taskToken: String(evaluation.taskToken), output: JSON.stringify({ next: 'ENROLLMENT', timeoutSeconds: 60 }) }));
+    await client.send(
+      new SendTaskSuccessCommand({
+        taskToken: String(evaluation.taskToken),
+        output: JSON.stringify({ next: 'ENROLLMENT', timeoutSeconds: 60 }),
+      }),
+    );
 
     const enrollment = await gate(2);
-    await client.send(new SendTaskSuccessCommand({ taskToken: String(enrollment.taskToken), output: JSON.stringify({ next: 'WAITLISTED', timeoutSeconds: 2 }) }));
+    await client.send(
+      new SendTaskSuccessCommand({
+        taskToken: String(enrollment.taskToken),
+        output: JSON.stringify({ next: 'WAITLISTED', timeoutSeconds: 2 }),
+      }),
+    );
     const waitlist = await gate(3);
     expect(waitlist).toMatchObject({ referralId: 'R-500', status: 'WAITLISTED', timeoutSeconds: 2 });
     // the 2 s review timer (100 ms scaled) fires: the review reminder, then the same gate again
     const reviewed = await gate(4);
     expect(calls.find((c) => c.function === 'Escalate')?.payload).toEqual({ referralId: 'R-500', kind: 'breach', status: 'WAITLISTED' });
     expect(reviewed).toMatchObject({ status: 'WAITLISTED', timeoutSeconds: 600 });
-    await client.send(new SendTaskSuccessCommand({ taskToken: String(reviewed.taskToken), output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: 600 }) }));
+    await client.send(
+      new SendTaskSuccessCommand({
+        taskToken: String(reviewed.taskToken),
+        output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: 600 }),
+      }),
+    );
 
     const first = await gate(5);
     expect(first).toMatchObject({ status: 'ENROLLED', timeoutSeconds: 600 });
-    await client.send(new SendTaskSuccessCommand({ taskToken: String(first.taskToken), output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: 900 }) }));
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: String(first.taskToken), output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: 900 }) }),
+    );
     const retried = await gate(6);
     expect(retried).toMatchObject({ status: 'ENROLLED', timeoutSeconds: 900 });
     expect(retried.taskToken).not.toBe(first.taskToken);
@@ -193,19 +229,40 @@ describe('statemachines/referral.asl.json: the waitlist and the first session on
     const done = await settled(executionArn!);
     expect(done.status).toBe('SUCCEEDED');
     const path = await enteredStates(executionArn!);
-    expect(tasksOf(path)).toEqual(['CheckInsurance', 'Evaluation', 'Enrollment', 'Waitlist', 'RecordBreach', 'Waitlist', 'FirstSession', 'FirstSession']);
+    expect(tasksOf(path)).toEqual([
+      'CheckInsurance',
+      'Evaluation',
+      'Enrollment',
+      'Waitlist',
+      'RecordBreach',
+      'Waitlist',
+      'FirstSession',
+      'FirstSession',
+    ]);
     expect(path.at(-1)).toBe('Close');
     expectLegalPath(path);
   });
 
-  test.each([['WAITLISTED', 'Waitlist'], ['ENROLLED', 'FirstSession']])('a resumed execution at %s enters the %s gate', async (status, state) => {
-    const { executionArn } = await client.send(new StartExecutionCommand({
-      stateMachineArn, name: `R-600-${status}-r1`, input: JSON.stringify({ referralId: 'R-600', route: { next: status, timeoutSeconds: 60 } }),
-    }));
+  test.each([
+    ['WAITLISTED', 'Waitlist'],
+    ['ENROLLED', 'FirstSession'],
+  ])('a resumed execution at %s enters the %s gate', async (status, state) => {
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: `R-600-${status}-r1`,
+        input: JSON.stringify({ referralId: 'R-600', route: { next: status, timeoutSeconds: 60 } }),
+      }),
+    );
 
     const opened = await gate(1);
     expect(opened).toMatchObject({ referralId: 'R-600', status, timeoutSeconds: 60 });
-    await client.send(new SendTaskSuccessCommand({ taskToken: String(opened.taskToken), output: JSON.stringify(status === 'ENROLLED' ? { next: 'STARTED' } : { next: 'ENROLLED', timeoutSeconds: 60 }) }));
+    await client.send(
+      new SendTaskSuccessCommand({
+        taskToken: String(opened.taskToken),
+        output: JSON.stringify(status === 'ENROLLED' ? { next: 'STARTED' } : { next: 'ENROLLED', timeoutSeconds: 60 }),
+      }),
+    );
     if (status === 'WAITLISTED') {
       const next = await gate(2);
       await client.send(new SendTaskSuccessCommand({ taskToken: String(next.taskToken), output: JSON.stringify({ next: 'STARTED' }) }));
@@ -217,9 +274,13 @@ describe('statemachines/referral.asl.json: the waitlist and the first session on
 
 describe('statemachines/referral.asl.json: resumed and closed executions on the local emulator', () => {
   test('a resumed execution ({ referralId, route }) enters at its gate, without the insurance check', async () => {
-    const { executionArn } = await client.send(new StartExecutionCommand({
-      stateMachineArn, name: 'R-300-r1', input: JSON.stringify({ referralId: 'R-300', route: { next: 'DETOX', timeoutSeconds: 60 } }),
-    }));
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: 'R-300-r1',
+        input: JSON.stringify({ referralId: 'R-300', route: { next: 'DETOX', timeoutSeconds: 60 } }),
+      }),
+    );
 
     const detox = await gate(1);
     expect(detox).toMatchObject({ referralId: 'R-300', status: 'DETOX', timeoutSeconds: 60 });
@@ -231,9 +292,13 @@ describe('statemachines/referral.asl.json: resumed and closed executions on the 
 
   test('a task that finds its referral closed (ReferralClosed) ends the execution at Close, without retries', async () => {
     checkResult = { next: 'EVALUATION', timeoutSeconds: 60 };
-    fakes.CheckInsurance = async () => { throw Object.assign(new Error('closed'), { name: 'ReferralClosed' }); };
+    fakes.CheckInsurance = async () => {
+      throw Object.assign(new Error('closed'), { name: 'ReferralClosed' });
+    };
     try {
-      const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-400' }) }));
+      const { executionArn } = await client.send(
+        new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ referralId: 'R-400' }) }),
+      );
       const done = await settled(executionArn!);
       expect(done.status).toBe('SUCCEEDED');
       expect(calls.filter((c) => c.function === 'CheckInsurance')).toHaveLength(1);

@@ -48,7 +48,11 @@ beforeEach(() => {
   handlers.set('OpenGate', async () => null);
 });
 
-async function run(stateMachineArn: string, input: object, name?: string): Promise<{ executionArn: string; done: DescribeExecutionOutput }> {
+async function run(
+  stateMachineArn: string,
+  input: object,
+  name?: string,
+): Promise<{ executionArn: string; done: DescribeExecutionOutput }> {
   const { executionArn } = await sfn.startExecution({ stateMachineArn, input: JSON.stringify(input), name });
   const done = await waitFor(async () => {
     const out = await sfn.describeExecution({ executionArn });
@@ -150,7 +154,14 @@ describe('nested states and the interpreter copy', () => {
     const { events } = await sfn.getExecutionHistory({ executionArn });
     const entered = events.filter((e) => e.type?.endsWith('StateEntered')).map((e) => `${e.type}:${e.stateEnteredEventDetails?.name}`);
     expect(entered.sort()).toEqual(
-      ['ParallelStateEntered:Fan', 'TaskStateEntered:BranchTask', 'MapStateEntered:Each', 'TaskStateEntered:ItemTask', 'TaskStateEntered:ItemTask', 'TaskStateEntered:ItemTask'].sort(),
+      [
+        'ParallelStateEntered:Fan',
+        'TaskStateEntered:BranchTask',
+        'MapStateEntered:Each',
+        'TaskStateEntered:ItemTask',
+        'TaskStateEntered:ItemTask',
+        'TaskStateEntered:ItemTask',
+      ].sort(),
     );
     expect(events.filter((e) => e.type === 'MapIterationSucceeded')).toHaveLength(3);
   });
@@ -274,24 +285,30 @@ describe('API errors', () => {
     const same = await sfn.startExecution({ stateMachineArn: gateArn, name: 'referral-1', input: '{"timeoutSeconds":600}' });
     expect(same.executionArn).toBe(first.executionArn);
     expect(same.executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:callback-gate:referral-1');
-    await expect(sfn.startExecution({ stateMachineArn: gateArn, name: 'referral-1', input: '{"timeoutSeconds":60}' })).rejects.toMatchObject({
+    await expect(
+      sfn.startExecution({ stateMachineArn: gateArn, name: 'referral-1', input: '{"timeoutSeconds":60}' }),
+    ).rejects.toMatchObject({
       name: 'ExecutionAlreadyExists',
     });
     await sfn.stopExecution({ executionArn: first.executionArn });
     // closed: even the same input is refused now
-    await expect(sfn.startExecution({ stateMachineArn: gateArn, name: 'referral-1', input: '{"timeoutSeconds":600}' })).rejects.toBeInstanceOf(
-      SfnServiceError,
-    );
+    await expect(
+      sfn.startExecution({ stateMachineArn: gateArn, name: 'referral-1', input: '{"timeoutSeconds":600}' }),
+    ).rejects.toBeInstanceOf(SfnServiceError);
   });
 
   test('unknown state machine / execution, malformed ARN, bad input and bad names use the AWS error codes', async () => {
     const missingMachine = 'arn:aws:states:us-east-1:000000000000:stateMachine:nope';
     await expect(sfn.startExecution({ stateMachineArn: missingMachine })).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
-    await expect(sfn.describeExecution({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:lambda-tasks:nope' })).rejects.toMatchObject({
+    await expect(
+      sfn.describeExecution({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:lambda-tasks:nope' }),
+    ).rejects.toMatchObject({
       name: 'ExecutionDoesNotExist',
     });
     await expect(sfn.describeExecution({ executionArn: 'nope' })).rejects.toMatchObject({ name: 'InvalidArn' });
-    await expect(sfn.startExecution({ stateMachineArn: tasksArn, input: '{oops' })).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
+    await expect(sfn.startExecution({ stateMachineArn: tasksArn, input: '{oops' })).rejects.toMatchObject({
+      name: 'InvalidExecutionInput',
+    });
     await expect(sfn.startExecution({ stateMachineArn: tasksArn, name: 'has space' })).rejects.toMatchObject({ name: 'InvalidName' });
   });
 
@@ -300,18 +317,25 @@ describe('API errors', () => {
     const withAssign = structuredClone(base) as { States: Record<string, Record<string, unknown>> };
     withAssign.States.Tag!.Assign = { x: 1 };
     expect(() => sfn.createStateMachine('assign', withAssign)).toThrow(expect.objectContaining({ name: 'InvalidDefinition' }));
-    expect(() => sfn.createStateMachine('jsonata', { ...base, QueryLanguage: 'JSONata' })).toThrow(expect.objectContaining({ name: 'InvalidDefinition' }));
+    expect(() => sfn.createStateMachine('jsonata', { ...base, QueryLanguage: 'JSONata' })).toThrow(
+      expect.objectContaining({ name: 'InvalidDefinition' }),
+    );
     const sqs = structuredClone(base) as { States: Record<string, Record<string, unknown>> };
     sqs.States.Invoke!.Resource = 'arn:aws:states:::sqs:sendMessage.waitForTaskToken';
     expect(() => sfn.createStateMachine('sqs', sqs)).toThrow(/not supported locally/);
-    expect(() => sfn.createStateMachine('broken', { StartAt: 'X', States: {} })).toThrow(expect.objectContaining({ name: 'InvalidDefinition' }));
+    expect(() => sfn.createStateMachine('broken', { StartAt: 'X', States: {} })).toThrow(
+      expect.objectContaining({ name: 'InvalidDefinition' }),
+    );
   });
 
   test('close() aborts running executions', async () => {
     const local = new LocalStepFunctions({ timeScale: TIME_SCALE, resolveFunction: () => async () => null });
     const arn = local.createStateMachine('callback-gate', fixture('callback-gate.asl.json'));
     const { executionArn } = await local.startExecution({ stateMachineArn: arn, input: '{"referralId":"z","timeoutSeconds":600000}' });
-    await waitFor(async () => (await local.getExecutionHistory({ executionArn })).events.some((e) => e.type === 'TaskSubmitted'), 'the gate to park');
+    await waitFor(
+      async () => (await local.getExecutionHistory({ executionArn })).events.some((e) => e.type === 'TaskSubmitted'),
+      'the gate to park',
+    );
     local.close();
     const out = await local.describeExecution({ executionArn });
     expect(out.status).toBe('ABORTED');

@@ -6,7 +6,10 @@ import { compileFilter, FilterPatternError } from '../../../local/triggers/filte
 const record = (eventName: string, entity?: unknown) => ({
   eventName,
   eventSource: 'aws:dynamodb',
-  dynamodb: { Keys: { pk: { S: 'REFERRAL#1' } }, NewImage: entity === undefined ? { pk: { S: 'REFERRAL#1' } } : { pk: { S: 'REFERRAL#1' }, entity } },
+  dynamodb: {
+    Keys: { pk: { S: 'REFERRAL#1' } },
+    NewImage: entity === undefined ? { pk: { S: 'REFERRAL#1' } } : { pk: { S: 'REFERRAL#1' }, entity },
+  },
 });
 
 describe('compileFilter', () => {

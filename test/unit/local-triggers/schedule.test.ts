@@ -16,7 +16,12 @@ const waitFor = async (ok: () => boolean, what: string, ms = 10_000) => {
   }
 };
 
-const make = (everySeconds: number, timeScale: number, invoke: (e: unknown) => Promise<unknown>, log: (l: string) => void = () => undefined) => {
+const make = (
+  everySeconds: number,
+  timeScale: number,
+  invoke: (e: unknown) => Promise<unknown>,
+  log: (l: string) => void = () => undefined,
+) => {
   const s = new Schedule({ name: 'sweep', everySeconds, timeScale, region: 'us-east-1', accountId: '000000000000', invoke, log });
   schedules.push(s);
   return s;
@@ -82,16 +87,26 @@ describe('Schedule', () => {
     // Assess
     expect(result).toBe(2);
     await expect(failure).rejects.toMatchObject({ name: 'SweepFailed' });
-    expect(events[1]).toMatchObject({ source: 'aws.scheduler', 'detail-type': 'Scheduled Event', detail: {}, resources: ['arn:aws:scheduler:us-east-1:000000000000:schedule/default/sweep'] });
+    expect(events[1]).toMatchObject({
+      source: 'aws.scheduler',
+      'detail-type': 'Scheduled Event',
+      detail: {},
+      resources: ['arn:aws:scheduler:us-east-1:000000000000:schedule/default/sweep'],
+    });
   });
 
   test('a failing scheduled run is logged by error name and does not stop the schedule', async () => {
     const lines: string[] = [];
     let runs = 0;
-    const s = make(1, 1000, async () => {
-      runs++;
-      throw Object.assign(new Error('patient Alex Rivera'), { name: 'SweepFailed' });
-    }, (l) => lines.push(l));
+    const s = make(
+      1,
+      1000,
+      async () => {
+        runs++;
+        throw Object.assign(new Error('patient Alex Rivera'), { name: 'SweepFailed' });
+      },
+      (l) => lines.push(l),
+    );
     s.start();
     await waitFor(() => runs >= 2, 'a second run');
     expect(lines[0]).toBe('schedule → sweep: failed (SweepFailed)');

@@ -26,7 +26,14 @@ class FakeStream {
 
   put(shard: FakeShard, pk: string): void {
     const SequenceNumber = String(++this.seq).padStart(21, '0');
-    shard.records.push({ eventID: `e${this.seq}`, eventName: 'INSERT', eventVersion: '1.1', eventSource: 'aws:dynamodb', awsRegion: 'ddblocal', dynamodb: { Keys: { pk: { S: pk } }, NewImage: { pk: { S: pk } }, SequenceNumber, StreamViewType: 'NEW_IMAGE' } });
+    shard.records.push({
+      eventID: `e${this.seq}`,
+      eventName: 'INSERT',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'ddblocal',
+      dynamodb: { Keys: { pk: { S: pk } }, NewImage: { pk: { S: pk } }, SequenceNumber, StreamViewType: 'NEW_IMAGE' },
+    });
   }
 
   call = async (operation: string, body: any): Promise<DynamoAnswer> => {
@@ -35,11 +42,27 @@ class FakeStream {
       return { status: 500, json: { __type: 'com.amazonaws.dynamodb#InternalServerError' } };
     }
     if (operation === 'DescribeStream') {
-      return { status: 200, json: { StreamDescription: { Shards: this.shards.map((s) => ({ ShardId: s.id, ParentShardId: s.parent, SequenceNumberRange: s.closed ? { EndingSequenceNumber: '9' } : {} })) } } };
+      return {
+        status: 200,
+        json: {
+          StreamDescription: {
+            Shards: this.shards.map((s) => ({
+              ShardId: s.id,
+              ParentShardId: s.parent,
+              SequenceNumberRange: s.closed ? { EndingSequenceNumber: '9' } : {},
+            })),
+          },
+        },
+      };
     }
     if (operation === 'GetShardIterator') {
       const s = this.shards.find((x) => x.id === body.ShardId)!;
-      const at = body.ShardIteratorType === 'LATEST' ? s.records.length : body.ShardIteratorType === 'TRIM_HORIZON' ? 0 : s.records.findIndex((r) => r.dynamodb!.SequenceNumber === body.SequenceNumber) + 1;
+      const at =
+        body.ShardIteratorType === 'LATEST'
+          ? s.records.length
+          : body.ShardIteratorType === 'TRIM_HORIZON'
+            ? 0
+            : s.records.findIndex((r) => r.dynamodb!.SequenceNumber === body.SequenceNumber) + 1;
       return { status: 200, json: { ShardIterator: `${s.id}|${at}` } };
     }
     if (operation === 'GetRecords') {
@@ -97,7 +120,10 @@ describe('StreamPoller', () => {
     // Assess
     await waitFor(() => pks().includes('after'), 'the record written after start');
     expect(pks()).toEqual(['after']);
-    expect(seen[0]).toMatchObject({ awsRegion: 'us-east-1', eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000' });
+    expect(seen[0]).toMatchObject({
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000',
+    });
   });
 
   test('a shard that closes is drained, then its child is read from its first record, in order', async () => {

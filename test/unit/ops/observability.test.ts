@@ -36,7 +36,10 @@ const emfWrittenBy = async (act: () => unknown): Promise<Array<Record<string, an
   });
   await act();
   jest.restoreAllMocks();
-  return lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, any>);
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, any>);
 };
 
 const IN_LAMBDA = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', IOP_STAGE: 'prod', POWERTOOLS_TRACE_ENABLED: 'false' };
@@ -59,7 +62,11 @@ describe('inside Lambda', () => {
     const directive = doc._aws.CloudWatchMetrics[0];
     expect(directive.Namespace).toBe(METRICS_NAMESPACE);
     expect(directive.Dimensions).toEqual([['service', 'stage']]);
-    expect(directive.Metrics.map((m: { Name: string; Unit: string }) => [m.Name, m.Unit])).toEqual([['ReferralReceived', 'Count'], ['ReferralUrgent', 'Count'], ['NoticeSent', 'Count']]);
+    expect(directive.Metrics.map((m: { Name: string; Unit: string }) => [m.Name, m.Unit])).toEqual([
+      ['ReferralReceived', 'Count'],
+      ['ReferralUrgent', 'Count'],
+      ['NoticeSent', 'Count'],
+    ]);
     expect(doc).toMatchObject({ service: SERVICE_NAME, stage: 'prod', ReferralReceived: 1, ReferralUrgent: 1, NoticeSent: 2 });
   });
 
@@ -90,14 +97,18 @@ describe('inside Lambda', () => {
 
   test('the handler edge flushes after a result and after an error', async () => {
     const { metrics, observability } = await load(IN_LAMBDA);
-    const ok = middy<unknown, string>().use(observability()).handler(async () => {
-      metrics.count('ReferralReceived');
-      return 'done';
-    });
-    const failing = middy<unknown, string>().use(observability()).handler(async () => {
-      metrics.count('NeedsAttention');
-      throw new Error('boom');
-    });
+    const ok = middy<unknown, string>()
+      .use(observability())
+      .handler(async () => {
+        metrics.count('ReferralReceived');
+        return 'done';
+      });
+    const failing = middy<unknown, string>()
+      .use(observability())
+      .handler(async () => {
+        metrics.count('NeedsAttention');
+        throw new Error('boom');
+      });
     const context = { getRemainingTimeInMillis: () => 10_000 } as never;
 
     const docs = await emfWrittenBy(async () => {
@@ -105,7 +116,10 @@ describe('inside Lambda', () => {
       await expect(failing({}, context)).rejects.toThrow('boom');
     });
 
-    expect(docs.map((d) => ('ReferralReceived' in d ? 'ReferralReceived' : 'NeedsAttention' in d ? 'NeedsAttention' : '?'))).toEqual(['ReferralReceived', 'NeedsAttention']);
+    expect(docs.map((d) => ('ReferralReceived' in d ? 'ReferralReceived' : 'NeedsAttention' in d ? 'NeedsAttention' : '?'))).toEqual([
+      'ReferralReceived',
+      'NeedsAttention',
+    ]);
   });
 });
 

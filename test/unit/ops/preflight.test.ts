@@ -30,7 +30,17 @@ afterEach(() => {
 
 const DOMAIN = 'iop.program-sample.org';
 const input = (o: Partial<PreflightInput['config']> = {}, shellRegion = 'us-east-1'): PreflightInput => ({
-  config: { stage: 'prod', isProd: true, mailDomain: DOMAIN, mailFrom: `no-reply@${DOMAIN}`, programEmail: `intake@${DOMAIN}`, sesIdentity: 'create', intakeConcurrency: 0, deletionProtection: true, ...o },
+  config: {
+    stage: 'prod',
+    isProd: true,
+    mailDomain: DOMAIN,
+    mailFrom: `no-reply@${DOMAIN}`,
+    programEmail: `intake@${DOMAIN}`,
+    sesIdentity: 'create',
+    intakeConcurrency: 0,
+    deletionProtection: true,
+    ...o,
+  },
   shellRegion,
 });
 
@@ -40,16 +50,34 @@ const validationError = () => Object.assign(new Error('Stack with id CDKToolkit 
 /** an account ready for production: bootstrapped, out of the sandbox, identity verified, room to spare */
 const answerReady = () => {
   sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
-  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'CDKToolkit', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0) }] });
+  cfn
+    .on(DescribeStacksCommand)
+    .resolves({ Stacks: [{ StackName: 'CDKToolkit', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0) }] });
   cfn.on(DescribeStackResourcesCommand).resolves({
     StackResources: [
-      { LogicalResourceId: 'EmailIdentity1', ResourceType: 'AWS::SES::EmailIdentity', PhysicalResourceId: DOMAIN, ResourceStatus: 'CREATE_COMPLETE', Timestamp: new Date(0) },
-      { LogicalResourceId: 'DataTable1', ResourceType: 'AWS::DynamoDB::Table', PhysicalResourceId: 'Iop-prod-DataTable1-ABC', ResourceStatus: 'CREATE_COMPLETE', Timestamp: new Date(0) },
+      {
+        LogicalResourceId: 'EmailIdentity1',
+        ResourceType: 'AWS::SES::EmailIdentity',
+        PhysicalResourceId: DOMAIN,
+        ResourceStatus: 'CREATE_COMPLETE',
+        Timestamp: new Date(0),
+      },
+      {
+        LogicalResourceId: 'DataTable1',
+        ResourceType: 'AWS::DynamoDB::Table',
+        PhysicalResourceId: 'Iop-prod-DataTable1-ABC',
+        ResourceStatus: 'CREATE_COMPLETE',
+        Timestamp: new Date(0),
+      },
     ],
   });
   dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'Iop-prod-DataTable1-ABC', DeletionProtectionEnabled: true } });
-  ses.on(GetAccountCommand).resolves({ SendingEnabled: true, ProductionAccessEnabled: true, EnforcementStatus: 'HEALTHY', SendQuota: { Max24HourSend: 50_000 } });
-  ses.on(GetEmailIdentityCommand).resolves({ VerifiedForSendingStatus: true, DkimAttributes: { Status: 'SUCCESS', Tokens: ['t1', 't2', 't3'] } });
+  ses
+    .on(GetAccountCommand)
+    .resolves({ SendingEnabled: true, ProductionAccessEnabled: true, EnforcementStatus: 'HEALTHY', SendQuota: { Max24HourSend: 50_000 } });
+  ses
+    .on(GetEmailIdentityCommand)
+    .resolves({ VerifiedForSendingStatus: true, DkimAttributes: { Status: 'SUCCESS', Tokens: ['t1', 't2', 't3'] } });
   lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 } });
 };
 
@@ -71,14 +99,30 @@ describe('preflight', () => {
     answerReady();
     const findings = await preflight(clients(), input());
     expect(findings.filter((f) => f.level !== 'ok')).toEqual([]);
-    expect(levels(findings)).toEqual(['ok region', 'ok credentials', 'ok cdk bootstrap', 'ok ses sending', 'ok ses production access', 'ok deletion protection', 'ok ses identity', 'ok ses dkim', 'ok lambda concurrency']);
+    expect(levels(findings)).toEqual([
+      'ok region',
+      'ok credentials',
+      'ok cdk bootstrap',
+      'ok ses sending',
+      'ok ses production access',
+      'ok deletion protection',
+      'ok ses identity',
+      'ok ses dkim',
+      'ok lambda concurrency',
+    ]);
   });
 
   test('after the first prod deploy, a deploy that would keep deletion protection off is flagged', async () => {
     answerReady();
     dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'Iop-prod-DataTable1-ABC', DeletionProtectionEnabled: false } });
-    expect(byCheck(await preflight(clients(), input({ deletionProtection: false })))['deletion protection']).toMatchObject({ level: 'warn', fix: 'drop -c deletionProtection=false now that the first create succeeded' });
-    expect(byCheck(await preflight(clients(), input()))['deletion protection']).toMatchObject({ level: 'warn', fix: expect.stringContaining('this deploy turns deletion protection on') });
+    expect(byCheck(await preflight(clients(), input({ deletionProtection: false })))['deletion protection']).toMatchObject({
+      level: 'warn',
+      fix: 'drop -c deletionProtection=false now that the first create succeeded',
+    });
+    expect(byCheck(await preflight(clients(), input()))['deletion protection']).toMatchObject({
+      level: 'warn',
+      fix: expect.stringContaining('this deploy turns deletion protection on'),
+    });
     expect(dynamodb.commandCalls(DescribeTableCommand)[0]!.args[0].input).toEqual({ TableName: 'Iop-prod-DataTable1-ABC' });
   });
 
@@ -86,10 +130,16 @@ describe('preflight', () => {
     answerNewAccount();
     const f = byCheck(await preflight(clients(), input()));
     expect(f['cdk bootstrap']).toMatchObject({ level: 'fail', fix: 'npx cdk bootstrap aws://123456789012/us-east-1' });
-    expect(f['ses production access']).toMatchObject({ level: 'fail', fix: expect.stringContaining('aws sesv2 put-account-details --region us-east-1 --production-access-enabled') });
+    expect(f['ses production access']).toMatchObject({
+      level: 'fail',
+      fix: expect.stringContaining('aws sesv2 put-account-details --region us-east-1 --production-access-enabled'),
+    });
     // the identity does not exist: the stack will create it, and DKIM must follow the deploy
     expect(f['ses identity']?.level).toBe('ok');
-    expect(f['ses dkim']).toMatchObject({ level: 'warn', fix: expect.stringContaining(`get-email-identity --region us-east-1 --email-identity ${DOMAIN}`) });
+    expect(f['ses dkim']).toMatchObject({
+      level: 'warn',
+      fix: expect.stringContaining(`get-email-identity --region us-east-1 --email-identity ${DOMAIN}`),
+    });
     expect(f['lambda concurrency']).toMatchObject({ level: 'warn', message: expect.stringContaining('at most 10 functions at once') });
   });
 
@@ -103,7 +153,11 @@ describe('preflight', () => {
     answerReady();
     cfn.on(DescribeStackResourcesCommand).rejects(validationError());
     const f = byCheck(await preflight(clients(), input()));
-    expect(f['ses identity']).toMatchObject({ level: 'fail', message: expect.stringContaining('AlreadyExists'), fix: expect.stringContaining('-c sesIdentity=import') });
+    expect(f['ses identity']).toMatchObject({
+      level: 'fail',
+      message: expect.stringContaining('AlreadyExists'),
+      fix: expect.stringContaining('-c sesIdentity=import'),
+    });
     // with import it is fine
     const imported = byCheck(await preflight(clients(), input({ sesIdentity: 'import' })));
     expect(imported['ses identity']).toMatchObject({ level: 'ok', message: `${DOMAIN} exists (imported)` });
@@ -117,7 +171,9 @@ describe('preflight', () => {
 
   test('DKIM still pending lists the three CNAME records to publish', async () => {
     answerReady();
-    ses.on(GetEmailIdentityCommand).resolves({ VerifiedForSendingStatus: false, DkimAttributes: { Status: 'PENDING', Tokens: ['aaa', 'bbb', 'ccc'] } });
+    ses
+      .on(GetEmailIdentityCommand)
+      .resolves({ VerifiedForSendingStatus: false, DkimAttributes: { Status: 'PENDING', Tokens: ['aaa', 'bbb', 'ccc'] } });
     const f = byCheck(await preflight(clients(), input()));
     expect(f['ses dkim']?.level).toBe('fail');
     for (const t of ['aaa', 'bbb', 'ccc']) expect(f['ses dkim']?.fix).toContain(`${t}._domainkey.${DOMAIN} CNAME ${t}.dkim.amazonses.com`);
@@ -127,10 +183,17 @@ describe('preflight', () => {
     answerReady();
     lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 110, UnreservedConcurrentExecutions: 110 } });
     const f = byCheck(await preflight(clients(), input({ intakeConcurrency: 20 })));
-    expect(f['lambda concurrency']).toMatchObject({ level: 'fail', message: expect.stringContaining('would leave 90 unreserved'), fix: expect.stringContaining('-c intakeConcurrency=0') });
+    expect(f['lambda concurrency']).toMatchObject({
+      level: 'fail',
+      message: expect.stringContaining('would leave 90 unreserved'),
+      fix: expect.stringContaining('-c intakeConcurrency=0'),
+    });
     // with room it is fine
     lambda.on(GetAccountSettingsCommand).resolves({ AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 } });
-    expect(byCheck(await preflight(clients(), input({ intakeConcurrency: 20 })))['lambda concurrency']).toMatchObject({ level: 'ok', message: expect.stringContaining('leaves 980') });
+    expect(byCheck(await preflight(clients(), input({ intakeConcurrency: 20 })))['lambda concurrency']).toMatchObject({
+      level: 'ok',
+      message: expect.stringContaining('leaves 980'),
+    });
   });
 
   test('SES paused or shut down fails', async () => {
@@ -162,13 +225,20 @@ describe('preflight', () => {
   test('a check it may not run is a warning, not a crash', async () => {
     answerReady();
     lambda.on(GetAccountSettingsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
-    expect(byCheck(await preflight(clients(), input()))['lambda concurrency']).toMatchObject({ level: 'warn', message: expect.stringContaining('AccessDeniedException') });
+    expect(byCheck(await preflight(clients(), input()))['lambda concurrency']).toMatchObject({
+      level: 'warn',
+      message: expect.stringContaining('AccessDeniedException'),
+    });
   });
 });
 
 describe('the command line', () => {
   test('takes the deploy context as -c key=value', () => {
-    expect(contextFromArgs(['-c', 'stage=prod', '--context', 'mailDomain=a.org', '--context=sesIdentity=import'])).toEqual({ stage: 'prod', mailDomain: 'a.org', sesIdentity: 'import' });
+    expect(contextFromArgs(['-c', 'stage=prod', '--context', 'mailDomain=a.org', '--context=sesIdentity=import'])).toEqual({
+      stage: 'prod',
+      mailDomain: 'a.org',
+      sesIdentity: 'import',
+    });
     expect(() => contextFromArgs(['--stage', 'prod'])).toThrow(/-c key=value/);
     expect(() => contextFromArgs(['-c', 'stage'])).toThrow(/key=value/);
   });

@@ -14,12 +14,17 @@ test('the synthetic intake is valid, not urgent, self-pay, and mails only the SE
   expect(IntakeSchema.safeParse(body).success).toBe(true);
   expect(body.screening).toEqual({ selfHarmThoughtsPastMonth: false, suicideAttemptPastThreeMonths: false });
   expect(body.insurance.type).toBe('self-pay');
-  for (const address of [body.patient.email, body.referringPhysician.email]) expect(address).toMatch(/^success\+[a-z0-9-]+@simulator\.amazonses\.com$/);
+  for (const address of [body.patient.email, body.referringPhysician.email])
+    expect(address).toMatch(/^success\+[a-z0-9-]+@simulator\.amazonses\.com$/);
 });
 
 test('arguments: --url is required, --timeout in seconds, --poll in milliseconds', () => {
   expect(parseArgs(['--url', 'https://d1.cloudfront.net'])).toEqual({ url: 'https://d1.cloudfront.net', timeoutMs: 120_000, pollMs: 1000 });
-  expect(parseArgs(['--url=https://iop.example.org/api/', '--timeout', '30', '--poll=250'])).toEqual({ url: 'https://iop.example.org/api/', timeoutMs: 30_000, pollMs: 250 });
+  expect(parseArgs(['--url=https://iop.example.org/api/', '--timeout', '30', '--poll=250'])).toEqual({
+    url: 'https://iop.example.org/api/',
+    timeoutMs: 30_000,
+    pollMs: 250,
+  });
   expect(() => parseArgs([])).toThrow(/--url https:/);
   expect(() => parseArgs(['--url', 'ftp://x'])).toThrow(/--url https:/);
   expect(() => parseArgs(['--url', 'https://x', '--timeout', 'soon'])).toThrow(/positive numbers/);

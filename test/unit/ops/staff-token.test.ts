@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { AdminInitiateAuthCommand, AdminRespondToAuthChallengeCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  AdminInitiateAuthCommand,
+  AdminRespondToAuthChallengeCommand,
+  CognitoIdentityProviderClient,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { base32Decode, cognitoAccessToken, testUserFromEnv, totp } from '../../../ops/staff-token';
 
@@ -31,7 +35,13 @@ describe('the Cognito test user', () => {
   afterEach(() => {
     cognito.reset();
   });
-  const user = { userPoolId: 'us-east-1_Abc', clientId: 'client-1', username: 'smoke@iop.example', password: 'Correct-horse-9!', totpSecret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' };
+  const user = {
+    userPoolId: 'us-east-1_Abc',
+    clientId: 'client-1',
+    username: 'smoke@iop.example',
+    password: 'Correct-horse-9!',
+    totpSecret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ',
+  };
 
   test('signs in with ADMIN_USER_PASSWORD_AUTH and answers the TOTP challenge with the current code', async () => {
     cognito.on(AdminInitiateAuthCommand).resolves({ ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 'session-1' });
@@ -41,21 +51,32 @@ describe('the Cognito test user', () => {
 
     expect(token).toBe('access-token');
     expect(cognito.commandCalls(AdminInitiateAuthCommand)[0]!.args[0].input).toEqual({
-      UserPoolId: 'us-east-1_Abc', ClientId: 'client-1', AuthFlow: 'ADMIN_USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'smoke@iop.example', PASSWORD: 'Correct-horse-9!' },
+      UserPoolId: 'us-east-1_Abc',
+      ClientId: 'client-1',
+      AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+      AuthParameters: { USERNAME: 'smoke@iop.example', PASSWORD: 'Correct-horse-9!' },
     });
     expect(cognito.commandCalls(AdminRespondToAuthChallengeCommand)[0]!.args[0].input).toMatchObject({
-      ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 'session-1', ChallengeResponses: { USERNAME: 'smoke@iop.example', SOFTWARE_TOKEN_MFA_CODE: '287082' },
+      ChallengeName: 'SOFTWARE_TOKEN_MFA',
+      Session: 'session-1',
+      ChallengeResponses: { USERNAME: 'smoke@iop.example', SOFTWARE_TOKEN_MFA_CODE: '287082' },
     });
   });
 
   test('a user that never finished its first sign-in is told what to do', async () => {
     cognito.on(AdminInitiateAuthCommand).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's' });
-    await expect(cognitoAccessToken(new CognitoIdentityProviderClient({ region: 'us-east-1' }), user, () => 0)).rejects.toThrow(/NEW_PASSWORD_REQUIRED: sign the test user in once in the console/);
+    await expect(cognitoAccessToken(new CognitoIdentityProviderClient({ region: 'us-east-1' }), user, () => 0)).rejects.toThrow(
+      /NEW_PASSWORD_REQUIRED: sign the test user in once in the console/,
+    );
   });
 
   test('from SMOKE_* variables: all or none', () => {
     expect(testUserFromEnv({})).toBeUndefined();
-    expect(testUserFromEnv({ SMOKE_USER_POOL_ID: 'p', SMOKE_CLIENT_ID: 'c', SMOKE_USERNAME: 'u', SMOKE_PASSWORD: 'pw', SMOKE_TOTP_SECRET: 's' })).toEqual({ userPoolId: 'p', clientId: 'c', username: 'u', password: 'pw', totpSecret: 's' });
-    expect(() => testUserFromEnv({ SMOKE_USERNAME: 'u' })).toThrow(/missing: SMOKE_USER_POOL_ID, SMOKE_CLIENT_ID, SMOKE_PASSWORD, SMOKE_TOTP_SECRET/);
+    expect(
+      testUserFromEnv({ SMOKE_USER_POOL_ID: 'p', SMOKE_CLIENT_ID: 'c', SMOKE_USERNAME: 'u', SMOKE_PASSWORD: 'pw', SMOKE_TOTP_SECRET: 's' }),
+    ).toEqual({ userPoolId: 'p', clientId: 'c', username: 'u', password: 'pw', totpSecret: 's' });
+    expect(() => testUserFromEnv({ SMOKE_USERNAME: 'u' })).toThrow(
+      /missing: SMOKE_USER_POOL_ID, SMOKE_CLIENT_ID, SMOKE_PASSWORD, SMOKE_TOTP_SECRET/,
+    );
   });
 });

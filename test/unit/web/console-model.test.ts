@@ -12,7 +12,10 @@ const changed = (...to: ReferralEvent['to'][]): ReferralEvent[] =>
 describe('the workflow graph', () => {
   test('is laid out from the ASL: the gates on the main lane in order, timers and failures apart', () => {
     // Act
-    const lane = graph.layers.flat().filter((n) => n.kind === 'gate').map((n) => n.name);
+    const lane = graph.layers
+      .flat()
+      .filter((n) => n.kind === 'gate')
+      .map((n) => n.name);
     const apart = graph.exceptional.map((n) => n.name);
 
     // Assess
@@ -30,7 +33,11 @@ describe('the workflow graph', () => {
   });
 
   test('a stopped gate that passed its timer twice: current at that gate, with the reason', () => {
-    const p = progressOf(graph, { status: 'NEEDS_ATTENTION', pendingStep: 'enrollment', events: changed('EVALUATION', 'ENROLLMENT', 'NEEDS_ATTENTION') });
+    const p = progressOf(graph, {
+      status: 'NEEDS_ATTENTION',
+      pendingStep: 'enrollment',
+      events: changed('EVALUATION', 'ENROLLMENT', 'NEEDS_ATTENTION'),
+    });
 
     expect(p.current).toBe('Enrollment');
     expect(p.note).toMatch(/passed its timer twice/);

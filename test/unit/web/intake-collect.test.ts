@@ -57,10 +57,20 @@ describe('collect', () => {
   });
 
   test('payer and member id count only with an insurance that has them; the detox date only for a completed detox', () => {
-    const selfPay = collect(answers({ insurance: { type: 'self-pay', payer: 'Acme', memberId: 'X1', groupNumber: '' } })) as Record<string, any>;
-    const insured = collect(answers({ insurance: { type: 'commercial', payer: 'Acme', memberId: 'X1', groupNumber: '' } })) as Record<string, any>;
-    const notDone = collect(answers({ withdrawal: { currentSymptoms: 'no', detoxStatus: 'not-needed', detoxCompletedOn: '2026-11-01' } })) as Record<string, any>;
-    const done = collect(answers({ withdrawal: { currentSymptoms: 'yes', detoxStatus: 'completed', detoxCompletedOn: '2026-11-01' } })) as Record<string, any>;
+    const selfPay = collect(answers({ insurance: { type: 'self-pay', payer: 'Acme', memberId: 'X1', groupNumber: '' } })) as Record<
+      string,
+      any
+    >;
+    const insured = collect(answers({ insurance: { type: 'commercial', payer: 'Acme', memberId: 'X1', groupNumber: '' } })) as Record<
+      string,
+      any
+    >;
+    const notDone = collect(
+      answers({ withdrawal: { currentSymptoms: 'no', detoxStatus: 'not-needed', detoxCompletedOn: '2026-11-01' } }),
+    ) as Record<string, any>;
+    const done = collect(
+      answers({ withdrawal: { currentSymptoms: 'yes', detoxStatus: 'completed', detoxCompletedOn: '2026-11-01' } }),
+    ) as Record<string, any>;
 
     expect(selfPay.insurance).toEqual({ type: 'self-pay' });
     expect(insured.insurance).toEqual({ type: 'commercial', payer: 'Acme', memberId: 'X1', groupNumber: undefined });
@@ -78,10 +88,19 @@ describe('collect', () => {
 
   test('notes keep their spacing once there is any text; substances keep their order and empty last use is left out', () => {
     const body = collect(
-      answers({ notes: '  evenings only\n', substances: [{ substance: 'opioids', lastUse: '' }, { substance: 'alcohol', lastUse: '2026-11-20' }] }),
+      answers({
+        notes: '  evenings only\n',
+        substances: [
+          { substance: 'opioids', lastUse: '' },
+          { substance: 'alcohol', lastUse: '2026-11-20' },
+        ],
+      }),
     ) as Record<string, any>;
 
     expect(body.notes).toBe('  evenings only\n');
-    expect(body.substances).toEqual([{ substance: 'opioids', lastUse: undefined }, { substance: 'alcohol', lastUse: '2026-11-20' }]);
+    expect(body.substances).toEqual([
+      { substance: 'opioids', lastUse: undefined },
+      { substance: 'alcohol', lastUse: '2026-11-20' },
+    ]);
   });
 });

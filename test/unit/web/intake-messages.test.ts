@@ -45,7 +45,9 @@ describe('message codes', () => {
     // Act
     const parsed = IntakeSchema.safeParse(bad);
     const fields = parsed.success ? {} : fieldErrors(parsed.error);
-    const worded = Object.entries(fields).flatMap(([path, texts]) => texts.map((t) => [path, messageCode(t), translateMessage(es, t, path, 'X')]));
+    const worded = Object.entries(fields).flatMap(([path, texts]) =>
+      texts.map((t) => [path, messageCode(t), translateMessage(es, t, path, 'X')]),
+    );
 
     // Assess: each is a known code, and the Spanish is not the generic wording
     expect(worded.length).toBeGreaterThanOrEqual(7);

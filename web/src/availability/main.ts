@@ -54,7 +54,9 @@ void fetchAvailability().then((a) => {
   byId('seats-list').replaceChildren(
     ...(['morning', 'evening'] as const).flatMap((track) => [
       h('h2', { class: 'seats__track' }, t.track[track]),
-      a.tracks[track].length ? h('ul', { class: 'seats__list' }, ...a.tracks[track].map((c) => item(track, c))) : h('p', { class: 'seats__none' }, t.none),
+      a.tracks[track].length
+        ? h('ul', { class: 'seats__list' }, ...a.tracks[track].map((c) => item(track, c)))
+        : h('p', { class: 'seats__none' }, t.none),
     ]),
   );
   status.textContent = '';

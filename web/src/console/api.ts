@@ -16,12 +16,22 @@ export const useAuth = (a: AuthProvider): void => {
 
 const UNAUTHORIZED: ErrorBody = { error: 'Unauthorized', message: 'Your session has ended. Sign in again to continue.' };
 
-export async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult<T>> {
+export async function call<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResult<T>> {
   const session = auth?.session();
   if (!session) return { ok: false, status: 401, error: UNAUTHORIZED };
   const res = await requestJson<T>(method, path, body, { token: session.accessToken, headers });
   if (res.ok) return res;
-  if (res.network) return { ok: false, status: 0, error: { error: 'NetworkError', message: 'Could not reach the server. Check the connection and try again.' } };
+  if (res.network)
+    return {
+      ok: false,
+      status: 0,
+      error: { error: 'NetworkError', message: 'Could not reach the server. Check the connection and try again.' },
+    };
   if (res.status === 401) {
     auth?.expire();
     return { ok: false, status: 401, error: UNAUTHORIZED };
@@ -61,7 +71,8 @@ export const api = {
   decide: (id: string, step: Step, body: unknown) =>
     call<{ referralId: string; status: Status; decided: Step }>('POST', `/api/staff/referrals/${enc(id)}/steps/${enc(step)}`, body),
   resume: (id: string) => call<{ referralId: string; status: Status }>('POST', `/api/staff/referrals/${enc(id)}/resume`, {}),
-  withdraw: (id: string, reason: string) => call<{ referralId: string; status: Status }>('POST', `/api/staff/referrals/${enc(id)}/withdraw`, { reason }),
+  withdraw: (id: string, reason: string) =>
+    call<{ referralId: string; status: Status }>('POST', `/api/staff/referrals/${enc(id)}/withdraw`, { reason }),
   cohorts: () => call<{ items: CohortView[]; eveningFrom?: string }>('GET', '/api/staff/cohorts'),
   createCohort: (body: unknown) => call<CohortView>('POST', '/api/staff/cohorts', body),
   dashboard: () => call<Dashboard>('GET', '/api/staff/dashboard'),
@@ -74,9 +85,14 @@ export const api = {
     return call<QueuePage>('GET', `/api/staff/caseload${qs ? `?${qs}` : ''}`);
   },
   assign: (id: string, body: { assignee: string | null; expected?: string | null }) =>
-    call<{ referralId: string; assignedTo: { username: string; since: string } | null }>('POST', `/api/staff/referrals/${enc(id)}/assignment`, body),
+    call<{ referralId: string; assignedTo: { username: string; since: string } | null }>(
+      'POST',
+      `/api/staff/referrals/${enc(id)}/assignment`,
+      body,
+    ),
   logContact: (id: string, body: unknown) => call<{ referralId: string }>('POST', `/api/staff/referrals/${enc(id)}/contacts`, body),
-  revokeConsent: (id: string, body: unknown) => call<{ referralId: string; cancelledNotices: number }>('POST', `/api/staff/referrals/${enc(id)}/consent-revocation`, body),
+  revokeConsent: (id: string, body: unknown) =>
+    call<{ referralId: string; cancelledNotices: number }>('POST', `/api/staff/referrals/${enc(id)}/consent-revocation`, body),
 };
 
 /** the raw fetch the phone intake form uses (its module reads the Response itself) */

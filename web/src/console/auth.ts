@@ -45,8 +45,12 @@ const HANDOVER_MS = 300;
 type ChannelMessage = { type: 'request' } | { type: 'session'; session: Session } | { type: 'signed-out' };
 
 const isSession = (s: unknown): s is Session =>
-  !!s && typeof s === 'object' && typeof (s as Session).accessToken === 'string' && typeof (s as Session).expiresAt === 'number'
-  && typeof (s as Session).username === 'string' && Array.isArray((s as Session).groups);
+  !!s &&
+  typeof s === 'object' &&
+  typeof (s as Session).accessToken === 'string' &&
+  typeof (s as Session).expiresAt === 'number' &&
+  typeof (s as Session).username === 'string' &&
+  Array.isArray((s as Session).groups);
 const RETURN_KEY = 'iop-console.return';
 const PKCE_KEY = 'iop-console.pkce';
 /** sign out a little early so a request never leaves with a token about to expire */
@@ -57,7 +61,12 @@ function claimsOf(token: string): Record<string, unknown> {
   const part = token.split('.')[1];
   if (!part) return {};
   try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const json = atob(
+      part
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(part.length / 4) * 4, '='),
+    );
     const claims: unknown = JSON.parse(json);
     return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : {};
   } catch {
@@ -108,7 +117,8 @@ abstract class BaseAuth {
         resolve(s);
       };
       const onMessage = (e: MessageEvent<ChannelMessage>) => {
-        if (e.data?.type === 'session' && isSession(e.data.session) && e.data.session.expiresAt - SKEW_MS > Date.now()) done(e.data.session);
+        if (e.data?.type === 'session' && isSession(e.data.session) && e.data.session.expiresAt - SKEW_MS > Date.now())
+          done(e.data.session);
       };
       const timer = window.setTimeout(() => done(null), HANDOVER_MS);
       channel.addEventListener('message', onMessage);
@@ -278,7 +288,10 @@ class CognitoAuth extends BaseAuth implements AuthProvider {
     this.set(null, 'signed-out');
     this.broadcastSignOut();
     const logout = new URL(`${this.cfg.domain}/logout`);
-    logout.search = new URLSearchParams({ client_id: this.cfg.clientId, logout_uri: this.cfg.logoutUri ?? this.cfg.redirectUri }).toString();
+    logout.search = new URLSearchParams({
+      client_id: this.cfg.clientId,
+      logout_uri: this.cfg.logoutUri ?? this.cfg.redirectUri,
+    }).toString();
     window.location.assign(logout.toString());
   }
 

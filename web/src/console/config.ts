@@ -33,6 +33,7 @@ export async function loadConfig(): Promise<ConsoleConfig> {
   if (res.status === 404 || (res.ok && !(res.headers.get('content-type') ?? '').includes('json'))) return { auth: 'local' };
   if (!res.ok) throw new Error(`config.json answered ${res.status}`);
   const parsed = ConfigSchema.safeParse(await res.json());
-  if (!parsed.success) throw new Error(`config.json is invalid: ${parsed.error.issues.map((i) => i.path.join('.') || i.message).join(', ')}`);
+  if (!parsed.success)
+    throw new Error(`config.json is invalid: ${parsed.error.issues.map((i) => i.path.join('.') || i.message).join(', ')}`);
   return parsed.data;
 }

@@ -62,4 +62,3 @@ export const announce = (message: string): void => {
     region.textContent = '';
   }, 8000);
 };
-

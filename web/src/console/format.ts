@@ -66,7 +66,15 @@ export const calendarDay = (ymd: string): string => {
 export const sessionTime = (iso: string, timeZone: string): string => {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone, timeZoneName: 'short' }).format(d);
+  return new Intl.DateTimeFormat(undefined, {
+    weekday: 'short',
+    month: 'short',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    timeZone,
+    timeZoneName: 'short',
+  }).format(d);
 };
 
 export const yesNo = (b: boolean | undefined): string => (b === undefined ? '—' : b ? 'Yes' : 'No');
@@ -84,7 +92,10 @@ export const phone = (typed: string): { text: string; tel: string } => {
 
 /** "d1" style keys and kebab codes as words: "refer-out" → "Refer out" */
 export const words = (code: string): string => {
-  const s = code.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[-_]/g, ' ').toLowerCase();
+  const s = code
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[-_]/g, ' ')
+    .toLowerCase();
   return s.charAt(0).toUpperCase() + s.slice(1);
 };
 

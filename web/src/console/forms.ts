@@ -46,7 +46,15 @@ export class FormErrors {
   /** a problem with the whole form: title, text and actions (e.g. "Reload referral") */
   message(title: string, body: string, ...actions: Child[]): void {
     this.clear();
-    this.summary.replaceChildren(h('div', { role: 'alert' }, h('h3', { class: 'error-summary__title' }, title), h('p', null, body), actions.length ? h('p', { class: 'actions' }, actions) : null));
+    this.summary.replaceChildren(
+      h(
+        'div',
+        { role: 'alert' },
+        h('h3', { class: 'error-summary__title' }, title),
+        h('p', null, body),
+        actions.length ? h('p', { class: 'actions' }, actions) : null,
+      ),
+    );
     this.summary.hidden = false;
     this.summary.focus();
   }
@@ -97,7 +105,10 @@ export interface Option {
   detail?: Child;
 }
 
-export function select(opts: FieldOpts & { options: Option[]; placeholder?: string; value?: string }): { el: HTMLDivElement; control: HTMLSelectElement } {
+export function select(opts: FieldOpts & { options: Option[]; placeholder?: string; value?: string }): {
+  el: HTMLDivElement;
+  control: HTMLSelectElement;
+} {
   const control = h(
     'select',
     { id: nextId('f'), name: opts.path, ...opts.attrs },
@@ -109,7 +120,11 @@ export function select(opts: FieldOpts & { options: Option[]; placeholder?: stri
 }
 
 /** a radio group in a fieldset; `value()` is the checked value or '' */
-export function radios(opts: FieldOpts & { options: Option[]; inline?: boolean; onchange?: (v: string) => void }): { el: HTMLFieldSetElement; value: () => string; inputs: HTMLInputElement[] } {
+export function radios(opts: FieldOpts & { options: Option[]; inline?: boolean; onchange?: (v: string) => void }): {
+  el: HTMLFieldSetElement;
+  value: () => string;
+  inputs: HTMLInputElement[];
+} {
   const name = nextId('r');
   const hintId = `${name}-hint`;
   const inputs: HTMLInputElement[] = [];
@@ -118,11 +133,21 @@ export function radios(opts: FieldOpts & { options: Option[]; inline?: boolean; 
     const radio = h('input', { type: 'radio', id, name, value: o.value, disabled: o.disabled, required: opts.required });
     if (opts.onchange) radio.addEventListener('change', () => opts.onchange?.(o.value));
     inputs.push(radio);
-    return h('div', { class: `choice${o.disabled ? ' disabled' : ''}` }, radio, h('label', { for: id }, o.label, o.detail ? h('span', { class: 'choice-detail' }, o.detail) : null));
+    return h(
+      'div',
+      { class: `choice${o.disabled ? ' disabled' : ''}` },
+      radio,
+      h('label', { for: id }, o.label, o.detail ? h('span', { class: 'choice-detail' }, o.detail) : null),
+    );
   });
   const fieldset = h(
     'fieldset',
-    { class: `field radios${opts.inline ? ' inline' : ''} ${opts.class ?? ''}`.trim(), 'data-path': opts.path, 'data-label': opts.label, 'aria-describedby': opts.hint ? hintId : undefined },
+    {
+      class: `field radios${opts.inline ? ' inline' : ''} ${opts.class ?? ''}`.trim(),
+      'data-path': opts.path,
+      'data-label': opts.label,
+      'aria-describedby': opts.hint ? hintId : undefined,
+    },
     h('legend', null, labelText(opts.label, opts.required)),
     opts.hint ? h('p', { class: 'hint', id: hintId }, opts.hint) : null,
     h('div', { class: 'choices' }, items),

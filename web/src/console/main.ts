@@ -29,13 +29,16 @@ const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 let lastTab: QueueTab | undefined;
 
 export function parseHash(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').map((p) => {
-    try {
-      return decodeURIComponent(p);
-    } catch {
-      return '';
-    }
-  });
+  const parts = hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return '';
+      }
+    });
   const [view, arg] = parts;
   if (view === 'referral' && arg && ID_RE.test(arg)) return { view: 'referral', id: arg };
   if (view === 'cohorts') return { view: 'cohorts' };
@@ -83,7 +86,16 @@ function shell(session: Session | null, route: Route | null): void {
   const role = isSupervisor(session) ? 'Supervisor' : session.groups.includes('case-workers') ? 'Case worker' : 'No staff role';
   const out = h('button', { type: 'button', class: 'secondary small' }, 'Sign out');
   out.addEventListener('click', () => auth.signOut());
-  userBox.replaceChildren(h('span', { class: 'who' }, h('span', { class: 'visually-hidden' }, 'Signed in as '), session.username, h('span', { class: 'role' }, ` · ${role}`)), out);
+  userBox.replaceChildren(
+    h(
+      'span',
+      { class: 'who' },
+      h('span', { class: 'visually-hidden' }, 'Signed in as '),
+      session.username,
+      h('span', { class: 'role' }, ` · ${role}`),
+    ),
+    out,
+  );
 }
 
 function showSignIn(reason: string | null): void {
@@ -92,7 +104,10 @@ function showSignIn(reason: string | null): void {
   shell(null, null);
   document.title = 'Sign in — IOP console';
   // anything a previous view showed (PHI) goes with the session
-  mount(main, signInView(auth, reason, () => route(true)));
+  mount(
+    main,
+    signInView(auth, reason, () => route(true)),
+  );
   main.querySelector<HTMLElement>('#signin-user')?.focus();
 }
 
@@ -153,7 +168,15 @@ async function start(): Promise<void> {
   try {
     auth = createAuth(await loadConfig());
   } catch (err) {
-    mount(main, h('div', { class: 'notice error', role: 'alert' }, h('h1', null, 'The console is misconfigured'), h('p', null, (err as Error).message)));
+    mount(
+      main,
+      h(
+        'div',
+        { class: 'notice error', role: 'alert' },
+        h('h1', null, 'The console is misconfigured'),
+        h('p', null, (err as Error).message),
+      ),
+    );
     return;
   }
   useAuth(auth);

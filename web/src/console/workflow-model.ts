@@ -185,7 +185,9 @@ export function progressOf(g: WorkflowGraph, r: Events): ProgressModel {
   if (r.status === 'NEEDS_ATTENTION') {
     const step = r.pendingStep ? STATE_FOR_STATUS[GATE_OF_STEP[r.pendingStep]] : undefined;
     current = step;
-    note = step ? 'Needs attention: this gate passed its timer twice and is still open for a decision.' : 'Needs attention: a workflow task failed after its retries.';
+    note = step
+      ? 'Needs attention: this gate passed its timer twice and is still open for a decision.'
+      : 'Needs attention: a workflow task failed after its retries.';
   } else if (r.status === 'WITHDRAWN') {
     note = 'Withdrawn: the workflow was stopped.';
   } else if (r.status === 'NO_SHOW') {

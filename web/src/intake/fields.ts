@@ -116,7 +116,14 @@ export const fieldBuilders = (ctx: FieldContext) => {
     for (const opt of spec.options) {
       const inputId = id(`${spec.path}-${opt.value}`);
       const optHint = opt.hint ? `${inputId}-hint` : undefined;
-      const input = h('input', { type: spec.type, id: inputId, name: id(spec.path), value: opt.value, class: 'choice__input', 'aria-describedby': optHint });
+      const input = h('input', {
+        type: spec.type,
+        id: inputId,
+        name: id(spec.path),
+        value: opt.value,
+        class: 'choice__input',
+        'aria-describedby': optHint,
+      });
       inputs.push(input);
       list.append(
         h(
@@ -145,7 +152,17 @@ export const fieldBuilders = (ctx: FieldContext) => {
   };
 
   const yesNo = (path: string, legend: IntakeKey, hint?: IntakeKey) =>
-    choiceGroup<YesNo>({ path, legend, hint, type: 'radio', inline: true, options: [{ value: 'yes', label: 'yes' }, { value: 'no', label: 'no' }] });
+    choiceGroup<YesNo>({
+      path,
+      legend,
+      hint,
+      type: 'radio',
+      inline: true,
+      options: [
+        { value: 'yes', label: 'yes' },
+        { value: 'no', label: 'no' },
+      ],
+    });
 
   /** content shown only while an answer asks for it */
   const reveal = (...children: Child[]): HTMLDivElement => h('div', { class: 'reveal', hidden: true }, ...children);
@@ -173,7 +190,8 @@ export const fieldBuilders = (ctx: FieldContext) => {
     );
 
   /** the 911 button (the crisis box and the withdrawal warning) */
-  const emergencyCall = (): HTMLElement => txt('a', 'crisis.911', { href: `tel:${CRISIS_RESOURCES.emergency}`, class: 'button button--secondary' });
+  const emergencyCall = (): HTMLElement =>
+    txt('a', 'crisis.911', { href: `tel:${CRISIS_RESOURCES.emergency}`, class: 'button button--secondary' });
 
   /** autocomplete for the patient's own details: the public page only (a staff browser must not suggest another caller's) */
   const own = (token: string): string => (staff ? 'off' : token);

@@ -239,7 +239,13 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
         summary,
         title: tr.t('errors.title'),
         headingLevel: staff ? 3 : 2,
-        translate: (m, p) => translateMessage(tr, m, p, questionName(tr, p, (i) => substances.ticked()[i])),
+        translate: (m, p) =>
+          translateMessage(
+            tr,
+            m,
+            p,
+            questionName(tr, p, (i) => substances.ticked()[i]),
+          ),
         // with the 988 box shown, it stays in view above the list; the list still takes focus
         focus: focus && !crisisShown(),
       });
@@ -252,7 +258,8 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
     const setFailure = (key: IntakeKey | undefined): void => {
       state.failure = key;
       failure.replaceChildren();
-      if (key) failure.append(txt('p', key, { class: 'form-failure__text' }, () => ({ phone: unbreakable(phone), submit: tr.t('submit') })));
+      if (key)
+        failure.append(txt('p', key, { class: 'form-failure__text' }, () => ({ phone: unbreakable(phone), submit: tr.t('submit') })));
       refresh();
     };
 

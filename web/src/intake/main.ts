@@ -16,7 +16,9 @@ let seats: Availability | undefined;
 let seatsLang: Lang = 'en';
 const showSeats = (): void => {
   if (!seatsBox || !seats) return;
-  seatsBox.replaceChildren(...availabilityLines(seats, seatsLang).map((line) => Object.assign(document.createElement('p'), { textContent: line })));
+  seatsBox.replaceChildren(
+    ...availabilityLines(seats, seatsLang).map((line) => Object.assign(document.createElement('p'), { textContent: line })),
+  );
   seatsBox.hidden = false;
 };
 void fetchAvailability().then((a) => {

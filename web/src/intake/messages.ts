@@ -76,7 +76,11 @@ export const translateMessage = (tr: Translator<IntakeKey>, text: string, path: 
  * The short name of the question at `path` ("Date of birth", "Last use of alcohol");
  * `substanceAt(i)` tells which substance the i-th `substances.<i>.lastUse` is about.
  */
-export const questionName = (tr: Translator<IntakeKey>, path: string, substanceAt: (i: number) => (typeof SUBSTANCES)[number] | undefined): string => {
+export const questionName = (
+  tr: Translator<IntakeKey>,
+  path: string,
+  substanceAt: (i: number) => (typeof SUBSTANCES)[number] | undefined,
+): string => {
   const lastUseAt = /^substances\.(\d+)\.lastUse$/.exec(path);
   if (lastUseAt) {
     const s = substanceAt(Number(lastUseAt[1]));

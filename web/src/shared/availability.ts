@@ -13,24 +13,38 @@ const LOCALES: Record<Lang, string> = { en: 'en-US', es: 'es-US' };
 export const longDay = (ymd: string, lang: Lang): string => {
   const d = new Date(`${ymd}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return ymd;
-  const parts = new Intl.DateTimeFormat(LOCALES[lang], { weekday: 'long', month: 'long', day: 'numeric', timeZone: 'UTC' }).formatToParts(d);
+  const parts = new Intl.DateTimeFormat(LOCALES[lang], { weekday: 'long', month: 'long', day: 'numeric', timeZone: 'UTC' }).formatToParts(
+    d,
+  );
   const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? '';
   return lang === 'es' ? `${get('weekday')} ${get('day')} de ${get('month')}` : `${get('weekday')}, ${get('month')} ${get('day')}`;
 };
 
-const WEEKDAY_DATES: Record<string, string> = { MO: '2024-01-01', TU: '2024-01-02', WE: '2024-01-03', TH: '2024-01-04', FR: '2024-01-05', SA: '2024-01-06', SU: '2024-01-07' };
+const WEEKDAY_DATES: Record<string, string> = {
+  MO: '2024-01-01',
+  TU: '2024-01-02',
+  WE: '2024-01-03',
+  TH: '2024-01-04',
+  FR: '2024-01-05',
+  SA: '2024-01-06',
+  SU: '2024-01-07',
+};
 
 /** a weekday code (MO…SU) as a short word: "Mon" / "lun" */
 export const shortWeekday = (code: string, lang: Lang): string => {
   const ymd = WEEKDAY_DATES[code];
   if (!ymd) return code;
-  return new Intl.DateTimeFormat(LOCALES[lang], { weekday: 'short', timeZone: 'UTC' }).format(new Date(`${ymd}T00:00:00Z`)).replace(/\.$/, '');
+  return new Intl.DateTimeFormat(LOCALES[lang], { weekday: 'short', timeZone: 'UTC' })
+    .format(new Date(`${ymd}T00:00:00Z`))
+    .replace(/\.$/, '');
 };
 
 /** "HH:MM" as the language writes a time: "6:00 PM" / "18:00" */
 export const clockTime = (hhmm: string, lang: Lang): string => {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
-  return new Intl.DateTimeFormat(LOCALES[lang], { hour: 'numeric', minute: '2-digit', hour12: lang === 'en', timeZone: 'UTC' }).format(new Date(Date.UTC(2024, 0, 1, h, m)));
+  return new Intl.DateTimeFormat(LOCALES[lang], { hour: 'numeric', minute: '2-digit', hour12: lang === 'en', timeZone: 'UTC' }).format(
+    new Date(Date.UTC(2024, 0, 1, h, m)),
+  );
 };
 
 const WORDS = {
@@ -39,7 +53,8 @@ const WORDS = {
     seats: (n: number) => (n === 1 ? '1 seat left' : `${n} seats left`),
     place: { 'in-person': 'in person', telehealth: 'by video' },
     next: (track: string, day: string, seats: string) => `Next ${track} group starts ${day} — ${seats}`,
-    underway: (track: string, day: string, seats: string) => `${/^[aeiou]/.test(track) ? 'An' : 'A'} ${track} group under way can take you from ${day} — ${seats}`,
+    underway: (track: string, day: string, seats: string) =>
+      `${/^[aeiou]/.test(track) ? 'An' : 'A'} ${track} group under way can take you from ${day} — ${seats}`,
     full: 'Our groups are full right now. Send your request anyway: we will call you about the next opening.',
     sessionsLeft: (n: number) => (n === 1 ? '1 session left' : `${n} sessions left`),
   },
@@ -75,7 +90,10 @@ export const availabilityLines = (a: Availability, lang: Lang): string[] => {
 export const weeklyPattern = (c: Pick<OpenCohort, 'sessions'>, lang: Lang): string => {
   const days = c.sessions.map((s) => shortWeekday(s.weekday, lang)).join(', ');
   const starts = [...new Set(c.sessions.map((s) => s.start))];
-  const times = starts.length === 1 ? clockTime(starts[0]!, lang) : c.sessions.map((s) => `${shortWeekday(s.weekday, lang)} ${clockTime(s.start, lang)}`).join(', ');
+  const times =
+    starts.length === 1
+      ? clockTime(starts[0]!, lang)
+      : c.sessions.map((s) => `${shortWeekday(s.weekday, lang)} ${clockTime(s.start, lang)}`).join(', ');
   return starts.length === 1 ? `${days} · ${times}` : times;
 };
 

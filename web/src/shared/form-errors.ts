@@ -53,7 +53,11 @@ const describedElement = (field: HTMLElement): HTMLElement | null =>
 /** where focus goes for a field: a checked radio, else the first enabled control */
 const focusTarget = (field: HTMLElement): HTMLElement | null =>
   field.querySelector<HTMLElement>('input[type=radio]:checked:not(:disabled)') ??
-  field.querySelector<HTMLElement>(`${CONTROLS.split(', ').map((c) => `${c}:not(:disabled)`).join(', ')}`);
+  field.querySelector<HTMLElement>(
+    `${CONTROLS.split(', ')
+      .map((c) => `${c}:not(:disabled)`)
+      .join(', ')}`,
+  );
 
 const addToken = (el: HTMLElement, attr: string, token: string): void => {
   const tokens = (el.getAttribute(attr) ?? '').split(/\s+/).filter(Boolean);
@@ -108,8 +112,8 @@ const setFieldError = (field: HTMLElement, messages: string[]): HTMLElement | nu
   ensureId(msg, 'err');
   msg.textContent = messages.join(' ');
   // after the label/legend and hint, before the control: read before the person types
-  const anchor = field.querySelector<HTMLElement>(':scope > .hint:last-of-type') ??
-    field.querySelector<HTMLElement>(':scope > legend, :scope > label');
+  const anchor =
+    field.querySelector<HTMLElement>(':scope > .hint:last-of-type') ?? field.querySelector<HTMLElement>(':scope > legend, :scope > label');
   if (anchor) anchor.after(msg);
   else field.prepend(msg);
   const described = describedElement(field);

@@ -25,12 +25,15 @@ afterEach(() => {
 });
 
 const changed: NewEvent = { at: TEST_NOW, type: 'STATUS_CHANGED', actor: { kind: 'system' }, from: 'DETOX', to: 'WITHDRAWN' };
-const cancelled = (...codes: string[]) => new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
+const cancelled = (...codes: string[]) =>
+  new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
 
 describe('save: a change and its notices', () => {
   test('one transaction: the META put on the version read, its events, then its notices, each notice once (attribute_not_exists)', async () => {
     // Act
-    await repo.save(referral({ status: 'WITHDRAWN', version: 6 }), [changed], { notices: [notice({ key: 'closed:patient', status: 'WITHDRAWN' })] });
+    await repo.save(referral({ status: 'WITHDRAWN', version: 6 }), [changed], {
+      notices: [notice({ key: 'closed:patient', status: 'WITHDRAWN' })],
+    });
 
     // Assess
     const [tx, ...more] = transactions(m);
@@ -40,7 +43,12 @@ describe('save: a change and its notices', () => {
       ['EVENT#', 'attribute_not_exists(pk)'],
       ['NOTICE#', 'attribute_not_exists(pk)'],
     ]);
-    expect(putItems(tx!)[2]).toMatchObject({ pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#closed:patient', entity: 'notice', gsi1pk: 'NOTICES#DUE' });
+    expect(putItems(tx!)[2]).toMatchObject({
+      pk: `REFERRAL#${REFERRAL_ID}`,
+      sk: 'NOTICE#closed:patient',
+      entity: 'notice',
+      gsi1pk: 'NOTICES#DUE',
+    });
   });
 
   test('notices alone (no event) still make it a transaction, not a plain put', async () => {
@@ -90,16 +98,26 @@ describe('save: a change and its notices', () => {
 describe('save: seats', () => {
   const noShow: NewEvent = { at: TEST_NOW, type: 'STATUS_CHANGED', actor: { kind: 'system' }, from: 'ENROLLED', to: 'NO_SHOW' };
 
-  test('a release is the counter down (never below zero) and the SEAT item removed, in the change\'s own transaction', async () => {
+  test("a release is the counter down (never below zero) and the SEAT item removed, in the change's own transaction", async () => {
     // Act
-    await repo.save(referral({ status: 'NO_SHOW', version: 9, cohortId: 'c1', seatReleasedAt: TEST_NOW }), [noShow], { seat: { cohortId: 'c1', release: true }, notices: [notice({ key: 'closed:patient' })] });
+    await repo.save(referral({ status: 'NO_SHOW', version: 9, cohortId: 'c1', seatReleasedAt: TEST_NOW }), [noShow], {
+      seat: { cohortId: 'c1', release: true },
+      notices: [notice({ key: 'closed:patient' })],
+    });
 
     // Assess
     const [tx, ...more] = transactions(m);
     expect(more).toEqual([]);
     expect(tx!.map((i) => Object.keys(i)[0])).toEqual(['Put', 'Put', 'Update', 'Delete', 'Put']);
-    expect(tx![2]!.Update).toMatchObject({ Key: { pk: 'COHORT#c1', sk: 'META' }, UpdateExpression: 'SET seats = seats - :one', ConditionExpression: 'attribute_exists(pk) AND seats > :zero' });
-    expect(tx![3]!.Delete).toMatchObject({ Key: { pk: 'COHORT#c1', sk: `SEAT#${REFERRAL_ID}` }, ConditionExpression: 'attribute_exists(pk)' });
+    expect(tx![2]!.Update).toMatchObject({
+      Key: { pk: 'COHORT#c1', sk: 'META' },
+      UpdateExpression: 'SET seats = seats - :one',
+      ConditionExpression: 'attribute_exists(pk) AND seats > :zero',
+    });
+    expect(tx![3]!.Delete).toMatchObject({
+      Key: { pk: 'COHORT#c1', sk: `SEAT#${REFERRAL_ID}` },
+      ConditionExpression: 'attribute_exists(pk)',
+    });
   });
 
   test('a release the cohort does not agree with (no SEAT item, or the counter at zero) writes nothing and fails SeatNotHeld, not CohortFull', async () => {
@@ -107,7 +125,9 @@ describe('save: seats', () => {
     m.ddb.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'));
 
     // Act
-    const run = repo.save(referral({ status: 'NO_SHOW', version: 9, cohortId: 'c1' }), [noShow], { seat: { cohortId: 'c1', release: true } });
+    const run = repo.save(referral({ status: 'NO_SHOW', version: 9, cohortId: 'c1' }), [noShow], {
+      seat: { cohortId: 'c1', release: true },
+    });
 
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'SeatNotHeld' });
@@ -115,7 +135,15 @@ describe('save: seats', () => {
 
   test('the waitlist queues by the time waitlisted alone; other queues urgent first, then by intake', async () => {
     // Act
-    await repo.save(referral({ status: 'WAITLISTED', urgent: true, version: 9, waitlist: { since: '2026-12-20T10:00:00.000Z', track: 'evening', reviews: 0 } }), [changed]);
+    await repo.save(
+      referral({
+        status: 'WAITLISTED',
+        urgent: true,
+        version: 9,
+        waitlist: { since: '2026-12-20T10:00:00.000Z', track: 'evening', reviews: 0 },
+      }),
+      [changed],
+    );
     await repo.save(referral({ status: 'ENROLLED', urgent: true, version: 10 }), [changed]);
 
     // Assess
@@ -128,7 +156,10 @@ describe('save: seats', () => {
 describe('the outbox: claims and settling', () => {
   test('a claim whose condition fails is no claim (undefined); any other table error is thrown', async () => {
     // Prepare
-    m.ddb.on(UpdateCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} })).rejects(Object.assign(new Error('x'), { name: 'InternalServerError' }));
+    m.ddb
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }))
+      .rejects(Object.assign(new Error('x'), { name: 'InternalServerError' }));
 
     // Act
     const first = await repo.claimNotice(REFERRAL_ID, 'received:patient', TEST_NOW, TEST_NOW);
@@ -152,8 +183,16 @@ describe('the outbox: claims and settling', () => {
 
   test('each failed try has its own NOTICE_FAILED event (keyed by attempt), so the timeline shows every try', async () => {
     // Act
-    await repo.noticeFailed(notice({ state: 'sending', attempts: 2 }), 'Throttling', TEST_NOW, { at: TEST_NOW, type: 'NOTICE_FAILED', actor: { kind: 'system' } });
-    await repo.noticeFailed(notice({ state: 'sending', attempts: 3 }), 'Throttling', TEST_NOW, { at: TEST_NOW, type: 'NOTICE_FAILED', actor: { kind: 'system' } });
+    await repo.noticeFailed(notice({ state: 'sending', attempts: 2 }), 'Throttling', TEST_NOW, {
+      at: TEST_NOW,
+      type: 'NOTICE_FAILED',
+      actor: { kind: 'system' },
+    });
+    await repo.noticeFailed(notice({ state: 'sending', attempts: 3 }), 'Throttling', TEST_NOW, {
+      at: TEST_NOW,
+      type: 'NOTICE_FAILED',
+      actor: { kind: 'system' },
+    });
 
     // Assess
     expect(transactions(m).map((t) => t[1]!.Put!.Item!.sk)).toEqual([
@@ -164,7 +203,8 @@ describe('the outbox: claims and settling', () => {
 
   test('enqueue leaves a notice that exists as it is and throws on any other error', async () => {
     // Prepare
-    m.ddb.on(PutCommand)
+    m.ddb
+      .on(PutCommand)
       .rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }))
       .rejects(Object.assign(new Error('x'), { name: 'InternalServerError' }));
 
@@ -175,7 +215,10 @@ describe('the outbox: claims and settling', () => {
     // Assess
     expect(first).toBeUndefined();
     await expect(second).rejects.toMatchObject({ name: 'InternalServerError' });
-    expect(plainPuts(m).map((i) => i.sk)).toEqual(['NOTICE#notice-failed:received:patient:program', 'NOTICE#notice-failed:closed:patient:program']);
+    expect(plainPuts(m).map((i) => i.sk)).toEqual([
+      'NOTICE#notice-failed:received:patient:program',
+      'NOTICE#notice-failed:closed:patient:program',
+    ]);
   });
 
   test('due notices are read from the sparse due index up to now and handed back as (referral, key)', async () => {
@@ -188,7 +231,10 @@ describe('the outbox: claims and settling', () => {
     // Assess
     expect(due).toEqual([{ referralId: REFERRAL_ID, key: 'closed:patient' }]);
     expect(m.ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
-      IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now', ExpressionAttributeValues: { ':pk': 'NOTICES#DUE', ':now': `${TEST_NOW}~` }, Limit: 25,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+      ExpressionAttributeValues: { ':pk': 'NOTICES#DUE', ':now': `${TEST_NOW}~` },
+      Limit: 25,
     });
   });
 

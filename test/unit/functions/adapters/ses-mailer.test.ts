@@ -10,12 +10,22 @@ const FROM = 'IOP Intake <no-reply@mail.iop-program.org>';
 const AT = new Date('2026-12-01T15:22:35Z');
 
 const ics = [
-  'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//bench//EN', 'METHOD:REQUEST', 'BEGIN:VEVENT', 'UID:abc@iop', 'DTSTAMP:20261201T152235Z',
-  'DTSTART:20261207T230000Z', 'DTEND:20261208T020000Z', 'SUMMARY:Sesión de grupo',
+  'BEGIN:VCALENDAR',
+  'VERSION:2.0',
+  'PRODID:-//bench//EN',
+  'METHOD:REQUEST',
+  'BEGIN:VEVENT',
+  'UID:abc@iop',
+  'DTSTAMP:20261201T152235Z',
+  'DTSTART:20261207T230000Z',
+  'DTEND:20261208T020000Z',
+  'SUMMARY:Sesión de grupo',
   'LOCATION:12 Harbor St\\, Suite 3\\, Boston\\, MA 02110',
   'DESCRIPTION:Llame al (555) 010-0100 si no puede venir. Una línea larga que pasa de setenta y cinco ',
   ' octetos para que se pliegue como manda el RFC 5545 y luego un poco más.',
-  'END:VEVENT', 'END:VCALENDAR', '',
+  'END:VEVENT',
+  'END:VCALENDAR',
+  '',
 ].join('\r\n');
 
 const spanish = {

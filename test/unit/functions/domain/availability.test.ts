@@ -10,7 +10,10 @@ const now = new Date(TEST_NOW); // a Wednesday, 10:00 in New York
 describe('openCohort', () => {
   test('a cohort not begun yet: its start, seats left, weekly pattern and every session still ahead', () => {
     // Act
-    const open = openCohort(cohort({ seats: 7, capacity: 10, location: { kind: 'telehealth', url: 'https://video.example.org/room/9' } }), now);
+    const open = openCohort(
+      cohort({ seats: 7, capacity: 10, location: { kind: 'telehealth', url: 'https://video.example.org/room/9' } }),
+      now,
+    );
 
     // Assess
     expect(open).toEqual({
@@ -22,7 +25,11 @@ describe('openCohort', () => {
       sessionsTotal: 24,
       seatsLeft: 3,
       population: 'adult',
-      sessions: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 180 }, { weekday: 'FR', start: '09:00', minutes: 180 }],
+      sessions: [
+        { weekday: 'MO', start: '09:00', minutes: 180 },
+        { weekday: 'WE', start: '09:00', minutes: 180 },
+        { weekday: 'FR', start: '09:00', minutes: 180 },
+      ],
       timeZone: 'America/New_York',
       locationType: 'telehealth',
     });
@@ -51,14 +58,28 @@ describe('openCohort', () => {
 describe('availabilityOf', () => {
   test('per track, soonest next session first, at most three, full ones left out', () => {
     // Prepare
-    const evening = (startIn: number, seats: number) => cohort({ track: 'evening', startDate: dayFromToday(startIn), seats, sessions: [{ weekday: 'MO', start: '18:00', minutes: 180 }, { weekday: 'WE', start: '18:00', minutes: 180 }, { weekday: 'TH', start: '18:00', minutes: 180 }] });
+    const evening = (startIn: number, seats: number) =>
+      cohort({
+        track: 'evening',
+        startDate: dayFromToday(startIn),
+        seats,
+        sessions: [
+          { weekday: 'MO', start: '18:00', minutes: 180 },
+          { weekday: 'WE', start: '18:00', minutes: 180 },
+          { weekday: 'TH', start: '18:00', minutes: 180 },
+        ],
+      });
     const cohorts = [evening(21, 2), evening(7, 10), evening(14, 9), evening(28, 0), evening(35, 5), cohort({ seats: 9 })];
 
     // Act
     const a = availabilityOf(cohorts, now);
 
     // Assess
-    expect(a.tracks.evening.map((c) => [c.startDate, c.seatsLeft])).toEqual([[dayFromToday(14), 1], [dayFromToday(21), 8], [dayFromToday(28), 10]]);
+    expect(a.tracks.evening.map((c) => [c.startDate, c.seatsLeft])).toEqual([
+      [dayFromToday(14), 1],
+      [dayFromToday(21), 8],
+      [dayFromToday(28), 10],
+    ]);
     expect(a.tracks.morning.map((c) => c.seatsLeft)).toEqual([1]);
     expect(a.generatedAt).toBe(TEST_NOW);
   });
@@ -80,7 +101,18 @@ describe('locationTypeOf', () => {
 });
 
 test('LONGEST_COHORT_DAYS covers the longest cohort the schema accepts, and no more is accepted', () => {
-  const base = { name: 'X', track: 'morning', startDate: dayFromToday(7), capacity: 10, location: { kind: 'in-person', address: '1 Main St' }, sessions: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 180 }, { weekday: 'FR', start: '09:00', minutes: 180 }] };
+  const base = {
+    name: 'X',
+    track: 'morning',
+    startDate: dayFromToday(7),
+    capacity: 10,
+    location: { kind: 'in-person', address: '1 Main St' },
+    sessions: [
+      { weekday: 'MO', start: '09:00', minutes: 180 },
+      { weekday: 'WE', start: '09:00', minutes: 180 },
+      { weekday: 'FR', start: '09:00', minutes: 180 },
+    ],
+  };
   const schema = CohortSchema('America/New_York');
   expect(schema.safeParse({ ...base, weeks: LONGEST_COHORT_DAYS / 7 }).success).toBe(true);
   expect(schema.safeParse({ ...base, weeks: LONGEST_COHORT_DAYS / 7 + 1 }).success).toBe(false);

@@ -6,7 +6,11 @@ const NOW = new Date('2026-11-02T15:00:00Z');
 
 describe('simulateEligibility (payer simulator)', () => {
   test('self-pay sends no inquiry and answers self-pay', () => {
-    expect(simulateEligibility({ type: 'self-pay' }, NOW)).toEqual({ outcome: 'self-pay', checkedAt: '2026-11-02T15:00:00.000Z', summary: expect.stringContaining('Self-pay') });
+    expect(simulateEligibility({ type: 'self-pay' }, NOW)).toEqual({
+      outcome: 'self-pay',
+      checkedAt: '2026-11-02T15:00:00.000Z',
+      summary: expect.stringContaining('Self-pay'),
+    });
   });
 
   test('a member id starting with INACTIVE is not covered', () => {
@@ -27,7 +31,11 @@ describe('simulateEligibility (payer simulator)', () => {
 
   test('a payer and an ordinary member id are covered for service type AI at place of service 57', () => {
     const r = simulateEligibility({ type: 'commercial', payer: 'Acme', memberId: 'ABC-12345' }, NOW);
-    expect(r).toEqual({ outcome: 'covered', checkedAt: NOW.toISOString(), summary: expect.stringMatching(/service type AI.*place of service 57/) });
+    expect(r).toEqual({
+      outcome: 'covered',
+      checkedAt: NOW.toISOString(),
+      summary: expect.stringMatching(/service type AI.*place of service 57/),
+    });
   });
 });
 

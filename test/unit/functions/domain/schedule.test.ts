@@ -1,7 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
 import ICAL from 'ical.js';
 import {
-  buildInvite, closuresBetween, firstOnOrAfter, isoInZone, nextSessions, sessionDates, sessionsLeft, zonedInstant, type InviteInput,
+  buildInvite,
+  closuresBetween,
+  firstOnOrAfter,
+  isoInZone,
+  nextSessions,
+  sessionDates,
+  sessionsLeft,
+  zonedInstant,
+  type InviteInput,
 } from '../../../../functions/lib/domain/schedule';
 
 // 2026: DST in America/New_York ends on Sunday 1 November (02:00 EDT → 01:00 EST)
@@ -34,7 +42,11 @@ const invite = (over: Partial<InviteInput> = {}): InviteInput => ({
 });
 
 /** RFC 5545 content lines, unfolded */
-const lines = (ics: string): string[] => ics.replace(/\r\n[ \t]/g, '').split('\r\n').filter(Boolean);
+const lines = (ics: string): string[] =>
+  ics
+    .replace(/\r\n[ \t]/g, '')
+    .split('\r\n')
+    .filter(Boolean);
 
 /** the content lines of each VEVENT */
 const vevents = (ics: string): string[][] => {
@@ -42,8 +54,10 @@ const vevents = (ics: string): string[][] => {
   let cur: string[] | undefined;
   for (const l of lines(ics)) {
     if (l === 'BEGIN:VEVENT') cur = [];
-    else if (l === 'END:VEVENT') { out.push(cur!); cur = undefined; }
-    else cur?.push(l);
+    else if (l === 'END:VEVENT') {
+      out.push(cur!);
+      cur = undefined;
+    } else cur?.push(l);
   }
   return out;
 };
@@ -98,16 +112,27 @@ describe('sessionDates', () => {
     const starts = dated.map((s) => Date.parse(s.startsAt));
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
     expect(dated.map((s) => s.date)).toEqual([
-      '2026-10-27', '2026-10-29', '2026-10-31', '2026-11-03', '2026-11-05', '2026-11-07', '2026-11-10', '2026-11-12', '2026-11-14',
+      '2026-10-27',
+      '2026-10-29',
+      '2026-10-31',
+      '2026-11-03',
+      '2026-11-05',
+      '2026-11-07',
+      '2026-11-10',
+      '2026-11-12',
+      '2026-11-14',
     ]);
   });
 
   test('every session keeps its local start time while the offset changes with DST', () => {
     const dated = sessionDates(cohort);
     expect(dated.filter((s) => s.start === '09:00').map((s) => s.startsAt)).toEqual([
-      '2026-10-27T09:00:00-04:00', '2026-10-29T09:00:00-04:00',
-      '2026-11-03T09:00:00-05:00', '2026-11-05T09:00:00-05:00',
-      '2026-11-10T09:00:00-05:00', '2026-11-12T09:00:00-05:00',
+      '2026-10-27T09:00:00-04:00',
+      '2026-10-29T09:00:00-04:00',
+      '2026-11-03T09:00:00-05:00',
+      '2026-11-05T09:00:00-05:00',
+      '2026-11-10T09:00:00-05:00',
+      '2026-11-12T09:00:00-05:00',
     ]);
   });
 });
@@ -115,7 +140,9 @@ describe('sessionDates', () => {
 describe('nextSessions', () => {
   test('lists the next three starts after now', () => {
     expect(nextSessions(cohort, new Date('2026-11-03T14:00:00Z'))).toEqual([
-      '2026-11-05T09:00:00-05:00', '2026-11-07T10:30:00-05:00', '2026-11-10T09:00:00-05:00',
+      '2026-11-05T09:00:00-05:00',
+      '2026-11-07T10:30:00-05:00',
+      '2026-11-10T09:00:00-05:00',
     ]);
   });
 
@@ -128,11 +155,24 @@ describe('closure days', () => {
   const closed = ['2026-10-29', '2026-11-01', '2026-11-14'];
 
   test('sessionDates leaves out the sessions on closure days', () => {
-    expect(sessionDates(cohort, closed).map((s) => s.date)).toEqual(['2026-10-27', '2026-10-31', '2026-11-03', '2026-11-05', '2026-11-07', '2026-11-10', '2026-11-12']);
+    expect(sessionDates(cohort, closed).map((s) => s.date)).toEqual([
+      '2026-10-27',
+      '2026-10-31',
+      '2026-11-03',
+      '2026-11-05',
+      '2026-11-07',
+      '2026-11-10',
+      '2026-11-12',
+    ]);
   });
 
   test('sessionsLeft counts the sessions still ahead, closures left out', () => {
-    expect(sessionsLeft(cohort, new Date('2026-11-04T00:00:00Z'), closed).map((s) => s.date)).toEqual(['2026-11-05', '2026-11-07', '2026-11-10', '2026-11-12']);
+    expect(sessionsLeft(cohort, new Date('2026-11-04T00:00:00Z'), closed).map((s) => s.date)).toEqual([
+      '2026-11-05',
+      '2026-11-07',
+      '2026-11-10',
+      '2026-11-12',
+    ]);
   });
 
   test('closuresBetween names only the closure days the group would have met on (Sunday Nov 1 is not a session day)', () => {
@@ -190,9 +230,36 @@ describe('buildInvite, read with ical.js', () => {
 
     // Assess
     expect(lines(ics).filter((l) => /^(TIMEZONE-ID|X-)/.test(l))).toEqual([]);
-    const standard = new Set(['BEGIN', 'END', 'VERSION', 'PRODID', 'METHOD', 'TZID', 'LAST-MODIFIED', 'TZNAME', 'TZOFFSETFROM', 'TZOFFSETTO', 'DTSTART', 'RRULE',
-      'UID', 'SEQUENCE', 'DTSTAMP', 'DTEND', 'SUMMARY', 'LOCATION', 'DESCRIPTION', 'ORGANIZER', 'ATTENDEE', 'EXDATE', 'RDATE']);
-    expect(lines(ics).map((l) => l.split(/[:;]/)[0]).filter((name) => !standard.has(name!))).toEqual([]);
+    const standard = new Set([
+      'BEGIN',
+      'END',
+      'VERSION',
+      'PRODID',
+      'METHOD',
+      'TZID',
+      'LAST-MODIFIED',
+      'TZNAME',
+      'TZOFFSETFROM',
+      'TZOFFSETTO',
+      'DTSTART',
+      'RRULE',
+      'UID',
+      'SEQUENCE',
+      'DTSTAMP',
+      'DTEND',
+      'SUMMARY',
+      'LOCATION',
+      'DESCRIPTION',
+      'ORGANIZER',
+      'ATTENDEE',
+      'EXDATE',
+      'RDATE',
+    ]);
+    expect(
+      lines(ics)
+        .map((l) => l.split(/[:;]/)[0])
+        .filter((name) => !standard.has(name!)),
+    ).toEqual([]);
   });
 
   test('program closure days are excluded with EXDATE: no occurrence falls on them, the series still runs to the last week', () => {

@@ -6,8 +6,18 @@ import { holdsSeat, openCohorts, serves, sessionAfter } from '../../../../functi
 const NOW = new Date('2026-12-02T15:00:00Z'); // a Wednesday, 10:00 in New York
 
 const cohort = (over: Record<string, unknown> = {}) => ({
-  cohortId: 'c-evening', track: 'evening' as const, startDate: '2026-12-07', timeZone: 'America/New_York', weeks: 8, capacity: 10, seats: 3,
-  sessions: [{ weekday: 'MO' as const, start: '18:00', minutes: 180 }, { weekday: 'WE' as const, start: '18:00', minutes: 180 }, { weekday: 'TH' as const, start: '18:00', minutes: 180 }],
+  cohortId: 'c-evening',
+  track: 'evening' as const,
+  startDate: '2026-12-07',
+  timeZone: 'America/New_York',
+  weeks: 8,
+  capacity: 10,
+  seats: 3,
+  sessions: [
+    { weekday: 'MO' as const, start: '18:00', minutes: 180 },
+    { weekday: 'WE' as const, start: '18:00', minutes: 180 },
+    { weekday: 'TH' as const, start: '18:00', minutes: 180 },
+  ],
   ...over,
 });
 
@@ -43,12 +53,14 @@ describe('openCohorts', () => {
   });
 
   test('a cohort that has started but still meets is open (a late start)', () => {
-    expect(openCohorts([cohort({ cohortId: 'started', startDate: '2026-11-02' })], 'evening', NOW).map((c) => c.cohortId)).toEqual(['started']);
+    expect(openCohorts([cohort({ cohortId: 'started', startDate: '2026-11-02' })], 'evening', NOW).map((c) => c.cohortId)).toEqual([
+      'started',
+    ]);
   });
 });
 
 describe('sessionAfter', () => {
-  test('the first session after an instant, in the cohort\'s zone', () => {
+  test("the first session after an instant, in the cohort's zone", () => {
     expect(sessionAfter(cohort(), NOW)?.startsAt).toBe('2026-12-07T18:00:00-05:00');
     expect(sessionAfter(cohort(), new Date('2026-12-07T23:00:00Z'))?.startsAt).toBe('2026-12-09T18:00:00-05:00');
   });

@@ -25,7 +25,11 @@ describe('triage', () => {
     'current withdrawal symptoms with %s flag withdrawal-risk but are not by themselves urgent',
     (substance) => {
       // Prepare
-      const intake: Intake = { ...validIntake(), substances: [{ substance }], withdrawal: { currentSymptoms: true, detoxStatus: 'unknown' } };
+      const intake: Intake = {
+        ...validIntake(),
+        substances: [{ substance }],
+        withdrawal: { currentSymptoms: true, detoxStatus: 'unknown' },
+      };
 
       // Act
       const t = triage(intake);
@@ -36,17 +40,29 @@ describe('triage', () => {
   );
 
   test('withdrawal symptoms from cannabis or stimulants alone raise no withdrawal flag', () => {
-    const intake: Intake = { ...validIntake(), substances: [{ substance: 'cannabis' }, { substance: 'stimulants' }], withdrawal: { currentSymptoms: true, detoxStatus: 'unknown' } };
+    const intake: Intake = {
+      ...validIntake(),
+      substances: [{ substance: 'cannabis' }, { substance: 'stimulants' }],
+      withdrawal: { currentSymptoms: true, detoxStatus: 'unknown' },
+    };
     expect(triage(intake).flags).toEqual([]);
   });
 
   test('a risky substance without current symptoms raises no withdrawal flag', () => {
-    const intake: Intake = { ...validIntake(), substances: [{ substance: 'alcohol' }], withdrawal: { currentSymptoms: false, detoxStatus: 'not-needed' } };
+    const intake: Intake = {
+      ...validIntake(),
+      substances: [{ substance: 'alcohol' }],
+      withdrawal: { currentSymptoms: false, detoxStatus: 'not-needed' },
+    };
     expect(triage(intake).flags).toEqual([]);
   });
 
   test('a positive screen with withdrawal symptoms carries both flags and is urgent', () => {
-    const intake: Intake = { ...screened(true, false), substances: [{ substance: 'opioids' }], withdrawal: { currentSymptoms: true, detoxStatus: 'in-detox' } };
+    const intake: Intake = {
+      ...screened(true, false),
+      substances: [{ substance: 'opioids' }],
+      withdrawal: { currentSymptoms: true, detoxStatus: 'in-detox' },
+    };
     expect(triage(intake)).toEqual({ urgent: true, flags: ['suicide-risk', 'withdrawal-risk'] });
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import {
-  detoxExpired, gateTimeoutSeconds, GATES, isFinal, isUrgentFirstContact, nextStatusAfter, routeTo, slaState,
+  detoxExpired,
+  gateTimeoutSeconds,
+  GATES,
+  isFinal,
+  isUrgentFirstContact,
+  nextStatusAfter,
+  routeTo,
+  slaState,
 } from '../../../../functions/lib/domain/workflow';
 import type { Decision, Step } from '../../../../functions/lib/schemas/decisions';
 import { STATUSES } from '../../../../functions/lib/schemas/views';
@@ -24,7 +31,11 @@ describe('nextStatusAfter', () => {
     ['insurance-review', { decision: 'not-covered' }, 'NOT_COVERED'],
     ['evaluation', { dimensions: dims, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' }, 'ENROLLMENT'],
     ['evaluation', { dimensions: dims, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept' }, 'DETOX'],
-    ['evaluation', { dimensions: dims, recommendedLevel: '3.7', detoxRequired: true, decision: 'refer-out', referOutTo: 'Inpatient' }, 'REFERRED_OUT'],
+    [
+      'evaluation',
+      { dimensions: dims, recommendedLevel: '3.7', detoxRequired: true, decision: 'refer-out', referOutTo: 'Inpatient' },
+      'REFERRED_OUT',
+    ],
     ['detox-confirmation', { completed: true, completedOn: '2026-11-01' }, 'ENROLLMENT'],
     ['detox-confirmation', { completed: false, decision: 'extend' }, 'DETOX'],
     ['detox-confirmation', { completed: false, decision: 'refer-out' }, 'REFERRED_OUT'],
@@ -110,7 +121,10 @@ describe('the urgent first-contact timer', () => {
   const withShort = { ...cfg, URGENT_FIRST_CONTACT_HOURS: 4 };
 
   test('an urgent referral whose coverage was clear waits at most 4 h at evaluation, its first human gate', () => {
-    expect(routeTo('EVALUATION', withShort, undefined, NOW, { ...urgent, reached: { ...received, EVALUATION: daysBefore(0) } })).toEqual({ next: 'EVALUATION', timeoutSeconds: 4 * 3600 });
+    expect(routeTo('EVALUATION', withShort, undefined, NOW, { ...urgent, reached: { ...received, EVALUATION: daysBefore(0) } })).toEqual({
+      next: 'EVALUATION',
+      timeoutSeconds: 4 * 3600,
+    });
   });
 
   test('an urgent referral whose coverage is unclear waits at most 4 h at insurance review', () => {
@@ -118,11 +132,21 @@ describe('the urgent first-contact timer', () => {
   });
 
   test('after insurance review, evaluation is no longer the first contact: its routine 48 h', () => {
-    expect(gateTimeoutSeconds('EVALUATION', withShort, undefined, NOW, { urgent: true, reached: { ...received, INSURANCE_REVIEW: daysBefore(1) } })).toBe(48 * 3600);
+    expect(
+      gateTimeoutSeconds('EVALUATION', withShort, undefined, NOW, {
+        urgent: true,
+        reached: { ...received, INSURANCE_REVIEW: daysBefore(1) },
+      }),
+    ).toBe(48 * 3600);
   });
 
   test('a first gate reopened after a breach keeps the short timer', () => {
-    expect(gateTimeoutSeconds('EVALUATION', withShort, undefined, NOW, { urgent: true, reached: { ...received, EVALUATION: daysBefore(0), NEEDS_ATTENTION: daysBefore(0) } })).toBe(4 * 3600);
+    expect(
+      gateTimeoutSeconds('EVALUATION', withShort, undefined, NOW, {
+        urgent: true,
+        reached: { ...received, EVALUATION: daysBefore(0), NEEDS_ATTENTION: daysBefore(0) },
+      }),
+    ).toBe(4 * 3600);
   });
 
   test('a routine referral keeps the routine timer', () => {
@@ -136,7 +160,15 @@ describe('the urgent first-contact timer', () => {
 
   test('URGENT_FIRST_CONTACT_HOURS is configurable, and never lengthens a shorter routine timer', () => {
     expect(gateTimeoutSeconds('EVALUATION', { ...cfg, URGENT_FIRST_CONTACT_HOURS: 1.5 }, undefined, NOW, urgent)).toBe(5400);
-    expect(gateTimeoutSeconds('EVALUATION', { ...cfg, GATE_TIMEOUTS: { evaluation: 600 }, URGENT_FIRST_CONTACT_HOURS: 4 }, undefined, NOW, urgent)).toBe(600);
+    expect(
+      gateTimeoutSeconds(
+        'EVALUATION',
+        { ...cfg, GATE_TIMEOUTS: { evaluation: 600 }, URGENT_FIRST_CONTACT_HOURS: 4 },
+        undefined,
+        NOW,
+        urgent,
+      ),
+    ).toBe(600);
   });
 
   test('without the setting the short timer is 4 h', () => {
@@ -148,11 +180,16 @@ describe('the first-session and waitlist timers', () => {
   const at = (h: number) => ({ at: new Date(NOW.getTime() + h * 3600_000).toISOString() });
 
   test('the first-session gate waits until the session plus the default 24 h grace', () => {
-    expect(routeTo('ENROLLED', cfg, undefined, NOW, { firstSession: at(50) })).toEqual({ next: 'ENROLLED', timeoutSeconds: (50 + 24) * 3600 });
+    expect(routeTo('ENROLLED', cfg, undefined, NOW, { firstSession: at(50) })).toEqual({
+      next: 'ENROLLED',
+      timeoutSeconds: (50 + 24) * 3600,
+    });
   });
 
   test('FIRST_SESSION_GRACE_HOURS is configurable', () => {
-    expect(gateTimeoutSeconds('ENROLLED', { ...cfg, FIRST_SESSION_GRACE_HOURS: 2 }, undefined, NOW, { firstSession: at(10) })).toBe(12 * 3600);
+    expect(gateTimeoutSeconds('ENROLLED', { ...cfg, FIRST_SESSION_GRACE_HOURS: 2 }, undefined, NOW, { firstSession: at(10) })).toBe(
+      12 * 3600,
+    );
   });
 
   test('after a breach (or once the session and its grace have passed) it waits one grace period more', () => {

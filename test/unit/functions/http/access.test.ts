@@ -3,7 +3,21 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mocks } from '../support/aws';
 import {
-  apiEvent, bodyOf, CASE_WORKER, cohort, cohortItem, HOUR, intakeItem, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, SUPERVISOR, validIntake,
+  apiEvent,
+  bodyOf,
+  CASE_WORKER,
+  cohort,
+  cohortItem,
+  HOUR,
+  intakeItem,
+  isoAgo,
+  lambdaContext,
+  metaItem,
+  referral,
+  REFERRAL_ID,
+  setTestEnv,
+  SUPERVISOR,
+  validIntake,
 } from '../support/fixtures';
 import { nowMs } from '../../../../functions/lib/clock';
 import type { handler as CohortsHandler } from '../../../../functions/manage-cohorts/handler';
@@ -34,14 +48,25 @@ afterEach(() => {
 });
 
 const newCohort = {
-  name: 'Evening B', track: 'evening', startDate: '2027-01-04', capacity: 8, weeks: 10,
-  sessions: [{ weekday: 'MO', start: '18:00', minutes: 180 }, { weekday: 'TU', start: '18:00', minutes: 180 }, { weekday: 'TH', start: '18:00', minutes: 180 }],
+  name: 'Evening B',
+  track: 'evening',
+  startDate: '2027-01-04',
+  capacity: 8,
+  weeks: 10,
+  sessions: [
+    { weekday: 'MO', start: '18:00', minutes: 180 },
+    { weekday: 'TU', start: '18:00', minutes: 180 },
+    { weekday: 'TH', start: '18:00', minutes: 180 },
+  ],
   location: { kind: 'telehealth', url: 'https://meet.example.org/iop-evening-b' },
 };
 
 describe('parseGroups', () => {
   test.each([
-    [['case-workers', 'supervisors'], ['case-workers', 'supervisors']],
+    [
+      ['case-workers', 'supervisors'],
+      ['case-workers', 'supervisors'],
+    ],
     ['[case-workers]', ['case-workers']],
     ['[case-workers supervisors]', ['case-workers', 'supervisors']],
     ['[case-workers, supervisors]', ['case-workers', 'supervisors']],
@@ -80,11 +105,20 @@ describe('POST /api/staff/cohorts (supervisors only)', () => {
     const [tx] = m.ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems!);
     expect(tx![0]!.Put).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk)',
-      Item: { pk: `COHORT#${view.cohortId}`, sk: 'META', gsi2pk: 'COHORTS', gsi2sk: `2027-01-04#${view.cohortId}`, seats: 0, capacity: 8, createdBy: { kind: 'staff', sub: 'sub-sup-1' } },
+      Item: {
+        pk: `COHORT#${view.cohortId}`,
+        sk: 'META',
+        gsi2pk: 'COHORTS',
+        gsi2sk: `2027-01-04#${view.cohortId}`,
+        seats: 0,
+        capacity: 8,
+        createdBy: { kind: 'staff', sub: 'sub-sup-1' },
+      },
     });
     // the name is claimed for its start date in the same transaction (no read first)
     expect(tx![1]!.Put).toEqual({
-      TableName: 'iop-test-table', ConditionExpression: 'attribute_not_exists(pk)',
+      TableName: 'iop-test-table',
+      ConditionExpression: 'attribute_not_exists(pk)',
       Item: { pk: 'COHORTNAME#2027-01-04#evening b', sk: 'META', entity: 'cohort-name', cohortId: view.cohortId },
     });
     expect(m.ddb.commandCalls(GetCommand)).toHaveLength(0);
@@ -92,17 +126,26 @@ describe('POST /api/staff/cohorts (supervisors only)', () => {
 
   test('a name already taken on that start date (any case or spacing) is a 409 CohortNameTaken', async () => {
     // Prepare: the name item exists, so its put's condition fails
-    m.ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({
-      message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
-    }));
+    m.ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+      }),
+    );
 
     // Act
-    const res = await cohorts(apiEvent('POST /api/staff/cohorts', { body: { ...newCohort, name: '  EVENING   b ' }, claims: SUPERVISOR }), lambdaContext);
+    const res = await cohorts(
+      apiEvent('POST /api/staff/cohorts', { body: { ...newCohort, name: '  EVENING   b ' }, claims: SUPERVISOR }),
+      lambdaContext,
+    );
 
     // Assess
     expect(res.statusCode).toBe(409);
     expect(bodyOf(res)).toMatchObject({ error: 'CohortNameTaken' });
-    expect(m.ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Put!.Item).toMatchObject({ pk: 'COHORTNAME#2027-01-04#evening b' });
+    expect(m.ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Put!.Item).toMatchObject({
+      pk: 'COHORTNAME#2027-01-04#evening b',
+    });
   });
 
   test.each([
@@ -110,7 +153,10 @@ describe('POST /api/staff/cohorts (supervisors only)', () => {
     ['a start date two months past', { startDate: '2026-10-26' }, 'startDate'],
   ])('%s is a 400 naming %s, and nothing is written', async (_what, change, path) => {
     // Act
-    const res = await cohorts(apiEvent('POST /api/staff/cohorts', { body: { ...newCohort, ...change }, claims: SUPERVISOR }), lambdaContext);
+    const res = await cohorts(
+      apiEvent('POST /api/staff/cohorts', { body: { ...newCohort, ...change }, claims: SUPERVISOR }),
+      lambdaContext,
+    );
 
     // Assess
     expect(res.statusCode).toBe(400);
@@ -120,7 +166,10 @@ describe('POST /api/staff/cohorts (supervisors only)', () => {
 
   test('a supervisor sending 6 h a week for adults gets a 400 naming sessions', async () => {
     // Act
-    const res = await cohorts(apiEvent('POST /api/staff/cohorts', { body: { ...newCohort, sessions: newCohort.sessions.slice(0, 2) }, claims: SUPERVISOR }), lambdaContext);
+    const res = await cohorts(
+      apiEvent('POST /api/staff/cohorts', { body: { ...newCohort, sessions: newCohort.sessions.slice(0, 2) }, claims: SUPERVISOR }),
+      lambdaContext,
+    );
 
     // Assess
     expect(res.statusCode).toBe(400);
@@ -132,7 +181,10 @@ describe('POST /api/staff/cohorts (supervisors only)', () => {
     m.ddb.on(QueryCommand, { IndexName: 'gsi2' }).resolves({ Items: [cohortItem(cohort({ seats: 7 }))] });
 
     // Act
-    const res = await cohorts(apiEvent('GET /api/staff/cohorts', { claims: { ...CASE_WORKER, 'cognito:groups': '[case-workers]' } }), lambdaContext);
+    const res = await cohorts(
+      apiEvent('GET /api/staff/cohorts', { claims: { ...CASE_WORKER, 'cognito:groups': '[case-workers]' } }),
+      lambdaContext,
+    );
 
     // Assess
     expect(res.statusCode).toBe(200);
@@ -147,7 +199,10 @@ describe('GET /api/staff/referrals', () => {
   });
 
   test('an ID token of the app client (token_use id) is a 401: staff routes take access tokens only', async () => {
-    const res = await read(apiEvent('GET /api/staff/referrals', { claims: { ...CASE_WORKER, token_use: 'id', aud: 'app-client' } }), lambdaContext);
+    const res = await read(
+      apiEvent('GET /api/staff/referrals', { claims: { ...CASE_WORKER, token_use: 'id', aud: 'app-client' } }),
+      lambdaContext,
+    );
     expect(res.statusCode).toBe(401);
   });
 
@@ -160,26 +215,55 @@ describe('GET /api/staff/referrals', () => {
   });
 
   test('an unknown status filter is a 400', async () => {
-    const res = await read(apiEvent('GET /api/staff/referrals', { claims: CASE_WORKER, queryStringParameters: { status: 'LOST' } }), lambdaContext);
+    const res = await read(
+      apiEvent('GET /api/staff/referrals', { claims: CASE_WORKER, queryStringParameters: { status: 'LOST' } }),
+      lambdaContext,
+    );
     expect(res.statusCode).toBe(400);
     expect(bodyOf(res)).toMatchObject({ fields: { status: [expect.any(String)] } });
   });
 
   test('a referral detail shows the timeline and intake to staff but never the task token', async () => {
     // Prepare
-    const r = referral({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'SECRET-TASK-TOKEN', gateOpenedAt: isoAgo(HOUR), gateDueAt: new Date(nowMs() + 47 * HOUR).toISOString() });
+    const r = referral({
+      status: 'EVALUATION',
+      pendingStep: 'evaluation',
+      taskToken: 'SECRET-TASK-TOKEN',
+      gateOpenedAt: isoAgo(HOUR),
+      gateDueAt: new Date(nowMs() + 47 * HOUR).toISOString(),
+    });
     m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
-    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(REFERRAL_ID, validIntake()) });
+    m.ddb
+      .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'INTAKE' } })
+      .resolves({ Item: intakeItem(REFERRAL_ID, validIntake()) });
     m.ddb.on(QueryCommand, { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)' }).resolves({
-      Items: [{ pk: `REFERRAL#${REFERRAL_ID}`, sk: 'EVENT#2026-11-20T10:00:00.000Z#1.0', entity: 'event', at: '2026-11-20T10:00:00.000Z', type: 'RECEIVED', actor: { kind: 'patient' } }],
+      Items: [
+        {
+          pk: `REFERRAL#${REFERRAL_ID}`,
+          sk: 'EVENT#2026-11-20T10:00:00.000Z#1.0',
+          entity: 'event',
+          at: '2026-11-20T10:00:00.000Z',
+          type: 'RECEIVED',
+          actor: { kind: 'patient' },
+        },
+      ],
     });
 
     // Act
-    const res = await read(apiEvent('GET /api/staff/referrals/{id}', { claims: CASE_WORKER, pathParameters: { id: REFERRAL_ID } }), lambdaContext);
+    const res = await read(
+      apiEvent('GET /api/staff/referrals/{id}', { claims: CASE_WORKER, pathParameters: { id: REFERRAL_ID } }),
+      lambdaContext,
+    );
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(bodyOf(res)).toMatchObject({ referralId: REFERRAL_ID, pendingStep: 'evaluation', sla: 'on-time', intake: { patient: { lastName: 'Quintana' } }, events: [{ type: 'RECEIVED', at: '2026-11-20T10:00:00.000Z' }] });
+    expect(bodyOf(res)).toMatchObject({
+      referralId: REFERRAL_ID,
+      pendingStep: 'evaluation',
+      sla: 'on-time',
+      intake: { patient: { lastName: 'Quintana' } },
+      events: [{ type: 'RECEIVED', at: '2026-11-20T10:00:00.000Z' }],
+    });
     expect(res.body).not.toContain('SECRET-TASK-TOKEN');
     expect(res.body).not.toMatch(/"pk"|"gsi1pk"/);
   });
@@ -190,11 +274,16 @@ describe('GET /api/staff/referrals', () => {
     m.ddb.on(QueryCommand, { IndexName: 'gsi1' }).resolves({ Items: [metaItem(r)] });
 
     // Act
-    const res = await read(apiEvent('GET /api/staff/referrals', { claims: CASE_WORKER, queryStringParameters: { status: 'EVALUATION' } }), lambdaContext);
+    const res = await read(
+      apiEvent('GET /api/staff/referrals', { claims: CASE_WORKER, queryStringParameters: { status: 'EVALUATION' } }),
+      lambdaContext,
+    );
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(bodyOf(res)).toEqual({ items: [expect.objectContaining({ referralId: REFERRAL_ID, displayName: 'Jordan Q.', status: 'EVALUATION' })] });
+    expect(bodyOf(res)).toEqual({
+      items: [expect.objectContaining({ referralId: REFERRAL_ID, displayName: 'Jordan Q.', status: 'EVALUATION' })],
+    });
     expect(res.body).not.toMatch(/SECRET-TASK-TOKEN|quintana|searchName/);
   });
 
@@ -202,7 +291,10 @@ describe('GET /api/staff/referrals', () => {
   // duplicate decision, full cohort, idempotency reuse); the repository raises a ConflictError (409)
   test('a malformed page cursor is a 400 (bad input), not a 409', async () => {
     // Act
-    const res = await read(apiEvent('GET /api/staff/referrals', { claims: CASE_WORKER, queryStringParameters: { cursor: 'not-a-cursor' } }), lambdaContext);
+    const res = await read(
+      apiEvent('GET /api/staff/referrals', { claims: CASE_WORKER, queryStringParameters: { cursor: 'not-a-cursor' } }),
+      lambdaContext,
+    );
 
     // Assess
     expect(res.statusCode).toBe(400);

@@ -3,7 +3,21 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { answerDefaults, eventItems, mocks, plainPuts, resetMocks, storeIntake, storeReferral, transactions } from '../support/aws';
 import {
-  apiEvent, bodyOf, CASE_WORKER, HOUR, isoAgo, lambdaContext, metaItem, notice, noticeItem, referral, REFERRAL_ID, setTestEnv, SUPERVISOR, TEST_NOW, validIntake,
+  apiEvent,
+  bodyOf,
+  CASE_WORKER,
+  HOUR,
+  isoAgo,
+  lambdaContext,
+  metaItem,
+  notice,
+  noticeItem,
+  referral,
+  REFERRAL_ID,
+  setTestEnv,
+  SUPERVISOR,
+  TEST_NOW,
+  validIntake,
 } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/manage-caseload/handler';
@@ -26,7 +40,10 @@ const stored = (r: ReferralRecord) => storeReferral(m, r);
 
 /** the table answers the first read with `first`, every later one with `then` */
 const readsThen = (first: ReferralRecord, then: ReferralRecord) => {
-  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } }).resolvesOnce({ Item: metaItem(first) }).resolves({ Item: metaItem(then) });
+  m.ddb
+    .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+    .resolvesOnce({ Item: metaItem(first) })
+    .resolves({ Item: metaItem(then) });
 };
 
 /** the outbox of the referral as repo.notices() reads it */
@@ -61,8 +78,15 @@ describe('POST /api/staff/referrals/{id}/assignment', () => {
     expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, assignedTo: { username: 'casey', sub: CASE_WORKER.sub, since: TEST_NOW } });
     const [tx] = transactions(m);
     expect(metaPut(tx!)).toMatchObject({
-      ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 6 },
-      Item: { version: 7, status: 'EVALUATION', assignedTo: { username: 'casey' }, gsi3pk: 'OWNER#casey', gsi3sk: expect.stringMatching(/^0#/) },
+      ConditionExpression: 'version = :prev',
+      ExpressionAttributeValues: { ':prev': 6 },
+      Item: {
+        version: 7,
+        status: 'EVALUATION',
+        assignedTo: { username: 'casey' },
+        gsi3pk: 'OWNER#casey',
+        gsi3sk: expect.stringMatching(/^0#/),
+      },
     });
     expect(eventItems(tx!)).toEqual([expect.objectContaining({ type: 'ASSIGNED', actor: CASEY, detail: { to: 'casey', from: null } })]);
   });
@@ -80,7 +104,7 @@ describe('POST /api/staff/referrals/{id}/assignment', () => {
     expect(metaPut(transactions(m)[0]!).Item!.assignedTo).not.toHaveProperty('sub');
   });
 
-  test('taking over a colleague\'s referral without naming them is a 409 AlreadyAssigned, and nothing is written', async () => {
+  test("taking over a colleague's referral without naming them is a 409 AlreadyAssigned, and nothing is written", async () => {
     // Prepare
     stored(referral({ status: 'EVALUATION', assignedTo: assignedTo('sam') }));
 
@@ -148,8 +172,20 @@ describe('POST /api/staff/referrals/{id}/assignment', () => {
 
   test('a lost race (a gate opened meanwhile) is read again and written on the new version', async () => {
     // Prepare
-    readsThen(referral({ status: 'EVALUATION', version: 4 }), referral({ status: 'EVALUATION', version: 5, pendingStep: 'evaluation', taskToken: 'tt' }));
-    m.ddb.on(TransactWriteCommand).rejectsOnce(new TransactionCanceledException({ message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] })).resolves({});
+    readsThen(
+      referral({ status: 'EVALUATION', version: 4 }),
+      referral({ status: 'EVALUATION', version: 5, pendingStep: 'evaluation', taskToken: 'tt' }),
+    );
+    m.ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'x',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+        }),
+      )
+      .resolves({});
 
     // Act
     const res = await route('assignment', { assignee: 'casey' });
@@ -157,7 +193,10 @@ describe('POST /api/staff/referrals/{id}/assignment', () => {
     // Assess
     expect(res.statusCode).toBe(200);
     const [, second] = transactions(m);
-    expect(metaPut(second!)).toMatchObject({ ExpressionAttributeValues: { ':prev': 5 }, Item: { version: 6, taskToken: 'tt', assignedTo: { username: 'casey' } } });
+    expect(metaPut(second!)).toMatchObject({
+      ExpressionAttributeValues: { ':prev': 5 },
+      Item: { version: 6, taskToken: 'tt', assignedTo: { username: 'casey' } },
+    });
   });
 
   test.each([
@@ -179,19 +218,28 @@ describe('POST /api/staff/referrals/{id}/assignment', () => {
 describe('GET /api/staff/caseload', () => {
   test('"My referrals" reads the caller\'s owner index, urgent first (the index order), as queue summaries', async () => {
     // Prepare
-    m.ddb.on(QueryCommand, { IndexName: 'gsi3' }).resolves({ Items: [metaItem(referral({ status: 'EVALUATION', urgent: true, assignedTo: assignedTo('casey') }))] });
+    m.ddb
+      .on(QueryCommand, { IndexName: 'gsi3' })
+      .resolves({ Items: [metaItem(referral({ status: 'EVALUATION', urgent: true, assignedTo: assignedTo('casey') }))] });
 
     // Act
     const res = await handler(apiEvent('GET /api/staff/caseload', { claims: CASE_WORKER }), lambdaContext);
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(bodyOf(res)).toEqual({ items: [expect.objectContaining({ referralId: REFERRAL_ID, urgent: true, assignedTo: 'casey', status: 'EVALUATION' })] });
+    expect(bodyOf(res)).toEqual({
+      items: [expect.objectContaining({ referralId: REFERRAL_ID, urgent: true, assignedTo: 'casey', status: 'EVALUATION' })],
+    });
     const [q] = m.ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
-    expect(q).toMatchObject({ IndexName: 'gsi3', KeyConditionExpression: 'gsi3pk = :pk', ExpressionAttributeValues: { ':pk': 'OWNER#casey' }, ScanIndexForward: true });
+    expect(q).toMatchObject({
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'OWNER#casey' },
+      ScanIndexForward: true,
+    });
   });
 
-  test('a colleague\'s caseload with ?assignee=', async () => {
+  test("a colleague's caseload with ?assignee=", async () => {
     await handler(apiEvent('GET /api/staff/caseload', { claims: SUPERVISOR, queryStringParameters: { assignee: 'casey' } }), lambdaContext);
     expect(m.ddb.commandCalls(QueryCommand)[0]!.args[0].input.ExpressionAttributeValues).toEqual({ ':pk': 'OWNER#casey' });
   });
@@ -208,15 +256,27 @@ describe('POST /api/staff/referrals/{id}/contacts', () => {
     // Assess
     expect(res.statusCode).toBe(200);
     const [tx] = transactions(m);
-    expect(metaPut(tx!)).toMatchObject({ ExpressionAttributeValues: { ':prev': 8 }, Item: { version: 9, status: 'EVALUATION', lastContact: { at: TEST_NOW, channel: 'phone', outcome: 'left-message', by: CASEY } } });
-    expect(eventItems(tx!)).toEqual([expect.objectContaining({
-      type: 'CONTACT_LOGGED', actor: CASEY, detail: { channel: 'phone', outcome: 'left-message', attemptedAt: TEST_NOW, note: 'Voicemail, will try again after 5 pm' },
-    })]);
+    expect(metaPut(tx!)).toMatchObject({
+      ExpressionAttributeValues: { ':prev': 8 },
+      Item: { version: 9, status: 'EVALUATION', lastContact: { at: TEST_NOW, channel: 'phone', outcome: 'left-message', by: CASEY } },
+    });
+    expect(eventItems(tx!)).toEqual([
+      expect.objectContaining({
+        type: 'CONTACT_LOGGED',
+        actor: CASEY,
+        detail: { channel: 'phone', outcome: 'left-message', attemptedAt: TEST_NOW, note: 'Voicemail, will try again after 5 pm' },
+      }),
+    ]);
   });
 
   test('an earlier attempt logged late goes on the timeline but does not replace a later last contact', async () => {
     // Prepare
-    const later = { at: isoAgo(HOUR), channel: 'text' as const, outcome: 'reached' as const, by: { kind: 'staff' as const, username: 'sam' } };
+    const later = {
+      at: isoAgo(HOUR),
+      channel: 'text' as const,
+      outcome: 'reached' as const,
+      by: { kind: 'staff' as const, username: 'sam' },
+    };
     stored(referral({ status: 'EVALUATION', lastContact: later }));
 
     // Act
@@ -231,7 +291,11 @@ describe('POST /api/staff/referrals/{id}/contacts', () => {
   test.each([
     ['a channel that is not phone, text or email', { channel: 'fax', outcome: 'reached' }, 'channel'],
     ['an unknown outcome', { channel: 'phone', outcome: 'maybe' }, 'outcome'],
-    ['an attempt in the future', { channel: 'phone', outcome: 'reached', at: new Date(Date.parse(TEST_NOW) + 2 * HOUR).toISOString() }, 'at'],
+    [
+      'an attempt in the future',
+      { channel: 'phone', outcome: 'reached', at: new Date(Date.parse(TEST_NOW) + 2 * HOUR).toISOString() },
+      'at',
+    ],
   ])('%s is a 400 naming %s', async (_what, body, path) => {
     stored(referral({ status: 'EVALUATION' }));
     const res = await route('contacts', body);
@@ -255,21 +319,30 @@ describe('POST /api/staff/referrals/{id}/consent-revocation', () => {
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, consentRevoked: { at: isoAgo(2 * HOUR), receivedVia: 'phone', by: CASEY }, cancelledNotices: 1 });
+    expect(bodyOf(res)).toEqual({
+      referralId: REFERRAL_ID,
+      consentRevoked: { at: isoAgo(2 * HOUR), receivedVia: 'phone', by: CASEY },
+      cancelledNotices: 1,
+    });
     const [tx] = transactions(m);
-    expect(metaPut(tx!)).toMatchObject({ ExpressionAttributeValues: { ':prev': 10 }, Item: { status: 'ENROLLMENT', consentRevoked: { at: isoAgo(2 * HOUR), receivedVia: 'phone' } } });
+    expect(metaPut(tx!)).toMatchObject({
+      ExpressionAttributeValues: { ':prev': 10 },
+      Item: { status: 'ENROLLMENT', consentRevoked: { at: isoAgo(2 * HOUR), receivedVia: 'phone' } },
+    });
     expect(eventItems(tx!).map((e) => [e.type, e.detail])).toEqual([
       ['CONSENT_REVOKED', { receivedVia: 'phone', receivedAt: isoAgo(2 * HOUR), note: 'Called the front desk', cancelledNotices: 1 }],
       ['NOTICE_CANCELLED', { audience: 'physician', notice: 'accepted', milestone: 'accepted', reason: 'consent revoked' }],
     ]);
     const cancels = tx!.filter((i) => i.Update);
-    expect(cancels).toEqual([{
-      Update: expect.objectContaining({
-        Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#accepted:physician' },
-        UpdateExpression: 'SET #state = :cancelled REMOVE gsi1pk, gsi1sk',
-        ConditionExpression: '#state = :pending',
-      }),
-    }]);
+    expect(cancels).toEqual([
+      {
+        Update: expect.objectContaining({
+          Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#accepted:physician' },
+          UpdateExpression: 'SET #state = :cancelled REMOVE gsi1pk, gsi1sk',
+          ConditionExpression: '#state = :pending',
+        }),
+      },
+    ]);
   });
 
   test('without a time given, the revocation counts from now', async () => {
@@ -281,12 +354,20 @@ describe('POST /api/staff/referrals/{id}/consent-revocation', () => {
   test('a notice a sender claimed meanwhile is a lost race: read again, and only what is still pending is cancelled', async () => {
     // Prepare
     stored(referral({ status: 'ENROLLMENT', version: 10 }));
-    m.ddb.on(QueryCommand, { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :n)' })
+    m.ddb
+      .on(QueryCommand, { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :n)' })
       .resolvesOnce({ Items: [noticeItem(physicianNotice)] })
       .resolves({ Items: [noticeItem({ ...physicianNotice, state: 'sending' })] });
-    m.ddb.on(TransactWriteCommand).rejectsOnce(new TransactionCanceledException({
-      message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
-    })).resolves({});
+    m.ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'x',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+        }),
+      )
+      .resolves({});
 
     // Act
     const res = await route('consent-revocation', { receivedVia: 'email' });

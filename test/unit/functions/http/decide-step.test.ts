@@ -3,10 +3,35 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import {
-  answerDefaults, eventItems, mocks, noticeItems, noticeKeys, plainPuts, resetMocks, storeCohort, storeIntake, storeReferral, transactions,
+  answerDefaults,
+  eventItems,
+  mocks,
+  noticeItems,
+  noticeKeys,
+  plainPuts,
+  resetMocks,
+  storeCohort,
+  storeIntake,
+  storeReferral,
+  transactions,
 } from '../support/aws';
 import {
-  apiEvent, bodyOf, CASE_WORKER, cohort, cohortItem, dayFromToday, DAY, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake,
+  apiEvent,
+  bodyOf,
+  CASE_WORKER,
+  cohort,
+  cohortItem,
+  dayFromToday,
+  DAY,
+  isoAgo,
+  lambdaContext,
+  metaItem,
+  referral,
+  REFERRAL_ID,
+  setTestEnv,
+  TEST_ENV,
+  TEST_NOW,
+  validIntake,
 } from '../support/fixtures';
 import { nowMs } from '../../../../functions/lib/clock';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
@@ -23,13 +48,18 @@ beforeAll(async () => {
 const DETOX_GATE_SECONDS = 14 * 86_400;
 const ENROLLMENT_GATE_SECONDS = 72 * 3600;
 
-const atGate = (over: Partial<ReferralRecord> = {}): ReferralRecord => referral({
-  status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'task-token-evaluation', version: 4,
-  gateOpenedAt: isoAgo(DAY), gateDueAt: new Date(nowMs() + DAY).toISOString(),
-  eligibility: { outcome: 'covered', checkedAt: isoAgo(2 * DAY), summary: 'covered' },
-  reached: { RECEIVED: isoAgo(3 * DAY), EVALUATION: isoAgo(DAY) },
-  ...over,
-});
+const atGate = (over: Partial<ReferralRecord> = {}): ReferralRecord =>
+  referral({
+    status: 'EVALUATION',
+    pendingStep: 'evaluation',
+    taskToken: 'task-token-evaluation',
+    version: 4,
+    gateOpenedAt: isoAgo(DAY),
+    gateDueAt: new Date(nowMs() + DAY).toISOString(),
+    eligibility: { outcome: 'covered', checkedAt: isoAgo(2 * DAY), summary: 'covered' },
+    reached: { RECEIVED: isoAgo(3 * DAY), EVALUATION: isoAgo(DAY) },
+    ...over,
+  });
 
 /** the referral's status already reads the gate's, but its task token is not stored yet */
 const opening = (status: ReferralRecord['status'], over: Partial<ReferralRecord> = {}): ReferralRecord =>
@@ -38,17 +68,27 @@ const opening = (status: ReferralRecord['status'], over: Partial<ReferralRecord>
 const stored = (r: ReferralRecord) => storeReferral(m, r);
 
 const evaluation = {
-  dimensions: { d1: 3, d2: 1, d3: 2, d4: 2, d5: 3, d6: 2 }, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept', note: 'alcohol withdrawal, needs detox first',
+  dimensions: { d1: 3, d2: 1, d3: 2, d4: 2, d5: 3, d6: 2 },
+  recommendedLevel: '2.1',
+  detoxRequired: true,
+  decision: 'accept',
+  note: 'alcohol withdrawal, needs detox first',
 };
 
 const decide = (step: string, body: unknown, claims: Record<string, unknown> = CASE_WORKER) =>
-  handler(apiEvent('POST /api/staff/referrals/{id}/steps/{step}', { body, claims, pathParameters: { id: REFERRAL_ID, step } }), lambdaContext);
+  handler(
+    apiEvent('POST /api/staff/referrals/{id}/steps/{step}', { body, claims, pathParameters: { id: REFERRAL_ID, step } }),
+    lambdaContext,
+  );
 
 const resumed = () => m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
 
-const versionConflict = () => new TransactionCanceledException({
-  message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
-});
+const versionConflict = () =>
+  new TransactionCanceledException({
+    message: 'cancelled',
+    $metadata: {},
+    CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
+  });
 
 const withoutConsent = () => ({ ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } });
 
@@ -89,14 +129,25 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation at an open gate', () =
     expect(meta.ConditionExpression).toBe('version = :prev');
     expect(meta.ExpressionAttributeValues).toEqual({ ':prev': 4 });
     expect(meta.Item).toMatchObject({
-      pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', version: 5, status: 'DETOX', gsi1pk: 'STATUS#DETOX', breaches: 0, detoxSince: TEST_NOW,
+      pk: `REFERRAL#${REFERRAL_ID}`,
+      sk: 'META',
+      version: 5,
+      status: 'DETOX',
+      gsi1pk: 'STATUS#DETOX',
+      breaches: 0,
+      detoxSince: TEST_NOW,
       decided: { evaluation: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } },
       // the token it resumes is kept until the next gate opens: sweep hands over a decision whose resume never happened
       handover: { token: 'task-token-evaluation', route: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } },
     });
     for (const gone of ['pendingStep', 'taskToken', 'gateOpenedAt', 'gateDueAt', 'unapplied']) expect(meta.Item![gone]).toBeUndefined();
     expect(eventItems(first!)).toEqual([
-      expect.objectContaining({ type: 'STEP_DECIDED', step: 'evaluation', actor: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' }, detail: evaluation }),
+      expect.objectContaining({
+        type: 'STEP_DECIDED',
+        step: 'evaluation',
+        actor: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' },
+        detail: evaluation,
+      }),
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'EVALUATION', to: 'DETOX' }),
     ]);
   });
@@ -109,13 +160,15 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation at an open gate', () =
     await decide('evaluation', evaluation);
 
     // Assess
-    expect(resumed()).toEqual([{ taskToken: 'task-token-evaluation', output: JSON.stringify({ next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS }) }]);
+    expect(resumed()).toEqual([
+      { taskToken: 'task-token-evaluation', output: JSON.stringify({ next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS }) },
+    ]);
     const [save] = m.ddb.commandCalls(TransactWriteCommand);
     const [resume] = m.sfn.commandCalls(SendTaskSuccessCommand);
     expect(save!.calledBefore(resume!)).toBe(true);
   });
 
-  test('an acceptance writes the consenting physician\'s accepted:physician notice in the same transaction, and sends nothing', async () => {
+  test("an acceptance writes the consenting physician's accepted:physician notice in the same transaction, and sends nothing", async () => {
     // Prepare
     stored(atGate());
 
@@ -132,9 +185,21 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation at an open gate', () =
       TableName: TEST_ENV.TABLE_NAME,
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: {
-        pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#accepted:physician', gsi1pk: 'NOTICES#DUE', gsi1sk: `${TEST_NOW}#${REFERRAL_ID}#accepted:physician`,
-        entity: 'notice', referralId: REFERRAL_ID, key: 'accepted:physician', audience: 'physician', notice: 'accepted', milestone: 'accepted',
-        status: 'ENROLLMENT', state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW,
+        pk: `REFERRAL#${REFERRAL_ID}`,
+        sk: 'NOTICE#accepted:physician',
+        gsi1pk: 'NOTICES#DUE',
+        gsi1sk: `${TEST_NOW}#${REFERRAL_ID}#accepted:physician`,
+        entity: 'notice',
+        referralId: REFERRAL_ID,
+        key: 'accepted:physician',
+        audience: 'physician',
+        notice: 'accepted',
+        milestone: 'accepted',
+        status: 'ENROLLMENT',
+        state: 'pending',
+        attempts: 0,
+        createdAt: TEST_NOW,
+        dueAt: TEST_NOW,
       },
     });
     expect(noticeKeys(txs[0]!)).toEqual(['accepted:physician']);
@@ -240,7 +305,10 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation at an open gate', () =
     expect(resumed()).toHaveLength(1);
     const [tx, ...more] = transactions(m);
     expect(more).toEqual([]);
-    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'DETOX', decided: { evaluation: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } } });
+    expect(tx![0]!.Put!.Item).toMatchObject({
+      status: 'DETOX',
+      decided: { evaluation: { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS } },
+    });
     // the escalation reopens the gate from `decided`; nothing is queued here
     expect(tx![0]!.Put!.Item!.unapplied).toBeUndefined();
   });
@@ -249,7 +317,8 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation at an open gate', () =
 describe('a decision racing another writer (the version condition failed)', () => {
   test('re-reads and decides again on what is there now: the second try commits on the new version and resumes the new token', async () => {
     // Prepare: the first read sees the gate at version 4; meanwhile it reopened with a new token (version 5)
-    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+    m.ddb
+      .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
       .resolvesOnce({ Item: metaItem(atGate({ version: 4 })) })
       .resolves({ Item: metaItem(atGate({ version: 5, taskToken: 'task-token-reopened' })) });
     m.ddb.on(TransactWriteCommand).rejectsOnce(versionConflict()).resolves({});
@@ -262,14 +331,21 @@ describe('a decision racing another writer (the version condition failed)', () =
     const txs = transactions(m);
     expect(txs.map((t) => t[0]!.Put!.ExpressionAttributeValues)).toEqual([{ ':prev': 4 }, { ':prev': 5 }]);
     expect(txs.map(noticeKeys)).toEqual([['accepted:physician'], ['accepted:physician']]);
-    expect(resumed()).toEqual([{ taskToken: 'task-token-reopened', output: JSON.stringify({ next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS }) }]);
+    expect(resumed()).toEqual([
+      { taskToken: 'task-token-reopened', output: JSON.stringify({ next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS }) },
+    ]);
   });
 
   test('a re-read that finds the step decided by someone else is a 409 NotPending, with nothing committed and nothing resumed', async () => {
     // Prepare
-    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+    m.ddb
+      .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
       .resolvesOnce({ Item: metaItem(atGate({ version: 4 })) })
-      .resolves({ Item: metaItem(opening('ENROLLMENT', { version: 5, decided: { evaluation: { next: 'ENROLLMENT', timeoutSeconds: ENROLLMENT_GATE_SECONDS } } })) });
+      .resolves({
+        Item: metaItem(
+          opening('ENROLLMENT', { version: 5, decided: { evaluation: { next: 'ENROLLMENT', timeoutSeconds: ENROLLMENT_GATE_SECONDS } } }),
+        ),
+      });
     m.ddb.on(TransactWriteCommand).rejects(versionConflict());
 
     // Act
@@ -298,7 +374,7 @@ describe('a decision racing another writer (the version condition failed)', () =
   });
 });
 
-describe('a decision while the gate is opening (status is the gate\'s, its token not stored yet)', () => {
+describe("a decision while the gate is opening (status is the gate's, its token not stored yet)", () => {
   test('an evaluation is accepted: 200, saved with an unapplied entry, its notice written, and no workflow call', async () => {
     // Prepare
     stored(opening('EVALUATION', { version: 3 }));
@@ -313,7 +389,12 @@ describe('a decision while the gate is opening (status is the gate\'s, its token
     expect(more).toEqual([]);
     expect(tx![0]!.Put).toMatchObject({ ExpressionAttributeValues: { ':prev': 3 } });
     const route = { next: 'DETOX', timeoutSeconds: DETOX_GATE_SECONDS };
-    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'DETOX', version: 4, decided: { evaluation: route }, unapplied: [{ step: 'evaluation', route }] });
+    expect(tx![0]!.Put!.Item).toMatchObject({
+      status: 'DETOX',
+      version: 4,
+      decided: { evaluation: route },
+      unapplied: [{ step: 'evaluation', route }],
+    });
     expect(eventItems(tx!).map((e) => e.type)).toEqual(['STEP_DECIDED', 'STATUS_CHANGED']);
     expect(noticeKeys(tx!)).toEqual(['accepted:physician']);
     expect(resumed()).toEqual([]);
@@ -331,7 +412,11 @@ describe('a decision while the gate is opening (status is the gate\'s, its token
     // Assess
     expect(res.statusCode).toBe(200);
     const [tx] = transactions(m);
-    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', cohortId: 'cohort-morning-a', unapplied: [{ step: 'enrollment', route: { next: 'ENROLLED' } }] });
+    expect(tx![0]!.Put!.Item).toMatchObject({
+      status: 'ENROLLED',
+      cohortId: 'cohort-morning-a',
+      unapplied: [{ step: 'enrollment', route: { next: 'ENROLLED' } }],
+    });
     expect(tx![3]!.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' } });
     expect(noticeKeys(tx!)).toEqual(['enrolled:patient', 'enrolled:physician']);
     expect(resumed()).toEqual([]);
@@ -434,13 +519,23 @@ describe('POST /api/staff/referrals/{id}/steps/insurance-review and detox-confir
 
   test('an urgent referral covered at insurance review goes on to evaluation with the routine 48 h timer (its first contact was the review)', async () => {
     // Prepare
-    stored(atGate({ status: 'INSURANCE_REVIEW', pendingStep: 'insurance-review', taskToken: 'tt-ins', urgent: true, reached: { RECEIVED: isoAgo(DAY), INSURANCE_REVIEW: isoAgo(DAY) } }));
+    stored(
+      atGate({
+        status: 'INSURANCE_REVIEW',
+        pendingStep: 'insurance-review',
+        taskToken: 'tt-ins',
+        urgent: true,
+        reached: { RECEIVED: isoAgo(DAY), INSURANCE_REVIEW: isoAgo(DAY) },
+      }),
+    );
 
     // Act
     await decide('insurance-review', { decision: 'covered' });
 
     // Assess
-    expect(resumed()).toEqual([expect.objectContaining({ taskToken: 'tt-ins', output: JSON.stringify({ next: 'EVALUATION', timeoutSeconds: 48 * 3600 }) })]);
+    expect(resumed()).toEqual([
+      expect.objectContaining({ taskToken: 'tt-ins', output: JSON.stringify({ next: 'EVALUATION', timeoutSeconds: 48 * 3600 }) }),
+    ]);
   });
 
   test('detox completed goes on to enrollment and tells nobody', async () => {
@@ -486,9 +581,22 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
     // Assess
     expect(res.statusCode).toBe(200);
     const [tx] = transactions(m);
-    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', cohortId: 'cohort-morning-a', version: 10, firstSession: { at: FIRST_SESSION, retries: 0 } });
-    expect(tx![3]!.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats + :one', ConditionExpression: 'attribute_exists(pk) AND seats < #capacity', ExpressionAttributeNames: { '#capacity': 'capacity' } });
-    expect(tx![4]!.Put).toMatchObject({ Item: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}`, displayName: 'Jordan Q.' }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(tx![0]!.Put!.Item).toMatchObject({
+      status: 'ENROLLED',
+      cohortId: 'cohort-morning-a',
+      version: 10,
+      firstSession: { at: FIRST_SESSION, retries: 0 },
+    });
+    expect(tx![3]!.Update).toMatchObject({
+      Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' },
+      UpdateExpression: 'SET seats = seats + :one',
+      ConditionExpression: 'attribute_exists(pk) AND seats < #capacity',
+      ExpressionAttributeNames: { '#capacity': 'capacity' },
+    });
+    expect(tx![4]!.Put).toMatchObject({
+      Item: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}`, displayName: 'Jordan Q.' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
     // enrolled is a gate: it waits for the first session (Wednesday 09:00 New York, 6 d 23 h ahead) plus 24 h
     expect(resumed().map((c) => c.output)).toEqual([JSON.stringify({ next: 'ENROLLED', timeoutSeconds: FIRST_SESSION_WAIT })]);
   });
@@ -507,13 +615,27 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
     expect(noticeKeys(tx!)).toEqual(['enrolled:patient', 'enrolled:physician']);
     const params = { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) };
     expect(noticeItems(tx!)).toEqual([
-      expect.objectContaining({ key: 'enrolled:patient', audience: 'patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params }),
-      expect.objectContaining({ key: 'enrolled:physician', audience: 'physician', notice: 'enrolled', milestone: 'enrolled', status: 'ENROLLED', params }),
+      expect.objectContaining({
+        key: 'enrolled:patient',
+        audience: 'patient',
+        notice: 'schedule',
+        milestone: 'enrolled',
+        status: 'ENROLLED',
+        params,
+      }),
+      expect.objectContaining({
+        key: 'enrolled:physician',
+        audience: 'physician',
+        notice: 'enrolled',
+        milestone: 'enrolled',
+        status: 'ENROLLED',
+        params,
+      }),
     ]);
     expect(m.ses.calls()).toHaveLength(0);
   });
 
-  test('an enrollment without consent to share writes the patient\'s schedule notice only', async () => {
+  test("an enrollment without consent to share writes the patient's schedule notice only", async () => {
     // Prepare
     stored(enrolling());
     storeCohort(m, cohort());
@@ -530,11 +652,22 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment', () => {
     // Prepare
     stored(enrolling());
     storeCohort(m, cohort({ seats: 10 }));
-    m.ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({
-      message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, None, ConditionalCheckFailed, None, None, None]',
-      $metadata: {},
-      CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }],
-    }));
+    m.ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message:
+          'Transaction cancelled, please refer cancellation reasons for specific reasons [None, None, None, ConditionalCheckFailed, None, None, None]',
+        $metadata: {},
+        CancellationReasons: [
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed' },
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'None' },
+        ],
+      }),
+    );
 
     // Act
     const res = await decide('enrollment', { cohortId: 'cohort-morning-a' });
@@ -580,7 +713,7 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment: the waitlist', () => 
   const current = (...cohorts: Array<Parameters<typeof cohort>[0]>) =>
     m.ddb.on(QueryCommand, { IndexName: 'gsi2' }).resolves({ Items: cohorts.map((c) => cohortItem(cohort(c))) });
 
-  test('is refused while a cohort of the person\'s track has a seat and a session left: 409 SeatsAvailable, nothing written', async () => {
+  test("is refused while a cohort of the person's track has a seat and a session left: 409 SeatsAvailable, nothing written", async () => {
     // Prepare: a morning person, a morning cohort with 6 seats left
     stored(enrolling());
     current({ seats: 4 });
@@ -598,7 +731,11 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment: the waitlist', () => 
   test('every morning cohort full (an evening one has seats): WAITLISTED with its weekly review timer, the queue ordered by waiting time, both told', async () => {
     // Prepare
     stored(enrolling());
-    current({ cohortId: 'morning-full', seats: 10 }, { cohortId: 'morning-over', startDate: dayFromToday(-70), seats: 2 }, { cohortId: 'evening', track: 'evening', seats: 0, sessions: [{ weekday: 'MO', start: '18:00', minutes: 540 }] });
+    current(
+      { cohortId: 'morning-full', seats: 10 },
+      { cohortId: 'morning-over', startDate: dayFromToday(-70), seats: 2 },
+      { cohortId: 'evening', track: 'evening', seats: 0, sessions: [{ weekday: 'MO', start: '18:00', minutes: 540 }] },
+    );
 
     // Act
     const res = await decide('enrollment', { waitlist: true, note: 'Morning groups full' });
@@ -608,13 +745,17 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment: the waitlist', () => 
     const [tx, ...more] = transactions(m);
     expect(more).toEqual([]);
     expect(tx![0]!.Put!.Item).toMatchObject({
-      status: 'WAITLISTED', waitlist: { since: TEST_NOW, track: 'morning', reviews: 0 },
+      status: 'WAITLISTED',
+      waitlist: { since: TEST_NOW, track: 'morning', reviews: 0 },
       // longest waiting first, whatever the urgency: the queue key is the time waitlisted
-      gsi1pk: 'STATUS#WAITLISTED', gsi1sk: `1#${TEST_NOW}#${REFERRAL_ID}`,
+      gsi1pk: 'STATUS#WAITLISTED',
+      gsi1sk: `1#${TEST_NOW}#${REFERRAL_ID}`,
     });
     expect(tx!.some((i) => String(i.Update?.Key?.pk ?? '').startsWith('COHORT#'))).toBe(false);
     expect(noticeKeys(tx!)).toEqual(['waitlisted:patient', 'waitlisted:physician']);
-    expect(resumed()).toEqual([{ taskToken: 'tt-enroll', output: JSON.stringify({ next: 'WAITLISTED', timeoutSeconds: 7 * DAY / 1000 }) }]);
+    expect(resumed()).toEqual([
+      { taskToken: 'tt-enroll', output: JSON.stringify({ next: 'WAITLISTED', timeoutSeconds: (7 * DAY) / 1000 }) },
+    ]);
   });
 
   test('an urgent person waitlisted is queued by waiting time too', async () => {
@@ -631,10 +772,15 @@ describe('POST /api/staff/referrals/{id}/steps/enrollment: the waitlist', () => 
 });
 
 describe('POST /api/staff/referrals/{id}/steps/waitlist', () => {
-  const waiting = () => atGate({
-    status: 'WAITLISTED', pendingStep: 'waitlist', taskToken: 'tt-wait', version: 14,
-    waitlist: { since: isoAgo(20 * DAY), track: 'morning', reviews: 2 }, reached: { RECEIVED: isoAgo(30 * DAY), WAITLISTED: isoAgo(20 * DAY) },
-  });
+  const waiting = () =>
+    atGate({
+      status: 'WAITLISTED',
+      pendingStep: 'waitlist',
+      taskToken: 'tt-wait',
+      version: 14,
+      waitlist: { since: isoAgo(20 * DAY), track: 'morning', reviews: 2 },
+      reached: { RECEIVED: isoAgo(30 * DAY), WAITLISTED: isoAgo(20 * DAY) },
+    });
 
   test('a seat found: ENROLLED with the seat reserved in the same transaction, the schedule and the referrer told, the first-session timer', async () => {
     // Prepare
@@ -647,8 +793,16 @@ describe('POST /api/staff/referrals/{id}/steps/waitlist', () => {
     // Assess
     expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'ENROLLED', decided: 'waitlist' });
     const [tx] = transactions(m);
-    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', cohortId: 'cohort-morning-a', firstSession: { at: FIRST_SESSION, retries: 0 }, gsi1pk: 'STATUS#ENROLLED' });
-    expect(tx!.find((i) => i.Update)?.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats + :one' });
+    expect(tx![0]!.Put!.Item).toMatchObject({
+      status: 'ENROLLED',
+      cohortId: 'cohort-morning-a',
+      firstSession: { at: FIRST_SESSION, retries: 0 },
+      gsi1pk: 'STATUS#ENROLLED',
+    });
+    expect(tx!.find((i) => i.Update)?.Update).toMatchObject({
+      Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' },
+      UpdateExpression: 'SET seats = seats + :one',
+    });
     expect(noticeKeys(tx!)).toEqual(['enrolled:patient', 'enrolled:physician']);
     expect(resumed()).toEqual([{ taskToken: 'tt-wait', output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: FIRST_SESSION_WAIT }) }]);
   });
@@ -668,10 +822,17 @@ describe('POST /api/staff/referrals/{id}/steps/waitlist', () => {
 });
 
 describe('POST /api/staff/referrals/{id}/steps/first-session', () => {
-  const starting = (over: Partial<ReferralRecord> = {}) => atGate({
-    status: 'ENROLLED', pendingStep: 'first-session', taskToken: 'tt-first', version: 12, cohortId: 'cohort-morning-a',
-    firstSession: { at: FIRST_SESSION, retries: 0 }, reached: { RECEIVED: isoAgo(10 * DAY), ENROLLED: isoAgo(DAY) }, ...over,
-  });
+  const starting = (over: Partial<ReferralRecord> = {}) =>
+    atGate({
+      status: 'ENROLLED',
+      pendingStep: 'first-session',
+      taskToken: 'tt-first',
+      version: 12,
+      cohortId: 'cohort-morning-a',
+      firstSession: { at: FIRST_SESSION, retries: 0 },
+      reached: { RECEIVED: isoAgo(10 * DAY), ENROLLED: isoAgo(DAY) },
+      ...over,
+    });
 
   /** the session was on Monday; today is Wednesday */
   const MONDAY = '2026-12-28T09:00:00-05:00';
@@ -689,7 +850,9 @@ describe('POST /api/staff/referrals/{id}/steps/first-session', () => {
     expect(tx![0]!.Put!.Item).toMatchObject({ status: 'STARTED', cohortId: 'cohort-morning-a' });
     expect(tx![0]!.Put!.Item!.seatReleasedAt).toBeUndefined();
     expect(tx!.some((i) => i.Update || i.Delete)).toBe(false);
-    expect(noticeItems(tx!)).toEqual([expect.objectContaining({ key: 'started:physician', audience: 'physician', notice: 'started', status: 'STARTED' })]);
+    expect(noticeItems(tx!)).toEqual([
+      expect.objectContaining({ key: 'started:physician', audience: 'physician', notice: 'started', status: 'STARTED' }),
+    ]);
     expect(resumed()).toEqual([{ taskToken: 'tt-first', output: JSON.stringify({ next: 'STARTED' }) }]);
   });
 
@@ -721,16 +884,39 @@ describe('POST /api/staff/referrals/{id}/steps/first-session', () => {
     expect(bodyOf(res)).toEqual({ referralId: REFERRAL_ID, status: 'ENROLLED', decided: 'first-session' });
     const [tx] = transactions(m);
     const next = '2027-01-08T09:00:00-05:00'; // Friday's session, after Wednesday's that was missed
-    expect(tx![0]!.Put!.Item).toMatchObject({ status: 'ENROLLED', firstSession: { at: next, retries: 1 }, handover: { token: 'tt-first', step: 'first-session' } });
+    expect(tx![0]!.Put!.Item).toMatchObject({
+      status: 'ENROLLED',
+      firstSession: { at: next, retries: 1 },
+      handover: { token: 'tt-first', step: 'first-session' },
+    });
     expect(eventItems(tx!).map((e) => e.type)).toEqual(['STEP_DECIDED', 'CONTACT_REMINDER']);
-    expect(eventItems(tx!)[1]).toMatchObject({ step: 'first-session', detail: { reason: 'missed-first-session', retry: 1, of: 2, nextSessionAt: next } });
-    expect(noticeItems(tx!)).toEqual([expect.objectContaining({ key: 'missed-1:patient', audience: 'patient', notice: 'missed', params: { cohortId: 'cohort-morning-a', sessionAt: next } })]);
-    expect(resumed()).toEqual([{ taskToken: 'tt-first', output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: (8 * 24 + 23) * 3600 + 24 * 3600 }) }]);
+    expect(eventItems(tx!)[1]).toMatchObject({
+      step: 'first-session',
+      detail: { reason: 'missed-first-session', retry: 1, of: 2, nextSessionAt: next },
+    });
+    expect(noticeItems(tx!)).toEqual([
+      expect.objectContaining({
+        key: 'missed-1:patient',
+        audience: 'patient',
+        notice: 'missed',
+        params: { cohortId: 'cohort-morning-a', sessionAt: next },
+      }),
+    ]);
+    expect(resumed()).toEqual([
+      { taskToken: 'tt-first', output: JSON.stringify({ next: 'ENROLLED', timeoutSeconds: (8 * 24 + 23) * 3600 + 24 * 3600 }) },
+    ]);
   });
 
   test('a second click on retry before the gate reopens is a 409 NotPending, not a second retry', async () => {
     // Prepare: the first retry committed and resumed the workflow; the gate has not reopened yet
-    stored(starting({ pendingStep: undefined, taskToken: undefined, firstSession: { at: FIRST_SESSION, retries: 1 }, handover: { token: 'tt-first', route: { next: 'ENROLLED', timeoutSeconds: 60 }, step: 'first-session' } }));
+    stored(
+      starting({
+        pendingStep: undefined,
+        taskToken: undefined,
+        firstSession: { at: FIRST_SESSION, retries: 1 },
+        handover: { token: 'tt-first', route: { next: 'ENROLLED', timeoutSeconds: 60 }, step: 'first-session' },
+      }),
+    );
 
     // Act
     const res = await decide('first-session', { attended: false, next: 'retry' });
@@ -743,14 +929,24 @@ describe('POST /api/staff/referrals/{id}/steps/first-session', () => {
 
   test('a first-session decision while that gate is still opening after the enrolment is accepted for it', async () => {
     // Prepare
-    stored(starting({ pendingStep: undefined, taskToken: undefined, firstSession: { at: MONDAY, retries: 0 }, handover: { token: 'tt-enroll', route: { next: 'ENROLLED', timeoutSeconds: 60 }, step: 'enrollment' } }));
+    stored(
+      starting({
+        pendingStep: undefined,
+        taskToken: undefined,
+        firstSession: { at: MONDAY, retries: 0 },
+        handover: { token: 'tt-enroll', route: { next: 'ENROLLED', timeoutSeconds: 60 }, step: 'enrollment' },
+      }),
+    );
 
     // Act
     const res = await decide('first-session', { attended: true, on: dayFromToday(0) });
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'STARTED', unapplied: [{ step: 'first-session', route: { next: 'STARTED' } }] });
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({
+      status: 'STARTED',
+      unapplied: [{ step: 'first-session', route: { next: 'STARTED' } }],
+    });
     expect(resumed()).toEqual([]);
   });
 
@@ -795,9 +991,14 @@ describe('POST /api/staff/referrals/{id}/steps/first-session', () => {
     expect(more).toEqual([]);
     expect(tx![0]!.Put!.Item).toMatchObject({ status: 'NO_SHOW', seatReleasedAt: TEST_NOW, cohortId: 'cohort-morning-a' });
     expect(tx!.find((i) => i.Update)?.Update).toMatchObject({
-      Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats - :one', ConditionExpression: 'attribute_exists(pk) AND seats > :zero',
+      Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' },
+      UpdateExpression: 'SET seats = seats - :one',
+      ConditionExpression: 'attribute_exists(pk) AND seats > :zero',
     });
-    expect(tx!.find((i) => i.Delete)?.Delete).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}` }, ConditionExpression: 'attribute_exists(pk)' });
+    expect(tx!.find((i) => i.Delete)?.Delete).toMatchObject({
+      Key: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}` },
+      ConditionExpression: 'attribute_exists(pk)',
+    });
     expect(eventItems(tx!).map((e) => e.type)).toEqual(['STEP_DECIDED', 'STATUS_CHANGED', 'SEAT_RELEASED']);
     expect(noticeKeys(tx!)).toEqual(['closed:patient', 'closed:physician']);
     expect(noticeItems(tx!).every((n) => n.status === 'NO_SHOW')).toBe(true);

@@ -21,7 +21,10 @@ beforeAll(async () => {
 
 beforeEach(() => {
   written.length = 0;
-  const capture = (chunk: string | Uint8Array) => { written.push(String(chunk)); return true; };
+  const capture = (chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  };
   process.stdout.write = capture as typeof process.stdout.write;
   process.stderr.write = capture as typeof process.stderr.write;
   m.ddb.on(GetCommand).resolves({});
@@ -41,7 +44,16 @@ afterAll(() => {
 });
 
 const intake = validIntake();
-const PHI = [intake.patient.firstName, intake.patient.lastName, intake.patient.dateOfBirth, intake.patient.phone, intake.patient.email!, intake.notes!, intake.referringPhysician!.email, intake.insurance.memberId!];
+const PHI = [
+  intake.patient.firstName,
+  intake.patient.lastName,
+  intake.patient.dateOfBirth,
+  intake.patient.phone,
+  intake.patient.email!,
+  intake.notes!,
+  intake.referringPhysician!.email,
+  intake.insurance.memberId!,
+];
 
 describe('logs of the intake handler', () => {
   test('a received referral is logged by id and codes only', async () => {

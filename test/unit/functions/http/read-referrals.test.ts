@@ -14,9 +14,15 @@ beforeAll(async () => {
   ({ handler } = await import('../../../../functions/read-referrals/handler'));
 });
 
-const LAST_KEY = { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', gsi1pk: 'STATUS#EVALUATION', gsi1sk: `1#2026-12-01T10:00:00.000Z#${REFERRAL_ID}` };
+const LAST_KEY = {
+  pk: `REFERRAL#${REFERRAL_ID}`,
+  sk: 'META',
+  gsi1pk: 'STATUS#EVALUATION',
+  gsi1sk: `1#2026-12-01T10:00:00.000Z#${REFERRAL_ID}`,
+};
 
-const list = (query: Record<string, string>) => handler(apiEvent('GET /api/staff/referrals', { claims: CASE_WORKER, queryStringParameters: query }), lambdaContext);
+const list = (query: Record<string, string>) =>
+  handler(apiEvent('GET /api/staff/referrals', { claims: CASE_WORKER, queryStringParameters: query }), lambdaContext);
 
 /** the table has more than one page: every query answers one referral and a key to go on from */
 const moreToCome = () => {
@@ -99,7 +105,7 @@ describe('GET /api/staff/referrals: page cursors', () => {
     expect(queries()).toEqual([]);
   });
 
-  test('a queue\'s cursor used on the list of all referrals is a 400 InvalidCursor', async () => {
+  test("a queue's cursor used on the list of all referrals is a 400 InvalidCursor", async () => {
     // Prepare
     const cursor = await cursorFor({ status: 'EVALUATION' });
 
@@ -111,7 +117,7 @@ describe('GET /api/staff/referrals: page cursors', () => {
     expect(queries()).toEqual([]);
   });
 
-  test('a search\'s cursor is bound to its search text: another text is a 400, the same text in other case and spacing goes on', async () => {
+  test("a search's cursor is bound to its search text: another text is a 400, the same text in other case and spacing goes on", async () => {
     // Prepare
     const cursor = await cursorFor({ q: 'quin' });
 
@@ -123,7 +129,13 @@ describe('GET /api/staff/referrals: page cursors', () => {
     expectInvalidCursor(other);
     expect(same.statusCode).toBe(200);
     // a search reads on while its filter leaves the page short: the first read starts at the cursor
-    expect(queries()[0]).toEqual(expect.objectContaining({ IndexName: 'gsi2', ExclusiveStartKey: LAST_KEY, ExpressionAttributeValues: expect.objectContaining({ ':q': 'quin' }) }));
+    expect(queries()[0]).toEqual(
+      expect.objectContaining({
+        IndexName: 'gsi2',
+        ExclusiveStartKey: LAST_KEY,
+        ExpressionAttributeValues: expect.objectContaining({ ':q': 'quin' }),
+      }),
+    );
   });
 
   test('a cursor whose key was changed (signature kept) is a 400 InvalidCursor', async () => {
@@ -146,7 +158,9 @@ describe('GET /api/staff/referrals: page cursors', () => {
     // Prepare
     const cursor = await cursorFor({ status: 'EVALUATION' });
     const [payload, mac] = cursor.split('.') as [string, string];
-    const rebound = Buffer.from(Buffer.from(payload, 'base64url').toString('utf8').replace('status=EVALUATION', 'status=ENROLLED')).toString('base64url');
+    const rebound = Buffer.from(
+      Buffer.from(payload, 'base64url').toString('utf8').replace('status=EVALUATION', 'status=ENROLLED'),
+    ).toString('base64url');
 
     // Act
     const res = await list({ status: 'ENROLLED', cursor: `${rebound}.${mac}` });
@@ -188,9 +202,27 @@ describe('GET /api/staff/referrals: the waitlist and the first session in the su
     const since = '2026-12-01T10:00:00.000Z';
     m.ddb.on(QueryCommand).resolves({
       Items: [
-        metaItem(referral({ status: 'WAITLISTED', pendingStep: 'waitlist', gateOpenedAt: since, gateDueAt: '2026-12-29T10:00:00.000Z', waitlist: { since, track: 'evening', reviews: 3 } })),
-        metaItem(referral({ referralId: 'r2', status: 'ENROLLED', pendingStep: 'first-session', cohortId: 'c1', firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 1 } })),
-        metaItem(referral({ referralId: 'r3', status: 'STARTED', cohortId: 'c1', firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 0 } })),
+        metaItem(
+          referral({
+            status: 'WAITLISTED',
+            pendingStep: 'waitlist',
+            gateOpenedAt: since,
+            gateDueAt: '2026-12-29T10:00:00.000Z',
+            waitlist: { since, track: 'evening', reviews: 3 },
+          }),
+        ),
+        metaItem(
+          referral({
+            referralId: 'r2',
+            status: 'ENROLLED',
+            pendingStep: 'first-session',
+            cohortId: 'c1',
+            firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 1 },
+          }),
+        ),
+        metaItem(
+          referral({ referralId: 'r3', status: 'STARTED', cohortId: 'c1', firstSession: { at: '2027-01-06T18:00:00-05:00', retries: 0 } }),
+        ),
       ],
     });
 

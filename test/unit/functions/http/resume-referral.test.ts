@@ -3,7 +3,19 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { answerDefaults, eventItems, mocks, noticeItems, plainPuts, resetMocks, storeReferral, transactions } from '../support/aws';
-import { apiEvent, bodyOf, CASE_WORKER, HOUR, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV } from '../support/fixtures';
+import {
+  apiEvent,
+  bodyOf,
+  CASE_WORKER,
+  HOUR,
+  isoAgo,
+  lambdaContext,
+  metaItem,
+  referral,
+  REFERRAL_ID,
+  setTestEnv,
+  TEST_ENV,
+} from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/resume-referral/handler';
 
@@ -17,12 +29,19 @@ beforeAll(async () => {
 
 const stored = (r: ReferralRecord) => storeReferral(m, r);
 
-const failed = (resumeAt: ReferralRecord['status'], over: Partial<ReferralRecord> = {}): ReferralRecord => referral({
-  status: 'NEEDS_ATTENTION', version: 7, failure: { error: 'Lambda.Unknown', at: isoAgo(HOUR), resumeAt }, ...over,
-});
+const failed = (resumeAt: ReferralRecord['status'], over: Partial<ReferralRecord> = {}): ReferralRecord =>
+  referral({
+    status: 'NEEDS_ATTENTION',
+    version: 7,
+    failure: { error: 'Lambda.Unknown', at: isoAgo(HOUR), resumeAt },
+    ...over,
+  });
 
 const resume = (claims: Record<string, unknown> | null = CASE_WORKER, body: unknown = {}) =>
-  handler(apiEvent('POST /api/staff/referrals/{id}/resume', { body, ...(claims ? { claims } : {}), pathParameters: { id: REFERRAL_ID } }), lambdaContext);
+  handler(
+    apiEvent('POST /api/staff/referrals/{id}/resume', { body, ...(claims ? { claims } : {}), pathParameters: { id: REFERRAL_ID } }),
+    lambdaContext,
+  );
 
 const starts = () => m.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
 
@@ -60,10 +79,21 @@ describe('POST /api/staff/referrals/{id}/resume', () => {
     expect(more).toEqual([]);
     const meta = tx![0]!.Put!;
     expect(meta).toMatchObject({ ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 7 } });
-    expect(meta.Item).toMatchObject({ status: 'EVALUATION', gsi1pk: 'STATUS#EVALUATION', version: 8, execution: `${REFERRAL_ID}-r1`, resumes: 1, breaches: 0 });
+    expect(meta.Item).toMatchObject({
+      status: 'EVALUATION',
+      gsi1pk: 'STATUS#EVALUATION',
+      version: 8,
+      execution: `${REFERRAL_ID}-r1`,
+      resumes: 1,
+      breaches: 0,
+    });
     for (const gone of ['failure', 'pendingStep', 'taskToken']) expect(meta.Item![gone]).toBeUndefined();
     expect(eventItems(tx!)).toEqual([
-      expect.objectContaining({ type: 'RESUMED', actor: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' }, detail: { error: 'Lambda.Unknown', resumeAt: 'EVALUATION' } }),
+      expect.objectContaining({
+        type: 'RESUMED',
+        actor: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' },
+        detail: { error: 'Lambda.Unknown', resumeAt: 'EVALUATION' },
+      }),
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'NEEDS_ATTENTION', to: 'EVALUATION' }),
     ]);
     expect(noticeItems(tx!)).toEqual([]);
@@ -78,7 +108,10 @@ describe('POST /api/staff/referrals/{id}/resume', () => {
 
     // Assess
     expect(res.statusCode).toBe(200);
-    expect(eventItems(transactions(m)[0]!)[0]).toMatchObject({ type: 'RESUMED', detail: { error: 'Lambda.Unknown', resumeAt: 'DETOX', note: 'payer API key rotated' } });
+    expect(eventItems(transactions(m)[0]!)[0]).toMatchObject({
+      type: 'RESUMED',
+      detail: { error: 'Lambda.Unknown', resumeAt: 'DETOX', note: 'payer API key rotated' },
+    });
   });
 
   test('a note over 500 characters is a 400 naming note, and nothing is written or started', async () => {
@@ -103,11 +136,13 @@ describe('POST /api/staff/referrals/{id}/resume', () => {
     await resume();
 
     // Assess
-    expect(starts()).toEqual([{
-      stateMachineArn: TEST_ENV.STATE_MACHINE_ARN,
-      name: `${REFERRAL_ID}-r1`,
-      input: JSON.stringify({ referralId: REFERRAL_ID, route: { next: 'EVALUATION', timeoutSeconds: 172_800 } }),
-    }]);
+    expect(starts()).toEqual([
+      {
+        stateMachineArn: TEST_ENV.STATE_MACHINE_ARN,
+        name: `${REFERRAL_ID}-r1`,
+        input: JSON.stringify({ referralId: REFERRAL_ID, route: { next: 'EVALUATION', timeoutSeconds: 172_800 } }),
+      },
+    ]);
     const [save] = m.ddb.commandCalls(TransactWriteCommand);
     const [start] = m.sfn.commandCalls(StartExecutionCommand);
     expect(save!.calledBefore(start!)).toBe(true);
@@ -139,20 +174,23 @@ describe('POST /api/staff/referrals/{id}/resume', () => {
     expect(starts().map((s) => JSON.parse(s.input!))).toEqual([{ referralId: REFERRAL_ID, route: { next: 'RECEIVED' } }]);
   });
 
-  test.each(['EVALUATION', 'ENROLLED', 'WITHDRAWN'] as const)('a referral at %s is a 409 NotNeedsAttention: nothing written, nothing started', async (status) => {
-    // Prepare
-    stored(referral({ status, version: 4 }));
+  test.each(['EVALUATION', 'ENROLLED', 'WITHDRAWN'] as const)(
+    'a referral at %s is a 409 NotNeedsAttention: nothing written, nothing started',
+    async (status) => {
+      // Prepare
+      stored(referral({ status, version: 4 }));
 
-    // Act
-    const res = await resume();
+      // Act
+      const res = await resume();
 
-    // Assess
-    expect(res.statusCode).toBe(409);
-    expect(bodyOf(res)).toMatchObject({ error: 'NotNeedsAttention' });
-    expect(transactions(m)).toEqual([]);
-    expect(plainPuts(m)).toEqual([]);
-    expect(m.sfn.calls()).toHaveLength(0);
-  });
+      // Assess
+      expect(res.statusCode).toBe(409);
+      expect(bodyOf(res)).toMatchObject({ error: 'NotNeedsAttention' });
+      expect(transactions(m)).toEqual([]);
+      expect(plainPuts(m)).toEqual([]);
+      expect(m.sfn.calls()).toHaveLength(0);
+    },
+  );
 
   test('NEEDS_ATTENTION from SLA breaches (a gate is open, no failure) is a 409 GateOpen: decide the step instead', async () => {
     // Prepare
@@ -170,12 +208,17 @@ describe('POST /api/staff/referrals/{id}/resume', () => {
 
   test('two resumes at once: the one that loses the save re-reads, finds it resumed and is a 409 that starts nothing', async () => {
     // Prepare
-    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+    m.ddb
+      .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
       .resolvesOnce({ Item: metaItem(failed('DETOX')) })
       .resolves({ Item: metaItem(referral({ status: 'DETOX', version: 8, execution: `${REFERRAL_ID}-r1`, resumes: 1 })) });
-    m.ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({
-      message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
-    }));
+    m.ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
+      }),
+    );
 
     // Act
     const res = await resume();

@@ -3,9 +3,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mocks, noticeItems, noticeKeys, putItems, transactions } from '../support/aws';
-import {
-  apiEvent, bodyOf, CASE_WORKER, lambdaContext, setTestEnv, TEST_ENV, TEST_NOW, validIntake,
-} from '../support/fixtures';
+import { apiEvent, bodyOf, CASE_WORKER, lambdaContext, setTestEnv, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
 import { nowMs } from '../../../../functions/lib/clock';
 import { REFERENCE_RE } from '../../../../functions/lib/domain/reference';
 import type { handler as Handler } from '../../../../functions/submit-intake/handler';
@@ -32,7 +30,8 @@ afterEach(() => {
   m.ses.reset();
 });
 
-const post = (body: unknown, headers: Record<string, string> = {}) => handler(apiEvent('POST /api/referrals', { body, headers }), lambdaContext);
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  handler(apiEvent('POST /api/referrals', { body, headers }), lambdaContext);
 
 describe('POST /api/referrals: a valid intake', () => {
   test('answers 201 with the referral id, a phone-friendly reference and status RECEIVED', async () => {
@@ -41,9 +40,18 @@ describe('POST /api/referrals: a valid intake', () => {
 
     // Assess
     expect(res.statusCode).toBe(201);
-    expect(res.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    expect(res.headers).toMatchObject({
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
     const body = bodyOf(res);
-    expect(body).toEqual({ referralId: expect.stringMatching(/^[0-9a-f-]{36}$/), reference: expect.stringMatching(REFERENCE_RE), status: 'RECEIVED', urgent: false });
+    expect(body).toEqual({
+      referralId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      reference: expect.stringMatching(REFERENCE_RE),
+      status: 'RECEIVED',
+      urgent: false,
+    });
   });
 
   test('a positive crisis screen answers urgent with the 988 crisis resources at once', async () => {
@@ -72,13 +80,34 @@ describe('POST /api/referrals: a valid intake', () => {
     const [meta, intakeItem, ref, event, idem, ...notices] = putItems(txs[0]!);
     expect(notices.map((n) => n.sk)).toEqual(['NOTICE#received:patient', 'NOTICE#received:physician']);
     expect(meta).toMatchObject({
-      pk: `REFERRAL#${referralId}`, sk: 'META', status: 'RECEIVED', reference, version: 1, urgent: false, channel: 'web',
-      displayName: 'Jordan Q.', searchName: 'quintana', gsi1pk: 'STATUS#RECEIVED', gsi2pk: 'REFERRALS',
+      pk: `REFERRAL#${referralId}`,
+      sk: 'META',
+      status: 'RECEIVED',
+      reference,
+      version: 1,
+      urgent: false,
+      channel: 'web',
+      displayName: 'Jordan Q.',
+      searchName: 'quintana',
+      gsi1pk: 'STATUS#RECEIVED',
+      gsi2pk: 'REFERRALS',
     });
     expect(intakeItem).toEqual({ pk: `REFERRAL#${referralId}`, sk: 'INTAKE', entity: 'intake', intake });
     expect(ref).toEqual({ pk: `REFERENCE#${reference}`, sk: 'META', entity: 'reference', referralId });
-    expect(event).toMatchObject({ pk: `REFERRAL#${referralId}`, sk: expect.stringMatching(/^EVENT#\d{4}-.*Z#1\.0$/), type: 'RECEIVED', to: 'RECEIVED', actor: { kind: 'patient' }, detail: { channel: 'web', urgent: false } });
-    expect(idem).toMatchObject({ pk: 'IDEMPOTENCY#form-key-0001', sk: 'META', referralId, bodyHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(event).toMatchObject({
+      pk: `REFERRAL#${referralId}`,
+      sk: expect.stringMatching(/^EVENT#\d{4}-.*Z#1\.0$/),
+      type: 'RECEIVED',
+      to: 'RECEIVED',
+      actor: { kind: 'patient' },
+      detail: { channel: 'web', urgent: false },
+    });
+    expect(idem).toMatchObject({
+      pk: 'IDEMPOTENCY#form-key-0001',
+      sk: 'META',
+      referralId,
+      bodyHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const ttl = (idem as { expiresAt: number }).expiresAt - nowMs() / 1000;
     expect(ttl).toBeGreaterThan(23 * 3600);
     expect(ttl).toBeLessThanOrEqual(24 * 3600);
@@ -111,7 +140,20 @@ describe('POST /api/referrals: a valid intake', () => {
     // Assess
     const meta = putItems(transactions(m)[0]!)[0]!;
     const stored = JSON.stringify(meta);
-    for (const phi of [intake.patient.dateOfBirth, intake.patient.phone, intake.patient.email!, intake.patient.postalCode!, intake.notes!, intake.insurance.memberId!, intake.referringPhysician!.npi, intake.referringPhysician!.email, 'alcohol', 'benzodiazepines', 'depression', 'Acme']) {
+    for (const phi of [
+      intake.patient.dateOfBirth,
+      intake.patient.phone,
+      intake.patient.email!,
+      intake.patient.postalCode!,
+      intake.notes!,
+      intake.insurance.memberId!,
+      intake.referringPhysician!.npi,
+      intake.referringPhysician!.email,
+      'alcohol',
+      'benzodiazepines',
+      'depression',
+      'Acme',
+    ]) {
       expect(stored).not.toContain(phi);
     }
     expect(Object.keys(meta)).not.toEqual(expect.arrayContaining(['intake']));
@@ -127,14 +169,38 @@ describe('POST /api/referrals: a valid intake', () => {
     const [tx] = transactions(m);
     expect(noticeItems(tx!)).toEqual([
       {
-        pk: `REFERRAL#${referralId}`, sk: 'NOTICE#received:patient', gsi1pk: 'NOTICES#DUE', gsi1sk: `${TEST_NOW}#${referralId}#received:patient`, entity: 'notice',
-        referralId, key: 'received:patient', audience: 'patient', notice: 'received', milestone: 'received', status: 'RECEIVED',
-        state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW,
+        pk: `REFERRAL#${referralId}`,
+        sk: 'NOTICE#received:patient',
+        gsi1pk: 'NOTICES#DUE',
+        gsi1sk: `${TEST_NOW}#${referralId}#received:patient`,
+        entity: 'notice',
+        referralId,
+        key: 'received:patient',
+        audience: 'patient',
+        notice: 'received',
+        milestone: 'received',
+        status: 'RECEIVED',
+        state: 'pending',
+        attempts: 0,
+        createdAt: TEST_NOW,
+        dueAt: TEST_NOW,
       },
       {
-        pk: `REFERRAL#${referralId}`, sk: 'NOTICE#received:physician', gsi1pk: 'NOTICES#DUE', gsi1sk: `${TEST_NOW}#${referralId}#received:physician`, entity: 'notice',
-        referralId, key: 'received:physician', audience: 'physician', notice: 'received', milestone: 'received', status: 'RECEIVED',
-        state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW,
+        pk: `REFERRAL#${referralId}`,
+        sk: 'NOTICE#received:physician',
+        gsi1pk: 'NOTICES#DUE',
+        gsi1sk: `${TEST_NOW}#${referralId}#received:physician`,
+        entity: 'notice',
+        referralId,
+        key: 'received:physician',
+        audience: 'physician',
+        notice: 'received',
+        milestone: 'received',
+        status: 'RECEIVED',
+        state: 'pending',
+        attempts: 0,
+        createdAt: TEST_NOW,
+        dueAt: TEST_NOW,
       },
     ]);
     expect(m.ses.calls()).toHaveLength(0);
@@ -149,7 +215,14 @@ describe('POST /api/referrals: a valid intake', () => {
 
     // Assess
     const notices = JSON.stringify(noticeItems(transactions(m)[0]!));
-    for (const phi of [intake.patient.firstName, intake.patient.lastName, intake.patient.email!, intake.patient.phone, intake.referringPhysician!.email, intake.referringPhysician!.npi]) {
+    for (const phi of [
+      intake.patient.firstName,
+      intake.patient.lastName,
+      intake.patient.email!,
+      intake.patient.phone,
+      intake.referringPhysician!.email,
+      intake.referringPhysician!.npi,
+    ]) {
       expect(notices).not.toContain(phi);
     }
   });
@@ -229,7 +302,8 @@ describe('POST /api/referrals: a valid intake', () => {
   test('a reference that is already taken is drawn again and the referral still answers 201', async () => {
     // Prepare
     const collision = new TransactionCanceledException({
-      message: 'Transaction cancelled', $metadata: {},
+      message: 'Transaction cancelled',
+      $metadata: {},
       CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
     });
     m.ddb.on(TransactWriteCommand).rejectsOnce(collision).resolves({});
@@ -286,15 +360,20 @@ describe('POST /api/referrals: Idempotency-Key', () => {
     expect(bodyOf(res)).toMatchObject({ error: 'IdempotencyKeyInUse' });
   });
 
-  test('two requests racing with one key: the one that loses the write answers the winner\'s referral', async () => {
+  test("two requests racing with one key: the one that loses the write answers the winner's referral", async () => {
     // Prepare: the winner's records land between the loser's read and its write
     const winner = { referralId: 'winner-0000-0000-0000-000000000001', reference: 'IOP-WWWW-9999' };
     m.ddb.on(TransactWriteCommand).callsFake(async (input: { TransactItems: Array<{ Put?: { Item: Record<string, unknown> } }> }) => {
       const idem = input.TransactItems[4]!.Put!.Item;
-      m.ddb.on(GetCommand, { Key: { pk: 'IDEMPOTENCY#race-key-0001', sk: 'META' } }).resolves({ Item: { ...idem, referralId: winner.referralId } });
-      m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${winner.referralId}`, sk: 'META' } }).resolves({ Item: { ...input.TransactItems[0]!.Put!.Item, ...winner } });
+      m.ddb
+        .on(GetCommand, { Key: { pk: 'IDEMPOTENCY#race-key-0001', sk: 'META' } })
+        .resolves({ Item: { ...idem, referralId: winner.referralId } });
+      m.ddb
+        .on(GetCommand, { Key: { pk: `REFERRAL#${winner.referralId}`, sk: 'META' } })
+        .resolves({ Item: { ...input.TransactItems[0]!.Put!.Item, ...winner } });
       throw new TransactionCanceledException({
-        message: 'cancelled', $metadata: {},
+        message: 'cancelled',
+        $metadata: {},
         CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
       });
     });
@@ -341,14 +420,21 @@ describe('the HTTP edge (functions/lib/http.ts) through submit-intake', () => {
     // Assess
     expect(res.statusCode).toBe(400);
     const out = bodyOf(res);
-    expect(out).toEqual({ error: 'ValidationError', message: expect.any(String), fields: { 'patient.phone': [expect.any(String)], 'patient.dateOfBirth': [expect.any(String)] } });
+    expect(out).toEqual({
+      error: 'ValidationError',
+      message: expect.any(String),
+      fields: { 'patient.phone': [expect.any(String)], 'patient.dateOfBirth': [expect.any(String)] },
+    });
     expect(res.body).not.toMatch(/Jordan|Quintana|2025-02-30|201-3344/);
     expect(transactions(m)).toEqual([]);
   });
 
   test('a body sent as something other than JSON is a 415', async () => {
     // Act
-    const res = await handler(apiEvent('POST /api/referrals', { body: validIntake(), headers: { 'content-type': 'text/plain' } }), lambdaContext);
+    const res = await handler(
+      apiEvent('POST /api/referrals', { body: validIntake(), headers: { 'content-type': 'text/plain' } }),
+      lambdaContext,
+    );
 
     // Assess
     expect(res.statusCode).toBe(415);
@@ -356,7 +442,10 @@ describe('the HTTP edge (functions/lib/http.ts) through submit-intake', () => {
   });
 
   test('application/json with a charset parameter is accepted', async () => {
-    const res = await handler(apiEvent('POST /api/referrals', { body: validIntake(), headers: { 'content-type': 'application/json; charset=UTF-8' } }), lambdaContext);
+    const res = await handler(
+      apiEvent('POST /api/referrals', { body: validIntake(), headers: { 'content-type': 'application/json; charset=UTF-8' } }),
+      lambdaContext,
+    );
     expect(res.statusCode).toBe(201);
   });
 
@@ -412,7 +501,13 @@ describe('the HTTP edge (functions/lib/http.ts) through submit-intake', () => {
 
   test('the staff intake route with claims but no staff group is a 403', async () => {
     // Act
-    const res = await handler(apiEvent('POST /api/staff/referrals', { body: validIntake(), claims: { sub: 'sub-x', token_use: 'access', 'cognito:groups': ['patients'] } }), lambdaContext);
+    const res = await handler(
+      apiEvent('POST /api/staff/referrals', {
+        body: validIntake(),
+        claims: { sub: 'sub-x', token_use: 'access', 'cognito:groups': ['patients'] },
+      }),
+      lambdaContext,
+    );
 
     // Assess
     expect(res.statusCode).toBe(403);
@@ -430,7 +525,11 @@ describe('the HTTP edge (functions/lib/http.ts) through submit-intake', () => {
     expect(res.statusCode).toBe(201);
     const [meta, , , event] = putItems(transactions(m)[0]!);
     expect(meta).toMatchObject({ channel: 'phone' });
-    expect(event).toMatchObject({ type: 'RECEIVED', actor: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' }, detail: { channel: 'phone' } });
+    expect(event).toMatchObject({
+      type: 'RECEIVED',
+      actor: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' },
+      detail: { channel: 'phone' },
+    });
   });
 
   test('the public route ignores the caller and records the patient as actor', async () => {

@@ -2,9 +2,29 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { answerDefaults, eventItems, mocks, noticeItems, noticeKeys, resetMocks, storeIntake, storeReferral, transactions } from '../support/aws';
 import {
-  apiEvent, bodyOf, CASE_WORKER, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake,
+  answerDefaults,
+  eventItems,
+  mocks,
+  noticeItems,
+  noticeKeys,
+  resetMocks,
+  storeIntake,
+  storeReferral,
+  transactions,
+} from '../support/aws';
+import {
+  apiEvent,
+  bodyOf,
+  CASE_WORKER,
+  lambdaContext,
+  metaItem,
+  referral,
+  REFERRAL_ID,
+  setTestEnv,
+  TEST_ENV,
+  TEST_NOW,
+  validIntake,
 } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/withdraw-referral/handler';
@@ -21,15 +41,24 @@ const stored = (r: ReferralRecord) => storeReferral(m, r);
 
 /** the table answers the first read with `first`, every later one with `then` */
 const readsThen = (first: ReferralRecord, then: ReferralRecord) => {
-  m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } }).resolvesOnce({ Item: metaItem(first) }).resolves({ Item: metaItem(then) });
+  m.ddb
+    .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+    .resolvesOnce({ Item: metaItem(first) })
+    .resolves({ Item: metaItem(then) });
 };
 
-const versionConflict = () => new TransactionCanceledException({
-  message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }],
-});
+const versionConflict = () =>
+  new TransactionCanceledException({
+    message: 'cancelled',
+    $metadata: {},
+    CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }],
+  });
 
 const withdraw = (body: unknown) =>
-  handler(apiEvent('POST /api/staff/referrals/{id}/withdraw', { body, claims: CASE_WORKER, pathParameters: { id: REFERRAL_ID } }), lambdaContext);
+  handler(
+    apiEvent('POST /api/staff/referrals/{id}/withdraw', { body, claims: CASE_WORKER, pathParameters: { id: REFERRAL_ID } }),
+    lambdaContext,
+  );
 
 beforeEach(() => {
   answerDefaults(m);
@@ -44,7 +73,15 @@ afterEach(() => {
 describe('POST /api/staff/referrals/{id}/withdraw', () => {
   test('a waiting referral is WITHDRAWN with the reason, its gate dropped and its execution stopped', async () => {
     // Prepare
-    stored(referral({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'tt', version: 5, unapplied: [{ step: 'insurance-review', route: { next: 'EVALUATION' } }] }));
+    stored(
+      referral({
+        status: 'EVALUATION',
+        pendingStep: 'evaluation',
+        taskToken: 'tt',
+        version: 5,
+        unapplied: [{ step: 'insurance-review', route: { next: 'EVALUATION' } }],
+      }),
+    );
 
     // Act
     const res = await withdraw({ reason: 'Moved out of state' });
@@ -57,14 +94,20 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     expect(save![0]!.Put!.Item).toMatchObject({ status: 'WITHDRAWN', version: 6 });
     for (const gone of ['taskToken', 'pendingStep', 'unapplied']) expect(save![0]!.Put!.Item![gone]).toBeUndefined();
     expect(eventItems(save!)).toEqual([
-      expect.objectContaining({ type: 'WITHDRAWN', actor: expect.objectContaining({ kind: 'staff', sub: 'sub-cw-1' }), detail: { reason: 'Moved out of state' } }),
+      expect.objectContaining({
+        type: 'WITHDRAWN',
+        actor: expect.objectContaining({ kind: 'staff', sub: 'sub-cw-1' }),
+        detail: { reason: 'Moved out of state' },
+      }),
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'EVALUATION', to: 'WITHDRAWN' }),
     ]);
-    expect(m.sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input)).toEqual([{
-      executionArn: `${TEST_ENV.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${REFERRAL_ID}`,
-      error: 'Referral.Withdrawn',
-      cause: 'withdrawn by staff',
-    }]);
+    expect(m.sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        executionArn: `${TEST_ENV.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${REFERRAL_ID}`,
+        error: 'Referral.Withdrawn',
+        cause: 'withdrawn by staff',
+      },
+    ]);
   });
 
   test('writes closed:patient and closed:physician into its own transaction and sends nothing itself', async () => {
@@ -79,8 +122,24 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     expect(txs).toHaveLength(1);
     expect(noticeKeys(txs[0]!)).toEqual(['closed:patient', 'closed:physician']);
     expect(noticeItems(txs[0]!)).toEqual([
-      expect.objectContaining({ audience: 'patient', notice: 'closed', milestone: 'closed', status: 'WITHDRAWN', state: 'pending', dueAt: TEST_NOW, gsi1pk: 'NOTICES#DUE' }),
-      expect.objectContaining({ audience: 'physician', notice: 'closed', milestone: 'closed', status: 'WITHDRAWN', state: 'pending', dueAt: TEST_NOW, gsi1pk: 'NOTICES#DUE' }),
+      expect.objectContaining({
+        audience: 'patient',
+        notice: 'closed',
+        milestone: 'closed',
+        status: 'WITHDRAWN',
+        state: 'pending',
+        dueAt: TEST_NOW,
+        gsi1pk: 'NOTICES#DUE',
+      }),
+      expect.objectContaining({
+        audience: 'physician',
+        notice: 'closed',
+        milestone: 'closed',
+        status: 'WITHDRAWN',
+        state: 'pending',
+        dueAt: TEST_NOW,
+        gsi1pk: 'NOTICES#DUE',
+      }),
     ]);
     // the reason is the program's note, not something the notices carry
     expect(JSON.stringify(noticeItems(txs[0]!))).not.toContain('Chose another program');
@@ -126,23 +185,35 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     expect(transactions(m)).toHaveLength(1);
   });
 
-  test.each(['STARTED', 'NO_SHOW', 'REFERRED_OUT'] as const)('a closed referral (%s) is a 409 AlreadyClosed and nothing changes', async (status) => {
-    // Prepare
-    stored(referral({ status, cohortId: 'cohort-morning-a' }));
+  test.each(['STARTED', 'NO_SHOW', 'REFERRED_OUT'] as const)(
+    'a closed referral (%s) is a 409 AlreadyClosed and nothing changes',
+    async (status) => {
+      // Prepare
+      stored(referral({ status, cohortId: 'cohort-morning-a' }));
 
-    // Act
-    const res = await withdraw({ reason: 'duplicate' });
+      // Act
+      const res = await withdraw({ reason: 'duplicate' });
 
-    // Assess
-    expect(res.statusCode).toBe(409);
-    expect(bodyOf(res)).toMatchObject({ error: 'AlreadyClosed' });
-    expect(transactions(m)).toEqual([]);
-    expect(m.sfn.calls()).toHaveLength(0);
-  });
+      // Assess
+      expect(res.statusCode).toBe(409);
+      expect(bodyOf(res)).toMatchObject({ error: 'AlreadyClosed' });
+      expect(transactions(m)).toEqual([]);
+      expect(m.sfn.calls()).toHaveLength(0);
+    },
+  );
 
   test('an enrolled person withdrawn before the first session gives the seat back in the same transaction', async () => {
     // Prepare
-    stored(referral({ status: 'ENROLLED', pendingStep: 'first-session', taskToken: 'tt-first', version: 11, cohortId: 'cohort-morning-a', firstSession: { at: '2027-01-06T09:00:00-05:00', retries: 0 } }));
+    stored(
+      referral({
+        status: 'ENROLLED',
+        pendingStep: 'first-session',
+        taskToken: 'tt-first',
+        version: 11,
+        cohortId: 'cohort-morning-a',
+        firstSession: { at: '2027-01-06T09:00:00-05:00', retries: 0 },
+      }),
+    );
 
     // Act
     const res = await withdraw({ reason: 'Chose a program closer to home' });
@@ -152,7 +223,10 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
     const [save, ...more] = transactions(m);
     expect(more).toEqual([]);
     expect(save![0]!.Put!.Item).toMatchObject({ status: 'WITHDRAWN', seatReleasedAt: TEST_NOW, cohortId: 'cohort-morning-a' });
-    expect(save!.find((i) => i.Update)?.Update).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' }, UpdateExpression: 'SET seats = seats - :one' });
+    expect(save!.find((i) => i.Update)?.Update).toMatchObject({
+      Key: { pk: 'COHORT#cohort-morning-a', sk: 'META' },
+      UpdateExpression: 'SET seats = seats - :one',
+    });
     expect(save!.find((i) => i.Delete)?.Delete).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}` } });
     expect(eventItems(save!).map((e) => e.type)).toEqual(['WITHDRAWN', 'STATUS_CHANGED', 'SEAT_RELEASED']);
     expect(noticeKeys(save!)).toEqual(['closed:patient', 'closed:physician']);
@@ -160,7 +234,14 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
 
   test('a waitlisted person holds no seat: withdrawn without touching a cohort', async () => {
     // Prepare
-    stored(referral({ status: 'WAITLISTED', pendingStep: 'waitlist', taskToken: 'tt-wait', waitlist: { since: TEST_NOW, track: 'morning', reviews: 0 } }));
+    stored(
+      referral({
+        status: 'WAITLISTED',
+        pendingStep: 'waitlist',
+        taskToken: 'tt-wait',
+        waitlist: { since: TEST_NOW, track: 'morning', reviews: 0 },
+      }),
+    );
 
     // Act
     const res = await withdraw({ reason: 'Found a program elsewhere' });
@@ -174,13 +255,23 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
 
   test('a referral that needs attention at its first session still holds its seat, and gives it back when withdrawn', async () => {
     // Prepare
-    stored(referral({ status: 'NEEDS_ATTENTION', pendingStep: 'first-session', taskToken: 'tt-first', breaches: 2, cohortId: 'cohort-morning-a' }));
+    stored(
+      referral({
+        status: 'NEEDS_ATTENTION',
+        pendingStep: 'first-session',
+        taskToken: 'tt-first',
+        breaches: 2,
+        cohortId: 'cohort-morning-a',
+      }),
+    );
 
     // Act
     await withdraw({ reason: 'Moved away' });
 
     // Assess
-    expect(transactions(m)[0]!.find((i) => i.Delete)?.Delete).toMatchObject({ Key: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}` } });
+    expect(transactions(m)[0]!.find((i) => i.Delete)?.Delete).toMatchObject({
+      Key: { pk: 'COHORT#cohort-morning-a', sk: `SEAT#${REFERRAL_ID}` },
+    });
   });
 
   test('a missing reason is a 400 naming reason', async () => {

@@ -12,8 +12,15 @@ const threeByThree = [
 ];
 
 const cohortBody = (over: Record<string, unknown> = {}) => ({
-  name: 'Morning A', track: 'morning', startDate: dayFromToday(7), timeZone: 'America/New_York', capacity: 10, weeks: 8, sessions: threeByThree,
-  location: { kind: 'in-person', address: '12 Harbor St, Boston, MA 02110' }, ...over,
+  name: 'Morning A',
+  track: 'morning',
+  startDate: dayFromToday(7),
+  timeZone: 'America/New_York',
+  capacity: 10,
+  weeks: 8,
+  sessions: threeByThree,
+  location: { kind: 'in-person', address: '12 Harbor St, Boston, MA 02110' },
+  ...over,
 });
 
 const failingPaths = (body: unknown): string[] => {
@@ -47,7 +54,13 @@ describe('CohortSchema', () => {
 
   test('an adult track under 9 hours a week fails on sessions', () => {
     // Prepare
-    const body = cohortBody({ sessions: [{ weekday: 'MO', start: '09:00', minutes: 180 }, { weekday: 'WE', start: '09:00', minutes: 179 }, { weekday: 'FR', start: '09:00', minutes: 180 }] });
+    const body = cohortBody({
+      sessions: [
+        { weekday: 'MO', start: '09:00', minutes: 180 },
+        { weekday: 'WE', start: '09:00', minutes: 179 },
+        { weekday: 'FR', start: '09:00', minutes: 180 },
+      ],
+    });
 
     // Act
     const parsed = Schema.safeParse(body);
@@ -58,11 +71,24 @@ describe('CohortSchema', () => {
   });
 
   test('an adolescent track of 6 hours a week passes', () => {
-    expect(Schema.safeParse(cohortBody({ population: 'adolescent', track: 'evening', sessions: [{ weekday: 'TU', start: '16:00', minutes: 180 }, { weekday: 'TH', start: '16:00', minutes: 180 }] })).success).toBe(true);
+    expect(
+      Schema.safeParse(
+        cohortBody({
+          population: 'adolescent',
+          track: 'evening',
+          sessions: [
+            { weekday: 'TU', start: '16:00', minutes: 180 },
+            { weekday: 'TH', start: '16:00', minutes: 180 },
+          ],
+        }),
+      ).success,
+    ).toBe(true);
   });
 
   test('an adolescent track under 6 hours a week fails on sessions', () => {
-    expect(failingPaths(cohortBody({ population: 'adolescent', track: 'evening', sessions: [{ weekday: 'TU', start: '16:00', minutes: 300 }] }))).toEqual(['sessions']);
+    expect(
+      failingPaths(cohortBody({ population: 'adolescent', track: 'evening', sessions: [{ weekday: 'TU', start: '16:00', minutes: 300 }] })),
+    ).toEqual(['sessions']);
   });
 
   test.each(['Mars/Olympus_Mons', 'EST', 'not a zone'])('the time zone "%s" fails on timeZone', (timeZone) => {
@@ -101,12 +127,18 @@ describe(`CohortSchema: track and start date (the clock is pinned to a Wednesday
     const at = (start: string) => threeByThree.map((s) => ({ ...s, start }));
     expect(Schema.safeParse(cohortBody({ track: 'evening', sessions: at('16:00') })).success).toBe(true);
     expect(failingPaths(cohortBody({ track: 'evening', sessions: at('15:59') }))).toEqual(['track']);
-    expect(CohortSchema('America/Chicago', { eveningFrom: '17:00' }).safeParse(cohortBody({ track: 'evening', sessions: at('16:30') })).success).toBe(false);
-    expect(CohortSchema('America/Chicago', { eveningFrom: '17:00' }).safeParse(cohortBody({ track: 'morning', sessions: at('16:30') })).success).toBe(true);
+    expect(
+      CohortSchema('America/Chicago', { eveningFrom: '17:00' }).safeParse(cohortBody({ track: 'evening', sessions: at('16:30') })).success,
+    ).toBe(false);
+    expect(
+      CohortSchema('America/Chicago', { eveningFrom: '17:00' }).safeParse(cohortBody({ track: 'morning', sessions: at('16:30') })).success,
+    ).toBe(true);
   });
 
   test('a start date that has passed fails on startDate; today passes', () => {
-    expect(fieldErrors(Schema.safeParse(cohortBody({ startDate: dayFromToday(-60) })).error!)).toEqual({ startDate: ['The start date has passed: choose today or a later day'] });
+    expect(fieldErrors(Schema.safeParse(cohortBody({ startDate: dayFromToday(-60) })).error!)).toEqual({
+      startDate: ['The start date has passed: choose today or a later day'],
+    });
     expect(Schema.safeParse(cohortBody({ startDate: dayFromToday(0) })).success).toBe(true);
   });
 

@@ -1,6 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import {
-  DecisionSchemas, DetoxConfirmationSchema, EnrollmentSchema, EvaluationSchema, FirstSessionSchema, InsuranceReviewSchema, WaitlistDecisionSchema, WithdrawSchema,
+  DecisionSchemas,
+  DetoxConfirmationSchema,
+  EnrollmentSchema,
+  EvaluationSchema,
+  FirstSessionSchema,
+  InsuranceReviewSchema,
+  WaitlistDecisionSchema,
+  WithdrawSchema,
 } from '../../../../functions/lib/schemas/decisions';
 import { fieldErrors } from '../../../../functions/lib/schemas/common';
 import { dayFromToday } from '../support/fixtures';
@@ -57,7 +64,9 @@ describe('EvaluationSchema', () => {
     ['-1 (below the 0–4 scale)', -1],
     ['2.5 (not a whole number)', 2.5],
   ])('a dimension of %s fails on that dimension', (_what, value) => {
-    expect(failingPaths(EvaluationSchema, evaluation({ dimensions: { d1: 0, d2: 0, d3: 0, d4: value, d5: 0, d6: 0 } }))).toEqual(['dimensions.d4']);
+    expect(failingPaths(EvaluationSchema, evaluation({ dimensions: { d1: 0, d2: 0, d3: 0, d4: value, d5: 0, d6: 0 } }))).toEqual([
+      'dimensions.d4',
+    ]);
   });
 
   test.each([0, 4])('dimension values at the bounds (%i) pass', (v) => {
@@ -75,7 +84,12 @@ describe('EvaluationSchema', () => {
 
 describe('DetoxConfirmationSchema', () => {
   test('the completed shape passes with a past completion date and a COWS score', () => {
-    const body = { completed: true, completedOn: '2026-01-05', facility: 'County detox', withdrawalScore: { instrument: 'COWS', score: 48 } };
+    const body = {
+      completed: true,
+      completedOn: '2026-01-05',
+      facility: 'County detox',
+      withdrawalScore: { instrument: 'COWS', score: 48 },
+    };
     expect(DetoxConfirmationSchema.safeParse(body)).toMatchObject({ success: true, data: body });
   });
 
@@ -97,7 +111,13 @@ describe('DetoxConfirmationSchema', () => {
   });
 
   test('a COWS score above 48 fails on withdrawalScore.score', () => {
-    expect(failingPaths(DetoxConfirmationSchema, { completed: true, completedOn: '2026-01-05', withdrawalScore: { instrument: 'COWS', score: 49 } })).toEqual(['withdrawalScore.score']);
+    expect(
+      failingPaths(DetoxConfirmationSchema, {
+        completed: true,
+        completedOn: '2026-01-05',
+        withdrawalScore: { instrument: 'COWS', score: 49 },
+      }),
+    ).toEqual(['withdrawalScore.score']);
   });
 
   test('a CIWA-Ar score of 67 passes and 68 fails', () => {
@@ -180,6 +200,13 @@ describe('WithdrawSchema', () => {
 
 describe('DecisionSchemas', () => {
   test('has one schema per step of the API', () => {
-    expect(Object.keys(DecisionSchemas).sort()).toEqual(['detox-confirmation', 'enrollment', 'evaluation', 'first-session', 'insurance-review', 'waitlist']);
+    expect(Object.keys(DecisionSchemas).sort()).toEqual([
+      'detox-confirmation',
+      'enrollment',
+      'evaluation',
+      'first-session',
+      'insurance-review',
+      'waitlist',
+    ]);
   });
 });

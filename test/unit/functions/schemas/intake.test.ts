@@ -33,7 +33,11 @@ describe('IntakeSchema', () => {
   test('a minimal body (no optional fields) passes', () => {
     // Prepare
     const { referringPhysician: _doc, notes: _n, coOccurring: _c, ...rest } = validIntake();
-    const body = { ...rest, consent: { ...rest.consent, shareWithReferrer: false }, patient: { ...rest.patient, email: undefined, postalCode: undefined } };
+    const body = {
+      ...rest,
+      consent: { ...rest.consent, shareWithReferrer: false },
+      patient: { ...rest.patient, email: undefined, postalCode: undefined },
+    };
 
     // Act
     const parsed = IntakeSchema.safeParse(body);
@@ -43,26 +47,142 @@ describe('IntakeSchema', () => {
   });
 
   test.each<{ what: string; change: (b: Intake) => void; path: string }>([
-    { what: 'an impossible date of birth (2025-02-30)', change: (b: Intake) => { b.patient.dateOfBirth = '2025-02-30'; }, path: 'patient.dateOfBirth' },
+    {
+      what: 'an impossible date of birth (2025-02-30)',
+      change: (b: Intake) => {
+        b.patient.dateOfBirth = '2025-02-30';
+      },
+      path: 'patient.dateOfBirth',
+    },
     // the last use is dropped: before a future birth date it would fail as well
-    { what: 'a date of birth in the future', change: (b: Intake) => { b.patient.dateOfBirth = dayFromToday(3); b.substances = [{ substance: 'alcohol' }]; }, path: 'patient.dateOfBirth' },
-    { what: 'a last use in the future', change: (b: Intake) => { b.substances[0]!.lastUse = dayFromToday(3); }, path: 'substances.0.lastUse' },
-    { what: 'an impossible last use (2025-02-30)', change: (b: Intake) => { b.substances[1]!.lastUse = '2025-02-30'; }, path: 'substances.1.lastUse' },
-    { what: 'a detox completion date in the future', change: (b: Intake) => { b.withdrawal = { currentSymptoms: false, detoxStatus: 'completed', detoxCompletedOn: dayFromToday(3) }; }, path: 'withdrawal.detoxCompletedOn' },
-    { what: 'a detox completion date while detox is not completed', change: (b: Intake) => { b.withdrawal = { currentSymptoms: true, detoxStatus: 'in-detox', detoxCompletedOn: '2025-05-01' }; }, path: 'withdrawal.detoxCompletedOn' },
-    { what: 'an NPI whose check digit does not match', change: (b: Intake) => { b.referringPhysician!.npi = '1234567890'; }, path: 'referringPhysician.npi' },
-    { what: 'consent to share with a referrer but no referring physician', change: (b: Intake) => { delete b.referringPhysician; b.consent.shareWithReferrer = true; }, path: 'referringPhysician' },
-    { what: 'notes over 2000 characters', change: (b: Intake) => { b.notes = 'x'.repeat(NOTES_MAX + 1); }, path: 'notes' },
-    { what: 'no substance chosen', change: (b: Intake) => { b.substances = []; }, path: 'substances' },
-    { what: 'a last use before the date of birth', change: (b: Intake) => { b.substances[0]!.lastUse = '1987-01-01'; }, path: 'substances.0.lastUse' },
-    { what: 'a phone number with letters', change: (b: Intake) => { b.patient.phone = 'call me maybe'; }, path: 'patient.phone' },
-    { what: 'a phone number with too few digits', change: (b: Intake) => { b.patient.phone = '555-0100'; }, path: 'patient.phone' },
-    { what: 'an email without a domain', change: (b: Intake) => { b.patient.email = 'jordan@'; }, path: 'patient.email' },
-    { what: 'a physician email that is not an email', change: (b: Intake) => { b.referringPhysician!.email = 'dr lopez'; }, path: 'referringPhysician.email' },
-    { what: 'a signing time in the future', change: (b: Intake) => { b.consent.signedAt = new Date(nowMs() + 3_600_000).toISOString(); }, path: 'consent.signedAt' },
-    { what: 'private insurance without its company', change: (b: Intake) => { delete b.insurance.payer; }, path: 'insurance.payer' },
-    { what: 'private insurance with a blank company', change: (b: Intake) => { b.insurance.payer = '   '; }, path: 'insurance.payer' },
-    { what: 'a language the program does not offer', change: (b: Intake) => { (b.patient as { preferredLanguage: string }).preferredLanguage = 'fr'; }, path: 'patient.preferredLanguage' },
+    {
+      what: 'a date of birth in the future',
+      change: (b: Intake) => {
+        b.patient.dateOfBirth = dayFromToday(3);
+        b.substances = [{ substance: 'alcohol' }];
+      },
+      path: 'patient.dateOfBirth',
+    },
+    {
+      what: 'a last use in the future',
+      change: (b: Intake) => {
+        b.substances[0]!.lastUse = dayFromToday(3);
+      },
+      path: 'substances.0.lastUse',
+    },
+    {
+      what: 'an impossible last use (2025-02-30)',
+      change: (b: Intake) => {
+        b.substances[1]!.lastUse = '2025-02-30';
+      },
+      path: 'substances.1.lastUse',
+    },
+    {
+      what: 'a detox completion date in the future',
+      change: (b: Intake) => {
+        b.withdrawal = { currentSymptoms: false, detoxStatus: 'completed', detoxCompletedOn: dayFromToday(3) };
+      },
+      path: 'withdrawal.detoxCompletedOn',
+    },
+    {
+      what: 'a detox completion date while detox is not completed',
+      change: (b: Intake) => {
+        b.withdrawal = { currentSymptoms: true, detoxStatus: 'in-detox', detoxCompletedOn: '2025-05-01' };
+      },
+      path: 'withdrawal.detoxCompletedOn',
+    },
+    {
+      what: 'an NPI whose check digit does not match',
+      change: (b: Intake) => {
+        b.referringPhysician!.npi = '1234567890';
+      },
+      path: 'referringPhysician.npi',
+    },
+    {
+      what: 'consent to share with a referrer but no referring physician',
+      change: (b: Intake) => {
+        delete b.referringPhysician;
+        b.consent.shareWithReferrer = true;
+      },
+      path: 'referringPhysician',
+    },
+    {
+      what: 'notes over 2000 characters',
+      change: (b: Intake) => {
+        b.notes = 'x'.repeat(NOTES_MAX + 1);
+      },
+      path: 'notes',
+    },
+    {
+      what: 'no substance chosen',
+      change: (b: Intake) => {
+        b.substances = [];
+      },
+      path: 'substances',
+    },
+    {
+      what: 'a last use before the date of birth',
+      change: (b: Intake) => {
+        b.substances[0]!.lastUse = '1987-01-01';
+      },
+      path: 'substances.0.lastUse',
+    },
+    {
+      what: 'a phone number with letters',
+      change: (b: Intake) => {
+        b.patient.phone = 'call me maybe';
+      },
+      path: 'patient.phone',
+    },
+    {
+      what: 'a phone number with too few digits',
+      change: (b: Intake) => {
+        b.patient.phone = '555-0100';
+      },
+      path: 'patient.phone',
+    },
+    {
+      what: 'an email without a domain',
+      change: (b: Intake) => {
+        b.patient.email = 'jordan@';
+      },
+      path: 'patient.email',
+    },
+    {
+      what: 'a physician email that is not an email',
+      change: (b: Intake) => {
+        b.referringPhysician!.email = 'dr lopez';
+      },
+      path: 'referringPhysician.email',
+    },
+    {
+      what: 'a signing time in the future',
+      change: (b: Intake) => {
+        b.consent.signedAt = new Date(nowMs() + 3_600_000).toISOString();
+      },
+      path: 'consent.signedAt',
+    },
+    {
+      what: 'private insurance without its company',
+      change: (b: Intake) => {
+        delete b.insurance.payer;
+      },
+      path: 'insurance.payer',
+    },
+    {
+      what: 'private insurance with a blank company',
+      change: (b: Intake) => {
+        b.insurance.payer = '   ';
+      },
+      path: 'insurance.payer',
+    },
+    {
+      what: 'a language the program does not offer',
+      change: (b: Intake) => {
+        (b.patient as { preferredLanguage: string }).preferredLanguage = 'fr';
+      },
+      path: 'patient.preferredLanguage',
+    },
   ])('$what fails naming $path', ({ change, path }) => {
     // Prepare
     const body = intakeWith(change);
@@ -76,7 +196,9 @@ describe('IntakeSchema', () => {
 
   test('notes of exactly 2000 characters of any kind pass (stored as data)', () => {
     // Prepare
-    const body = intakeWith((b) => { b.notes = '<script>'.padEnd(NOTES_MAX, '☃'); });
+    const body = intakeWith((b) => {
+      b.notes = '<script>'.padEnd(NOTES_MAX, '☃');
+    });
 
     // Act
     const parsed = IntakeSchema.safeParse(body);
@@ -87,7 +209,9 @@ describe('IntakeSchema', () => {
 
   test('a last use on the date of birth itself is accepted (only before is impossible)', () => {
     // Prepare
-    const body = intakeWith((b) => { b.substances[0]!.lastUse = b.patient.dateOfBirth; });
+    const body = intakeWith((b) => {
+      b.substances[0]!.lastUse = b.patient.dateOfBirth;
+    });
 
     // Act
     const paths = failingPaths(body);
@@ -98,7 +222,10 @@ describe('IntakeSchema', () => {
 
   test('fieldErrors keys each problem by its dotted path with a message that does not echo the value', () => {
     // Prepare
-    const body = intakeWith((b) => { b.patient.phone = 'Jordan-Quintana'; b.patient.dateOfBirth = '1988-13-01'; });
+    const body = intakeWith((b) => {
+      b.patient.phone = 'Jordan-Quintana';
+      b.patient.dateOfBirth = '1988-13-01';
+    });
 
     // Act
     const fields = fieldErrors(IntakeSchema.safeParse(body).error!);
@@ -123,7 +250,9 @@ describe('IntakeSchema messages', () => {
     { npi: '1234567890', message: 'Check the NPI: its check digit does not match' },
   ])('an NPI "$npi" is told "$message" (length before check digit), once', ({ npi, message }) => {
     // Prepare
-    const body = intakeWith((b) => { b.referringPhysician!.npi = npi; });
+    const body = intakeWith((b) => {
+      b.referringPhysician!.npi = npi;
+    });
 
     // Act
     const messages = messagesAt(body, 'referringPhysician.npi');
@@ -134,8 +263,12 @@ describe('IntakeSchema messages', () => {
 
   test('an empty date is a missing answer, not a format problem; a badly written one names the format', () => {
     // Prepare
-    const empty = intakeWith((b) => { b.patient.dateOfBirth = ''; });
-    const written = intakeWith((b) => { b.patient.dateOfBirth = '04/12/1990'; });
+    const empty = intakeWith((b) => {
+      b.patient.dateOfBirth = '';
+    });
+    const written = intakeWith((b) => {
+      b.patient.dateOfBirth = '04/12/1990';
+    });
 
     // Act
     const [emptyMessages, writtenMessages] = [messagesAt(empty, 'patient.dateOfBirth'), messagesAt(written, 'patient.dateOfBirth')];
@@ -147,7 +280,11 @@ describe('IntakeSchema messages', () => {
 
   test('private insurance without its company is reported together with the other problems', () => {
     // Prepare
-    const body = intakeWith((b) => { delete b.insurance.payer; b.insurance.memberId = 'not valid!'; b.patient.phone = '12'; });
+    const body = intakeWith((b) => {
+      delete b.insurance.payer;
+      b.insurance.memberId = 'not valid!';
+      b.patient.phone = '12';
+    });
 
     // Act
     const paths = failingPaths(body).sort();
@@ -159,7 +296,9 @@ describe('IntakeSchema messages', () => {
 
   test.each(['medicaid', 'medicare', 'self-pay'] as const)('%s without a company passes', (type) => {
     // Prepare
-    const body = intakeWith((b) => { b.insurance = { type }; });
+    const body = intakeWith((b) => {
+      b.insurance = { type };
+    });
 
     // Act
     const paths = failingPaths(body);

@@ -31,7 +31,12 @@ const given = async (notices: NoticeRecord[] = []) => {
   repo = new MemoryRepository(() => new Date(nowMs()));
   deps = { config: config(), repo, now: () => new Date(nowMs()) } as unknown as Deps;
   const intake = { ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: true } };
-  await repo.create(referral({ status: 'EVALUATION', pendingStep: 'evaluation' }), intake, { type: 'RECEIVED', actor: { kind: 'patient' } }, notices);
+  await repo.create(
+    referral({ status: 'EVALUATION', pendingStep: 'evaluation' }),
+    intake,
+    { type: 'RECEIVED', actor: { kind: 'patient' } },
+    notices,
+  );
 };
 
 describe('assignment', () => {
@@ -87,7 +92,7 @@ describe('assignment', () => {
 });
 
 describe('consent revocation', () => {
-  test('cancels the physician notices still pending in the same change, leaves the patient\'s, and records who and how', async () => {
+  test("cancels the physician notices still pending in the same change, leaves the patient's, and records who and how", async () => {
     // Prepare
     const physician = notice({ key: 'accepted:physician', audience: 'physician', notice: 'accepted', milestone: 'accepted' });
     const patient = notice({ key: 'received:patient' });

@@ -46,7 +46,11 @@ describe('noticesFor: the outbox records of one change', () => {
     const quiet = { ...intake, patient, consent: { ...intake.consent, shareWithReferrer: false } };
 
     // Act
-    const out = noticesFor(referral({ status: 'EXPIRED', updatedAt: TEST_NOW }), quiet, 'closed', { patient: 'closed', physician: 'closed', program: { kind: 'urgent' } });
+    const out = noticesFor(referral({ status: 'EXPIRED', updatedAt: TEST_NOW }), quiet, 'closed', {
+      patient: 'closed',
+      physician: 'closed',
+      program: { kind: 'urgent' },
+    });
 
     // Assess
     expect(out.map((n) => n.key)).toEqual(['urgent:program']);
@@ -54,23 +58,43 @@ describe('noticesFor: the outbox records of one change', () => {
 
   test('after staff recorded a consent revocation, a change writes no physician record (the patient still gets theirs)', () => {
     // Prepare
-    const revoked = referral({ status: 'ENROLLED', updatedAt: TEST_NOW, consentRevoked: { at: TEST_NOW, receivedVia: 'letter', by: { kind: 'staff', sub: 's', username: 'casey' } } });
+    const revoked = referral({
+      status: 'ENROLLED',
+      updatedAt: TEST_NOW,
+      consentRevoked: { at: TEST_NOW, receivedVia: 'letter', by: { kind: 'staff', sub: 's', username: 'casey' } },
+    });
 
     // Act
-    const out = noticesFor(revoked, validIntake(), 'enrolled', { patient: 'schedule', physician: 'enrolled', params: { cohortId: 'c1', startDate: '2027-01-06' } });
+    const out = noticesFor(revoked, validIntake(), 'enrolled', {
+      patient: 'schedule',
+      physician: 'enrolled',
+      params: { cohortId: 'c1', startDate: '2027-01-06' },
+    });
 
     // Assess
     expect(out.map((n) => n.key)).toEqual(['enrolled:patient']);
   });
 
-  test('each record is pending, due at the change\'s time, and carries the status the change left', () => {
+  test("each record is pending, due at the change's time, and carries the status the change left", () => {
     // Act
-    const [n] = noticesFor(referral({ status: 'ENROLLED', updatedAt: TEST_NOW }), validIntake(), 'enrolled', { physician: 'enrolled', params: { startDate: '2027-01-06' } });
+    const [n] = noticesFor(referral({ status: 'ENROLLED', updatedAt: TEST_NOW }), validIntake(), 'enrolled', {
+      physician: 'enrolled',
+      params: { startDate: '2027-01-06' },
+    });
 
     // Assess
     expect(n).toEqual({
-      referralId: referral().referralId, key: 'enrolled:physician', audience: 'physician', notice: 'enrolled', milestone: 'enrolled',
-      status: 'ENROLLED', state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW, params: { startDate: '2027-01-06' },
+      referralId: referral().referralId,
+      key: 'enrolled:physician',
+      audience: 'physician',
+      notice: 'enrolled',
+      milestone: 'enrolled',
+      status: 'ENROLLED',
+      state: 'pending',
+      attempts: 0,
+      createdAt: TEST_NOW,
+      dueAt: TEST_NOW,
+      params: { startDate: '2027-01-06' },
     });
   });
 
@@ -80,12 +104,20 @@ describe('noticesFor: the outbox records of one change', () => {
 
     // Act
     const keys = [
-      ...noticesFor(r, undefined, 'sla', { program: { kind: 'sla', step: 'evaluation', ageHours: 48, breaches: 1, gateOpenedAt: '2026-12-28T15:00:00.000Z' } }),
-      ...noticesFor(r, undefined, 'sla', { program: { kind: 'sla', step: 'evaluation', ageHours: 96, breaches: 2, gateOpenedAt: '2026-12-28T15:00:00.000Z' } }),
+      ...noticesFor(r, undefined, 'sla', {
+        program: { kind: 'sla', step: 'evaluation', ageHours: 48, breaches: 1, gateOpenedAt: '2026-12-28T15:00:00.000Z' },
+      }),
+      ...noticesFor(r, undefined, 'sla', {
+        program: { kind: 'sla', step: 'evaluation', ageHours: 96, breaches: 2, gateOpenedAt: '2026-12-28T15:00:00.000Z' },
+      }),
       ...noticesFor(r, undefined, 'failure', { program: { kind: 'failure', errorCode: 'Lambda.Unknown' } }),
     ].map((n) => n.key);
 
     // Assess
-    expect(keys).toEqual(['sla:evaluation:2026-12-28T15:00:00.000Z:1:program', 'sla:evaluation:2026-12-28T15:00:00.000Z:2:program', 'failure:12:program']);
+    expect(keys).toEqual([
+      'sla:evaluation:2026-12-28T15:00:00.000Z:1:program',
+      'sla:evaluation:2026-12-28T15:00:00.000Z:2:program',
+      'failure:12:program',
+    ]);
   });
 });

@@ -7,15 +7,43 @@ import { functions, STATE_MACHINE_FILE } from '../../../../functions/catalog';
 
 // reads the one workflow definition the stack deploys and the local runtime runs (no copy of it here)
 
-interface Rule { Variable?: string; StringEquals?: string; Next?: string; And?: Rule[]; Or?: Rule[]; Not?: Rule }
-interface Retrier { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number; BackoffRate?: number }
-interface Catcher { ErrorEquals: string[]; Next: string; ResultPath?: string }
+interface Rule {
+  Variable?: string;
+  StringEquals?: string;
+  Next?: string;
+  And?: Rule[];
+  Or?: Rule[];
+  Not?: Rule;
+}
+interface Retrier {
+  ErrorEquals: string[];
+  JitterStrategy?: string;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+}
+interface Catcher {
+  ErrorEquals: string[];
+  Next: string;
+  ResultPath?: string;
+}
 interface State {
-  Type: string; Resource?: string; Next?: string; End?: boolean; Default?: string; Choices?: Rule[];
-  Retry?: Retrier[]; Catch?: Catcher[]; TimeoutSecondsPath?: string; TimeoutSeconds?: number;
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: Rule[];
+  Retry?: Retrier[];
+  Catch?: Catcher[];
+  TimeoutSecondsPath?: string;
+  TimeoutSeconds?: number;
   Parameters?: Record<string, unknown>;
 }
-interface Asl { StartAt: string; States: Record<string, State>; QueryLanguage?: string }
+interface Asl {
+  StartAt: string;
+  States: Record<string, State>;
+  QueryLanguage?: string;
+}
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const raw = readFileSync(`${root}${STATE_MACHINE_FILE}`, 'utf8');
@@ -25,17 +53,25 @@ const states = Object.entries(asl.States);
 /** every (key, value) pair anywhere in the document */
 const walk = (v: unknown, visit: (key: string, value: unknown) => void): void => {
   if (Array.isArray(v)) v.forEach((x) => walk(x, visit));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { visit(k, x); walk(x, visit); }
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      visit(k, x);
+      walk(x, visit);
+    }
 };
 
 const isGate = (s: State) => s.Resource?.includes('.waitForTaskToken') ?? false;
 const isLambdaTask = (s: State) => s.Type === 'Task';
 
 const choiceValues = (rules: Rule[]): string[] =>
-  rules.flatMap((r) => [...(r.StringEquals !== undefined ? [r.StringEquals] : []), ...choiceValues([...(r.And ?? []), ...(r.Or ?? []), ...(r.Not ? [r.Not] : [])])]);
+  rules.flatMap((r) => [
+    ...(r.StringEquals !== undefined ? [r.StringEquals] : []),
+    ...choiceValues([...(r.And ?? []), ...(r.Or ?? []), ...(r.Not ? [r.Not] : [])]),
+  ]);
 
 /** the state a Choice sends `$.route.next = code` to */
-const choose = (s: State, code: string): string => s.Choices!.find((c) => c.Variable === '$.route.next' && c.StringEquals === code)?.Next ?? s.Default!;
+const choose = (s: State, code: string): string =>
+  s.Choices!.find((c) => c.Variable === '$.route.next' && c.StringEquals === code)?.Next ?? s.Default!;
 
 /** the state entered after `task` returned route code `code` (through its Choice, if it has one) */
 const afterTask = (task: string, code: string): string => {
@@ -60,11 +96,18 @@ describe('statemachines/referral.asl.json', () => {
 
   test('the walk that looks for JSONata and Assign does find them where they are', () => {
     // Prepare
-    const doc = { States: { A: { Type: 'Pass', Next: 'B' }, B: { Type: 'Choice', Choices: [{ Next: 'A', Assign: { x: 1 } }], QueryLanguage: 'JSONata' } } };
+    const doc = {
+      States: {
+        A: { Type: 'Pass', Next: 'B' },
+        B: { Type: 'Choice', Choices: [{ Next: 'A', Assign: { x: 1 } }], QueryLanguage: 'JSONata' },
+      },
+    };
 
     // Act
     const keys: string[] = [];
-    walk(doc, (k, v) => { if (k === 'Assign' || (k === 'QueryLanguage' && v === 'JSONata')) keys.push(k); });
+    walk(doc, (k, v) => {
+      if (k === 'Assign' || (k === 'QueryLanguage' && v === 'JSONata')) keys.push(k);
+    });
 
     // Assess
     expect(keys.sort()).toEqual(['Assign', 'QueryLanguage']);
@@ -73,7 +116,9 @@ describe('statemachines/referral.asl.json', () => {
   test('every Next, Default and Catch target names a state that exists; a new execution starts with CheckInsurance', () => {
     // Act
     const targets: string[] = [asl.StartAt];
-    walk(asl, (k, v) => { if ((k === 'Next' || k === 'Default') && typeof v === 'string') targets.push(v); });
+    walk(asl, (k, v) => {
+      if ((k === 'Next' || k === 'Default') && typeof v === 'string') targets.push(v);
+    });
 
     // Assess
     const start = asl.States[asl.StartAt]!;
@@ -137,7 +182,12 @@ describe('statemachines/referral.asl.json', () => {
     // Prepare: the route code each task hands back on that path ($.route.next)
     const routeAfter: Record<string, string> = {
       CheckInsurance: 'EVALUATION',
-      Evaluation: nextStatusAfter('evaluation', { dimensions: { d1: 2, d2: 1, d3: 1, d4: 1, d5: 2, d6: 1 }, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept' }),
+      Evaluation: nextStatusAfter('evaluation', {
+        dimensions: { d1: 2, d2: 1, d3: 1, d4: 1, d5: 2, d6: 1 },
+        recommendedLevel: '2.1',
+        detoxRequired: true,
+        decision: 'accept',
+      }),
       Detox: nextStatusAfter('detox-confirmation', { completed: true, completedOn: '2026-11-01' }),
       Enrollment: nextStatusAfter('enrollment', { cohortId: 'c1' }),
       FirstSession: nextStatusAfter('first-session', { attended: true, on: '2026-11-09' }),
@@ -157,7 +207,14 @@ describe('statemachines/referral.asl.json', () => {
     }
 
     // Assess
-    expect(path.filter((n) => asl.States[n]!.Type !== 'Choice')).toEqual(['CheckInsurance', 'Evaluation', 'Detox', 'Enrollment', 'FirstSession', 'Close']);
+    expect(path.filter((n) => asl.States[n]!.Type !== 'Choice')).toEqual([
+      'CheckInsurance',
+      'Evaluation',
+      'Detox',
+      'Enrollment',
+      'FirstSession',
+      'Close',
+    ]);
     expect(path).not.toContain('RecordFailureUnroutable');
     // 9 states to enrolment, 3 for the first-session gate (its gate and the choices before and after it)
     expect(path.length).toBeLessThanOrEqual(12);
@@ -170,9 +227,21 @@ describe('statemachines/referral.asl.json', () => {
       ['InsuranceReview', nextStatusAfter('insurance-review', { decision: 'covered' })],
       ['InsuranceReview', nextStatusAfter('insurance-review', { decision: 'self-pay' })],
       ['InsuranceReview', nextStatusAfter('insurance-review', { decision: 'not-covered' })],
-      ['Evaluation', nextStatusAfter('evaluation', { dimensions: dims, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' })],
+      [
+        'Evaluation',
+        nextStatusAfter('evaluation', { dimensions: dims, recommendedLevel: '2.1', detoxRequired: false, decision: 'accept' }),
+      ],
       ['Evaluation', nextStatusAfter('evaluation', { dimensions: dims, recommendedLevel: '2.1', detoxRequired: true, decision: 'accept' })],
-      ['Evaluation', nextStatusAfter('evaluation', { dimensions: dims, recommendedLevel: '3.5', detoxRequired: false, decision: 'refer-out', referOutTo: 'x' })],
+      [
+        'Evaluation',
+        nextStatusAfter('evaluation', {
+          dimensions: dims,
+          recommendedLevel: '3.5',
+          detoxRequired: false,
+          decision: 'refer-out',
+          referOutTo: 'x',
+        }),
+      ],
       ['Detox', nextStatusAfter('detox-confirmation', { completed: true, completedOn: '2026-11-01' })],
       ['Detox', nextStatusAfter('detox-confirmation', { completed: false, decision: 'extend' })],
       ['Detox', nextStatusAfter('detox-confirmation', { completed: false, decision: 'refer-out' })],
@@ -184,7 +253,10 @@ describe('statemachines/referral.asl.json', () => {
       ['FirstSession', nextStatusAfter('first-session', { attended: false, next: 'close' })],
       ['CheckInsurance', 'EVALUATION'],
       ['CheckInsurance', 'INSURANCE_REVIEW'],
-      ...(['INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED', 'EXPIRED'].map((c) => ['RecordBreach', c]) as Array<[string, string]>),
+      ...(['INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED', 'EXPIRED'].map((c) => [
+        'RecordBreach',
+        c,
+      ]) as Array<[string, string]>),
     ];
 
     // Act
@@ -195,7 +267,15 @@ describe('statemachines/referral.asl.json', () => {
   });
 
   test('a breach reopens the gate it came from, and an expiry closes', () => {
-    const back = { INSURANCE_REVIEW: 'InsuranceReview', EVALUATION: 'Evaluation', DETOX: 'Detox', ENROLLMENT: 'Enrollment', WAITLISTED: 'Waitlist', ENROLLED: 'FirstSession', EXPIRED: 'Close' };
+    const back = {
+      INSURANCE_REVIEW: 'InsuranceReview',
+      EVALUATION: 'Evaluation',
+      DETOX: 'Detox',
+      ENROLLMENT: 'Enrollment',
+      WAITLISTED: 'Waitlist',
+      ENROLLED: 'FirstSession',
+      EXPIRED: 'Close',
+    };
     for (const [code, state] of Object.entries(back)) expect([code, afterTask('RecordBreach', code)]).toEqual([code, state]);
   });
 });
@@ -206,12 +286,20 @@ describe('statemachines/referral.asl.json: resuming and closing', () => {
     const resume = asl.States[asl.States[asl.StartAt]!.Default!]!;
 
     // Act
-    const entries = ['RECEIVED', 'INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED'].map((s) => [s, choose(resume, s)]);
+    const entries = ['RECEIVED', 'INSURANCE_REVIEW', 'EVALUATION', 'DETOX', 'ENROLLMENT', 'WAITLISTED', 'ENROLLED'].map((s) => [
+      s,
+      choose(resume, s),
+    ]);
 
     // Assess
     expect(Object.fromEntries(entries)).toEqual({
-      RECEIVED: 'CheckInsurance', INSURANCE_REVIEW: 'InsuranceReview', EVALUATION: 'Evaluation', DETOX: 'Detox', ENROLLMENT: 'Enrollment',
-      WAITLISTED: 'Waitlist', ENROLLED: 'FirstSession',
+      RECEIVED: 'CheckInsurance',
+      INSURANCE_REVIEW: 'InsuranceReview',
+      EVALUATION: 'Evaluation',
+      DETOX: 'Detox',
+      ENROLLMENT: 'Enrollment',
+      WAITLISTED: 'Waitlist',
+      ENROLLED: 'FirstSession',
     });
   });
 
@@ -221,9 +309,17 @@ describe('statemachines/referral.asl.json: resuming and closing', () => {
 
     // Act
     const catches = tasks.map(([name, s]) => [name, (s as unknown as { Catch: Array<{ ErrorEquals: string[]; Next: string }> }).Catch[0]]);
-    const retried = tasks.filter(([, s]) => ((s as unknown as { Retry?: Array<{ ErrorEquals: string[]; MaxAttempts?: number }> }).Retry ?? [])
-      .find((r) => r.ErrorEquals.includes('ReferralClosed') || r.ErrorEquals.includes('States.TaskFailed') || r.ErrorEquals.includes('States.ALL'))
-      ?.ErrorEquals.includes('ReferralClosed') === false);
+    const retried = tasks.filter(
+      ([, s]) =>
+        ((s as unknown as { Retry?: Array<{ ErrorEquals: string[]; MaxAttempts?: number }> }).Retry ?? [])
+          .find(
+            (r) =>
+              r.ErrorEquals.includes('ReferralClosed') ||
+              r.ErrorEquals.includes('States.TaskFailed') ||
+              r.ErrorEquals.includes('States.ALL'),
+          )
+          ?.ErrorEquals.includes('ReferralClosed') === false,
+    );
 
     // Assess
     expect(catches).toEqual(tasks.map(([name]) => [name, { ErrorEquals: ['ReferralClosed'], ResultPath: '$.closed', Next: 'Close' }]));
@@ -256,7 +352,9 @@ describe('statemachines/referral.asl.json: the waitlist and the first session', 
 
   test('ENROLLED is no longer where the workflow ends: Close is reached only from a final status', () => {
     expect(afterTask('Enrollment', 'ENROLLED')).not.toBe('Close');
-    const toClose = states.filter(([, s]) => s.Type === 'Choice').flatMap(([, s]) => (s.Choices ?? []).filter((c) => c.Next === 'Close').map((c) => c.StringEquals!));
+    const toClose = states
+      .filter(([, s]) => s.Type === 'Choice')
+      .flatMap(([, s]) => (s.Choices ?? []).filter((c) => c.Next === 'Close').map((c) => c.StringEquals!));
     expect([...new Set(toClose)].sort()).toEqual(['EXPIRED', 'NOT_COVERED', 'NO_SHOW', 'REFERRED_OUT', 'STARTED']);
     for (const code of toClose) expect(FINAL_STATUSES).toContain(code);
   });

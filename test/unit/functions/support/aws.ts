@@ -1,4 +1,12 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -75,7 +83,10 @@ export const noticeItems = (items: TransactItem[]): Record<string, unknown>[] =>
   putItems(items).filter((i) => String(i.sk).startsWith('NOTICE#'));
 
 /** the keys (`<milestone>:<audience>`) of the notices one transaction writes, sorted */
-export const noticeKeys = (items: TransactItem[]): string[] => noticeItems(items).map((i) => String(i.key)).sort();
+export const noticeKeys = (items: TransactItem[]): string[] =>
+  noticeItems(items)
+    .map((i) => String(i.key))
+    .sort();
 
 /** every UpdateItem the table received (notice claims), in order */
 export const updates = (m: Mocks) => m.ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
@@ -100,11 +111,13 @@ export const storeCohort = (m: Mocks, c: CohortRecord): void => {
  * the claimed item comes back (ALL_NEW: sending, leased, one more attempt), else the condition fails.
  */
 export const storeNotice = (m: Mocks, n: NoticeRecord): void => {
-  m.ddb.on(UpdateCommand, { Key: { pk: `REFERRAL#${n.referralId}`, sk: `NOTICE#${n.key}` } }).callsFake(async (input: { ExpressionAttributeValues: Record<string, string> }) => {
-    const v = input.ExpressionAttributeValues;
-    if (!['pending', 'sending'].includes(n.state) || n.dueAt > v[':now']!) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    }
-    return { Attributes: noticeItem({ ...n, state: 'sending', dueAt: v[':lease']!, attempts: n.attempts + 1 }) };
-  });
+  m.ddb
+    .on(UpdateCommand, { Key: { pk: `REFERRAL#${n.referralId}`, sk: `NOTICE#${n.key}` } })
+    .callsFake(async (input: { ExpressionAttributeValues: Record<string, string> }) => {
+      const v = input.ExpressionAttributeValues;
+      if (!['pending', 'sending'].includes(n.state) || n.dueAt > v[':now']!) {
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      }
+      return { Attributes: noticeItem({ ...n, state: 'sending', dueAt: v[':lease']!, attempts: n.attempts + 1 }) };
+    });
 };

@@ -166,7 +166,12 @@ export const cohort = (over: Partial<CohortRecord> = {}): CohortRecord => ({
   ...over,
 });
 
-export const cohortItem = (c: CohortRecord): Record<string, unknown> => ({ pk: `COHORT#${c.cohortId}`, sk: 'META', entity: 'cohort', ...c });
+export const cohortItem = (c: CohortRecord): Record<string, unknown> => ({
+  pk: `COHORT#${c.cohortId}`,
+  sk: 'META',
+  entity: 'cohort',
+  ...c,
+});
 
 /** an outbox notice as a change wrote it (pending, due at once) */
 export const notice = (over: Partial<NoticeRecord> = {}): NoticeRecord => ({
@@ -201,8 +206,12 @@ export const noticeStreamRecord = (n: Pick<NoticeRecord, 'referralId' | 'key'>, 
   dynamodb: {
     Keys: { pk: { S: `REFERRAL#${n.referralId}` }, sk: { S: `NOTICE#${n.key}` } },
     NewImage: {
-      pk: { S: `REFERRAL#${n.referralId}` }, sk: { S: `NOTICE#${n.key}` }, entity: { S: 'notice' },
-      referralId: { S: n.referralId }, key: { S: n.key }, state: { S: 'pending' },
+      pk: { S: `REFERRAL#${n.referralId}` },
+      sk: { S: `NOTICE#${n.key}` },
+      entity: { S: 'notice' },
+      referralId: { S: n.referralId },
+      key: { S: n.key },
+      state: { S: 'pending' },
     },
     SequenceNumber: sequenceNumber,
     StreamViewType: 'NEW_IMAGE',

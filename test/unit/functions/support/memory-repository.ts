@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type {
-  CohortRecord, IdempotencyRecord, NewEvent, NoticeRecord, Page, ReferralRecord, ReferralRepository, SeatRecord, SeatReservation,
+  CohortRecord,
+  IdempotencyRecord,
+  NewEvent,
+  NoticeRecord,
+  Page,
+  ReferralRecord,
+  ReferralRepository,
+  SeatRecord,
+  SeatReservation,
 } from '../../../../functions/lib/adapters/ports';
 import { CohortFullError, ConflictError } from '../../../../functions/lib/errors';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
@@ -17,7 +25,8 @@ const page = <T>(all: T[], limit: number, startKey?: Record<string, string>): Pa
   const items = all.slice(from, from + limit);
   return { items, ...(from + limit < all.length ? { lastKey: { offset: String(from + limit) } } : {}) };
 };
-const urgentThenOldest = (a: ReferralRecord, b: ReferralRecord) => Number(b.urgent) - Number(a.urgent) || a.receivedAt.localeCompare(b.receivedAt);
+const urgentThenOldest = (a: ReferralRecord, b: ReferralRecord) =>
+  Number(b.urgent) - Number(a.urgent) || a.receivedAt.localeCompare(b.receivedAt);
 
 export class MemoryRepository implements ReferralRepository {
   readonly referrals = new Map<string, ReferralRecord>();
@@ -44,7 +53,13 @@ export class MemoryRepository implements ReferralRepository {
     for (const n of notices) this.outbox.set(`${n.referralId} ${n.key}`, clone(n));
   }
 
-  async create(referral: ReferralRecord, intake: Intake, event: NewEvent, notices: NoticeRecord[], idem?: IdempotencyRecord): Promise<void> {
+  async create(
+    referral: ReferralRecord,
+    intake: Intake,
+    event: NewEvent,
+    notices: NoticeRecord[],
+    idem?: IdempotencyRecord,
+  ): Promise<void> {
     if (this.referrals.has(referral.referralId)) throw new ConflictError('Referral exists', 'Conflict');
     if (idem && this.idempotency.has(idem.key)) throw new ConflictError('Idempotency key already used', 'IdempotencyKeyInUse');
     if (this.references.has(referral.reference)) throw new ConflictError('Reference collision', 'ReferenceCollision');
@@ -78,15 +93,22 @@ export class MemoryRepository implements ReferralRepository {
     return clone([...(this.timeline.get(referralId) ?? [])].sort((a, b) => a.at.localeCompare(b.at)));
   }
 
-  async save(next: ReferralRecord, events: NewEvent[], options: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] } = {}): Promise<void> {
+  async save(
+    next: ReferralRecord,
+    events: NewEvent[],
+    options: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] } = {},
+  ): Promise<void> {
     const { seat, notices = [], cancelNotices = [] } = options;
     // every condition first, as one transaction would check them
-    if (this.referrals.get(next.referralId)?.version !== next.version - 1) throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict');
-    if (cancelNotices.some((n) => this.outbox.get(`${n.referralId} ${n.key}`)?.state !== 'pending')) throw new ConflictError('A notice was claimed meanwhile; reload and try again', 'Conflict');
+    if (this.referrals.get(next.referralId)?.version !== next.version - 1)
+      throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict');
+    if (cancelNotices.some((n) => this.outbox.get(`${n.referralId} ${n.key}`)?.state !== 'pending'))
+      throw new ConflictError('A notice was claimed meanwhile; reload and try again', 'Conflict');
     if (notices.some((n) => this.outbox.has(`${n.referralId} ${n.key}`))) throw new ConflictError('Notice exists', 'Conflict');
     const cohort = seat ? this.cohorts.get(seat.cohortId) : undefined;
     const roster = seat ? (this.seats.get(seat.cohortId) ?? new Map<string, SeatRecord>()) : undefined;
-    if (seat?.release && (!cohort || cohort.seats <= 0 || !roster?.has(next.referralId))) throw Object.assign(new Error('the seat to release is not held'), { name: 'SeatNotHeld' });
+    if (seat?.release && (!cohort || cohort.seats <= 0 || !roster?.has(next.referralId)))
+      throw Object.assign(new Error('the seat to release is not held'), { name: 'SeatNotHeld' });
     if (seat && !seat.release && (!cohort || cohort.seats >= cohort.capacity)) throw new CohortFullError();
     // then every write
     this.referrals.set(next.referralId, clone(next));
@@ -94,7 +116,13 @@ export class MemoryRepository implements ReferralRepository {
     if (seat && cohort && roster) {
       cohort.seats += seat.release ? -1 : 1;
       if (seat.release) roster.delete(next.referralId);
-      else roster.set(next.referralId, { referralId: next.referralId, reference: next.reference, displayName: next.displayName, enrolledAt: next.updatedAt });
+      else
+        roster.set(next.referralId, {
+          referralId: next.referralId,
+          reference: next.reference,
+          displayName: next.displayName,
+          enrolledAt: next.updatedAt,
+        });
       this.seats.set(seat.cohortId, roster);
     }
     this.putNotices(notices);
@@ -102,7 +130,11 @@ export class MemoryRepository implements ReferralRepository {
   }
 
   async listByOwner(username: string, query: { startKey?: Record<string, string>; limit: number }) {
-    const open = [...this.referrals.values()].filter((r) => r.assignedTo?.username === username && !['STARTED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NO_SHOW'].includes(r.status));
+    const open = [...this.referrals.values()].filter(
+      (r) =>
+        r.assignedTo?.username === username &&
+        !['STARTED', 'REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'NO_SHOW'].includes(r.status),
+    );
     return clone(page(open.sort(urgentThenOldest), query.limit, query.startKey));
   }
 
@@ -119,7 +151,9 @@ export class MemoryRepository implements ReferralRepository {
   }
 
   async receivedBetween(range: { from: string; to: string }, p: { limit: number; startKey?: Record<string, string> }) {
-    const all = [...this.referrals.values()].filter((r) => r.receivedAt >= range.from && r.receivedAt <= range.to).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+    const all = [...this.referrals.values()]
+      .filter((r) => r.receivedAt >= range.from && r.receivedAt <= range.to)
+      .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
     return clone(page(all, p.limit, p.startKey));
   }
 
@@ -138,7 +172,8 @@ export class MemoryRepository implements ReferralRepository {
   /** the claimed notice's new state, while the claim still holds, with its event */
   private settle(claimed: NoticeRecord, change: Partial<NoticeRecord>, event: NewEvent): void {
     const n = this.outbox.get(`${claimed.referralId} ${claimed.key}`);
-    if (!n || n.state !== 'sending' || n.dueAt !== claimed.dueAt) throw new ConflictError('The notice was claimed by another sender', 'NoticeClaimLost');
+    if (n?.state !== 'sending' || n.dueAt !== claimed.dueAt)
+      throw new ConflictError('The notice was claimed by another sender', 'NoticeClaimLost');
     Object.assign(n, change);
     this.addEvents(claimed.referralId, [event], this.now().toISOString());
   }
@@ -173,7 +208,8 @@ export class MemoryRepository implements ReferralRepository {
 
   async putCohort(cohort: CohortRecord) {
     const name = `${cohort.startDate} ${cohort.name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase()}`;
-    if (this.cohortNames.has(name)) throw new ConflictError('A cohort with this name already starts on that date; choose another name', 'CohortNameTaken');
+    if (this.cohortNames.has(name))
+      throw new ConflictError('A cohort with this name already starts on that date; choose another name', 'CohortNameTaken');
     if (this.cohorts.has(cohort.cohortId)) throw new ConflictError('Cohort exists', 'Conflict');
     this.cohortNames.add(name);
     this.cohorts.set(cohort.cohortId, clone(cohort));
@@ -199,7 +235,12 @@ export class MemoryRepository implements ReferralRepository {
 
   /** a cohort with `seats` taken, stored as a supervisor would create it (test data) */
   addCohort(c: Omit<CohortRecord, 'cohortId' | 'createdAt' | 'createdBy'> & { cohortId?: string }): CohortRecord {
-    const cohort: CohortRecord = { cohortId: randomUUID(), createdAt: this.now().toISOString(), createdBy: { kind: 'staff', username: 'sam' }, ...c };
+    const cohort: CohortRecord = {
+      cohortId: randomUUID(),
+      createdAt: this.now().toISOString(),
+      createdBy: { kind: 'staff', username: 'sam' },
+      ...c,
+    };
     this.cohorts.set(cohort.cohortId, clone(cohort));
     return cohort;
   }

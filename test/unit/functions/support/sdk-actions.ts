@@ -83,7 +83,13 @@ export const permissionGaps = (reach: Reach, needs: readonly Need[]): Gap[] => {
 
 /** needs a function could drop without opening a gap: granted, never used by its code */
 export const unusedNeeds = (reach: Reach, needs: readonly Need[]): Need[] =>
-  needs.filter((n) => permissionGaps(reach, needs.filter((m) => m !== n)).length === 0);
+  needs.filter(
+    (n) =>
+      permissionGaps(
+        reach,
+        needs.filter((m) => m !== n),
+      ).length === 0,
+  );
 
 /** the IAM actions a function's code can reach (sorted; unmapped commands by name) */
 export const reachableActions = (reach: Reach): string[] =>

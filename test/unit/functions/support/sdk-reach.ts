@@ -49,16 +49,29 @@ export interface Reach {
   functionsReached: number;
 }
 
-type FunctionLike = ts.FunctionDeclaration | ts.MethodDeclaration | ts.ConstructorDeclaration | ts.AccessorDeclaration | ts.ArrowFunction | ts.FunctionExpression;
+type FunctionLike =
+  | ts.FunctionDeclaration
+  | ts.MethodDeclaration
+  | ts.ConstructorDeclaration
+  | ts.AccessorDeclaration
+  | ts.ArrowFunction
+  | ts.FunctionExpression;
 /** what the walk visits: a module's load, a class's construction, or a function's body */
 type Unit = ts.SourceFile | ts.ClassLikeDeclaration | FunctionLike;
 
 const isFunctionLike = (n: ts.Node): n is FunctionLike =>
-  ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isConstructorDeclaration(n) || ts.isGetAccessorDeclaration(n)
-  || ts.isSetAccessorDeclaration(n) || ts.isArrowFunction(n) || ts.isFunctionExpression(n);
+  ts.isFunctionDeclaration(n) ||
+  ts.isMethodDeclaration(n) ||
+  ts.isConstructorDeclaration(n) ||
+  ts.isGetAccessorDeclaration(n) ||
+  ts.isSetAccessorDeclaration(n) ||
+  ts.isArrowFunction(n) ||
+  ts.isFunctionExpression(n);
 
 const unwrap = (e: ts.Expression): ts.Expression =>
-  ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e) ? unwrap(e.expression) : e;
+  ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e)
+    ? unwrap(e.expression)
+    : e;
 
 const SDK_FILE = /^.*\/node_modules\/(@aws-sdk\/[^/]+)\/dist-types\/(.+)\.d\.ts$/;
 const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -74,7 +87,8 @@ export const sdkAnalyzer = (tsconfig: string, entries: string[]) => {
   // only the node types matter for symbols in function code; jest's are not needed
   const program = ts.createProgram(entries, { ...options, types: ['node'], noEmit: true, skipLibCheck: true });
   const checker = program.getTypeChecker();
-  const isProject = (sf: ts.SourceFile) => !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf) && !sf.fileName.includes('/node_modules/');
+  const isProject = (sf: ts.SourceFile) =>
+    !sf.isDeclarationFile && !program.isSourceFileFromExternalLibrary(sf) && !sf.fileName.includes('/node_modules/');
   const where = (n: ts.Node) => {
     const sf = n.getSourceFile();
     return `${relative(root, sf.fileName)}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
@@ -98,7 +112,13 @@ export const sdkAnalyzer = (tsconfig: string, entries: string[]) => {
       const visit = (n: ts.Node): void => {
         if (ts.isImportDeclaration(n) && !n.importClause?.isTypeOnly) add(n.moduleSpecifier);
         else if (ts.isExportDeclaration(n) && n.moduleSpecifier && !n.isTypeOnly) add(n.moduleSpecifier);
-        else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteralLike(n.arguments[0])) add(n.arguments[0]);
+        else if (
+          ts.isCallExpression(n) &&
+          n.expression.kind === ts.SyntaxKind.ImportKeyword &&
+          n.arguments[0] &&
+          ts.isStringLiteralLike(n.arguments[0])
+        )
+          add(n.arguments[0]);
         ts.forEachChild(n, visit);
       };
       visit(sf);
@@ -165,8 +185,11 @@ export const sdkAnalyzer = (tsconfig: string, entries: string[]) => {
         const cs = c.name && checker.getSymbolAtLocation(c.name);
         if (!cs) continue;
         const instance = checker.getDeclaredTypeOfSymbol(cs);
-        const declared = (c.heritageClauses ?? []).some((h) => h.token === ts.SyntaxKind.ImplementsKeyword
-          && h.types.some((t) => ownerSymbol && resolved(checker.getSymbolAtLocation(t.expression)) === ownerSymbol));
+        const declared = (c.heritageClauses ?? []).some(
+          (h) =>
+            h.token === ts.SyntaxKind.ImplementsKeyword &&
+            h.types.some((t) => ownerSymbol && resolved(checker.getSymbolAtLocation(t.expression)) === ownerSymbol),
+        );
         if (!declared && !checker.isTypeAssignableTo(instance, ownerType)) continue;
         out.push(...(instance.getProperty(name)?.declarations ?? []));
       }
@@ -188,12 +211,20 @@ export const sdkAnalyzer = (tsconfig: string, entries: string[]) => {
       let command: string | undefined;
       if (file.startsWith('commands/') && ts.isClassDeclaration(decl) && name.endsWith('Command')) command = name;
       else if (file.startsWith('pagination/') && /^paginate[A-Z]/.test(name)) command = `${name.slice('paginate'.length)}Command`;
-      else if (file.startsWith('waiters/') && /^waitFor|^waitUntil/.test(name)) command = name; // unmapped on purpose: say what it polls
-      else if ((ts.isMethodDeclaration(decl) || ts.isMethodSignature(decl)) && !file.includes('/') && !file.endsWith('Client')
-        && (ts.isClassLike(decl.parent) || ts.isInterfaceDeclaration(decl.parent)) && decl.parent.name?.text === file && !['send', 'destroy'].includes(name)) {
+      else if (file.startsWith('waiters/') && /^waitFor|^waitUntil/.test(name))
+        command = name; // unmapped on purpose: say what it polls
+      else if (
+        (ts.isMethodDeclaration(decl) || ts.isMethodSignature(decl)) &&
+        !file.includes('/') &&
+        !file.endsWith('Client') &&
+        (ts.isClassLike(decl.parent) || ts.isInterfaceDeclaration(decl.parent)) &&
+        decl.parent.name?.text === file &&
+        !['send', 'destroy'].includes(name)
+      ) {
         command = `${pascal(name)}Command`; // aggregated client: DynamoDBDocument#get, SFN#startExecution
       }
-      if (command && !commands.has(`${pkg}#${command}`)) commands.set(`${pkg}#${command}`, { pkg, command, at: where(site), via: chain(from) });
+      if (command && !commands.has(`${pkg}#${command}`))
+        commands.set(`${pkg}#${command}`, { pkg, command, at: where(site), via: chain(from) });
     };
 
     /** a project declaration referenced from reached code: what of it runs */
@@ -221,10 +252,18 @@ export const sdkAnalyzer = (tsconfig: string, entries: string[]) => {
 
     const reference = (id: ts.Identifier | ts.PrivateIdentifier, from: Unit) => {
       const p = id.parent;
-      if (ts.isImportSpecifier(p) || ts.isImportClause(p) || ts.isNamespaceImport(p) || ts.isExportSpecifier(p) || ts.isImportEqualsDeclaration(p)) return;
+      if (
+        ts.isImportSpecifier(p) ||
+        ts.isImportClause(p) ||
+        ts.isNamespaceImport(p) ||
+        ts.isExportSpecifier(p) ||
+        ts.isImportEqualsDeclaration(p)
+      )
+        return;
       let symbol: ts.Symbol | undefined;
       if (ts.isShorthandPropertyAssignment(p)) symbol = checker.getShorthandAssignmentValueSymbol(p);
-      else if ((p as ts.NamedDeclaration).name === id && !ts.isPropertyAccessExpression(p) && !ts.isQualifiedName(p)) return; // a declaration's own name
+      else if ((p as ts.NamedDeclaration).name === id && !ts.isPropertyAccessExpression(p) && !ts.isQualifiedName(p))
+        return; // a declaration's own name
       else symbol = checker.getSymbolAtLocation(id);
       symbol = resolved(symbol);
       for (const d of symbol?.declarations ?? []) reachDeclaration(d, symbol!, id, from);
@@ -248,7 +287,11 @@ export const sdkAnalyzer = (tsconfig: string, entries: string[]) => {
           // a callback handed to a call at load time (middy handlers, IIFEs) runs; a stored one runs when referenced
           let e: ts.Node = n;
           while (ts.isParenthesizedExpression(e.parent) || ts.isAsExpression(e.parent) || ts.isSatisfiesExpression(e.parent)) e = e.parent;
-          if ((ts.isCallExpression(e.parent) || ts.isNewExpression(e.parent)) && (e.parent.expression === e || e.parent.arguments?.includes(e as ts.Expression))) enqueue(n, sf);
+          if (
+            (ts.isCallExpression(e.parent) || ts.isNewExpression(e.parent)) &&
+            (e.parent.expression === e || e.parent.arguments?.includes(e as ts.Expression))
+          )
+            enqueue(n, sf);
           return;
         }
         if (isFunctionLike(n)) return;
@@ -257,7 +300,8 @@ export const sdkAnalyzer = (tsconfig: string, entries: string[]) => {
             const isStatic = ts.canHaveModifiers(m) && ts.getModifiers(m)?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword);
             if (ts.isClassStaticBlockDeclaration(m) || (isStatic && ts.isPropertyDeclaration(m) && m.initializer)) walkAll(m, sf);
           }
-          for (const h of n.heritageClauses ?? []) if (h.token === ts.SyntaxKind.ExtendsKeyword) h.types.forEach((t) => visit(t.expression));
+          for (const h of n.heritageClauses ?? [])
+            if (h.token === ts.SyntaxKind.ExtendsKeyword) h.types.forEach((t) => visit(t.expression));
           return;
         }
         if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) reference(n, sf);
@@ -279,7 +323,9 @@ export const sdkAnalyzer = (tsconfig: string, entries: string[]) => {
     };
 
     for (const sf of bundle) enqueue(sf, undefined);
-    const handlerSymbol = checker.getSymbolAtLocation(entry) && checker.getExportsOfModule(checker.getSymbolAtLocation(entry)!).find((s) => s.getName() === 'handler');
+    const handlerSymbol =
+      checker.getSymbolAtLocation(entry) &&
+      checker.getExportsOfModule(checker.getSymbolAtLocation(entry)!).find((s) => s.getName() === 'handler');
     for (const d of resolved(handlerSymbol)?.declarations ?? []) reachDeclaration(d, handlerSymbol!, d, entry);
 
     while (queue.length) {
@@ -288,7 +334,11 @@ export const sdkAnalyzer = (tsconfig: string, entries: string[]) => {
       else if (ts.isClassLike(u)) construct(u);
       else walkAll(u, u);
     }
-    return { commands, bundle: bundle.map((sf) => relative(root, sf.fileName)), functionsReached: [...reached.keys()].filter((u) => !ts.isSourceFile(u)).length };
+    return {
+      commands,
+      bundle: bundle.map((sf) => relative(root, sf.fileName)),
+      functionsReached: [...reached.keys()].filter((u) => !ts.isSourceFile(u)).length,
+    };
   };
 
   return { reach, root };

@@ -55,11 +55,22 @@ describe('check-insurance task', () => {
     // Assess
     const [save] = transactions(m);
     expect(save![0]!.Put).toMatchObject({
-      ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 1 },
-      Item: { status: 'INSURANCE_REVIEW', version: 2, gsi1pk: 'STATUS#INSURANCE_REVIEW', eligibility: { outcome: 'unclear' }, reached: { INSURANCE_REVIEW: expect.any(String) } },
+      ConditionExpression: 'version = :prev',
+      ExpressionAttributeValues: { ':prev': 1 },
+      Item: {
+        status: 'INSURANCE_REVIEW',
+        version: 2,
+        gsi1pk: 'STATUS#INSURANCE_REVIEW',
+        eligibility: { outcome: 'unclear' },
+        reached: { INSURANCE_REVIEW: expect.any(String) },
+      },
     });
     expect(eventItems(save!)).toEqual([
-      expect.objectContaining({ type: 'INSURANCE_CHECKED', actor: { kind: 'system' }, detail: { outcome: 'unclear', summary: expect.stringContaining('manual review') } }),
+      expect.objectContaining({
+        type: 'INSURANCE_CHECKED',
+        actor: { kind: 'system' },
+        detail: { outcome: 'unclear', summary: expect.stringContaining('manual review') },
+      }),
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'RECEIVED', to: 'INSURANCE_REVIEW' }),
     ]);
   });
@@ -88,7 +99,10 @@ describe('check-insurance task', () => {
 
   test('an urgent referral whose coverage is unclear gets the 4 h first-contact timer at insurance review', async () => {
     // Prepare
-    stored(referral({ status: 'RECEIVED', version: 1, urgent: true }), withInsurance({ type: 'commercial', payer: 'Acme', memberId: 'REVIEW-5521' }));
+    stored(
+      referral({ status: 'RECEIVED', version: 1, urgent: true }),
+      withInsurance({ type: 'commercial', payer: 'Acme', memberId: 'REVIEW-5521' }),
+    );
 
     // Act
     const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
@@ -123,20 +137,23 @@ describe('check-insurance task', () => {
     expect(m.ses.calls()).toHaveLength(0);
   });
 
-  test.each(['WITHDRAWN', 'NOT_COVERED', 'STARTED', 'NO_SHOW'] as const)('a referral already %s ends the task with ReferralClosed and writes nothing', async (status) => {
-    // Prepare
-    stored(referral({ status, version: 4 }), validIntake());
-    const check = jest.spyOn(PayerSimulator.prototype, 'check');
+  test.each(['WITHDRAWN', 'NOT_COVERED', 'STARTED', 'NO_SHOW'] as const)(
+    'a referral already %s ends the task with ReferralClosed and writes nothing',
+    async (status) => {
+      // Prepare
+      stored(referral({ status, version: 4 }), validIntake());
+      const check = jest.spyOn(PayerSimulator.prototype, 'check');
 
-    // Act
-    const run = handler({ referralId: REFERRAL_ID }, lambdaContext);
+      // Act
+      const run = handler({ referralId: REFERRAL_ID }, lambdaContext);
 
-    // Assess
-    await expect(run).rejects.toMatchObject({ name: 'ReferralClosed' });
-    expect(check).not.toHaveBeenCalled();
-    expect(transactions(m)).toEqual([]);
-    expect(m.ddb.commandCalls(PutCommand)).toEqual([]);
-  });
+      // Assess
+      await expect(run).rejects.toMatchObject({ name: 'ReferralClosed' });
+      expect(check).not.toHaveBeenCalled();
+      expect(transactions(m)).toEqual([]);
+      expect(m.ddb.commandCalls(PutCommand)).toEqual([]);
+    },
+  );
 
   test('a retry after the check was saved does not check or write the status again', async () => {
     // Prepare
@@ -174,7 +191,9 @@ describe('check-insurance task', () => {
 
     // Assess
     expect(route).toEqual({ next: 'INSURANCE_REVIEW', timeoutSeconds: 86_400 });
-    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ eligibility: { outcome: 'error', summary: 'Eligibility check failed (ClearinghouseUnavailable)' } });
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({
+      eligibility: { outcome: 'error', summary: 'Eligibility check failed (ClearinghouseUnavailable)' },
+    });
   });
 
   test('a check slower than 10 s never blocks: the referral lands in INSURANCE_REVIEW', async () => {
@@ -190,7 +209,9 @@ describe('check-insurance task', () => {
 
     // Assess
     expect(route).toEqual({ next: 'INSURANCE_REVIEW', timeoutSeconds: 86_400 });
-    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ eligibility: { outcome: 'error', summary: 'Eligibility check failed (EligibilityTimeout)' } });
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({
+      eligibility: { outcome: 'error', summary: 'Eligibility check failed (EligibilityTimeout)' },
+    });
   });
 
   // was a bug (fixed): a plain Error from the eligibility adapter has its message copied into eligibility.summary,
@@ -200,14 +221,19 @@ describe('check-insurance task', () => {
     // Prepare
     const intake = validIntake();
     stored(referral({ status: 'RECEIVED', version: 1 }), intake);
-    jest.spyOn(PayerSimulator.prototype, 'check').mockRejectedValue(new Error(`AAA*72 no subscriber QUINTANA/JORDAN DOB ${intake.patient.dateOfBirth}`));
+    jest
+      .spyOn(PayerSimulator.prototype, 'check')
+      .mockRejectedValue(new Error(`AAA*72 no subscriber QUINTANA/JORDAN DOB ${intake.patient.dateOfBirth}`));
 
     // Act
     await handler({ referralId: REFERRAL_ID }, lambdaContext);
 
     // Assess
     const [save] = transactions(m);
-    const summaries = [(save![0]!.Put!.Item!.eligibility as { summary: string }).summary, ...eventItems(save!).map((e) => JSON.stringify(e.detail ?? {}))];
+    const summaries = [
+      (save![0]!.Put!.Item!.eligibility as { summary: string }).summary,
+      ...eventItems(save!).map((e) => JSON.stringify(e.detail ?? {})),
+    ];
     expect(summaries.join('\n')).not.toMatch(/QUINTANA|JORDAN|1988-04-12/i);
   });
 });

@@ -1,8 +1,32 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { answerDefaults, eventItems, mocks, noticeItems, noticeKeys, plainPuts, resetMocks, storeIntake, storeReferral, transactions } from '../support/aws';
-import { cohort, cohortItem, DAY, HOUR, isoAgo, lambdaContext, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
+import {
+  answerDefaults,
+  eventItems,
+  mocks,
+  noticeItems,
+  noticeKeys,
+  plainPuts,
+  resetMocks,
+  storeIntake,
+  storeReferral,
+  transactions,
+} from '../support/aws';
+import {
+  cohort,
+  cohortItem,
+  DAY,
+  HOUR,
+  isoAgo,
+  lambdaContext,
+  referral,
+  REFERRAL_ID,
+  setTestEnv,
+  TEST_ENV,
+  TEST_NOW,
+  validIntake,
+} from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/escalate/handler';
 
@@ -17,13 +41,20 @@ beforeAll(async () => {
 const stored = (r: ReferralRecord) => storeReferral(m, r);
 
 /** a referral whose evaluation gate has been open for `hours` */
-const evaluationOpenFor = (hours: number, breaches: number): ReferralRecord => referral({
-  status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'tt-eval', version: 6, breaches,
-  gateOpenedAt: isoAgo(hours * HOUR), gateDueAt: isoAgo(0),
-});
+const evaluationOpenFor = (hours: number, breaches: number): ReferralRecord =>
+  referral({
+    status: 'EVALUATION',
+    pendingStep: 'evaluation',
+    taskToken: 'tt-eval',
+    version: 6,
+    breaches,
+    gateOpenedAt: isoAgo(hours * HOUR),
+    gateDueAt: isoAgo(0),
+  });
 
 const breach = (status: string) => handler({ referralId: REFERRAL_ID, kind: 'breach', status }, lambdaContext);
-const failure = (error?: string) => handler({ referralId: REFERRAL_ID, kind: 'failure', ...(error === undefined ? {} : { error }) }, lambdaContext);
+const failure = (error?: string) =>
+  handler({ referralId: REFERRAL_ID, kind: 'failure', ...(error === undefined ? {} : { error }) }, lambdaContext);
 
 beforeEach(() => {
   answerDefaults(m);
@@ -48,7 +79,9 @@ describe('escalate task: a gate passed its timer', () => {
     expect(save![0]!.Put).toMatchObject({ ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 6 } });
     expect(save![0]!.Put!.Item).toMatchObject({ status: 'EVALUATION', breaches: 1, version: 7, pendingStep: 'evaluation' });
     expect(save![0]!.Put!.Item!.taskToken).toBeUndefined();
-    expect(eventItems(save!)).toEqual([expect.objectContaining({ type: 'SLA_BREACHED', step: 'evaluation', detail: { breach: 1, ageHours: 48 } })]);
+    expect(eventItems(save!)).toEqual([
+      expect.objectContaining({ type: 'SLA_BREACHED', step: 'evaluation', detail: { breach: 1, ageHours: 48 } }),
+    ]);
   });
 
   test('the program alert is an outbox notice in the same transaction (reference, step, age; no PHI) and nothing is sent', async () => {
@@ -69,10 +102,22 @@ describe('escalate task: a gate passed its timer', () => {
       TableName: TEST_ENV.TABLE_NAME,
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: {
-        pk: `REFERRAL#${REFERRAL_ID}`, sk: `NOTICE#${key}`, gsi1pk: 'NOTICES#DUE', gsi1sk: `${TEST_NOW}#${REFERRAL_ID}#${key}`, entity: 'notice',
-        referralId: REFERRAL_ID, key, audience: 'program', notice: 'sla', milestone: 'sla', status: 'EVALUATION',
+        pk: `REFERRAL#${REFERRAL_ID}`,
+        sk: `NOTICE#${key}`,
+        gsi1pk: 'NOTICES#DUE',
+        gsi1sk: `${TEST_NOW}#${REFERRAL_ID}#${key}`,
+        entity: 'notice',
+        referralId: REFERRAL_ID,
+        key,
+        audience: 'program',
+        notice: 'sla',
+        milestone: 'sla',
+        status: 'EVALUATION',
         params: { step: 'evaluation', ageHours: 48, breaches: 1, gateOpenedAt: r.gateOpenedAt },
-        state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW,
+        state: 'pending',
+        attempts: 0,
+        createdAt: TEST_NOW,
+        dueAt: TEST_NOW,
       },
     });
     expect(m.ses.calls()).toHaveLength(0);
@@ -89,7 +134,12 @@ describe('escalate task: a gate passed its timer', () => {
     // Assess
     expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 172_800 });
     const [save] = transactions(m);
-    expect(save![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', gsi1pk: 'STATUS#NEEDS_ATTENTION', breaches: 2, pendingStep: 'evaluation' });
+    expect(save![0]!.Put!.Item).toMatchObject({
+      status: 'NEEDS_ATTENTION',
+      gsi1pk: 'STATUS#NEEDS_ATTENTION',
+      breaches: 2,
+      pendingStep: 'evaluation',
+    });
     expect(save![0]!.Put!.Item!.failure).toBeUndefined();
     expect(eventItems(save!)).toEqual([
       expect.objectContaining({ type: 'SLA_BREACHED', detail: { breach: 2, ageHours: 96 } }),
@@ -101,11 +151,22 @@ describe('escalate task: a gate passed its timer', () => {
   test('a breach that loses a race re-reads: a decision committed meanwhile is queued for the reopened gate, with no alert', async () => {
     // Prepare: the first read sees the gate open; the save fails its version condition because
     // a decision (evaluation → DETOX) committed meanwhile
-    const decidedMeanwhile = referral({ status: 'DETOX', version: 7, decided: { evaluation: { next: 'DETOX', timeoutSeconds: 1_209_600 } } });
-    m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+    const decidedMeanwhile = referral({
+      status: 'DETOX',
+      version: 7,
+      decided: { evaluation: { next: 'DETOX', timeoutSeconds: 1_209_600 } },
+    });
+    m.ddb
+      .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
       .resolvesOnce({ Item: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', ...evaluationOpenFor(48, 0) } })
       .resolves({ Item: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', ...decidedMeanwhile } });
-    m.ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }] }));
+    m.ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
+      }),
+    );
 
     // Act
     const route = await breach('EVALUATION');
@@ -113,12 +174,25 @@ describe('escalate task: a gate passed its timer', () => {
     // Assess
     expect(route).toEqual({ next: 'EVALUATION', timeoutSeconds: 60 });
     expect(transactions(m)).toHaveLength(1);
-    expect(plainPuts(m)).toEqual([expect.objectContaining({ status: 'DETOX', version: 8, unapplied: [{ step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: 1_209_600 } }] })]);
+    expect(plainPuts(m)).toEqual([
+      expect.objectContaining({
+        status: 'DETOX',
+        version: 8,
+        unapplied: [{ step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: 1_209_600 } }],
+      }),
+    ]);
   });
 
   test('a step decided while its timer fired: its decision is queued (unapplied) and the gate reopens for 60 s, with no event and no alert', async () => {
     // Prepare
-    stored(referral({ status: 'DETOX', pendingStep: undefined, version: 8, decided: { evaluation: { next: 'DETOX', timeoutSeconds: 1_209_600 } } }));
+    stored(
+      referral({
+        status: 'DETOX',
+        pendingStep: undefined,
+        version: 8,
+        decided: { evaluation: { next: 'DETOX', timeoutSeconds: 1_209_600 } },
+      }),
+    );
 
     // Act
     const route = await breach('EVALUATION');
@@ -129,7 +203,11 @@ describe('escalate task: a gate passed its timer', () => {
     const puts = m.ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
     expect(puts).toHaveLength(1);
     expect(puts[0]).toMatchObject({ ConditionExpression: 'version = :prev', ExpressionAttributeValues: { ':prev': 8 } });
-    expect(puts[0]!.Item).toMatchObject({ status: 'DETOX', version: 9, unapplied: [{ step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: 1_209_600 } }] });
+    expect(puts[0]!.Item).toMatchObject({
+      status: 'DETOX',
+      version: 9,
+      unapplied: [{ step: 'evaluation', route: { next: 'DETOX', timeoutSeconds: 1_209_600 } }],
+    });
   });
 
   test('a decision already queued (unapplied) is not queued twice: the gate reopens, nothing is written', async () => {
@@ -148,7 +226,17 @@ describe('escalate task: a gate passed its timer', () => {
 
   test('detox waiting 30 days expires instead of reopening, and the closing notices go into that transaction', async () => {
     // Prepare
-    stored(referral({ status: 'DETOX', pendingStep: 'detox-confirmation', taskToken: 'tt-d', version: 12, breaches: 2, detoxSince: isoAgo(30 * DAY), gateOpenedAt: isoAgo(16 * DAY) }));
+    stored(
+      referral({
+        status: 'DETOX',
+        pendingStep: 'detox-confirmation',
+        taskToken: 'tt-d',
+        version: 12,
+        breaches: 2,
+        detoxSince: isoAgo(30 * DAY),
+        gateOpenedAt: isoAgo(16 * DAY),
+      }),
+    );
 
     // Act
     const route = await breach('DETOX');
@@ -186,7 +274,17 @@ describe('escalate task: a gate passed its timer', () => {
 
   test('a detox breach before 30 days reopens with only the time left', async () => {
     // Prepare
-    stored(referral({ status: 'DETOX', pendingStep: 'detox-confirmation', taskToken: 'tt-d', version: 5, breaches: 0, detoxSince: isoAgo(25 * DAY), gateOpenedAt: isoAgo(14 * DAY) }));
+    stored(
+      referral({
+        status: 'DETOX',
+        pendingStep: 'detox-confirmation',
+        taskToken: 'tt-d',
+        version: 5,
+        breaches: 0,
+        detoxSince: isoAgo(25 * DAY),
+        gateOpenedAt: isoAgo(14 * DAY),
+      }),
+    );
 
     // Act
     const route = await breach('DETOX');
@@ -209,28 +307,51 @@ describe('escalate task: a gate passed its timer', () => {
   });
 });
 
-describe('escalate task: the waitlist\'s weekly review and the first-session timer', () => {
-  const waitlisted = (reviews: number): ReferralRecord => referral({
-    status: 'WAITLISTED', pendingStep: 'waitlist', taskToken: 'tt-wait', version: 8, breaches: 0,
-    gateOpenedAt: isoAgo(15 * DAY), gateDueAt: isoAgo(0), waitlist: { since: isoAgo(15 * DAY), track: 'morning', reviews },
-  });
+describe("escalate task: the waitlist's weekly review and the first-session timer", () => {
+  const waitlisted = (reviews: number): ReferralRecord =>
+    referral({
+      status: 'WAITLISTED',
+      pendingStep: 'waitlist',
+      taskToken: 'tt-wait',
+      version: 8,
+      breaches: 0,
+      gateOpenedAt: isoAgo(15 * DAY),
+      gateDueAt: isoAgo(0),
+      waitlist: { since: isoAgo(15 * DAY), track: 'morning', reviews },
+    });
 
-  test('the waitlist\'s timer is a review: WAITLIST_REVIEW_DUE and a program notice (no PHI), the gate reopens for another week, no breach counted', async () => {
+  test("the waitlist's timer is a review: WAITLIST_REVIEW_DUE and a program notice (no PHI), the gate reopens for another week, no breach counted", async () => {
     // Prepare: one morning cohort with 2 seats free, one full
     stored(waitlisted(1));
-    m.ddb.on(QueryCommand, { IndexName: 'gsi2' }).resolves({ Items: [cohortItem(cohort({ seats: 8 })), cohortItem(cohort({ cohortId: 'full', seats: 10 }))] });
+    m.ddb
+      .on(QueryCommand, { IndexName: 'gsi2' })
+      .resolves({ Items: [cohortItem(cohort({ seats: 8 })), cohortItem(cohort({ cohortId: 'full', seats: 10 }))] });
 
     // Act
     const route = await breach('WAITLISTED');
 
     // Assess
-    expect(route).toEqual({ next: 'WAITLISTED', timeoutSeconds: 7 * DAY / 1000 });
+    expect(route).toEqual({ next: 'WAITLISTED', timeoutSeconds: (7 * DAY) / 1000 });
     const [save, ...more] = transactions(m);
     expect(more).toEqual([]);
-    expect(save![0]!.Put!.Item).toMatchObject({ status: 'WAITLISTED', breaches: 0, pendingStep: 'waitlist', waitlist: { since: isoAgo(15 * DAY), track: 'morning', reviews: 2 } });
+    expect(save![0]!.Put!.Item).toMatchObject({
+      status: 'WAITLISTED',
+      breaches: 0,
+      pendingStep: 'waitlist',
+      waitlist: { since: isoAgo(15 * DAY), track: 'morning', reviews: 2 },
+    });
     expect(save![0]!.Put!.Item!.taskToken).toBeUndefined();
-    expect(eventItems(save!)).toEqual([expect.objectContaining({ type: 'WAITLIST_REVIEW_DUE', step: 'waitlist', detail: { review: 2, waitingDays: 15, seatsFree: 2 } })]);
-    expect(noticeItems(save!)).toEqual([expect.objectContaining({ key: 'waitlist-review:2:program', audience: 'program', notice: 'waitlist-review', params: { review: 2, waitingDays: 15, seatsFree: 2 } })]);
+    expect(eventItems(save!)).toEqual([
+      expect.objectContaining({ type: 'WAITLIST_REVIEW_DUE', step: 'waitlist', detail: { review: 2, waitingDays: 15, seatsFree: 2 } }),
+    ]);
+    expect(noticeItems(save!)).toEqual([
+      expect.objectContaining({
+        key: 'waitlist-review:2:program',
+        audience: 'program',
+        notice: 'waitlist-review',
+        params: { review: 2, waitingDays: 15, seatsFree: 2 },
+      }),
+    ]);
     expect(JSON.stringify(noticeItems(save!))).not.toMatch(/Jordan|Quintana|555/);
   });
 
@@ -248,10 +369,18 @@ describe('escalate task: the waitlist\'s weekly review and the first-session tim
 
   test('the first-session gate breaches like any gate, then waits one grace period (24 h) more; the second breach needs attention', async () => {
     // Prepare
-    const enrolled = (breaches: number) => referral({
-      status: 'ENROLLED', pendingStep: 'first-session', taskToken: 'tt-first', version: 12, breaches, cohortId: 'cohort-morning-a',
-      gateOpenedAt: isoAgo(8 * DAY), gateDueAt: isoAgo(0), firstSession: { at: isoAgo(DAY), retries: 0 },
-    });
+    const enrolled = (breaches: number) =>
+      referral({
+        status: 'ENROLLED',
+        pendingStep: 'first-session',
+        taskToken: 'tt-first',
+        version: 12,
+        breaches,
+        cohortId: 'cohort-morning-a',
+        gateOpenedAt: isoAgo(8 * DAY),
+        gateDueAt: isoAgo(0),
+        firstSession: { at: isoAgo(DAY), retries: 0 },
+      });
     stored(enrolled(0));
 
     // Act
@@ -259,8 +388,12 @@ describe('escalate task: the waitlist\'s weekly review and the first-session tim
 
     // Assess
     expect(first).toEqual({ next: 'ENROLLED', timeoutSeconds: 24 * 3600 });
-    expect(eventItems(transactions(m)[0]!)).toEqual([expect.objectContaining({ type: 'SLA_BREACHED', step: 'first-session', detail: { breach: 1, ageHours: 192 } })]);
-    expect(noticeItems(transactions(m)[0]!)).toEqual([expect.objectContaining({ audience: 'program', notice: 'sla', params: expect.objectContaining({ step: 'first-session' }) })]);
+    expect(eventItems(transactions(m)[0]!)).toEqual([
+      expect.objectContaining({ type: 'SLA_BREACHED', step: 'first-session', detail: { breach: 1, ageHours: 192 } }),
+    ]);
+    expect(noticeItems(transactions(m)[0]!)).toEqual([
+      expect.objectContaining({ audience: 'program', notice: 'sla', params: expect.objectContaining({ step: 'first-session' }) }),
+    ]);
 
     // Act: the second breach
     resetMocks(m);
@@ -271,7 +404,11 @@ describe('escalate task: the waitlist\'s weekly review and the first-session tim
 
     // Assess
     expect(second).toEqual({ next: 'ENROLLED', timeoutSeconds: 24 * 3600 });
-    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', pendingStep: 'first-session', cohortId: 'cohort-morning-a' });
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({
+      status: 'NEEDS_ATTENTION',
+      pendingStep: 'first-session',
+      cohortId: 'cohort-morning-a',
+    });
   });
 
   test('a task failure at the first session resumes there later', async () => {
@@ -282,14 +419,26 @@ describe('escalate task: the waitlist\'s weekly review and the first-session tim
     await failure('Lambda.ServiceException');
 
     // Assess
-    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({ status: 'NEEDS_ATTENTION', failure: { error: 'Lambda.ServiceException', resumeAt: 'ENROLLED' } });
+    expect(transactions(m)[0]![0]!.Put!.Item).toMatchObject({
+      status: 'NEEDS_ATTENTION',
+      failure: { error: 'Lambda.ServiceException', resumeAt: 'ENROLLED' },
+    });
   });
 });
 
 describe('escalate task: a task kept failing', () => {
   test('records TASK_FAILED, sets NEEDS_ATTENTION with the failure and where to resume, and drops the gate', async () => {
     // Prepare
-    stored(referral({ status: 'EVALUATION', version: 2, pendingStep: 'evaluation', taskToken: 'tt', gateDueAt: isoAgo(-DAY), unapplied: [{ step: 'evaluation', route: { next: 'DETOX' } }] }));
+    stored(
+      referral({
+        status: 'EVALUATION',
+        version: 2,
+        pendingStep: 'evaluation',
+        taskToken: 'tt',
+        gateDueAt: isoAgo(-DAY),
+        unapplied: [{ step: 'evaluation', route: { next: 'DETOX' } }],
+      }),
+    );
 
     // Act
     const out = await failure('Lambda.Unknown');
@@ -298,10 +447,18 @@ describe('escalate task: a task kept failing', () => {
     expect(out).toEqual({ status: 'NEEDS_ATTENTION' });
     const [save] = transactions(m);
     const meta = save![0]!.Put!.Item!;
-    expect(meta).toMatchObject({ status: 'NEEDS_ATTENTION', version: 3, failure: { error: 'Lambda.Unknown', at: TEST_NOW, resumeAt: 'EVALUATION' } });
+    expect(meta).toMatchObject({
+      status: 'NEEDS_ATTENTION',
+      version: 3,
+      failure: { error: 'Lambda.Unknown', at: TEST_NOW, resumeAt: 'EVALUATION' },
+    });
     for (const gone of ['taskToken', 'pendingStep', 'gateDueAt', 'unapplied']) expect(meta[gone]).toBeUndefined();
     expect(eventItems(save!)).toEqual([
-      expect.objectContaining({ type: 'TASK_FAILED', actor: { kind: 'system' }, detail: { error: 'Lambda.Unknown', resumeAt: 'EVALUATION' } }),
+      expect.objectContaining({
+        type: 'TASK_FAILED',
+        actor: { kind: 'system' },
+        detail: { error: 'Lambda.Unknown', resumeAt: 'EVALUATION' },
+      }),
       expect.objectContaining({ type: 'STATUS_CHANGED', from: 'EVALUATION', to: 'NEEDS_ATTENTION' }),
     ]);
   });
@@ -317,7 +474,14 @@ describe('escalate task: a task kept failing', () => {
     const txs = transactions(m);
     expect(txs).toHaveLength(1);
     expect(noticeItems(txs[0]!)).toEqual([
-      expect.objectContaining({ key: 'failure:3:program', audience: 'program', notice: 'failure', params: { errorCode: 'States.Timeout' }, status: 'NEEDS_ATTENTION', gsi1pk: 'NOTICES#DUE' }),
+      expect.objectContaining({
+        key: 'failure:3:program',
+        audience: 'program',
+        notice: 'failure',
+        params: { errorCode: 'States.Timeout' },
+        status: 'NEEDS_ATTENTION',
+        gsi1pk: 'NOTICES#DUE',
+      }),
     ]);
     expect(txs[0]![0]!.Put!.Item).toMatchObject({ failure: { resumeAt: 'RECEIVED' } });
     expect(m.ses.calls()).toHaveLength(0);
@@ -354,7 +518,9 @@ describe('escalate task: a task kept failing', () => {
 
     // Assess
     const [save] = transactions(m);
-    expect(eventItems(save!).find((e) => e.type === 'TASK_FAILED')).toMatchObject({ detail: { error: 'Badscriptalert1scriptJordanQuintana' } });
+    expect(eventItems(save!).find((e) => e.type === 'TASK_FAILED')).toMatchObject({
+      detail: { error: 'Badscriptalert1scriptJordanQuintana' },
+    });
     expect(noticeItems(save!)[0]).toMatchObject({ params: { errorCode: 'Badscriptalert1scriptJordanQuintana' } });
     expect(JSON.stringify(save)).not.toMatch(/<script| Jordan/);
   });

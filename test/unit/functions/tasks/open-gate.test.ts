@@ -46,8 +46,13 @@ describe('open-gate task', () => {
     expect(put.ConditionExpression).toBe('version = :prev');
     expect(put.ExpressionAttributeValues).toEqual({ ':prev': 2 });
     expect(put.Item).toMatchObject({
-      status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAA-token', breaches: 0, version: 3,
-      gateOpenedAt: TEST_NOW, gateDueAt: new Date(Date.parse(TEST_NOW) + 172_800_000).toISOString(),
+      status: 'EVALUATION',
+      pendingStep: 'evaluation',
+      taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAA-token',
+      breaches: 0,
+      version: 3,
+      gateOpenedAt: TEST_NOW,
+      gateDueAt: new Date(Date.parse(TEST_NOW) + 172_800_000).toISOString(),
     });
     expect(resumed()).toEqual([]);
   });
@@ -103,7 +108,14 @@ describe('open-gate task', () => {
 
   test('a decision made while this gate was opening is applied at once: the fresh token resumes with its route and is not stored', async () => {
     // Prepare: the evaluation was decided (→ DETOX) before its gate's token was stored
-    stored(referral({ status: 'DETOX', version: 9, decided: { evaluation: DETOX_ROUTE }, unapplied: [{ step: 'evaluation', route: DETOX_ROUTE }] }));
+    stored(
+      referral({
+        status: 'DETOX',
+        version: 9,
+        decided: { evaluation: DETOX_ROUTE },
+        unapplied: [{ step: 'evaluation', route: DETOX_ROUTE }],
+      }),
+    );
 
     // Act
     await open('EVALUATION', 'tt-late', 172_800);
@@ -148,7 +160,14 @@ describe('open-gate task', () => {
 
   test('after an ordinary decision (e.g. detox extended) the next gate opens normally', async () => {
     // Prepare
-    stored(referral({ status: 'DETOX', pendingStep: undefined, version: 9, decided: { 'detox-confirmation': { next: 'DETOX', timeoutSeconds: 600 } } }));
+    stored(
+      referral({
+        status: 'DETOX',
+        pendingStep: undefined,
+        version: 9,
+        decided: { 'detox-confirmation': { next: 'DETOX', timeoutSeconds: 600 } },
+      }),
+    );
 
     // Act
     await open('DETOX', 'tt-new', 600);

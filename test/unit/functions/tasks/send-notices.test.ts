@@ -3,10 +3,32 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import {
-  answerDefaults, mocks, plainPuts, resetMocks, sentEmails, storeCohort, storeIntake, storeNotice, storeReferral, transactions, updates,
+  answerDefaults,
+  mocks,
+  plainPuts,
+  resetMocks,
+  sentEmails,
+  storeCohort,
+  storeIntake,
+  storeNotice,
+  storeReferral,
+  transactions,
+  updates,
 } from '../support/aws';
 import {
-  cohort, dayFromToday, HOUR, isoAgo, notice, noticeStreamRecord, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake, lambdaContext,
+  cohort,
+  dayFromToday,
+  HOUR,
+  isoAgo,
+  notice,
+  noticeStreamRecord,
+  referral,
+  REFERRAL_ID,
+  setTestEnv,
+  TEST_ENV,
+  TEST_NOW,
+  validIntake,
+  lambdaContext,
 } from '../support/fixtures';
 import { PART2_NOTICE } from '../../../../functions/lib/domain/messages';
 import type { NoticeRecord } from '../../../../functions/lib/adapters/ports';
@@ -63,17 +85,24 @@ describe('send-notices: a due notice is sent once', () => {
     await deliver(notice());
 
     // Assess
-    expect(updates(m)).toEqual([{
-      TableName: TEST_ENV.TABLE_NAME,
-      Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:patient' },
-      UpdateExpression: 'SET #state = :sending, dueAt = :lease, gsi1sk = :sk ADD attempts :one',
-      ConditionExpression: '#state IN (:pending, :sending) AND dueAt <= :now',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: {
-        ':sending': 'sending', ':pending': 'pending', ':lease': LEASE, ':now': TEST_NOW, ':one': 1, ':sk': `${LEASE}#${REFERRAL_ID}#received:patient`,
+    expect(updates(m)).toEqual([
+      {
+        TableName: TEST_ENV.TABLE_NAME,
+        Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:patient' },
+        UpdateExpression: 'SET #state = :sending, dueAt = :lease, gsi1sk = :sk ADD attempts :one',
+        ConditionExpression: '#state IN (:pending, :sending) AND dueAt <= :now',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':sending': 'sending',
+          ':pending': 'pending',
+          ':lease': LEASE,
+          ':now': TEST_NOW,
+          ':one': 1,
+          ':sk': `${LEASE}#${REFERRAL_ID}#received:patient`,
+        },
+        ReturnValues: 'ALL_NEW',
       },
-      ReturnValues: 'ALL_NEW',
-    }]);
+    ]);
   });
 
   test('the patient\'s "received" email goes to the patient, in their language, with the reference', async () => {
@@ -86,7 +115,9 @@ describe('send-notices: a due notice is sent once', () => {
     // Assess
     expect(out).toEqual({ batchItemFailures: [] });
     const mails = await sentEmails(m);
-    expect(mails.map((x) => [x.to, x.parsed.subject, x.parsed.from?.text])).toEqual([[[PATIENT_EMAIL], 'Recibimos su solicitud (IOP-7KQ4-M3TD)', TEST_ENV.MAIL_FROM]]);
+    expect(mails.map((x) => [x.to, x.parsed.subject, x.parsed.from?.text])).toEqual([
+      [[PATIENT_EMAIL], 'Recibimos su solicitud (IOP-7KQ4-M3TD)', TEST_ENV.MAIL_FROM],
+    ]);
   });
 
   test('then marks it sent and writes NOTICE_SENT under its fixed key, in one transaction that holds only while the claim does', async () => {
@@ -94,28 +125,35 @@ describe('send-notices: a due notice is sent once', () => {
     await deliver(notice());
 
     // Assess
-    expect(transactions(m)).toEqual([[
-      {
-        Update: {
-          TableName: TEST_ENV.TABLE_NAME,
-          Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:patient' },
-          UpdateExpression: 'SET #state = :sent, messageId = :id, sentAt = :at REMOVE gsi1pk, gsi1sk',
-          ConditionExpression: '#state = :claimed AND dueAt = :lease',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':claimed': 'sending', ':lease': LEASE, ':sent': 'sent', ':id': 'ses-message-1', ':at': TEST_NOW },
-        },
-      },
-      {
-        Put: {
-          TableName: TEST_ENV.TABLE_NAME,
-          Item: {
-            pk: `REFERRAL#${REFERRAL_ID}`, sk: 'EVENT#notice#received:patient', entity: 'event', at: TEST_NOW,
-            type: 'NOTICE_SENT', actor: { kind: 'system' }, detail: { audience: 'patient', notice: 'received', milestone: 'received' },
+    expect(transactions(m)).toEqual([
+      [
+        {
+          Update: {
+            TableName: TEST_ENV.TABLE_NAME,
+            Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:patient' },
+            UpdateExpression: 'SET #state = :sent, messageId = :id, sentAt = :at REMOVE gsi1pk, gsi1sk',
+            ConditionExpression: '#state = :claimed AND dueAt = :lease',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':claimed': 'sending', ':lease': LEASE, ':sent': 'sent', ':id': 'ses-message-1', ':at': TEST_NOW },
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
         },
-      },
-    ]]);
+        {
+          Put: {
+            TableName: TEST_ENV.TABLE_NAME,
+            Item: {
+              pk: `REFERRAL#${REFERRAL_ID}`,
+              sk: 'EVENT#notice#received:patient',
+              entity: 'event',
+              at: TEST_NOW,
+              type: 'NOTICE_SENT',
+              actor: { kind: 'system' },
+              detail: { audience: 'patient', notice: 'received', milestone: 'received' },
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+    ]);
     const [send] = m.ses.commandCalls(SendEmailCommand);
     const [settle] = m.ddb.commandCalls(TransactWriteCommand);
     expect(send!.calledBefore(settle!)).toBe(true);
@@ -131,7 +169,7 @@ describe('send-notices: a due notice is sent once', () => {
     expect(mail!.parsed.text).toContain('another level of care');
   });
 
-  test('the physician\'s email is status only with the Part 2 notice, and its DISCLOSURE names the recipient, what and why', async () => {
+  test("the physician's email is status only with the Part 2 notice, and its DISCLOSURE names the recipient, what and why", async () => {
     // Act
     await deliver(physician({ key: 'accepted:physician', notice: 'accepted', milestone: 'accepted', status: 'ENROLLMENT' }));
 
@@ -145,15 +183,25 @@ describe('send-notices: a due notice is sent once', () => {
     expect(mail!.mime).not.toMatch(/alcohol|benzodiazepine|1988-04-12|201-3344|jordan\.quintana|Quintana|withdrawal|Acme|ABC-12345/i);
     const [tx] = transactions(m);
     expect(tx![1]!.Put!.Item).toEqual({
-      pk: `REFERRAL#${REFERRAL_ID}`, sk: 'EVENT#notice#accepted:physician', entity: 'event', at: TEST_NOW, type: 'DISCLOSURE', actor: { kind: 'system' },
+      pk: `REFERRAL#${REFERRAL_ID}`,
+      sk: 'EVENT#notice#accepted:physician',
+      entity: 'event',
+      at: TEST_NOW,
+      type: 'DISCLOSURE',
+      actor: { kind: 'system' },
       detail: {
-        audience: 'referring-physician', recipientNpi: '1234567893', notice: 'accepted', milestone: 'accepted',
-        disclosed: 'referral status only', basis: 'written patient consent (42 CFR 2.31)', consentSignedAt: '2025-06-02T14:00:00Z',
+        audience: 'referring-physician',
+        recipientNpi: '1234567893',
+        notice: 'accepted',
+        milestone: 'accepted',
+        disclosed: 'referral status only',
+        basis: 'written patient consent (42 CFR 2.31)',
+        consentSignedAt: '2025-06-02T14:00:00Z',
       },
     });
   });
 
-  test('the physician\'s enrolment email says enrolled and the start date: no session times, no calendar part, no invite, no patient address', async () => {
+  test("the physician's enrolment email says enrolled and the start date: no session times, no calendar part, no invite, no patient address", async () => {
     // Prepare
     const params = { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) };
 
@@ -168,12 +216,23 @@ describe('send-notices: a due notice is sent once', () => {
     expect(mail!.parsed.attachments).toEqual([]);
     expect(mail!.mime).not.toMatch(/09:00|9:00|Morning A|\bMO\b|\bWE\b|\bFR\b|Harbor St|What to bring/);
     expect(mail!.mime).not.toContain(PATIENT_EMAIL);
-    expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ type: 'DISCLOSURE', detail: { notice: 'enrolled', disclosed: 'referral status only' } });
+    expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({
+      type: 'DISCLOSURE',
+      detail: { notice: 'enrolled', disclosed: 'referral status only' },
+    });
   });
 
-  test('the patient\'s enrolment email carries the schedule and the calendar invitation', async () => {
+  test("the patient's enrolment email carries the schedule and the calendar invitation", async () => {
     // Act
-    await deliver(notice({ key: 'enrolled:patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) } }));
+    await deliver(
+      notice({
+        key: 'enrolled:patient',
+        notice: 'schedule',
+        milestone: 'enrolled',
+        status: 'ENROLLED',
+        params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) },
+      }),
+    );
 
     // Assess
     const [mail] = await sentEmails(m);
@@ -189,11 +248,21 @@ describe('send-notices: a due notice is sent once', () => {
 
   test('the invitation has a neutral title, the address as LOCATION, the phone in DESCRIPTION and the closure as EXDATE', async () => {
     // Act
-    await deliver(notice({ key: 'enrolled:patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) } }));
+    await deliver(
+      notice({
+        key: 'enrolled:patient',
+        notice: 'schedule',
+        milestone: 'enrolled',
+        status: 'ENROLLED',
+        params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) },
+      }),
+    );
 
     // Assess
     const [mail] = await sentEmails(m);
-    const ics = mail!.mime.slice(mail!.mime.indexOf('BEGIN:VCALENDAR'), mail!.mime.indexOf('END:VCALENDAR') + 'END:VCALENDAR'.length).replace(/\r?\n[ \t]/g, '');
+    const ics = mail!.mime
+      .slice(mail!.mime.indexOf('BEGIN:VCALENDAR'), mail!.mime.indexOf('END:VCALENDAR') + 'END:VCALENDAR'.length)
+      .replace(/\r?\n[ \t]/g, '');
     expect(ics).toContain('SUMMARY:Group session');
     expect(ics).not.toMatch(/SUMMARY:.*(Program|Outpatient)/);
     expect(ics).toContain('LOCATION:12 Harbor St\\, Suite 3\\, Boston\\, MA 02110');
@@ -207,7 +276,15 @@ describe('send-notices: a due notice is sent once', () => {
     storeIntake(m, REFERRAL_ID, { ...validIntake(), patient: { ...validIntake().patient, preferredLanguage: 'es' } });
 
     // Act
-    await deliver(notice({ key: 'enrolled:patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) } }));
+    await deliver(
+      notice({
+        key: 'enrolled:patient',
+        notice: 'schedule',
+        milestone: 'enrolled',
+        status: 'ENROLLED',
+        params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) },
+      }),
+    );
 
     // Assess
     const [mail] = await sentEmails(m);
@@ -222,7 +299,15 @@ describe('send-notices: a due notice is sent once', () => {
     storeCohort(m, cohort({ startDate: dayFromToday(-21) }));
 
     // Act
-    await deliver(notice({ key: 'enrolled:patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(2) } }));
+    await deliver(
+      notice({
+        key: 'enrolled:patient',
+        notice: 'schedule',
+        milestone: 'enrolled',
+        status: 'ENROLLED',
+        params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(2) },
+      }),
+    );
 
     // Assess: it is 10:00 in New York on Wednesday Dec 30, so today's 09:00 session has begun: Friday's is the first
     const [mail] = await sentEmails(m);
@@ -242,10 +327,16 @@ describe('send-notices: a due notice is sent once', () => {
 
   test('a program alert goes to the program address with no PHI, recorded as NOTICE_SENT', async () => {
     // Act
-    await deliver(notice({
-      key: `sla:evaluation:${isoAgo(96 * HOUR)}:2:program`, audience: 'program', notice: 'sla', milestone: 'sla', status: 'NEEDS_ATTENTION',
-      params: { step: 'evaluation', ageHours: 96, breaches: 2, gateOpenedAt: isoAgo(96 * HOUR) },
-    }));
+    await deliver(
+      notice({
+        key: `sla:evaluation:${isoAgo(96 * HOUR)}:2:program`,
+        audience: 'program',
+        notice: 'sla',
+        milestone: 'sla',
+        status: 'NEEDS_ATTENTION',
+        params: { step: 'evaluation', ageHours: 96, breaches: 2, gateOpenedAt: isoAgo(96 * HOUR) },
+      }),
+    );
 
     // Assess
     const [mail] = await sentEmails(m);
@@ -265,7 +356,11 @@ describe('send-notices: a due notice is sent once', () => {
     expect(mail!.to).toEqual([PHYSICIAN_EMAIL]);
     expect(mail!.parsed.subject).toBe('Referral update (IOP-7KQ4-M3TD)');
     expect(mail!.parsed.text).toContain('attended the first session and has started treatment');
-    expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ sk: 'EVENT#notice#started:physician', type: 'DISCLOSURE', detail: { notice: 'started', milestone: 'started', disclosed: 'referral status only' } });
+    expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({
+      sk: 'EVENT#notice#started:physician',
+      type: 'DISCLOSURE',
+      detail: { notice: 'started', milestone: 'started', disclosed: 'referral status only' },
+    });
   });
 
   test('a missed first session: the person is told the next session in words, in their language, without a calendar part', async () => {
@@ -273,7 +368,15 @@ describe('send-notices: a due notice is sent once', () => {
     storeIntake(m, REFERRAL_ID, { ...validIntake(), patient: { ...validIntake().patient, preferredLanguage: 'es' } });
 
     // Act
-    await deliver(notice({ key: 'missed-1:patient', notice: 'missed', milestone: 'missed-1', status: 'ENROLLED', params: { cohortId: 'cohort-morning-a', sessionAt: '2027-01-08T09:00:00-05:00' } }));
+    await deliver(
+      notice({
+        key: 'missed-1:patient',
+        notice: 'missed',
+        milestone: 'missed-1',
+        status: 'ENROLLED',
+        params: { cohortId: 'cohort-morning-a', sessionAt: '2027-01-08T09:00:00-05:00' },
+      }),
+    );
 
     // Assess
     const [mail] = await sentEmails(m);
@@ -281,12 +384,24 @@ describe('send-notices: a due notice is sent once', () => {
     expect(mail!.parsed.subject).toBe('Su próxima sesión de grupo (IOP-7KQ4-M3TD)');
     expect(mail!.parsed.text).toContain('la próxima sesión es el viernes 8 de enero, 9:00.');
     expect(mail!.mime).not.toMatch(/text\/calendar/i);
-    expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ type: 'NOTICE_SENT', detail: { audience: 'patient', notice: 'missed', milestone: 'missed-1' } });
+    expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({
+      type: 'NOTICE_SENT',
+      detail: { audience: 'patient', notice: 'missed', milestone: 'missed-1' },
+    });
   });
 
-  test('the waitlist\'s weekly review goes to the program: the reference, days waiting, seats free; no PHI', async () => {
+  test("the waitlist's weekly review goes to the program: the reference, days waiting, seats free; no PHI", async () => {
     // Act
-    await deliver(notice({ key: 'waitlist-review:2:program', audience: 'program', notice: 'waitlist-review', milestone: 'waitlist-review', status: 'WAITLISTED', params: { review: 2, waitingDays: 14, seatsFree: 1 } }));
+    await deliver(
+      notice({
+        key: 'waitlist-review:2:program',
+        audience: 'program',
+        notice: 'waitlist-review',
+        milestone: 'waitlist-review',
+        status: 'WAITLISTED',
+        params: { review: 2, waitingDays: 14, seatsFree: 1 },
+      }),
+    );
 
     // Assess
     const [mail] = await sentEmails(m);
@@ -334,30 +449,44 @@ describe('send-notices: what is not sent', () => {
     // Assess
     expect(out).toEqual({ batchItemFailures: [] });
     expect(m.ses.calls()).toHaveLength(0);
-    expect(transactions(m)).toEqual([[
-      {
-        Update: expect.objectContaining({
-          Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:physician' },
-          UpdateExpression: 'SET #state = :cancelled REMOVE gsi1pk, gsi1sk',
-          ConditionExpression: '#state = :claimed AND dueAt = :lease',
-          ExpressionAttributeValues: { ':claimed': 'sending', ':lease': LEASE, ':cancelled': 'cancelled' },
-        }),
-      },
-      {
-        Put: expect.objectContaining({
-          Item: {
-            pk: `REFERRAL#${REFERRAL_ID}`, sk: `EVENT#${TEST_NOW}#notice.received:physician.cancelled`, entity: 'event', at: TEST_NOW,
-            type: 'NOTICE_CANCELLED', actor: { kind: 'system' }, detail: { audience: 'physician', notice: 'received', milestone: 'received', reason: 'no consent' },
-          },
-        }),
-      },
-    ]]);
+    expect(transactions(m)).toEqual([
+      [
+        {
+          Update: expect.objectContaining({
+            Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:physician' },
+            UpdateExpression: 'SET #state = :cancelled REMOVE gsi1pk, gsi1sk',
+            ConditionExpression: '#state = :claimed AND dueAt = :lease',
+            ExpressionAttributeValues: { ':claimed': 'sending', ':lease': LEASE, ':cancelled': 'cancelled' },
+          }),
+        },
+        {
+          Put: expect.objectContaining({
+            Item: {
+              pk: `REFERRAL#${REFERRAL_ID}`,
+              sk: `EVENT#${TEST_NOW}#notice.received:physician.cancelled`,
+              entity: 'event',
+              at: TEST_NOW,
+              type: 'NOTICE_CANCELLED',
+              actor: { kind: 'system' },
+              detail: { audience: 'physician', notice: 'received', milestone: 'received', reason: 'no consent' },
+            },
+          }),
+        },
+      ],
+    ]);
     expect(JSON.stringify(transactions(m))).not.toContain('DISCLOSURE');
   });
 
   test('a physician notice queued before staff recorded a consent revocation is cancelled at send time, nothing disclosed', async () => {
     // Prepare: consent was given at intake, then revoked by phone (recorded on the referral)
-    storeReferral(m, referral({ status: 'EVALUATION', version: 5, consentRevoked: { at: isoAgo(HOUR), receivedVia: 'phone', by: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' } } }));
+    storeReferral(
+      m,
+      referral({
+        status: 'EVALUATION',
+        version: 5,
+        consentRevoked: { at: isoAgo(HOUR), receivedVia: 'phone', by: { kind: 'staff', sub: 'sub-cw-1', username: 'casey' } },
+      }),
+    );
 
     // Act
     const out = await deliver(physician());
@@ -410,25 +539,37 @@ describe('send-notices: a send that fails', () => {
 
     // Assess
     expect(out).toEqual({ batchItemFailures: [] });
-    expect(transactions(m)).toEqual([[
-      {
-        Update: expect.objectContaining({
-          UpdateExpression: 'SET #state = :pending, dueAt = :due, gsi1sk = :sk, lastError = :err',
-          ConditionExpression: '#state = :claimed AND dueAt = :lease',
-          ExpressionAttributeValues: {
-            ':claimed': 'sending', ':lease': LEASE, ':pending': 'pending', ':due': retryAt, ':sk': `${retryAt}#${REFERRAL_ID}#received:patient`, ':err': 'MessageRejected',
-          },
-        }),
-      },
-      {
-        Put: expect.objectContaining({
-          Item: {
-            pk: `REFERRAL#${REFERRAL_ID}`, sk: `EVENT#${TEST_NOW}#notice.received:patient.1`, entity: 'event', at: TEST_NOW, type: 'NOTICE_FAILED', actor: { kind: 'system' },
-            detail: { audience: 'patient', notice: 'received', milestone: 'received', attempt: 1, error: 'MessageRejected', retryAt },
-          },
-        }),
-      },
-    ]]);
+    expect(transactions(m)).toEqual([
+      [
+        {
+          Update: expect.objectContaining({
+            UpdateExpression: 'SET #state = :pending, dueAt = :due, gsi1sk = :sk, lastError = :err',
+            ConditionExpression: '#state = :claimed AND dueAt = :lease',
+            ExpressionAttributeValues: {
+              ':claimed': 'sending',
+              ':lease': LEASE,
+              ':pending': 'pending',
+              ':due': retryAt,
+              ':sk': `${retryAt}#${REFERRAL_ID}#received:patient`,
+              ':err': 'MessageRejected',
+            },
+          }),
+        },
+        {
+          Put: expect.objectContaining({
+            Item: {
+              pk: `REFERRAL#${REFERRAL_ID}`,
+              sk: `EVENT#${TEST_NOW}#notice.received:patient.1`,
+              entity: 'event',
+              at: TEST_NOW,
+              type: 'NOTICE_FAILED',
+              actor: { kind: 'system' },
+              detail: { audience: 'patient', notice: 'received', milestone: 'received', attempt: 1, error: 'MessageRejected', retryAt },
+            },
+          }),
+        },
+      ],
+    ]);
     expect(JSON.stringify(m.ddb.calls().map((c) => c.args[0].input))).not.toMatch(/not verified|jordan\.quintana/);
   });
 
@@ -458,20 +599,36 @@ describe('send-notices: a send that fails', () => {
       UpdateExpression: 'SET #state = :failed, lastError = :err REMOVE gsi1pk, gsi1sk',
       ExpressionAttributeValues: { ':claimed': 'sending', ':lease': LEASE, ':failed': 'failed', ':err': 'AccountSendingPausedException' },
     });
-    expect(tx![1]!.Put!.Item).toMatchObject({ type: 'NOTICE_FAILED', detail: { attempt: 31, error: 'AccountSendingPausedException', final: true } });
+    expect(tx![1]!.Put!.Item).toMatchObject({
+      type: 'NOTICE_FAILED',
+      detail: { attempt: 31, error: 'AccountSendingPausedException', final: true },
+    });
     expect(tx![1]!.Put!.Item!.detail).not.toHaveProperty('retryAt');
     const alert = m.ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
-    expect(alert).toEqual([{
-      TableName: TEST_ENV.TABLE_NAME,
-      ConditionExpression: 'attribute_not_exists(pk)',
-      Item: {
-        pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#notice-failed:received:patient:program', gsi1pk: 'NOTICES#DUE',
-        gsi1sk: `${TEST_NOW}#${REFERRAL_ID}#notice-failed:received:patient:program`, entity: 'notice',
-        referralId: REFERRAL_ID, key: 'notice-failed:received:patient:program', audience: 'program', notice: 'notice-failed', milestone: 'received',
-        status: 'EVALUATION', params: { audience: 'patient', milestone: 'received', errorCode: 'AccountSendingPausedException' },
-        state: 'pending', attempts: 0, createdAt: TEST_NOW, dueAt: TEST_NOW,
+    expect(alert).toEqual([
+      {
+        TableName: TEST_ENV.TABLE_NAME,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        Item: {
+          pk: `REFERRAL#${REFERRAL_ID}`,
+          sk: 'NOTICE#notice-failed:received:patient:program',
+          gsi1pk: 'NOTICES#DUE',
+          gsi1sk: `${TEST_NOW}#${REFERRAL_ID}#notice-failed:received:patient:program`,
+          entity: 'notice',
+          referralId: REFERRAL_ID,
+          key: 'notice-failed:received:patient:program',
+          audience: 'program',
+          notice: 'notice-failed',
+          milestone: 'received',
+          status: 'EVALUATION',
+          params: { audience: 'patient', milestone: 'received', errorCode: 'AccountSendingPausedException' },
+          state: 'pending',
+          attempts: 0,
+          createdAt: TEST_NOW,
+          dueAt: TEST_NOW,
+        },
       },
-    }]);
+    ]);
   });
 
   test('a program alert that is given up raises no alert about itself', async () => {
@@ -479,7 +636,16 @@ describe('send-notices: a send that fails', () => {
     sesFails('MessageRejected', 'rejected');
 
     // Act
-    await deliver(notice({ key: 'urgent:program', audience: 'program', notice: 'urgent', milestone: 'urgent', params: {}, createdAt: isoAgo(49 * HOUR) }));
+    await deliver(
+      notice({
+        key: 'urgent:program',
+        audience: 'program',
+        notice: 'urgent',
+        milestone: 'urgent',
+        params: {},
+        createdAt: isoAgo(49 * HOUR),
+      }),
+    );
 
     // Assess
     expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ type: 'NOTICE_FAILED', detail: { final: true } });
@@ -501,7 +667,8 @@ describe('send-notices: a send that fails', () => {
 });
 
 describe('send-notices: partial batch failures', () => {
-  const tableDown = () => Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
+  const tableDown = () =>
+    Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
 
   test('a table error is reported for that record only; the other notices of the batch are still sent', async () => {
     // Prepare
@@ -511,7 +678,7 @@ describe('send-notices: partial batch failures', () => {
     m.ddb.on(UpdateCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:patient' } }).rejects(tableDown());
 
     // Act
-    const out = await handler({ Records: [noticeStreamRecord(first, "100"), noticeStreamRecord(second, "101")] }, lambdaContext);
+    const out = await handler({ Records: [noticeStreamRecord(first, '100'), noticeStreamRecord(second, '101')] }, lambdaContext);
 
     // Assess
     expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: '100' }] });
@@ -531,7 +698,13 @@ describe('send-notices: partial batch failures', () => {
 
   test('a lost claim (another sender took the notice over) is reported, not swallowed', async () => {
     // Prepare
-    m.ddb.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }));
+    m.ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      }),
+    );
 
     // Act
     const out = await deliver(notice());
@@ -540,24 +713,32 @@ describe('send-notices: partial batch failures', () => {
     expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: '100' }] });
   });
 
-  test.each([
-    ['MessageRejected'],
-    ['TooManyRequestsException'],
-  ])('an SES %s is not a batch failure: the notice is retried from the table', async (name) => {
-    // Prepare
-    sesFails(name, 'no');
+  test.each([['MessageRejected'], ['TooManyRequestsException']])(
+    'an SES %s is not a batch failure: the notice is retried from the table',
+    async (name) => {
+      // Prepare
+      sesFails(name, 'no');
 
-    // Act
-    const out = await deliver(notice());
+      // Act
+      const out = await deliver(notice());
 
-    // Assess
-    expect(out).toEqual({ batchItemFailures: [] });
-    expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ type: 'NOTICE_FAILED', detail: { error: name } });
-  });
+      // Assess
+      expect(out).toEqual({ batchItemFailures: [] });
+      expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ type: 'NOTICE_FAILED', detail: { error: name } });
+    },
+  );
 
   test('a schedule whose cohort is gone is recorded as a failed send (CohortMissing), not a batch failure', async () => {
     // Act
-    const out = await deliver(notice({ key: 'enrolled:patient', notice: 'schedule', milestone: 'enrolled', status: 'ENROLLED', params: { cohortId: 'gone', startDate: dayFromToday(7) } }));
+    const out = await deliver(
+      notice({
+        key: 'enrolled:patient',
+        notice: 'schedule',
+        milestone: 'enrolled',
+        status: 'ENROLLED',
+        params: { cohortId: 'gone', startDate: dayFromToday(7) },
+      }),
+    );
 
     // Assess
     expect(out).toEqual({ batchItemFailures: [] });

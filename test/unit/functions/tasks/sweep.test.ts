@@ -2,7 +2,19 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionAlreadyExists, SendTaskSuccessCommand, StartExecutionCommand, TaskDoesNotExist } from '@aws-sdk/client-sfn';
 import { answerDefaults, mocks, resetMocks, sentEmails, storeIntake, storeNotice, storeReferral, transactions } from '../support/aws';
-import { HOUR, isoAgo, metaItem, notice, referral, REFERRAL_ID, setTestEnv, TEST_ENV, TEST_NOW, validIntake, lambdaContext } from '../support/fixtures';
+import {
+  HOUR,
+  isoAgo,
+  metaItem,
+  notice,
+  referral,
+  REFERRAL_ID,
+  setTestEnv,
+  TEST_ENV,
+  TEST_NOW,
+  validIntake,
+  lambdaContext,
+} from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 import type { handler as Handler } from '../../../../functions/sweep/handler';
 
@@ -27,7 +39,9 @@ const dueIndexHolds = (...due: Array<{ referralId: string; key: string }>) => {
 
 /** the work queue of `status` answers these referrals */
 const queueHolds = (status: string, ...items: ReferralRecord[]) => {
-  m.ddb.on(QueryCommand, { IndexName: 'gsi1', ExpressionAttributeValues: { ':pk': `STATUS#${status}` } }).resolves({ Items: items.map(metaItem) });
+  m.ddb
+    .on(QueryCommand, { IndexName: 'gsi1', ExpressionAttributeValues: { ':pk': `STATUS#${status}` } })
+    .resolves({ Items: items.map(metaItem) });
 };
 
 const starts = () => m.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
@@ -54,8 +68,17 @@ describe('sweep: notices due', () => {
     const out = await handler(undefined, lambdaContext);
 
     // Assess
-    const [dueQuery] = m.ddb.commandCalls(QueryCommand).map((c) => c.args[0].input).filter((q) => q.ExpressionAttributeValues?.[':pk'] === 'NOTICES#DUE');
-    expect(dueQuery).toMatchObject({ TableName: TEST_ENV.TABLE_NAME, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now', ExpressionAttributeValues: { ':now': `${TEST_NOW}~` }, Limit: 100 });
+    const [dueQuery] = m.ddb
+      .commandCalls(QueryCommand)
+      .map((c) => c.args[0].input)
+      .filter((q) => q.ExpressionAttributeValues?.[':pk'] === 'NOTICES#DUE');
+    expect(dueQuery).toMatchObject({
+      TableName: TEST_ENV.TABLE_NAME,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk <= :now',
+      ExpressionAttributeValues: { ':now': `${TEST_NOW}~` },
+      Limit: 100,
+    });
     expect(out.notices).toMatchObject({ sent: 2, retrying: 0, 'given-up': 0, cancelled: 0, 'not-due': 0 });
     expect((await sentEmails(m)).map((x) => x.to[0])).toEqual(['alopez@clinic.example.com', 'jordan.quintana@example.com']);
     expect(transactions(m).map((t) => t[1]!.Put!.Item!.type)).toEqual(['DISCLOSURE', 'NOTICE_SENT']);
@@ -79,7 +102,9 @@ describe('sweep: notices due', () => {
     storeReferral(m, referral({ status: 'EVALUATION' }));
     storeIntake(m, REFERRAL_ID, validIntake());
     storeNotice(m, notice());
-    m.ddb.on(UpdateCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:physician' } }).rejects(Object.assign(new Error('x'), { name: 'InternalServerError' }));
+    m.ddb
+      .on(UpdateCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'NOTICE#received:physician' } })
+      .rejects(Object.assign(new Error('x'), { name: 'InternalServerError' }));
     dueIndexHolds({ referralId: REFERRAL_ID, key: 'received:physician' }, { referralId: REFERRAL_ID, key: 'received:patient' });
 
     // Act
@@ -95,7 +120,10 @@ describe('sweep: stranded workflows', () => {
   test('a decision whose hand-over never happened (the decider died) is handed over with the kept token, and nothing is started', async () => {
     // Prepare
     const route = { next: 'ENROLLMENT', timeoutSeconds: 259_200 };
-    queueHolds('ENROLLMENT', referral({ status: 'ENROLLMENT', version: 6, updatedAt: isoAgo(HOUR), handover: { token: 'tt-evaluation', route: route as never } }));
+    queueHolds(
+      'ENROLLMENT',
+      referral({ status: 'ENROLLMENT', version: 6, updatedAt: isoAgo(HOUR), handover: { token: 'tt-evaluation', route: route as never } }),
+    );
     m.sfn.on(SendTaskSuccessCommand).resolves({});
 
     // Act
@@ -103,13 +131,23 @@ describe('sweep: stranded workflows', () => {
 
     // Assess
     expect(out.restarted).toBe(1);
-    expect(m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: 'tt-evaluation', output: JSON.stringify(route) }]);
+    expect(m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([
+      { taskToken: 'tt-evaluation', output: JSON.stringify(route) },
+    ]);
     expect(starts()).toEqual([]);
   });
 
   test('a kept token that was already used (the workflow moved on) leads to a start by name, which finds the execution and counts nothing', async () => {
     // Prepare
-    queueHolds('ENROLLMENT', referral({ status: 'ENROLLMENT', version: 6, updatedAt: isoAgo(HOUR), handover: { token: 'tt-used', route: { next: 'ENROLLMENT' } as never } }));
+    queueHolds(
+      'ENROLLMENT',
+      referral({
+        status: 'ENROLLMENT',
+        version: 6,
+        updatedAt: isoAgo(HOUR),
+        handover: { token: 'tt-used', route: { next: 'ENROLLMENT' } as never },
+      }),
+    );
     m.sfn.on(SendTaskSuccessCommand).rejects(new TaskDoesNotExist({ message: 'no', $metadata: {} }));
     m.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
 
@@ -130,30 +168,39 @@ describe('sweep: stranded workflows', () => {
 
     // Assess
     expect(out.restarted).toBe(1);
-    expect(starts()).toEqual([{ stateMachineArn: TEST_ENV.STATE_MACHINE_ARN, name: REFERRAL_ID, input: JSON.stringify({ referralId: REFERRAL_ID }) }]);
+    expect(starts()).toEqual([
+      { stateMachineArn: TEST_ENV.STATE_MACHINE_ARN, name: REFERRAL_ID, input: JSON.stringify({ referralId: REFERRAL_ID }) },
+    ]);
   });
 
   test('a referral at a gate status with no gate open for minutes is restarted into that gate, under its execution name', async () => {
     // Prepare
-    queueHolds('ENROLLMENT', referral({ status: 'ENROLLMENT', version: 6, updatedAt: isoAgo(HOUR), execution: `${REFERRAL_ID}-r1`, resumes: 1 }));
+    queueHolds(
+      'ENROLLMENT',
+      referral({ status: 'ENROLLMENT', version: 6, updatedAt: isoAgo(HOUR), execution: `${REFERRAL_ID}-r1`, resumes: 1 }),
+    );
 
     // Act
     const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.restarted).toBe(1);
-    expect(starts()).toEqual([{
-      stateMachineArn: TEST_ENV.STATE_MACHINE_ARN,
-      name: `${REFERRAL_ID}-r1`,
-      input: JSON.stringify({ referralId: REFERRAL_ID, route: { next: 'ENROLLMENT', timeoutSeconds: 259_200 } }),
-    }]);
+    expect(starts()).toEqual([
+      {
+        stateMachineArn: TEST_ENV.STATE_MACHINE_ARN,
+        name: `${REFERRAL_ID}-r1`,
+        input: JSON.stringify({ referralId: REFERRAL_ID, route: { next: 'ENROLLMENT', timeoutSeconds: 259_200 } }),
+      },
+    ]);
   });
 
   test('open gates and referrals that changed in the last two minutes are left alone', async () => {
     // Prepare
-    queueHolds('EVALUATION',
+    queueHolds(
+      'EVALUATION',
       referral({ referralId: REFERRAL_ID, status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'tt', updatedAt: isoAgo(HOUR) }),
-      referral({ referralId: OTHER_ID, status: 'EVALUATION', updatedAt: isoAgo(60_000) }));
+      referral({ referralId: OTHER_ID, status: 'EVALUATION', updatedAt: isoAgo(60_000) }),
+    );
     queueHolds('RECEIVED', referral({ referralId: THIRD_ID, status: 'RECEIVED', updatedAt: isoAgo(30_000) }));
 
     // Act
@@ -166,9 +213,11 @@ describe('sweep: stranded workflows', () => {
 
   test('a start that fails for one referral is logged and the others are still restarted', async () => {
     // Prepare
-    queueHolds('RECEIVED',
+    queueHolds(
+      'RECEIVED',
       referral({ referralId: REFERRAL_ID, status: 'RECEIVED', updatedAt: isoAgo(HOUR) }),
-      referral({ referralId: OTHER_ID, status: 'RECEIVED', updatedAt: isoAgo(HOUR) }));
+      referral({ referralId: OTHER_ID, status: 'RECEIVED', updatedAt: isoAgo(HOUR) }),
+    );
     m.sfn.on(StartExecutionCommand, { name: REFERRAL_ID }).rejects(Object.assign(new Error('x'), { name: 'ThrottlingException' }));
 
     // Act
@@ -195,11 +244,18 @@ describe('sweep: stranded workflows', () => {
   // was a bug (fixed): each queue was read once with limit 100, so a stranded referral further down was never found
   test('a stranded referral beyond the first 100 of its queue is restarted too', async () => {
     // Prepare
-    const open = Array.from({ length: 100 }, (_, i) => referral({
-      referralId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, status: 'EVALUATION', pendingStep: 'evaluation', taskToken: `tt-${i}`, updatedAt: isoAgo(HOUR),
-    }));
+    const open = Array.from({ length: 100 }, (_, i) =>
+      referral({
+        referralId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        status: 'EVALUATION',
+        pendingStep: 'evaluation',
+        taskToken: `tt-${i}`,
+        updatedAt: isoAgo(HOUR),
+      }),
+    );
     const pageTwo = { pk: 'REFERRAL#x', sk: 'META', gsi1pk: 'STATUS#EVALUATION', gsi1sk: '1#x' };
-    m.ddb.on(QueryCommand, { IndexName: 'gsi1', ExpressionAttributeValues: { ':pk': 'STATUS#EVALUATION' } })
+    m.ddb
+      .on(QueryCommand, { IndexName: 'gsi1', ExpressionAttributeValues: { ':pk': 'STATUS#EVALUATION' } })
       .resolvesOnce({ Items: open.map(metaItem), LastEvaluatedKey: pageTwo })
       .resolves({ Items: [metaItem(referral({ status: 'EVALUATION', updatedAt: isoAgo(HOUR) }))] });
 

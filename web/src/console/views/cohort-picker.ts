@@ -40,10 +40,24 @@ export function cohortPicker(r: ReferralDetail, withWaitlist: boolean): CohortPi
     const fits = (c: CohortView) => serves(c.track, pref) && c.seatsLeft > 0;
     const items = res.data.items
       .filter(hasSessionsLeft)
-      .sort((a, b) => (withWaitlist ? 0 : Number(fits(b)) - Number(fits(a))) || (a.nextSessions[0] ?? '').localeCompare(b.nextSessions[0] ?? '') || a.name.localeCompare(b.name));
+      .sort(
+        (a, b) =>
+          (withWaitlist ? 0 : Number(fits(b)) - Number(fits(a))) ||
+          (a.nextSessions[0] ?? '').localeCompare(b.nextSessions[0] ?? '') ||
+          a.name.localeCompare(b.name),
+      );
     const open = items.filter(fits);
     if (!items.length && !withWaitlist) {
-      mount(holder, h('p', { class: 'notice warn' }, res.data.items.length ? 'Every cohort has ended: no session is left to join. A supervisor creates new ones under Cohorts.' : 'No cohorts exist yet. A supervisor creates them under Cohorts.'));
+      mount(
+        holder,
+        h(
+          'p',
+          { class: 'notice warn' },
+          res.data.items.length
+            ? 'Every cohort has ended: no session is left to join. A supervisor creates new ones under Cohorts.'
+            : 'No cohorts exist yet. A supervisor creates them under Cohorts.',
+        ),
+      );
       return;
     }
     const track = pref === 'any' ? 'any track' : `the ${pref} track`;
@@ -73,7 +87,10 @@ export function cohortPicker(r: ReferralDetail, withWaitlist: boolean): CohortPi
   void load();
   return {
     fields: [holder, note.el],
-    body: () => (value() === WAITLIST ? { waitlist: true, note: opt(note.control.value) } : { cohortId: value() || undefined, note: opt(note.control.value) }),
+    body: () =>
+      value() === WAITLIST
+        ? { waitlist: true, note: opt(note.control.value) }
+        : { cohortId: value() || undefined, note: opt(note.control.value) },
     onCohortFull: () => void load(),
   };
 }
@@ -108,7 +125,9 @@ export function waitlistNote(r: ReferralDetail): HTMLElement {
   return h(
     'p',
     { class: 'notice info waitlist-note' },
-    w ? `On the waitlist for ${ageOf(w.since)} (since ${dateTime(w.since)}), ${w.track === 'any' ? 'any track' : `${w.track} track`}. ` : 'On the waitlist. ',
+    w
+      ? `On the waitlist for ${ageOf(w.since)} (since ${dateTime(w.since)}), ${w.track === 'any' ? 'any track' : `${w.track} track`}. `
+      : 'On the waitlist. ',
     'When a seat is free, choose its cohort below. To take the person off the waitlist, use Withdraw.',
   );
 }

@@ -13,7 +13,16 @@ import { loading, problem, type ViewContext } from './common';
 
 const DEFAULT_TZ = PROGRAM_DEFAULTS.timeZone;
 const DAY_NAME: Record<(typeof WEEKDAYS)[number], string> = { MO: 'Mon', TU: 'Tue', WE: 'Wed', TH: 'Thu', FR: 'Fri', SA: 'Sat', SU: 'Sun' };
-const ZONES = ['America/New_York', 'America/Chicago', 'America/Denver', 'America/Phoenix', 'America/Los_Angeles', 'America/Anchorage', 'Pacific/Honolulu', 'America/Puerto_Rico'];
+const ZONES = [
+  'America/New_York',
+  'America/Chicago',
+  'America/Denver',
+  'America/Phoenix',
+  'America/Los_Angeles',
+  'America/Anchorage',
+  'Pacific/Honolulu',
+  'America/Puerto_Rico',
+];
 
 const endOf = (start: string, minutes: number): string => {
   const [hh, mm] = start.split(':').map(Number);
@@ -43,7 +52,13 @@ export function cohortsView(ctx: ViewContext): HTMLElement {
     'section',
     { class: 'cohorts', 'aria-labelledby': 'page-h' },
     h('h1', { id: 'page-h', tabindex: '-1' }, 'Cohorts'),
-    supervisor ? null : h('p', { class: 'notice info', id: 'cohort-role-note' }, 'Only supervisors create cohorts. You can see every cohort, its seats and roster.'),
+    supervisor
+      ? null
+      : h(
+          'p',
+          { class: 'notice info', id: 'cohort-role-note' },
+          'Only supervisors create cohorts. You can see every cohort, its seats and roster.',
+        ),
     form,
     h('h2', { id: 'cohort-list-h' }, 'IOP cohorts'),
     list,
@@ -70,7 +85,13 @@ function card(c: CohortView): HTMLElement {
   return h(
     'article',
     { class: 'panel cohort', 'aria-labelledby': hid },
-    h('h3', { id: hid }, c.name, ' ', h('span', { class: `badge seats${full ? ' full' : ''}` }, full ? 'Full' : `${c.seatsLeft} of ${c.capacity} seats left`)),
+    h(
+      'h3',
+      { id: hid },
+      c.name,
+      ' ',
+      h('span', { class: `badge seats${full ? ' full' : ''}` }, full ? 'Full' : `${c.seatsLeft} of ${c.capacity} seats left`),
+    ),
     waitingLine(c),
     h(
       'dl',
@@ -85,14 +106,36 @@ function card(c: CohortView): HTMLElement {
       ].map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))),
     ),
     h('h4', null, 'Next sessions'),
-    c.nextSessions.length ? h('ul', { class: 'plain' }, c.nextSessions.map((s) => h('li', null, h('time', { datetime: s }, sessionTime(s, c.timeZone))))) : h('p', { class: 'muted' }, 'None scheduled (the cohort has ended).'),
+    c.nextSessions.length
+      ? h(
+          'ul',
+          { class: 'plain' },
+          c.nextSessions.map((s) => h('li', null, h('time', { datetime: s }, sessionTime(s, c.timeZone)))),
+        )
+      : h('p', { class: 'muted' }, 'None scheduled (the cohort has ended).'),
     h('h4', null, `Roster (${c.roster?.length ?? c.seats})`),
     c.roster?.length
       ? h(
           'table',
           { class: 'roster' },
-          h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Reference'), h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Enrolled'))),
-          h('tbody', null, c.roster.map((p) => h('tr', null, h('td', null, h('a', { href: `#/referral/${encodeURIComponent(p.referralId)}` }, p.reference)), h('td', null, p.displayName), h('td', null, dateTime(p.enrolledAt))))),
+          h(
+            'thead',
+            null,
+            h('tr', null, h('th', { scope: 'col' }, 'Reference'), h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Enrolled')),
+          ),
+          h(
+            'tbody',
+            null,
+            c.roster.map((p) =>
+              h(
+                'tr',
+                null,
+                h('td', null, h('a', { href: `#/referral/${encodeURIComponent(p.referralId)}` }, p.reference)),
+                h('td', null, p.displayName),
+                h('td', null, dateTime(p.enrolledAt)),
+              ),
+            ),
+          ),
         )
       : h('p', { class: 'muted' }, 'No one enrolled yet.'),
   );
@@ -121,15 +164,68 @@ interface SessionRow {
 function createForm(ctx: ViewContext, created: () => void, rules: CohortRules): HTMLElement {
   const errors = new FormErrors('The cohort was not created');
   const name = input({ label: 'Name', path: 'name', required: true, attrs: { maxlength: 100, autocomplete: 'off' } });
-  const track = radios({ label: 'Track', path: 'track', required: true, inline: true, options: [{ value: 'morning', label: 'Morning' }, { value: 'evening', label: 'Evening' }] });
-  const population = select({ label: 'Population', path: 'population', value: 'adult', options: [{ value: 'adult', label: 'Adult (at least 9 h/week)' }, { value: 'adolescent', label: 'Adolescent (at least 6 h/week)' }] });
+  const track = radios({
+    label: 'Track',
+    path: 'track',
+    required: true,
+    inline: true,
+    options: [
+      { value: 'morning', label: 'Morning' },
+      { value: 'evening', label: 'Evening' },
+    ],
+  });
+  const population = select({
+    label: 'Population',
+    path: 'population',
+    value: 'adult',
+    options: [
+      { value: 'adult', label: 'Adult (at least 9 h/week)' },
+      { value: 'adolescent', label: 'Adolescent (at least 6 h/week)' },
+    ],
+  });
   const startDate = input({ label: 'Start date', path: 'startDate', type: 'date', required: true });
-  const tz = input({ label: 'Time zone', path: 'timeZone', value: DEFAULT_TZ, hint: 'IANA name, e.g. America/New_York', attrs: { list: 'tz-list', autocomplete: 'off', spellcheck: 'false' } });
-  const capacity = input({ label: 'Capacity', path: 'capacity', type: 'number', value: '10', required: true, hint: '1 to 10 people', attrs: { min: 1, max: 10, step: 1, inputmode: 'numeric' } });
-  const weeks = input({ label: 'Weeks', path: 'weeks', type: 'number', value: '8', required: true, hint: '1 to 16', attrs: { min: 1, max: 16, step: 1, inputmode: 'numeric' } });
+  const tz = input({
+    label: 'Time zone',
+    path: 'timeZone',
+    value: DEFAULT_TZ,
+    hint: 'IANA name, e.g. America/New_York',
+    attrs: { list: 'tz-list', autocomplete: 'off', spellcheck: 'false' },
+  });
+  const capacity = input({
+    label: 'Capacity',
+    path: 'capacity',
+    type: 'number',
+    value: '10',
+    required: true,
+    hint: '1 to 10 people',
+    attrs: { min: 1, max: 10, step: 1, inputmode: 'numeric' },
+  });
+  const weeks = input({
+    label: 'Weeks',
+    path: 'weeks',
+    type: 'number',
+    value: '8',
+    required: true,
+    hint: '1 to 16',
+    attrs: { min: 1, max: 16, step: 1, inputmode: 'numeric' },
+  });
   // where it meets: the schedule email and the calendar invite give people this address or link
-  const address = textarea({ label: 'Address', path: 'location.address', required: true, rows: 2, hint: 'Street, suite, city: as people should find it. It goes into the schedule email and the calendar invitation.', attrs: { maxlength: 300, autocomplete: 'off' } });
-  const link = input({ label: 'Video link', path: 'location.url', type: 'url', required: true, hint: 'The https:// link people open to join. It goes into the schedule email and the calendar invitation.', attrs: { maxlength: 500, autocomplete: 'off', spellcheck: 'false' } });
+  const address = textarea({
+    label: 'Address',
+    path: 'location.address',
+    required: true,
+    rows: 2,
+    hint: 'Street, suite, city: as people should find it. It goes into the schedule email and the calendar invitation.',
+    attrs: { maxlength: 300, autocomplete: 'off' },
+  });
+  const link = input({
+    label: 'Video link',
+    path: 'location.url',
+    type: 'url',
+    required: true,
+    hint: 'The https:// link people open to join. It goes into the schedule email and the calendar invitation.',
+    attrs: { maxlength: 500, autocomplete: 'off', spellcheck: 'false' },
+  });
   address.el.hidden = true;
   link.el.hidden = true;
   const where = radios({
@@ -137,7 +233,10 @@ function createForm(ctx: ViewContext, created: () => void, rules: CohortRules): 
     path: 'location',
     required: true,
     inline: true,
-    options: [{ value: 'in-person', label: 'In person' }, { value: 'telehealth', label: 'Telehealth (video)' }],
+    options: [
+      { value: 'in-person', label: 'In person' },
+      { value: 'telehealth', label: 'Telehealth (video)' },
+    ],
     onchange: (v) => {
       address.el.hidden = v !== 'in-person';
       link.el.hidden = v !== 'telehealth';
@@ -155,7 +254,12 @@ function createForm(ctx: ViewContext, created: () => void, rules: CohortRules): 
     { weekday: 'WE', start: '09:00', minutes: '180' },
     { weekday: 'FR', start: '09:00', minutes: '180' },
   ];
-  const sessionsBox = h('fieldset', { class: 'field sessions', 'data-path': 'sessions', 'data-label': 'Weekly sessions', 'aria-describedby': 'sessions-total' });
+  const sessionsBox = h('fieldset', {
+    class: 'field sessions',
+    'data-path': 'sessions',
+    'data-label': 'Weekly sessions',
+    'aria-describedby': 'sessions-total',
+  });
   const total = h('p', { class: 'hint', id: 'sessions-total', 'aria-live': 'polite' });
 
   const updateTotal = (): void => {
@@ -167,16 +271,31 @@ function createForm(ctx: ViewContext, created: () => void, rules: CohortRules): 
 
   const drawSessions = (focusIndex?: number): void => {
     const items = rows.map((r, i) => {
-      const wd = select({ label: 'Weekday', path: `sessions.${i}.weekday`, value: r.weekday, options: WEEKDAYS.map((d) => ({ value: d, label: DAY_NAME[d] })) });
+      const wd = select({
+        label: 'Weekday',
+        path: `sessions.${i}.weekday`,
+        value: r.weekday,
+        options: WEEKDAYS.map((d) => ({ value: d, label: DAY_NAME[d] })),
+      });
       const st = input({ label: 'Start (HH:MM)', path: `sessions.${i}.start`, type: 'time', value: r.start });
-      const mi = input({ label: 'Minutes', path: `sessions.${i}.minutes`, type: 'number', value: r.minutes, attrs: { min: 30, max: 480, step: 15, inputmode: 'numeric' } });
+      const mi = input({
+        label: 'Minutes',
+        path: `sessions.${i}.minutes`,
+        type: 'number',
+        value: r.minutes,
+        attrs: { min: 30, max: 480, step: 15, inputmode: 'numeric' },
+      });
       wd.control.addEventListener('change', () => (r.weekday = wd.control.value));
       st.control.addEventListener('input', () => (r.start = st.control.value));
       mi.control.addEventListener('input', () => {
         r.minutes = mi.control.value;
         updateTotal();
       });
-      const remove = h('button', { type: 'button', class: 'secondary small', 'aria-label': `Remove session ${i + 1}`, disabled: rows.length === 1 }, 'Remove');
+      const remove = h(
+        'button',
+        { type: 'button', class: 'secondary small', 'aria-label': `Remove session ${i + 1}`, disabled: rows.length === 1 },
+        'Remove',
+      );
       remove.addEventListener('click', () => {
         rows = rows.filter((x) => x !== r);
         drawSessions(Math.min(i, rows.length - 1));
@@ -204,7 +323,11 @@ function createForm(ctx: ViewContext, created: () => void, rules: CohortRules): 
     errors.summary,
     h('div', { class: 'grid2' }, name.el, track.el, population.el, startDate.el, tz.el, capacity.el, weeks.el),
     h('div', { class: 'location-fields' }, where.el, address.el, link.el),
-    h('datalist', { id: 'tz-list' }, ZONES.map((z) => h('option', { value: z }))),
+    h(
+      'datalist',
+      { id: 'tz-list' },
+      ZONES.map((z) => h('option', { value: z })),
+    ),
     sessionsBox,
     h('p', { class: 'actions' }, submit),
   );
@@ -240,7 +363,10 @@ function createForm(ctx: ViewContext, created: () => void, rules: CohortRules): 
         return;
       }
       if (res.status === 403) {
-        errors.message('Not allowed for your account', `Only supervisors can create cohorts. The server refused this request (403): ${sentence(res.error.message)}`);
+        errors.message(
+          'Not allowed for your account',
+          `Only supervisors can create cohorts. The server refused this request (403): ${sentence(res.error.message)}`,
+        );
       } else if (res.status === 400 && res.error.fields) {
         errors.show(res.error.fields, res.error.message);
       } else if (res.status === 409 && res.error.error === 'CohortNameTaken') {

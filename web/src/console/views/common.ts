@@ -28,7 +28,13 @@ export function slaBadge(r: Pick<ReferralSummary, 'sla' | 'gateDueAt' | 'firstCo
     when = ms >= 0 ? ` · due in ${duration(ms)}` : ` · ${duration(-ms)} over`;
   }
   const label = r.firstContact ? `First contact: ${SLA_LABEL[r.sla].toLowerCase()}` : SLA_LABEL[r.sla];
-  return h('span', { class: `badge sla ${r.sla}${r.firstContact ? ' first-contact' : ''}` }, h('span', { 'aria-hidden': 'true' }, `${SLA_MARK[r.sla]} `), label, h('span', { class: 'sla-when' }, when));
+  return h(
+    'span',
+    { class: `badge sla ${r.sla}${r.firstContact ? ' first-contact' : ''}` },
+    h('span', { 'aria-hidden': 'true' }, `${SLA_MARK[r.sla]} `),
+    label,
+    h('span', { class: 'sla-when' }, when),
+  );
 }
 
 export const statusBadge = (s: Status): HTMLElement => h('span', { class: `badge status status-${s.toLowerCase()}` }, STATUS_LABEL[s]);
@@ -40,7 +46,11 @@ export function problem(err: ErrorBody, status: number, ...actions: Child[]): HT
       'div',
       { class: 'notice error', role: 'alert' },
       h('h2', null, 'Not allowed for your account'),
-      h('p', null, 'Your account does not have the role this needs (case workers for referrals, supervisors for creating cohorts). Ask a supervisor or your administrator if you should have access.'),
+      h(
+        'p',
+        null,
+        'Your account does not have the role this needs (case workers for referrals, supervisors for creating cohorts). Ask a supervisor or your administrator if you should have access.',
+      ),
       h('p', { class: 'muted' }, `Server said: ${err.message}`),
       actions.length ? h('p', { class: 'actions' }, actions) : null,
     );
@@ -69,4 +79,8 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs 
 
 /** `<dl>` from pairs; values are text */
 export const defs = (pairs: Array<[string, Child]>): HTMLDListElement =>
-  h('dl', { class: 'defs' }, pairs.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v === '' || v === undefined || v === null ? '—' : v))));
+  h(
+    'dl',
+    { class: 'defs' },
+    pairs.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v === '' || v === undefined || v === null ? '—' : v))),
+  );

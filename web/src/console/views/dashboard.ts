@@ -1,5 +1,12 @@
 import { FINAL_STATUSES, STATUSES, type Dashboard, type Status } from '../../../../functions/lib/schemas/views';
-import { FUNNEL_CHANNELS, funnelCsv, funnelCsvName, STEP_LABELS, type Funnel, type FunnelChannel } from '../../../../functions/lib/domain/funnel';
+import {
+  FUNNEL_CHANNELS,
+  funnelCsv,
+  funnelCsvName,
+  STEP_LABELS,
+  type Funnel,
+  type FunnelChannel,
+} from '../../../../functions/lib/domain/funnel';
 import { api, call } from '../api';
 import { announce, h, mount } from '../dom';
 import { dateTime, hours, STATUS_LABEL } from '../format';
@@ -20,7 +27,13 @@ const MEDIANS: Array<{ key: keyof Dashboard['medianHoursFromIntake']; label: str
 
 export function dashboardView(ctx: ViewContext): HTMLElement {
   const body = h('div', null, loading('the dashboard'));
-  const el = h('section', { class: 'dashboard', 'aria-labelledby': 'page-h' }, h('h1', { id: 'page-h', tabindex: '-1' }, 'Program dashboard'), body, funnelPanel(ctx));
+  const el = h(
+    'section',
+    { class: 'dashboard', 'aria-labelledby': 'page-h' },
+    h('h1', { id: 'page-h', tabindex: '-1' }, 'Program dashboard'),
+    body,
+    funnelPanel(ctx),
+  );
   void (async () => {
     const res = await api.dashboard();
     if (!ctx.alive()) return;
@@ -42,7 +55,17 @@ function render(d: Dashboard) {
       'table',
       { class: 'by-status' },
       h('caption', null, caption),
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Referrals'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Share')))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'col' }, 'Status'),
+          h('th', { scope: 'col' }, 'Referrals'),
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Share')),
+        ),
+      ),
       h(
         'tbody',
         null,
@@ -64,14 +87,35 @@ function render(d: Dashboard) {
     h(
       'div',
       { class: 'tiles' },
-      h('div', { class: `tile${d.urgentOpen ? ' alert' : ''}` }, h('p', { class: 'tile-n' }, String(d.urgentOpen)), h('p', { class: 'tile-l' }, h('span', { 'aria-hidden': 'true' }, '⚠ '), 'Urgent referrals open')),
-      h('div', { class: `tile${d.overdueGates ? ' alert' : ''}` }, h('p', { class: 'tile-n' }, String(d.overdueGates)), h('p', { class: 'tile-l' }, h('span', { 'aria-hidden': 'true' }, '■ '), 'Gates overdue (past their timer)')),
-      h('div', { class: 'tile' }, h('p', { class: 'tile-n' }, d.medianHoursFromIntake.ENROLLED !== undefined ? hours(d.medianHoursFromIntake.ENROLLED) : '—'), h('p', { class: 'tile-l' }, 'Median time to admission')),
+      h(
+        'div',
+        { class: `tile${d.urgentOpen ? ' alert' : ''}` },
+        h('p', { class: 'tile-n' }, String(d.urgentOpen)),
+        h('p', { class: 'tile-l' }, h('span', { 'aria-hidden': 'true' }, '⚠ '), 'Urgent referrals open'),
+      ),
+      h(
+        'div',
+        { class: `tile${d.overdueGates ? ' alert' : ''}` },
+        h('p', { class: 'tile-n' }, String(d.overdueGates)),
+        h('p', { class: 'tile-l' }, h('span', { 'aria-hidden': 'true' }, '■ '), 'Gates overdue (past their timer)'),
+      ),
+      h(
+        'div',
+        { class: 'tile' },
+        h('p', { class: 'tile-n' }, d.medianHoursFromIntake.ENROLLED !== undefined ? hours(d.medianHoursFromIntake.ENROLLED) : '—'),
+        h('p', { class: 'tile-l' }, 'Median time to admission'),
+      ),
     ),
     h(
       'div',
       { class: 'grid2' },
-      h('section', { class: 'panel', 'aria-labelledby': 'st-h' }, h('h2', { id: 'st-h' }, 'Referrals by status'), statusTable('Open', open), statusTable('Closed', closed)),
+      h(
+        'section',
+        { class: 'panel', 'aria-labelledby': 'st-h' },
+        h('h2', { id: 'st-h' }, 'Referrals by status'),
+        statusTable('Open', open),
+        statusTable('Closed', closed),
+      ),
       h(
         'section',
         { class: 'panel', 'aria-labelledby': 'md-h' },
@@ -80,7 +124,22 @@ function render(d: Dashboard) {
           'table',
           { class: 'medians' },
           h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Milestone'), h('th', { scope: 'col' }, 'Median'))),
-          h('tbody', null, MEDIANS.map((m) => h('tr', null, h('th', { scope: 'row' }, m.label), h('td', { class: 'num' }, d.medianHoursFromIntake[m.key] !== undefined ? hours(d.medianHoursFromIntake[m.key]!) : 'No data yet')))),
+          h(
+            'tbody',
+            null,
+            MEDIANS.map((m) =>
+              h(
+                'tr',
+                null,
+                h('th', { scope: 'row' }, m.label),
+                h(
+                  'td',
+                  { class: 'num' },
+                  d.medianHoursFromIntake[m.key] !== undefined ? hours(d.medianHoursFromIntake[m.key]!) : 'No data yet',
+                ),
+              ),
+            ),
+          ),
         ),
         h('p', { class: 'hint' }, 'Counted from intake to the first time a referral reached each status.'),
       ),
@@ -104,7 +163,12 @@ const days = (d: number | undefined): string => (d === undefined ? '—' : `${d}
 function funnelPanel(ctx: ViewContext): HTMLElement {
   const from = input({ label: 'From', path: 'from', type: 'date' });
   const to = input({ label: 'To', path: 'to', type: 'date' });
-  const channel = select({ label: 'Channel', path: 'channel', options: FUNNEL_CHANNELS.map((c) => ({ value: c, label: CHANNEL_LABEL[c] })), value: 'all' });
+  const channel = select({
+    label: 'Channel',
+    path: 'channel',
+    options: FUNNEL_CHANNELS.map((c) => ({ value: c, label: CHANNEL_LABEL[c] })),
+    value: 'all',
+  });
   const errors = new FormErrors('Check the dates');
   const result = h('div', { id: 'funnel-result' }, loading('the funnel'));
   const download = h('button', { type: 'button', class: 'secondary', id: 'funnel-csv', disabled: true }, 'Download CSV');
@@ -142,7 +206,9 @@ function funnelPanel(ctx: ViewContext): HTMLElement {
     const query: Record<string, string> = { channel: channel.control.value };
     if (from.control.value) query.from = from.control.value;
     if (to.control.value) query.to = to.control.value;
-    void load(query).then(() => shown && announce(`Funnel updated: ${shown.steps[0]?.count ?? 0} referrals received from ${shown.from} to ${shown.to}.`));
+    void load(query).then(
+      () => shown && announce(`Funnel updated: ${shown.steps[0]?.count ?? 0} referrals received from ${shown.from} to ${shown.to}.`),
+    );
   });
   download.addEventListener('click', () => {
     if (!shown) return;
@@ -159,7 +225,11 @@ function funnelPanel(ctx: ViewContext): HTMLElement {
     'section',
     { class: 'panel funnel', 'aria-labelledby': 'funnel-h' },
     h('h2', { id: 'funnel-h' }, 'Referral funnel'),
-    h('p', { class: 'hint' }, 'Referrals received in the dates chosen (program time zone), and how many of them have reached each step so far.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Referrals received in the dates chosen (program time zone), and how many of them have reached each step so far.',
+    ),
     form,
     result,
   );
@@ -178,7 +248,9 @@ function funnelTable(f: Funnel): Array<HTMLElement | null> {
         h(
           'tr',
           null,
-          ['Step', 'Referrals', 'Of received', 'Drop-off from the step before', 'Median time from the step before'].map((c) => h('th', { scope: 'col' }, c)),
+          ['Step', 'Referrals', 'Of received', 'Drop-off from the step before', 'Median time from the step before'].map((c) =>
+            h('th', { scope: 'col' }, c),
+          ),
           h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Share')),
         ),
       ),
@@ -199,7 +271,17 @@ function funnelTable(f: Funnel): Array<HTMLElement | null> {
         ),
       ),
     ),
-    f.truncated ? h('p', { class: 'notice warn', role: 'note' }, 'This range holds more referrals than one report reads: the counts are of the first 20,000. Choose a shorter range.') : null,
-    h('p', { class: 'hint' }, 'Evaluated: the evaluation was decided (accepted or referred out). Started: attended the first group session. Drop-off counts referrals still on their way as well as those that ended.'),
+    f.truncated
+      ? h(
+          'p',
+          { class: 'notice warn', role: 'note' },
+          'This range holds more referrals than one report reads: the counts are of the first 20,000. Choose a shorter range.',
+        )
+      : null,
+    h(
+      'p',
+      { class: 'hint' },
+      'Evaluated: the evaluation was decided (accepted or referred out). Started: attended the first group session. Drop-off counts referrals still on their way as well as those that ended.',
+    ),
   ];
 }

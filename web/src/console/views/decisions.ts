@@ -40,7 +40,14 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
   const built = BUILDERS[step](r);
   const submit = h('button', { type: 'submit', class: 'primary' }, `Record ${STEP_LABEL[step].toLowerCase()} decision`);
   const outcome = h('div', { class: 'outcome', role: 'status' });
-  const form = h('form', { class: 'decision', novalidate: true, 'aria-labelledby': 'decision-h', 'data-step': step }, errors.summary, built.fields, h('p', { class: 'actions' }, submit), outcome);
+  const form = h(
+    'form',
+    { class: 'decision', novalidate: true, 'aria-labelledby': 'decision-h', 'data-step': step },
+    errors.summary,
+    built.fields,
+    h('p', { class: 'actions' }, submit),
+    outcome,
+  );
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -65,7 +72,15 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
     if (!ctx.alive()) return;
     if (res.ok) {
       for (const c of form.querySelectorAll('input, select, textarea, button')) (c as HTMLInputElement).disabled = true;
-      mount(outcome, h('p', { class: 'notice ok' }, h('span', { 'aria-hidden': 'true' }, '✓ '), `${STEP_LABEL[step]} decision recorded. Waiting for the workflow to move on…`));
+      mount(
+        outcome,
+        h(
+          'p',
+          { class: 'notice ok' },
+          h('span', { 'aria-hidden': 'true' }, '✓ '),
+          `${STEP_LABEL[step]} decision recorded. Waiting for the workflow to move on…`,
+        ),
+      );
       announce(`${STEP_LABEL[step]} decision recorded`);
       const moved = await waitFor(async () => {
         if (!ctx.alive()) return null; // navigated away: stop polling
@@ -77,7 +92,15 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
         announce(`Status is now ${STATUS_LABEL[moved.status]}`);
         ctx.reload();
       } else {
-        mount(outcome, h('p', { class: 'notice warn' }, 'The decision was recorded, but the workflow has not moved on yet. ', h('button', { type: 'button', onclick: () => ctx.reload() }, 'Reload referral')));
+        mount(
+          outcome,
+          h(
+            'p',
+            { class: 'notice warn' },
+            'The decision was recorded, but the workflow has not moved on yet. ',
+            h('button', { type: 'button', onclick: () => ctx.reload() }, 'Reload referral'),
+          ),
+        );
       }
       return;
     }
@@ -93,9 +116,16 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
       errors.message('No session is left', `${sentence(res.error.message)} The step is still pending.`);
       built.onCohortFull?.();
     } else if (res.status === 409) {
-      errors.message('Already decided', await whoDecided(r, step, res.error.message), h('button', { type: 'button', onclick: () => ctx.reload() }, 'Reload referral'));
+      errors.message(
+        'Already decided',
+        await whoDecided(r, step, res.error.message),
+        h('button', { type: 'button', onclick: () => ctx.reload() }, 'Reload referral'),
+      );
     } else if (res.status === 403) {
-      errors.message('Not allowed for your account', `Your account does not have the case-worker role needed to decide this step. Server said: ${sentence(res.error.message)}`);
+      errors.message(
+        'Not allowed for your account',
+        `Your account does not have the case-worker role needed to decide this step. Server said: ${sentence(res.error.message)}`,
+      );
     } else if (res.status !== 401) {
       errors.message('The decision was not recorded', res.error.message, h('button', { type: 'submit' }, 'Try again'));
     }
@@ -105,7 +135,14 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
     'section',
     { class: 'panel decision-panel', 'aria-labelledby': 'decision-h' },
     h('h2', { id: 'decision-h' }, `Decision: ${STEP_LABEL[step]}`),
-    r.status === 'NEEDS_ATTENTION' ? h('p', { class: 'notice warn' }, h('span', { 'aria-hidden': 'true' }, '! '), 'This referral needs attention: its timer passed twice. It can still be decided here.') : null,
+    r.status === 'NEEDS_ATTENTION'
+      ? h(
+          'p',
+          { class: 'notice warn' },
+          h('span', { 'aria-hidden': 'true' }, '! '),
+          'This referral needs attention: its timer passed twice. It can still be decided here.',
+        )
+      : null,
     step === 'waitlist' ? waitlistNote(r) : null,
     step === 'first-session' ? missedNote(r) : null,
     form,
@@ -123,7 +160,9 @@ async function whoDecided(before: ReferralDetail, step: Step, serverSaid: string
   const where = `The referral is now ${FINAL_STATUSES.includes(now.data.status) ? 'closed' : 'at'} ${STATUS_LABEL[now.data.status]}${now.data.pendingStep ? ` (${STEP_LABEL[now.data.pendingStep]} pending)` : ''}.`;
   if (!decided) return `This step is no longer pending. ${where}`;
   const lookup = { cohortName: (id: string) => (cohorts.ok ? cohorts.data.items.find((c) => c.cohortId === id)?.name : undefined) };
-  const what = decisionText(step, decided.detail ?? {}, lookup).map((l) => sentence(l)).join(' ');
+  const what = decisionText(step, decided.detail ?? {}, lookup)
+    .map((l) => sentence(l))
+    .join(' ');
   return `${STEP_LABEL[step]} was decided by ${actorText(decided)} on ${dateTime(decided.at)}: ${what} ${where}`;
 }
 
@@ -133,7 +172,8 @@ async function whoDecided(before: ReferralDetail, step: Step, serverSaid: string
  */
 const settledAfter = (before: ReferralDetail, now: ReferralDetail): boolean =>
   FINAL_STATUSES.includes(now.status) ||
-  (!!now.pendingStep && (now.status !== before.status || now.pendingStep !== before.pendingStep || now.gateOpenedAt !== before.gateOpenedAt));
+  (!!now.pendingStep &&
+    (now.status !== before.status || now.pendingStep !== before.pendingStep || now.gateOpenedAt !== before.gateOpenedAt));
 
 const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
   'insurance-review': (r) => {
@@ -141,7 +181,9 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
       label: 'Coverage decision',
       path: 'decision',
       required: true,
-      hint: r.eligibility ? `Automatic check: ${r.eligibility.outcome} — ${r.eligibility.summary}` : 'No automatic check result is recorded.',
+      hint: r.eligibility
+        ? `Automatic check: ${r.eligibility.outcome} — ${r.eligibility.summary}`
+        : 'No automatic check result is recorded.',
       options: [
         { value: 'covered', label: 'Covered', detail: 'Other coverage found, or state-funded' },
         { value: 'self-pay', label: 'Self-pay', detail: 'The person pays (sliding scale)' },
@@ -183,7 +225,12 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
       ],
     });
     detox.el.hidden = true;
-    const referTo = input({ label: 'Referred to', path: 'referOutTo', required: true, hint: 'The program or level of care the person is referred to.' });
+    const referTo = input({
+      label: 'Referred to',
+      path: 'referOutTo',
+      required: true,
+      hint: 'The program or level of care the person is referred to.',
+    });
     referTo.el.hidden = true;
     const decision = radios({
       label: 'Decision',
@@ -202,7 +249,12 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
     const note = textarea({ label: 'Note', path: 'note', hint: 'Optional, at most 1000 characters. Staff-only.' });
     return {
       fields: [
-        h('fieldset', { class: 'asam' }, h('legend', null, 'ASAM risk ratings (0–4)'), dims.map((d) => d.field.el)),
+        h(
+          'fieldset',
+          { class: 'asam' },
+          h('legend', null, 'ASAM risk ratings (0–4)'),
+          dims.map((d) => d.field.el),
+        ),
         level.el,
         decision.el,
         detox.el,
@@ -249,8 +301,18 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
         { value: 'COWS', label: 'COWS (opioids, 0–48)' },
       ],
     });
-    const score = input({ label: 'Score at discharge', path: 'withdrawalScore.score', type: 'number', hint: 'Whole number; required when a scale is chosen.', attrs: { min: 0, max: 67, step: 1, inputmode: 'numeric' } });
-    doneGroup.append(on.el, facility.el, h('fieldset', { class: 'score' }, h('legend', null, 'Withdrawal score (optional)'), instrument.el, score.el));
+    const score = input({
+      label: 'Score at discharge',
+      path: 'withdrawalScore.score',
+      type: 'number',
+      hint: 'Whole number; required when a scale is chosen.',
+      attrs: { min: 0, max: 67, step: 1, inputmode: 'numeric' },
+    });
+    doneGroup.append(
+      on.el,
+      facility.el,
+      h('fieldset', { class: 'score' }, h('legend', null, 'Withdrawal score (optional)'), instrument.el, score.el),
+    );
     const next = radios({
       label: 'What happens next?',
       path: 'decision',

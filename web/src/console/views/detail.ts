@@ -17,24 +17,37 @@ import { withdrawControl } from './withdraw';
 // Every patient-supplied string goes through text nodes (dom.ts); nothing is parsed as HTML.
 
 export function detailView(ctx: ViewContext, id: string): HTMLElement {
-  const el = h('article', { class: 'detail', 'aria-labelledby': 'page-h' }, h('h1', { id: 'page-h', tabindex: '-1' }, 'Referral'), loading('the referral'));
+  const el = h(
+    'article',
+    { class: 'detail', 'aria-labelledby': 'page-h' },
+    h('h1', { id: 'page-h', tabindex: '-1' }, 'Referral'),
+    loading('the referral'),
+  );
   void (async () => {
     // the cohorts give names to the cohort ids decisions carry (the timeline never shows an id)
     const [res, cohorts] = await Promise.all([api.referral(id), api.cohorts()]);
     if (!ctx.alive()) return;
     if (!res.ok) {
-      mount(el, h('h1', { id: 'page-h', tabindex: '-1' }, 'Referral'), problem(res.error, res.status, h('a', { href: '#/queue/evaluation' }, 'Back to the queues')));
+      mount(
+        el,
+        h('h1', { id: 'page-h', tabindex: '-1' }, 'Referral'),
+        problem(res.error, res.status, h('a', { href: '#/queue/evaluation' }, 'Back to the queues')),
+      );
       return;
     }
     mount(el, ...render(ctx, res.data, cohorts.ok ? cohorts.data.items : []));
     document.title = `Referral ${res.data.reference} — IOP console`;
     // between two gates (an automatic step is running): show the next gate as soon as it opens
     if (!res.data.pendingStep && !FINAL_STATUSES.includes(res.data.status)) {
-      const next = await waitFor(async () => {
-        if (!ctx.alive()) return null; // navigated away: stop polling
-        const d = await api.referral(id);
-        return d.ok && (d.data.pendingStep || FINAL_STATUSES.includes(d.data.status)) ? d.data : undefined;
-      }, 30_000, 1000);
+      const next = await waitFor(
+        async () => {
+          if (!ctx.alive()) return null; // navigated away: stop polling
+          const d = await api.referral(id);
+          return d.ok && (d.data.pendingStep || FINAL_STATUSES.includes(d.data.status)) ? d.data : undefined;
+        },
+        30_000,
+        1000,
+      );
       if (next && ctx.alive()) ctx.reload();
     }
   })();
@@ -45,7 +58,13 @@ export function detailView(ctx: ViewContext, id: string): HTMLElement {
 function cohortLine(cohortId: string, cohorts: readonly CohortView[]): HTMLElement {
   const c = cohorts.find((x) => x.cohortId === cohortId);
   return c
-    ? h('p', { class: 'cohort-line' }, 'Cohort: ', h('a', { href: '#/cohorts' }, c.name), ` — ${c.track} track, starts ${calendarDay(c.startDate)}`)
+    ? h(
+        'p',
+        { class: 'cohort-line' },
+        'Cohort: ',
+        h('a', { href: '#/cohorts' }, c.name),
+        ` — ${c.track} track, starts ${calendarDay(c.startDate)}`,
+      )
     : h('p', { class: 'cohort-line' }, h('a', { href: '#/cohorts' }, 'See the cohorts'));
 }
 
@@ -60,14 +79,21 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
   const i = r.intake;
   const final = FINAL_STATUSES.includes(r.status);
   const positive = i.screening.selfHarmThoughtsPastMonth || i.screening.suicideAttemptPastThreeMonths;
-  const backTab = tabForStatus(r.status) ?? (r.pendingStep ? QUEUE_TABS.find((t) => t.id === r.pendingStep)?.id : undefined) ?? 'evaluation';
+  const backTab =
+    tabForStatus(r.status) ?? (r.pendingStep ? QUEUE_TABS.find((t) => t.id === r.pendingStep)?.id : undefined) ?? 'evaluation';
   const years = ageYears(i.patient.dateOfBirth);
 
   const header = h(
     'header',
     { class: 'detail-head' },
     h('p', { class: 'crumbs' }, h('a', { href: `#/queue/${backTab}` }, '← Back to the queue')),
-    h('h1', { id: 'page-h', tabindex: '-1' }, h('span', { class: 'patient-name' }, `${i.patient.firstName} ${i.patient.lastName}`), ' ', h('span', { class: 'ref' }, `Ref. ${r.reference}`)),
+    h(
+      'h1',
+      { id: 'page-h', tabindex: '-1' },
+      h('span', { class: 'patient-name' }, `${i.patient.firstName} ${i.patient.lastName}`),
+      ' ',
+      h('span', { class: 'ref' }, `Ref. ${r.reference}`),
+    ),
     h(
       'p',
       { class: 'badges' },
@@ -76,8 +102,14 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
       r.pendingStep && !final ? h('span', { class: 'badge step' }, `Pending: ${STEP_LABEL[r.pendingStep]}`) : null,
       r.urgent ? urgentBadge() : null,
       !final ? slaBadge(r) : null,
-      r.assignment ? h('span', { class: 'badge owner' }, `Assigned: ${r.assignment.username === ctx.session.username ? 'you' : r.assignment.username}`) : null,
-      h('span', { class: 'muted' }, `${r.channel === 'phone' ? 'Phone' : 'Web'} intake ${ageOf(r.receivedAt)} ago (${dateTime(r.receivedAt)})`),
+      r.assignment
+        ? h('span', { class: 'badge owner' }, `Assigned: ${r.assignment.username === ctx.session.username ? 'you' : r.assignment.username}`)
+        : null,
+      h(
+        'span',
+        { class: 'muted' },
+        `${r.channel === 'phone' ? 'Phone' : 'Web'} intake ${ageOf(r.receivedAt)} ago (${dateTime(r.receivedAt)})`,
+      ),
     ),
     !final ? withdrawControl(ctx, r) : null,
     resumePanel(ctx, r),
@@ -88,7 +120,11 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
         'section',
         { class: 'crisis-screen', 'aria-labelledby': 'crisis-h' },
         h('h2', { id: 'crisis-h' }, h('span', { 'aria-hidden': 'true' }, '⚠ '), 'Positive suicide-risk screen'),
-        h('p', null, 'The 988 Suicide & Crisis Lifeline (call or text 988) was shown to this person at intake. Follow the program’s safety protocol before any other step; in an emergency call 911.'),
+        h(
+          'p',
+          null,
+          'The 988 Suicide & Crisis Lifeline (call or text 988) was shown to this person at intake. Follow the program’s safety protocol before any other step; in an emergency call 911.',
+        ),
         h(
           'ul',
           null,
@@ -118,14 +154,22 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
     h(
       'p',
       { class: positive ? 'screen positive' : 'screen negative' },
-      positive ? [h('span', { 'aria-hidden': 'true' }, '⚠ '), h('strong', null, 'Positive screen'), ' — 988 shown at intake'] : 'Negative screen',
+      positive
+        ? [h('span', { 'aria-hidden': 'true' }, '⚠ '), h('strong', null, 'Positive screen'), ' — 988 shown at intake']
+        : 'Negative screen',
     ),
     defs([
       ['Self-harm thoughts, past month', yesNo(i.screening.selfHarmThoughtsPastMonth)],
       ['Suicide attempt, past 3 months', yesNo(i.screening.suicideAttemptPastThreeMonths)],
     ]),
     h('h3', null, 'Substances'),
-    h('ul', { class: 'plain' }, i.substances.map((s) => h('li', null, words(s.substance), s.lastUse ? ` — last use ${calendarDay(s.lastUse)}` : ' — last use not given'))),
+    h(
+      'ul',
+      { class: 'plain' },
+      i.substances.map((s) =>
+        h('li', null, words(s.substance), s.lastUse ? ` — last use ${calendarDay(s.lastUse)}` : ' — last use not given'),
+      ),
+    ),
     h('h3', null, 'Withdrawal and detox'),
     defs([
       ['Current withdrawal symptoms', yesNo(i.withdrawal.currentSymptoms)],
@@ -133,7 +177,13 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
       ['Detox completed on', i.withdrawal.detoxCompletedOn ? calendarDay(i.withdrawal.detoxCompletedOn) : ''],
     ]),
     h('h3', null, 'Co-occurring conditions'),
-    i.coOccurring?.length ? h('ul', { class: 'plain' }, i.coOccurring.map((c) => h('li', null, c))) : h('p', { class: 'muted' }, 'None recorded'),
+    i.coOccurring?.length
+      ? h(
+          'ul',
+          { class: 'plain' },
+          i.coOccurring.map((c) => h('li', null, c)),
+        )
+      : h('p', { class: 'muted' }, 'None recorded'),
     h('h3', null, 'Insurance'),
     defs([
       ['Type', words(i.insurance.type)],
@@ -159,7 +209,10 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
       ['NPI', i.referringPhysician?.npi ?? ''],
       ['Physician email', i.referringPhysician?.email ?? ''],
       ['Practice', i.referringPhysician?.practice ?? ''],
-      ['Share updates with the physician', r.consentRevoked ? `Revoked ${dateTime(r.consentRevoked.at)} (given at intake)` : yesNo(i.consent.shareWithReferrer)],
+      [
+        'Share updates with the physician',
+        r.consentRevoked ? `Revoked ${dateTime(r.consentRevoked.at)} (given at intake)` : yesNo(i.consent.shareWithReferrer),
+      ],
       ['Signed by', i.consent.signature],
       ['Signed at', dateTime(i.consent.signedAt)],
     ]),
@@ -176,7 +229,11 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
     h('h2', { id: 'disc-h' }, 'Disclosures sent (42 CFR Part 2)'),
     disclosures.length
       ? disclosuresTable(disclosures, lookup)
-      : h('p', { class: 'muted' }, i.consent.shareWithReferrer ? 'No disclosure sent yet.' : 'None: the person did not consent to share updates with a physician.'),
+      : h(
+          'p',
+          { class: 'muted' },
+          i.consent.shareWithReferrer ? 'No disclosure sent yet.' : 'None: the person did not consent to share updates with a physician.',
+        ),
   );
 
   const decision = r.pendingStep && !final ? decisionForm(ctx, r) : null;
@@ -191,7 +248,20 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
       h(
         'div',
         { class: 'col-main' },
-        decision ?? h('section', { class: 'panel', 'aria-labelledby': 'nodec-h' }, h('h2', { id: 'nodec-h' }, 'Decision'), h('p', { class: 'muted' }, final ? `Closed: ${STATUS_LABEL[r.status]}.` : 'No human step is pending right now: an automatic step is running. This page updates when the next step opens.'), r.cohortId ? cohortLine(r.cohortId, cohorts) : null),
+        decision ??
+          h(
+            'section',
+            { class: 'panel', 'aria-labelledby': 'nodec-h' },
+            h('h2', { id: 'nodec-h' }, 'Decision'),
+            h(
+              'p',
+              { class: 'muted' },
+              final
+                ? `Closed: ${STATUS_LABEL[r.status]}.`
+                : 'No human step is pending right now: an automatic step is running. This page updates when the next step opens.',
+            ),
+            r.cohortId ? cohortLine(r.cohortId, cohorts) : null,
+          ),
         followUpPanel(ctx, r),
         consentPanel(ctx, r),
       ),

@@ -14,11 +14,20 @@ import { CONTACT_CHANNEL, CONTACT_OUTCOME } from './timeline';
 export function firstSessionForm(r: ReferralDetail): { fields: Child[]; body(): unknown } {
   const fs = r.firstSession;
   const retries = fs?.retries ?? 0;
-  const expected = h('p', { class: 'first-session-at' }, fs ? ['Expected at the first session: ', h('time', { datetime: fs.at }, dateTime(fs.at))] : 'The first session is not known.');
+  const expected = h(
+    'p',
+    { class: 'first-session-at' },
+    fs ? ['Expected at the first session: ', h('time', { datetime: fs.at }, dateTime(fs.at))] : 'The first session is not known.',
+  );
   if (fs && r.cohortId) {
     void api.cohorts().then((res) => {
       const c = res.ok ? res.data.items.find((x) => x.cohortId === r.cohortId) : undefined;
-      if (c) expected.replaceChildren('Expected at the first session: ', h('time', { datetime: fs.at }, sessionTime(fs.at, c.timeZone)), ` in ${c.name} (${locationText(c)})`);
+      if (c)
+        expected.replaceChildren(
+          'Expected at the first session: ',
+          h('time', { datetime: fs.at }, sessionTime(fs.at, c.timeZone)),
+          ` in ${c.name} (${locationText(c)})`,
+        );
     });
   }
   const cameGroup = h('div', { class: 'subform', hidden: true });
@@ -28,7 +37,11 @@ export function firstSessionForm(r: ReferralDetail): { fields: Child[]; body(): 
     path: 'attended',
     required: true,
     options: [
-      { value: 'true', label: 'Yes, the person came', detail: 'Started: the referral closes as started; the referrer is told (with consent)' },
+      {
+        value: 'true',
+        label: 'Yes, the person came',
+        detail: 'Started: the referral closes as started; the referrer is told (with consent)',
+      },
       { value: 'false', label: 'No, the person did not come' },
     ],
     onchange: (v) => {
@@ -38,7 +51,14 @@ export function firstSessionForm(r: ReferralDetail): { fields: Child[]; body(): 
   });
   const today = new Date();
   const ymd = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
-  const on = input({ label: 'Attended on', path: 'on', type: 'date', required: true, hint: 'The day of the session the person came to.', attrs: { max: ymd, min: fs?.at.slice(0, 10) } });
+  const on = input({
+    label: 'Attended on',
+    path: 'on',
+    type: 'date',
+    required: true,
+    hint: 'The day of the session the person came to.',
+    attrs: { max: ymd, min: fs?.at.slice(0, 10) },
+  });
   cameGroup.append(on.el);
   const left = MAX_FIRST_SESSION_RETRIES - retries;
   const next = radios({
@@ -50,11 +70,16 @@ export function firstSessionForm(r: ReferralDetail): { fields: Child[]; body(): 
         value: 'retry',
         label: 'Keep the seat: wait for the next session',
         disabled: left <= 0,
-        detail: left > 0
-          ? `${left} of ${MAX_FIRST_SESSION_RETRIES} retries left. The person gets an email with the next session; call them before it (a reminder goes on the timeline).`
-          : `Both retries were used: a missed session now closes the referral.`,
+        detail:
+          left > 0
+            ? `${left} of ${MAX_FIRST_SESSION_RETRIES} retries left. The person gets an email with the next session; call them before it (a reminder goes on the timeline).`
+            : `Both retries were used: a missed session now closes the referral.`,
       },
-      { value: 'close', label: 'Close as a no-show', detail: 'The seat is given back (for the waitlist); the person and, with consent, the referrer are told' },
+      {
+        value: 'close',
+        label: 'Close as a no-show',
+        detail: 'The seat is given back (for the waitlist); the person and, with consent, the referrer are told',
+      },
     ],
   });
   missedGroup.append(next.el);

@@ -13,7 +13,11 @@ export function phoneIntakeView(ctx: ViewContext): HTMLElement {
     'section',
     { class: 'phone', 'aria-labelledby': 'page-h' },
     h('h1', { id: 'page-h', tabindex: '-1' }, 'Phone intake'),
-    h('p', { class: 'muted' }, 'Key in the caller’s answers. The referral is recorded as a phone intake under your name. If the caller screens positive for suicide risk, give them 988 (call or text) at once.'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Key in the caller’s answers. The referral is recorded as a phone intake under your name. If the caller screens positive for suicide risk, give them 988 (call or text) at once.',
+    ),
     after,
     root,
   );
@@ -22,7 +26,15 @@ export function phoneIntakeView(ctx: ViewContext): HTMLElement {
     submit: (body, key) => postPhoneIntake(body, key),
     onSubmitted: (result) => {
       if (!ctx.alive()) return;
-      after.replaceChildren(h('p', { class: 'notice ok' }, h('span', { 'aria-hidden': 'true' }, '✓ '), `Referral ${result.reference} created. `, h('a', { href: `#/referral/${encodeURIComponent(result.referralId)}` }, 'Open the referral')));
+      after.replaceChildren(
+        h(
+          'p',
+          { class: 'notice ok' },
+          h('span', { 'aria-hidden': 'true' }, '✓ '),
+          `Referral ${result.reference} created. `,
+          h('a', { href: `#/referral/${encodeURIComponent(result.referralId)}` }, 'Open the referral'),
+        ),
+      );
     },
   });
   return el;

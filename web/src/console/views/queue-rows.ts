@@ -27,7 +27,10 @@ export function seatOffers(): SeatOffers {
     const open = res.ok ? res.data.items.filter((c) => c.seatsLeft > 0 && (c.sessionsLeft ?? c.nextSessions.length) > 0) : [];
     const left = new Map(open.map((c) => [c.cohortId, c.seatsLeft]));
     if (!res.ok) el.replaceChildren('The cohorts could not be loaded: free seats are not shown.');
-    else if (!open.length) el.replaceChildren('No seat is free in any cohort now. A seat that appears (a new cohort, a no-show, a withdrawal before the start) is offered here to whoever has waited longest.');
+    else if (!open.length)
+      el.replaceChildren(
+        'No seat is free in any cohort now. A seat that appears (a new cohort, a no-show, a withdrawal before the start) is offered here to whoever has waited longest.',
+      );
     else {
       el.replaceChildren(
         h('strong', null, 'Seats free now: '),
@@ -57,17 +60,30 @@ export function row(r: ReferralSummary, me: string, kind: RowKind = 'default', o
     h('td', { class: 'name' }, r.displayName),
     kind === 'waitlist'
       ? h('td', null, r.waitlist ? words(r.waitlist.track) : '—')
-      : h('td', null, statusBadge(r.status), r.pendingStep && r.status === 'NEEDS_ATTENTION' ? h('span', { class: 'muted' }, ` (${STEP_LABEL[r.pendingStep]})`) : null),
+      : h(
+          'td',
+          null,
+          statusBadge(r.status),
+          r.pendingStep && r.status === 'NEEDS_ATTENTION' ? h('span', { class: 'muted' }, ` (${STEP_LABEL[r.pendingStep]})`) : null,
+        ),
     kind === 'waitlist'
       ? h('td', null, h('time', { datetime: since, title: `Waitlisted ${dateTime(since)}` }, ageOf(since)))
       : kind === 'first-session'
-        ? h('td', null, r.firstSession ? h('time', { datetime: r.firstSession.at }, dateTime(r.firstSession.at)) : '—', r.firstSession?.retries ? h('span', { class: 'muted' }, ` (missed ${r.firstSession.retries})`) : null)
+        ? h(
+            'td',
+            null,
+            r.firstSession ? h('time', { datetime: r.firstSession.at }, dateTime(r.firstSession.at)) : '—',
+            r.firstSession?.retries ? h('span', { class: 'muted' }, ` (missed ${r.firstSession.retries})`) : null,
+          )
         : h('td', null, h('time', { datetime: r.receivedAt, title: `Received ${dateTime(r.receivedAt)}` }, ageOf(r.receivedAt))),
     kind === 'waitlist'
-      ? h('td', null, offer ? h('span', { class: 'badge match offer' }, `Offer a seat in ${offer.name}`) : h('span', { class: 'muted' }, 'None free'))
+      ? h(
+          'td',
+          null,
+          offer ? h('span', { class: 'badge match offer' }, `Offer a seat in ${offer.name}`) : h('span', { class: 'muted' }, 'None free'),
+        )
       : h('td', null, slaBadge(r) ?? h('span', { class: 'muted' }, '—')),
     h('td', null, r.assignedTo ? (r.assignedTo === me ? 'You' : r.assignedTo) : h('span', { class: 'muted' }, 'Nobody')),
     h('td', null, r.channel === 'phone' ? 'Phone' : 'Web'),
   );
 }
-

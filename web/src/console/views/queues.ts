@@ -106,7 +106,11 @@ async function mineCounts(): Promise<TabCounts> {
   const res = await api.caseload();
   if (!res.ok) return {};
   const n = res.data.items.filter((r) => r.urgent).length;
-  return { waiting: res.data.items.length, more: !!res.data.nextCursor, urgent: { n, more: !!res.data.nextCursor && n === res.data.items.length } };
+  return {
+    waiting: res.data.items.length,
+    more: !!res.data.nextCursor,
+    urgent: { n, more: !!res.data.nextCursor && n === res.data.items.length },
+  };
 }
 
 export interface QueueView {
@@ -139,7 +143,13 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
     urgentEls.set(t.id, urgent);
     const btn = h(
       'button',
-      { type: 'button', role: 'tab', id: `tab-${t.id}`, 'aria-controls': 'queue-panel', class: `tab${t.id === 'needs-attention' ? ' attention' : ''}` },
+      {
+        type: 'button',
+        role: 'tab',
+        id: `tab-${t.id}`,
+        'aria-controls': 'queue-panel',
+        class: `tab${t.id === 'needs-attention' ? ' attention' : ''}`,
+      },
       t.id === 'needs-attention' ? h('span', { 'aria-hidden': 'true' }, '! ') : null,
       t.label,
       count,
@@ -156,7 +166,16 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
   function onKey(e: KeyboardEvent, id: QueueTab): void {
     const ids = QUEUE_TABS.map((t) => t.id);
     const i = ids.indexOf(id);
-    const to = e.key === 'ArrowRight' ? ids[(i + 1) % ids.length] : e.key === 'ArrowLeft' ? ids[(i - 1 + ids.length) % ids.length] : e.key === 'Home' ? ids[0] : e.key === 'End' ? ids[ids.length - 1] : undefined;
+    const to =
+      e.key === 'ArrowRight'
+        ? ids[(i + 1) % ids.length]
+        : e.key === 'ArrowLeft'
+          ? ids[(i - 1 + ids.length) % ids.length]
+          : e.key === 'Home'
+            ? ids[0]
+            : e.key === 'End'
+              ? ids[ids.length - 1]
+              : undefined;
     if (!to) return;
     e.preventDefault();
     tabButtons.get(to)?.focus();
@@ -184,8 +203,31 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
       h('span', { id: 'queue-all-hint', class: 'hint' }, 'for a last name; a reference is always found in every status'),
     ),
     h('button', { type: 'submit' }, 'Search'),
-    h('button', { type: 'button', class: 'secondary', onclick: () => { searchInput.value = ''; searchText = ''; load(); } }, 'Clear'),
-    h('button', { type: 'button', class: 'secondary', onclick: () => { load(); loadCounts(); } }, 'Refresh'),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => {
+          searchInput.value = '';
+          searchText = '';
+          load();
+        },
+      },
+      'Clear',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => {
+          load();
+          loadCounts();
+        },
+      },
+      'Refresh',
+    ),
   );
   searchForm.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -220,10 +262,21 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
       const { waiting, urgent: u } = c;
       counts.set(t.id, c);
       const count = countEls.get(t.id)!;
-      count.replaceChildren(...(waiting === undefined ? [] : [` ${waiting}${c.more ? '+' : ''}`, h('span', { class: 'visually-hidden' }, t.id === 'mine' ? ' assigned to you' : ' waiting')]));
+      count.replaceChildren(
+        ...(waiting === undefined
+          ? []
+          : [
+              ` ${waiting}${c.more ? '+' : ''}`,
+              h('span', { class: 'visually-hidden' }, t.id === 'mine' ? ' assigned to you' : ' waiting'),
+            ]),
+      );
       const badge = urgentEls.get(t.id)!;
       badge.hidden = !u || u.n === 0;
-      badge.replaceChildren(...(u && u.n > 0 ? [h('span', { class: 'visually-hidden' }, ', '), h('span', { 'aria-hidden': 'true' }, '⚠ '), `${u.n}${u.more ? '+' : ''} urgent`] : []));
+      badge.replaceChildren(
+        ...(u && u.n > 0
+          ? [h('span', { class: 'visually-hidden' }, ', '), h('span', { 'aria-hidden': 'true' }, '⚠ '), `${u.n}${u.more ? '+' : ''} urgent`]
+          : []),
+      );
     });
     return counts;
   }
@@ -304,7 +357,11 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
       shown += res.data.items.length;
       cursor = res.data.nextCursor;
       more.hidden = !cursor;
-      const where = q ? `Results for “${q}” in ${status ? `${tab.label.toLowerCase()}` : 'all statuses'}` : mine ? 'Open referrals assigned to you' : `${tab.label} queue`;
+      const where = q
+        ? `Results for “${q}” in ${status ? `${tab.label.toLowerCase()}` : 'all statuses'}`
+        : mine
+          ? 'Open referrals assigned to you'
+          : `${tab.label} queue`;
       caption.textContent = `${where}: ${shown} shown${cursor ? ', more available' : ''}, ${kind === 'waitlist' ? 'longest waiting first' : 'urgent first'}`;
       table.hidden = shown === 0;
       empty.hidden = shown !== 0;
@@ -339,7 +396,8 @@ export function queueView(ctx: ViewContext, initial: QueueTab | undefined): Queu
       const label = QUEUE_TABS.find((t) => t.id === open.tab)!.label;
       const n = counts.get(open.tab)?.urgent;
       select(open.tab, false);
-      if (open.urgent && n) opening.textContent = `Opened on ${label}: ${n.n}${n.more ? '+' : ''} urgent referral${n.n === 1 ? '' : 's'} waiting.`;
+      if (open.urgent && n)
+        opening.textContent = `Opened on ${label}: ${n.n}${n.more ? '+' : ''} urgent referral${n.n === 1 ? '' : 's'} waiting.`;
     });
   }
   return { el, select };

@@ -29,7 +29,11 @@ export function resumePanel(ctx: ViewContext, r: ReferralDetail): HTMLElement | 
     'section',
     { class: 'attention', 'aria-labelledby': 'attention-h' },
     h('h2', { id: 'attention-h' }, 'Needs attention'),
-    h('p', null, `An automatic step kept failing (${r.failure.error}) and the workflow stopped at ${words(r.failure.resumeAt)}. Once the cause is fixed, resume it there.`),
+    h(
+      'p',
+      null,
+      `An automatic step kept failing (${r.failure.error}) and the workflow stopped at ${words(r.failure.resumeAt)}. Once the cause is fixed, resume it there.`,
+    ),
     h('p', { class: 'actions' }, button),
     status,
   );

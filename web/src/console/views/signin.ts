@@ -21,7 +21,14 @@ export function signInView(auth: AuthProvider, reason: string | null, done: () =
     });
     body = h('div', null, btn);
   } else {
-    const user = h('input', { id: 'signin-user', name: 'username', autocomplete: 'username', required: true, spellcheck: 'false', autocapitalize: 'none' });
+    const user = h('input', {
+      id: 'signin-user',
+      name: 'username',
+      autocomplete: 'username',
+      required: true,
+      spellcheck: 'false',
+      autocapitalize: 'none',
+    });
     const pass = h('input', { id: 'signin-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
     body = h(

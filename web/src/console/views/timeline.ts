@@ -17,7 +17,11 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 /** "casey (staff)", "the patient (web form)", "System" */
 export const actorText = (e: Pick<ReferralEvent, 'actor'>): string =>
-  e.actor.kind === 'staff' ? `${e.actor.username || e.actor.sub || 'unknown'} (staff)` : e.actor.kind === 'patient' ? 'Patient (web form)' : 'System';
+  e.actor.kind === 'staff'
+    ? `${e.actor.username || e.actor.sub || 'unknown'} (staff)`
+    : e.actor.kind === 'patient'
+      ? 'Patient (web form)'
+      : 'System';
 
 const EVENT_TITLE: Record<string, string> = {
   RECEIVED: 'Referral received',
@@ -42,9 +46,14 @@ const EVENT_TITLE: Record<string, string> = {
 };
 
 const eventTitle = (e: ReferralEvent): string =>
-  e.type === 'STEP_DECIDED' && e.step ? `Decided: ${STEP_LABEL[e.step] ?? words(e.step)}` : EVENT_TITLE[e.type] ?? words(e.type);
+  e.type === 'STEP_DECIDED' && e.step ? `Decided: ${STEP_LABEL[e.step] ?? words(e.step)}` : (EVENT_TITLE[e.type] ?? words(e.type));
 
-const AUDIENCE: Record<string, string> = { patient: 'the patient', physician: 'the referring physician', 'referring-physician': 'the referring physician', program: 'the program team' };
+const AUDIENCE: Record<string, string> = {
+  patient: 'the patient',
+  physician: 'the referring physician',
+  'referring-physician': 'the referring physician',
+  program: 'the program team',
+};
 
 const NOTICE: Record<string, string> = {
   received: '“We received your request”',
@@ -78,7 +87,11 @@ export const CONTACT_OUTCOME: Record<string, string> = {
 };
 export const RECEIVED_VIA: Record<string, string> = { phone: 'by phone', 'in-person': 'in person', letter: 'by letter', email: 'by email' };
 
-const REVIEW: Record<string, string> = { covered: 'Covered (other coverage or state-funded)', 'self-pay': 'Self-pay', 'not-covered': 'Not covered: the referral closes' };
+const REVIEW: Record<string, string> = {
+  covered: 'Covered (other coverage or state-funded)',
+  'self-pay': 'Self-pay',
+  'not-covered': 'Not covered: the referral closes',
+};
 
 /** a decision in words: what was decided, then its particulars */
 export function decisionText(step: Step | undefined, d: Record<string, unknown>, lookup: TimelineLookup): string[] {
@@ -89,15 +102,25 @@ export function decisionText(step: Step | undefined, d: Record<string, unknown>,
       break;
     case 'evaluation': {
       if (d.decision === 'refer-out') lines.push(`Referred out${str(d.referOutTo) ? ` to ${String(d.referOutTo)}` : ''}`);
-      else lines.push(`Accepted into IOP${d.detoxRequired === true ? ': detox first' : d.detoxRequired === false ? ' (no detox needed)' : ''}`);
+      else
+        lines.push(
+          `Accepted into IOP${d.detoxRequired === true ? ': detox first' : d.detoxRequired === false ? ' (no detox needed)' : ''}`,
+        );
       const dims = d.dimensions && typeof d.dimensions === 'object' ? (d.dimensions as Record<string, number>) : undefined;
-      lines.push(`Recommended ASAM level ${String(d.recommendedLevel ?? '—')}${dims ? ` · risk ratings D1–D6: ${['d1', 'd2', 'd3', 'd4', 'd5', 'd6'].map((k) => dims[k] ?? '—').join(', ')}` : ''}`);
+      lines.push(
+        `Recommended ASAM level ${String(d.recommendedLevel ?? '—')}${dims ? ` · risk ratings D1–D6: ${['d1', 'd2', 'd3', 'd4', 'd5', 'd6'].map((k) => dims[k] ?? '—').join(', ')}` : ''}`,
+      );
       break;
     }
     case 'detox-confirmation':
       if (d.completed === true) {
-        const score = d.withdrawalScore && typeof d.withdrawalScore === 'object' ? (d.withdrawalScore as { instrument?: string; score?: number }) : undefined;
-        lines.push(`Detox completed${str(d.completedOn) ? ` on ${calendarDay(String(d.completedOn))}` : ''}${str(d.facility) ? ` at ${String(d.facility)}` : ''}`);
+        const score =
+          d.withdrawalScore && typeof d.withdrawalScore === 'object'
+            ? (d.withdrawalScore as { instrument?: string; score?: number })
+            : undefined;
+        lines.push(
+          `Detox completed${str(d.completedOn) ? ` on ${calendarDay(String(d.completedOn))}` : ''}${str(d.facility) ? ` at ${String(d.facility)}` : ''}`,
+        );
         if (score?.instrument) lines.push(`${score.instrument} at discharge: ${score.score ?? '—'}`);
       } else {
         lines.push(d.decision === 'extend' ? 'Detox not completed yet: keep waiting' : 'Detox not completed: referred out');
@@ -112,7 +135,12 @@ export function decisionText(step: Step | undefined, d: Record<string, unknown>,
       break;
     case 'first-session':
       if (d.attended === true) lines.push(`Attended the first session${str(d.on) ? ` on ${calendarDay(String(d.on))}` : ''}: started`);
-      else lines.push(d.next === 'retry' ? 'Missed the first session: wait for the next one' : 'Missed the first session: closed as a no-show (the seat is given back)');
+      else
+        lines.push(
+          d.next === 'retry'
+            ? 'Missed the first session: wait for the next one'
+            : 'Missed the first session: closed as a no-show (the seat is given back)',
+        );
       break;
     default:
       lines.push(...genericLines(d, ['note']));
@@ -130,7 +158,10 @@ const valueText = (v: unknown): string => {
   if (typeof v === 'string') return ISO_INSTANT.test(v) ? dateTime(v) : YMD.test(v) ? calendarDay(v) : v;
   if (typeof v === 'number') return String(v);
   if (Array.isArray(v)) return v.length ? v.map(valueText).join(', ') : '—';
-  if (typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([k, x]) => `${words(k)} ${valueText(x)}`).join(', ');
+  if (typeof v === 'object')
+    return Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${words(k)} ${valueText(x)}`)
+      .join(', ');
   return String(v);
 };
 
@@ -163,9 +194,11 @@ function eventLines(e: ReferralEvent, lookup: TimelineLookup): string[] {
     case 'SLA_BREACHED':
       return d.expired === true
         ? [`Detox waited its full ${num(d.maxDays) ?? 30} days: the referral expired`]
-        : [`Waited ${num(d.ageHours) !== undefined ? hours(num(d.ageHours)!) : '—'} at ${e.step ? STEP_LABEL[e.step] ?? e.step : 'this step'}${num(d.breach) ? ` (timer passed ${d.breach === 1 ? 'once' : `${d.breach} times`})` : ''}`];
+        : [
+            `Waited ${num(d.ageHours) !== undefined ? hours(num(d.ageHours)!) : '—'} at ${e.step ? (STEP_LABEL[e.step] ?? e.step) : 'this step'}${num(d.breach) ? ` (timer passed ${d.breach === 1 ? 'once' : `${d.breach} times`})` : ''}`,
+          ];
     case 'GATE_REOPENED':
-      return [`${e.step ? STEP_LABEL[e.step] ?? e.step : 'The step'} opened again with a fresh timer`];
+      return [`${e.step ? (STEP_LABEL[e.step] ?? e.step) : 'The step'} opened again with a fresh timer`];
     case 'DISCLOSURE':
       return [
         `Referral status only, to the referring physician${str(d.recipientNpi) ? ` (NPI ${String(d.recipientNpi)})` : ''}: ${noticeText({ ...d, audience: 'physician' }).replace(/ to the referring physician$/, '')}`,
@@ -174,15 +207,24 @@ function eventLines(e: ReferralEvent, lookup: TimelineLookup): string[] {
     case 'NOTICE_SENT':
       return [noticeText(d)];
     case 'NOTICE_FAILED':
-      return [noticeText(d), `Not delivered (${String(d.error ?? 'error')}, try ${num(d.attempt) ?? 1})${str(d.retryAt) ? `; tried again ${dateTime(String(d.retryAt))}` : d.final === true ? '; given up: the program was told' : ''}`];
+      return [
+        noticeText(d),
+        `Not delivered (${String(d.error ?? 'error')}, try ${num(d.attempt) ?? 1})${str(d.retryAt) ? `; tried again ${dateTime(String(d.retryAt))}` : d.final === true ? '; given up: the program was told' : ''}`,
+      ];
     case 'NOTICE_CANCELLED':
-      return [noticeText(d), `Not sent: ${d.reason === 'consent revoked' ? 'the patient revoked consent' : d.reason === 'no consent' ? 'no consent to share' : d.reason === 'no recipient' ? 'no address to send it to' : String(d.reason ?? 'no longer due')}`];
+      return [
+        noticeText(d),
+        `Not sent: ${d.reason === 'consent revoked' ? 'the patient revoked consent' : d.reason === 'no consent' ? 'no consent to share' : d.reason === 'no recipient' ? 'no address to send it to' : String(d.reason ?? 'no longer due')}`,
+      ];
     case 'WITHDRAWN':
       return str(d.reason) ? [`Reason: ${String(d.reason)}`] : [];
     case 'TASK_FAILED':
       return [`Error ${String(d.error ?? 'unknown')}; Resume restarts it at ${STATUS_LABEL[d.resumeAt as Status] ?? '—'}`];
     case 'RESUMED':
-      return [`Restarted at ${STATUS_LABEL[d.resumeAt as Status] ?? '—'} after ${String(d.error ?? 'an error')}`, ...(str(d.note) ? [`Note: ${String(d.note)}`] : [])];
+      return [
+        `Restarted at ${STATUS_LABEL[d.resumeAt as Status] ?? '—'} after ${String(d.error ?? 'an error')}`,
+        ...(str(d.note) ? [`Note: ${String(d.note)}`] : []),
+      ];
     case 'ASSIGNED': {
       const to = str(d.to);
       const from = str(d.from);
@@ -203,10 +245,14 @@ function eventLines(e: ReferralEvent, lookup: TimelineLookup): string[] {
       ];
     case 'WAITLIST_REVIEW_DUE': {
       const free = num(d.seatsFree) ?? 0;
-      return [`On the waitlist for ${num(d.waitingDays) ?? '—'} days; ${free ? `${free} seat${free === 1 ? '' : 's'} free in the person’s track now` : 'no seat free in the person’s track yet'}`];
+      return [
+        `On the waitlist for ${num(d.waitingDays) ?? '—'} days; ${free ? `${free} seat${free === 1 ? '' : 's'} free in the person’s track now` : 'no seat free in the person’s track yet'}`,
+      ];
     }
     case 'SEAT_RELEASED':
-      return [`The seat in ${str(d.cohortId) ? lookup.cohortName(String(d.cohortId)) ?? 'the cohort' : 'the cohort'} is free again for the waitlist`];
+      return [
+        `The seat in ${str(d.cohortId) ? (lookup.cohortName(String(d.cohortId)) ?? 'the cohort') : 'the cohort'} is free again for the waitlist`,
+      ];
     case 'CONSENT_REVOKED': {
       const n = num(d.cancelledNotices) ?? 0;
       return [
@@ -220,7 +266,16 @@ function eventLines(e: ReferralEvent, lookup: TimelineLookup): string[] {
   }
 }
 
-const linesCell = (lines: string[]): Child => (lines.length ? (lines.length === 1 ? lines[0] : h('ul', { class: 'plain lines' }, lines.map((l) => h('li', null, l)))) : '—');
+const linesCell = (lines: string[]): Child =>
+  lines.length
+    ? lines.length === 1
+      ? lines[0]
+      : h(
+          'ul',
+          { class: 'plain lines' },
+          lines.map((l) => h('li', null, l)),
+        )
+    : '—';
 
 /** the timeline table, oldest first */
 export function timelineSection(events: readonly ReferralEvent[], lookup: TimelineLookup): HTMLElement {
@@ -234,7 +289,15 @@ export function timelineSection(events: readonly ReferralEvent[], lookup: Timeli
           'table',
           { class: 'timeline' },
           h('caption', { class: 'visually-hidden' }, 'Audit events, oldest first'),
-          h('thead', null, h('tr', null, ['When', 'Who', 'What', 'Status', 'Details'].map((c) => h('th', { scope: 'col' }, c)))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['When', 'Who', 'What', 'Status', 'Details'].map((c) => h('th', { scope: 'col' }, c)),
+            ),
+          ),
           h(
             'tbody',
             null,
@@ -245,7 +308,11 @@ export function timelineSection(events: readonly ReferralEvent[], lookup: Timeli
                 h('td', null, h('time', { datetime: e.at }, dateTime(e.at))),
                 h('td', null, actorText(e)),
                 h('td', null, eventTitle(e)),
-                h('td', null, e.from || e.to ? `${e.from ? STATUS_LABEL[e.from] ?? e.from : '—'} → ${e.to ? STATUS_LABEL[e.to] ?? e.to : '—'}` : ''),
+                h(
+                  'td',
+                  null,
+                  e.from || e.to ? `${e.from ? (STATUS_LABEL[e.from] ?? e.from) : '—'} → ${e.to ? (STATUS_LABEL[e.to] ?? e.to) : '—'}` : '',
+                ),
                 h('td', null, linesCell(eventLines(e, lookup))),
               ),
             ),
@@ -261,7 +328,27 @@ export function disclosuresTable(events: readonly ReferralEvent[], lookup: Timel
     'table',
     { class: 'timeline' },
     h('caption', { class: 'visually-hidden' }, 'Disclosures to the referring physician'),
-    h('thead', null, h('tr', null, ['When', 'Sent by', 'What was disclosed'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', null, events.map((e) => h('tr', null, h('td', null, h('time', { datetime: e.at }, dateTime(e.at))), h('td', null, actorText(e)), h('td', null, linesCell(eventLines(e, lookup)))))),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        ['When', 'Sent by', 'What was disclosed'].map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      events.map((e) =>
+        h(
+          'tr',
+          null,
+          h('td', null, h('time', { datetime: e.at }, dateTime(e.at))),
+          h('td', null, actorText(e)),
+          h('td', null, linesCell(eventLines(e, lookup))),
+        ),
+      ),
+    ),
   );
 }

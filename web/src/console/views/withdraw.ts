@@ -11,7 +11,12 @@ import { waitFor, type ViewContext } from './common';
 
 export function withdrawControl(ctx: ViewContext, r: ReferralDetail): HTMLElement {
   const errors = new FormErrors('The referral was not withdrawn');
-  const reason = textarea({ label: 'Reason', path: 'reason', required: true, hint: 'Staff-only, at most 500 characters. The person and (with consent) the referrer are told the referral was closed; the reason is not sent.' });
+  const reason = textarea({
+    label: 'Reason',
+    path: 'reason',
+    required: true,
+    hint: 'Staff-only, at most 500 characters. The person and (with consent) the referrer are told the referral was closed; the reason is not sent.',
+  });
   const confirm = h('button', { type: 'submit', class: 'danger' }, 'Withdraw referral');
   const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
   const form = h('form', { novalidate: true }, errors.summary, reason.el, h('p', { class: 'actions' }, confirm, cancel));
@@ -45,7 +50,22 @@ export function withdrawControl(ctx: ViewContext, r: ReferralDetail): HTMLElemen
       if (!ctx.alive()) return;
       if (!res.ok) {
         if (res.status === 400 && res.error.fields) errors.show(res.error.fields, res.error.message);
-        else if (res.status === 409) errors.message('Cannot withdraw', `The referral is already closed or has moved on. Server said: ${sentence(res.error.message)}`, h('button', { type: 'button', onclick: () => { dialog.close(); ctx.reload(); } }, 'Reload referral'));
+        else if (res.status === 409)
+          errors.message(
+            'Cannot withdraw',
+            `The referral is already closed or has moved on. Server said: ${sentence(res.error.message)}`,
+            h(
+              'button',
+              {
+                type: 'button',
+                onclick: () => {
+                  dialog.close();
+                  ctx.reload();
+                },
+              },
+              'Reload referral',
+            ),
+          );
         else if (res.status === 403) errors.message('Not allowed for your account', res.error.message);
         else if (res.status !== 401) errors.message('Not withdrawn', res.error.message);
         return;

@@ -11,9 +11,9 @@ export const en = {
   'form.privacy': 'Your answers are private. Federal law (42 CFR Part 2) protects them.',
   'form.help': 'If you would rather talk, call us:',
 
-  'yes': 'Yes',
-  'no': 'No',
-  'optional': 'optional',
+  yes: 'Yes',
+  no: 'No',
+  optional: 'optional',
 
   'safety.title': 'Your safety first',
   'safety.intro': 'We ask everyone these two questions.',
@@ -61,7 +61,8 @@ export const en = {
   'withdrawal.title': 'Withdrawal and detox',
   'withdrawal.warning.title': 'Stopping alcohol or benzodiazepines suddenly can be dangerous',
   'withdrawal.warning.body': 'It can cause seizures. Please do not stop on your own without medical help.',
-  'withdrawal.warning.now': 'If you have severe symptoms now — a seizure, seeing or hearing things that are not there, strong confusion, chest pain or a racing heart — call 911 or go to the nearest emergency department now.',
+  'withdrawal.warning.now':
+    'If you have severe symptoms now — a seizure, seeing or hearing things that are not there, strong confusion, chest pain or a racing heart — call 911 or go to the nearest emergency department now.',
   'withdrawal.symptoms': 'Do you have withdrawal symptoms right now?',
   'withdrawal.symptoms.hint': 'For example shaking, sweating, nausea, strong anxiety or trouble sleeping.',
   'withdrawal.detox': 'Detox (medical help to stop safely): which fits you best?',
@@ -116,12 +117,14 @@ export const en = {
   'consent.why': 'Why',
   'consent.why.value': 'To coordinate your care.',
   'consent.revoke': 'Your right to cancel',
-  'consent.revoke.value': 'You can cancel this consent at any time by telling the program: call us at {phone} or tell your case worker. From then on we send your doctor nothing more. Cancelling does not undo what was already shared.',
+  'consent.revoke.value':
+    'You can cancel this consent at any time by telling the program: call us at {phone} or tell your case worker. From then on we send your doctor nothing more. Cancelling does not undo what was already shared.',
   'consent.expiry': 'Until when',
   'consent.expiry.value': 'Until your referral closes, or one year from the date below, whichever comes first.',
   'consent.care': 'Your care does not depend on it',
   'consent.care.value': 'If you say no, your care stays the same.',
-  'consent.law': 'Federal law (42 CFR Part 2) protects these records. The person who receives them may not share them further without your written consent.',
+  'consent.law':
+    'Federal law (42 CFR Part 2) protects these records. The person who receives them may not share them further without your written consent.',
   'consent.share': 'Yes, I agree to share the status of my referral with {physician}',
   'consent.share.none': 'the physician named above',
   'consent.signature': 'Type your full name to sign this form',
@@ -140,16 +143,18 @@ export const en = {
   'notes.left': '{n} characters left',
   'notes.over': '{n} characters too many',
 
-  'submit': 'Send my form',
+  submit: 'Send my form',
   'submit.sending': 'Sending…',
   'status.sending': 'Sending your form. Please wait.',
 
   'errors.title': 'Please check these answers',
   'error.network': 'We could not send your form. Nothing you typed is lost. Check your connection, then press “{submit}” again.',
-  'error.server': 'Something went wrong on our side. Nothing you typed is lost. Please press “{submit}” again in a moment, or call us at {phone}.',
+  'error.server':
+    'Something went wrong on our side. Nothing you typed is lost. Please press “{submit}” again in a moment, or call us at {phone}.',
   'error.rateLimit': 'Too many tries in a short time. Please wait a minute, then press “{submit}” again.',
   'error.tooLarge': 'The form is too long to send. Please shorten your notes.',
-  'error.conflict': 'We already received this form with different answers, so we did not send it again. To change your answers, please call us at {phone}.',
+  'error.conflict':
+    'We already received this form with different answers, so we did not send it again. To change your answers, please call us at {phone}.',
   'error.auth': 'Your session has ended. Please sign in again; nothing you typed is lost.',
   'error.generic': 'We could not send your form. Please try again, or call us at {phone}.',
 

@@ -12,9 +12,9 @@ export const es: Record<keyof typeof en, string> = {
   'form.privacy': 'Sus respuestas son privadas. La ley federal (42 CFR Parte 2) las protege.',
   'form.help': 'Si prefiere hablar con alguien, llámenos:',
 
-  'yes': 'Sí',
-  'no': 'No',
-  'optional': 'opcional',
+  yes: 'Sí',
+  no: 'No',
+  optional: 'opcional',
 
   'safety.title': 'Primero, su seguridad',
   'safety.intro': 'Hacemos estas dos preguntas a todas las personas.',
@@ -22,7 +22,8 @@ export const es: Record<keyof typeof en, string> = {
   'safety.attempt': 'En los últimos 3 meses, ¿ha intentado quitarse la vida?',
 
   'crisis.title': 'Hay ayuda disponible ahora mismo.',
-  'crisis.body': 'Llame o envíe un mensaje de texto al 988 (Línea de Prevención del Suicidio y Crisis). Es gratis, confidencial y atiende las 24 horas.',
+  'crisis.body':
+    'Llame o envíe un mensaje de texto al 988 (Línea de Prevención del Suicidio y Crisis). Es gratis, confidencial y atiende las 24 horas.',
   'crisis.spanish': 'Para hablar en español, llame al 988 y marque 2, o envíe AYUDA por texto al 988.',
   'crisis.emergency': 'Si está en peligro ahora mismo, llame al 911.',
   'crisis.call': 'Llamar al 988',
@@ -62,7 +63,8 @@ export const es: Record<keyof typeof en, string> = {
   'withdrawal.title': 'Abstinencia y desintoxicación',
   'withdrawal.warning.title': 'Dejar el alcohol o las benzodiacepinas de golpe puede ser peligroso',
   'withdrawal.warning.body': 'Puede causar convulsiones. Por favor, no lo deje por su cuenta sin ayuda médica.',
-  'withdrawal.warning.now': 'Si ahora tiene síntomas graves (una convulsión, ver u oír cosas que no están, mucha confusión, dolor de pecho o el corazón muy acelerado), llame al 911 o vaya ahora a la sala de emergencias más cercana.',
+  'withdrawal.warning.now':
+    'Si ahora tiene síntomas graves (una convulsión, ver u oír cosas que no están, mucha confusión, dolor de pecho o el corazón muy acelerado), llame al 911 o vaya ahora a la sala de emergencias más cercana.',
   'withdrawal.symptoms': '¿Tiene síntomas de abstinencia en este momento?',
   'withdrawal.symptoms.hint': 'Por ejemplo temblores, sudor, náuseas, mucha ansiedad o problemas para dormir.',
   'withdrawal.detox': 'Desintoxicación (ayuda médica para dejarlo de forma segura): ¿qué describe mejor su situación?',
@@ -117,12 +119,14 @@ export const es: Record<keyof typeof en, string> = {
   'consent.why': 'Para qué',
   'consent.why.value': 'Para coordinar su atención.',
   'consent.revoke': 'Su derecho a cancelar',
-  'consent.revoke.value': 'Puede cancelar este consentimiento en cualquier momento avisando al programa: llámenos al {phone} o dígaselo a nuestro equipo. Desde entonces no enviamos nada más a su médico. Cancelar no deshace lo que ya se compartió.',
+  'consent.revoke.value':
+    'Puede cancelar este consentimiento en cualquier momento avisando al programa: llámenos al {phone} o dígaselo a nuestro equipo. Desde entonces no enviamos nada más a su médico. Cancelar no deshace lo que ya se compartió.',
   'consent.expiry': 'Hasta cuándo',
   'consent.expiry.value': 'Hasta que se cierre su referencia, o un año después de la fecha de abajo, lo que ocurra primero.',
   'consent.care': 'Su atención no depende de esto',
   'consent.care.value': 'Si dice que no, su atención sigue igual.',
-  'consent.law': 'La ley federal (42 CFR Parte 2) protege estos registros. Quien los reciba no puede volver a compartirlos sin su consentimiento por escrito.',
+  'consent.law':
+    'La ley federal (42 CFR Parte 2) protege estos registros. Quien los reciba no puede volver a compartirlos sin su consentimiento por escrito.',
   'consent.share': 'Sí, acepto compartir el estado de mi referencia con {physician}',
   'consent.share.none': 'el médico indicado arriba',
   'consent.signature': 'Escriba su nombre completo para firmar este formulario',
@@ -141,16 +145,19 @@ export const es: Record<keyof typeof en, string> = {
   'notes.left': 'Quedan {n} caracteres',
   'notes.over': 'Sobran {n} caracteres',
 
-  'submit': 'Enviar mi formulario',
+  submit: 'Enviar mi formulario',
   'submit.sending': 'Enviando…',
   'status.sending': 'Enviando su formulario. Por favor, espere.',
 
   'errors.title': 'Por favor, revise estas respuestas',
-  'error.network': 'No pudimos enviar su formulario. No se perdió nada de lo que escribió. Revise su conexión y vuelva a pulsar “{submit}”.',
-  'error.server': 'Algo falló de nuestro lado. No se perdió nada de lo que escribió. Vuelva a pulsar “{submit}” en un momento, o llámenos al {phone}.',
+  'error.network':
+    'No pudimos enviar su formulario. No se perdió nada de lo que escribió. Revise su conexión y vuelva a pulsar “{submit}”.',
+  'error.server':
+    'Algo falló de nuestro lado. No se perdió nada de lo que escribió. Vuelva a pulsar “{submit}” en un momento, o llámenos al {phone}.',
   'error.rateLimit': 'Demasiados intentos en poco tiempo. Espere un minuto y vuelva a pulsar “{submit}”.',
   'error.tooLarge': 'El formulario es demasiado largo para enviarlo. Por favor, acorte sus notas.',
-  'error.conflict': 'Ya recibimos este formulario con otras respuestas, así que no lo enviamos de nuevo. Para cambiar sus respuestas, llámenos al {phone}.',
+  'error.conflict':
+    'Ya recibimos este formulario con otras respuestas, así que no lo enviamos de nuevo. Para cambiar sus respuestas, llámenos al {phone}.',
   'error.auth': 'Su sesión terminó. Vuelva a iniciar sesión; no se perdió nada de lo que escribió.',
   'error.generic': 'No pudimos enviar su formulario. Inténtelo de nuevo o llámenos al {phone}.',
 
@@ -182,7 +189,8 @@ export const es: Record<keyof typeof en, string> = {
   'invalid.zip': '{field}: escriba 5 dígitos',
   'invalid.idChars': '{field}: use solo letras, números y guiones',
   'invalid.npiLength': '{field}: escriba los 10 dígitos, sin espacios ni guiones',
-  'invalid.npiCheck': '{field}: estos 10 dígitos no forman un NPI válido (el último dígito no coincide). Verifíquelo con el consultorio del médico',
+  'invalid.npiCheck':
+    '{field}: estos 10 dígitos no forman un NPI válido (el último dígito no coincide). Verifíquelo con el consultorio del médico',
   'invalid.detoxDate': 'Indique la fecha en que terminó la desintoxicación solo si ya la terminó',
   'invalid.shareNoPhysician': 'Indique el médico con quien acepta compartir el estado de su referencia',
   'invalid.signedAt': 'La fecha de la firma no es válida',
@@ -211,7 +219,8 @@ export const es: Record<keyof typeof en, string> = {
   'done.urgent': 'Marcamos su solicitud como urgente.',
   'done.next': 'Qué pasa ahora',
   'done.next.insurance': 'Revisamos su seguro. Si algo no está claro, un miembro del personal lo revisa.',
-  'done.next.evaluation': 'Alguien de nuestro equipo se comunica con usted para una evaluación: una conversación sobre sus necesidades, para encontrar la atención adecuada.',
+  'done.next.evaluation':
+    'Alguien de nuestro equipo se comunica con usted para una evaluación: una conversación sobre sus necesidades, para encontrar la atención adecuada.',
   'done.next.detox': 'Si primero necesita desintoxicación, le ayudamos con eso. Empieza con nosotros cuando la termine.',
   'done.next.group': 'Luego se une a un grupo pequeño. Le enviamos por correo electrónico el horario y la fecha de inicio.',
   'done.call': '¿Preguntas? Llámenos:',

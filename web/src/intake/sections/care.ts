@@ -10,8 +10,21 @@ import type { IntakeKey } from '../i18n';
 /** payer, member id and group number only when insured */
 export const insuranceSection = (b: FieldBuilders) => {
   const payer = b.inputField({ path: 'insurance.payer', label: 'insurance.payer', autocomplete: 'off' });
-  const memberId = b.inputField({ path: 'insurance.memberId', label: 'insurance.memberId', hint: 'insurance.memberId.hint', autocomplete: 'off', spellcheck: false, width: 'medium' });
-  const groupNumber = b.inputField({ path: 'insurance.groupNumber', label: 'insurance.groupNumber', autocomplete: 'off', spellcheck: false, width: 'medium' });
+  const memberId = b.inputField({
+    path: 'insurance.memberId',
+    label: 'insurance.memberId',
+    hint: 'insurance.memberId.hint',
+    autocomplete: 'off',
+    spellcheck: false,
+    width: 'medium',
+  });
+  const groupNumber = b.inputField({
+    path: 'insurance.groupNumber',
+    label: 'insurance.groupNumber',
+    autocomplete: 'off',
+    spellcheck: false,
+    width: 'medium',
+  });
   const insuredWrap = b.reveal(payer.field, memberId.field, groupNumber.field);
   const insurance = b.choiceGroup({
     path: 'insurance.type',
@@ -23,7 +36,12 @@ export const insuranceSection = (b: FieldBuilders) => {
   return {
     element: b.section('insurance.title', insurance.field, insuredWrap),
     read: (): Pick<IntakeAnswers, 'insurance'> => ({
-      insurance: { type: insurance.value(), payer: payer.input.value, memberId: memberId.input.value, groupNumber: groupNumber.input.value },
+      insurance: {
+        type: insurance.value(),
+        payer: payer.input.value,
+        memberId: memberId.input.value,
+        groupNumber: groupNumber.input.value,
+      },
     }),
   };
 };
@@ -31,13 +49,34 @@ export const insuranceSection = (b: FieldBuilders) => {
 /** the referring physician: all optional together (the schema checks the NPI) */
 export const physicianSection = (b: FieldBuilders) => {
   const name = b.inputField({ path: 'referringPhysician.name', label: 'physician.name', autocomplete: 'off', spellcheck: false });
-  const npi = b.inputField({ path: 'referringPhysician.npi', label: 'physician.npi', hint: 'physician.npi.hint', autocomplete: 'off', inputmode: 'numeric', width: 'medium' });
-  const email = b.inputField({ path: 'referringPhysician.email', label: 'physician.email', type: 'email', autocomplete: 'off', spellcheck: false });
+  const npi = b.inputField({
+    path: 'referringPhysician.npi',
+    label: 'physician.npi',
+    hint: 'physician.npi.hint',
+    autocomplete: 'off',
+    inputmode: 'numeric',
+    width: 'medium',
+  });
+  const email = b.inputField({
+    path: 'referringPhysician.email',
+    label: 'physician.email',
+    type: 'email',
+    autocomplete: 'off',
+    spellcheck: false,
+  });
   const practice = b.inputField({ path: 'referringPhysician.practice', label: 'physician.practice', autocomplete: 'off' });
   return {
     element: b.section(
       'physician.title',
-      h('div', { 'data-path': 'referringPhysician' }, b.txt('p', 'physician.intro', { class: 'section__intro' }), name.field, npi.field, email.field, practice.field),
+      h(
+        'div',
+        { 'data-path': 'referringPhysician' },
+        b.txt('p', 'physician.intro', { class: 'section__intro' }),
+        name.field,
+        npi.field,
+        email.field,
+        practice.field,
+      ),
     ),
     /** the name as typed so far (the consent names the physician it would share with) */
     name: (): string => name.input.value.trim(),
@@ -66,13 +105,22 @@ export const consentSection = (b: FieldBuilders, ctx: FieldContext, physicianNam
         'dd',
         { class: 'terms__value' },
         b.txt('p', 'consent.what.value'),
-        h('ul', { class: 'terms__list' }, ...(['consent.what.received', 'consent.what.accepted', 'consent.what.enrolled', 'consent.what.closed'] as const).map((k) => b.txt('li', k))),
+        h(
+          'ul',
+          { class: 'terms__list' },
+          ...(['consent.what.received', 'consent.what.accepted', 'consent.what.enrolled', 'consent.what.closed'] as const).map((k) =>
+            b.txt('li', k),
+          ),
+        ),
         b.txt('p', 'consent.what.identity'),
         b.txt('p', 'consent.what.never', { class: 'terms__never' }),
       ),
     ),
     ...term('consent.why', value('consent.why.value')),
-    ...term('consent.revoke', value('consent.revoke.value', () => ({ phone: unbreakable(ctx.phone) }))),
+    ...term(
+      'consent.revoke',
+      value('consent.revoke.value', () => ({ phone: unbreakable(ctx.phone) })),
+    ),
     ...term('consent.expiry', value('consent.expiry.value')),
     ...term('consent.care', value('consent.care.value')),
   );
@@ -88,11 +136,19 @@ export const consentSection = (b: FieldBuilders, ctx: FieldContext, physicianNam
         'label',
         { class: 'choice__label', for: shareId },
         share,
-        b.txt('span', 'consent.share', { class: 'choice__text' }, () => ({ physician: physicianName() || ctx.tr().t('consent.share.none') })),
+        b.txt('span', 'consent.share', { class: 'choice__text' }, () => ({
+          physician: physicianName() || ctx.tr().t('consent.share.none'),
+        })),
       ),
     ),
   );
-  const signature = b.inputField({ path: 'consent.signature', label: 'consent.signature', hint: 'consent.signature.hint', autocomplete: b.own('name'), spellcheck: false });
+  const signature = b.inputField({
+    path: 'consent.signature',
+    label: 'consent.signature',
+    hint: 'consent.signature.hint',
+    autocomplete: b.own('name'),
+    spellcheck: false,
+  });
   const signedOn = b.txt('p', 'consent.date', { class: 'consent__date' }, () => ({
     date: new Intl.DateTimeFormat(ctx.lang() === 'es' ? 'es-US' : 'en-US', { dateStyle: 'long' }).format(new Date()),
   }));
@@ -146,7 +202,14 @@ export const notesSection = (b: FieldBuilders, ctx: FieldContext) => {
     counterTimer = setTimeout(() => (counterLive.textContent = counterText()), 1000);
   });
   ctx.dynamic(updateCounter);
-  const field = h('div', { class: 'field', 'data-path': 'notes' }, b.txt('label', 'notes.label', { for: notesId, class: 'label' }), notes, counter, counterLive);
+  const field = h(
+    'div',
+    { class: 'field', 'data-path': 'notes' },
+    b.txt('label', 'notes.label', { for: notesId, class: 'label' }),
+    notes,
+    counter,
+    counterLive,
+  );
   return {
     element: b.section('notes.title', field),
     read: (): Pick<IntakeAnswers, 'notes'> => ({ notes: notes.value }),

@@ -50,12 +50,48 @@ export const safetySection = (b: FieldBuilders, ctx: FieldContext) => {
 };
 
 export const aboutSection = (b: FieldBuilders, ctx: FieldContext) => {
-  const firstName = b.inputField({ path: 'patient.firstName', label: 'about.firstName', autocomplete: b.own('given-name'), spellcheck: false });
-  const lastName = b.inputField({ path: 'patient.lastName', label: 'about.lastName', autocomplete: b.own('family-name'), spellcheck: false });
-  const dob = b.inputField({ path: 'patient.dateOfBirth', label: 'about.dateOfBirth', type: 'date', autocomplete: b.own('bday'), width: 'medium' });
-  const phone = b.inputField({ path: 'patient.phone', label: 'about.phone', hint: 'about.phone.hint', type: 'tel', autocomplete: b.own('tel'), width: 'medium' });
-  const email = b.inputField({ path: 'patient.email', label: 'about.email', hint: 'about.email.hint', type: 'email', autocomplete: b.own('email'), spellcheck: false });
-  const postal = b.inputField({ path: 'patient.postalCode', label: 'about.postalCode', autocomplete: b.own('postal-code'), inputmode: 'numeric', width: 'short' });
+  const firstName = b.inputField({
+    path: 'patient.firstName',
+    label: 'about.firstName',
+    autocomplete: b.own('given-name'),
+    spellcheck: false,
+  });
+  const lastName = b.inputField({
+    path: 'patient.lastName',
+    label: 'about.lastName',
+    autocomplete: b.own('family-name'),
+    spellcheck: false,
+  });
+  const dob = b.inputField({
+    path: 'patient.dateOfBirth',
+    label: 'about.dateOfBirth',
+    type: 'date',
+    autocomplete: b.own('bday'),
+    width: 'medium',
+  });
+  const phone = b.inputField({
+    path: 'patient.phone',
+    label: 'about.phone',
+    hint: 'about.phone.hint',
+    type: 'tel',
+    autocomplete: b.own('tel'),
+    width: 'medium',
+  });
+  const email = b.inputField({
+    path: 'patient.email',
+    label: 'about.email',
+    hint: 'about.email.hint',
+    type: 'email',
+    autocomplete: b.own('email'),
+    spellcheck: false,
+  });
+  const postal = b.inputField({
+    path: 'patient.postalCode',
+    label: 'about.postalCode',
+    autocomplete: b.own('postal-code'),
+    inputmode: 'numeric',
+    width: 'short',
+  });
   return {
     element: b.section(
       'about.title',
@@ -96,7 +132,13 @@ export const substancesSection = (b: FieldBuilders, ctx: FieldContext) => {
     lastUse.set(s, { wrap, ...f });
     return { value: s, label: `substance.${s}` as const, reveal: wrap };
   });
-  const substances = b.choiceGroup({ path: 'substances', legend: 'substances.question', hint: 'substances.hint', type: 'checkbox', options });
+  const substances = b.choiceGroup({
+    path: 'substances',
+    legend: 'substances.question',
+    hint: 'substances.hint',
+    type: 'checkbox',
+    options,
+  });
   /** error paths are by position in the body (`substances.1.lastUse`): number the visible ones */
   const renumber = (): void => {
     let n = 0;
@@ -163,7 +205,11 @@ export const conditionsSection = (b: FieldBuilders) => {
     legend: 'cooccurring.question',
     hint: 'cooccurring.hint',
     type: 'checkbox',
-    options: CONDITIONS.map((c) => ({ value: c, label: `condition.${c}` as const, hint: c === 'other' ? ('condition.other.hint' as const) : undefined })),
+    options: CONDITIONS.map((c) => ({
+      value: c,
+      label: `condition.${c}` as const,
+      hint: c === 'other' ? ('condition.other.hint' as const) : undefined,
+    })),
   });
   return {
     element: b.section('cooccurring.title', conditions.field),
