@@ -106,6 +106,8 @@ const raceTable = async (target: RaceTarget) => {
 /** the repository with every call held until fast-check's scheduler releases it, one call at a time */
 class Held {
   inflight = 0;
+  /** every referral version the racers saved, in order */
+  readonly saved: Array<Parameters<ReferralRepository['save']>[0]> = [];
   constructor(private readonly s: fc.Scheduler) {}
   wrap(repo: ReferralRepository): ReferralRepository {
     return new Proxy(repo, {
@@ -119,7 +121,9 @@ class Held {
           );
           this.inflight++;
           try {
-            return await (value as (...a: unknown[]) => unknown).apply(target, args);
+            const out = await (value as (...a: unknown[]) => unknown).apply(target, args);
+            if (prop === 'save') this.saved.push(args[0] as Parameters<ReferralRepository['save']>[0]);
+            return out;
           } finally {
             this.inflight--;
           }
@@ -290,10 +294,12 @@ export const gateRace = async (target: RaceTarget, options: RaceOptions): Promis
           throw new Error(
             `${openBefore ? 'open gate' : 'gate opening'}, ${withdrawals} withdrawal(s) → ${codes.join(', ')}: ${problems.join('; ')}`,
           );
-        // the decision resumed the gate itself (it keeps the token as its hand-over) or the opening gate applied it
+        // the decision resumed the open gate itself (saved with its hand-over), or was saved as unapplied
+        // while the gate opened and the gate applied it
+        const atOpenGate = held.saved.some((x) => x.handover?.step === 'evaluation');
         const outcome = !decided
           ? 'withdrawn before any decision'
-          : `decided ${r.handover?.step === 'evaluation' ? 'at the open gate' : 'while the gate opened, applied by it'}${withdrawals ? ', then withdrawn' : ''}`;
+          : `decided ${atOpenGate ? 'at the open gate' : 'while the gate opened, applied by it'}${withdrawals ? ', then withdrawn' : ''}`;
         seen[outcome] = (seen[outcome] ?? 0) + 1;
       }),
       { numRuns: options.numRuns, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
