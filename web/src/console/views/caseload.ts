@@ -27,6 +27,13 @@ const localNow = (): string => {
   return d.toISOString().slice(0, 16);
 };
 
+/** a date and time up to now, now by default (a contact made, a revocation received) */
+const pastMoment = () => ({ type: 'datetime-local' as const, value: localNow(), attrs: { max: localNow() } });
+
+/** the optional staff-only note of a caseload form */
+const staffNote = (max: number) =>
+  textarea({ label: 'Note', path: 'note', rows: 2, hint: `Optional, at most ${max} characters. Staff-only.`, attrs: { maxlength: max } });
+
 /** a datetime-local value (browser zone) as an ISO instant; '' stays unset */
 const instant = (local: string): string | undefined => {
   if (!local) return undefined;
@@ -187,21 +194,8 @@ function contactForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
     placeholder: 'Choose an outcome',
     options: CONTACT_OUTCOMES.map((o) => ({ value: o, label: CONTACT_OUTCOME[o]!.replace(/^./, (c) => c.toUpperCase()) })),
   });
-  const when = input({
-    label: 'When',
-    path: 'at',
-    type: 'datetime-local',
-    hint: 'Leave as it is for an attempt made just now.',
-    value: localNow(),
-    attrs: { max: localNow() },
-  });
-  const note = textarea({
-    label: 'Note',
-    path: 'note',
-    rows: 2,
-    hint: 'Optional, at most 1000 characters. Staff-only.',
-    attrs: { maxlength: 1000 },
-  });
+  const when = input({ ...pastMoment(), label: 'When', path: 'at', hint: 'Leave as it is for an attempt made just now.' });
+  const note = staffNote(1000);
   const submit = h('button', { type: 'submit' }, 'Log the attempt');
   const form = h(
     'form',
@@ -279,21 +273,8 @@ export function consentPanel(ctx: ViewContext, r: ReferralDetail): HTMLElement {
       label: RECEIVED_VIA[v]!.replace(/^by /, '').replace(/^./, (x) => x.toUpperCase()),
     })),
   });
-  const when = input({
-    label: 'When it was received',
-    path: 'receivedAt',
-    type: 'datetime-local',
-    required: true,
-    value: localNow(),
-    attrs: { max: localNow() },
-  });
-  const note = textarea({
-    label: 'Note',
-    path: 'note',
-    rows: 2,
-    hint: 'Optional, at most 500 characters. Staff-only.',
-    attrs: { maxlength: 500 },
-  });
+  const when = input({ ...pastMoment(), label: 'When it was received', path: 'receivedAt', required: true });
+  const note = staffNote(500);
   const confirm = h('div', { class: 'confirm', hidden: true });
   const submit = h('button', { type: 'submit', class: 'danger' }, 'Record the revocation');
   const form = h(
