@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { functions } from '../../functions/catalog';
 import { MAX_BODY_BYTES } from '../../functions/lib/http';
+import { IDEMPOTENCY_KEY_PATTERN } from '../../functions/lib/schemas/common';
 import {
   DETOX_STATUSES,
   INSURANCE_TYPES,
@@ -49,7 +50,6 @@ const newNonce = (): string =>
     .slice(0, 10)
     .padEnd(10, '0')}`;
 
-const KEY_RE = /^[A-Za-z0-9_-]{8,128}$/;
 const ENUMS = new Set<string>([...SUBSTANCES, ...DETOX_STATUSES, ...INSURANCE_TYPES, ...LANGUAGES, ...SCHEDULE_PREFERENCES]);
 
 // ---- building blocks -----------------------------------------------------------------------------
@@ -801,7 +801,7 @@ const oracle = (bytes: Buffer, headers: Record<string, string>): { expected: num
   const result = IntakeSchema.safeParse(parsed);
   if (!result.success) return { expected: [400] };
   const key = headers['idempotency-key'];
-  if (key !== undefined && !KEY_RE.test(key)) return { expected: [400] };
+  if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) return { expected: [400] };
   return { expected: [201], accepted: result.data };
 };
 
