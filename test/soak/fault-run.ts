@@ -54,8 +54,8 @@ export const runFaults = async (options: FaultRunOptions): Promise<FaultRunResul
       NOTICE_RETRY_BASE_SECONDS: '0.2',
       NOTICE_RETRY_MAX_SECONDS: '0.5',
       // a notice whose sender failed midway (its table write failed for good) is taken over after
-      // 30 s (default 120 s): longer than any send here takes, delays and SDK retries included
-      NOTICE_LEASE_SECONDS: '30',
+      // 10 s (default 120 s): longer than any send here takes, delays and SDK retries included
+      NOTICE_LEASE_SECONDS: '10',
       // the injected failures are the point: the handlers' warnings would bury the test's own output
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     },
