@@ -10,6 +10,7 @@ import { functions as catalog } from '../../functions/catalog';
 import { BUNDLE_AWS_SDK, ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, SDK_EXTERNALS, entryOf } from '../../infra/bundling';
 import { asyncFunctions, FAULTS_ENV, FaultInjector, INJECTED_FAULT, parseFaults } from '../../local/faults';
 import { describeRun, runFaults } from '../soak/fault-run';
+import { withdrawnWhileStopped } from '../soak/referral-fleet';
 
 // Fault injection (issue 12, item 3): the local runtime's switch (local/faults.ts) — what it does,
 // that no deployed bundle can contain it — and the fast run: referrals at 20 % failures and delays
@@ -161,6 +162,18 @@ describe('never in a deployed bundle', () => {
   });
 });
 
+describe('how a stop ends', () => {
+  test('a referral that needed attention ends its stop by a Resume or by a withdrawal; a withdrawal before the failure, or resumed after it, is not one', () => {
+    const timeline = (...types: string[]) => types.map((type) => ({ type }));
+    // a task failed behind the case worker's page at the evaluation gate, then they withdrew it (CI seed 967833027)
+    expect(withdrawnWhileStopped(timeline('STATUS_CHANGED', 'TASK_FAILED', 'STATUS_CHANGED', 'WITHDRAWN'))).toBe(true);
+    expect(withdrawnWhileStopped(timeline('TASK_FAILED', 'RESUMED', 'WITHDRAWN'))).toBe(false);
+    expect(withdrawnWhileStopped(timeline('TASK_FAILED', 'RESUMED', 'TASK_FAILED', 'WITHDRAWN'))).toBe(true);
+    expect(withdrawnWhileStopped(timeline('STATUS_CHANGED', 'WITHDRAWN'))).toBe(false);
+    expect(withdrawnWhileStopped(timeline('TASK_FAILED', 'RESUMED'))).toBe(false);
+  });
+});
+
 describe('20 % failures and delays', () => {
   test('24 referrals: each ends right or needs attention with the reason, none stuck, no duplicate email or seat; after the faults, Resume brings every one to its end', async () => {
     // Act
@@ -171,6 +184,6 @@ describe('20 % failures and delays', () => {
     const summary = describeRun(result, seed);
     expect({ problems: result.problems, summary }).toEqual({ problems: [], summary });
     expect(result.injected.lambda.errors + result.injected.dynamodb.errors + result.injected.ses.errors).toBeGreaterThan(0);
-    expect(result.figures.resumes).toBe(result.figures.neededAttention);
+    expect(result.figures.resumes + result.figures.withdrawnWhileStopped).toBe(result.figures.stops);
   }, 90_000);
 });

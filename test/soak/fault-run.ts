@@ -114,7 +114,7 @@ export const describeRun = (r: FaultRunResult, seed: number): string => {
     `fault run (seed ${seed}): ${f.referrals} referrals in ${r.seconds.total} s (${r.seconds.faults} s under faults, ${r.seconds.finish} s to finish)`,
     `  injected: functions ${i.lambda.errors} errors (${i.lambda.errorsAfterRun} after running) and ${i.lambda.delays} delays in ${i.lambda.invocations} invocations; DynamoDB ${i.dynamodb.errors} errors, ${i.dynamodb.delays} delays in ${i.dynamodb.requests} requests; SES ${i.ses.errors} errors, ${i.ses.delays} delays in ${i.ses.requests} requests`,
     `  journeys ${JSON.stringify(f.byJourney)}; ends ${JSON.stringify(f.ends)}`,
-    `  needed attention: ${f.neededAttention} referrals (${JSON.stringify(f.reasons)}; ${f.recordedTwice} recorded again by a retried RecordFailure), ${f.resumes} resumes; API answers retried ${JSON.stringify(f.retriedAnswers)}; cohort full ${f.cohortFull}×`,
+    `  needed attention: ${f.neededAttention} referrals (${JSON.stringify(f.reasons)}; ${f.recordedTwice} recorded again by a retried RecordFailure), ${f.stops} stops: ${f.resumes} resumed, ${f.withdrawnWhileStopped} withdrawn; API answers retried ${JSON.stringify(f.retriedAnswers)}; cohort full ${f.cohortFull}×`,
     `  ${f.decisions} decisions, ${f.withdrawals} withdrawals, ${f.notices} notices sent = ${f.emails} emails (${f.retriedSends} failed sends retried; ${f.lostClaims.length} claims lost midway${f.lostClaims.length ? `: ${f.lostClaims.slice(0, 5).join(', ')}` : ''}; ${f.repeated.length} sent twice); ${f.rounds} rounds; problems: ${r.problems.length}`,
   ].join('\n');
 };

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
 import type { NoticeRecord, ReferralRecord } from '../../functions/lib/adapters/ports';
-import { FINAL_STATUSES, type Status } from '../../functions/lib/schemas/views';
+import { FINAL_STATUSES, type ReferralEvent, type Status } from '../../functions/lib/schemas/views';
 import { TestApi, type StoredEmail } from '../support/api';
 import { cohortBody, intakeBody } from '../support/fixtures';
 
@@ -66,6 +66,13 @@ const NOTICES_OF: Record<Journey, string[]> = {
 export const atEnd = (r: Pick<ReferralRecord, 'status' | 'pendingStep' | 'taskToken'>): boolean =>
   FINAL_STATUSES.includes(r.status) || (r.status === 'ENROLLED' && r.pendingStep === 'first-session' && !!r.taskToken);
 
+/** the referral was withdrawn while it needed attention: its last TASK_FAILED came after its last RESUMED, before the WITHDRAWN */
+export const withdrawnWhileStopped = (events: Pick<ReferralEvent, 'type'>[]): boolean => {
+  const last = (type: string) => events.map((e) => e.type).lastIndexOf(type);
+  const failed = last('TASK_FAILED');
+  return failed > last('RESUMED') && last('WITHDRAWN') > failed;
+};
+
 export interface FleetTarget {
   appUrl: string;
   mailUrl: string;
@@ -109,7 +116,10 @@ export interface FleetFigures {
   /** referrals that needed attention at least once, and the reasons seen (TASK_FAILED events) */
   neededAttention: number;
   reasons: Record<string, number>;
+  /** times a referral stopped needing attention (one program alert each), and how those stops ended */
+  stops: number;
   resumes: number;
+  withdrawnWhileStopped: number;
   /** answers of the API the driver had to try again: 5xx, connection refused or reset */
   retriedAnswers: Record<string, number>;
   cohortFull: number;
@@ -524,6 +534,8 @@ export class Fleet {
     const mailKey = (e: StoredEmail) => `${e.destination.to.join(',')} | ${e.subject}`;
     let retriedSends = 0;
     let recordedTwice = 0;
+    let stoppedThenWithdrawn = 0;
+    let stops = 0;
     for (const m of this.members) {
       const ns = notices.get(m.referralId!) ?? [];
       const r = final.get(m.referralId!)!;
@@ -537,14 +549,21 @@ export class Fleet {
       const expected = [...NOTICES_OF[m.journey]].sort();
       if (JSON.stringify(people) !== JSON.stringify(expected))
         problems.push(`${m.tag} (${m.journey}, ${r.status}): notices ${people.join(',')} ≠ expected ${expected.join(',')}`);
-      // each time it needed attention: one alert to the program, one Resume (a RecordFailure retried
-      // after it committed records its TASK_FAILED again, but tells nobody twice)
+      // each time it needed attention: one alert to the program, then one Resume — or the withdrawal
+      // that ended it there (a case worker who opened it at its gate withdrew it after a task failed
+      // behind the page). A RecordFailure retried after it committed records its TASK_FAILED again,
+      // but tells nobody twice
       const alerts = ns.filter((n) => n.audience === 'program' && n.notice === 'failure').length;
+      stops += alerts;
       const failures = ev.filter((e) => e.type === 'TASK_FAILED').length;
       const resumed = ev.filter((e) => e.type === 'RESUMED').length;
-      if (alerts !== resumed || failures < resumed)
-        problems.push(`${m.tag}: ${resumed} resume(s) after ${failures} TASK_FAILED event(s) and ${alerts} program alert(s)`);
-      recordedTwice += failures - resumed;
+      const closedStopped = withdrawnWhileStopped(ev) ? 1 : 0;
+      stoppedThenWithdrawn += closedStopped;
+      if (alerts !== resumed + closedStopped || failures < resumed + closedStopped)
+        problems.push(
+          `${m.tag}: ${resumed} resume(s)${closedStopped ? ' and a withdrawal' : ''} after ${failures} TASK_FAILED event(s) and ${alerts} program alert(s)`,
+        );
+      recordedTwice += failures - resumed - closedStopped;
       for (const n of ns.filter((x) => x.state === 'sent')) {
         sentCount++;
         sentIds.add(n.messageId ?? '');
@@ -683,7 +702,9 @@ export class Fleet {
       ends: count([...final.values()].map((r) => r.status)),
       neededAttention: this.members.filter((m) => (events.get(m.referralId!) ?? []).some((e) => e.type === 'TASK_FAILED')).length,
       reasons,
+      stops,
       resumes: this.members.reduce((n, m) => n + m.resumes, 0),
+      withdrawnWhileStopped: stoppedThenWithdrawn,
       retriedAnswers: { ...this.retried },
       cohortFull: this.counts.cohortFull,
       decisions: this.counts.decisions,
