@@ -39,7 +39,7 @@ export const getDeps = (options: { mailer?: (cfg: Config) => Mailer } = {}): Dep
       config: cfg,
       repo: new DynamoDbReferralRepository(traced(new DynamoDBClient({})), cfg.TABLE_NAME),
       workflow: new SfnWorkflow(traced(new SFNClient({})), cfg.STATE_MACHINE_ARN),
-      eligibility: { 'payer-simulator': () => new PayerSimulator() }[cfg.ELIGIBILITY_ADAPTER](),
+      eligibility: { simulator: () => new PayerSimulator() }[cfg.ELIGIBILITY_PROVIDER as 'simulator'](),
       now,
     };
   }

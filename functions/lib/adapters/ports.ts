@@ -276,9 +276,19 @@ export interface Workflow {
   ping(): Promise<void>;
 }
 
+/** what an eligibility inquiry is about: the intake's insurance, who is insured, and whether co-occurring conditions were recorded (service type MH too) */
+export interface EligibilitySubject {
+  insurance: Intake['insurance'];
+  patient: Pick<Intake['patient'], 'firstName' | 'lastName' | 'dateOfBirth'>;
+  coOccurring?: Intake['coOccurring'];
+}
+
 export interface EligibilityChecker {
-  check(
-    insurance: Intake['insurance'],
-    patient: Pick<Intake['patient'], 'firstName' | 'lastName' | 'dateOfBirth'>,
-  ): Promise<EligibilityResult>;
+  /**
+   * Never throws for an answer it cannot use: a payer's rejection, a busy or failing clearinghouse, a
+   * timeout or a response of another shape is an `unclear` result with its `reason`. A busy answer
+   * (AAA 42, HTTP 5xx, no answer) is asked once more after ELIGIBILITY_RETRY_SECONDS, unless
+   * `retryWhenBusy: false` (a case worker waiting on a re-check is answered at once).
+   */
+  check(subject: EligibilitySubject, options?: { retryWhenBusy?: boolean }): Promise<EligibilityResult>;
 }

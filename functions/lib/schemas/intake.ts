@@ -61,6 +61,12 @@ const InsuranceSchema = z
   .object({
     type: z.enum(INSURANCE_TYPES),
     payer: trimmed(100).optional(),
+    /** the clearinghouse's payer ID (tradingPartnerServiceId), from the payer picker; without it a check goes to manual review */
+    payerId: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9]{2,20}$/, message('payerId.chars'))
+      .optional(),
     memberId: z
       .string()
       .trim()

@@ -13,6 +13,7 @@ export const SCHEMA_MESSAGES = {
   'phone.invalid': 'Enter a phone number with 10 to 15 digits',
   'zip.invalid': 'Enter a 5-digit ZIP code',
   'id.chars': 'Letters, digits and dashes only',
+  'payerId.chars': 'Choose the insurance company from the list',
   'npi.length': 'Enter the NPI as 10 digits',
   'npi.check': 'Check the NPI: its check digit does not match',
   'detox.dateNotCompleted': 'Only give a completion date when detox is completed',

@@ -67,6 +67,17 @@ export interface EligibilityResult {
   checkedAt: string;
   /** e.g. X12 271 EB segment summary: service type AI, place of service 57 */
   summary: string;
+  /** who answered: the embedded simulator or the clearinghouse (absent on results stored before issue 16: the simulator) */
+  source?: 'simulator' | 'clearinghouse';
+  /** the payer ID the inquiry was sent with (clearinghouse), so a re-check shows what was asked */
+  payerId?: string;
+  /**
+   * why the result is unclear, for the case worker: an X12 AAA reject code (`AAA-72`) or one of ours
+   * (`AUTH_REQUIRED`, `BUSY`, `HTTP_500`, `TIMEOUT`, `BAD_RESPONSE`, `NO_PAYER_ID`, `NO_MEMBER_ID`), and its plain meaning
+   */
+  reason?: { code: string; meaning: string };
+  /** in-network benefit facts for service type AI (USD; coinsurance as a percent), only those the payer sent */
+  benefits?: { copay?: number; coinsurancePercent?: number; deductibleRemaining?: number };
 }
 
 export interface ReferralDetail extends ReferralSummary {

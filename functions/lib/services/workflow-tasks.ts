@@ -26,7 +26,7 @@ export const checkInsurance = async (deps: Deps, referralId: string): Promise<Ro
     // a failed or slow check never blocks the referral: it goes to a case worker
     let timer: NodeJS.Timeout | undefined;
     const result = await Promise.race([
-      deps.eligibility.check(intake.insurance, intake.patient),
+      deps.eligibility.check(intake),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(Object.assign(new Error('no answer in time'), { name: 'EligibilityTimeout' })),

@@ -94,6 +94,7 @@ export const MESSAGE_KEYS: Record<MessageCode, IntakeKey> = {
   'phone.invalid': 'invalid.phone',
   'zip.invalid': 'invalid.zip',
   'id.chars': 'invalid.idChars',
+  'payerId.chars': 'invalid.payerId',
   'npi.length': 'invalid.npiLength',
   'npi.check': 'invalid.npiCheck',
   'detox.dateNotCompleted': 'invalid.detoxDate',

@@ -187,6 +187,7 @@ export const en = {
   'invalid.phone': '{field}: enter 10 to 15 digits',
   'invalid.zip': '{field}: enter 5 digits',
   'invalid.idChars': '{field}: use only letters, digits and dashes',
+  'invalid.payerId': '{field}: choose the company from the list',
   'invalid.npiLength': '{field}: enter all 10 digits, with no spaces or dashes',
   'invalid.npiCheck': '{field}: these 10 digits are not a valid NPI (the last digit does not match). Check it with the doctor’s office',
   'invalid.detoxDate': 'Give the date you finished detox only if you have finished it',

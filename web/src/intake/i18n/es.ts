@@ -188,6 +188,7 @@ export const es: Record<keyof typeof en, string> = {
   'invalid.phone': '{field}: escriba de 10 a 15 dígitos',
   'invalid.zip': '{field}: escriba 5 dígitos',
   'invalid.idChars': '{field}: use solo letras, números y guiones',
+  'invalid.payerId': '{field}: elija la compañía de la lista',
   'invalid.npiLength': '{field}: escriba los 10 dígitos, sin espacios ni guiones',
   'invalid.npiCheck':
     '{field}: estos 10 dígitos no forman un NPI válido (el último dígito no coincide). Verifíquelo con el consultorio del médico',
