@@ -177,7 +177,8 @@ describe('how a stop ends', () => {
 describe('20 % failures and delays', () => {
   test('24 referrals: each ends right or needs attention with the reason, none stuck, no duplicate email or seat; after the faults, Resume brings every one to its end', async () => {
     // Act
-    const seed = process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : Math.floor(Math.random() * 2 ** 31);
+    // one fixed seed in `npm test` (FAULT_SEED replays another; the soak draws new ones)
+    const seed = process.env.FAULT_SEED ? Number(process.env.FAULT_SEED) : 967_833_027;
     const result = await runFaults({ referrals: 24, seed, capacity: 4, faultPhaseMs: 30_000, finishPhaseMs: 35_000 });
 
     // Assess

@@ -235,6 +235,7 @@ export class Fleet {
 
   close(): void {
     this.ddb?.destroy();
+    this.sfn?.destroy();
     this.ddb = undefined;
   }
 
@@ -397,13 +398,32 @@ export class Fleet {
     }
   }
 
+  private sfn?: SFNClient;
+
+  /** the referral's execution waits at its gate (newest history event TaskSubmitted); unknown without a Step Functions endpoint: yes */
+  private async parked(r: ReferralRecord): Promise<boolean> {
+    if (!this.target.sfnUrl || !this.target.stateMachineArn) return true;
+    this.sfn ??= new SFNClient({
+      region: 'us-east-1',
+      endpoint: this.target.sfnUrl,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const arn = `${this.target.stateMachineArn.replace(':stateMachine:', ':execution:')}:${r.execution ?? r.referralId}`;
+    const h = await this.sfn
+      .send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 1 }))
+      .catch(() => undefined);
+    return !h || h.events?.[0]?.type === 'TaskSubmitted';
+  }
+
   /** one look at a referral and what a case worker would do about it now */
   private async step(m: Member, resume: boolean): Promise<void> {
     const r = await this.repo.get(m.referralId!).catch(() => undefined);
     if (!r) return;
     m.last = r;
     if (atEnd(r)) {
-      m.done = true;
+      // a gate at the end (ENROLLED) is the end once its task is parked: the gate's function may
+      // still fail after storing the token (then RecordFailure stops it, to be resumed)
+      m.done = FINAL_STATUSES.includes(r.status) || (await this.parked(r));
       return;
     }
     if (r.status === 'NEEDS_ATTENTION') {
