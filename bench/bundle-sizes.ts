@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { functions as catalog } from '../functions/catalog';
-import { BUNDLE_AWS_SDK, ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, SDK_EXTERNALS, entryOf } from '../infra/bundling';
+import { BUNDLE_AWS_SDK, ESBUILD_TARGET, entryOf, lambdaBuildOptions } from '../infra/bundling';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = join(repoRoot, 'bench', 'results');
@@ -89,20 +89,10 @@ const measure = async (name: string, variant: Variant, workDir: string): Promise
   const outdir = join(workDir, variant, name);
   const outfile = join(outdir, 'index.mjs');
   const result = await build({
+    ...lambdaBuildOptions(repoRoot, { sdk: variant === 'sdk-external' ? 'external' : 'bundled', sourcemap: true }),
     entryPoints: [entryOf(repoRoot, name)],
-    absWorkingDir: repoRoot,
-    bundle: true,
-    platform: 'node',
-    target: ESBUILD_TARGET,
-    format: 'esm',
-    minify: true,
-    sourcemap: true,
-    mainFields: MAIN_FIELDS,
-    banner: { js: ESM_REQUIRE_BANNER },
-    external: variant === 'sdk-external' ? SDK_EXTERNALS : [],
     outfile,
     metafile: true,
-    logLevel: 'error',
   });
   const code = readFileSync(outfile);
   const map = readFileSync(`${outfile}.map`);

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { functions as catalog, type FunctionSpec } from '../functions/catalog';
-import { BUNDLE_AWS_SDK, ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, SDK_EXTERNALS, entryOf } from '../infra/bundling';
+import { BUNDLE_AWS_SDK, ESBUILD_TARGET, entryOf, lambdaBuildOptions } from '../infra/bundling';
 import { intakeBody } from '../test/support/fixtures';
 import { median, progress, round } from './lib/util';
 
@@ -164,19 +164,10 @@ export const runColdStart = async (opts: { runs: number }) => {
         const outfile = join(work, variant, spec.name, 'index.mjs');
         mkdirSync(dirname(outfile), { recursive: true });
         const result = await build({
+          ...lambdaBuildOptions(repoRoot, { sdk: variant === 'sdk-external' ? 'external' : 'bundled' }),
           entryPoints: [entryOf(repoRoot, spec.name)],
-          absWorkingDir: repoRoot,
-          bundle: true,
-          platform: 'node',
-          target: ESBUILD_TARGET,
-          format: 'esm',
-          minify: true,
-          mainFields: MAIN_FIELDS,
-          banner: { js: ESM_REQUIRE_BANNER },
-          external: variant === 'sdk-external' ? SDK_EXTERNALS : [],
           outfile,
           metafile: true,
-          logLevel: 'error',
         });
         const cold = coldRuns(outfile, eventFor(spec), opts.runs);
         rows.push({

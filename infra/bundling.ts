@@ -41,3 +41,22 @@ export const SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*'];
 
 /** a catalog function's entry file under a project root */
 export const entryOf = (projectRoot: string, name: string): string => join(projectRoot, 'functions', name, 'handler.ts');
+
+/**
+ * esbuild options that bundle handlers as NodejsFunction does (the options above), for the tests and
+ * benchmarks that build them outside CDK; `sdk: 'external'` leaves the AWS SDK out (a measured variant).
+ * Callers add entry points and where the output goes.
+ */
+export const lambdaBuildOptions = (projectRoot: string, options: { sdk?: 'bundled' | 'external'; sourcemap?: boolean } = {}) => ({
+  absWorkingDir: projectRoot,
+  bundle: true,
+  platform: 'node' as const,
+  target: ESBUILD_TARGET,
+  format: 'esm' as const,
+  minify: true,
+  sourcemap: options.sourcemap ?? false,
+  mainFields: MAIN_FIELDS,
+  banner: { js: ESM_REQUIRE_BANNER },
+  external: (options.sdk ?? (BUNDLE_AWS_SDK ? 'bundled' : 'external')) === 'external' ? SDK_EXTERNALS : [],
+  logLevel: 'error' as const,
+});

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { functions as catalog } from '../../functions/catalog';
-import { ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, entryOf } from '../../infra/bundling';
+import { entryOf, lambdaBuildOptions } from '../../infra/bundling';
 import { REPO_ROOT } from '../../infra/stack';
 
 // every handler, bundled exactly as the stack bundles it (infra/bundling.ts), loads the way Lambda
@@ -19,19 +19,10 @@ let outdir: string;
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'iop-bundles-'));
   await build({
+    ...lambdaBuildOptions(REPO_ROOT, { sourcemap: true }),
     entryPoints: Object.fromEntries(present.map((name) => [`${name}/index`, entryOf(REPO_ROOT, name)])),
-    absWorkingDir: REPO_ROOT,
-    bundle: true,
-    platform: 'node',
-    target: ESBUILD_TARGET,
-    format: 'esm',
-    minify: true,
-    sourcemap: true,
-    mainFields: MAIN_FIELDS,
-    banner: { js: ESM_REQUIRE_BANNER },
     outdir,
     outExtension: { '.js': '.mjs' },
-    logLevel: 'error',
   });
 });
 afterAll(() => {

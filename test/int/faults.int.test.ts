@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { functions as catalog } from '../../functions/catalog';
-import { BUNDLE_AWS_SDK, ESBUILD_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, SDK_EXTERNALS, entryOf } from '../../infra/bundling';
+import { entryOf, lambdaBuildOptions } from '../../infra/bundling';
 import { asyncFunctions, FAULTS_ENV, FaultInjector, INJECTED_FAULT, parseFaults } from '../../local/faults';
 import { describeRun, runFaults } from '../soak/fault-run';
 import { withdrawnWhileStopped } from '../soak/referral-fleet';
@@ -121,20 +121,11 @@ describe('never in a deployed bundle', () => {
     // Prepare: every handler bundled as infra/bundling.ts has the stack bundle it, with its import graph
     const present = catalog.filter((f) => statSync(entryOf(REPO_ROOT, f.name), { throwIfNoEntry: false })).map((f) => f.name);
     const result = await build({
+      ...lambdaBuildOptions(REPO_ROOT),
       entryPoints: Object.fromEntries(present.map((name) => [name, entryOf(REPO_ROOT, name)])),
-      absWorkingDir: REPO_ROOT,
-      bundle: true,
-      platform: 'node',
-      target: ESBUILD_TARGET,
-      format: 'esm',
-      minify: true,
-      mainFields: MAIN_FIELDS,
-      banner: { js: ESM_REQUIRE_BANNER },
-      external: BUNDLE_AWS_SDK ? [] : SDK_EXTERNALS,
       write: false,
       outdir: '/bundles',
       metafile: true,
-      logLevel: 'error',
     });
 
     // Assess: the import graph (every module each bundle was built from)
