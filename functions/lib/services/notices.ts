@@ -277,11 +277,13 @@ export const deliverNotice = async (deps: Deps, referralId: string, key: string)
     new Date(started.getTime() + deps.config.NOTICE_LEASE_SECONDS * 1000).toISOString(),
   );
   if (!n) return 'not-due';
-  const r = await deps.repo.get(referralId);
+  // from here on, any failure is recorded (and retried with backoff), not left for the lease to run out
+  let r: ReferralRecord | undefined;
   let rendered: Rendered | Cancelled | undefined;
   let messageId: string | undefined;
   let failure: unknown;
   try {
+    r = await deps.repo.get(referralId);
     if (!r) throw Object.assign(new Error('referral missing'), { name: 'ReferralMissing' });
     rendered = await render(deps, n, r);
     if ('email' in rendered) ({ messageId } = await deps.mailer.send(rendered.email));

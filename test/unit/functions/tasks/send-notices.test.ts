@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import {
   answerDefaults,
@@ -727,6 +727,28 @@ describe('send-notices: partial batch failures', () => {
       expect(transactions(m)[0]![1]!.Put!.Item).toMatchObject({ type: 'NOTICE_FAILED', detail: { error: name } });
     },
   );
+
+  // was a gap (fault runs: "claims lost midway"): the referral was read outside the try, so a table
+  // error there left the notice claimed until its lease ran out, with no failure recorded
+  test('a table error reading the referral after the claim is recorded as a failed send, due again after the backoff', async () => {
+    // Prepare
+    m.ddb
+      .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
+      .rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+
+    // Act
+    const out = await deliver(notice());
+
+    // Assess
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect(m.ses.calls()).toHaveLength(0);
+    const [update, event] = transactions(m)[0] ?? [];
+    expect(update?.Update?.ExpressionAttributeValues).toMatchObject({
+      ':pending': 'pending',
+      ':err': 'ProvisionedThroughputExceededException',
+    });
+    expect(event?.Put?.Item).toMatchObject({ type: 'NOTICE_FAILED', detail: { error: 'ProvisionedThroughputExceededException' } });
+  });
 
   test('a schedule whose cohort is gone is recorded as a failed send (CohortMissing), not a batch failure', async () => {
     // Act
