@@ -97,6 +97,18 @@ export const functions: readonly FunctionSpec[] = [
     needs: ['table:read'],
   },
   {
+    name: 'read-payers',
+    description: "The intake form's payer picker: payer names and their clearinghouse payer IDs (PAYER_LIST or the sample list; no PHI)",
+    routes: [{ method: 'GET', path: '/api/payers', access: 'public', publicCacheSeconds: 300 }],
+    needs: [],
+  },
+  {
+    name: 'recheck-insurance',
+    description: 'At the insurance review: correct the member ID or payer and check eligibility again (the referral stays at its gate)',
+    routes: [{ method: 'POST', path: '/api/staff/referrals/{id}/insurance/recheck', access: 'staff' }],
+    needs: ['table:read', 'table:write'],
+  },
+  {
     name: 'read-funnel',
     description: 'The referral funnel (received, evaluated, enrolled, started) by date range and channel: counts and medians only',
     routes: [{ method: 'GET', path: '/api/staff/dashboard/funnel', access: 'staff' }],

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { PayerListSchema } from '../functions/lib/payers';
 import { PROGRAM_DEFAULTS } from '../functions/lib/program';
 
 /**
@@ -68,7 +69,8 @@ export interface StageConfig {
       | 'INVITE_TITLE_EN'
       | 'INVITE_TITLE_ES'
       | 'WHAT_TO_BRING_EN'
-      | 'WHAT_TO_BRING_ES',
+      | 'WHAT_TO_BRING_ES'
+      | 'PAYER_LIST',
       string
     >
   >;
@@ -107,6 +109,27 @@ const bool = (node: Node, key: string, fallback: boolean): boolean => {
   if (v === undefined) return fallback;
   if (v !== 'true' && v !== 'false') throw new Error(`context ${key} must be true or false, got ${v}`);
   return v === 'true';
+};
+
+/**
+ * context payerList: JSON [{ name, payerId }] for the payer picker (functions/lib/payers.ts), checked
+ * here so a bad list fails the synth, not the handlers; kept short (Lambda's environment holds 4 KB)
+ */
+const payerListFrom = (node: Node): string | undefined => {
+  const raw = str(node, 'payerList');
+  if (raw === undefined) return undefined;
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    throw new Error('context payerList must be JSON: [{ "name": "...", "payerId": "..." }]');
+  }
+  const parsed = PayerListSchema.safeParse(list);
+  if (!parsed.success)
+    throw new Error(`context payerList: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  const json = JSON.stringify(parsed.data);
+  if (json.length > 2000) throw new Error(`context payerList is ${json.length} characters: at most 2,000 fit beside the other settings`);
+  return json;
 };
 
 const int = (node: Node, key: string, fallback: number): number => {
@@ -169,6 +192,7 @@ export const stageConfigFrom = (node: Node): StageConfig => {
           ['INVITE_TITLE_ES', str(node, 'inviteTitleEs')],
           ['WHAT_TO_BRING_EN', str(node, 'whatToBringEn')],
           ['WHAT_TO_BRING_ES', str(node, 'whatToBringEs')],
+          ['PAYER_LIST', payerListFrom(node)],
         ] as const
       ).filter(([, v]) => v !== undefined),
     ),

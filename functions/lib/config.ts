@@ -1,10 +1,19 @@
 import * as z from 'zod';
+import { PayerListSchema, SAMPLE_PAYERS, sortedPayers } from './payers';
 import { PROGRAM_DEFAULTS } from './program';
 import { isTimeZone } from './schemas/common';
 
 // the environment of every handler, parsed once at cold start; a missing variable fails loudly
 
 const hours = (h: number) => h * 3600;
+
+const parseJson = (s: string): unknown => {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+};
 
 const EnvSchema = z
   .object({
@@ -45,6 +54,17 @@ const EnvSchema = z
       .regex(/^\d{10}$/)
       .optional(),
     PROVIDER_NAME: z.string().min(1).optional(),
+    /** the payer picker's list, JSON [{ name, payerId }] (functions/lib/payers.ts); unset: the sample list */
+    PAYER_LIST: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (s === undefined || s.trim() === '') return sortedPayers(SAMPLE_PAYERS);
+        const parsed = PayerListSchema.safeParse(parseJson(s));
+        if (parsed.success) return sortedPayers(parsed.data);
+        ctx.addIssue({ code: 'custom', message: 'a JSON array of { name, payerId }' });
+        return z.NEVER;
+      }),
     /** HMAC key of page cursors (functions/lib/cursor.ts); the stack injects a generated secret */
     CURSOR_SECRET: z.string().min(32).optional(),
     /** a notice whose send keeps failing is retried with backoff for this long, then given up (and the program told) */

@@ -7,6 +7,7 @@ import { CohortSchema } from './schemas/cohort';
 import { IDEMPOTENCY_KEY_PATTERN } from './schemas/common';
 import { DecisionSchemas, ResumeSchema, STEPS, WithdrawSchema } from './schemas/decisions';
 import { IntakeSchema } from './schemas/intake';
+import { RecheckSchema } from './schemas/recheck';
 import { FunnelQuerySchema } from './schemas/reports';
 import { STATUSES } from './schemas/views';
 
@@ -27,6 +28,7 @@ export const REQUEST_BODIES: Record<string, z.ZodType> = {
   'POST /api/staff/referrals/{id}/assignment': AssignSchema,
   'POST /api/staff/referrals/{id}/contacts': ContactSchema,
   'POST /api/staff/referrals/{id}/consent-revocation': RevokeConsentSchema,
+  'POST /api/staff/referrals/{id}/insurance/recheck': RecheckSchema,
 };
 
 /** the query parameters of GET routes that validate them with a zod object schema */
@@ -44,6 +46,14 @@ const OK_RESPONSES: Record<string, Record<string, unknown>> = {
   'GET /api/availability': {
     description:
       'Per track (morning, evening) the next cohorts with a seat and a session left. No PHI. Cacheable for 60 s (cache-control: public, max-age=60).',
+  },
+  'GET /api/payers': {
+    description:
+      "`{ items: [{ name, payerId }] }`, sorted by name: the payer picker's list (PAYER_LIST, or a sample list). No PHI. Cacheable for 5 minutes (cache-control: public, max-age=300).",
+  },
+  'POST /api/staff/referrals/{id}/insurance/recheck': {
+    description:
+      '`{ referralId, status, eligibility, changed }`: the new check result (the referral stays in INSURANCE_REVIEW) and the names of the corrected fields. 409 NotInInsuranceReview outside the insurance review. Recorded as an ELIGIBILITY_RECHECKED event.',
   },
 };
 

@@ -117,10 +117,10 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
   async save(
     next: ReferralRecord,
     events: NewEvent[],
-    options: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] } = {},
+    options: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[]; intake?: Intake } = {},
   ): Promise<void> {
-    const { seat, notices = [], cancelNotices = [] } = options;
-    if (!events.length && !seat && !notices.length && !cancelNotices.length) {
+    const { seat, notices = [], cancelNotices = [], intake } = options;
+    if (!events.length && !seat && !notices.length && !cancelNotices.length && !intake) {
       // no status change (e.g. a gate's token): one conditional put, half the cost of a transaction
       try {
         await this.doc.send(
@@ -194,6 +194,15 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
       );
     }
     items.push(...notices.map((n) => this.noticePut(n)));
+    // the intake corrected with this change (a re-check): guarded by META's version, like the rest
+    if (intake)
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: { ...keys.intake(next.referralId), entity: 'intake', intake },
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      });
     // pending notices this change makes untrue (a consent revocation): cancelled only while still pending
     const cancelIndex = items.length;
     items.push(

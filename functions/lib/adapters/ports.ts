@@ -179,11 +179,12 @@ interface ReferralStore {
    * Writes `next`, its events and the notices it causes in one transaction, on condition that the
    * stored version is `next.version - 1` (no lost update); a seat reservation (or its release) joins the same
    * transaction. Throws ConflictError when the condition fails, CohortFullError when the cohort is full.
+   * `intake` replaces the stored intake in the same transaction (an insurance re-check's corrections).
    */
   save(
     next: ReferralRecord,
     events: NewEvent[],
-    options?: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] },
+    options?: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[]; intake?: Intake },
   ): Promise<void>;
   /**
    * the open referrals assigned to `username` (caseload), urgent first then oldest first; the

@@ -57,21 +57,25 @@ const ScreeningSchema = z.object({
   suicideAttemptPastThreeMonths: z.boolean(),
 });
 
+/** a payer ID as the payer list and the clearinghouse spell it (the intake, the re-check, PAYER_LIST) */
+export const PayerIdSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9]{2,20}$/, message('payerId.chars'));
+
+/** the member ID on the insurance card (the intake and the re-check) */
+export const MemberIdSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9-]{1,40}$/, message('id.chars'));
+
 const InsuranceSchema = z
   .object({
     type: z.enum(INSURANCE_TYPES),
     payer: trimmed(100).optional(),
     /** the clearinghouse's payer ID (tradingPartnerServiceId), from the payer picker; without it a check goes to manual review */
-    payerId: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9]{2,20}$/, message('payerId.chars'))
-      .optional(),
-    memberId: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9-]{1,40}$/, message('id.chars'))
-      .optional(),
+    payerId: PayerIdSchema.optional(),
+    memberId: MemberIdSchema.optional(),
     groupNumber: z
       .string()
       .trim()

@@ -106,7 +106,7 @@ describe.each(catalog.map((f) => [f.name, f.needs] as const))('%s', (name, needs
   });
 });
 
-test('every function with a handler reaches at least one AWS command (PERMISSIONS_TABLE=1 prints the table)', () => {
+test('every function with a handler and needs reaches at least one AWS command (PERMISSIONS_TABLE=1 prints the table)', () => {
   const rows = catalog
     .filter((f) => analyse().reaches.has(f.name))
     .map((f) => {
@@ -132,6 +132,8 @@ test('every function with a handler reaches at least one AWS command (PERMISSION
       ].join('\n'),
     );
   }
-  // every function touches the table at least: none found means the analysis lost the handler
-  expect(rows.filter((r) => !r.commands).map((r) => r.name)).toEqual([]);
+  // a function granted anything reaches a command: none found means the analysis lost the handler
+  // (one granted nothing, such as read-payers serving its configured list, may reach none)
+  const needless = new Set(catalog.filter((f) => f.needs.length === 0).map((f) => f.name));
+  expect(rows.filter((r) => !r.commands && !needless.has(r.name)).map((r) => r.name)).toEqual([]);
 });

@@ -96,9 +96,9 @@ export class MemoryRepository implements ReferralRepository {
   async save(
     next: ReferralRecord,
     events: NewEvent[],
-    options: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[] } = {},
+    options: { seat?: SeatReservation; notices?: NoticeRecord[]; cancelNotices?: NoticeRecord[]; intake?: Intake } = {},
   ): Promise<void> {
-    const { seat, notices = [], cancelNotices = [] } = options;
+    const { seat, notices = [], cancelNotices = [], intake } = options;
     // every condition first, as one transaction would check them
     if (this.referrals.get(next.referralId)?.version !== next.version - 1)
       throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict');
@@ -126,6 +126,7 @@ export class MemoryRepository implements ReferralRepository {
       this.seats.set(seat.cohortId, roster);
     }
     this.putNotices(notices);
+    if (intake) this.intakes.set(next.referralId, clone(intake));
     for (const n of cancelNotices) this.outbox.get(`${n.referralId} ${n.key}`)!.state = 'cancelled';
   }
 
