@@ -5,7 +5,7 @@ import { PayerIdSchema } from './schemas/intake';
 // recognises → the clearinghouse's payer ID (its tradingPartnerServiceId). A deployment sets its
 // own with PAYER_LIST (config.ts); without it the sample below is served. No PHI.
 
-export const PayerSchema = z.object({
+const PayerSchema = z.object({
   name: z.string().trim().min(1).max(100),
   payerId: PayerIdSchema,
 });

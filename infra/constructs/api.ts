@@ -25,7 +25,7 @@ export interface RouteProps {
 }
 
 /** the routes anyone may call; everything else carries a Cognito JWT */
-export const PUBLIC_ROUTES = ['POST /api/referrals', 'GET /api/health', 'GET /api/availability'] as const;
+export const PUBLIC_ROUTES = ['POST /api/referrals', 'GET /api/health', 'GET /api/availability', 'GET /api/payers'] as const;
 
 /** why each public route is public (cdk-nag APIG4) */
 const PUBLIC_BECAUSE: Record<(typeof PUBLIC_ROUTES)[number], string> = {
@@ -33,6 +33,7 @@ const PUBLIC_BECAUSE: Record<(typeof PUBLIC_ROUTES)[number], string> = {
   'GET /api/health': 'liveness probe without data',
   'GET /api/availability':
     "open seats per track for referrers' sites and the intake page: counts and dates of cohorts, no PHI, cached a minute at CloudFront",
+  'GET /api/payers': "the intake form's payer picker: the configured payer names and payer IDs, no PHI, kept five minutes by browsers",
 };
 
 /** the public intake's own stage throttle, below the API-wide default (raw CloudFormation keys) */

@@ -1,4 +1,12 @@
-import type { CohortView, Dashboard, ErrorBody, ReferralDetail, ReferralSummary, Status } from '../../../functions/lib/schemas/views';
+import type {
+  CohortView,
+  Dashboard,
+  EligibilityResult,
+  ErrorBody,
+  ReferralDetail,
+  ReferralSummary,
+  Status,
+} from '../../../functions/lib/schemas/views';
 import type { Step } from '../../../functions/lib/schemas/decisions';
 import { requestJson } from '../shared/api';
 import type { AuthProvider } from './auth';
@@ -70,6 +78,13 @@ export const api = {
   referral: (id: string) => call<ReferralDetail>('GET', `/api/staff/referrals/${enc(id)}`),
   decide: (id: string, step: Step, body: unknown) =>
     call<{ referralId: string; status: Status; decided: Step }>('POST', `/api/staff/referrals/${enc(id)}/steps/${enc(step)}`, body),
+  /** correct the insurance at the insurance review and check again (the referral stays at its gate) */
+  recheck: (id: string, body: unknown) =>
+    call<{ referralId: string; status: Status; eligibility: EligibilityResult; changed: string[] }>(
+      'POST',
+      `/api/staff/referrals/${enc(id)}/insurance/recheck`,
+      body,
+    ),
   resume: (id: string) => call<{ referralId: string; status: Status }>('POST', `/api/staff/referrals/${enc(id)}/resume`, {}),
   withdraw: (id: string, reason: string) =>
     call<{ referralId: string; status: Status }>('POST', `/api/staff/referrals/${enc(id)}/withdraw`, { reason }),

@@ -15,7 +15,8 @@ export interface IntakeAnswers {
   withdrawal: { currentSymptoms?: YesNo; detoxStatus?: string; detoxCompletedOn: string };
   screening: { selfHarmThoughts?: YesNo; suicideAttempt?: YesNo };
   coOccurring: readonly string[];
-  insurance: { type?: string; payer: string; memberId: string; groupNumber: string };
+  /** payerId: the picked payer's, when the payer typed is a listed name */
+  insurance: { type?: string; payer: string; payerId?: string; memberId: string; groupNumber: string };
   physician: { name: string; npi: string; email: string; practice: string };
   consent: { shareWithReferrer: boolean; signature: string };
   schedulePreference?: string;
@@ -60,7 +61,13 @@ export const collect = (a: IntakeAnswers): unknown => {
     },
     coOccurring: a.coOccurring.length ? [...a.coOccurring] : undefined,
     insurance: isInsured(ins.type)
-      ? { type: ins.type, payer: given(ins.payer), memberId: given(ins.memberId), groupNumber: given(ins.groupNumber) }
+      ? {
+          type: ins.type,
+          payer: given(ins.payer),
+          payerId: ins.payerId,
+          memberId: given(ins.memberId),
+          groupNumber: given(ins.groupNumber),
+        }
       : { type: ins.type },
     referringPhysician: physician,
     consent: { shareWithReferrer: a.consent.shareWithReferrer, signature: given(a.consent.signature), signedAt: a.signedAt },

@@ -165,7 +165,7 @@ export const mountIntakeForm = (root: HTMLElement, options: IntakeFormOptions): 
       substances,
       withdrawal: withdrawalSection(b),
       conditions: conditionsSection(b),
-      insurance: insuranceSection(b),
+      insurance: insuranceSection(b, ctx),
       physician,
       consent: consentSection(b, ctx, physician.name),
       schedule: scheduleSection(b),

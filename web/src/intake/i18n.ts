@@ -69,6 +69,10 @@ const staffEn: Partial<Record<IntakeKey, string>> = {
   'consent.share': 'The caller agrees to share referral status with {physician}',
   'consent.signature': 'Caller’s full name (signature given by phone)',
   'consent.signature.hint': 'Type the name the caller says, as their signature.',
+  'insurance.payer.hint':
+    'Type, then choose the caller’s company from the list. A name not on the list is allowed: coverage is then checked by hand.',
+  'insurance.payer.listed': 'On the list: the check goes to this payer.',
+  'insurance.payer.unlisted': 'Not on the list: coverage will be checked by hand.',
   'schedule.question': 'Which group times work for the caller?',
   'notes.label': 'Notes (optional)',
   submit: 'Submit intake',

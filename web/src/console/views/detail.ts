@@ -6,6 +6,7 @@ import { ageOf, ageYears, calendarDay, dateTime, phone, STATUS_LABEL, STEP_LABEL
 import { consentPanel, followUpPanel } from './caseload';
 import { defs, loading, problem, slaBadge, statusBadge, urgentBadge, waitFor, type ViewContext } from './common';
 import { decisionForm } from './decisions';
+import { eligibilityFacts, insuranceReviewPanel } from './insurance-review';
 import { progressView } from './progress';
 import { tabForStatus, QUEUE_TABS } from './queues';
 import { resumePanel } from './resume';
@@ -188,6 +189,7 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
     defs([
       ['Type', words(i.insurance.type)],
       ['Payer', i.insurance.payer ?? ''],
+      ['Payer ID', i.insurance.payerId ?? ''],
       ['Member ID', i.insurance.memberId ?? ''],
       ['Group number', i.insurance.groupNumber ?? ''],
     ]),
@@ -195,13 +197,7 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
       'div',
       { class: `eligibility ${elig?.outcome ?? 'none'}`, 'aria-labelledby': 'elig-h', role: 'group' },
       h('h3', { id: 'elig-h' }, 'Insurance check result'),
-      elig
-        ? defs([
-            ['Outcome', words(elig.outcome)],
-            ['Checked', dateTime(elig.checkedAt)],
-            ['Summary', elig.summary],
-          ])
-        : h('p', { class: 'muted' }, 'No check recorded yet.'),
+      elig ? eligibilityFacts(elig) : h('p', { class: 'muted' }, 'No check recorded yet.'),
     ),
     h('h3', null, 'Referring physician and consent'),
     defs([
@@ -248,6 +244,7 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
       h(
         'div',
         { class: 'col-main' },
+        r.status === 'INSURANCE_REVIEW' ? insuranceReviewPanel(ctx, r) : null,
         decision ??
           h(
             'section',

@@ -26,6 +26,7 @@ export const actorText = (e: Pick<ReferralEvent, 'actor'>): string =>
 const EVENT_TITLE: Record<string, string> = {
   RECEIVED: 'Referral received',
   INSURANCE_CHECKED: 'Insurance checked',
+  ELIGIBILITY_RECHECKED: 'Insurance checked again',
   STATUS_CHANGED: 'Status changed',
   SLA_BREACHED: 'Timer passed',
   GATE_REOPENED: 'Step reopened',
@@ -44,6 +45,9 @@ const EVENT_TITLE: Record<string, string> = {
   WAITLIST_REVIEW_DUE: 'Waitlist review due',
   SEAT_RELEASED: 'Seat given back',
 };
+
+/** the insurance fields a re-check corrected, by name (never their values) */
+const CORRECTED: Record<string, string> = { memberId: 'member ID', payer: 'insurance company', payerId: 'payer ID' };
 
 const eventTitle = (e: ReferralEvent): string =>
   e.type === 'STEP_DECIDED' && e.step ? `Decided: ${STEP_LABEL[e.step] ?? words(e.step)}` : (EVENT_TITLE[e.type] ?? words(e.type));
@@ -187,6 +191,16 @@ function eventLines(e: ReferralEvent, lookup: TimelineLookup): string[] {
     }
     case 'INSURANCE_CHECKED':
       return [`${words(String(d.outcome ?? ''))}${str(d.summary) ? `: ${String(d.summary)}` : ''}`];
+    case 'ELIGIBILITY_RECHECKED': {
+      const changed = Array.isArray(d.changed)
+        ? (d.changed as unknown[]).map((f) => CORRECTED[String(f)] ?? words(String(f)).toLowerCase())
+        : [];
+      return [
+        `${words(String(d.outcome ?? ''))}${str(d.summary) ? `: ${String(d.summary)}` : ''}`,
+        ...(str(d.reasonCode) ? [`Reason code ${String(d.reasonCode)}`] : []),
+        changed.length ? `Corrected: ${changed.join(', ')}` : 'Checked again as stored (nothing corrected)',
+      ];
+    }
     case 'STATUS_CHANGED':
       return [];
     case 'STEP_DECIDED':

@@ -3,13 +3,37 @@
 // fields hold (see ../collect.ts).
 import { INSURANCE_TYPES, NOTES_MAX, SCHEDULE_PREFERENCES } from '../../../../functions/lib/schemas/intake';
 import { h } from '../../shared/dom';
+import { fillDatalist, listedPayer, loadPayers, type PayerOption } from '../../shared/payers';
 import { isInsured, type IntakeAnswers } from '../collect';
 import { unbreakable, type FieldBuilders, type FieldContext } from '../fields';
 import type { IntakeKey } from '../i18n';
 
-/** payer, member id and group number only when insured */
-export const insuranceSection = (b: FieldBuilders) => {
-  const payer = b.inputField({ path: 'insurance.payer', label: 'insurance.payer', autocomplete: 'off' });
+/**
+ * payer, member id and group number only when insured. The payer is a picker (a datalist of
+ * GET /api/payers): a listed name gives its payer ID, any other name is sent by name only (checked
+ * by hand); while the list is loading, or when it failed, the box is plain text.
+ */
+export const insuranceSection = (b: FieldBuilders, ctx: FieldContext) => {
+  const payer = b.inputField({ path: 'insurance.payer', label: 'insurance.payer', hint: 'insurance.payer.hint', autocomplete: 'off' });
+  const datalist = h('datalist', { id: ctx.id('payer-list') });
+  let payers: PayerOption[] = [];
+  const payerStatus = h('p', { class: 'hint payer-status', 'aria-live': 'polite' });
+  const showPayerStatus = (): void => {
+    const typed = payer.input.value.trim();
+    const key: IntakeKey | undefined =
+      typed === '' || payers.length === 0 ? undefined : listedPayer(payers, typed) ? 'insurance.payer.listed' : 'insurance.payer.unlisted';
+    payerStatus.textContent = key ? ctx.tr().t(key) : '';
+  };
+  payer.field.append(datalist, payerStatus);
+  payer.input.addEventListener('input', showPayerStatus);
+  ctx.dynamic(showPayerStatus);
+  void loadPayers().then((list) => {
+    payers = list;
+    if (!list.length) return;
+    fillDatalist(datalist, list);
+    payer.input.setAttribute('list', datalist.id);
+    showPayerStatus();
+  });
   const memberId = b.inputField({
     path: 'insurance.memberId',
     label: 'insurance.memberId',
@@ -39,6 +63,7 @@ export const insuranceSection = (b: FieldBuilders) => {
       insurance: {
         type: insurance.value(),
         payer: payer.input.value,
+        payerId: listedPayer(payers, payer.input.value)?.payerId,
         memberId: memberId.input.value,
         groupNumber: groupNumber.input.value,
       },
