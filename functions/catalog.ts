@@ -39,7 +39,15 @@ export interface FunctionSpec {
   aslKey?: string;
   /** AWS permissions the handler needs; CDK turns these into least-privilege grants */
   needs: Array<
-    'table:read' | 'table:write' | 'workflow:start' | 'workflow:callback' | 'workflow:stop' | 'workflow:describe' | 'email:send'
+    | 'table:read'
+    | 'table:write'
+    | 'workflow:start'
+    | 'workflow:callback'
+    | 'workflow:stop'
+    | 'workflow:describe'
+    | 'email:send'
+    /** read the clearinghouse API key from its Secrets Manager secret (that one secret only; none while the simulator answers) */
+    | 'eligibility:key'
   >;
 }
 
@@ -142,7 +150,7 @@ export const functions: readonly FunctionSpec[] = [
     name: 'check-insurance',
     description: 'Workflow task: eligibility check (X12 270/271 through the eligibility adapter)',
     aslKey: 'CheckInsuranceFunctionArn',
-    needs: ['table:read', 'table:write'],
+    needs: ['table:read', 'table:write', 'eligibility:key'],
   },
   {
     name: 'open-gate',
@@ -177,7 +185,13 @@ export const functions: readonly FunctionSpec[] = [
  * at 30 s, so API handlers get 10 s; workflow tasks get 30 s (the ASL's TimeoutSeconds bound them too).
  */
 export const LAMBDA_MEMORY_MB = 512;
-export const timeoutSecondsOf = (spec: FunctionSpec): number => (spec.aslKey ? 30 : 10);
+export const timeoutSecondsOf = (spec: FunctionSpec): number =>
+  spec.name === 'check-insurance' ? CHECK_INSURANCE_TIMEOUT_SECONDS : spec.aslKey ? 30 : 10;
+/**
+ * check-insurance may ask the clearinghouse twice: a request (8 s at most), ELIGIBILITY_RETRY_SECONDS
+ * (default 30, at most 60 on AWS) and a request again; the ASL's CheckInsurance TimeoutSeconds is above it
+ */
+export const CHECK_INSURANCE_TIMEOUT_SECONDS = 90;
 
 /** the state machine's name in CDK and in the local runtime */
 export const STATE_MACHINE_NAME = 'referral';

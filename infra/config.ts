@@ -1,6 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { CHECK_INSURANCE_TIMEOUT_SECONDS } from '../functions/catalog';
+import { eligibilitySettingsMissing } from '../functions/lib/config';
 import { PayerListSchema } from '../functions/lib/payers';
 import { PROGRAM_DEFAULTS } from '../functions/lib/program';
 
@@ -74,6 +76,21 @@ export interface StageConfig {
       string
     >
   >;
+  /**
+   * who answers eligibility inquiries (issue 16): the embedded simulator (default), or a
+   * clearinghouse at `url` whose API key is in Secrets Manager — a secret this stack creates (the
+   * deployer puts the key, DEPLOY.md) or an existing one given by its complete ARN. The key itself
+   * is never context nor plain environment: the handlers read it from the secret.
+   */
+  eligibility: {
+    provider: 'simulator' | 'clearinghouse';
+    url?: string;
+    /** an existing secret holding the API key (complete ARN); unset with the clearinghouse: the stack creates one */
+    apiKeySecretArn?: string;
+    retrySeconds?: string;
+    providerNpi?: string;
+    providerName?: string;
+  };
   /** subscribed to the alarm topic when set */
   alarmEmail?: string;
   /**
@@ -140,6 +157,57 @@ const int = (node: Node, key: string, fallback: number): number => {
   return n;
 };
 
+/** context eligibility* and provider*, refused when half given (the handlers' own check, functions/lib/config.ts) */
+const eligibilityFrom = (node: Node): StageConfig['eligibility'] => {
+  if (str(node, 'eligibilityApiKey') !== undefined)
+    throw new Error(
+      'context eligibilityApiKey is refused: the clearinghouse key goes into Secrets Manager, never into context or plain environment (DEPLOY.md, "A real insurance check")',
+    );
+  const provider = str(node, 'eligibilityProvider') ?? 'simulator';
+  if (provider !== 'simulator' && provider !== 'clearinghouse')
+    throw new Error(`context eligibilityProvider must be simulator or clearinghouse, got ${provider}`);
+  const apiKeySecretArn = str(node, 'eligibilityApiKeySecretArn');
+  if (apiKeySecretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(apiKeySecretArn))
+    throw new Error(
+      "context eligibilityApiKeySecretArn must be the secret's complete ARN (ending in -XXXXXX, as `aws secretsmanager describe-secret` prints it)",
+    );
+  const retrySeconds = str(node, 'eligibilityRetrySeconds');
+  if (retrySeconds !== undefined && !(/^\d+$/.test(retrySeconds) && Number(retrySeconds) <= 60))
+    throw new Error(
+      `context eligibilityRetrySeconds must be 0 to 60 (check-insurance has ${CHECK_INSURANCE_TIMEOUT_SECONDS} s for two requests and the wait), got ${retrySeconds}`,
+    );
+  const settings = {
+    provider,
+    url: str(node, 'eligibilityUrl'),
+    apiKeySecretArn,
+    retrySeconds,
+    providerNpi: str(node, 'providerNpi'),
+    providerName: str(node, 'providerName'),
+  } as const;
+  const missing = eligibilitySettingsMissing({
+    ELIGIBILITY_PROVIDER: provider,
+    ELIGIBILITY_URL: settings.url,
+    // with the clearinghouse the key's secret always exists: the given one or the stack's own
+    ELIGIBILITY_API_KEY_SECRET_ARN: provider === 'clearinghouse' ? (apiKeySecretArn ?? 'created by the stack') : apiKeySecretArn,
+    PROVIDER_NPI: settings.providerNpi,
+    PROVIDER_NAME: settings.providerName,
+  });
+  if (missing.length)
+    throw new Error(
+      `half an eligibility configuration: context ${missing.map(contextNameOf).join(', ')} missing (or, for eligibilityProvider=simulator, set) with eligibilityProvider=${provider} (DEPLOY.md, "A real insurance check")`,
+    );
+  return settings;
+};
+
+const contextNameOf = (env: string): string =>
+  ({
+    ELIGIBILITY_PROVIDER: 'eligibilityProvider',
+    ELIGIBILITY_URL: 'eligibilityUrl',
+    ELIGIBILITY_API_KEY: 'eligibilityApiKeySecretArn',
+    PROVIDER_NPI: 'providerNpi',
+    PROVIDER_NAME: 'providerName',
+  })[env] ?? env;
+
 /** the stage settings from context; throws on an unknown stage or a half-configured custom domain */
 export const stageConfigFrom = (node: Node): StageConfig => {
   const stage = str(node, 'stage') ?? 'dev';
@@ -161,6 +229,7 @@ export const stageConfigFrom = (node: Node): StageConfig => {
   if (Boolean(domainName) !== Boolean(certificateArn)) {
     throw new Error('context domainName and certificateArn go together (an ACM certificate in us-east-1)');
   }
+  const eligibility = eligibilityFrom(node);
   return {
     stage,
     isProd,
@@ -196,6 +265,7 @@ export const stageConfigFrom = (node: Node): StageConfig => {
         ] as const
       ).filter(([, v]) => v !== undefined),
     ),
+    eligibility,
     alarmEmail: str(node, 'alarmEmail'),
     intakeConcurrency: int(node, 'intakeConcurrency', 0),
     intakeRateLimit: int(node, 'intakeRateLimit', 100),

@@ -30,6 +30,8 @@ export const GRANTS = {
   'workflow:stop': { WorkflowStop: ['states:StopExecution'] },
   'workflow:describe': { WorkflowDescribe: ['states:DescribeStateMachine'] },
   'email:send': { EmailSend: ['ses:SendEmail', 'ses:SendRawEmail'] },
+  // the secret is encrypted with the stack's ops key (a secret given by ARN: with its own key, see DEPLOY.md)
+  'eligibility:key': { EligibilityKeyRead: ['secretsmanager:GetSecretValue'], EligibilityKeyDecrypt: ['kms:Decrypt'] },
 } satisfies Record<Need, Record<string, string[]>>;
 
 /** every IAM action one need grants, over all its statements */

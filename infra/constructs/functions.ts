@@ -64,6 +64,13 @@ export class Functions extends Construct {
   readonly streamConsumers: string[] = [];
   /** HMAC key of the staff lists' page cursors (functions/lib/cursor.ts), one for every container */
   readonly cursorSecret: secretsmanager.Secret;
+  /**
+   * the clearinghouse API key's secret (eligibilityProvider=clearinghouse): created here, empty of
+   * the real key until the deployer puts it (DEPLOY.md), or the existing one given by ARN
+   */
+  readonly eligibilityKeySecret?: secretsmanager.ISecret;
+  /** whether this stack created the key's secret (its ops key then encrypts it) */
+  private readonly eligibilityKeyCreated: boolean = false;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -85,6 +92,30 @@ export class Functions extends Construct {
         'An HMAC key for page cursors only (no PHI, no credential): rotating it merely invalidates the cursors handed out; replace the secret to rotate.',
     });
 
+    const eligibility = config.eligibility;
+    if (eligibility.provider === 'clearinghouse') {
+      if (eligibility.apiKeySecretArn) {
+        this.eligibilityKeySecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'EligibilityApiKey', eligibility.apiKeySecretArn);
+      } else {
+        // CloudFormation fills it with a random placeholder; the deployer replaces it with the
+        // clearinghouse's key (aws secretsmanager put-secret-value, DEPLOY.md). Until then every
+        // check comes back unclear (HTTP 401 from the clearinghouse) and goes to insurance review.
+        const created = new secretsmanager.Secret(this, 'EligibilityApiKey', {
+          description: `${config.prefix}: the clearinghouse API key of the eligibility check (put the real key with put-secret-value, DEPLOY.md)`,
+          encryptionKey: props.opsKey,
+          removalPolicy: config.removalPolicy,
+        });
+        acknowledge(created, {
+          'AwsSolutions-SMG4':
+            'The clearinghouse issues and rotates this API key in its own portal; no Lambda can obtain a new one. Rotate by putting the new key (put-secret-value, DEPLOY.md): containers read it at cold start, so new ones use it at once.',
+          'HIPAA.Security-SecretsManagerRotationEnabled':
+            'The clearinghouse issues and rotates this API key in its own portal; no Lambda can obtain a new one. Rotate by putting the new key (put-secret-value, DEPLOY.md).',
+        });
+        this.eligibilityKeySecret = created;
+        this.eligibilityKeyCreated = true;
+      }
+    }
+
     const environment: Record<string, string> = {
       CURSOR_SECRET: this.cursorSecret.secretValue.unsafeUnwrap(),
       TABLE_NAME: props.table.tableName,
@@ -97,6 +128,13 @@ export class Functions extends Construct {
       ...(config.gateTimeouts ? { GATE_TIMEOUTS: config.gateTimeouts } : {}),
       ...(config.detoxMaxDays ? { DETOX_MAX_DAYS: config.detoxMaxDays } : {}),
       ...config.programSettings,
+      // the key's secret by ARN only: the handler that checks eligibility reads it (never the key in env)
+      ELIGIBILITY_PROVIDER: eligibility.provider,
+      ...(eligibility.url ? { ELIGIBILITY_URL: eligibility.url } : {}),
+      ...(this.eligibilityKeySecret ? { ELIGIBILITY_API_KEY_SECRET_ARN: this.eligibilityKeySecret.secretArn } : {}),
+      ...(eligibility.retrySeconds ? { ELIGIBILITY_RETRY_SECONDS: eligibility.retrySeconds } : {}),
+      ...(eligibility.providerNpi ? { PROVIDER_NPI: eligibility.providerNpi } : {}),
+      ...(eligibility.providerName ? { PROVIDER_NAME: eligibility.providerName } : {}),
       SES_CONFIGURATION_SET: props.email.configurationSetName,
       IOP_STAGE: config.stage,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -370,6 +408,16 @@ export class Functions extends Construct {
       case 'email:send':
         policy('EmailSend', GRANTS[need].EmailSend, [props.email.identityArn, props.email.configurationSetArn]);
         return [];
+      case 'eligibility:key': {
+        // the simulator answers: no secret, nothing to read
+        if (!this.eligibilityKeySecret) return [];
+        policy('EligibilityKeyRead', GRANTS[need].EligibilityKeyRead, [this.eligibilityKeySecret.secretArn]);
+        if (this.eligibilityKeyCreated)
+          policy('EligibilityKeyDecrypt', GRANTS[need].EligibilityKeyDecrypt, [props.opsKey.keyArn], {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+          });
+        return [];
+      }
     }
   }
 }

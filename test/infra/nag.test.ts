@@ -53,11 +53,11 @@ const acknowledgements = (root: IConstruct): Ack[] =>
   );
 
 /** what both rule packs find when nothing is acknowledged */
-const rawFindings = (stage: 'dev' | 'prod'): Array<{ rule: string; path: string }> => {
+const rawFindings = (stage: 'dev' | 'prod', context: Record<string, unknown>): Array<{ rule: string; path: string }> => {
   const acknowledge = Validations.prototype.acknowledge;
   Validations.prototype.acknowledge = () => undefined;
   try {
-    const { app } = buildTestApp({ stage });
+    const { app } = buildTestApp({ stage, context });
     return [new AwsSolutionsChecks(), new HIPAASecurityChecks()].flatMap((pack) =>
       pack
         .validateScope(app)
@@ -81,12 +81,29 @@ test('the nag pipeline reports findings at all (a bare topic without SSL enforce
   );
 });
 
-describe.each(['dev', 'prod'] as const)('cdk-nag AwsSolutions + HIPAA.Security on the %s stage', (stage) => {
+/** the clearinghouse configuration (issue 16): its key's secret, created by the stack */
+const CLEARINGHOUSE = {
+  eligibilityProvider: 'clearinghouse',
+  eligibilityUrl: 'https://clearinghouse.example.org/eligibility/v3',
+  providerNpi: '1234567893',
+  providerName: 'Example IOP',
+};
+
+describe.each([
+  ['dev', 'dev', {}],
+  ['prod', 'prod', {}],
+  ['prod with the clearinghouse', 'prod', CLEARINGHOUSE],
+] as const)('cdk-nag AwsSolutions + HIPAA.Security on the %s stage', (_name, stage, context: Record<string, unknown>) => {
   let acks: Ack[];
 
   test('synthesizes with zero unacknowledged errors', () => {
     const outdir = mkdtempSync(join(tmpdir(), `iop-nag-${stage}-`));
-    const { app } = buildTestApp({ stage, nag: true, outdir, context: { '@aws-cdk/core:failSynthOnValidationErrors': false } });
+    const { app } = buildTestApp({
+      stage,
+      nag: true,
+      outdir,
+      context: { ...context, '@aws-cdk/core:failSynthOnValidationErrors': false },
+    });
     const report = synthReport(app, outdir);
     expect(nagErrors(report)).toEqual([]);
     acks = acknowledgements(app);
@@ -102,7 +119,7 @@ describe.each(['dev', 'prod'] as const)('cdk-nag AwsSolutions + HIPAA.Security o
   });
 
   test('every acknowledgement matches a finding it is attached to (none is stale)', () => {
-    const findings = rawFindings(stage);
+    const findings = rawFindings(stage, context);
     const stale = acks.filter((ack) => !findings.some((f) => covers(ack, f))).map((a) => `${a.id} at ${a.path}`);
     expect(stale).toEqual([]);
     const unacknowledged = findings.filter((f) => !acks.some((a) => covers(a, f))).map((f) => `${f.rule} at ${f.path}`);

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { now } from '../clock';
+import { ClearinghouseEligibility } from './clearinghouse';
 import { config, type Config } from '../config';
 import { traced } from '../observability';
 import { DynamoDbReferralRepository } from './dynamodb-repository';
@@ -31,6 +32,17 @@ const noMailer: Mailer = {
   },
 };
 
+/** the simulator, or the clearinghouse (config has refused a half configuration already) */
+const eligibilityChecker = (cfg: Config): EligibilityChecker => {
+  if (cfg.ELIGIBILITY_PROVIDER === 'simulator') return new PayerSimulator();
+  return new ClearinghouseEligibility({
+    url: cfg.ELIGIBILITY_URL!,
+    apiKey: cfg.ELIGIBILITY_API_KEY ? { value: cfg.ELIGIBILITY_API_KEY } : { secretArn: cfg.ELIGIBILITY_API_KEY_SECRET_ARN! },
+    provider: { organizationName: cfg.PROVIDER_NAME!, npi: cfg.PROVIDER_NPI! },
+    retrySeconds: cfg.ELIGIBILITY_RETRY_SECONDS,
+  });
+};
+
 /** the adapters, built once per container (the local runtime shares them across handlers) */
 export const getDeps = (options: { mailer?: (cfg: Config) => Mailer } = {}): Deps => {
   if (!base) {
@@ -39,7 +51,7 @@ export const getDeps = (options: { mailer?: (cfg: Config) => Mailer } = {}): Dep
       config: cfg,
       repo: new DynamoDbReferralRepository(traced(new DynamoDBClient({})), cfg.TABLE_NAME),
       workflow: new SfnWorkflow(traced(new SFNClient({})), cfg.STATE_MACHINE_ARN),
-      eligibility: { simulator: () => new PayerSimulator() }[cfg.ELIGIBILITY_PROVIDER as 'simulator'](),
+      eligibility: eligibilityChecker(cfg),
       now,
     };
   }

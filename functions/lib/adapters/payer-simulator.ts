@@ -8,6 +8,6 @@ import type { EligibilityChecker, EligibilitySubject } from './ports';
  */
 export class PayerSimulator implements EligibilityChecker {
   async check(subject: EligibilitySubject) {
-    return simulateEligibility(subject.insurance, now());
+    return { ...simulateEligibility(subject.insurance, now()), source: 'simulator' as const };
   }
 }

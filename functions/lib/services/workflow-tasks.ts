@@ -1,20 +1,29 @@
+import { CHECK_INSURANCE_TIMEOUT_SECONDS } from '../../catalog';
 import type { Deps } from '../adapters';
 import { type ReferralRecord, SYSTEM_ACTOR as SYSTEM } from '../adapters/ports';
+import { REQUEST_TIMEOUT_MS } from '../domain/clearinghouse';
 import { statusAfterCheck } from '../domain/eligibility';
 import { openCohorts } from '../domain/seats';
 import { BREACHES_BEFORE_ATTENTION, detoxExpired, GATE_OF_STEP, GATES, type GateStatus, isFinal, type Route } from '../domain/workflow';
 import { ValidationError } from '../errors';
 import { logger } from '../logger';
 import { metrics } from '../observability';
-import type { Status } from '../schemas/views';
+import type { EligibilityResult, Status } from '../schemas/views';
 import { advance, closedAlready, commit, currentCohorts, load, loadIntake, retryOnConflict, route } from './change';
 import { noticesFor } from './notices';
 
 // what the workflow's tasks do (check-insurance, open-gate, escalate) and how sweep restarts a
 // workflow that was lost; each is one read-decide-write (./change)
 
-/** a payer that has not answered by then is treated as unclear: a case worker reviews coverage */
-const ELIGIBILITY_TIMEOUT_MS = 10_000;
+/**
+ * a payer that has not answered by then is treated as unclear: a case worker reviews coverage. The
+ * clearinghouse may take a request, the retry delay and a second request (within the Lambda's timeout,
+ * functions/catalog.ts); the simulator answers at once
+ */
+const eligibilityTimeoutMs = (config: Deps['config']): number =>
+  config.ELIGIBILITY_PROVIDER === 'clearinghouse'
+    ? Math.min(2 * REQUEST_TIMEOUT_MS + config.ELIGIBILITY_RETRY_SECONDS * 1000 + 5_000, (CHECK_INSURANCE_TIMEOUT_SECONDS - 5) * 1000)
+    : 10_000;
 
 /** task: eligibility check → EVALUATION or INSURANCE_REVIEW (re-run after a restart: the status already moved on) */
 export const checkInsurance = async (deps: Deps, referralId: string): Promise<Route> => {
@@ -30,23 +39,26 @@ export const checkInsurance = async (deps: Deps, referralId: string): Promise<Ro
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(Object.assign(new Error('no answer in time'), { name: 'EligibilityTimeout' })),
-          ELIGIBILITY_TIMEOUT_MS,
+          eligibilityTimeoutMs(deps.config),
         );
       }),
     ])
       // the error's name only: a payer's message may quote the member's name or date of birth
-      .catch((err: Error) => ({
-        outcome: 'error' as const,
-        checkedAt: deps.now().toISOString(),
-        summary: `Eligibility check failed (${err.name})`,
-      }))
+      .catch(
+        (err: Error): EligibilityResult => ({
+          outcome: 'error' as const,
+          checkedAt: deps.now().toISOString(),
+          summary: `Eligibility check failed (${err.name})`,
+        }),
+      )
       .finally(() => clearTimeout(timer));
     const { next, events } = advance(r, deps.now(), { status: statusAfterCheck(result), eligibility: result }, SYSTEM);
     events.unshift({
       at: next.updatedAt,
       type: 'INSURANCE_CHECKED',
       actor: SYSTEM,
-      detail: { outcome: result.outcome, summary: result.summary },
+      // codes and plain words only (never the member's data): the reason's code lets the timeline say why
+      detail: { outcome: result.outcome, summary: result.summary, ...(result.reason ? { reason: result.reason.code } : {}) },
     });
     await commit(deps, next, events);
     return route(deps, next, next.status);

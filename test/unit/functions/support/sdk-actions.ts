@@ -52,6 +52,9 @@ export const SDK_ACTIONS: Record<string, Record<string, string[]>> = {
     SendEmailCommand: ['ses:SendEmail', 'ses:SendRawEmail'],
     SendBulkEmailCommand: ['ses:SendBulkEmail'],
   },
+  '@aws-sdk/client-secrets-manager': {
+    GetSecretValueCommand: ['secretsmanager:GetSecretValue'],
+  },
   '@aws-sdk/client-ses': {
     SendEmailCommand: ['ses:SendEmail'],
     SendRawEmailCommand: ['ses:SendRawEmail'],
