@@ -4,7 +4,7 @@
  * | # | access pattern                                   | index | key condition                                              |
  * |---|--------------------------------------------------|-------|------------------------------------------------------------|
  * | 1 | referral by id (status, gate, codes; no PHI)     | table | pk = REFERRAL#<id>, sk = META                              |
- * | 1b| the intake as submitted (PHI, written once)       | table | pk = REFERRAL#<id>, sk = INTAKE                            |
+ * | 1b| the intake (PHI; a re-check corrects insurance)   | table | pk = REFERRAL#<id>, sk = INTAKE                            |
  * | 2 | timeline (audit events) of a referral, in order  | table | pk = REFERRAL#<id>, sk begins_with EVENT# (EVENT#<iso>#<n>)|
  * | 3 | a notice's timeline event, written once when sent| table | pk = REFERRAL#<id>, sk = EVENT#notice#<key>                |
  * | 3b| the outbox: notices of a referral (any state)    | table | pk = REFERRAL#<id>, sk begins_with NOTICE#                 |
