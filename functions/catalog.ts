@@ -114,7 +114,7 @@ export const functions: readonly FunctionSpec[] = [
     name: 'recheck-insurance',
     description: 'At the insurance review: correct the member ID or payer and check eligibility again (the referral stays at its gate)',
     routes: [{ method: 'POST', path: '/api/staff/referrals/{id}/insurance/recheck', access: 'staff' }],
-    needs: ['table:read', 'table:write'],
+    needs: ['table:read', 'table:write', 'eligibility:key'],
   },
   {
     name: 'read-funnel',
