@@ -12,8 +12,12 @@ import { advance, commit, load, loadIntake, retryOnConflict } from './change';
 // result and its ELIGIBILITY_RECHECKED event are one transaction; the referral stays at its gate
 // (the case worker then decides the insurance-review step as before).
 
-/** a case worker is waiting: a payer that has not answered by then is an error result (the API gives up at 10 s) */
-const RECHECK_TIMEOUT_MS = 8_000;
+/**
+ * a case worker is waiting: a checker that has not answered by then is an error result. The
+ * clearinghouse adapter gives up on its request at 8 s (an unclear TIMEOUT result) first; this is
+ * the backstop, under the API function's 10 s with time left to save
+ */
+const RECHECK_TIMEOUT_MS = 9_000;
 
 type Insurance = Intake['insurance'];
 
