@@ -30,6 +30,7 @@ import { functions, STATE_MACHINE_NAME } from '../functions/catalog';
 import { createLocalAuth, generateRsaKeyPair, type LocalAuth } from './auth';
 import { ACCOUNT_ID, HOST, REGION, ROOT, TABLE_NAME } from './constants';
 import { type DynamoLocalRun, startDynamoLocal } from './dynamodb/dynamodb-local';
+import { localEligibilityEnv } from './eligibility';
 import { startTransactionBarrier } from './durable-transactions';
 import { describeFaults, type FaultControl, type FaultSpec, faultSwitch } from './faults';
 import { Gateway } from './gateway';
@@ -130,6 +131,8 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     : () => undefined;
   const quiet = options.quiet ?? false;
   const timeScale = timeScaleFrom(options.timeScale);
+  // a half eligibility configuration fails here, before anything starts (again below with a computed env)
+  localEligibilityEnv({ ...process.env, ...(typeof options.env === 'object' ? options.env : {}) }, timeScale);
   checkOverrides(options.handlers ?? {});
   const faults = faultSwitch(options.faults, functions);
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -277,6 +280,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     }
     const extra = typeof options.env === 'function' ? options.env({ dynamoUrl, sfnUrl: sfnServer.url, mailUrl }) : options.env;
     Object.assign(env, extra ?? {});
+    Object.assign(env, localEligibilityEnv({ ...process.env, ...env }, timeScale));
     for (const [k, v] of Object.entries(env)) {
       if (!savedEnv.has(k)) savedEnv.set(k, process.env[k]);
       process.env[k] = v;

@@ -2,7 +2,9 @@
  * `npm start`: the local runtime in the foreground.
  *
  *   tsx local/start.ts [--persist [--data-dir .data]] [--port 3000] [--mail-port 8005]
- *   env: PORT, MAIL_PORT, TIME_SCALE (e.g. 3600: an hour of workflow time per second)
+ *   env: PORT, MAIL_PORT, TIME_SCALE (e.g. 3600: an hour of workflow time per second), and the
+ *   eligibility settings (ELIGIBILITY_PROVIDER=clearinghouse, ELIGIBILITY_URL, ELIGIBILITY_API_KEY,
+ *   PROVIDER_NPI, PROVIDER_NAME, ELIGIBILITY_RETRY_SECONDS), passed to the handlers as they are
  *
  * Ctrl-C / SIGTERM stops every part (the DynamoDB Local JVM included) and exits 0; a start failure
  * prints what went wrong and exits 1 with nothing left running.
@@ -20,7 +22,9 @@ const usage = `usage: npm start -- [--persist [--data-dir <dir>]] [--port <n>] [
   --data-dir <dir> where --persist keeps it (default .data/ in the repository)
   --port <n>       app port: API + intake form + console (default 3000, env PORT; 0 = any free port)
   --mail-port <n>  mailbox port (default 8005, env MAIL_PORT; 0 = any free port)
-  env TIME_SCALE   speeds up workflow timers (default 1)`;
+  env TIME_SCALE   speeds up workflow timers (default 1)
+  env ELIGIBILITY_PROVIDER=clearinghouse with ELIGIBILITY_URL, ELIGIBILITY_API_KEY, PROVIDER_NPI, PROVIDER_NAME
+                   checks insurance with a real clearinghouse (default: the payer simulator)`;
 
 const portFrom = (value: string | undefined, name: string, fallback: number): number => {
   if (value === undefined || value === '') return fallback;
@@ -107,6 +111,12 @@ const main = async (): Promise<void> => {
     `  DynamoDB       ${runtime.dynamoUrl} — ${args.persist ? `data and workflows kept in ${args['data-dir'] ?? '.data/'}` : 'in memory (--persist keeps it)'}`,
   );
   if (scale !== 1) out(`  Time scale     ${scale}× (workflow waits and timers)`);
+  // the host only: never the key, and no path or query that could carry one
+  out(
+    process.env.ELIGIBILITY_PROVIDER === 'clearinghouse'
+      ? `  Eligibility    clearinghouse at ${new URL(process.env.ELIGIBILITY_URL!).host}`
+      : '  Eligibility    payer simulator (ELIGIBILITY_PROVIDER=clearinghouse for a real check)',
+  );
   if (!existsSync(join(ROOT, 'web', 'dist', 'intake', 'index.html')))
     out('  Note           web/dist is missing: run `npm run build:web` for the intake form and console');
   out('Ctrl-C stops everything.');

@@ -31,10 +31,10 @@ export interface EligibilityRequest {
 export const REQUEST_TIMEOUT_MS = 8_000;
 
 /** X12 service types: AI substance abuse, MH mental health, 30 health benefit plan coverage */
-export const SERVICE_TYPE = { substanceUse: 'AI', mentalHealth: 'MH', planCoverage: '30' } as const;
+const SERVICE_TYPE = { substanceUse: 'AI', mentalHealth: 'MH', planCoverage: '30' } as const;
 
 /** the plain meaning of each reason code a case worker may see (AAA codes: X12 271 AAA03 reject reasons) */
-export const REASON_MEANINGS: Record<string, string> = {
+const REASON_MEANINGS: Record<string, string> = {
   'AAA-04': 'Authorized quantity of inquiries exceeded',
   'AAA-15': 'Required information missing from the inquiry',
   'AAA-33': 'The payer found errors in the inquiry',

@@ -1,0 +1,44 @@
+import { describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startRuntime } from '../../local/runtime';
+
+// issue 16 item 2: `npm start` (and any local runtime) refuses half an eligibility configuration
+// before anything starts, naming the settings and never their values. No runtime runs in this
+// file, so the shell's environment is the only other source of settings.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('a half configuration is refused before anything starts, by name, never by value', () => {
+  test('startRuntime', async () => {
+    await expect(
+      startRuntime({
+        port: 0,
+        mailPort: 0,
+        quiet: true,
+        env: { ELIGIBILITY_PROVIDER: 'clearinghouse', ELIGIBILITY_API_KEY: 'sk-half-given-9' },
+      }),
+    ).rejects.toThrow('ELIGIBILITY_PROVIDER=clearinghouse also needs ELIGIBILITY_URL, PROVIDER_NPI, PROVIDER_NAME');
+  });
+
+  test('npm start (local/start.ts) exits non-zero naming the missing settings', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--port', '0', '--mail-port', '0'], {
+      cwd: ROOT,
+      env: { ...process.env, ELIGIBILITY_URL: 'https://clearinghouse.example.org/v3', ELIGIBILITY_API_KEY: 'sk-half-given-9' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    expect(code).toBe(1);
+    expect(output).toMatch(/ELIGIBILITY_PROVIDER is not clearinghouse/);
+    expect(output).not.toContain('sk-half-given-9');
+    expect(output).not.toContain('clearinghouse.example.org');
+  }, 30_000);
+});
