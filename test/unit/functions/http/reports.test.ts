@@ -86,8 +86,11 @@ describe('GET /api/availability', () => {
     expect(res.headers?.['cache-control']).toBe('no-store');
   });
 
-  test('it is the only cacheable route, and a staff route or a POST could not be made one', () => {
-    expect([...cacheable.entries()]).toEqual([['GET /api/availability', 'public, max-age=60']]);
+  test('it and the payer list are the only cacheable routes, and a staff route or a POST could not be made one', () => {
+    expect([...cacheable.entries()]).toEqual([
+      ['GET /api/availability', 'public, max-age=60'],
+      ['GET /api/payers', 'public, max-age=300'],
+    ]);
     const marked = functions.flatMap((f) => (f.routes ?? []).filter((r) => r.publicCacheSeconds !== undefined));
     expect(marked.every((r) => r.access === 'public' && r.method === 'GET')).toBe(true);
   });
