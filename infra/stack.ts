@@ -133,5 +133,12 @@ export class IopStack extends Stack {
     out('EmailEventsTopicArn', this.email.eventsTopic.topicArn, 'Subscribe to receive SES bounces and complaints');
     out('AlarmTopicArn', this.alarms.topic.topicArn, 'Subscribe to receive alarms');
     out('DashboardName', this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard: referrals, notices, workflow, API, functions');
+    const eligibilityKey = this.functions.eligibilityKeySecret;
+    if (eligibilityKey)
+      out(
+        'EligibilityApiKeySecretArn',
+        eligibilityKey.secretArn,
+        'Put the clearinghouse API key here (DEPLOY.md, "A real insurance check")',
+      );
   }
 }

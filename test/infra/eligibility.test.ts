@@ -70,6 +70,7 @@ describe('the eligibility settings on AWS', () => {
       });
       expect(f.env.ELIGIBILITY_API_KEY).toBeUndefined();
     }
+    expect(Object.values(t.findOutputs('EligibilityApiKeySecretArn')).map((o) => o.Value)).toEqual([{ Ref: secretId }]);
     expect(needing).toContain('check-insurance');
     expect(secretReaders(t)).toEqual(needing);
     for (const f of functionsOf(t).filter((x) => needing.includes(x.name))) {
