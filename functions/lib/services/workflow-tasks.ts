@@ -28,13 +28,16 @@ const eligibilityTimeoutMs = (config: Deps['config']): number =>
 /** task: eligibility check → EVALUATION or INSURANCE_REVIEW (re-run after a restart: the status already moved on) */
 export const checkInsurance = async (deps: Deps, referralId: string): Promise<Route> => {
   const intake = await loadIntake(deps, referralId);
+  // asked once per run: a lost write race (a case worker's concurrent change) writes the same answer
+  // again instead of sending another inquiry (and waiting out another retry delay)
+  let answer: EligibilityResult | undefined;
   return retryOnConflict(async () => {
     const r = await load(deps, referralId);
     if (isFinal(r.status)) throw closedAlready(r);
     if (r.status !== 'RECEIVED') return route(deps, r, r.status);
     // a failed or slow check never blocks the referral: it goes to a case worker
     let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([
+    const result = (answer ??= await Promise.race([
       deps.eligibility.check(intake),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -51,7 +54,7 @@ export const checkInsurance = async (deps: Deps, referralId: string): Promise<Ro
           summary: `Eligibility check failed (${err.name})`,
         }),
       )
-      .finally(() => clearTimeout(timer));
+      .finally(() => clearTimeout(timer)));
     const { next, events } = advance(r, deps.now(), { status: statusAfterCheck(result), eligibility: result }, SYSTEM);
     events.unshift({
       at: next.updatedAt,

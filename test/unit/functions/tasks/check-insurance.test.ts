@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { answerDefaults, eventItems, mocks, noticeItems, resetMocks, transactions } from '../support/aws';
 import { intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake } from '../support/fixtures';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
@@ -168,6 +169,37 @@ describe('check-insurance task', () => {
     expect(check).not.toHaveBeenCalled();
     expect(transactions(m)).toEqual([]);
     expect(m.ddb.commandCalls(PutCommand)).toEqual([]);
+  });
+
+  test('a lost write race writes the same answer again without asking the payer twice', async () => {
+    // Prepare: the first save loses to a concurrent change (version moved on), the second wins
+    const r = referral({ status: 'RECEIVED', version: 1 });
+    stored(r, withInsurance({ type: 'commercial', payer: 'Acme', memberId: 'ABC-1' }));
+    m.ddb
+      .on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } })
+      .resolvesOnce({ Item: metaItem(r) })
+      .resolves({ Item: metaItem({ ...r, version: 2 }) });
+    m.ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
+        }),
+      )
+      .resolves({});
+    const check = jest.spyOn(PayerSimulator.prototype, 'check');
+
+    // Act
+    const route = await handler({ referralId: REFERRAL_ID }, lambdaContext);
+
+    // Assess
+    expect(route).toMatchObject({ next: 'EVALUATION' });
+    expect(check).toHaveBeenCalledTimes(1);
+    const txs = transactions(m);
+    expect(txs).toHaveLength(2);
+    expect(txs[1]![0]!.Put).toMatchObject({ ExpressionAttributeValues: { ':prev': 2 }, Item: { eligibility: { outcome: 'covered' } } });
   });
 
   test('an input without referralId is rejected before anything is read', async () => {
