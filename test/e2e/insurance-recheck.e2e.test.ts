@@ -122,6 +122,17 @@ describe('payer picker and insurance re-check', () => {
     const console$ = watchPage(cpage);
     await cpage.goto(consoleUrl(api));
     await signIn(cpage, 'casey');
+
+    // Assess: the phone intake (the same form in staff mode) offers the same picker, in staff wording
+    await cpage.goto(consoleUrl(api, '#/phone'));
+    const phonePayer = cpage.getByLabel(t('insurance.payer'), { exact: true });
+    await cpage
+      .locator('.phone-form')
+      .getByRole('radio', { name: t('insurance.commercial') })
+      .check();
+    await phonePayer.fill('aetna');
+    await cpage.getByText('On the list: the check goes to this payer.').waitFor();
+    expect(await phonePayer.getAttribute('list')).toBeTruthy();
     await openReferral(cpage, api, id);
     const panel = cpage.locator('section.insurance-review');
     await panel.waitFor();
