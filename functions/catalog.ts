@@ -45,6 +45,8 @@ export interface FunctionSpec {
     | 'workflow:callback'
     | 'workflow:stop'
     | 'workflow:describe'
+    /** DescribeExecution on this state machine's executions (sweep: did a lost workflow end?) */
+    | 'workflow:inspect'
     | 'email:send'
     /** read the clearinghouse API key from its Secrets Manager secret (that one secret only; none while the simulator answers) */
     | 'eligibility:key'
@@ -174,9 +176,10 @@ export const functions: readonly FunctionSpec[] = [
   },
   {
     name: 'sweep',
-    description: 'Every minute: retries notices whose send failed (backoff); hands over decisions and restarts workflows that were lost',
+    description:
+      'Every minute: retries notices whose send failed (backoff); hands over decisions, restarts workflows that were lost, and hands a referral whose workflow ended short of its end to a person',
     triggers: [{ kind: 'schedule', everySeconds: 60 }],
-    needs: ['table:read', 'table:write', 'email:send', 'workflow:start', 'workflow:callback'],
+    needs: ['table:read', 'table:write', 'email:send', 'workflow:start', 'workflow:callback', 'workflow:inspect'],
   },
 ];
 

@@ -29,6 +29,7 @@ export const GRANTS = {
   'workflow:callback': { WorkflowCallback: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'] },
   'workflow:stop': { WorkflowStop: ['states:StopExecution'] },
   'workflow:describe': { WorkflowDescribe: ['states:DescribeStateMachine'] },
+  'workflow:inspect': { WorkflowInspect: ['states:DescribeExecution'] },
   'email:send': { EmailSend: ['ses:SendEmail', 'ses:SendRawEmail'] },
   // the secret is encrypted with the stack's ops key (a secret given by ARN: with its own key, see DEPLOY.md)
   'eligibility:key': { EligibilityKeyRead: ['secretsmanager:GetSecretValue'], EligibilityKeyDecrypt: ['kms:Decrypt'] },

@@ -398,6 +398,13 @@ export class Functions extends Construct {
       case 'workflow:describe':
         policy('WorkflowDescribe', GRANTS[need].WorkflowDescribe, [props.stateMachineArn]);
         return [];
+      case 'workflow:inspect':
+        policy('WorkflowInspect', GRANTS[need].WorkflowInspect, [executionsArn]);
+        acknowledge(managed, {
+          [`AwsSolutions-IAM5[Resource::${nagArn(stack, 'states', `execution:${props.stateMachineName}:*`)}]`]:
+            'DescribeExecution is scoped to executions of this one state machine; execution names are per referral and unknown at deploy time, so the execution-name part must be a wildcard.',
+        });
+        return [];
       case 'workflow:stop':
         policy('WorkflowStop', GRANTS[need].WorkflowStop, [executionsArn]);
         acknowledge(managed, {

@@ -3,18 +3,14 @@ import { startRuntime, type Runtime } from '../../local/runtime';
 import { TestApi } from '../support/api';
 import { intakeBody } from '../support/fixtures';
 
-// A gap fault injection found (issue 12, item 3), kept here as a test that fails until it is closed
-// (jest's test.failing: it reports an error the day it passes — then make it a plain test).
-//
-// When a gate's task fails and RecordFailure (escalate) then fails on all its tries too, the
-// execution ends FAILED with the referral still at its gate status, no gate open and no failure
-// recorded: Resume refuses it (not NEEDS_ATTENTION), a decision is taken as "the gate is opening"
-// and never applied, and sweep cannot restart it — the execution's name is taken by the failed
-// one (StartExecution answers ExecutionAlreadyExists, read as "already started"). At 20 % failures
-// a RecordFailure fails all five tries once in ~3,000; in an outage of the function, every time.
-// Ways out: sweep starting a new execution under a new name (as Resume does) when the one it finds
-// has ended (needs workflow:describe), or a final Catch on RecordFailure that marks the referral
-// by other means.
+// A gap fault injection found (issue 12, item 3), closed since: when a gate's task fails and
+// RecordFailure (escalate) then fails on all its tries too, the execution ends FAILED with the
+// referral still at its gate status, no gate open and no failure recorded — Resume refused it and
+// sweep could not restart it (the execution's name is taken by the failed one; StartExecution
+// answers ExecutionAlreadyExists). At 20 % failures a RecordFailure fails all five tries once in
+// ~3,000; in an outage of the function, every time. Now sweep asks whether that execution still runs
+// (workflow:describe): one that ended leaves the referral NEEDS_ATTENTION, the program told, and
+// Resume starts a new execution at the step.
 
 let rt: Runtime;
 let api: TestApi;
@@ -35,7 +31,7 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-test.failing('a referral whose RecordFailure failed every try is brought back once the faults stop (needs attention, or its gate open again)', async () => {
+test('a referral whose RecordFailure failed every try needs attention after the next sweep, and Resume opens its gate again', async () => {
   // Prepare: the evaluation gate cannot open, and its failure cannot be recorded
   const { referralId } = (await api.intake(intakeBody())).json as { referralId: string };
   const executionArn = `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`;
@@ -51,7 +47,13 @@ test.failing('a referral whose RecordFailure failed every try is brought back on
   await new Promise((r) => setTimeout(r, 1500));
   await rt.runScheduled('sweep');
 
-  // Assess: someone can act on it
-  const r = await api.waitFor(referralId, (x) => x.status === 'NEEDS_ATTENTION' || x.pendingStep === 'evaluation', 5000);
-  expect(r.status === 'NEEDS_ATTENTION' || r.pendingStep === 'evaluation').toBe(true);
+  // Assess: a person is told and can act on it
+  const r = await api.waitFor(referralId, (x) => x.status === 'NEEDS_ATTENTION', 5000);
+  expect(r.failure).toMatchObject({ error: 'WorkflowEnded', resumeAt: 'EVALUATION' });
+  const alerts = await api.waitForEmails('intake-team@iop.example', 1, (e) => e.subject.includes(r.reference));
+  expect(alerts).toHaveLength(1);
+  const resumed = await api.call('POST', `/api/staff/referrals/${referralId}/resume`, { body: { note: 'faults over' }, as: 'casey' });
+  expect(resumed.status).toBe(200);
+  const open = await api.waitFor(referralId, (x) => x.pendingStep === 'evaluation', 10_000);
+  expect(open.status).toBe('EVALUATION');
 }, 30_000);

@@ -59,6 +59,9 @@ class TokenModel implements Workflow {
   async stop(execution: string): Promise<void> {
     this.stopped.push(execution);
   }
+  async running(): Promise<boolean> {
+    return true;
+  }
   async ping(): Promise<void> {}
 }
 

@@ -273,6 +273,8 @@ export interface Workflow {
   resume(taskToken: string, route: Route): Promise<void>;
   /** stops the execution named `execution` (the referral id unless resumed) */
   stop(execution: string, cause: string): Promise<void>;
+  /** whether the execution named `execution` still runs (false once it ended, however it ended) */
+  running(execution: string): Promise<boolean>;
   /** answers when the state machine is reachable and active (health) */
   ping(): Promise<void>;
 }

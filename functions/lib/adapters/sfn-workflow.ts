@@ -1,4 +1,5 @@
 import {
+  DescribeExecutionCommand,
   DescribeStateMachineCommand,
   ExecutionAlreadyExists,
   type SFNClient,
@@ -44,6 +45,12 @@ export class SfnWorkflow implements Workflow {
 
   async stop(execution: string, cause: string): Promise<void> {
     await this.sfn.send(new StopExecutionCommand({ executionArn: this.executionArn(execution), error: 'Referral.Withdrawn', cause }));
+  }
+
+  async running(execution: string): Promise<boolean> {
+    const { status } = await this.sfn.send(new DescribeExecutionCommand({ executionArn: this.executionArn(execution) }));
+    // a redrive pending is about to run again
+    return status === 'RUNNING' || status === 'PENDING_REDRIVE';
   }
 
   async ping(): Promise<void> {

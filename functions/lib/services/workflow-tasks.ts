@@ -265,7 +265,8 @@ const reviewWaitlist = async (deps: Deps, r: ReferralRecord, now: Date): Promise
  * open: a decision whose hand-over never happened (the decider died before SendTaskSuccess, or Step
  * Functions did not answer) is handed over with its kept token; an intake whose execution never
  * started, or a referral whose execution is gone, gets one (starting is idempotent by name, so a
- * workflow that is merely slow is left alone). Answers how many were moved on.
+ * workflow that is merely slow is left alone); one whose execution ended short of the referral's
+ * end needs attention. Answers how many were moved on.
  */
 export const restartStranded = async (deps: Deps): Promise<number> => {
   const before = deps.now().getTime() - deps.config.STRANDED_AFTER_SECONDS * 1000;
@@ -285,7 +286,14 @@ export const restartStranded = async (deps: Deps): Promise<number> => {
     const started = first
       ? await deps.workflow.start(r.referralId)
       : await deps.workflow.start(r.referralId, resumed ?? { name: r.referralId, route: route(deps, r, status) });
-    return started === 'started';
+    if (started === 'started') return true;
+    // an execution of that name exists: merely slow, or it ended with the referral short of its end
+    // (a task and then its RecordFailure failed every try). Its name cannot be reused, so a person
+    // takes over: needs attention, the program told, Resume starts a new execution at this step
+    if (await deps.workflow.running(resumed?.name ?? r.referralId)) return false;
+    await escalate(deps, { referralId: r.referralId, kind: 'failure', error: 'WorkflowEnded' });
+    logger.warn('workflow ended short of the referral’s end: needs attention', { referralId: r.referralId, status });
+    return true;
   };
   for (const status of ['RECEIVED', ...Object.keys(GATES)] as Status[]) {
     let startKey: Record<string, string> | undefined;

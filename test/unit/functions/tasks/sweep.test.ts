@@ -1,7 +1,24 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ExecutionAlreadyExists, SendTaskSuccessCommand, StartExecutionCommand, TaskDoesNotExist } from '@aws-sdk/client-sfn';
-import { answerDefaults, mocks, resetMocks, sentEmails, storeIntake, storeNotice, storeReferral, transactions } from '../support/aws';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+  TaskDoesNotExist,
+} from '@aws-sdk/client-sfn';
+import {
+  answerDefaults,
+  eventItems,
+  mocks,
+  putItems,
+  resetMocks,
+  sentEmails,
+  storeIntake,
+  storeNotice,
+  storeReferral,
+  transactions,
+} from '../support/aws';
 import {
   HOUR,
   isoAgo,
@@ -150,6 +167,7 @@ describe('sweep: stranded workflows', () => {
     );
     m.sfn.on(SendTaskSuccessCommand).rejects(new TaskDoesNotExist({ message: 'no', $metadata: {} }));
     m.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    m.sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
 
     // Act
     const out = await handler(undefined, lambdaContext);
@@ -233,12 +251,43 @@ describe('sweep: stranded workflows', () => {
     // Prepare
     queueHolds('DETOX', referral({ status: 'DETOX', updatedAt: isoAgo(HOUR) }));
     m.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    m.sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
 
     // Act
     const out = await handler(undefined, lambdaContext);
 
     // Assess
     expect(out.restarted).toBe(0);
+    expect(transactions(m)).toEqual([]);
+  });
+
+  // was a gap (issue 12's fault run): a gate's task and then its RecordFailure failed every try, so the
+  // execution ended FAILED with the referral at its gate status; its name could not be started again
+  test('a referral whose execution ended short of its end needs attention, with the step to resume at, and the program is told', async () => {
+    // Prepare
+    const stranded = referral({ status: 'EVALUATION', version: 4, updatedAt: isoAgo(HOUR) });
+    queueHolds('EVALUATION', stranded);
+    storeReferral(m, stranded);
+    storeIntake(m, REFERRAL_ID, validIntake());
+    m.sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    m.sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
+
+    // Act
+    const out = await handler(undefined, lambdaContext);
+
+    // Assess
+    expect(out.restarted).toBe(1);
+    const written = transactions(m)[0] ?? [];
+    expect(putItems(written).find((i) => i.sk === 'META')).toMatchObject({
+      status: 'NEEDS_ATTENTION',
+      failure: { error: 'WorkflowEnded', resumeAt: 'EVALUATION' },
+    });
+    expect(eventItems(written).map((e) => e.type)).toContain('TASK_FAILED');
+    expect(
+      putItems(written)
+        .filter((i) => String(i.sk).startsWith('NOTICE#'))
+        .map((i) => i.sk),
+    ).toEqual(['NOTICE#failure:5:program']);
   });
 
   // was a bug (fixed): each queue was read once with limit 100, so a stranded referral further down was never found
