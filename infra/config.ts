@@ -171,6 +171,9 @@ const eligibilityFrom = (node: Node): StageConfig['eligibility'] => {
     throw new Error(
       "context eligibilityApiKeySecretArn must be the secret's complete ARN (ending in -XXXXXX, as `aws secretsmanager describe-secret` prints it)",
     );
+  const url = str(node, 'eligibilityUrl');
+  // the inquiry carries PHI (member ID, name, date of birth): TLS only
+  if (url !== undefined && !/^https:\/\/[^\s/]+/.test(url)) throw new Error('context eligibilityUrl must be an https:// URL');
   const retrySeconds = str(node, 'eligibilityRetrySeconds');
   if (retrySeconds !== undefined && !(/^\d+$/.test(retrySeconds) && Number(retrySeconds) <= 60))
     throw new Error(
@@ -178,7 +181,7 @@ const eligibilityFrom = (node: Node): StageConfig['eligibility'] => {
     );
   const settings = {
     provider,
-    url: str(node, 'eligibilityUrl'),
+    url,
     apiKeySecretArn,
     retrySeconds,
     providerNpi: str(node, 'providerNpi'),

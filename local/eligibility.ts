@@ -32,6 +32,7 @@ export const localEligibilityEnv = (source: Record<string, string | undefined>, 
     );
   }
   if (given.PROVIDER_NPI && !/^\d{10}$/.test(given.PROVIDER_NPI)) throw new Error('PROVIDER_NPI must be 10 digits');
+  if (given.ELIGIBILITY_URL && !URL.canParse(given.ELIGIBILITY_URL)) throw new Error('ELIGIBILITY_URL must be a URL (https://…)');
   const retry = Number(source.ELIGIBILITY_RETRY_SECONDS ?? 30);
   if (!Number.isFinite(retry) || retry < 0) throw new Error('ELIGIBILITY_RETRY_SECONDS must be a number of seconds');
   return { ...given, ELIGIBILITY_PROVIDER: provider, ELIGIBILITY_RETRY_SECONDS: String(retry / timeScale) };

@@ -100,6 +100,7 @@ describe('the eligibility settings on AWS', () => {
     [{ ...CLEARINGHOUSE, eligibilityApiKeySecretArn: 'iop/clearinghouse-key' }, /complete ARN/],
     [{ ...CLEARINGHOUSE, eligibilityProvider: 'x12' }, /simulator or clearinghouse/],
     [{ ...CLEARINGHOUSE, eligibilityRetrySeconds: '120' }, /0 to 60/],
+    [{ ...CLEARINGHOUSE, eligibilityUrl: 'http://clearinghouse.example.org/v3' }, /https/],
   ])('synth fails loudly on a half or wrong configuration: %j', (context, message) => {
     expect(() => buildTestApp({ stage: 'prod', context })).toThrow(message);
   });
