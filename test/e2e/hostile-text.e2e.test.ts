@@ -95,6 +95,15 @@ test(
     }
     expect(await page.locator('main img[src="x"], main script').count()).toBe(0);
     expect(dialogs).toEqual([]);
+    // the right-to-left override at the end of the first name reorders neither the last name nor the
+    // reference after it: each name part is laid out in isolation (as the browser computes it)
+    const parts = await page
+      .locator('.patient-name bdi')
+      .evaluateAll((els) => els.map((e) => ({ text: e.textContent, bidi: getComputedStyle(e).unicodeBidi })));
+    expect(parts).toEqual([
+      { text: body.patient.firstName, bidi: 'isolate' },
+      { text: body.patient.lastName, bidi: 'isolate' },
+    ]);
     await shot(page, 'console-j-hostile-text');
     await context.close();
     expect(problems.filter((p) => !/status of 4\d\d/.test(p))).toEqual([]);

@@ -77,6 +77,12 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs 
   return undefined;
 }
 
+/**
+ * a person's name as they typed it: each part isolated (`<bdi>`), so a right-to-left mark or
+ * override in one part cannot reorder the other or the text around it
+ */
+export const personName = (first: string, last: string): HTMLElement => h('span', null, h('bdi', null, first), ' ', h('bdi', null, last));
+
 /** `<dl>` from pairs; values are text */
 export const defs = (pairs: Array<[string, Child]>): HTMLDListElement =>
   h(

@@ -4,7 +4,7 @@ import { api } from '../api';
 import { h, mount, type Child } from '../dom';
 import { ageOf, ageYears, calendarDay, dateTime, phone, STATUS_LABEL, STEP_LABEL, words, yesNo } from '../format';
 import { consentPanel, followUpPanel } from './caseload';
-import { defs, loading, problem, slaBadge, statusBadge, urgentBadge, waitFor, type ViewContext } from './common';
+import { defs, loading, personName, problem, slaBadge, statusBadge, urgentBadge, waitFor, type ViewContext } from './common';
 import { decisionForm } from './decisions';
 import { eligibilityFacts, insuranceReviewPanel } from './insurance-review';
 import { progressView } from './progress';
@@ -91,7 +91,7 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
     h(
       'h1',
       { id: 'page-h', tabindex: '-1' },
-      h('span', { class: 'patient-name' }, `${i.patient.firstName} ${i.patient.lastName}`),
+      h('span', { class: 'patient-name' }, personName(i.patient.firstName, i.patient.lastName)),
       ' ',
       h('span', { class: 'ref' }, `Ref. ${r.reference}`),
     ),
@@ -143,7 +143,7 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
     h('p', { class: 'phi-note' }, 'Protected health information (42 CFR Part 2). Do not copy it outside this console.'),
     h('h3', null, 'Person'),
     defs([
-      ['Name', `${i.patient.firstName} ${i.patient.lastName}`],
+      ['Name', personName(i.patient.firstName, i.patient.lastName)],
       ['Date of birth', `${calendarDay(i.patient.dateOfBirth)}${years !== null ? ` (${years} years)` : ''}`],
       ['Phone', phoneLink(i.patient.phone)],
       ['Email', i.patient.email ?? ''],

@@ -57,7 +57,7 @@ export function row(r: ReferralSummary, me: string, kind: RowKind = 'default', o
     { class: r.urgent ? 'urgent-row' : undefined },
     h('td', null, r.urgent ? urgentBadge() : routineBadge()),
     h('td', null, h('a', { href: `#/referral/${encodeURIComponent(r.referralId)}`, class: 'ref' }, r.reference)),
-    h('td', { class: 'name' }, r.displayName),
+    h('td', { class: 'name' }, h('bdi', null, r.displayName)),
     kind === 'waitlist'
       ? h('td', null, r.waitlist ? words(r.waitlist.track) : '—')
       : h(
