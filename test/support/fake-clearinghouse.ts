@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
  *   BUSY…     AAA 42 on the first request for that member, then active
  *   BUSYALL…  AAA 42 every time
  *   ERR500…   HTTP 500 every time
+ *   RATE…     HTTP 429 (too many at once) every time
+ *   DENIED…   HTTP 401 (a wrong key)
  *   HANG…     no answer (holds the request until the server stops)
  *   NOTJSON…  200 with an HTML page
  *   OTHER…    200 with JSON of another shape
@@ -76,6 +78,8 @@ export const startFakeClearinghouse = async (): Promise<FakeClearinghouse> => {
         res.end(fixture('http-500.txt'));
         return;
       }
+      if (memberId.startsWith('RATE')) return json('{"message":"Too many concurrent requests"}', 429);
+      if (memberId.startsWith('DENIED')) return json('{"message":"Unauthorized"}', 401);
       if (memberId.startsWith('NOTJSON')) {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end(fixture('http-500.txt'));

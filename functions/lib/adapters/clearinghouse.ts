@@ -74,16 +74,19 @@ export class ClearinghouseEligibility implements EligibilityChecker {
     }
 
     let attempt = await this.ask(subject, apiKey);
+    let asked = 1;
     if (attempt.kind !== 'result' && options.retryWhenBusy !== false) {
       logger.info('eligibility busy, asking again', { code: attempt.code, afterSeconds: this.settings.retrySeconds });
       await this.sleep(this.settings.retrySeconds * 1000);
       attempt = await this.ask(subject, apiKey);
+      asked = 2;
     }
     if (attempt.kind === 'result') return attempt.result;
-    // busy (AAA 42/80) or failed (5xx, no answer) after the last try
+    // busy (AAA 42/80) or failed (5xx, 429, no answer) after the last try
     const code = attempt.kind === 'busy' ? 'BUSY' : attempt.code;
     const result = unclear(code, now().toISOString(), payerId);
-    return attempt.kind === 'busy' ? { ...result, summary: `${result.summary} (${attempt.code})` } : result;
+    const detail = [attempt.kind === 'busy' ? attempt.code : undefined, asked === 2 ? 'asked twice' : 'asked once'].filter(Boolean);
+    return { ...result, summary: `${result.summary} (${detail.join(', ')})` };
   }
 
   private apiKey(): Promise<string> {
@@ -91,7 +94,7 @@ export class ClearinghouseEligibility implements EligibilityChecker {
     return 'value' in apiKey ? Promise.resolve(apiKey.value) : keyInSecret(apiKey.secretArn);
   }
 
-  /** one request: a reading of the answer, or a failure worth a retry (HTTP 5xx, no answer) */
+  /** one request: a reading of the answer, or a failure worth a retry (HTTP 5xx or 429, no answer) */
   private async ask(subject: EligibilitySubject, apiKey: string): Promise<Attempt> {
     const body = eligibilityRequest(subject, this.settings.provider, controlNumber());
     const payerId = body.tradingPartnerServiceId;
@@ -112,7 +115,8 @@ export class ClearinghouseEligibility implements EligibilityChecker {
       logger.warn('eligibility request failed', { error: name });
       return { kind: 'failed', code: timedOut ? 'TIMEOUT' : 'UNREACHABLE' };
     }
-    if (status >= 500) {
+    // 429: the clearinghouse's concurrency limit (Stedi allows 5 at once by default): busy, like a 5xx
+    if (status >= 500 || status === 429) {
       logger.warn('eligibility request failed', { httpStatus: status });
       return { kind: 'failed', code: `HTTP_${status}` };
     }

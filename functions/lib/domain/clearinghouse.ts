@@ -72,9 +72,9 @@ const REASON_MEANINGS: Record<string, string> = {
   AUTH_REQUIRED: 'Coverage is active, but the payer requires prior authorization for substance use treatment',
   COVERAGE_PENDING: 'The payer reports the coverage as pending an update or an investigation',
   NO_STATUS: 'The payer did not say whether substance use treatment (AI) or the plan (30) is covered',
-  BUSY: 'The payer or clearinghouse could not answer now, also when asked again',
-  TIMEOUT: 'The clearinghouse did not answer in time, also when asked again',
-  UNREACHABLE: 'The clearinghouse could not be reached, also when tried again',
+  BUSY: 'The payer or clearinghouse could not answer now: try the check again later',
+  TIMEOUT: 'The clearinghouse did not answer in time: try the check again later',
+  UNREACHABLE: 'The clearinghouse could not be reached: try the check again later',
   BAD_RESPONSE: 'The clearinghouse answered with something that is not an eligibility response',
   KEY_UNAVAILABLE: 'The clearinghouse API key could not be read: tell the administrator',
   NO_PAYER_ID: 'The payer was given by name only: choose it from the payer list to check eligibility',
@@ -90,7 +90,8 @@ export const meaningOf = (code: string): string => {
   if (http) {
     const status = Number(http[1]);
     if (status === 401 || status === 403) return `The clearinghouse refused the API key (HTTP ${status}): tell the administrator`;
-    if (status >= 500) return `The clearinghouse failed (HTTP ${status}), also when asked again`;
+    if (status === 429) return 'The clearinghouse had too many checks at once (HTTP 429): try the check again later';
+    if (status >= 500) return `The clearinghouse failed (HTTP ${status}): try the check again later`;
     return `The clearinghouse refused the inquiry (HTTP ${status})`;
   }
   return code;

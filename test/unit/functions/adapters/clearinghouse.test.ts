@@ -102,6 +102,7 @@ describe('answers', () => {
     ['NOTJSON', { outcome: 'unclear', reason: { code: 'BAD_RESPONSE' } }],
     ['OTHER', { outcome: 'unclear', reason: { code: 'BAD_RESPONSE' } }],
     ['NOBODY', { outcome: 'unclear', reason: { code: 'AAA-75', meaning: 'Subscriber not found' } }],
+    ['DENIED', { outcome: 'unclear', reason: { code: 'HTTP_401', meaning: expect.stringMatching(/API key/) } }],
   ])('%s → %j, asked once', async (kind, expected) => {
     const id = member(kind);
     expect(await checker().check(subject(id))).toMatchObject(expected);
@@ -138,6 +139,7 @@ describe('busy, failing or silent: one retry after ELIGIBILITY_RETRY_SECONDS', (
     ['BUSYALL', 'BUSY', /AAA-42/],
     ['ERR500', 'HTTP_500', /HTTP 500/],
     ['HANG', 'TIMEOUT', /in time/],
+    ['RATE', 'HTTP_429', /too many/],
   ])('%s twice → unclear %s', async (kind, code, meaning) => {
     const id = member(kind);
     const result = await checker().check(subject(id));
@@ -145,13 +147,18 @@ describe('busy, failing or silent: one retry after ELIGIBILITY_RETRY_SECONDS', (
     expect(result).toMatchObject({ outcome: 'unclear', source: 'clearinghouse', payerId: '60054', reason: { code } });
     expect(`${result.reason!.meaning} ${result.summary}`).toMatch(meaning);
     expect(fake.requestsFor(id)).toHaveLength(2);
+    expect(result.summary).toMatch(/asked twice\)$/);
   });
 
   test('retryWhenBusy: false answers at once, asked once', async () => {
     const id = member('BUSY');
     const result = await checker({ retrySeconds: 30 }).check(subject(id), { retryWhenBusy: false });
 
-    expect(result).toMatchObject({ outcome: 'unclear', reason: { code: 'BUSY' } });
+    expect(result).toMatchObject({
+      outcome: 'unclear',
+      reason: { code: 'BUSY' },
+      summary: expect.stringMatching(/\(AAA-42, asked once\)$/),
+    });
     expect(fake.requestsFor(id)).toHaveLength(1);
   });
 
