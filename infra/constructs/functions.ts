@@ -374,6 +374,14 @@ export class Functions extends Construct {
     const viaDynamo = { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } };
     const policy = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       managed.addStatements(new iam.PolicyStatement({ sid, actions, resources, conditions }));
+    /** a statement on this state machine's executions, whose names (per referral) need a wildcard */
+    const onExecutions = (sid: string, actions: string[]) => {
+      policy(sid, actions, [executionsArn]);
+      acknowledge(managed, {
+        [`AwsSolutions-IAM5[Resource::${nagArn(stack, 'states', `execution:${props.stateMachineName}:*`)}]`]:
+          'StopExecution and DescribeExecution are scoped to executions of this one state machine; execution names are per referral and unknown at deploy time, so the execution-name part must be a wildcard.',
+      });
+    };
 
     switch (need) {
       case 'table:read':
@@ -399,18 +407,10 @@ export class Functions extends Construct {
         policy('WorkflowDescribe', GRANTS[need].WorkflowDescribe, [props.stateMachineArn]);
         return [];
       case 'workflow:inspect':
-        policy('WorkflowInspect', GRANTS[need].WorkflowInspect, [executionsArn]);
-        acknowledge(managed, {
-          [`AwsSolutions-IAM5[Resource::${nagArn(stack, 'states', `execution:${props.stateMachineName}:*`)}]`]:
-            'DescribeExecution is scoped to executions of this one state machine; execution names are per referral and unknown at deploy time, so the execution-name part must be a wildcard.',
-        });
+        onExecutions('WorkflowInspect', GRANTS[need].WorkflowInspect);
         return [];
       case 'workflow:stop':
-        policy('WorkflowStop', GRANTS[need].WorkflowStop, [executionsArn]);
-        acknowledge(managed, {
-          [`AwsSolutions-IAM5[Resource::${nagArn(stack, 'states', `execution:${props.stateMachineName}:*`)}]`]:
-            'StopExecution is scoped to executions of this one state machine; execution names are per referral and unknown at deploy time, so the execution-name part must be a wildcard.',
-        });
+        onExecutions('WorkflowStop', GRANTS[need].WorkflowStop);
         return [];
       case 'email:send':
         policy('EmailSend', GRANTS[need].EmailSend, [props.email.identityArn, props.email.configurationSetArn]);
