@@ -191,10 +191,10 @@ export const LAMBDA_MEMORY_MB = 512;
 export const timeoutSecondsOf = (spec: FunctionSpec): number =>
   spec.name === 'check-insurance' ? CHECK_INSURANCE_TIMEOUT_SECONDS : spec.aslKey ? 30 : 10;
 /**
- * check-insurance may ask the clearinghouse twice: a request (8 s at most), ELIGIBILITY_RETRY_SECONDS
+ * check-insurance may ask the clearinghouse twice: a request (25 s at most), ELIGIBILITY_RETRY_SECONDS
  * (default 30, at most 60 on AWS) and a request again; the ASL's CheckInsurance TimeoutSeconds is above it
  */
-export const CHECK_INSURANCE_TIMEOUT_SECONDS = 90;
+export const CHECK_INSURANCE_TIMEOUT_SECONDS = 120;
 
 /** the state machine's name in CDK and in the local runtime */
 export const STATE_MACHINE_NAME = 'referral';

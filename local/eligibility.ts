@@ -13,6 +13,7 @@ const ELIGIBILITY_SETTINGS = [
   'ELIGIBILITY_API_KEY_SECRET_ARN',
   'PROVIDER_NPI',
   'PROVIDER_NAME',
+  'ELIGIBILITY_TIMEOUT_SECONDS',
 ] as const;
 
 export const localEligibilityEnv = (source: Record<string, string | undefined>, timeScale: number): Record<string, string> => {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { PayerListSchema, SAMPLE_PAYERS, sortedPayers } from './payers';
+import { REQUEST_TIMEOUT_MS } from './domain/clearinghouse';
 import { PROGRAM_DEFAULTS } from './program';
 import { isTimeZone } from './schemas/common';
 
@@ -48,6 +49,12 @@ const EnvSchema = z
     ELIGIBILITY_API_KEY_SECRET_ARN: z.string().min(1).optional(),
     /** a busy clearinghouse (AAA 42, 5xx, no answer) is asked once more after this long (the local runtime divides it by TIME_SCALE) */
     ELIGIBILITY_RETRY_SECONDS: z.coerce.number().nonnegative().default(30),
+    /** one request of the workflow to the clearinghouse may take this long (a re-check waits 8 s at most) */
+    ELIGIBILITY_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .positive()
+      .max(55)
+      .default(REQUEST_TIMEOUT_MS / 1000),
     /** the program as the inquiring provider: its NPI and organization name */
     PROVIDER_NPI: z
       .string()

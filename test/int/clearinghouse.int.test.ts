@@ -25,6 +25,8 @@ const clearinghouseEnv = () => ({
   ELIGIBILITY_API_KEY: KEY,
   PROVIDER_NPI: '1234567893',
   PROVIDER_NAME: 'Example IOP',
+  // the case that never answers is given up after 2 s (25 s by default)
+  ELIGIBILITY_TIMEOUT_SECONDS: '2',
   POWERTOOLS_LOG_LEVEL: 'DEBUG',
 });
 

@@ -9,6 +9,7 @@ import {
   REQUEST_TIMEOUT_MS,
   type Reading,
   unclear,
+  WAITING_REQUEST_TIMEOUT_MS,
 } from '../domain/clearinghouse';
 import { logger } from '../logger';
 import { traced } from '../observability';
@@ -25,7 +26,7 @@ export interface ClearinghouseSettings {
   apiKey: { value: string } | { secretArn: string };
   provider: InquiringProvider;
   retrySeconds: number;
-  /** default REQUEST_TIMEOUT_MS (tests shorten it) */
+  /** one request of the workflow (default REQUEST_TIMEOUT_MS); one a case worker waits on (`retryWhenBusy: false`) takes at most WAITING_REQUEST_TIMEOUT_MS */
   requestTimeoutMs?: number;
 }
 
@@ -73,12 +74,15 @@ export class ClearinghouseEligibility implements EligibilityChecker {
       return unclear('KEY_UNAVAILABLE', now().toISOString(), payerId);
     }
 
-    let attempt = await this.ask(subject, apiKey);
+    const waiting = options.retryWhenBusy === false;
+    const workflowMs = this.settings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const timeoutMs = waiting ? Math.min(workflowMs, WAITING_REQUEST_TIMEOUT_MS) : workflowMs;
+    let attempt = await this.ask(subject, apiKey, timeoutMs);
     let asked = 1;
-    if (attempt.kind !== 'result' && options.retryWhenBusy !== false) {
+    if (attempt.kind !== 'result' && !waiting) {
       logger.info('eligibility busy, asking again', { code: attempt.code, afterSeconds: this.settings.retrySeconds });
       await this.sleep(this.settings.retrySeconds * 1000);
-      attempt = await this.ask(subject, apiKey);
+      attempt = await this.ask(subject, apiKey, timeoutMs);
       asked = 2;
     }
     if (attempt.kind === 'result') return attempt.result;
@@ -95,7 +99,7 @@ export class ClearinghouseEligibility implements EligibilityChecker {
   }
 
   /** one request: a reading of the answer, or a failure worth a retry (HTTP 5xx or 429, no answer) */
-  private async ask(subject: EligibilitySubject, apiKey: string): Promise<Attempt> {
+  private async ask(subject: EligibilitySubject, apiKey: string, timeoutMs: number): Promise<Attempt> {
     const body = eligibilityRequest(subject, this.settings.provider, controlNumber());
     const payerId = body.tradingPartnerServiceId;
     let status: number;
@@ -105,7 +109,7 @@ export class ClearinghouseEligibility implements EligibilityChecker {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', authorization: apiKey },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.settings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
       text = await res.text();

@@ -40,6 +40,7 @@ const eligibilityChecker = (cfg: Config): EligibilityChecker => {
     apiKey: cfg.ELIGIBILITY_API_KEY ? { value: cfg.ELIGIBILITY_API_KEY } : { secretArn: cfg.ELIGIBILITY_API_KEY_SECRET_ARN! },
     provider: { organizationName: cfg.PROVIDER_NAME!, npi: cfg.PROVIDER_NPI! },
     retrySeconds: cfg.ELIGIBILITY_RETRY_SECONDS,
+    requestTimeoutMs: cfg.ELIGIBILITY_TIMEOUT_SECONDS * 1000,
   });
 };
 

@@ -27,8 +27,14 @@ export interface EligibilityRequest {
   encounter: { serviceTypeCodes: string[] };
 }
 
-/** one request may take this long; a check is request + ELIGIBILITY_RETRY_SECONDS + request at most */
-export const REQUEST_TIMEOUT_MS = 8_000;
+/**
+ * one request of the workflow may take this long (payers may take up to a minute to answer a
+ * real-time inquiry; most answer in seconds); a check is request + ELIGIBILITY_RETRY_SECONDS + request at most
+ */
+export const REQUEST_TIMEOUT_MS = 25_000;
+
+/** one request a case worker waits on (the re-check, behind the API's 10 s) may take this long */
+export const WAITING_REQUEST_TIMEOUT_MS = 8_000;
 
 /** X12 service types: AI substance abuse, MH mental health, 30 health benefit plan coverage */
 const SERVICE_TYPE = { substanceUse: 'AI', mentalHealth: 'MH', planCoverage: '30' } as const;

@@ -6,6 +6,7 @@ import type { Intake } from '../schemas/intake';
 import type { Recheck } from '../schemas/recheck';
 import type { EligibilityResult, Status } from '../schemas/views';
 import { advance, commit, load, loadIntake, retryOnConflict } from './change';
+import { askEligibility } from './eligibility';
 
 // the insurance re-check (issue 16 item 5): at the insurance review a case worker corrects the
 // member ID or the payer and runs the eligibility check again. The corrected insurance, the new
@@ -39,27 +40,6 @@ export const corrected = (insurance: Insurance, c: Recheck): Insurance => {
 /** which of the correctable fields differ (names only: never a value) */
 const changedFields = (before: Insurance, after: Insurance): string[] => CORRECTABLE.filter((k) => before[k] !== after[k]);
 
-const check = async (deps: Deps, intake: Intake, insurance: Insurance): Promise<EligibilityResult> => {
-  let timer: NodeJS.Timeout | undefined;
-  return (
-    Promise.race([
-      deps.eligibility.check({ insurance, patient: intake.patient, coOccurring: intake.coOccurring }, { retryWhenBusy: false }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('no answer in time'), { name: 'EligibilityTimeout' })), RECHECK_TIMEOUT_MS);
-      }),
-    ])
-      // the error's name only: a payer's message may quote the member's name or date of birth
-      .catch(
-        (err: Error): EligibilityResult => ({
-          outcome: 'error',
-          checkedAt: deps.now().toISOString(),
-          summary: `Eligibility check failed (${err.name})`,
-        }),
-      )
-      .finally(() => clearTimeout(timer))
-  );
-};
-
 const notInReview = (status: Status) =>
   new ConflictError(
     `Insurance can be checked again only while the referral is in insurance review (this one is ${status})`,
@@ -86,7 +66,7 @@ export const recheckInsurance = async (
     const key = JSON.stringify(insurance);
     let result = answers.get(key);
     if (!result) {
-      result = await check(deps, intake, insurance);
+      result = await askEligibility(deps, { ...intake, insurance }, { withinMs: RECHECK_TIMEOUT_MS, retryWhenBusy: false });
       answers.set(key, result);
     }
     const changed = changedFields(intake.insurance, insurance);

@@ -1,7 +1,6 @@
 import { CHECK_INSURANCE_TIMEOUT_SECONDS } from '../../catalog';
 import type { Deps } from '../adapters';
 import { type ReferralRecord, SYSTEM_ACTOR as SYSTEM } from '../adapters/ports';
-import { REQUEST_TIMEOUT_MS } from '../domain/clearinghouse';
 import { statusAfterCheck } from '../domain/eligibility';
 import { openCohorts } from '../domain/seats';
 import { BREACHES_BEFORE_ATTENTION, detoxExpired, GATE_OF_STEP, GATES, type GateStatus, isFinal, type Route } from '../domain/workflow';
@@ -10,6 +9,7 @@ import { logger } from '../logger';
 import { metrics } from '../observability';
 import type { EligibilityResult, Status } from '../schemas/views';
 import { advance, closedAlready, commit, currentCohorts, load, loadIntake, retryOnConflict, route } from './change';
+import { askEligibility } from './eligibility';
 import { noticesFor } from './notices';
 
 // what the workflow's tasks do (check-insurance, open-gate, escalate) and how sweep restarts a
@@ -22,7 +22,10 @@ import { noticesFor } from './notices';
  */
 const eligibilityTimeoutMs = (config: Deps['config']): number =>
   config.ELIGIBILITY_PROVIDER === 'clearinghouse'
-    ? Math.min(2 * REQUEST_TIMEOUT_MS + config.ELIGIBILITY_RETRY_SECONDS * 1000 + 5_000, (CHECK_INSURANCE_TIMEOUT_SECONDS - 5) * 1000)
+    ? Math.min(
+        (2 * config.ELIGIBILITY_TIMEOUT_SECONDS + config.ELIGIBILITY_RETRY_SECONDS + 5) * 1000,
+        (CHECK_INSURANCE_TIMEOUT_SECONDS - 5) * 1000,
+      )
     : 10_000;
 
 /** task: eligibility check → EVALUATION or INSURANCE_REVIEW (re-run after a restart: the status already moved on) */
@@ -35,26 +38,7 @@ export const checkInsurance = async (deps: Deps, referralId: string): Promise<Ro
     const r = await load(deps, referralId);
     if (isFinal(r.status)) throw closedAlready(r);
     if (r.status !== 'RECEIVED') return route(deps, r, r.status);
-    // a failed or slow check never blocks the referral: it goes to a case worker
-    let timer: NodeJS.Timeout | undefined;
-    const result = (answer ??= await Promise.race([
-      deps.eligibility.check(intake),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(Object.assign(new Error('no answer in time'), { name: 'EligibilityTimeout' })),
-          eligibilityTimeoutMs(deps.config),
-        );
-      }),
-    ])
-      // the error's name only: a payer's message may quote the member's name or date of birth
-      .catch(
-        (err: Error): EligibilityResult => ({
-          outcome: 'error' as const,
-          checkedAt: deps.now().toISOString(),
-          summary: `Eligibility check failed (${err.name})`,
-        }),
-      )
-      .finally(() => clearTimeout(timer)));
+    const result = (answer ??= await askEligibility(deps, intake, { withinMs: eligibilityTimeoutMs(deps.config), retryWhenBusy: true }));
     const { next, events } = advance(r, deps.now(), { status: statusAfterCheck(result), eligibility: result }, SYSTEM);
     events.unshift({
       at: next.updatedAt,
