@@ -5,6 +5,7 @@ import type { ContactChannel, ContactOutcome, RevocationChannel } from '../schem
 import type { EligibilityResult, ReferralEvent, Status } from '../schemas/views';
 import type { Route } from '../domain/workflow';
 import type { TrackPreference } from '../domain/seats';
+import type { EligibilitySubject } from '../domain/eligibility';
 
 // the ports the application talks to; adapters (DynamoDB, SES, Step Functions, payer) sit behind them
 
@@ -279,12 +280,7 @@ export interface Workflow {
   ping(): Promise<void>;
 }
 
-/** what an eligibility inquiry is about: the intake's insurance, who is insured, and whether co-occurring conditions were recorded (service type MH too) */
-export interface EligibilitySubject {
-  insurance: Intake['insurance'];
-  patient: Pick<Intake['patient'], 'firstName' | 'lastName' | 'dateOfBirth'>;
-  coOccurring?: Intake['coOccurring'];
-}
+export type { EligibilitySubject };
 
 export interface EligibilityChecker {
   /**

@@ -1,17 +1,10 @@
-import type { Intake } from '../schemas/intake';
 import type { EligibilityResult } from '../schemas/views';
+import type { EligibilitySubject } from './eligibility';
 
 // the clearinghouse's real-time eligibility JSON ("eligibility v3" of Change Healthcare / Optum, also
 // served by Stedi): the 270 request we send and how we read the 271 answer (docs/ARCHITECTURE.md §9).
 // Pure (no Node APIs): the adapter does the HTTP, this decides. Every summary and reason holds codes
 // and plain words only — never the member ID, name or date of birth.
-
-/** what an inquiry is about (the eligibility port's EligibilitySubject) */
-export interface EligibilitySubject {
-  insurance: Intake['insurance'];
-  patient: Pick<Intake['patient'], 'firstName' | 'lastName' | 'dateOfBirth'>;
-  coOccurring?: Intake['coOccurring'];
-}
 
 /** what the program says about itself in every inquiry (PROVIDER_NAME, PROVIDER_NPI) */
 export interface InquiringProvider {

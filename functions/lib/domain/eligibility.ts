@@ -1,6 +1,13 @@
 import type { Intake } from '../schemas/intake';
 import type { EligibilityResult } from '../schemas/views';
 
+/** what an eligibility inquiry is about: the intake's insurance, who is insured, and whether co-occurring conditions were recorded (service type MH too) */
+export interface EligibilitySubject {
+  insurance: Intake['insurance'];
+  patient: Pick<Intake['patient'], 'firstName' | 'lastName' | 'dateOfBirth'>;
+  coOccurring?: Intake['coOccurring'];
+}
+
 // the embedded payer simulator (docs/ARCHITECTURE.md §9): deterministic answers shaped like an X12 271 for
 // service type AI (substance use) at place of service 57 (non-residential SUD treatment)
 

@@ -2,13 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import {
-  beforeInquiry,
-  type EligibilitySubject,
-  eligibilityRequest,
-  meaningOf,
-  readEligibilityResponse,
-} from '../../../../functions/lib/domain/clearinghouse';
+import { beforeInquiry, eligibilityRequest, meaningOf, readEligibilityResponse } from '../../../../functions/lib/domain/clearinghouse';
+import type { EligibilitySubject } from '../../../../functions/lib/domain/eligibility';
 
 // the eligibility v3 inquiry we build and how a 271 answer reads (issue 16 item 3 and "Bad input"),
 // against the recorded responses the fake clearinghouse serves (test/fixtures/clearinghouse/)
