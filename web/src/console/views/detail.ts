@@ -193,12 +193,15 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
       ['Member ID', i.insurance.memberId ?? ''],
       ['Group number', i.insurance.groupNumber ?? ''],
     ]),
-    h(
-      'div',
-      { class: `eligibility ${elig?.outcome ?? 'none'}`, 'aria-labelledby': 'elig-h', role: 'group' },
-      h('h3', { id: 'elig-h' }, 'Insurance check result'),
-      elig ? eligibilityFacts(elig) : h('p', { class: 'muted' }, 'No check recorded yet.'),
-    ),
+    // at the insurance review the result shows once, in the review panel beside its re-check
+    r.status === 'INSURANCE_REVIEW'
+      ? null
+      : h(
+          'div',
+          { class: `eligibility ${elig?.outcome ?? 'none'}`, 'aria-labelledby': 'elig-h', role: 'group' },
+          h('h3', { id: 'elig-h' }, 'Insurance check result'),
+          elig ? eligibilityFacts(elig) : h('p', { class: 'muted' }, 'No check recorded yet.'),
+        ),
     h('h3', null, 'Referring physician and consent'),
     defs([
       ['Physician', i.referringPhysician?.name ?? 'None given'],
