@@ -27,6 +27,8 @@ export const LOCAL_SYSTEMS = {
   referralStatus: 'urn:iop-intake:fhir:CodeSystem:referral-status',
   intakeAnswer: 'urn:iop-intake:fhir:CodeSystem:intake-answer',
   reference: 'urn:iop-intake:fhir:NamingSystem:referral-reference',
+  /** the payer's ID at the clearinghouse (its trading partner ID, the intake's insurance.payerId) */
+  payerId: 'urn:iop-intake:fhir:NamingSystem:clearinghouse-payer-id',
 } as const;
 
 export type TaskStatus = NonNullable<Task['status']>;

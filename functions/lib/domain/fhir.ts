@@ -120,6 +120,7 @@ export const referralBundle = (input: FhirExportInput): Bundle => {
           resourceType: 'Organization',
           id: id('Organization/payer'),
           name: ins.payer ?? PAYER_NAMES[ins.type] ?? 'Insurance',
+          ...(ins.payerId ? { identifier: [{ system: LOCAL_SYSTEMS.payerId, value: ins.payerId }] } : {}),
           type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/organization-type', code: 'pay', display: 'Payer' }] }],
         };
   const coverage: Coverage = {

@@ -3,11 +3,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { Bundle, Consent, Provenance, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { Bundle, Consent, Coverage, Provenance, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { referralBundle, resourceCounts } from '../../../../functions/lib/domain/fhir';
 import {
   effectiveStatus,
   fhirStatusOf,
+  LOCAL_SYSTEMS,
   NPI_SYSTEM,
   STATUS_MAP,
   type FhirExportInput,
@@ -184,6 +185,18 @@ describe('what the Bundle says', () => {
       name: [{ family: 'Quintana', given: ['Jordan'] }],
     });
     expect(resolve(b, sr.insurance?.[0]?.reference)).toMatchObject({ resourceType: 'Coverage', subscriberId: 'ABC-12345' });
+  });
+
+  test('a payer picked from the payer list names its clearinghouse payer ID on the payer Organization', () => {
+    const intake = validIntake();
+    const b = referralBundle(input({}, { intake: { ...intake, insurance: { ...intake.insurance, payer: 'Aetna', payerId: '60054' } } }));
+    const coverage = one<Coverage>(b, 'Coverage');
+    expect(resolve(b, coverage.payor[0]?.reference)).toMatchObject({
+      resourceType: 'Organization',
+      name: 'Aetna',
+      identifier: [{ system: LOCAL_SYSTEMS.payerId, value: '60054' }],
+    });
+    expect(problems(resolve(b, coverage.payor[0]?.reference)!)).toEqual([]);
   });
 
   test('Consent (42 CFR Part 2): the physician as recipient, treatment as purpose, the period from signing; a revocation ends it', () => {
