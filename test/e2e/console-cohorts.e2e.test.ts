@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import ICAL from 'ical.js';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { pinClock, resetClock } from '../../functions/lib/clock';
-import { startRuntime } from '../../local/runtime';
-import { TestApi } from '../support/api';
 import { cohortBody } from '../support/fixtures';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, watchPage } from './support/browser';
 import { shot } from './support/screenshot';
-import { call, consoleUrl, createReferral, login, poll, signIn, uniqueName, waitForStatus, type Api } from './support/console-helpers';
+import { e2eSuite } from './support/suite';
+import { call, consoleUrl, createReferral, signIn, uniqueName, waitForStatus } from './support/console-helpers';
 
 // issue 11 items 3 and 4 in a real Chromium, on the program's pinned clock: the cohort form refuses
 // sessions that do not match the track, a start date that has passed and a name already taken on
@@ -42,13 +40,8 @@ const words = (date: string) =>
     new Date(`${date}T12:00:00Z`),
   );
 
-let runtime: Awaited<ReturnType<typeof startRuntime>>;
-let api: Api;
-let mail: TestApi;
-let browser: Browser;
-let casey: string;
-let sam: string;
-const contexts: BrowserContext[] = [];
+const e2e = e2eSuite({ runtime: { env: { CLOSURE_DATES: CLOSED } }, users: ['casey', 'sam'] });
+const { api, tokens, newPage } = e2e;
 const names = {
   started: `Morning started ${uniqueName('C')}`,
   later: `Evening later ${uniqueName('C')}`,
@@ -58,21 +51,10 @@ const names = {
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, mailPort: 0, quiet: true, env: { CLOSURE_DATES: CLOSED } });
-  api = { appUrl: runtime.appUrl, mailUrl: runtime.mailUrl };
-  mail = new TestApi(runtime.appUrl, runtime.mailUrl);
-  await poll(
-    'the local runtime to be healthy',
-    async () => ((await call(api, 'GET', '/api/health')).status === 200 ? true : undefined),
-    60_000,
-  );
-  browser = await launchBrowser();
-  casey = await login(api, 'casey');
-  sam = await login(api, 'sam');
   pinClock(START_MS);
   // three cohorts: one starting today (morning), one in two weeks (evening, by video), one of a single week
   const make = async (key: keyof typeof names, body: Record<string, unknown>) => {
-    const res = await call<{ cohortId: string }>(api, 'POST', '/api/staff/cohorts', sam, cohortBody({ name: names[key], ...body }));
+    const res = await call<{ cohortId: string }>(api, 'POST', '/api/staff/cohorts', tokens.sam, cohortBody({ name: names[key], ...body }));
     if (res.status !== 201) throw new Error(`cohort ${key}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
     ids[key] = res.body.cohortId;
   };
@@ -90,19 +72,9 @@ beforeAll(async () => {
   await make('ended', { track: 'morning', startDate: START, weeks: 1, sessions: mornings });
 }, SLOW);
 
-afterAll(async () => {
+afterAll(() => {
   resetClock();
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
-}, SLOW);
-
-async function newPage(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  return { page, ...watchPage(page) };
-}
+});
 
 async function expectNoAxeViolations(page: Page, name: string): Promise<void> {
   const violations = await runAxe(page);
@@ -171,10 +143,10 @@ test(
     // Prepare: the program's clock moves to the Wednesday of the second week, 10:00 in New York
     pinClock(START_MS + 9 * DAY + 3 * 3_600_000);
     const r = await createReferral(api, { physician: true, lastName: uniqueName('Late') });
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     expect(
       (
-        await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, casey, {
+        await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, tokens.casey, {
           dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 },
           recommendedLevel: '2.1',
           detoxRequired: false,
@@ -182,7 +154,7 @@ test(
         })
       ).status,
     ).toBe(200);
-    await waitForStatus(api, casey, r.referralId, 'ENROLLMENT');
+    await waitForStatus(api, tokens.casey, r.referralId, 'ENROLLMENT');
     const { page, problems } = await newPage();
     await page.goto(consoleUrl(api, `#/referral/${r.referralId}`));
     await signIn(page, 'casey');
@@ -208,7 +180,7 @@ test(
 
     // Assess: the schedule email, in words
     const patient = r.body.patient.email!;
-    const [schedule] = await mail.waitForEmails(
+    const [schedule] = await e2e.client.waitForEmails(
       patient,
       1,
       (m) => m.attachments.some((a) => a.contentType.startsWith('text/calendar')),
@@ -246,7 +218,7 @@ test(
 
     // ...and the physician: the start date, nothing else
     const doctor = r.body.referringPhysician!.email;
-    const [enrolled] = await mail.waitForEmails(doctor, 1, (m) => (m.body.text ?? '').includes('enrolled'), 30_000);
+    const [enrolled] = await e2e.client.waitForEmails(doctor, 1, (m) => (m.body.text ?? '').includes('enrolled'), 30_000);
     expect(enrolled!.body.text).toContain(`starts on ${words(day(11))}, ${day(11).slice(0, 4)}.`);
     expect(enrolled!.attachments).toEqual([]);
     expect(enrolled!.body.text).not.toMatch(/\d{1,2}:\d{2}|Harbor St|What to bring|Mondays/);

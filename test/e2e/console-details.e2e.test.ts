@@ -1,21 +1,19 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startRuntime } from '../../local/runtime';
+import { expect, test } from '@jest/globals';
+import type { BrowserContext, Page } from 'playwright-core';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, watchPage } from './support/browser';
+import { watchPage } from './support/browser';
 import { shot } from './support/screenshot';
+import { e2eSuite } from './support/suite';
 import {
   call,
   consoleUrl,
   createReferral,
   fillEvaluation,
-  login,
   poll,
   signIn,
   uniqueName,
   waitForStatus,
   weekdaysCohort,
-  type Api,
 } from './support/console-helpers';
 
 // issue 11 item 9 in a real Chromium: the phone intake keeps the patient form's choices and its
@@ -26,40 +24,11 @@ import {
 
 const SLOW = 120_000;
 
-let runtime: Awaited<ReturnType<typeof startRuntime>>;
-let api: Api;
-let browser: Browser;
-let casey: string;
-let sam: string;
-const contexts: BrowserContext[] = [];
+const { api, tokens, newContext, newPage } = e2eSuite({ users: ['casey', 'sam'] });
 
-beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, mailPort: 0, quiet: true });
-  api = { appUrl: runtime.appUrl, mailUrl: runtime.mailUrl };
-  await poll(
-    'the local runtime to be healthy',
-    async () => ((await call(api, 'GET', '/api/health')).status === 200 ? true : undefined),
-    60_000,
-  );
-  browser = await launchBrowser();
-  casey = await login(api, 'casey');
-  sam = await login(api, 'sam');
-}, SLOW);
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
-}, SLOW);
-
-async function newContext(): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  contexts.push(context);
-  return context;
-}
-
-async function newPage(context?: BrowserContext): Promise<{ page: Page; problems: string[] }> {
-  const page = await (context ?? (await newContext())).newPage();
+/** another tab of `context`, watched like the first */
+async function newTab(context: BrowserContext): Promise<{ page: Page; problems: string[] }> {
+  const page = await context.newPage();
   return { page, ...watchPage(page) };
 }
 
@@ -195,13 +164,13 @@ test(
   async () => {
     // Prepare: an urgent referral enrolled in a named cohort
     const name = `Details Morning ${uniqueName('C')}`;
-    const cohort = await call<{ cohortId: string }>(api, 'POST', '/api/staff/cohorts', sam, weekdaysCohort(name));
+    const cohort = await call<{ cohortId: string }>(api, 'POST', '/api/staff/cohorts', tokens.sam, weekdaysCohort(name));
     expect(cohort.status).toBe(201);
     const r = await createReferral(api, { selfHarm: true, insurance: { type: 'self-pay' }, physician: true });
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     expect(
       (
-        await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, casey, {
+        await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, tokens.casey, {
           dimensions: { d1: 1, d2: 2, d3: 1, d4: 0, d5: 2, d6: 1 },
           recommendedLevel: '2.1',
           detoxRequired: false,
@@ -210,16 +179,17 @@ test(
         })
       ).status,
     ).toBe(200);
-    await waitForStatus(api, casey, r.referralId, 'ENROLLMENT');
+    await waitForStatus(api, tokens.casey, r.referralId, 'ENROLLMENT');
     expect(
-      (await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/enrollment`, casey, { cohortId: cohort.body.cohortId })).status,
+      (await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/enrollment`, tokens.casey, { cohortId: cohort.body.cohortId }))
+        .status,
     ).toBe(200);
     await poll('the enrolment to show on the timeline', async () => {
       const d = await call<{ events: Array<{ type: string; detail?: { notice?: string } }> }>(
         api,
         'GET',
         `/api/staff/referrals/${r.referralId}`,
-        casey,
+        tokens.casey,
       );
       return d.body.events.some((e) => e.type === 'NOTICE_SENT' && e.detail?.notice === 'schedule') &&
         d.body.events.some((e) => e.type === 'DISCLOSURE' && e.detail?.notice === 'enrolled')
@@ -260,7 +230,7 @@ test(
   async () => {
     // Prepare
     const r = await createReferral(api);
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const { page, problems } = await newPage();
     await page.goto(consoleUrl(api, `#/referral/${r.referralId}`));
     await signIn(page, 'casey');
@@ -297,15 +267,15 @@ test(
   async () => {
     // Prepare
     const r = await createReferral(api);
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const context = await newContext();
-    const first = await newPage(context);
+    const first = await newTab(context);
     await first.page.goto(consoleUrl(api, '#/queue/evaluation'));
     await signIn(first.page, 'casey');
     await first.page.locator('table.queue').waitFor();
 
     // Act: the link opened in a new tab of the same browser
-    const second = await newPage(context);
+    const second = await newTab(context);
     await second.page.goto(consoleUrl(api, `#/referral/${r.referralId}`));
 
     // Assess: no sign-in asked; the session is this tab's own (sessionStorage), never localStorage

@@ -1,23 +1,11 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, expect, test } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { nowMs, pinClock, resetClock } from '../../functions/lib/clock';
-import { startRuntime } from '../../local/runtime';
 import { cohortBody } from '../support/fixtures';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, watchPage } from './support/browser';
 import { shot } from './support/screenshot';
-import {
-  call,
-  consoleUrl,
-  decisionHeading,
-  intakeBody,
-  login,
-  poll,
-  signIn,
-  uniqueName,
-  waitForStatus,
-  type Api,
-} from './support/console-helpers';
+import { e2eSuite } from './support/suite';
+import { call, consoleUrl, decisionHeading, intakeBody, poll, signIn, uniqueName, waitForStatus } from './support/console-helpers';
 
 // issue 14 items 1 and 2 in a real Chromium: the first-session decision (a missed session kept for
 // the next one with its reminder, then attended → STARTED), the progress view drawn from the ASL,
@@ -46,40 +34,16 @@ const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 /** noon UTC of the day `n` days after the Monday (never another day in New York) */
 const dayAt = (n: number, hourUtc = 16) => MONDAY_MS + n * DAY + (hourUtc - 16) * 3_600_000;
 
-let runtime: Awaited<ReturnType<typeof startRuntime>>;
-let api: Api;
-let browser: Browser;
-let casey: string;
-let sam: string;
-const contexts: BrowserContext[] = [];
+const { api, tokens, newPage } = e2eSuite({ users: ['casey', 'sam'] });
 
-beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, mailPort: 0, quiet: true });
-  api = { appUrl: runtime.appUrl, mailUrl: runtime.mailUrl };
-  await poll(
-    'the local runtime to be healthy',
-    async () => ((await call(api, 'GET', '/api/health')).status === 200 ? true : undefined),
-    60_000,
-  );
-  browser = await launchBrowser();
-  casey = await login(api, 'casey');
-  sam = await login(api, 'sam');
-}, SLOW);
-
-afterAll(async () => {
+afterAll(() => {
   resetClock();
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
-}, SLOW);
+});
 
 /** the program's clock at `ms`, and a fresh browser page */
-async function at(ms: number): Promise<{ page: Page; problems: string[] }> {
+function at(ms: number): Promise<{ page: Page; problems: string[] }> {
   pinClock(ms);
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  return { page, ...watchPage(page) };
+  return newPage();
 }
 
 async function expectNoAxeViolations(page: Page, name: string): Promise<void> {
@@ -96,7 +60,7 @@ const progressClass = async (page: Page, state: string): Promise<string> =>
 
 const newCohort = async (body: Record<string, unknown>): Promise<{ cohortId: string; name: string }> => {
   const name = `${String(body.track ?? 'evening')} ${uniqueName('Group')}`;
-  const res = await call<{ cohortId: string }>(api, 'POST', '/api/staff/cohorts', sam, cohortBody({ name, ...body }));
+  const res = await call<{ cohortId: string }>(api, 'POST', '/api/staff/cohorts', tokens.sam, cohortBody({ name, ...body }));
   if (res.status !== 201) throw new Error(`cohort: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   return { cohortId: res.body.cohortId, name };
 };
@@ -111,20 +75,20 @@ async function atEnrollment(track: 'morning' | 'evening', lastName: string): Pro
   });
   if (res.status !== 201) throw new Error(`intake: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   const { referralId } = res.body;
-  await waitForStatus(api, casey, referralId, 'EVALUATION');
-  const ev = await call(api, 'POST', `/api/staff/referrals/${referralId}/steps/evaluation`, casey, {
+  await waitForStatus(api, tokens.casey, referralId, 'EVALUATION');
+  const ev = await call(api, 'POST', `/api/staff/referrals/${referralId}/steps/evaluation`, tokens.casey, {
     dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
     recommendedLevel: '2.1',
     detoxRequired: false,
     decision: 'accept',
   });
   expect(ev.status).toBe(200);
-  await waitForStatus(api, casey, referralId, 'ENROLLMENT');
+  await waitForStatus(api, tokens.casey, referralId, 'ENROLLMENT');
   return res.body;
 }
 
 const decide = (id: string, step: string, body: unknown) =>
-  call<{ status: string }>(api, 'POST', `/api/staff/referrals/${id}/steps/${step}`, casey, body);
+  call<{ status: string }>(api, 'POST', `/api/staff/referrals/${id}/steps/${step}`, tokens.casey, body);
 
 const sessionWords = (iso: string) =>
   new Intl.DateTimeFormat(undefined, {
@@ -150,7 +114,7 @@ test(
         api,
         'GET',
         `/api/staff/referrals/${r.referralId}`,
-        casey,
+        tokens.casey,
       );
       return d.body.pendingStep === 'first-session' ? d.body : undefined;
     });
@@ -191,7 +155,7 @@ test(
     // Act: the call is logged in the contact log (issue 11); the reminder says so
     expect(
       (
-        await call(api, 'POST', `/api/staff/referrals/${r.referralId}/contacts`, casey, {
+        await call(api, 'POST', `/api/staff/referrals/${r.referralId}/contacts`, tokens.casey, {
           channel: 'phone',
           outcome: 'reached',
           note: 'Bus pass arranged',
@@ -221,7 +185,7 @@ test(
         api,
         'GET',
         `/api/staff/referrals/${r.referralId}`,
-        casey,
+        tokens.casey,
       );
       return d.body.events.some((e) => e.type === 'DISCLOSURE' && e.detail?.notice === 'started') ? true : undefined;
     });
@@ -268,7 +232,7 @@ test(
 
     // Act: A takes the seat (API); B is waitlisted in the console
     expect((await decide(a.referralId, 'enrollment', { cohortId: cohort.cohortId })).status).toBe(200);
-    await waitForStatus(api, casey, a.referralId, 'ENROLLED');
+    await waitForStatus(api, tokens.casey, a.referralId, 'ENROLLED');
     await page.goto(consoleUrl(api, `#/referral/${b.referralId}`));
     const enrolB = page.locator('form.decision[data-step="enrollment"]');
     const waitlistB = enrolB.locator('.choice').filter({ hasText: 'Put on the waitlist' });
@@ -292,7 +256,7 @@ test(
     // Act: C waitlisted a minute later (API); the Waitlist tab
     pinClock(MONDAY_MS + 3 * 60_000);
     expect((await decide(c.referralId, 'enrollment', { waitlist: true })).status).toBe(200);
-    await waitForStatus(api, casey, c.referralId, 'WAITLISTED');
+    await waitForStatus(api, tokens.casey, c.referralId, 'WAITLISTED');
     await page.goto(consoleUrl(api, '#/queue/waitlist'));
     await page.locator('#tab-waitlist[aria-selected="true"]').waitFor();
     const rows = page.locator('table.queue tbody tr');
@@ -311,7 +275,7 @@ test(
     // Act: A misses Wednesday's session and is closed as a no-show (API): the seat comes back
     pinClock(dayAt(2));
     expect((await decide(a.referralId, 'first-session', { attended: false, next: 'close' })).status).toBe(200);
-    await waitForStatus(api, casey, a.referralId, 'NO_SHOW');
+    await waitForStatus(api, tokens.casey, a.referralId, 'NO_SHOW');
     const wednesday = await at(dayAt(2) + 60_000);
     await wednesday.page.goto(consoleUrl(api, '#/cohorts'));
     await signIn(wednesday.page, 'casey');

@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startRuntime } from '../../local/runtime';
-import { TestApi } from '../support/api';
+import { expect, test } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, watchPage } from './support/browser';
 import { shot } from './support/screenshot';
-import { call, consoleUrl, createReferral, login, poll, signIn, waitForStatus, type Api } from './support/console-helpers';
+import { e2eSuite } from './support/suite';
+import { call, consoleUrl, createReferral, signIn, waitForStatus } from './support/console-helpers';
 
 // issue 11 items 5-8 in a real Chromium: the staff email's link to a referral, the urgent
 // first-contact badge, the caseload (assign, My referrals, takeover, a race), the contact log and a
@@ -15,38 +13,8 @@ import { call, consoleUrl, createReferral, login, poll, signIn, waitForStatus, t
 const SLOW = 120_000;
 const PROGRAM_EMAIL = 'intake-team@iop.example';
 
-let runtime: Awaited<ReturnType<typeof startRuntime>>;
-let api: Api;
-let mail: TestApi;
-let browser: Browser;
-let casey: string;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, mailPort: 0, quiet: true });
-  api = { appUrl: runtime.appUrl, mailUrl: runtime.mailUrl };
-  mail = new TestApi(runtime.appUrl, runtime.mailUrl);
-  await poll(
-    'the local runtime to be healthy',
-    async () => ((await call(api, 'GET', '/api/health')).status === 200 ? true : undefined),
-    60_000,
-  );
-  browser = await launchBrowser();
-  casey = await login(api, 'casey');
-}, SLOW);
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
-}, SLOW);
-
-async function newPage(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  return { page, ...watchPage(page) };
-}
+const e2e = e2eSuite({ users: ['casey'] });
+const { api, tokens, newPage } = e2e;
 
 async function expectNoAxeViolations(page: Page, name: string): Promise<void> {
   const violations = await runAxe(page);
@@ -68,8 +36,8 @@ test(
   async () => {
     // Prepare
     const r = await createReferral(api, { selfHarm: true, insurance: { type: 'self-pay' } });
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
-    const [alert] = await mail.waitForEmails(PROGRAM_EMAIL, 1, (m) => m.subject === `Urgent referral ${r.reference}`);
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
+    const [alert] = await e2e.client.waitForEmails(PROGRAM_EMAIL, 1, (m) => m.subject === `Urgent referral ${r.reference}`);
     const link = /Open the referral in the staff console: (\S+)/.exec(alert!.body.text ?? '')?.[1];
     const { page, problems } = await newPage();
 
@@ -95,7 +63,7 @@ test(
   async () => {
     // Prepare
     const r = await createReferral(api);
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const c = await newPage();
     await openAs(c.page, r.referralId, 'casey');
     await followUp(c.page).filter({ hasText: 'Nobody follows this referral up yet.' }).waitFor();
@@ -160,7 +128,7 @@ test(
   async () => {
     // Prepare: both have the referral open, unassigned
     const r = await createReferral(api);
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const c = await newPage();
     const s = await newPage();
     for (const [p, user] of [
@@ -181,7 +149,7 @@ test(
     await told.waitFor();
     await expectNoAxeViolations(s.page, 'assignment changed meanwhile');
     await shot(s.page, 'console-followup-assignment-race');
-    const detail = await call<{ assignment?: { username: string } }>(api, 'GET', `/api/staff/referrals/${r.referralId}`, casey);
+    const detail = await call<{ assignment?: { username: string } }>(api, 'GET', `/api/staff/referrals/${r.referralId}`, tokens.casey);
     expect(detail.body.assignment?.username).toBe('casey');
     // the browser logs the 409 it was answered (the answer under test); nothing else
     expect(c.problems.concat(s.problems).filter((p) => !/status of 409 \(Conflict\)/.test(p))).toEqual([]);
@@ -194,9 +162,9 @@ test(
   async () => {
     // Prepare: a consenting physician has had the "received" update
     const r = await createReferral(api, { physician: true });
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const doctor = r.body.referringPhysician!.email;
-    expect(await mail.waitForEmails(doctor, 1)).toHaveLength(1);
+    expect(await e2e.client.waitForEmails(doctor, 1)).toHaveLength(1);
     const { page, problems } = await newPage();
     await openAs(page, r.referralId, 'casey');
     const panel = page.locator('section.consent-panel');
@@ -225,7 +193,7 @@ test(
     // ...and the referral moves on: the acceptance would have told the physician
     expect(
       (
-        await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, casey, {
+        await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, tokens.casey, {
           dimensions: { d1: 1, d2: 1, d3: 1, d4: 1, d5: 1, d6: 1 },
           recommendedLevel: '2.1',
           detoxRequired: false,
@@ -233,12 +201,12 @@ test(
         })
       ).status,
     ).toBe(200);
-    await waitForStatus(api, casey, r.referralId, 'ENROLLMENT');
+    await waitForStatus(api, tokens.casey, r.referralId, 'ENROLLMENT');
     await page.reload();
     await page.locator('section.consent-panel').filter({ hasText: 'Consent revoked.' }).waitFor();
 
     // Assess: one email ever reached the physician (before the revocation); the timeline and the intake say so
-    expect(await mail.emailsTo(doctor)).toHaveLength(1);
+    expect(await e2e.client.emailsTo(doctor)).toHaveLength(1);
     await timelineRow(page, 'Consent revoked')
       .filter({ hasText: 'Received by phone' })
       .filter({ hasText: 'No email goes to the physician from now on' })

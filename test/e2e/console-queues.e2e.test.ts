@@ -1,46 +1,16 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startRuntime } from '../../local/runtime';
+import { expect, test } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, watchPage } from './support/browser';
 import { shot } from './support/screenshot';
-import { call, consoleUrl, createReferral, login, poll, signIn, uniqueName, waitForStatus, type Api } from './support/console-helpers';
+import { e2eSuite } from './support/suite';
+import { call, consoleUrl, createReferral, signIn, uniqueName, waitForStatus } from './support/console-helpers';
 
 // the work queues in a real Chromium against a fresh local runtime (so the counts are known):
 // urgent counts on the tabs, the queue opening on urgent work, and a reference found from any tab.
 
 const SLOW = 120_000;
 
-let runtime: Awaited<ReturnType<typeof startRuntime>>;
-let api: Api;
-let browser: Browser;
-let casey: string;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, mailPort: 0, quiet: true });
-  api = { appUrl: runtime.appUrl, mailUrl: runtime.mailUrl };
-  await poll(
-    'the local runtime to be healthy',
-    async () => ((await call(api, 'GET', '/api/health')).status === 200 ? true : undefined),
-    60_000,
-  );
-  browser = await launchBrowser();
-  casey = await login(api, 'casey');
-}, SLOW);
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
-}, SLOW);
-
-async function newPage(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  return { page, ...watchPage(page) };
-}
+const { api, tokens, newPage } = e2eSuite({ users: ['casey'] });
 
 /** console errors other than the browser logging expected 4xx answers (the optional config.json) */
 const unexpected = (problems: string[]): string[] =>
@@ -70,8 +40,8 @@ test(
     const urgentA = await createReferral(api, { lastName: uniqueName('UrgentA'), insurance: { type: 'self-pay' }, selfHarm: true });
     const urgentB = await createReferral(api, { lastName: uniqueName('UrgentB'), insurance: { type: 'self-pay' }, selfHarm: true });
     const routine = await createReferral(api, { lastName: uniqueName('Routine'), insurance: { type: 'self-pay' } });
-    await waitForStatus(api, casey, review.referralId, 'INSURANCE_REVIEW');
-    for (const r of [urgentA, urgentB, routine]) await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, review.referralId, 'INSURANCE_REVIEW');
+    for (const r of [urgentA, urgentB, routine]) await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const { page, problems } = await newPage();
 
     // Act: open the console as a case worker does, without naming a queue
@@ -117,16 +87,16 @@ test(
     const lastName = uniqueName('Found');
     const atEvaluation = await createReferral(api, { lastName, insurance: { type: 'self-pay' } });
     const withdrawn = await createReferral(api, { lastName: uniqueName('Gone'), insurance: { type: 'self-pay' } });
-    await waitForStatus(api, casey, atEvaluation.referralId, 'EVALUATION');
-    await waitForStatus(api, casey, withdrawn.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, atEvaluation.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, withdrawn.referralId, 'EVALUATION');
     expect(
       (
-        await call(api, 'POST', `/api/staff/referrals/${withdrawn.referralId}/withdraw`, casey, {
+        await call(api, 'POST', `/api/staff/referrals/${withdrawn.referralId}/withdraw`, tokens.casey, {
           reason: 'Called to say they found another program',
         })
       ).status,
     ).toBe(200);
-    await waitForStatus(api, casey, withdrawn.referralId, 'WITHDRAWN');
+    await waitForStatus(api, tokens.casey, withdrawn.referralId, 'WITHDRAWN');
     const { page, problems } = await newPage();
     await page.goto(consoleUrl(api, '#/queue/insurance-review'));
     await signIn(page, 'casey');

@@ -1,28 +1,19 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { startRuntime } from '../../local/runtime';
+import { expect, test } from '@jest/globals';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, watchPage } from './support/browser';
 import { shot } from './support/screenshot';
-import { call, createReferral, login, openReferral, poll, signIn, consoleUrl, waitForStatus, type Api } from './support/console-helpers';
+import { e2eSuite } from './support/suite';
+import { call, createReferral, login, openReferral, poll, signIn, consoleUrl, waitForStatus } from './support/console-helpers';
 
 // a referral that needs attention after an automatic step kept failing: the console shows what
 // failed and where the workflow stopped, and Resume restarts it there (issue 9, Deliver 6)
 
 const SLOW = 120_000;
 
-let runtime: Awaited<ReturnType<typeof startRuntime>>;
-let api: Api;
-let browser: Browser;
-let context: BrowserContext;
 /** the payer gateway is down until the test brings it back */
 let payerDown = true;
 
-beforeAll(async () => {
-  runtime = await startRuntime({
-    port: 0,
-    mailPort: 0,
-    quiet: true,
+const { api, newPage } = e2eSuite({
+  runtime: {
     timeScale: 1000,
     handlers: {
       'check-insurance': async (event: unknown, ctx: unknown) => {
@@ -31,17 +22,8 @@ beforeAll(async () => {
         return real.handler(event, ctx as never);
       },
     },
-  });
-  api = { appUrl: runtime.appUrl, mailUrl: runtime.mailUrl };
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-}, SLOW);
-
-afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
-}, SLOW);
+  },
+});
 
 test(
   'the detail view names the failure and where it stopped; Resume restarts the workflow at that step',
@@ -50,8 +32,7 @@ test(
     const casey = await login(api, 'casey');
     const { referralId } = await createReferral(api);
     await waitForStatus(api, casey, referralId, 'NEEDS_ATTENTION');
-    const page = await context.newPage();
-    const { problems } = watchPage(page);
+    const { page, problems } = await newPage();
     await page.goto(consoleUrl(api));
     await signIn(page, 'casey');
 

@@ -1,19 +1,17 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { beforeAll, expect, test } from '@jest/globals';
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startRuntime } from '../../local/runtime';
+import type { Page } from 'playwright-core';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, watchPage } from './support/browser';
 import { shot } from './support/screenshot';
+import { e2eSuite } from './support/suite';
 import {
   call,
   consoleUrl,
   createReferral,
   decisionHeading,
   fillEvaluation,
-  login,
   openReferral,
   poll,
   signIn,
@@ -21,7 +19,6 @@ import {
   uniqueName,
   waitForStatus,
   weekdaysCohort,
-  type Api,
 } from './support/console-helpers';
 
 // the case-worker console in a real headless Chromium against the local runtime (real API
@@ -31,20 +28,12 @@ import {
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SLOW = 120_000;
 
-let runtime: Awaited<ReturnType<typeof startRuntime>>;
-let api: Api;
-let browser: Browser;
-let sam: string;
-let casey: string;
+const { api, tokens, newPage: newWatchedPage } = e2eSuite({ users: ['sam', 'casey'] });
 let cohortName: string;
-const contexts: BrowserContext[] = [];
 
 /** a fresh page in its own context (own sessionStorage), failing the test on any dialog */
 async function newPage(): Promise<{ page: Page; problems: string[]; dialogs: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  const { problems } = watchPage(page);
+  const { page, problems } = await newWatchedPage();
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
     dialogs.push(`${d.type()}: ${d.message()}`);
@@ -67,24 +56,9 @@ async function expectNoAxeViolations(page: Page, name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, mailPort: 0, quiet: true });
-  api = { appUrl: runtime.appUrl, mailUrl: runtime.mailUrl };
-  await poll(
-    'the local runtime to be healthy',
-    async () => ((await call(api, 'GET', '/api/health')).status === 200 ? true : undefined),
-    60_000,
-  );
-  browser = await launchBrowser();
-  [sam, casey] = await Promise.all([login(api, 'sam'), login(api, 'casey')]);
   cohortName = `E2E Morning ${uniqueName('C')}`;
-  const cohort = await call(api, 'POST', '/api/staff/cohorts', sam, weekdaysCohort(cohortName));
+  const cohort = await call(api, 'POST', '/api/staff/cohorts', tokens.sam, weekdaysCohort(cohortName));
   if (cohort.status !== 201) throw new Error(`cohort: HTTP ${cohort.status} ${JSON.stringify(cohort.body)}`);
-}, SLOW);
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await runtime?.stop();
 }, SLOW);
 
 test('the console bundle never builds HTML from strings (no innerHTML & co. in web/src/console)', async () => {
@@ -111,7 +85,7 @@ test(
   async () => {
     // Prepare: a covered referral (Aetna M123) lands in the evaluation queue
     const r = await createReferral(api, { lastName: uniqueName('Happy'), physician: true });
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const { page, problems, dialogs } = await newPage();
 
     // Act: sign in, find it in the evaluation queue, open it
@@ -165,7 +139,7 @@ test(
     const described = await page.locator('.flow-about dd').allTextContents();
     for (const s of Object.values(asl.States)) if (s.Comment) expect(described).toContain(s.Comment);
     await shot(page, 'console-a-enrolled');
-    const detail = await call<{ status: string; cohortId?: string }>(api, 'GET', `/api/staff/referrals/${r.referralId}`, casey);
+    const detail = await call<{ status: string; cohortId?: string }>(api, 'GET', `/api/staff/referrals/${r.referralId}`, tokens.casey);
     expect(detail.body.status).toBe('ENROLLED');
 
     const scheduleMail = await poll('the schedule email with its calendar part', async () => {
@@ -182,7 +156,7 @@ test(
 
     // the consented physician was told (status only): the disclosures show on the detail view
     await poll('a DISCLOSURE event', async () => {
-      const d = await call<{ events: Array<{ type: string }> }>(api, 'GET', `/api/staff/referrals/${r.referralId}`, casey);
+      const d = await call<{ events: Array<{ type: string }> }>(api, 'GET', `/api/staff/referrals/${r.referralId}`, tokens.casey);
       return d.body.events.some((e) => e.type === 'DISCLOSURE') ? true : undefined;
     });
     await page.reload();
@@ -202,7 +176,7 @@ test(
     const lastName = uniqueName('Xss');
     const notes = '<script>alert("notes")</script><b onmouseover=alert(2)>bold</b>';
     const r = await createReferral(api, { firstName: evil, lastName, notes });
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const { page, problems, dialogs } = await newPage();
     await page.goto(consoleUrl(api, '#/queue/evaluation'));
     await signIn(page, 'casey');
@@ -243,7 +217,7 @@ test(
   '(c) two tabs decide the same step: the second one sees 409 "already decided" in place',
   async () => {
     const r = await createReferral(api, { lastName: uniqueName('Twice') });
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const a = await newPage();
     const b = await newPage();
     for (const { page } of [a, b]) {
@@ -287,8 +261,8 @@ test(
     const evaluation = await createReferral(api, { lastName: uniqueName('Eval'), insurance: { type: 'self-pay' }, selfHarm: true });
     const detox = await createReferral(api, { lastName: uniqueName('Detox') });
     const enrollment = await createReferral(api, { lastName: uniqueName('Enroll') });
-    await waitForStatus(api, casey, review.referralId, 'INSURANCE_REVIEW');
-    await waitForStatus(api, casey, evaluation.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, review.referralId, 'INSURANCE_REVIEW');
+    await waitForStatus(api, tokens.casey, evaluation.referralId, 'EVALUATION');
     const evalBody = (detoxRequired: boolean) => ({
       dimensions: { d1: 1, d2: 0, d3: 2, d4: 1, d5: 2, d6: 1 },
       recommendedLevel: '2.1',
@@ -299,12 +273,12 @@ test(
       [detox, true],
       [enrollment, false],
     ] as const) {
-      await waitForStatus(api, casey, r.referralId, 'EVALUATION');
-      const res = await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, casey, evalBody(needsDetox));
+      await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
+      const res = await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, tokens.casey, evalBody(needsDetox));
       expect(res.status).toBe(200);
     }
-    await waitForStatus(api, casey, detox.referralId, 'DETOX');
-    await waitForStatus(api, casey, enrollment.referralId, 'ENROLLMENT');
+    await waitForStatus(api, tokens.casey, detox.referralId, 'DETOX');
+    await waitForStatus(api, tokens.casey, enrollment.referralId, 'ENROLLMENT');
 
     const { page, problems } = await newPage();
     await page.goto(consoleUrl(api));
@@ -391,7 +365,7 @@ test(
     await form.locator('.error-summary').filter({ hasText: 'Not allowed for your account' }).waitFor();
     await shot(page, 'console-e-cohorts-403');
     expect(
-      (await call<{ items: Array<{ name: string }> }>(api, 'GET', '/api/staff/cohorts', casey)).body.items.some(
+      (await call<{ items: Array<{ name: string }> }>(api, 'GET', '/api/staff/cohorts', tokens.casey)).body.items.some(
         (c) => c.name === 'Not allowed',
       ),
     ).toBe(false);
@@ -411,7 +385,7 @@ test(
   '(f) a 401 sends the user to sign-in and back to the same view; sign-out clears the screen',
   async () => {
     const r = await createReferral(api, { lastName: uniqueName('Expired') });
-    await waitForStatus(api, casey, r.referralId, 'EVALUATION');
+    await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
     const { page, problems } = await newPage();
     await page.goto(consoleUrl(api, '#/queue/evaluation'));
     await signIn(page, 'casey');
@@ -482,22 +456,22 @@ test(
   async () => {
     // Prepare: a one-seat cohort and two referrals waiting for enrollment
     const tiny = `E2E One Seat ${uniqueName('C')}`;
-    const created = await call(api, 'POST', '/api/staff/cohorts', sam, { ...weekdaysCohort(tiny), capacity: 1 });
+    const created = await call(api, 'POST', '/api/staff/cohorts', tokens.sam, { ...weekdaysCohort(tiny), capacity: 1 });
     expect(created.status).toBe(201);
     const [first, second] = await Promise.all([
       createReferral(api, { lastName: uniqueName('SeatA') }),
       createReferral(api, { lastName: uniqueName('SeatB') }),
     ]);
     for (const r of [first, second]) {
-      await waitForStatus(api, casey, r.referralId, 'EVALUATION');
-      const res = await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, casey, {
+      await waitForStatus(api, tokens.casey, r.referralId, 'EVALUATION');
+      const res = await call(api, 'POST', `/api/staff/referrals/${r.referralId}/steps/evaluation`, tokens.casey, {
         dimensions: { d1: 0, d2: 0, d3: 1, d4: 1, d5: 1, d6: 0 },
         recommendedLevel: '2.1',
         detoxRequired: false,
         decision: 'accept',
       });
       expect(res.status).toBe(200);
-      await waitForStatus(api, casey, r.referralId, 'ENROLLMENT');
+      await waitForStatus(api, tokens.casey, r.referralId, 'ENROLLMENT');
     }
     const { page, problems } = await newPage();
     await page.goto(consoleUrl(api, `#/referral/${second.referralId}`));
@@ -507,9 +481,11 @@ test(
     await option.getByRole('radio').check();
 
     // Act: someone else takes the last seat, then this form is sent
-    const list = await call<{ items: Array<{ cohortId: string; name: string }> }>(api, 'GET', '/api/staff/cohorts', casey);
+    const list = await call<{ items: Array<{ cohortId: string; name: string }> }>(api, 'GET', '/api/staff/cohorts', tokens.casey);
     const cohortId = list.body.items.find((c) => c.name === tiny)!.cohortId;
-    expect((await call(api, 'POST', `/api/staff/referrals/${first.referralId}/steps/enrollment`, casey, { cohortId })).status).toBe(200);
+    expect((await call(api, 'POST', `/api/staff/referrals/${first.referralId}/steps/enrollment`, tokens.casey, { cohortId })).status).toBe(
+      200,
+    );
     await page.getByRole('button', { name: 'Record enrollment decision' }).click();
 
     // Assess: the answer in place, the cohort now full and disabled, the step still pending
@@ -517,7 +493,9 @@ test(
     await option.filter({ hasText: 'Full — no seats left' }).waitFor();
     expect(await option.getByRole('radio').isDisabled()).toBe(true);
     await shot(page, 'console-h-cohort-full');
-    expect((await call<{ status: string }>(api, 'GET', `/api/staff/referrals/${second.referralId}`, casey)).body.status).toBe('ENROLLMENT');
+    expect((await call<{ status: string }>(api, 'GET', `/api/staff/referrals/${second.referralId}`, tokens.casey)).body.status).toBe(
+      'ENROLLMENT',
+    );
     expect(unexpected(problems)).toEqual([]);
   },
   SLOW,

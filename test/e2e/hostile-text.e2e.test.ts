@@ -1,11 +1,8 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import type { Browser } from 'playwright-core';
-import { startRuntime } from '../../local/runtime';
-import { TestApi } from '../support/api';
+import { expect, test } from '@jest/globals';
 import { cohortBody, intakeBody } from '../support/fixtures';
-import { launchBrowser, watchPage } from './support/browser';
 import { shot } from './support/screenshot';
-import { consoleUrl, openReferral, signIn, type Api } from './support/console-helpers';
+import { e2eSuite } from './support/suite';
+import { consoleUrl, openReferral, signIn } from './support/console-helpers';
 
 // hostile text (issue 12, item 7) in every free-text field a person or a case worker can fill:
 // inert in the console (no dialog, no element made from it) and in every email (escaped HTML, no
@@ -17,27 +14,14 @@ const HEADER = 'x\r\nBcc: evil@attacker.example';
 /** at most 100 characters (the names' limit): markup, a header injection and a right-to-left override */
 const hostile = (field: string) => `${field}${MARKUP}${HEADER}\u202e`;
 
-let runtime: Awaited<ReturnType<typeof startRuntime>>;
-let api: Api;
-let client: TestApi;
-let browser: Browser;
-
-beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, mailPort: 0, quiet: true, timeScale: 100 });
-  api = { appUrl: runtime.appUrl, mailUrl: runtime.mailUrl };
-  client = new TestApi(runtime.appUrl, runtime.mailUrl);
-  browser = await launchBrowser();
-}, SLOW);
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-}, SLOW);
+const e2e = e2eSuite({ runtime: { timeScale: 100 } });
+const { api, newPage } = e2e;
 
 test(
   'hostile text in names, notes, practice, signature, conditions, decision notes and reasons is shown as text and escaped in every email',
   async () => {
     // Prepare: an intake with hostile text in every free-text field, decided and enrolled with hostile notes
+    const { client } = e2e;
     const cohort = (await client.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: hostile('Cohort') }), as: 'sam' })).json as {
       cohortId: string;
     };
@@ -75,9 +59,7 @@ test(
     ];
 
     // Act: a case worker opens it in the console
-    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    const page = await context.newPage();
-    const { problems } = watchPage(page);
+    const { page, context, problems } = await newPage();
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -116,7 +98,7 @@ test(
       expect(m.subject).not.toMatch(/[\r\n]|Bcc/);
       expect(m.body.html ?? '').not.toMatch(/<img|<script/i);
     }
-    const raw = await (await fetch(`${runtime.mailUrl}/store`)).text();
+    const raw = await (await fetch(`${api.mailUrl}/store`)).text();
     expect(raw).not.toMatch(/"bcc":\["[^\]]/);
   },
   SLOW,

@@ -1,15 +1,12 @@
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startRuntime, type Runtime } from '../../local/runtime';
+import { describe, expect, jest, test } from '@jest/globals';
+import type { Page } from 'playwright-core';
 import type { ReferralDetail, ReferralSummary } from '../../functions/lib/schemas/views';
 import { DICTIONARIES, type IntakeKey } from '../../web/src/intake/i18n';
-import { TestApi } from '../support/api';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, VIEWPORTS, watchPage } from './support/browser';
+import { VIEWPORTS } from './support/browser';
 import { consoleUrl, openReferral, poll, signIn } from './support/console-helpers';
 import { shot } from './support/screenshot';
+import { e2eSuite } from './support/suite';
 
 // issue 16 items 4 and 5 in a real Chromium: the public form's payer picker (GET /api/payers) fills
 // the payer ID; a member ID the payer cannot match lands in insurance review, where the case worker
@@ -18,21 +15,8 @@ import { shot } from './support/screenshot';
 
 jest.setTimeout(90_000);
 
-let rt: Runtime;
-let api: TestApi;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(resolve('web/dist/intake/index.html')))
-    throw new Error('web/dist is missing: run `npm run build:web` first (npm run test:e2e does)');
-  [rt, browser] = await Promise.all([startRuntime({ port: 0, mailPort: 0, quiet: true }), launchBrowser()]);
-  api = new TestApi(rt.appUrl, rt.mailUrl);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await rt?.stop();
-});
+const e2e = e2eSuite();
+const { api, newContext, newPage } = e2e;
 
 const t = (key: IntakeKey, vars: Record<string, string> = {}) =>
   DICTIONARIES.en[key].replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? '');
@@ -77,16 +61,17 @@ const fillForm = async (page: Page, lastName: string, payer: string, memberId: s
 };
 
 const findByLastName = async (lastName: string): Promise<ReferralSummary[]> =>
-  ((await api.call('GET', `/api/staff/referrals?q=${encodeURIComponent(lastName)}`, { as: 'casey' })).json as { items: ReferralSummary[] })
-    .items;
+  (
+    (await e2e.client.call('GET', `/api/staff/referrals?q=${encodeURIComponent(lastName)}`, { as: 'casey' })).json as {
+      items: ReferralSummary[];
+    }
+  ).items;
 
 describe('payer picker and insurance re-check', () => {
   test('the picker fills the payer ID; the case worker corrects the member ID at the insurance review and sees the new result', async () => {
     // Prepare: the public form
-    const context = await browser.newContext({ ...VIEWPORTS.mobile, locale: 'en-US' });
-    const page = await context.newPage();
-    const { problems } = watchPage(page);
-    await page.goto(new URL('/', rt.appUrl).href);
+    const { page, context, problems } = await newPage({ ...VIEWPORTS.mobile, locale: 'en-US' });
+    await page.goto(new URL('/', api.appUrl).href);
     await page.getByRole('heading', { level: 1 }).waitFor();
     const lastName = uniqueLastName();
 
@@ -110,16 +95,14 @@ describe('payer picker and insurance re-check', () => {
     const [summary] = await findByLastName(lastName);
     expect(summary).toBeDefined();
     const id = summary!.referralId;
-    const atReview = await api.waitForGate(id, 'insurance-review');
+    const atReview = await e2e.client.waitForGate(id, 'insurance-review');
     expect(atReview.intake.insurance).toEqual({ type: 'commercial', payer: 'Aetna', payerId: '60054', memberId: 'REVIEW1' });
     expect(atReview.eligibility?.outcome).toBe('unclear');
     expect(problems).toEqual([]);
     await context.close();
 
     // Prepare: the console
-    const staff = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    const cpage = await staff.newPage();
-    const console$ = watchPage(cpage);
+    const { page: cpage, context: staff, ...console$ } = await newPage();
     await cpage.goto(consoleUrl(api));
     await signIn(cpage, 'casey');
 
@@ -154,7 +137,7 @@ describe('payer picker and insurance re-check', () => {
     await cpage.getByText('Insurance checked again').first().waitFor();
     await expect(cpage.getByText('Corrected: member ID').count()).resolves.toBeGreaterThan(0);
     await expect(cpage.locator('section.insurance-review form.recheck').getByLabel('Member ID').inputValue()).resolves.toBe('ABC123');
-    const after: ReferralDetail = await api.referral(id);
+    const after: ReferralDetail = await e2e.client.referral(id);
     expect(after).toMatchObject({ status: 'INSURANCE_REVIEW', pendingStep: 'insurance-review', eligibility: { outcome: 'covered' } });
     expect(after.intake.insurance.memberId).toBe('ABC123');
     expect(formatViolations(await runAxe(cpage))).toBe('');
@@ -164,14 +147,14 @@ describe('payer picker and insurance re-check', () => {
   });
 
   test('a payer list that cannot be loaded leaves a plain text box: a name is still taken, without a payer ID', async () => {
-    const context = await browser.newContext({ ...VIEWPORTS.mobile, locale: 'en-US' });
+    const context = await newContext({ ...VIEWPORTS.mobile, locale: 'en-US' });
     const page = await context.newPage();
     await page.route('**/api/payers', (route) => route.fulfill({ status: 503, body: '{}', contentType: 'application/json' }));
     const posted: unknown[] = [];
     page.on('request', (r) => {
       if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/referrals') posted.push(r.postDataJSON());
     });
-    await page.goto(new URL('/', rt.appUrl).href);
+    await page.goto(new URL('/', api.appUrl).href);
     await page.getByRole('heading', { level: 1 }).waitFor();
 
     await fillForm(page, uniqueLastName(), 'Aetna', 'M1234567');

@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { startRuntime, type Runtime } from '../../local/runtime';
+import { describe, expect, jest, test } from '@jest/globals';
+import type { Locator, Page } from 'playwright-core';
 import { DICTIONARIES, type IntakeKey } from '../../web/src/intake/i18n';
-import { TestApi } from '../support/api';
 import { intakeBody } from '../support/fixtures';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, VIEWPORTS, watchPage } from './support/browser';
+import { VIEWPORTS } from './support/browser';
 import { shot } from './support/screenshot';
+import { e2eSuite } from './support/suite';
 
 // the public intake form on a phone (390 × 844, touch) in a real Chromium: what a person sees
 // without scrolling when they answer "yes" to a crisis question, what the error list says, and
@@ -22,23 +19,7 @@ const PHONE = VIEWPORTS.mobile.viewport;
 const NOW = new Date('2026-03-04T15:00:00Z');
 const LANG_KEY = 'iop-intake-lang';
 
-let rt: Runtime;
-let api: TestApi;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  if (!existsSync(resolve('web/dist/intake/index.html')))
-    throw new Error('web/dist is missing: run `npm run build:web` first (npm run test:e2e does)');
-  [rt, browser] = await Promise.all([startRuntime({ port: 0, mailPort: 0, quiet: true }), launchBrowser()]);
-  api = new TestApi(rt.appUrl, rt.mailUrl);
-});
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await rt?.stop();
-});
+const e2e = e2eSuite();
 
 // ---- helpers ----
 
@@ -47,12 +28,9 @@ const t = (lang: Lang, key: IntakeKey, vars: Record<string, string> = {}) =>
 
 /** a phone in `locale` (its date boxes follow it), the form open, optionally switched to `lang` */
 const openPhone = async (lang: Lang = 'en', locale = 'en-US'): Promise<{ page: Page; problems: string[] }> => {
-  const context = await browser.newContext({ ...VIEWPORTS.mobile, locale });
-  contexts.push(context);
-  const page = await context.newPage();
+  const { page, problems } = await e2e.newPage({ ...VIEWPORTS.mobile, locale });
   await page.clock.setFixedTime(NOW);
-  const { problems } = watchPage(page);
-  await page.goto(new URL('/', rt.appUrl).href);
+  await page.goto(new URL('/', e2e.api.appUrl).href);
   await page.getByRole('heading', { level: 1 }).waitFor();
   if (lang === 'es') {
     await page.getByRole('button', { name: 'Español' }).tap();
@@ -324,7 +302,7 @@ describe('the error list', () => {
 
     // the same schema serves the API: a commercial intake without payer is a 400 naming it
     const body = intakeBody({ insurance: { type: 'commercial', memberId: 'M1234567' } });
-    const res = await api.intake(body);
+    const res = await e2e.client.intake(body);
     expect(res.status).toBe(400);
     expect(res.json.fields).toEqual({ 'insurance.payer': ['Enter the insurance company'] });
   });

@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
-import { startRuntime, type Runtime } from '../../local/runtime';
+import { describe, expect, jest, test } from '@jest/globals';
+import type { BrowserContext, Locator, Page, Request } from 'playwright-core';
 import type { ReferralDetail, ReferralSummary } from '../../functions/lib/schemas/views';
 import { DICTIONARIES, type IntakeKey } from '../../web/src/intake/i18n';
-import { TestApi } from '../support/api';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, VIEWPORTS, watchPage } from './support/browser';
+import { VIEWPORTS } from './support/browser';
 import { shot } from './support/screenshot';
+import { e2eSuite } from './support/suite';
 
 // the public intake form in a real headless Chromium against the local runtime (real API,
 // DynamoDB Local, workflow): what a person on a phone does, checked through the staff API.
@@ -20,21 +17,7 @@ const OPEN_STATUSES = ['RECEIVED', 'INSURANCE_CHECK', 'EVALUATION', 'INSURANCE_R
 const DESKTOP = VIEWPORTS.desktop.viewport;
 const MOBILE = VIEWPORTS.mobile.viewport;
 
-let rt: Runtime;
-let api: TestApi;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(resolve('web/dist/intake/index.html')))
-    throw new Error('web/dist is missing: run `npm run build:web` first (npm run test:e2e does)');
-  [rt, browser] = await Promise.all([startRuntime({ port: 0, mailPort: 0, quiet: true }), launchBrowser()]);
-  api = new TestApi(rt.appUrl, rt.mailUrl);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await rt?.stop();
-});
+const e2e = e2eSuite();
 
 // ---- helpers ----
 
@@ -55,14 +38,12 @@ interface Session {
 }
 
 const open = async (): Promise<Session> => {
-  const context = await browser.newContext({ ...VIEWPORTS.mobile, locale: 'en-US' });
-  const page = await context.newPage();
-  const { problems } = watchPage(page);
+  const { page, context, problems } = await e2e.newPage({ ...VIEWPORTS.mobile, locale: 'en-US' });
   const posts: Request[] = [];
   page.on('request', (r) => {
     if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/referrals') posts.push(r);
   });
-  await page.goto(new URL('/', rt.appUrl).href);
+  await page.goto(new URL('/', e2e.api.appUrl).href);
   await page.getByRole('heading', { level: 1 }).waitFor();
   return { context, page, problems, posts };
 };
@@ -155,7 +136,7 @@ const submitButton = (page: Page, lang: Lang) => page.getByRole('button', { name
 
 /** the staff list filtered by last name (urgent first, as the queue shows it) */
 const findByLastName = async (lastName: string): Promise<ReferralSummary[]> => {
-  const res = await api.call('GET', `/api/staff/referrals?q=${encodeURIComponent(lastName)}`, { as: 'casey' });
+  const res = await e2e.client.call('GET', `/api/staff/referrals?q=${encodeURIComponent(lastName)}`, { as: 'casey' });
   expect(res.status).toBe(200);
   return (res.json as { items: ReferralSummary[] }).items;
 };
@@ -211,7 +192,7 @@ describe('public intake form', () => {
 
     const items = await findByLastName(lastName);
     expect(items.map((i) => i.reference)).toEqual([reference]);
-    const detail = await api.referral(items[0]!.referralId);
+    const detail = await e2e.client.referral(items[0]!.referralId);
     expect(OPEN_STATUSES).toContain(detail.status);
     expect(detail.urgent).toBe(false);
     expect(detail.channel).toBe('web');
@@ -263,7 +244,7 @@ describe('public intake form', () => {
     await shots(page, 'spanish-confirmation');
 
     const [item] = await findByLastName(lastName);
-    const detail: ReferralDetail = await api.referral(item!.referralId);
+    const detail: ReferralDetail = await e2e.client.referral(item!.referralId);
     expect(detail.intake.patient.preferredLanguage).toBe('es');
     expect(detail.intake.insurance).toEqual({ type: 'self-pay' });
     expect(OPEN_STATUSES).toContain(detail.status);
@@ -350,7 +331,7 @@ describe('public intake form', () => {
     await expectNoAxeViolations(page);
     await shots(page, 'crisis-confirmation');
 
-    const detail = await api.referral(response.referralId);
+    const detail = await e2e.client.referral(response.referralId);
     expect(detail.urgent).toBe(true);
     expect(detail.intake.screening).toEqual({ selfHarmThoughtsPastMonth: true, suicideAttemptPastThreeMonths: false });
     await expectNothingLeaked(s);

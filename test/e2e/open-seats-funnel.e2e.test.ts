@@ -2,13 +2,13 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startRuntime } from '../../local/runtime';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import { cohortBody } from '../support/fixtures';
 import { formatViolations, runAxe } from './support/axe';
-import { launchBrowser, VIEWPORTS, watchPage } from './support/browser';
+import { VIEWPORTS } from './support/browser';
 import { shot } from './support/screenshot';
-import { call, consoleUrl, createReferral, login, poll, signIn, waitForStatus, type Api } from './support/console-helpers';
+import { e2eSuite } from './support/suite';
+import { call, consoleUrl, createReferral, poll, signIn, waitForStatus } from './support/console-helpers';
 
 // issue 14 part B in a real Chromium against a fresh runtime: the intake page's open-seats line in
 // both languages, the open-seats page framed by another site (and the intake page refused a frame),
@@ -16,34 +16,21 @@ import { call, consoleUrl, createReferral, login, poll, signIn, waitForStatus, t
 
 const SLOW = 120_000;
 
-let runtime: Awaited<ReturnType<typeof startRuntime>>;
-let api: Api;
-let browser: Browser;
-let casey: string;
-let sam: string;
+const e2e = e2eSuite({ users: ['casey', 'sam'] });
+const { api, tokens } = e2e;
 let referrerSite: Server;
 let referrerUrl: string;
-const contexts: BrowserContext[] = [];
 let cohortStart: string;
 
 beforeAll(async () => {
-  runtime = await startRuntime({ port: 0, mailPort: 0, quiet: true });
-  api = { appUrl: runtime.appUrl, mailUrl: runtime.mailUrl };
-  await poll(
-    'the local runtime to be healthy',
-    async () => ((await call(api, 'GET', '/api/health')).status === 200 ? true : undefined),
-    60_000,
-  );
-  browser = await launchBrowser();
-  [casey, sam] = await Promise.all([login(api, 'casey'), login(api, 'sam')]);
   // one evening group of three, starting next Monday
   const body = cohortBody({ capacity: 3 });
   cohortStart = body.startDate;
-  const created = await call(api, 'POST', '/api/staff/cohorts', sam, body);
+  const created = await call(api, 'POST', '/api/staff/cohorts', tokens.sam, body);
   expect(created.status).toBe(201);
   // a referrer's site on another origin, framing the open-seats page (and, to show the refusal, the intake page)
   referrerSite = createServer((req, res) => {
-    const src = req.url === '/intake-frame' ? `${runtime.appUrl}/intake/` : `${runtime.appUrl}/availability/?lang=es`;
+    const src = req.url === '/intake-frame' ? `${api.appUrl}/intake/` : `${api.appUrl}/availability/?lang=es`;
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(
       `<!doctype html><html lang="en"><head><title>A clinic's site</title></head><body><main><h1>Refer a patient</h1><iframe id="seats" title="Open seats" src="${src}" width="420" height="480"></iframe></main></body></html>`,
@@ -54,20 +41,11 @@ beforeAll(async () => {
 }, SLOW);
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
   await new Promise((resolve) => referrerSite?.close(resolve));
-  await runtime?.stop();
 }, SLOW);
 
-async function newPage(
-  options: Parameters<Browser['newContext']>[0] = VIEWPORTS.desktop,
-): Promise<{ page: Page; context: BrowserContext; problems: string[] }> {
-  const context = await browser.newContext({ locale: 'en-US', ...options });
-  contexts.push(context);
-  const page = await context.newPage();
-  return { page, context, ...watchPage(page) };
-}
+/** a page in English, at `options` (a laptop unless told) */
+const newPage = (options: BrowserContextOptions = VIEWPORTS.desktop) => e2e.newPage({ locale: 'en-US', ...options });
 
 async function expectNoAxeViolations(page: Page, name: string, include?: string): Promise<void> {
   const violations = await runAxe(page, include ? { include } : {});
@@ -85,7 +63,7 @@ test(
     const { page, problems } = await newPage(VIEWPORTS.mobile);
 
     // Act
-    await page.goto(`${runtime.appUrl}/intake/`);
+    await page.goto(`${api.appUrl}/intake/`);
 
     // Assess: English
     const line = page.locator('#availability');
@@ -137,7 +115,7 @@ test(
 
     // the page itself, opened directly: axe clean in both languages
     const direct = await newPage({ ...VIEWPORTS.mobile, viewport: { width: 320, height: 640 } });
-    await direct.page.goto(`${runtime.appUrl}/availability/`);
+    await direct.page.goto(`${api.appUrl}/availability/`);
     await direct.page.getByRole('heading', { name: 'Evening groups' }).waitFor();
     await expect(direct.page.locator('.seats__item').first().textContent()).resolves.toContain('3 seats left');
     await expectNoAxeViolations(direct.page, 'the open-seats page');
@@ -172,29 +150,29 @@ test(
       api,
       'POST',
       '/api/staff/referrals',
-      casey,
+      tokens.casey,
       (await import('./support/console-helpers')).intakeBody(),
       { 'idempotency-key': crypto.randomUUID() },
     );
     expect(phone.status).toBe(201);
-    await waitForStatus(api, casey, enrolled.referralId, 'EVALUATION');
-    await call(api, 'POST', `/api/staff/referrals/${enrolled.referralId}/steps/evaluation`, casey, {
+    await waitForStatus(api, tokens.casey, enrolled.referralId, 'EVALUATION');
+    await call(api, 'POST', `/api/staff/referrals/${enrolled.referralId}/steps/evaluation`, tokens.casey, {
       dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
       recommendedLevel: '2.1',
       detoxRequired: false,
       decision: 'accept',
     });
-    await waitForStatus(api, casey, enrolled.referralId, 'ENROLLMENT');
-    const cohorts = await call<{ items: Array<{ cohortId: string }> }>(api, 'GET', '/api/staff/cohorts', casey);
+    await waitForStatus(api, tokens.casey, enrolled.referralId, 'ENROLLMENT');
+    const cohorts = await call<{ items: Array<{ cohortId: string }> }>(api, 'GET', '/api/staff/cohorts', tokens.casey);
     expect(
       (
-        await call(api, 'POST', `/api/staff/referrals/${enrolled.referralId}/steps/enrollment`, casey, {
+        await call(api, 'POST', `/api/staff/referrals/${enrolled.referralId}/steps/enrollment`, tokens.casey, {
           cohortId: cohorts.body.items[0]!.cohortId,
         })
       ).status,
     ).toBe(200);
     await poll('the enrollment', async () =>
-      (await call<{ status: string }>(api, 'GET', `/api/staff/referrals/${enrolled.referralId}`, casey)).body.status === 'ENROLLED'
+      (await call<{ status: string }>(api, 'GET', `/api/staff/referrals/${enrolled.referralId}`, tokens.casey)).body.status === 'ENROLLED'
         ? true
         : undefined,
     );
