@@ -1,7 +1,8 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { answerDefaults, eventItems, mocks, plainPuts, resetMocks, storeIntake, storeReferral, transactions } from '../support/aws';
+import { eventItems, plainPuts, storeIntake, storeReferral, transactions } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
 import {
   apiEvent,
   bodyOf,
@@ -14,24 +15,16 @@ import {
   noticeItem,
   referral,
   REFERRAL_ID,
-  setTestEnv,
   SUPERVISOR,
   TEST_NOW,
   validIntake,
 } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/manage-caseload/handler';
 
 // the caseload routes: assignment, "My referrals", the contact log, consent revocation. Each change
 // is one conditional write (the referral's version) with its timeline event; none moves the workflow.
 
-let handler: typeof Handler;
-const m = mocks();
-
-beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/manage-caseload/handler'));
-});
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/manage-caseload/handler'));
 
 const route = (path: string, body: unknown, claims: Record<string, unknown> = CASE_WORKER) =>
   handler(apiEvent(`POST /api/staff/referrals/{id}/${path}`, { body, claims, pathParameters: { id: REFERRAL_ID } }), lambdaContext);
@@ -57,12 +50,7 @@ const CASEY = { kind: 'staff', sub: CASE_WORKER.sub, username: 'casey' };
 const assignedTo = (username: string) => ({ username, since: isoAgo(HOUR) });
 
 beforeEach(() => {
-  answerDefaults(m);
   storeIntake(m, REFERRAL_ID, validIntake());
-});
-
-afterEach(() => {
-  resetMocks(m);
 });
 
 describe('POST /api/staff/referrals/{id}/assignment', () => {

@@ -1,20 +1,9 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
-import {
-  answerDefaults,
-  eventItems,
-  mocks,
-  noticeItems,
-  noticeKeys,
-  plainPuts,
-  resetMocks,
-  storeCohort,
-  storeIntake,
-  storeReferral,
-  transactions,
-} from '../support/aws';
+import { eventItems, noticeItems, noticeKeys, plainPuts, storeCohort, storeIntake, storeReferral, transactions } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
 import {
   apiEvent,
   bodyOf,
@@ -28,22 +17,14 @@ import {
   metaItem,
   referral,
   REFERRAL_ID,
-  setTestEnv,
   TEST_ENV,
   TEST_NOW,
   validIntake,
 } from '../support/fixtures';
 import { nowMs } from '../../../../functions/lib/clock';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/decide-step/handler';
 
-let handler: typeof Handler;
-const m = mocks();
-
-beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/decide-step/handler'));
-});
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/decide-step/handler'));
 
 const DETOX_GATE_SECONDS = 14 * 86_400;
 const ENROLLMENT_GATE_SECONDS = 72 * 3600;
@@ -93,13 +74,8 @@ const versionConflict = () =>
 const withoutConsent = () => ({ ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } });
 
 beforeEach(() => {
-  answerDefaults(m);
   storeIntake(m, REFERRAL_ID, validIntake());
   m.sfn.on(SendTaskSuccessCommand).resolves({});
-});
-
-afterEach(() => {
-  resetMocks(m);
 });
 
 describe('POST /api/staff/referrals/{id}/steps/evaluation at an open gate', () => {

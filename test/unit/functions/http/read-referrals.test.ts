@@ -1,18 +1,11 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { answerDefaults, mocks, resetMocks } from '../support/aws';
-import { apiEvent, bodyOf, CASE_WORKER, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv } from '../support/fixtures';
-import type { handler as Handler } from '../../../../functions/read-referrals/handler';
+import { handlerUnderTest } from '../support/handler';
+import { apiEvent, bodyOf, CASE_WORKER, lambdaContext, metaItem, referral, REFERRAL_ID } from '../support/fixtures';
 
 // page cursors are signed and bound to the query that gave them out (status, search text)
 
-let handler: typeof Handler;
-const m = mocks();
-
-beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/read-referrals/handler'));
-});
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/read-referrals/handler'));
 
 const LAST_KEY = {
   pk: `REFERRAL#${REFERRAL_ID}`,
@@ -44,14 +37,6 @@ const expectInvalidCursor = (res: { statusCode?: number; body?: string }) => {
   expect(res.statusCode).toBe(400);
   expect(bodyOf(res)).toMatchObject({ error: 'InvalidCursor', fields: { cursor: [expect.any(String)] } });
 };
-
-beforeEach(() => {
-  answerDefaults(m);
-});
-
-afterEach(() => {
-  resetMocks(m);
-});
 
 describe('GET /api/staff/referrals: page cursors', () => {
   test('a page with more after it hands out an opaque signed cursor, not the table key', async () => {

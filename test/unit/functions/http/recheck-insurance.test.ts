@@ -1,19 +1,13 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { answerDefaults, eventItems, mocks, putItems, resetMocks, storeIntake, storeReferral, transactions } from '../support/aws';
-import { apiEvent, bodyOf, CASE_WORKER, lambdaContext, referral, REFERRAL_ID, setTestEnv, validIntake } from '../support/fixtures';
+import { beforeEach, describe, expect, test } from '@jest/globals';
+import { eventItems, putItems, storeIntake, storeReferral, transactions } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
+import { apiEvent, bodyOf, CASE_WORKER, lambdaContext, referral, REFERRAL_ID, validIntake } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/recheck-insurance/handler';
 
 // POST /api/staff/referrals/{id}/insurance/recheck through its handler with the SDK mocked (the
 // payer simulator answers): the one transaction it writes, and the refusals
 
-let handler: typeof Handler;
-const m = mocks();
-
-beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/recheck-insurance/handler'));
-});
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/recheck-insurance/handler'));
 
 const inReview = (over: Partial<ReferralRecord> = {}) =>
   referral({
@@ -32,14 +26,9 @@ const recheck = (body: unknown, claims: Record<string, unknown> | null = CASE_WO
   );
 
 beforeEach(() => {
-  answerDefaults(m);
   const intake = validIntake();
   intake.insurance = { type: 'commercial', payer: 'Acme Health', memberId: 'REVIEW1', groupNumber: 'G-77' };
   storeIntake(m, REFERRAL_ID, intake);
-});
-
-afterEach(() => {
-  resetMocks(m);
 });
 
 describe('POST /api/staff/referrals/{id}/insurance/recheck', () => {

@@ -1,31 +1,13 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { answerDefaults, eventItems, mocks, noticeItems, plainPuts, resetMocks, storeReferral, transactions } from '../support/aws';
-import {
-  apiEvent,
-  bodyOf,
-  CASE_WORKER,
-  HOUR,
-  isoAgo,
-  lambdaContext,
-  metaItem,
-  referral,
-  REFERRAL_ID,
-  setTestEnv,
-  TEST_ENV,
-} from '../support/fixtures';
+import { eventItems, noticeItems, plainPuts, storeReferral, transactions } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
+import { apiEvent, bodyOf, CASE_WORKER, HOUR, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, TEST_ENV } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/resume-referral/handler';
 
-let handler: typeof Handler;
-const m = mocks();
-
-beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/resume-referral/handler'));
-});
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/resume-referral/handler'));
 
 const stored = (r: ReferralRecord) => storeReferral(m, r);
 
@@ -46,12 +28,7 @@ const resume = (claims: Record<string, unknown> | null = CASE_WORKER, body: unkn
 const starts = () => m.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
 
 beforeEach(() => {
-  answerDefaults(m);
   m.sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
-});
-
-afterEach(() => {
-  resetMocks(m);
 });
 
 describe('POST /api/staff/referrals/{id}/resume', () => {

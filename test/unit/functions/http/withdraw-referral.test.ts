@@ -1,18 +1,9 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  answerDefaults,
-  eventItems,
-  mocks,
-  noticeItems,
-  noticeKeys,
-  resetMocks,
-  storeIntake,
-  storeReferral,
-  transactions,
-} from '../support/aws';
+import { eventItems, noticeItems, noticeKeys, storeIntake, storeReferral, transactions } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
 import {
   apiEvent,
   bodyOf,
@@ -21,21 +12,13 @@ import {
   metaItem,
   referral,
   REFERRAL_ID,
-  setTestEnv,
   TEST_ENV,
   TEST_NOW,
   validIntake,
 } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/withdraw-referral/handler';
 
-let handler: typeof Handler;
-const m = mocks();
-
-beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/withdraw-referral/handler'));
-});
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/withdraw-referral/handler'));
 
 const stored = (r: ReferralRecord) => storeReferral(m, r);
 
@@ -61,13 +44,8 @@ const withdraw = (body: unknown) =>
   );
 
 beforeEach(() => {
-  answerDefaults(m);
   storeIntake(m, REFERRAL_ID, validIntake());
   m.sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
-});
-
-afterEach(() => {
-  resetMocks(m);
 });
 
 describe('POST /api/staff/referrals/{id}/withdraw', () => {

@@ -1,19 +1,16 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { answerDefaults, eventItems, mocks, noticeItems, resetMocks, transactions } from '../support/aws';
-import { intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, setTestEnv, validIntake } from '../support/fixtures';
+import { eventItems, noticeItems, transactions } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
+import { intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, validIntake } from '../support/fixtures';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/check-insurance/handler';
 
-let handler: typeof Handler;
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/check-insurance/handler'));
 let PayerSimulator: typeof import('../../../../functions/lib/adapters/payer-simulator').PayerSimulator;
-const m = mocks();
 
 beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/check-insurance/handler'));
   ({ PayerSimulator } = await import('../../../../functions/lib/adapters/payer-simulator'));
 });
 
@@ -24,12 +21,7 @@ const stored = (r: ReferralRecord, intake: Intake) => {
 
 const withInsurance = (insurance: Intake['insurance']): Intake => ({ ...validIntake(), insurance });
 
-beforeEach(() => {
-  answerDefaults(m);
-});
-
 afterEach(() => {
-  resetMocks(m);
   jest.restoreAllMocks();
   jest.useRealTimers();
 });

@@ -1,10 +1,9 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
   answerDefaults,
   eventItems,
-  mocks,
   noticeItems,
   noticeKeys,
   plainPuts,
@@ -13,6 +12,7 @@ import {
   storeReferral,
   transactions,
 } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
 import {
   cohort,
   cohortItem,
@@ -22,21 +22,13 @@ import {
   lambdaContext,
   referral,
   REFERRAL_ID,
-  setTestEnv,
   TEST_ENV,
   TEST_NOW,
   validIntake,
 } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/escalate/handler';
 
-let handler: typeof Handler;
-const m = mocks();
-
-beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/escalate/handler'));
-});
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/escalate/handler'));
 
 const stored = (r: ReferralRecord) => storeReferral(m, r);
 
@@ -57,12 +49,7 @@ const failure = (error?: string) =>
   handler({ referralId: REFERRAL_ID, kind: 'failure', ...(error === undefined ? {} : { error }) }, lambdaContext);
 
 beforeEach(() => {
-  answerDefaults(m);
   storeIntake(m, REFERRAL_ID, validIntake());
-});
-
-afterEach(() => {
-  resetMocks(m);
 });
 
 describe('escalate task: a gate passed its timer', () => {

@@ -1,18 +1,12 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeEach, describe, expect, test } from '@jest/globals';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { answerDefaults, eventItems, mocks, plainPuts, resetMocks, storeReferral, transactions } from '../support/aws';
-import { DAY, isoAgo, lambdaContext, referral, REFERRAL_ID, setTestEnv, TEST_NOW } from '../support/fixtures';
+import { eventItems, plainPuts, storeReferral, transactions } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
+import { DAY, isoAgo, lambdaContext, referral, REFERRAL_ID, TEST_NOW } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/open-gate/handler';
 
-let handler: typeof Handler;
-const m = mocks();
-
-beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/open-gate/handler'));
-});
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/open-gate/handler'));
 
 const stored = (r: ReferralRecord) => storeReferral(m, r);
 
@@ -24,12 +18,7 @@ const resumed = () => m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.ar
 const DETOX_ROUTE = { next: 'DETOX' as const, timeoutSeconds: 1_209_600 };
 
 beforeEach(() => {
-  answerDefaults(m);
   m.sfn.on(SendTaskSuccessCommand).resolves({});
-});
-
-afterEach(() => {
-  resetMocks(m);
 });
 
 describe('open-gate task', () => {

@@ -1,20 +1,9 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
-import {
-  answerDefaults,
-  mocks,
-  plainPuts,
-  resetMocks,
-  sentEmails,
-  storeCohort,
-  storeIntake,
-  storeNotice,
-  storeReferral,
-  transactions,
-  updates,
-} from '../support/aws';
+import { plainPuts, sentEmails, storeCohort, storeIntake, storeNotice, storeReferral, transactions, updates } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
 import {
   cohort,
   dayFromToday,
@@ -24,7 +13,6 @@ import {
   noticeStreamRecord,
   referral,
   REFERRAL_ID,
-  setTestEnv,
   TEST_ENV,
   TEST_NOW,
   validIntake,
@@ -32,22 +20,16 @@ import {
 } from '../support/fixtures';
 import { PART2_NOTICE } from '../../../../functions/lib/domain/messages';
 import type { NoticeRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/send-notices/handler';
 
 // the outbox sender: a committed NOTICE item arrives on the table stream; it is claimed, rendered
 // from the stored referral, sent, and settled with its timeline event in one transaction
 
-let handler: typeof Handler;
-const m = mocks();
-
 // the console's address (staff emails link to the referral) and a program closure on a Monday of the fixture cohort
 const CONSOLE_URL = 'https://iop.example.org/console/';
 const CLOSED_ON = dayFromToday(19);
-
-beforeAll(async () => {
-  setTestEnv();
-  Object.assign(process.env, { CONSOLE_URL, CLOSURE_DATES: `2026-12-25, ${CLOSED_ON}` });
-  ({ handler } = await import('../../../../functions/send-notices/handler'));
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/send-notices/handler'), {
+  CONSOLE_URL,
+  CLOSURE_DATES: `2026-12-25, ${CLOSED_ON}`,
 });
 
 const at = (msFromNow: number) => new Date(Date.parse(TEST_NOW) + msFromNow).toISOString();
@@ -68,14 +50,12 @@ const sesFails = (name: string, message: string) => {
 const physician = (over: Partial<NoticeRecord> = {}) => notice({ key: 'received:physician', audience: 'physician', ...over });
 
 beforeEach(() => {
-  answerDefaults(m);
   storeReferral(m, referral({ status: 'EVALUATION', version: 4 }));
   storeIntake(m, REFERRAL_ID, validIntake());
   storeCohort(m, cohort());
 });
 
 afterEach(() => {
-  resetMocks(m);
   jest.restoreAllMocks();
 });
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { beforeEach, describe, expect, test } from '@jest/globals';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DescribeExecutionCommand,
@@ -7,44 +7,15 @@ import {
   StartExecutionCommand,
   TaskDoesNotExist,
 } from '@aws-sdk/client-sfn';
-import {
-  answerDefaults,
-  eventItems,
-  mocks,
-  putItems,
-  resetMocks,
-  sentEmails,
-  storeIntake,
-  storeNotice,
-  storeReferral,
-  transactions,
-} from '../support/aws';
-import {
-  HOUR,
-  isoAgo,
-  metaItem,
-  notice,
-  referral,
-  REFERRAL_ID,
-  setTestEnv,
-  TEST_ENV,
-  TEST_NOW,
-  validIntake,
-  lambdaContext,
-} from '../support/fixtures';
+import { eventItems, putItems, sentEmails, storeIntake, storeNotice, storeReferral, transactions } from '../support/aws';
+import { handlerUnderTest } from '../support/handler';
+import { HOUR, isoAgo, metaItem, notice, referral, REFERRAL_ID, TEST_ENV, TEST_NOW, validIntake, lambdaContext } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
-import type { handler as Handler } from '../../../../functions/sweep/handler';
 
 // the schedule's sweep: retries notices that are due (failed sends, dead senders) and restarts
 // workflows that were lost (an intake whose execution never started, a gate status with no gate)
 
-let handler: typeof Handler;
-const m = mocks();
-
-beforeAll(async () => {
-  setTestEnv();
-  ({ handler } = await import('../../../../functions/sweep/handler'));
-});
+const { m, handler } = handlerUnderTest(() => import('../../../../functions/sweep/handler'));
 
 const OTHER_ID = '0b7e1f4a-2c3d-4e5f-8a9b-1c2d3e4f5a6b';
 const THIRD_ID = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
@@ -64,12 +35,7 @@ const queueHolds = (status: string, ...items: ReferralRecord[]) => {
 const starts = () => m.sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
 
 beforeEach(() => {
-  answerDefaults(m);
   m.sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
-});
-
-afterEach(() => {
-  resetMocks(m);
 });
 
 describe('sweep: notices due', () => {
