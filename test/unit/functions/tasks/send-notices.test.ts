@@ -49,6 +49,20 @@ const sesFails = (name: string, message: string) => {
 
 const physician = (over: Partial<NoticeRecord> = {}) => notice({ key: 'received:physician', audience: 'physician', ...over });
 
+/** the patient's schedule (the enrolment email with the calendar invitation): the fixture cohort, starting in a week */
+const schedule = (params: { cohortId?: string; startDate?: string } = {}) =>
+  notice({
+    key: 'enrolled:patient',
+    notice: 'schedule',
+    milestone: 'enrolled',
+    status: 'ENROLLED',
+    params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7), ...params },
+  });
+
+/** the stored intake's patient prefers Spanish */
+const speaksSpanish = () =>
+  storeIntake(m, REFERRAL_ID, { ...validIntake(), patient: { ...validIntake().patient, preferredLanguage: 'es' } });
+
 beforeEach(() => {
   storeReferral(m, referral({ status: 'EVALUATION', version: 4 }));
   storeIntake(m, REFERRAL_ID, validIntake());
@@ -87,7 +101,7 @@ describe('send-notices: a due notice is sent once', () => {
 
   test('the patient\'s "received" email goes to the patient, in their language, with the reference', async () => {
     // Prepare
-    storeIntake(m, REFERRAL_ID, { ...validIntake(), patient: { ...validIntake().patient, preferredLanguage: 'es' } });
+    speaksSpanish();
 
     // Act
     const out = await deliver(notice());
@@ -204,15 +218,7 @@ describe('send-notices: a due notice is sent once', () => {
 
   test("the patient's enrolment email carries the schedule and the calendar invitation", async () => {
     // Act
-    await deliver(
-      notice({
-        key: 'enrolled:patient',
-        notice: 'schedule',
-        milestone: 'enrolled',
-        status: 'ENROLLED',
-        params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) },
-      }),
-    );
+    await deliver(schedule());
 
     // Assess
     const [mail] = await sentEmails(m);
@@ -228,15 +234,7 @@ describe('send-notices: a due notice is sent once', () => {
 
   test('the invitation has a neutral title, the address as LOCATION, the phone in DESCRIPTION and the closure as EXDATE', async () => {
     // Act
-    await deliver(
-      notice({
-        key: 'enrolled:patient',
-        notice: 'schedule',
-        milestone: 'enrolled',
-        status: 'ENROLLED',
-        params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) },
-      }),
-    );
+    await deliver(schedule());
 
     // Assess
     const [mail] = await sentEmails(m);
@@ -253,18 +251,10 @@ describe('send-notices: a due notice is sent once', () => {
 
   test('a Spanish speaker gets the schedule and the invitation title in Spanish', async () => {
     // Prepare
-    storeIntake(m, REFERRAL_ID, { ...validIntake(), patient: { ...validIntake().patient, preferredLanguage: 'es' } });
+    speaksSpanish();
 
     // Act
-    await deliver(
-      notice({
-        key: 'enrolled:patient',
-        notice: 'schedule',
-        milestone: 'enrolled',
-        status: 'ENROLLED',
-        params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(7) },
-      }),
-    );
+    await deliver(schedule());
 
     // Assess
     const [mail] = await sentEmails(m);
@@ -279,15 +269,7 @@ describe('send-notices: a due notice is sent once', () => {
     storeCohort(m, cohort({ startDate: dayFromToday(-21) }));
 
     // Act
-    await deliver(
-      notice({
-        key: 'enrolled:patient',
-        notice: 'schedule',
-        milestone: 'enrolled',
-        status: 'ENROLLED',
-        params: { cohortId: 'cohort-morning-a', startDate: dayFromToday(2) },
-      }),
-    );
+    await deliver(schedule({ startDate: dayFromToday(2) }));
 
     // Assess: it is 10:00 in New York on Wednesday Dec 30, so today's 09:00 session has begun: Friday's is the first
     const [mail] = await sentEmails(m);
@@ -345,7 +327,7 @@ describe('send-notices: a due notice is sent once', () => {
 
   test('a missed first session: the person is told the next session in words, in their language, without a calendar part', async () => {
     // Prepare
-    storeIntake(m, REFERRAL_ID, { ...validIntake(), patient: { ...validIntake().patient, preferredLanguage: 'es' } });
+    speaksSpanish();
 
     // Act
     await deliver(
@@ -732,15 +714,7 @@ describe('send-notices: partial batch failures', () => {
 
   test('a schedule whose cohort is gone is recorded as a failed send (CohortMissing), not a batch failure', async () => {
     // Act
-    const out = await deliver(
-      notice({
-        key: 'enrolled:patient',
-        notice: 'schedule',
-        milestone: 'enrolled',
-        status: 'ENROLLED',
-        params: { cohortId: 'gone', startDate: dayFromToday(7) },
-      }),
-    );
+    const out = await deliver(schedule({ cohortId: 'gone' }));
 
     // Assess
     expect(out).toEqual({ batchItemFailures: [] });
