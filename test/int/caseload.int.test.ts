@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import ICAL from 'ical.js';
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import { TestApi } from '../support/api';
-import { cohortBody, intakeBody } from '../support/fixtures';
+import { faultProxy, type FaultProxy } from '../support/fault-proxy';
+import { cohortBody, EVAL_ACCEPT, personOf, tagged } from '../support/fixtures';
 
 // Issue 11 over HTTP against the local runtime (DynamoDB Local, the real ASL, the SES emulator
 // behind a switchable fault proxy): cohort rules and the unique name as a real conditional write,
@@ -16,41 +15,7 @@ import { cohortBody, intakeBody } from '../support/fixtures';
 let rt: Runtime;
 let api: TestApi;
 let outbox: DynamoDbReferralRepository;
-let ses: { url: string; failing: boolean; close(): Promise<void> };
-
-/** the SES emulator, or 503 (as SES answers when throttled or down) while `failing` */
-const faultProxy = async (target: () => string) => {
-  const state = { failing: false };
-  const server: Server = createServer((req, res) => {
-    if (state.failing) {
-      req.resume();
-      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Service unavailable' }));
-      return;
-    }
-    const to = new URL(req.url ?? '/', target());
-    const fwd = request(to, { method: req.method, headers: { ...req.headers, host: to.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    fwd.on('error', () => res.writeHead(502).end());
-    req.pipe(fwd);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get failing() {
-      return state.failing;
-    },
-    set failing(v: boolean) {
-      state.failing = v;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-};
+let ses: FaultProxy;
 
 /** a program closure day: the second Wednesday of the test cohorts (they start next Monday) */
 const nextMonday = (): string => cohortBody().startDate as string;
@@ -85,25 +50,13 @@ afterAll(async () => {
   await ses?.close();
 });
 
-const tagged = () => Math.random().toString(36).slice(2, 8);
-const EVAL_ACCEPT = {
-  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
-  recommendedLevel: '2.1',
-  detoxRequired: false,
-  decision: 'accept',
-};
-
-const person = (tag: string, o: { urgent?: boolean; lang?: 'en' | 'es' } = {}) => ({
-  patient: `pt.${tag}@example.org`,
-  doctor: `dr.${tag}@clinic.example`,
-  body: intakeBody({
+const person = (tag: string, o: { urgent?: boolean; lang?: 'en' | 'es' } = {}) =>
+  personOf(tag, {
     lastName: `Case${tag}`,
-    patient: { email: `pt.${tag}@example.org`, preferredLanguage: o.lang ?? 'en' } as never,
+    patient: { preferredLanguage: o.lang ?? 'en' } as never,
     screening: { selfHarmThoughtsPastMonth: !!o.urgent, suicideAttemptPastThreeMonths: false },
     insurance: { type: 'self-pay' } as never,
-    referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: `dr.${tag}@clinic.example` },
-  }),
-});
+  });
 
 const intake = async (tag: string, o: { urgent?: boolean; lang?: 'en' | 'es' } = {}) => {
   const p = person(tag, o);

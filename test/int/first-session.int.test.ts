@@ -4,7 +4,7 @@ import { pinClock, resetClock } from '../../functions/lib/clock';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import type { CohortView, ReferralDetail } from '../../functions/lib/schemas/views';
 import { TestApi } from '../support/api';
-import { cohortBody, intakeBody } from '../support/fixtures';
+import { type intakeBody, personOf, tagged } from '../support/fixtures';
 
 // Issue 14 items 1 and 2 over HTTP against the local runtime (DynamoDB Local, the real ASL, the SES
 // emulator): the first session (attended → STARTED, missed → retried at most twice → NO_SHOW with
@@ -56,43 +56,14 @@ afterAll(async () => {
   resetClock();
 });
 
-const tagged = () => Math.random().toString(36).slice(2, 8);
 const patientEmail = (tag: string) => `pt.${tag}@example.org`;
 const physicianEmail = (tag: string) => `dr.${tag}@clinic.example`;
 
 /** an intake with its own patient and physician addresses */
-const referralOf = (tag: string, over: Parameters<typeof intakeBody>[0] = {}) =>
-  intakeBody({
-    ...over,
-    patient: { email: patientEmail(tag), ...(over.patient ?? {}) } as never,
-    referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: physicianEmail(tag) },
-  });
-
-const newCohort = async (o: Record<string, unknown>): Promise<{ cohortId: string }> => {
-  const res = await api.call('POST', '/api/staff/cohorts', { body: cohortBody(o), as: 'sam' });
-  expect([res.status, res.json?.fields]).toEqual([201, undefined]);
-  return res.json as { cohortId: string };
-};
+const referralOf = (tag: string, over: Parameters<typeof intakeBody>[0] = {}) => personOf(tag, over).body;
 
 const cohortNow = async (cohortId: string): Promise<CohortView> =>
   ((await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as CohortView[]).find((c) => c.cohortId === cohortId)!;
-
-/** intake → evaluation accepted (no detox) → the enrollment gate open */
-const atEnrollment = async (body: ReturnType<typeof intakeBody>): Promise<{ referralId: string; reference: string }> => {
-  const created = await api.intake(body);
-  expect(created.status).toBe(201);
-  const { referralId, reference } = created.json as { referralId: string; reference: string };
-  await api.waitForGate(referralId, 'evaluation');
-  const ev = await api.decide(referralId, 'evaluation', {
-    dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
-    recommendedLevel: '2.1',
-    detoxRequired: false,
-    decision: 'accept',
-  });
-  expect(ev.status).toBe(200);
-  await api.waitForGate(referralId, 'enrollment');
-  return { referralId, reference };
-};
 
 const enrol = async (referralId: string, cohortId: string): Promise<ReferralDetail> => {
   const res = await api.decide(referralId, 'enrollment', { cohortId });
@@ -117,8 +88,8 @@ describe('the first session', () => {
   test('enrolled waits for the first session plus the grace period; attended → STARTED, the physician told, within 10 states', async () => {
     // Prepare
     const tag = tagged();
-    const { cohortId } = await newCohort({ startDate: '2030-01-14' });
-    const { referralId, reference } = await atEnrollment(referralOf(tag));
+    const { cohortId } = await api.newCohort({ startDate: '2030-01-14' });
+    const { referralId, reference } = await api.atEnrollment(referralOf(tag));
 
     // Act: enrol
     const enrolled = await enrol(referralId, cohortId);
@@ -174,8 +145,8 @@ describe('the first session', () => {
   test('missed: retried twice (a contact reminder each, the person told the next session in Spanish), a third miss must close: NO_SHOW gives the seat back', async () => {
     // Prepare
     const tag = tagged();
-    const { cohortId } = await newCohort({ startDate: '2030-01-14' });
-    const { referralId, reference } = await atEnrollment(referralOf(tag, { patient: { preferredLanguage: 'es' } as never }));
+    const { cohortId } = await api.newCohort({ startDate: '2030-01-14' });
+    const { referralId, reference } = await api.atEnrollment(referralOf(tag, { patient: { preferredLanguage: 'es' } as never }));
     await enrol(referralId, cohortId);
     expect((await cohortNow(cohortId)).seatsLeft).toBe(9);
 
@@ -224,8 +195,8 @@ describe('the first session', () => {
 
   test('nothing recorded by the session plus the grace period: the usual escalation, then NEEDS_ATTENTION, still decidable', async () => {
     // Prepare: a group that meets tonight at 18:00 (8 h from now); the gate waits 8 h + 2 h (~4 s here)
-    const { cohortId } = await newCohort({ startDate: '2030-01-07' });
-    const { referralId, reference } = await atEnrollment(referralOf(tagged()));
+    const { cohortId } = await api.newCohort({ startDate: '2030-01-07' });
+    const { referralId, reference } = await api.atEnrollment(referralOf(tagged()));
     const enrolled = await enrol(referralId, cohortId);
     expect(enrolled.firstSession!.at).toBe('2030-01-07T18:00:00-05:00');
 
@@ -253,8 +224,8 @@ describe('the first session', () => {
   test('an enrolled person withdrawn before the start gives the seat back in the same change; both told', async () => {
     // Prepare
     const tag = tagged();
-    const { cohortId } = await newCohort({ startDate: '2030-01-14', capacity: 2 });
-    const { referralId } = await atEnrollment(referralOf(tag));
+    const { cohortId } = await api.newCohort({ startDate: '2030-01-14', capacity: 2 });
+    const { referralId } = await api.atEnrollment(referralOf(tag));
     await enrol(referralId, cohortId);
     expect((await cohortNow(cohortId)).seatsLeft).toBe(1);
 
@@ -278,7 +249,7 @@ describe('the first session', () => {
 describe('the waitlist', () => {
   test("only when the track is full; reviewed weekly; longest waiting first; a no-show's seat offered and taken", async () => {
     // Prepare: one morning group of one seat (Mon/Wed/Fri 9:00; today's session is over, the next is Wednesday)
-    const { cohortId } = await newCohort({
+    const { cohortId } = await api.newCohort({
       track: 'morning',
       startDate: '2030-01-07',
       capacity: 1,
@@ -289,10 +260,10 @@ describe('the waitlist', () => {
       ],
     });
     const [tagA, tagB, tagC] = [tagged(), tagged(), tagged()];
-    const a = await atEnrollment(referralOf(tagA, { schedulePreference: 'morning' }));
-    const b = await atEnrollment(referralOf(tagB, { schedulePreference: 'morning' }));
+    const a = await api.atEnrollment(referralOf(tagA, { schedulePreference: 'morning' }));
+    const b = await api.atEnrollment(referralOf(tagB, { schedulePreference: 'morning' }));
     // C is urgent: the waitlist still goes by waiting time
-    const c = await atEnrollment(
+    const c = await api.atEnrollment(
       referralOf(tagC, {
         schedulePreference: 'morning',
         screening: { selfHarmThoughtsPastMonth: true, suicideAttemptPastThreeMonths: false },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Bundle, Provenance, Resource, Task } from '@medplum/fhirtypes';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import { TestApi } from '../support/api';
-import { cohortBody, intakeBody } from '../support/fixtures';
+import { cohortBody, EVAL_ACCEPT, intakeBody, tagged } from '../support/fixtures';
 
 // issue 14, part B, over HTTP against the local runtime: open seats follow every enrollment and are
 // the one cacheable answer; the open-seats page is the one framable page; the funnel counts the
@@ -28,18 +28,10 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-const EVAL_ACCEPT = {
-  dimensions: { d1: 1, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
-  recommendedLevel: '2.1',
-  detoxRequired: false,
-  decision: 'accept',
-};
-const tag = () => Math.random().toString(36).slice(2, 8);
-
 /** a web referral taken to its enrollment gate (or, with a cohort, enrolled in it) */
 const referralAt = async (o: { cohortId?: string; channel?: 'web' | 'phone'; physician?: string } = {}): Promise<string> => {
   const body = intakeBody({
-    lastName: `Seat${tag()}`,
+    lastName: `Seat${tagged()}`,
     ...(o.physician ? { referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: o.physician } } : {}),
   });
   const created =
@@ -153,7 +145,7 @@ describe('GET /api/staff/dashboard/funnel', () => {
 describe('GET /api/staff/referrals/{id}/fhir', () => {
   test('a Bundle that validates, a Provenance per disclosure sent, and the export on the timeline', async () => {
     // Prepare: a referral whose physician has been told twice (received, accepted)
-    const doctor = `dr.fhir.${tag()}@clinic.example`;
+    const doctor = `dr.fhir.${tagged()}@clinic.example`;
     const id = await referralAt({ physician: doctor });
     await api.waitForEmails(doctor, 2);
     const disclosures = await api.waitFor(id, (r) => r.events.filter((e) => e.type === 'DISCLOSURE').length === 2);

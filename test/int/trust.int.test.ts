@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import { TestApi, type StoredEmail } from '../support/api';
-import { cohortBody, intakeBody } from '../support/fixtures';
+import { faultProxy, type FaultProxy } from '../support/fault-proxy';
+import { EVAL_ACCEPT, personOf, tagged } from '../support/fixtures';
 
 // Issue 9's reproductions, each over HTTP against the local runtime (DynamoDB Local, the real ASL,
 // the SES emulator behind a switchable fault proxy): nobody is told anything untrue, every email is
@@ -15,51 +14,6 @@ let rt: Runtime;
 let api: TestApi;
 let ses: FaultProxy;
 let outbox: DynamoDbReferralRepository;
-
-/** forwards to the SES emulator, or answers 503 (as SES does when throttled or down) while `failing` */
-interface FaultProxy {
-  url: string;
-  failing: boolean;
-  refused: number;
-  close(): Promise<void>;
-}
-
-const faultProxy = async (target: () => string): Promise<FaultProxy> => {
-  const state = { failing: false, refused: 0 };
-  const server: Server = createServer((req, res) => {
-    if (state.failing) {
-      state.refused++;
-      req.resume();
-      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Service unavailable' }));
-      return;
-    }
-    const to = new URL(req.url ?? '/', target());
-    const fwd = request(to, { method: req.method, headers: { ...req.headers, host: to.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    fwd.on('error', () => res.writeHead(502).end());
-    req.pipe(fwd);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get failing() {
-      return state.failing;
-    },
-    set failing(v: boolean) {
-      state.failing = v;
-    },
-    get refused() {
-      return state.refused;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-};
 
 beforeAll(async () => {
   let mailUrl = '';
@@ -85,39 +39,13 @@ afterAll(async () => {
   await ses?.close();
 });
 
-const tagged = () => Math.random().toString(36).slice(2, 8);
-const EVAL_ACCEPT = {
-  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
-  recommendedLevel: '2.1',
-  detoxRequired: false,
-  decision: 'accept',
-};
-
 /** an intake with its own patient and physician addresses, so a test reads only its own mail */
-const person = (tag: string, consent = true) => ({
-  patient: `pt.${tag}@example.org`,
-  doctor: `dr.${tag}@clinic.example`,
-  body: intakeBody({
-    lastName: `Trust${tag}`,
-    patient: { email: `pt.${tag}@example.org` } as never,
-    referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: `dr.${tag}@clinic.example` },
-    consent: { shareWithReferrer: consent } as never,
-  }),
-});
-
-const newCohort = async (o: Record<string, unknown> = {}) => {
-  const res = await api.call('POST', '/api/staff/cohorts', { body: cohortBody(o), as: 'sam' });
-  expect(res.status).toBe(201);
-  return res.json as { cohortId: string };
-};
+const person = (tag: string, consent = true) =>
+  personOf(tag, { lastName: `Trust${tag}`, consent: { shareWithReferrer: consent } as never });
 
 const atEnrollment = async (tag: string) => {
   const p = person(tag);
-  const { referralId, reference } = (await api.intake(p.body)).json;
-  await api.waitForGate(referralId, 'evaluation');
-  expect((await api.decide(referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
-  await api.waitForGate(referralId, 'enrollment');
-  return { ...p, referralId, reference };
+  return { ...p, ...(await api.atEnrollment(p.body)) };
 };
 
 /** the mail a referral caused once the outbox is empty: sent, failed for good or cancelled, nothing pending */
@@ -141,7 +69,7 @@ const RUNS = Number(process.env.TRUST_RUNS ?? 6);
 describe('withdraw racing a decision', () => {
   test('enrolment vs withdraw: the withdrawal always stands (an enrolled person can be withdrawn); people hear what happened, once each; every seat comes back', async () => {
     // Prepare
-    const cohort = await newCohort({ capacity: 10 });
+    const cohort = await api.newCohort({ capacity: 10 });
     const runs = await Promise.all(Array.from({ length: RUNS }, () => atEnrollment(tagged())));
 
     // Act: both at once, for every referral
@@ -256,7 +184,7 @@ describe('withdraw racing a decision', () => {
 describe('a decision right after the previous step', () => {
   test('the enrolment decision sent 0 ms after the evaluation is accepted (200) and applied when its gate opens', async () => {
     // Prepare
-    const cohort = await newCohort();
+    const cohort = await api.newCohort();
     const made = await Promise.all(
       Array.from({ length: Math.max(1, Math.ceil(RUNS / 2)) }, async () => {
         const p = person(tagged());
@@ -288,7 +216,7 @@ describe('a decision right after the previous step', () => {
 describe('the referring physician hears status only', () => {
   test('the enrolment notice says enrolled and the start date: no session times, no calendar, no patient address', async () => {
     // Prepare
-    const cohort = await newCohort();
+    const cohort = await api.newCohort();
     const x = await atEnrollment(tagged());
 
     // Act

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ReferralDetail } from '../../functions/lib/schemas/views';
+import { cohortBody, EVAL_ACCEPT } from './fixtures';
 
 // a small HTTP client over the local runtime for integration and e2e tests
 
@@ -88,6 +89,25 @@ export class TestApi {
 
   decide(id: string, step: string, body: unknown, as = 'casey') {
     return this.call('POST', `/api/staff/referrals/${id}/steps/${step}`, { body, as });
+  }
+
+  /** a new cohort (cohortBody with `o` over it), made by the program administrator */
+  async newCohort(o: Record<string, unknown> = {}): Promise<{ cohortId: string }> {
+    const res = await this.call('POST', '/api/staff/cohorts', { body: cohortBody(o), as: 'sam' });
+    if (res.status !== 201) throw new Error(`POST cohort: ${res.status} ${JSON.stringify(res.json?.fields ?? null)}`);
+    return res.json as { cohortId: string };
+  }
+
+  /** intake → evaluation accepted (no detox) → the enrollment gate open */
+  async atEnrollment(body: unknown): Promise<{ referralId: string; reference: string }> {
+    const created = await this.intake(body);
+    if (created.status !== 201) throw new Error(`intake: ${created.status}`);
+    const { referralId, reference } = created.json as { referralId: string; reference: string };
+    await this.waitForGate(referralId, 'evaluation');
+    const evaluated = await this.decide(referralId, 'evaluation', EVAL_ACCEPT);
+    if (evaluated.status !== 200) throw new Error(`evaluation of ${referralId}: ${evaluated.status}`);
+    await this.waitForGate(referralId, 'enrollment');
+    return { referralId, reference };
   }
 
   async emails(): Promise<StoredEmail[]> {

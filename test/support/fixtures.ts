@@ -65,3 +65,28 @@ export const cohortBody = (o: Record<string, unknown> = {}) => {
     ...o,
   };
 };
+
+/** six random letters and digits: keeps one test's people, names and mail apart from every other's */
+export const tagged = () => Math.random().toString(36).slice(2, 8);
+
+/** an evaluation that accepts at ASAM level 2.1, no detox first */
+export const EVAL_ACCEPT = {
+  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
+  recommendedLevel: '2.1',
+  detoxRequired: false,
+  decision: 'accept',
+};
+
+/**
+ * an intake with its own patient and physician addresses (pt.<tag>@…, dr.<tag>@…), so a test reads
+ * only its own mail; `over` as for intakeBody (its patient fields go with the patient's own address)
+ */
+export const personOf = (tag: string, over: Parameters<typeof intakeBody>[0] = {}) => ({
+  patient: `pt.${tag}@example.org`,
+  doctor: `dr.${tag}@clinic.example`,
+  body: intakeBody({
+    ...over,
+    patient: { email: `pt.${tag}@example.org`, ...over.patient } as never,
+    referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: `dr.${tag}@clinic.example` },
+  }),
+});
