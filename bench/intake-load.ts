@@ -68,6 +68,23 @@ const nextBody = (): string => {
   );
 };
 
+/** the one request of every phase: POST /api/referrals, each with a body and an Idempotency-Key of its own */
+const intakeRequests = (): NonNullable<Parameters<typeof autocannon>[0]['requests']> => [
+  {
+    method: 'POST',
+    path: '/api/referrals',
+    setupRequest: (req) => ({
+      ...req,
+      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: nextBody(),
+    }),
+  },
+];
+
+/** a warm-up at 5 req/s, not reported: the handlers' first requests, JIT */
+const warmUp = (server: Server, seconds: number) =>
+  autocannon({ url: server.url, connections: 2, duration: seconds, overallRate: 5, requests: intakeRequests() });
+
 export interface PhaseResult {
   phase: string;
   target: 'system' | 'system-http-only' | 'baseline';
@@ -116,17 +133,7 @@ const load = async (
     duration: seconds,
     ...(rate === 'saturation' ? {} : { overallRate: rate }),
     timeout: 30,
-    requests: [
-      {
-        method: 'POST',
-        path: '/api/referrals',
-        setupRequest: (req: Record<string, unknown>) => ({
-          ...req,
-          headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-          body: nextBody(),
-        }),
-      },
-    ],
+    requests: intakeRequests(),
   });
   const elapsed = (performance.now() - t0) / 1000;
   const me = process.cpuUsage(c0.me);
@@ -201,24 +208,7 @@ export const runIntakeLoad = async (opts: IntakeLoadOptions) => {
   let drained: Awaited<ReturnType<typeof drain>> | undefined;
   let baselineServer: Server | undefined;
   try {
-    // warm-up (not reported): handlers' first requests, JIT
-    await autocannon({
-      url: system.url,
-      connections: 2,
-      duration: opts.quick ? 2 : 5,
-      overallRate: 5,
-      requests: [
-        {
-          method: 'POST',
-          path: '/api/referrals',
-          setupRequest: (req: Record<string, unknown>) => ({
-            ...req,
-            headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-            body: nextBody(),
-          }),
-        },
-      ],
-    });
+    await warmUp(system, opts.quick ? 2 : 5);
     await drain(system, jvmPid, 30);
     for (const rate of [1, 5, 20]) {
       progress(`intake system: ${rate} req/s for ${fixedSeconds} s`);
@@ -257,23 +247,7 @@ export const runIntakeLoad = async (opts: IntakeLoadOptions) => {
   progress('intake system, HTTP path only (workflow tasks and emails held): saturation');
   const httpOnly = await startServer(['system-http-only']);
   try {
-    await autocannon({
-      url: httpOnly.url,
-      connections: 2,
-      duration: opts.quick ? 2 : 5,
-      overallRate: 5,
-      requests: [
-        {
-          method: 'POST',
-          path: '/api/referrals',
-          setupRequest: (req: Record<string, unknown>) => ({
-            ...req,
-            headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-            body: nextBody(),
-          }),
-        },
-      ],
-    });
+    await warmUp(httpOnly, opts.quick ? 2 : 5);
     phases.push(
       await load(httpOnly, httpOnly.info.dynamoPid as number, 'system-http-only', 'saturation', 'saturation', satSeconds, connections),
     );

@@ -32,13 +32,32 @@ const CAPACITY_OPS = new Set([
 ]);
 const REFERRAL_ID = /REFERRAL#([0-9a-f-]{36})/;
 
-export class DynamoCounter {
+/**
+ * A proxy on 127.0.0.1 in front of `target` (set once the emulator's port is known): reads each
+ * request's body whole, hands it to `handle`, which counts and forwards it.
+ */
+abstract class CountingProxy {
   target = '';
-  counting = true;
-  readonly byReferral = new Map<string, Units>();
-  readonly unattributed: Units = { read: 0, write: 0, calls: 0 };
-  readonly byOperation: Record<string, Units> = {};
-  private server = http.createServer((req, res) => this.handle(req, res));
+  private server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => this.handle(req, Buffer.concat(chunks), res));
+  });
+
+  protected abstract handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void;
+
+  /** sends the request on to the target with these headers and body; `answer` gets the target's response (a 502 if none) */
+  protected forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    headers: http.OutgoingHttpHeaders,
+    body: Buffer | string,
+    answer: (upRes: http.IncomingMessage) => void,
+  ): void {
+    const up = http.request(`${this.target}${req.url}`, { method: req.method, headers, agent }, answer);
+    up.on('error', () => res.writeHead(502).end());
+    up.end(body);
+  }
 
   async listen(): Promise<string> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
@@ -49,29 +68,30 @@ export class DynamoCounter {
     this.server.close();
     this.server.closeAllConnections();
   }
+}
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body = Buffer.concat(chunks).toString('utf8');
-      const op = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
-      const referralId = REFERRAL_ID.exec(body)?.[1];
-      if (this.counting && CAPACITY_OPS.has(op) && body.startsWith('{') && !body.includes('"ReturnConsumedCapacity"'))
-        body = `{"ReturnConsumedCapacity":"TOTAL",${body.slice(1)}`.replace(/,}$/, '}');
-      const headers = { ...req.headers, 'content-length': String(Buffer.byteLength(body)) };
-      const up = http.request(`${this.target}${req.url}`, { method: req.method, headers, agent }, (upRes) => {
-        const out: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => out.push(c));
-        upRes.on('end', () => {
-          const buf = Buffer.concat(out);
-          if (this.counting) this.count(op, referralId, buf);
-          res.writeHead(upRes.statusCode ?? 500, upRes.headers);
-          res.end(buf);
-        });
+export class DynamoCounter extends CountingProxy {
+  counting = true;
+  readonly byReferral = new Map<string, Units>();
+  readonly unattributed: Units = { read: 0, write: 0, calls: 0 };
+  readonly byOperation: Record<string, Units> = {};
+
+  protected handle(req: http.IncomingMessage, received: Buffer, res: http.ServerResponse): void {
+    let body = received.toString('utf8');
+    const op = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
+    const referralId = REFERRAL_ID.exec(body)?.[1];
+    if (this.counting && CAPACITY_OPS.has(op) && body.startsWith('{') && !body.includes('"ReturnConsumedCapacity"'))
+      body = `{"ReturnConsumedCapacity":"TOTAL",${body.slice(1)}`.replace(/,}$/, '}');
+    const headers = { ...req.headers, 'content-length': String(Buffer.byteLength(body)) };
+    this.forward(req, res, headers, body, (upRes) => {
+      const out: Buffer[] = [];
+      upRes.on('data', (c: Buffer) => out.push(c));
+      upRes.on('end', () => {
+        const buf = Buffer.concat(out);
+        if (this.counting) this.count(op, referralId, buf);
+        res.writeHead(upRes.statusCode ?? 500, upRes.headers);
+        res.end(buf);
       });
-      up.on('error', () => res.writeHead(502).end());
-      up.end(body);
     });
   }
 
@@ -109,40 +129,23 @@ export class DynamoCounter {
   }
 }
 
-export class SesCounter {
-  target = '';
+export class SesCounter extends CountingProxy {
   emails = 0;
   bytes = 0;
-  private server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      if (req.method === 'POST' && req.url?.includes('outbound-emails')) {
-        this.emails++;
-        try {
-          const raw = (JSON.parse(body.toString('utf8')) as { Content?: { Raw?: { Data?: string } } }).Content?.Raw?.Data;
-          this.bytes += raw ? Math.floor((raw.length * 3) / 4) : body.length;
-        } catch {
-          this.bytes += body.length;
-        }
+
+  protected handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+    if (req.method === 'POST' && req.url?.includes('outbound-emails')) {
+      this.emails++;
+      try {
+        const raw = (JSON.parse(body.toString('utf8')) as { Content?: { Raw?: { Data?: string } } }).Content?.Raw?.Data;
+        this.bytes += raw ? Math.floor((raw.length * 3) / 4) : body.length;
+      } catch {
+        this.bytes += body.length;
       }
-      const up = http.request(`${this.target}${req.url}`, { method: req.method, headers: req.headers, agent }, (upRes) => {
-        res.writeHead(upRes.statusCode ?? 500, upRes.headers);
-        upRes.pipe(res);
-      });
-      up.on('error', () => res.writeHead(502).end());
-      up.end(body);
+    }
+    this.forward(req, res, req.headers, body, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 500, upRes.headers);
+      upRes.pipe(res);
     });
-  });
-
-  async listen(): Promise<string> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  close(): void {
-    this.server.close();
-    this.server.closeAllConnections();
   }
 }
