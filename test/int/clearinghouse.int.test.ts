@@ -4,6 +4,7 @@ import type { ReferralDetail } from '../../functions/lib/schemas/views';
 import { TestApi } from '../support/api';
 import { type FakeClearinghouse, startFakeClearinghouse } from '../support/fake-clearinghouse';
 import { intakeBody } from '../support/fixtures';
+import { type CapturedOutput, captureOutput } from '../support/output';
 
 // issue 16 "Done when": with ELIGIBILITY_PROVIDER=clearinghouse pointed at a clearinghouse (the fake,
 // serving recorded eligibility v3 responses), every case lands where item 3 says — through the whole
@@ -16,8 +17,7 @@ const TIME_SCALE = 100; // the 30 s retry delay takes 0.3 s
 let fake: FakeClearinghouse;
 let rt: Runtime;
 let api: TestApi;
-const captured: string[] = [];
-const restore: Array<() => void> = [];
+let output: CapturedOutput;
 
 const clearinghouseEnv = () => ({
   ELIGIBILITY_PROVIDER: 'clearinghouse',
@@ -31,16 +31,7 @@ const clearinghouseEnv = () => ({
 });
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      captured.push(String(chunk));
-      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write;
-    restore.push(() => {
-      stream.write = write;
-    });
-  }
+  output = captureOutput();
   fake = await startFakeClearinghouse();
   rt = await startRuntime({ port: 0, mailPort: 0, quiet: false, timeScale: TIME_SCALE, env: clearinghouseEnv() });
   api = new TestApi(rt.appUrl, rt.mailUrl);
@@ -49,7 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt?.stop();
   await fake?.stop();
-  for (const r of restore) r();
+  output?.stop();
 });
 
 /** one referral per case; member IDs unique to this run, so the logs can be searched for them */
@@ -152,7 +143,7 @@ describe('ELIGIBILITY_PROVIDER=clearinghouse, through the workflow', () => {
   });
 
   test('the logs hold no member ID, name, date of birth or key (the responses echoed them)', () => {
-    const logs = captured.join('');
+    const logs = output.text();
     expect(logs).toMatch(/eligibility answered/);
     for (const secret of [run, 'Quintanilla', '19900412', '1990-04-12', KEY])
       expect([secret, logs.includes(secret)]).toEqual([secret, false]);

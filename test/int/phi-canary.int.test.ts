@@ -3,6 +3,7 @@ import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@a
 import { startRuntime, type Runtime } from '../../local/runtime';
 import { TestApi } from '../support/api';
 import { cohortBody, intakeBody } from '../support/fixtures';
+import { type CapturedOutput, captureOutput } from '../support/output';
 
 // PHI canaries (issue 12, item 6): referrals carry distinctive values in every PHI field and run
 // through intake, decisions, enrolment, a withdrawal and bad requests. Then every place PHI must
@@ -36,20 +37,10 @@ const found = (text: string, canaries = everyCanary): string[] => canaries.filte
 let rt: Runtime;
 let api: TestApi;
 let sfn: SFNClient;
-const captured: string[] = [];
-const restore: Array<() => void> = [];
+let output: CapturedOutput;
 
 beforeAll(async () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      captured.push(String(chunk));
-      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write;
-    restore.push(() => {
-      stream.write = write;
-    });
-  }
+  output = captureOutput();
   // not quiet: the gateway logs every request line, the handlers log at DEBUG
   rt = await startRuntime({ port: 0, mailPort: 0, quiet: false, timeScale: 100, env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
   api = new TestApi(rt.appUrl, rt.mailUrl);
@@ -59,7 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   sfn?.destroy();
   await rt?.stop();
-  for (const r of restore) r();
+  output?.stop();
 });
 
 const canaryIntake = (tag: string) =>
@@ -133,7 +124,7 @@ test('no PHI canary reaches the logs, the executions, the error bodies or the pr
   await api.waitForEmails('intake-team@iop.example', 1, (e) => e.subject.startsWith('Urgent'), 15_000);
 
   // Assess: logs (every line the process wrote while the runtime ran)
-  const logs = captured.join('');
+  const logs = output.text();
   expect(logs).toContain(enrolled); // the capture sees the handlers' log lines (they carry IDs)
   expect(logs).toContain('/api/staff/referrals'); // and the gateway's request lines
   expect(found(logs)).toEqual([]);
