@@ -31,6 +31,7 @@ import { request, createServer, type IncomingMessage, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
 import type { FunctionSpec } from '../functions/catalog';
+import { prng } from './prng';
 
 export const FAULTS_ENV = 'LOCAL_FAULTS';
 
@@ -108,18 +109,6 @@ export interface FaultControl {
   set(spec: FaultSpec | string | undefined): void;
   stats(): FaultStats;
 }
-
-/** small seeded PRNG (mulberry32): the same seed, the same sequence of dice */
-const prng = (seed: number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMail } from '../../local/mail';
+import { prng } from '../../local/prng';
 import { type ChildRuntime, dynamoChildrenOf, isRunning, killHard, processGroup, startChildRuntime, waitUntil } from './child-runtime';
 import { Fleet, type FleetFigures } from './referral-fleet';
 
@@ -29,18 +30,6 @@ export interface CrashRunResult {
   kills: Array<{ afterMs: number; stored: number; atEnd: number; waiting: number; jvms: number; runningAfterRestart: number }>;
   seconds: number;
 }
-
-/** mulberry32 */
-const prng = (seed: number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 export const runCrashes = async (options: CrashRunOptions): Promise<CrashRunResult> => {
   const log = options.log ?? (() => undefined);

@@ -4,6 +4,7 @@ import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@a
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
 import type { NoticeRecord, ReferralRecord } from '../../functions/lib/adapters/ports';
 import { FINAL_STATUSES, type ReferralEvent, type Status } from '../../functions/lib/schemas/views';
+import { prng } from '../../local/prng';
 import { TestApi, type StoredEmail } from '../support/api';
 import { cohortBody, intakeBody } from '../support/fixtures';
 
@@ -167,18 +168,6 @@ const pool = async <T>(items: readonly T[], n: number, fn: (item: T) => Promise<
       while (next < items.length) await fn(items[next++]!);
     }),
   );
-};
-
-/** a small seeded PRNG for the journey mix (mulberry32) */
-const prng = (seed: number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 };
 
 export class Fleet {

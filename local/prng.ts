@@ -1,0 +1,14 @@
+/**
+ * a small seeded PRNG (mulberry32): the same seed, the same sequence of numbers in [0, 1). For dice
+ * that must replay: the local fault injection, the soak runs' journey mix and kill times.
+ */
+export const prng = (seed: number): (() => number) => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
