@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { eventItems, plainPuts, storeIntake, storeReferral, transactions } from '../support/aws';
+import { eventItems, plainPuts, readsThen, storeIntake, storeReferral, transactions } from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
 import {
   apiEvent,
@@ -30,14 +30,6 @@ const route = (path: string, body: unknown, claims: Record<string, unknown> = CA
   handler(apiEvent(`POST /api/staff/referrals/{id}/${path}`, { body, claims, pathParameters: { id: REFERRAL_ID } }), lambdaContext);
 
 const stored = (r: ReferralRecord) => storeReferral(m, r);
-
-/** the table answers the first read with `first`, every later one with `then` */
-const readsThen = (first: ReferralRecord, then: ReferralRecord) => {
-  m.ddb
-    .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
-    .resolvesOnce({ Item: metaItem(first) })
-    .resolves({ Item: metaItem(then) });
-};
 
 /** the outbox of the referral as repo.notices() reads it */
 const outbox = (...notices: ReturnType<typeof notice>[]) => {
@@ -161,6 +153,7 @@ describe('POST /api/staff/referrals/{id}/assignment', () => {
   test('a lost race (a gate opened meanwhile) is read again and written on the new version', async () => {
     // Prepare
     readsThen(
+      m,
       referral({ status: 'EVALUATION', version: 4 }),
       referral({ status: 'EVALUATION', version: 5, pendingStep: 'evaluation', taskToken: 'tt' }),
     );

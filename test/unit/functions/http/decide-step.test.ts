@@ -1,8 +1,18 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { eventItems, noticeItems, noticeKeys, plainPuts, storeCohort, storeIntake, storeReferral, transactions } from '../support/aws';
+import {
+  eventItems,
+  noticeItems,
+  noticeKeys,
+  plainPuts,
+  readsThen,
+  storeCohort,
+  storeIntake,
+  storeReferral,
+  transactions,
+} from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
 import {
   apiEvent,
@@ -14,7 +24,6 @@ import {
   DAY,
   isoAgo,
   lambdaContext,
-  metaItem,
   referral,
   REFERRAL_ID,
   TEST_ENV,
@@ -293,10 +302,7 @@ describe('POST /api/staff/referrals/{id}/steps/evaluation at an open gate', () =
 describe('a decision racing another writer (the version condition failed)', () => {
   test('re-reads and decides again on what is there now: the second try commits on the new version and resumes the new token', async () => {
     // Prepare: the first read sees the gate at version 4; meanwhile it reopened with a new token (version 5)
-    m.ddb
-      .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
-      .resolvesOnce({ Item: metaItem(atGate({ version: 4 })) })
-      .resolves({ Item: metaItem(atGate({ version: 5, taskToken: 'task-token-reopened' })) });
+    readsThen(m, atGate({ version: 4 }), atGate({ version: 5, taskToken: 'task-token-reopened' }));
     m.ddb.on(TransactWriteCommand).rejectsOnce(versionConflict()).resolves({});
 
     // Act
@@ -314,14 +320,11 @@ describe('a decision racing another writer (the version condition failed)', () =
 
   test('a re-read that finds the step decided by someone else is a 409 NotPending, with nothing committed and nothing resumed', async () => {
     // Prepare
-    m.ddb
-      .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
-      .resolvesOnce({ Item: metaItem(atGate({ version: 4 })) })
-      .resolves({
-        Item: metaItem(
-          opening('ENROLLMENT', { version: 5, decided: { evaluation: { next: 'ENROLLMENT', timeoutSeconds: ENROLLMENT_GATE_SECONDS } } }),
-        ),
-      });
+    readsThen(
+      m,
+      atGate({ version: 4 }),
+      opening('ENROLLMENT', { version: 5, decided: { evaluation: { next: 'ENROLLMENT', timeoutSeconds: ENROLLMENT_GATE_SECONDS } } }),
+    );
     m.ddb.on(TransactWriteCommand).rejects(versionConflict());
 
     // Act

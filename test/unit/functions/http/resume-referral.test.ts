@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { eventItems, noticeItems, plainPuts, storeReferral, transactions } from '../support/aws';
+import { eventItems, noticeItems, plainPuts, readsThen, storeReferral, transactions } from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
-import { apiEvent, bodyOf, CASE_WORKER, HOUR, isoAgo, lambdaContext, metaItem, referral, REFERRAL_ID, TEST_ENV } from '../support/fixtures';
+import { apiEvent, bodyOf, CASE_WORKER, HOUR, isoAgo, lambdaContext, referral, REFERRAL_ID, TEST_ENV } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 
 const { m, handler } = handlerUnderTest(() => import('../../../../functions/resume-referral/handler'));
@@ -185,10 +185,7 @@ describe('POST /api/staff/referrals/{id}/resume', () => {
 
   test('two resumes at once: the one that loses the save re-reads, finds it resumed and is a 409 that starts nothing', async () => {
     // Prepare
-    m.ddb
-      .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
-      .resolvesOnce({ Item: metaItem(failed('DETOX')) })
-      .resolves({ Item: metaItem(referral({ status: 'DETOX', version: 8, execution: `${REFERRAL_ID}-r1`, resumes: 1 })) });
+    readsThen(m, failed('DETOX'), referral({ status: 'DETOX', version: 8, execution: `${REFERRAL_ID}-r1`, resumes: 1 }));
     m.ddb.on(TransactWriteCommand).rejects(
       new TransactionCanceledException({
         message: 'cancelled',

@@ -1,34 +1,15 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { eventItems, noticeItems, noticeKeys, storeIntake, storeReferral, transactions } from '../support/aws';
+import { eventItems, noticeItems, noticeKeys, readsThen, storeIntake, storeReferral, transactions } from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
-import {
-  apiEvent,
-  bodyOf,
-  CASE_WORKER,
-  lambdaContext,
-  metaItem,
-  referral,
-  REFERRAL_ID,
-  TEST_ENV,
-  TEST_NOW,
-  validIntake,
-} from '../support/fixtures';
+import { apiEvent, bodyOf, CASE_WORKER, lambdaContext, referral, REFERRAL_ID, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
 
 const { m, handler } = handlerUnderTest(() => import('../../../../functions/withdraw-referral/handler'));
 
 const stored = (r: ReferralRecord) => storeReferral(m, r);
-
-/** the table answers the first read with `first`, every later one with `then` */
-const readsThen = (first: ReferralRecord, then: ReferralRecord) => {
-  m.ddb
-    .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
-    .resolvesOnce({ Item: metaItem(first) })
-    .resolves({ Item: metaItem(then) });
-};
 
 const versionConflict = () =>
   new TransactionCanceledException({
@@ -269,7 +250,7 @@ describe('POST /api/staff/referrals/{id}/withdraw', () => {
 describe('POST /api/staff/referrals/{id}/withdraw racing another writer', () => {
   test('a withdraw that loses to another withdraw commits nothing, tells nobody and stops nothing: 409 AlreadyClosed', async () => {
     // Prepare: read at DETOX; the other withdraw commits first, so this save fails its version condition
-    readsThen(referral({ status: 'DETOX', version: 5 }), referral({ status: 'WITHDRAWN', version: 6 }));
+    readsThen(m, referral({ status: 'DETOX', version: 5 }), referral({ status: 'WITHDRAWN', version: 6 }));
     m.ddb.on(TransactWriteCommand).rejects(versionConflict());
 
     // Act
@@ -286,6 +267,7 @@ describe('POST /api/staff/referrals/{id}/withdraw racing another writer', () => 
   test('a withdraw that loses to a decision re-reads and withdraws from the new status, its notices written once, in the commit', async () => {
     // Prepare: an evaluation accept (EVALUATION → DETOX) committed between the read and the save
     readsThen(
+      m,
       referral({ status: 'EVALUATION', pendingStep: 'evaluation', taskToken: 'tt', version: 5 }),
       referral({ status: 'DETOX', version: 6, decided: { evaluation: { next: 'DETOX', timeoutSeconds: 1_209_600 } } }),
     );

@@ -97,6 +97,14 @@ export const storeReferral = (m: Mocks, r: ReferralRecord): void => {
   m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } }).resolves({ Item: metaItem(r) });
 };
 
+/** the table answers the first read of the referral with `first`, every later one with `then` (another writer came between) */
+export const readsThen = (m: Mocks, first: ReferralRecord, then: ReferralRecord): void => {
+  m.ddb
+    .on(GetCommand, { Key: { pk: `REFERRAL#${first.referralId}`, sk: 'META' } })
+    .resolvesOnce({ Item: metaItem(first) })
+    .resolves({ Item: metaItem(then) });
+};
+
 export const storeIntake = (m: Mocks, referralId: string, intake: Intake): void => {
   m.ddb.on(GetCommand, { Key: { pk: `REFERRAL#${referralId}`, sk: 'INTAKE' } }).resolves({ Item: intakeItem(referralId, intake) });
 };

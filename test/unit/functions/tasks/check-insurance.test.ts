@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { eventItems, noticeItems, transactions } from '../support/aws';
+import { eventItems, noticeItems, readsThen, transactions } from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
 import { intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, validIntake } from '../support/fixtures';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
@@ -167,10 +167,7 @@ describe('check-insurance task', () => {
     // Prepare: the first save loses to a concurrent change (version moved on), the second wins
     const r = referral({ status: 'RECEIVED', version: 1 });
     stored(r, withInsurance({ type: 'commercial', payer: 'Acme', memberId: 'ABC-1' }));
-    m.ddb
-      .on(GetCommand, { Key: { pk: `REFERRAL#${r.referralId}`, sk: 'META' } })
-      .resolvesOnce({ Item: metaItem(r) })
-      .resolves({ Item: metaItem({ ...r, version: 2 }) });
+    readsThen(m, r, { ...r, version: 2 });
     m.ddb
       .on(TransactWriteCommand)
       .rejectsOnce(
