@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import ICAL from 'ical.js';
-import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
+import type { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import { TestApi } from '../support/api';
 import { faultProxy, type FaultProxy } from '../support/fault-proxy';
 import { cohortBody, EVAL_ACCEPT, personOf, tagged } from '../support/fixtures';
+import { localRepository } from '../support/local-table';
 
 // Issue 11 over HTTP against the local runtime (DynamoDB Local, the real ASL, the SES emulator
 // behind a switchable fault proxy): cohort rules and the unique name as a real conditional write,
@@ -40,10 +40,7 @@ beforeAll(async () => {
     },
   });
   api = new TestApi(rt.appUrl, rt.mailUrl);
-  outbox = new DynamoDbReferralRepository(
-    new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-    rt.tableName,
-  );
+  outbox = localRepository(rt);
 });
 afterAll(async () => {
   await rt?.stop();

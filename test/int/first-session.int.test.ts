@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { pinClock, resetClock } from '../../functions/lib/clock';
 import { startRuntime, type Runtime } from '../../local/runtime';
-import type { CohortView, ReferralDetail } from '../../functions/lib/schemas/views';
+import type { ReferralDetail } from '../../functions/lib/schemas/views';
 import { TestApi } from '../support/api';
 import { type intakeBody, personOf, tagged } from '../support/fixtures';
 
@@ -62,9 +62,6 @@ const physicianEmail = (tag: string) => `dr.${tag}@clinic.example`;
 /** an intake with its own patient and physician addresses */
 const referralOf = (tag: string, over: Parameters<typeof intakeBody>[0] = {}) => personOf(tag, over).body;
 
-const cohortNow = async (cohortId: string): Promise<CohortView> =>
-  ((await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as CohortView[]).find((c) => c.cohortId === cohortId)!;
-
 const enrol = async (referralId: string, cohortId: string): Promise<ReferralDetail> => {
   const res = await api.decide(referralId, 'enrollment', { cohortId });
   expect([res.status, res.json?.status]).toEqual([200, 'ENROLLED']);
@@ -117,7 +114,7 @@ describe('the first session', () => {
     const toDoc = await api.waitForEmails(physicianEmail(tag), 1, (e) => /started treatment/.test(e.body.text ?? ''));
     expect(toDoc[0]!.subject).toBe(`Referral update (${reference})`);
     expect(toDoc[0]!.body.text).toContain('42 CFR part 2');
-    const c = await cohortNow(cohortId);
+    const c = await api.cohort(cohortId);
     expect([c.seatsLeft, c.roster?.map((s) => s.referralId)]).toEqual([9, [referralId]]);
     expect(await executionEnds(referralId)).toBe('SUCCEEDED');
     // cost: 10 states without detox (Start, the check and its route, evaluation and its route, the
@@ -148,7 +145,7 @@ describe('the first session', () => {
     const { cohortId } = await api.newCohort({ startDate: '2030-01-14' });
     const { referralId, reference } = await api.atEnrollment(referralOf(tag, { patient: { preferredLanguage: 'es' } as never }));
     await enrol(referralId, cohortId);
-    expect((await cohortNow(cohortId)).seatsLeft).toBe(9);
+    expect((await api.cohort(cohortId)).seatsLeft).toBe(9);
 
     // Act: Monday's session missed
     pinClock('2030-01-15T15:00:00Z');
@@ -183,7 +180,7 @@ describe('the first session', () => {
     expect([closed.status, closed.json.status]).toEqual([200, 'NO_SHOW']);
     const r = await api.waitFor(referralId, (x) => x.status === 'NO_SHOW');
     expect(eventsOf(r, 'SEAT_RELEASED').map((e) => e.detail)).toEqual([{ cohortId }]);
-    const c = await cohortNow(cohortId);
+    const c = await api.cohort(cohortId);
     expect([c.seatsLeft, c.roster?.map((s) => s.referralId)]).toEqual([10, []]);
     const toDoc = await api.waitForEmails(physicianEmail(tag), 1, (e) => /did not attend the first session/.test(e.body.text ?? ''));
     expect(toDoc).toHaveLength(1);
@@ -227,7 +224,7 @@ describe('the first session', () => {
     const { cohortId } = await api.newCohort({ startDate: '2030-01-14', capacity: 2 });
     const { referralId } = await api.atEnrollment(referralOf(tag));
     await enrol(referralId, cohortId);
-    expect((await cohortNow(cohortId)).seatsLeft).toBe(1);
+    expect((await api.cohort(cohortId)).seatsLeft).toBe(1);
 
     // Act
     const res = await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, {
@@ -237,7 +234,7 @@ describe('the first session', () => {
 
     // Assess
     expect([res.status, res.json.status]).toEqual([200, 'WITHDRAWN']);
-    const c = await cohortNow(cohortId);
+    const c = await api.cohort(cohortId);
     expect([c.seatsLeft, c.roster]).toEqual([2, []]);
     const r = await api.referral(referralId);
     expect(eventsOf(r, 'SEAT_RELEASED')).toHaveLength(1);
@@ -294,7 +291,7 @@ describe('the waitlist', () => {
     }>;
     expect(queue.map((x) => x.referralId).filter((id) => id === b.referralId || id === c.referralId)).toEqual([b.referralId, c.referralId]);
     expect(queue.find((x) => x.referralId === c.referralId)?.urgent).toBe(true);
-    expect(await cohortNow(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 2 });
+    expect(await api.cohort(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 2 });
 
     // Act: the review timer runs out (half a day here)
     const reviewed = await api.waitFor(
@@ -315,7 +312,7 @@ describe('the waitlist', () => {
     pinClock('2030-01-09T16:00:00Z');
     expect((await api.decide(a.referralId, 'first-session', { attended: false, next: 'close' })).status).toBe(200);
     await api.waitFor(a.referralId, (r) => r.status === 'NO_SHOW');
-    expect(await cohortNow(cohortId)).toMatchObject({ seatsLeft: 1, waiting: 2 });
+    expect(await api.cohort(cohortId)).toMatchObject({ seatsLeft: 1, waiting: 2 });
 
     // Act: the seat is offered to B, who waited longest
     const taken = await api.decide(b.referralId, 'waitlist', { cohortId, note: 'Seat freed by a no-show' });
@@ -324,7 +321,7 @@ describe('the waitlist', () => {
     expect([taken.status, taken.json.status]).toEqual([200, 'ENROLLED']);
     const enrolledB = await api.waitFor(b.referralId, (r) => r.pendingStep === 'first-session');
     expect(enrolledB.firstSession).toEqual({ at: '2030-01-11T09:00:00-05:00', retries: 0 });
-    expect(await cohortNow(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 1 });
+    expect(await api.cohort(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 1 });
     expect(await api.waitForEmails(patientEmail(tagB), 1, (e) => e.subject === `Your group schedule (${b.reference})`)).toHaveLength(1);
     const full = await api.decide(c.referralId, 'waitlist', { cohortId });
     expect([full.status, full.json.error]).toEqual([409, 'CohortFull']);
@@ -337,7 +334,7 @@ describe('the waitlist', () => {
 
     // Assess: no seat moved; nobody waits
     expect(w.status).toBe(200);
-    expect(await cohortNow(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 0 });
+    expect(await api.cohort(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 0 });
     expect(await executionEnds(c.referralId)).toBe('ABORTED');
     const path = (await api.referral(b.referralId)).events.filter((e) => e.type === 'STATUS_CHANGED').map((e) => `${e.from}>${e.to}`);
     expect(path).toEqual(['RECEIVED>EVALUATION', 'EVALUATION>ENROLLMENT', 'ENROLLMENT>WAITLISTED', 'WAITLISTED>ENROLLED']);

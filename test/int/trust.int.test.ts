@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
+import type { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import { TestApi, type StoredEmail } from '../support/api';
 import { faultProxy, type FaultProxy } from '../support/fault-proxy';
 import { EVAL_ACCEPT, personOf, tagged } from '../support/fixtures';
+import { localRepository } from '../support/local-table';
 
 // Issue 9's reproductions, each over HTTP against the local runtime (DynamoDB Local, the real ASL,
 // the SES emulator behind a switchable fault proxy): nobody is told anything untrue, every email is
@@ -29,10 +29,7 @@ beforeAll(async () => {
     },
   });
   api = new TestApi(rt.appUrl, rt.mailUrl);
-  outbox = new DynamoDbReferralRepository(
-    new DynamoDBClient({ region: 'us-east-1', endpoint: rt.dynamoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-    rt.tableName,
-  );
+  outbox = localRepository(rt);
 });
 afterAll(async () => {
   await rt?.stop();
@@ -112,13 +109,7 @@ describe('withdraw racing a decision', () => {
       // every physician email actually sent is one DISCLOSURE event, and nothing else is
       expect(referral.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength(toDoctor.length);
     }
-    const c = (
-      (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{
-        cohortId: string;
-        seatsLeft: number;
-        roster: unknown[];
-      }>
-    ).find((x) => x.cohortId === cohort.cohortId)!;
+    const c = await api.cohort(cohort.cohortId);
     expect([c.seatsLeft, c.roster]).toEqual([10, []]);
   });
 

@@ -26,12 +26,6 @@ afterAll(async () => {
 const uniqueName = () => `Tester${Math.random().toString(36).slice(2, 8)}`;
 const physicianEmail = (tag: string) => `dr.${tag}@clinic.example`;
 
-const newCohort = async (o: Record<string, unknown> = {}) => {
-  const res = await api.call('POST', '/api/staff/cohorts', { body: cohortBody(o), as: 'sam' });
-  expect(res.status).toBe(201);
-  return res.json as { cohortId: string; seatsLeft: number };
-};
-
 const EVAL_ACCEPT = (detoxRequired: boolean) => ({
   dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
   recommendedLevel: '2.1',
@@ -50,7 +44,7 @@ describe('happy path with detox', () => {
       patient: { email: `pt.${tag}@example.org` } as never,
       referringPhysician: { name: 'Dr. Lee', npi: '1234567893', email: physicianEmail(tag) },
     });
-    const cohort = await newCohort();
+    const cohort = await api.newCohort();
 
     // Act: intake
     const created = await api.intake(body);
@@ -89,14 +83,9 @@ describe('happy path with detox', () => {
     // Assess: enrolled, seat taken, schedule emailed with a calendar REQUEST; the first-session gate open
     const done = await api.waitFor(referralId, (r) => r.status === 'ENROLLED' && r.pendingStep === 'first-session');
     expect(done.cohortId).toBe(cohort.cohortId);
-    const cohorts = (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{
-      cohortId: string;
-      seatsLeft: number;
-      roster: Array<{ referralId: string }>;
-    }>;
-    const mine = cohorts.find((c) => c.cohortId === cohort.cohortId)!;
+    const mine = await api.cohort(cohort.cohortId);
     expect(mine.seatsLeft).toBe(9);
-    expect(mine.roster.map((s) => s.referralId)).toEqual([referralId]);
+    expect(mine.roster!.map((s) => s.referralId)).toEqual([referralId]);
 
     const schedule = (
       await api.waitForEmails(`pt.${tag}@example.org`, 1, (e) =>
@@ -257,7 +246,7 @@ describe('branches', () => {
 
   test('consent off: no email to the physician at all and no disclosure recorded', async () => {
     const tag = uniqueName().toLowerCase();
-    const cohort = await newCohort({ name: 'No-consent group' });
+    const cohort = await api.newCohort({ name: 'No-consent group' });
     const { referralId } = (
       await api.intake(
         intakeBody({
@@ -327,7 +316,7 @@ describe('concurrency and idempotency', () => {
   });
 
   test('seat race: four enrolments into a cohort of two → exactly two enrolled, two stay pending', async () => {
-    const cohort = await newCohort({ name: 'Small group', capacity: 2 });
+    const cohort = await api.newCohort({ name: 'Small group', capacity: 2 });
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push((await api.intake(intakeBody({ insurance: { type: 'self-pay' } }))).json.referralId);
     for (const id of ids) {
@@ -342,13 +331,7 @@ describe('concurrency and idempotency', () => {
     expect(results.filter((r) => r.status === 409).map((r) => r.json.error)).toEqual(['CohortFull', 'CohortFull']);
     const after = await Promise.all(ids.map((id) => api.referral(id)));
     expect(after.filter((r) => r.pendingStep === 'enrollment')).toHaveLength(2);
-    const c = (
-      (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{
-        cohortId: string;
-        seatsLeft: number;
-        roster: unknown[];
-      }>
-    ).find((x) => x.cohortId === cohort.cohortId)!;
+    const c = await api.cohort(cohort.cohortId);
     expect(c.seatsLeft).toBe(0);
     expect(c.roster).toHaveLength(2);
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ReferralDetail } from '../../functions/lib/schemas/views';
+import type { CohortView, ReferralDetail } from '../../functions/lib/schemas/views';
 import { cohortBody, EVAL_ACCEPT } from './fixtures';
 
 // a small HTTP client over the local runtime for integration and e2e tests
@@ -92,10 +92,18 @@ export class TestApi {
   }
 
   /** a new cohort (cohortBody with `o` over it), made by the program administrator */
-  async newCohort(o: Record<string, unknown> = {}): Promise<{ cohortId: string }> {
+  async newCohort(o: Record<string, unknown> = {}): Promise<CohortView> {
     const res = await this.call('POST', '/api/staff/cohorts', { body: cohortBody(o), as: 'sam' });
     if (res.status !== 201) throw new Error(`POST cohort: ${res.status} ${JSON.stringify(res.json?.fields ?? null)}`);
-    return res.json as { cohortId: string };
+    return res.json as CohortView;
+  }
+
+  /** a cohort as the staff's cohort list shows it now (seats, roster, waitlist) */
+  async cohort(cohortId: string): Promise<CohortView> {
+    const res = await this.call('GET', '/api/staff/cohorts', { as: 'casey' });
+    const found = (res.json?.items as CohortView[] | undefined)?.find((c) => c.cohortId === cohortId);
+    if (!found) throw new Error(`GET cohorts: ${res.status}, ${cohortId} not listed`);
+    return found;
   }
 
   /** intake → evaluation accepted (no detox) → the enrollment gate open */
