@@ -6,7 +6,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import { TestApi, type StoredEmail } from '../support/api';
-import { cohortBody, intakeBody } from '../support/fixtures';
+import { cohortBody, evalAccept, intakeBody, REFER_OUT } from '../support/fixtures';
 
 // Concurrency (issue 12, item 2), over HTTP against the local runtime, each race many requests at
 // once: seats, Idempotency-Keys, identical decisions, withdrawals racing decisions at every gate and
@@ -34,18 +34,6 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-const EVAL = (detoxRequired: boolean) => ({
-  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
-  recommendedLevel: '2.1',
-  detoxRequired,
-  decision: 'accept',
-});
-const REFER_OUT = {
-  dimensions: { d1: 3, d2: 2, d3: 3, d4: 1, d5: 3, d6: 2 },
-  recommendedLevel: '3.5',
-  decision: 'refer-out',
-  referOutTo: 'Residential program',
-};
 const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 /** 12 letters, unique: a last name no other referral's starts with (the staff search is by prefix) */
 const tagged = () =>
@@ -80,7 +68,8 @@ const at = async (step: 'insurance-review' | 'evaluation' | 'detox-confirmation'
   const { referralId, reference } = res.json as { referralId: string; reference: string };
   if (step !== 'insurance-review') {
     await api.waitForGate(referralId, 'evaluation');
-    if (step !== 'evaluation') expect((await api.decide(referralId, 'evaluation', EVAL(step === 'detox-confirmation'))).status).toBe(200);
+    if (step !== 'evaluation')
+      expect((await api.decide(referralId, 'evaluation', evalAccept(step === 'detox-confirmation'))).status).toBe(200);
   }
   await api.waitForGate(referralId, step);
   return { ...p, referralId, reference };
@@ -208,7 +197,7 @@ describe('over HTTP, many at once', () => {
 
     // Act
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => api.decide(p.referralId, 'evaluation', EVAL(false), i % 2 ? 'sam' : 'casey')),
+      Array.from({ length: 10 }, (_, i) => api.decide(p.referralId, 'evaluation', evalAccept(false), i % 2 ? 'sam' : 'casey')),
     );
 
     // Assess
@@ -225,7 +214,7 @@ describe('over HTTP, many at once', () => {
     { gate: 'insurance-review', decision: { decision: 'not-covered' }, closes: 'NOT_COVERED', what: 'not covered' },
     { gate: 'insurance-review', decision: { decision: 'covered' }, closes: undefined, what: 'covered' },
     { gate: 'evaluation', decision: REFER_OUT, closes: 'REFERRED_OUT', what: 'refer out' },
-    { gate: 'evaluation', decision: EVAL(true), closes: undefined, what: 'accept, detox first' },
+    { gate: 'evaluation', decision: evalAccept(true), closes: undefined, what: 'accept, detox first' },
     { gate: 'detox-confirmation', decision: { completed: false, decision: 'refer-out' }, closes: 'REFERRED_OUT', what: 'refer out' },
     { gate: 'detox-confirmation', decision: { completed: true, completedOn: yesterday() }, closes: undefined, what: 'completed' },
   ] as const;

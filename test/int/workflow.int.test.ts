@@ -4,7 +4,7 @@ import { pinClock, resetClock } from '../../functions/lib/clock';
 import { startRuntime, type Runtime } from '../../local/runtime';
 import type { ReferralDetail } from '../../functions/lib/schemas/views';
 import { TestApi } from '../support/api';
-import { cohortBody, intakeBody } from '../support/fixtures';
+import { cohortBody, evalAccept, intakeBody } from '../support/fixtures';
 
 // the whole workflow over HTTP against the local runtime: DynamoDB Local, the real ASL in the
 // interpreter, the SES emulator. One runtime for the file; each test makes its own referrals.
@@ -25,13 +25,6 @@ afterAll(async () => {
 
 const uniqueName = () => `Tester${Math.random().toString(36).slice(2, 8)}`;
 const physicianEmail = (tag: string) => `dr.${tag}@clinic.example`;
-
-const EVAL_ACCEPT = (detoxRequired: boolean) => ({
-  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
-  recommendedLevel: '2.1',
-  detoxRequired,
-  decision: 'accept',
-});
 
 const executionArn = (referralId: string) => `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`;
 
@@ -67,7 +60,7 @@ describe('happy path with detox', () => {
     expect(toDoc[0]!.body.text).not.toMatch(/alcohol|1990-04-12|self-harm/i);
 
     // Act: evaluation accepted, detox required
-    const ev = await api.decide(referralId, 'evaluation', EVAL_ACCEPT(true));
+    const ev = await api.decide(referralId, 'evaluation', evalAccept(true));
     expect(ev.status).toBe(200);
     await api.waitForGate(referralId, 'detox-confirmation');
     const dx = await api.decide(referralId, 'detox-confirmation', {
@@ -186,7 +179,7 @@ describe('branches', () => {
     const { referralId } = (await api.intake(intakeBody())).json;
     await api.waitForGate(referralId, 'evaluation');
     const res = await api.decide(referralId, 'evaluation', {
-      ...EVAL_ACCEPT(false),
+      ...evalAccept(false),
       recommendedLevel: '3.7',
       decision: 'refer-out',
       referOutTo: 'Residential program',
@@ -198,7 +191,7 @@ describe('branches', () => {
   test('evaluation without detox goes straight to enrollment', async () => {
     const { referralId } = (await api.intake(intakeBody())).json;
     await api.waitForGate(referralId, 'evaluation');
-    await api.decide(referralId, 'evaluation', EVAL_ACCEPT(false));
+    await api.decide(referralId, 'evaluation', evalAccept(false));
     const r = await api.waitForGate(referralId, 'enrollment');
     expect(r.status).toBe('ENROLLMENT');
   });
@@ -206,7 +199,7 @@ describe('branches', () => {
   test('detox not completed: extend keeps waiting with a fresh gate, then refer-out closes', async () => {
     const { referralId } = (await api.intake(intakeBody())).json;
     await api.waitForGate(referralId, 'evaluation');
-    await api.decide(referralId, 'evaluation', EVAL_ACCEPT(true));
+    await api.decide(referralId, 'evaluation', evalAccept(true));
     await api.waitForGate(referralId, 'detox-confirmation');
     expect(
       (await api.decide(referralId, 'detox-confirmation', { completed: false, decision: 'extend', note: 'Still in detox' })).status,
@@ -236,7 +229,7 @@ describe('branches', () => {
     expect(r.pendingStep).toBeUndefined();
     const exec = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(referralId) }));
     expect(exec.status).toBe('ABORTED');
-    expect((await api.decide(referralId, 'evaluation', EVAL_ACCEPT(false))).status).toBe(409);
+    expect((await api.decide(referralId, 'evaluation', evalAccept(false))).status).toBe(409);
     expect((await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'again' }, as: 'casey' })).status).toBe(
       409,
     );
@@ -256,7 +249,7 @@ describe('branches', () => {
       )
     ).json;
     await api.waitForGate(referralId, 'evaluation');
-    await api.decide(referralId, 'evaluation', EVAL_ACCEPT(false));
+    await api.decide(referralId, 'evaluation', evalAccept(false));
     await api.waitForGate(referralId, 'enrollment');
     await api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
     const r = await api.waitFor(
@@ -307,8 +300,8 @@ describe('concurrency and idempotency', () => {
     const { referralId } = (await api.intake(intakeBody())).json;
     await api.waitForGate(referralId, 'evaluation');
     const results = await Promise.all([
-      api.decide(referralId, 'evaluation', EVAL_ACCEPT(false)),
-      api.decide(referralId, 'evaluation', EVAL_ACCEPT(false), 'sam'),
+      api.decide(referralId, 'evaluation', evalAccept(false)),
+      api.decide(referralId, 'evaluation', evalAccept(false), 'sam'),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     const r = await api.waitForGate(referralId, 'enrollment');
@@ -321,7 +314,7 @@ describe('concurrency and idempotency', () => {
     for (let i = 0; i < 4; i++) ids.push((await api.intake(intakeBody({ insurance: { type: 'self-pay' } }))).json.referralId);
     for (const id of ids) {
       await api.waitForGate(id, 'evaluation');
-      await api.decide(id, 'evaluation', EVAL_ACCEPT(false));
+      await api.decide(id, 'evaluation', evalAccept(false));
     }
     for (const id of ids) await api.waitForGate(id, 'enrollment');
 
@@ -359,7 +352,7 @@ describe('bad input: a clear 4xx, nothing written, no PHI echoed', () => {
     expect((await api.call('POST', '/api/referrals', { raw: JSON.stringify({ notes: 'x'.repeat(40_000) }) })).status).toBe(413);
     const { referralId } = (await api.intake(intakeBody())).json;
     expect((await api.decide(referralId, 'triage', {})).status).toBe(400);
-    expect((await api.decide('no-such-id', 'evaluation', EVAL_ACCEPT(false))).status).toBe(404);
+    expect((await api.decide('no-such-id', 'evaluation', evalAccept(false))).status).toBe(404);
     // an id longer than a DynamoDB key may be is still just "no such referral", not a 5xx
     expect((await api.call('GET', `/api/staff/referrals/${'x'.repeat(3000)}`, { as: 'casey' })).status).toBe(404);
     expect(

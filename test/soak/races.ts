@@ -13,7 +13,7 @@ import { createCohort } from '../../functions/lib/services/views';
 import { decideStep, submitIntake, withdraw } from '../../functions/lib/services/referrals';
 import { checkInsurance, openGate } from '../../functions/lib/services/workflow-tasks';
 import { IntakeSchema } from '../../functions/lib/schemas/intake';
-import { cohortBody, intakeBody } from '../support/fixtures';
+import { cohortBody, EVAL_ACCEPT, intakeBody } from '../support/fixtures';
 
 // Races explored with fast-check's scheduler (issue 12 item 2). The application services of
 // functions/lib/services run in this process against DynamoDB Local (the real conditional writes),
@@ -34,12 +34,6 @@ import { cohortBody, intakeBody } from '../support/fixtures';
 
 const SYSTEM: Actor = { kind: 'system' };
 const STAFF: Actor = { kind: 'staff', username: 'casey', sub: 'casey-sub' };
-const EVAL_ACCEPT = {
-  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
-  recommendedLevel: '2.1',
-  detoxRequired: false,
-  decision: 'accept',
-};
 
 /** Step Functions' task tokens as the services see them: a token resumes once */
 class TokenModel implements Workflow {

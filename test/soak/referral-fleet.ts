@@ -6,7 +6,7 @@ import type { NoticeRecord, ReferralRecord } from '../../functions/lib/adapters/
 import { FINAL_STATUSES, type ReferralEvent, type Status } from '../../functions/lib/schemas/views';
 import { prng } from '../../local/prng';
 import { TestApi, type StoredEmail } from '../support/api';
-import { cohortBody, intakeBody } from '../support/fixtures';
+import { cohortBody, evalAccept, intakeBody, REFER_OUT } from '../support/fixtures';
 
 // A fleet of referrals driven to their ends over HTTP, the way staff would, whatever the runtime
 // does meanwhile (faults injected, the process killed and started again): the shared engine of the
@@ -141,18 +141,6 @@ export interface FleetFigures {
   rounds: number;
 }
 
-const EVAL = (detoxRequired: boolean) => ({
-  dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
-  recommendedLevel: '2.1',
-  detoxRequired,
-  decision: 'accept',
-});
-const REFER_OUT = {
-  dimensions: { d1: 3, d2: 2, d3: 3, d4: 1, d5: 3, d6: 2 },
-  recommendedLevel: '3.5',
-  decision: 'refer-out',
-  referOutTo: 'Residential program',
-};
 const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -375,7 +363,7 @@ export class Fleet {
       case 'insurance-review':
         return m.journey === 'not-covered' ? { decision: 'not-covered' } : { decision: 'covered' };
       case 'evaluation':
-        return m.journey === 'refer-out' ? REFER_OUT : EVAL(m.journey === 'detox-enrol' || m.journey === 'detox-refer-out');
+        return m.journey === 'refer-out' ? REFER_OUT : evalAccept(m.journey === 'detox-enrol' || m.journey === 'detox-refer-out');
       case 'detox-confirmation':
         return m.journey === 'detox-refer-out'
           ? { completed: false, decision: 'refer-out' }

@@ -69,12 +69,23 @@ export const cohortBody = (o: Record<string, unknown> = {}) => {
 /** six random letters and digits: keeps one test's people, names and mail apart from every other's */
 export const tagged = () => Math.random().toString(36).slice(2, 8);
 
-/** an evaluation that accepts at ASAM level 2.1, no detox first */
-export const EVAL_ACCEPT = {
+/** an evaluation that accepts at ASAM level 2.1, with detox first or not */
+export const evalAccept = (detoxRequired: boolean) => ({
   dimensions: { d1: 2, d2: 1, d3: 2, d4: 1, d5: 2, d6: 1 },
   recommendedLevel: '2.1',
-  detoxRequired: false,
+  detoxRequired,
   decision: 'accept',
+});
+
+/** an evaluation that accepts at ASAM level 2.1, no detox first */
+export const EVAL_ACCEPT = evalAccept(false);
+
+/** an evaluation that refers out (ASAM 3.5, residential) */
+export const REFER_OUT = {
+  dimensions: { d1: 3, d2: 2, d3: 3, d4: 1, d5: 3, d6: 2 },
+  recommendedLevel: '3.5',
+  decision: 'refer-out',
+  referOutTo: 'Residential program',
 };
 
 /**
