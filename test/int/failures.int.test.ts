@@ -46,7 +46,7 @@ test('retries exhausted → NEEDS_ATTENTION with TASK_FAILED, program alerted, e
   expect(r.failure).toMatchObject({ error: 'PayerGateway.Down', resumeAt: 'RECEIVED' });
   const alert = await api.waitForEmails('intake-team@iop.example', 1, (e) => e.subject === `Referral needs attention: ${reference}`);
   expect(alert).toHaveLength(1);
-  expect(alert[0]!.body.text).not.toMatch(/Alex|Rivera|555/);
+  expect(alert[0]!.body.text).not.toMatch(/Alex|Rivera|123-4567/);
   const sfn = new SFNClient({ region: 'us-east-1', endpoint: rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
     const arn = `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`;

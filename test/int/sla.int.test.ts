@@ -29,7 +29,7 @@ test('breach → escalation email → reopened gate → second breach → NEEDS_
   expect(first.status).toBe('EVALUATION');
   const alerts = await api.waitForEmails('intake-team@iop.example', 1, (e) => e.subject === `Overdue step: ${reference}`);
   expect(alerts[0]!.body.text).toContain('evaluation');
-  expect(alerts[0]!.body.text).not.toMatch(/Alex|Rivera|alcohol|555/);
+  expect(alerts[0]!.body.text).not.toMatch(/Alex|Rivera|alcohol|123-4567/);
 
   // Act: the second breach
   const second = await api

@@ -269,7 +269,7 @@ describe('branches', () => {
     await api.waitForGate(referralId, 'evaluation');
     const alert = await api.waitForEmails('intake-team@iop.example', 1, (e) => e.subject.includes(reference));
     expect(alert[0]!.subject).toBe(`Urgent referral ${reference}`);
-    expect(alert[0]!.body.text).not.toMatch(/Alex|Rivera|555/);
+    expect(alert[0]!.body.text).not.toMatch(/Alex|Rivera|123-4567/);
     const queue = await api.call('GET', '/api/staff/referrals?status=EVALUATION', { as: 'casey' });
     expect(queue.json.items[0].urgent).toBe(true);
   });
