@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { answerDefaults, mocks, plainPuts, putItems, resetMocks, transactions } from '../support/aws';
+import { answerDefaults, cancelled, mocks, plainPuts, putItems, resetMocks, transactions } from '../support/aws';
 import { notice, referral, REFERRAL_ID, setTestEnv, TEST_NOW } from '../support/fixtures';
 import { DynamoDbReferralRepository } from '../../../../functions/lib/adapters/dynamodb-repository';
 import type { NewEvent } from '../../../../functions/lib/adapters/ports';
@@ -25,8 +25,6 @@ afterEach(() => {
 });
 
 const changed: NewEvent = { at: TEST_NOW, type: 'STATUS_CHANGED', actor: { kind: 'system' }, from: 'DETOX', to: 'WITHDRAWN' };
-const cancelled = (...codes: string[]) =>
-  new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
 
 describe('save: a change and its notices', () => {
   test('one transaction: the META put on the version read, its events, then its notices, each notice once (attribute_not_exists)', async () => {

@@ -1,7 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { mocks } from '../support/aws';
+import { cancelled, mocks } from '../support/aws';
 import {
   apiEvent,
   bodyOf,
@@ -126,13 +125,7 @@ describe('POST /api/staff/cohorts (supervisors only)', () => {
 
   test('a name already taken on that start date (any case or spacing) is a 409 CohortNameTaken', async () => {
     // Prepare: the name item exists, so its put's condition fails
-    m.ddb.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'cancelled',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
-      }),
-    );
+    m.ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed'));
 
     // Act
     const res = await cohorts(

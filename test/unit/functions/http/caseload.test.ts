@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { eventItems, plainPuts, readsThen, storeIntake, storeReferral, transactions } from '../support/aws';
+import { cancelled, eventItems, plainPuts, readsThen, storeIntake, storeReferral, transactions } from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
 import {
   apiEvent,
@@ -157,16 +156,7 @@ describe('POST /api/staff/referrals/{id}/assignment', () => {
       referral({ status: 'EVALUATION', version: 4 }),
       referral({ status: 'EVALUATION', version: 5, pendingStep: 'evaluation', taskToken: 'tt' }),
     );
-    m.ddb
-      .on(TransactWriteCommand)
-      .rejectsOnce(
-        new TransactionCanceledException({
-          message: 'x',
-          $metadata: {},
-          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-        }),
-      )
-      .resolves({});
+    m.ddb.on(TransactWriteCommand).rejectsOnce(cancelled('ConditionalCheckFailed', 'None')).resolves({});
 
     // Act
     const res = await route('assignment', { assignee: 'casey' });
@@ -341,13 +331,7 @@ describe('POST /api/staff/referrals/{id}/consent-revocation', () => {
       .resolves({ Items: [noticeItem({ ...physicianNotice, state: 'sending' })] });
     m.ddb
       .on(TransactWriteCommand)
-      .rejectsOnce(
-        new TransactionCanceledException({
-          message: 'x',
-          $metadata: {},
-          CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
-        }),
-      )
+      .rejectsOnce(cancelled('None', 'None', 'None', 'ConditionalCheckFailed'))
       .resolves({});
 
     // Act

@@ -3,6 +3,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import {
+  cancelled,
   eventItems,
   noticeItems,
   noticeKeys,
@@ -73,12 +74,7 @@ const decide = (step: string, body: unknown, claims: Record<string, unknown> = C
 
 const resumed = () => m.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
 
-const versionConflict = () =>
-  new TransactionCanceledException({
-    message: 'cancelled',
-    $metadata: {},
-    CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
-  });
+const versionConflict = () => cancelled('ConditionalCheckFailed', 'None', 'None');
 
 const withoutConsent = () => ({ ...validIntake(), consent: { ...validIntake().consent, shareWithReferrer: false } });
 

@@ -1,8 +1,7 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { eventItems, noticeItems, plainPuts, readsThen, storeReferral, transactions } from '../support/aws';
+import { cancelled, eventItems, noticeItems, plainPuts, readsThen, storeReferral, transactions } from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
 import { apiEvent, bodyOf, CASE_WORKER, HOUR, isoAgo, lambdaContext, referral, REFERRAL_ID, TEST_ENV } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
@@ -186,13 +185,7 @@ describe('POST /api/staff/referrals/{id}/resume', () => {
   test('two resumes at once: the one that loses the save re-reads, finds it resumed and is a 409 that starts nothing', async () => {
     // Prepare
     readsThen(m, failed('DETOX'), referral({ status: 'DETOX', version: 8, execution: `${REFERRAL_ID}-r1`, resumes: 1 }));
-    m.ddb.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'cancelled',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
-      }),
-    );
+    m.ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
 
     // Act
     const res = await resume();

@@ -1,8 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { mocks, noticeItems, noticeKeys, putItems, transactions } from '../support/aws';
+import { cancelled, mocks, noticeItems, noticeKeys, putItems, transactions } from '../support/aws';
 import { apiEvent, bodyOf, CASE_WORKER, lambdaContext, setTestEnv, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
 import { nowMs } from '../../../../functions/lib/clock';
 import { REFERENCE_RE } from '../../../../functions/lib/domain/reference';
@@ -301,11 +300,7 @@ describe('POST /api/referrals: a valid intake', () => {
 
   test('a reference that is already taken is drawn again and the referral still answers 201', async () => {
     // Prepare
-    const collision = new TransactionCanceledException({
-      message: 'Transaction cancelled',
-      $metadata: {},
-      CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-    });
+    const collision = cancelled('None', 'None', 'ConditionalCheckFailed', 'None');
     m.ddb.on(TransactWriteCommand).rejectsOnce(collision).resolves({});
 
     // Act
@@ -371,11 +366,7 @@ describe('POST /api/referrals: Idempotency-Key', () => {
       m.ddb
         .on(GetCommand, { Key: { pk: `REFERRAL#${winner.referralId}`, sk: 'META' } })
         .resolves({ Item: { ...input.TransactItems[0]!.Put!.Item, ...winner } });
-      throw new TransactionCanceledException({
-        message: 'cancelled',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
-      });
+      throw cancelled('None', 'None', 'None', 'None', 'ConditionalCheckFailed');
     });
 
     // Act

@@ -1,8 +1,7 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { eventItems, noticeItems, noticeKeys, readsThen, storeIntake, storeReferral, transactions } from '../support/aws';
+import { cancelled, eventItems, noticeItems, noticeKeys, readsThen, storeIntake, storeReferral, transactions } from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
 import { apiEvent, bodyOf, CASE_WORKER, lambdaContext, referral, REFERRAL_ID, TEST_ENV, TEST_NOW, validIntake } from '../support/fixtures';
 import type { ReferralRecord } from '../../../../functions/lib/adapters/ports';
@@ -11,12 +10,7 @@ const { m, handler } = handlerUnderTest(() => import('../../../../functions/with
 
 const stored = (r: ReferralRecord) => storeReferral(m, r);
 
-const versionConflict = () =>
-  new TransactionCanceledException({
-    message: 'cancelled',
-    $metadata: {},
-    CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }],
-  });
+const versionConflict = () => cancelled('ConditionalCheckFailed', 'None', 'None', 'None', 'None');
 
 const withdraw = (body: unknown) =>
   handler(

@@ -7,7 +7,7 @@ import {
   UpdateCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -41,6 +41,10 @@ export const resetMocks = (m: Mocks): void => {
   m.sfn.reset();
   m.ses.reset();
 };
+
+/** a TransactWriteItems refused: one cancellation reason per item, in order (`ConditionalCheckFailed` marks the item whose condition failed) */
+export const cancelled = (...codes: string[]) =>
+  new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

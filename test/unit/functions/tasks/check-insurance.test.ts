@@ -1,7 +1,6 @@
 import { afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { eventItems, noticeItems, readsThen, transactions } from '../support/aws';
+import { cancelled, eventItems, noticeItems, readsThen, transactions } from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
 import { intakeItem, lambdaContext, metaItem, referral, REFERRAL_ID, validIntake } from '../support/fixtures';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
@@ -170,13 +169,7 @@ describe('check-insurance task', () => {
     readsThen(m, r, { ...r, version: 2 });
     m.ddb
       .on(TransactWriteCommand)
-      .rejectsOnce(
-        new TransactionCanceledException({
-          message: 'cancelled',
-          $metadata: {},
-          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
-        }),
-      )
+      .rejectsOnce(cancelled('ConditionalCheckFailed', 'None', 'None'))
       .resolves({});
     const check = jest.spyOn(PayerSimulator.prototype, 'check');
 

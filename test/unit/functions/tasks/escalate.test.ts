@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, test } from '@jest/globals';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import {
   answerDefaults,
+  cancelled,
   eventItems,
   noticeItems,
   noticeKeys,
@@ -147,13 +147,7 @@ describe('escalate task: a gate passed its timer', () => {
       .on(GetCommand, { Key: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META' } })
       .resolvesOnce({ Item: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', ...evaluationOpenFor(48, 0) } })
       .resolves({ Item: { pk: `REFERRAL#${REFERRAL_ID}`, sk: 'META', ...decidedMeanwhile } });
-    m.ddb.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'cancelled',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }],
-      }),
-    );
+    m.ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
 
     // Act
     const route = await breach('EVALUATION');

@@ -1,8 +1,17 @@
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { plainPuts, sentEmails, storeCohort, storeIntake, storeNotice, storeReferral, transactions, updates } from '../support/aws';
+import {
+  cancelled,
+  plainPuts,
+  sentEmails,
+  storeCohort,
+  storeIntake,
+  storeNotice,
+  storeReferral,
+  transactions,
+  updates,
+} from '../support/aws';
 import { handlerUnderTest } from '../support/handler';
 import {
   cohort,
@@ -660,13 +669,7 @@ describe('send-notices: partial batch failures', () => {
 
   test('a lost claim (another sender took the notice over) is reported, not swallowed', async () => {
     // Prepare
-    m.ddb.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'cancelled',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-      }),
-    );
+    m.ddb.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
 
     // Act
     const out = await deliver(notice());
