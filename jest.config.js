@@ -17,6 +17,10 @@ const soak = { ...common, displayName: 'soak', testMatch: ['<rootDir>/test/soak/
 export default {
   // integration and browser tests drive a whole workflow; unit tests finish in milliseconds anyway
   testTimeout: 60_000,
+  // three files at a time: most of a file's time is spent waiting (a runtime starting, a workflow
+  // moving, a browser), so on 2 cores three workers take ~210 s where jest's default (cores − 1 = one
+  // worker) took ~390 s; every wait is a condition with a deadline, so the suites hold under it
+  maxWorkers: 3,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'int', testMatch: ['<rootDir>/test/int/**/*.int.test.ts'], slowTestThreshold: 30 },
