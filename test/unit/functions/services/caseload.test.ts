@@ -4,7 +4,7 @@ import type { Actor, NoticeRecord } from '../../../../functions/lib/adapters/por
 import { nowMs } from '../../../../functions/lib/clock';
 import type * as Caseload from '../../../../functions/lib/services/caseload';
 import { notice, referral, REFERRAL_ID, setTestEnv, TEST_NOW, validIntake } from '../support/fixtures';
-import { MemoryRepository } from '../support/memory-repository';
+import { MemoryRepository, raceOnce } from '../support/memory-repository';
 
 // the caseload service against the repository port (in memory): what is stored after each call,
 // including a lost race — no SDK call shapes here (those are the DynamoDB adapter's own tests)
@@ -70,16 +70,7 @@ describe('assignment', () => {
   test('a write that lost a race is read and decided again on what is there now', async () => {
     // Prepare: another writer commits between this call's read and its write
     await given();
-    const save = repo.save.bind(repo);
-    let raced = false;
-    repo.save = async (next, events, options) => {
-      if (!raced) {
-        raced = true;
-        const current = (await repo.get(REFERRAL_ID))!;
-        await save({ ...current, version: current.version + 1, updatedAt: TEST_NOW, lastContact: undefined }, []);
-      }
-      return save(next, events, options);
-    };
+    raceOnce(repo, REFERRAL_ID, { lastContact: undefined });
 
     // Act
     await assign(deps, REFERRAL_ID, { assignee: 'casey' }, CASEY);

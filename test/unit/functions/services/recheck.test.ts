@@ -5,7 +5,7 @@ import { nowMs } from '../../../../functions/lib/clock';
 import type { EligibilityResult } from '../../../../functions/lib/schemas/views';
 import type * as Recheck from '../../../../functions/lib/services/recheck';
 import { referral, REFERRAL_ID, setTestEnv, TEST_NOW, validIntake } from '../support/fixtures';
-import { MemoryRepository } from '../support/memory-repository';
+import { MemoryRepository, raceOnce } from '../support/memory-repository';
 
 // the insurance re-check against the repository port (in memory) and a recording eligibility
 // checker: what is stored (intake, result, event) and what the checker was asked
@@ -169,16 +169,7 @@ describe('recheckInsurance', () => {
 
   test('a write that lost a race is read and written again without asking the payer a second time', async () => {
     await given();
-    const save = repo.save.bind(repo);
-    let raced = false;
-    repo.save = async (next, events, options) => {
-      if (!raced) {
-        raced = true;
-        const current = (await repo.get(REFERRAL_ID))!;
-        await save({ ...current, version: current.version + 1, updatedAt: TEST_NOW }, []);
-      }
-      return save(next, events, options);
-    };
+    raceOnce(repo, REFERRAL_ID);
 
     await recheckInsurance(deps, REFERRAL_ID, { memberId: 'ABC123' }, CASEY);
 

@@ -10,6 +10,7 @@ import type {
   SeatRecord,
   SeatReservation,
 } from '../../../../functions/lib/adapters/ports';
+import { now } from '../../../../functions/lib/clock';
 import { CohortFullError, ConflictError } from '../../../../functions/lib/errors';
 import type { Intake } from '../../../../functions/lib/schemas/intake';
 import type { ReferralEvent, Status } from '../../../../functions/lib/schemas/views';
@@ -245,4 +246,22 @@ export class MemoryRepository implements ReferralRepository {
     this.cohorts.set(cohort.cohortId, clone(cohort));
     return cohort;
   }
+}
+
+/**
+ * A write that loses a race, once: the repository's next save first lets another writer commit the
+ * referral one version on (as read then, stamped now(), with `change` on top, and no event), so that
+ * save is refused as stale the way DynamoDB's condition would refuse it. Later saves go through as usual.
+ */
+export function raceOnce(repo: MemoryRepository, referralId: string, change: Partial<ReferralRecord> = {}): void {
+  const save = repo.save.bind(repo);
+  let raced = false;
+  repo.save = async (next, events, options) => {
+    if (!raced) {
+      raced = true;
+      const current = (await repo.get(referralId))!;
+      await save({ ...current, version: current.version + 1, updatedAt: now().toISOString(), ...change }, []);
+    }
+    return save(next, events, options);
+  };
 }
