@@ -2,36 +2,31 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { functions, type Access } from '../../functions/catalog';
-import { startRuntime, type Runtime } from '../../local/runtime';
-import { TestApi } from '../support/api';
 import { cohortBody, intakeBody } from '../support/fixtures';
+import { runtimeSuite } from '../support/runtime-suite';
 
 // every staff route of the catalog against forged and misused tokens (401 before any handler runs,
 // nothing changed), the role matrix of the demo users (403 where due, nothing changed), and ids of
 // referrals that do not exist or are malformed (404, the same answer whatever the id, nothing echoed)
 
-let rt: Runtime;
-let api: TestApi;
+const suite = runtimeSuite();
 let ddb: DynamoDBClient;
 /** a referral that exists: forged and forbidden calls aim at it and must leave it as it was */
 let realId: string;
 
 beforeAll(async () => {
-  rt = await startRuntime({ port: 0, mailPort: 0, quiet: true });
-  api = new TestApi(rt.appUrl, rt.mailUrl);
   ddb = new DynamoDBClient({
     region: 'us-east-1',
-    endpoint: rt.dynamoUrl,
+    endpoint: suite.rt.dynamoUrl,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  const created = await api.intake(intakeBody({ lastName: 'Matrix' }));
+  const created = await suite.api.intake(intakeBody({ lastName: 'Matrix' }));
   expect(created.status).toBe(201);
   realId = created.json.referralId;
-  await api.waitForGate(realId, 'evaluation');
+  await suite.api.waitForGate(realId, 'evaluation');
 });
-afterAll(async () => {
+afterAll(() => {
   ddb?.destroy();
-  await rt?.stop();
 });
 
 interface StaffRoute {
@@ -61,7 +56,7 @@ const pathFor = (route: StaffRoute, id: string): string =>
     .replace(/\{[^}]+\}/g, 'x');
 
 const callRoute = (route: StaffRoute, opts: { authorization?: string; id?: string; body?: unknown } = {}) =>
-  api.call(route.method, pathFor(route, opts.id ?? realId), {
+  suite.api.call(route.method, pathFor(route, opts.id ?? realId), {
     ...(route.method === 'POST' ? { body: opts.body ?? bodyFor(route) } : {}),
     headers: {
       ...(opts.authorization !== undefined ? { authorization: opts.authorization } : {}),
@@ -76,14 +71,14 @@ const tableState = async () => {
   const counts: Record<string, number> = {};
   let start: Record<string, any> | undefined;
   do {
-    const page = await ddb.send(new ScanCommand({ TableName: rt.tableName, ExclusiveStartKey: start }));
+    const page = await ddb.send(new ScanCommand({ TableName: suite.rt.tableName, ExclusiveStartKey: start }));
     for (const item of page.Items ?? []) {
       const entity = item.entity?.S ?? '?';
       if (watched.has(entity)) counts[entity] = (counts[entity] ?? 0) + 1;
     }
     start = page.LastEvaluatedKey;
   } while (start);
-  const real = await api.referral(realId, 'sam');
+  const real = await suite.api.referral(realId, 'sam');
   const changes = real.events.filter((e) => !/NOTICE|DISCLOSURE|EMAIL/.test(e.type)).map((e) => e.type);
   return { counts, real: { status: real.status, pendingStep: real.pendingStep, changes } };
 };
@@ -101,12 +96,15 @@ const partsOf = (token: string) => {
 
 /** the ten kinds of the issue, several shapes of some; each a full Authorization header value (or none) */
 const forgedAuthorizations = (): Array<{ kind: string; authorization?: string }> => {
-  const casey = rt.auth.issueToken('casey');
-  const sam = rt.auth.issueToken('sam');
+  const casey = suite.rt.auth.issueToken('casey');
+  const sam = suite.rt.auth.issueToken('sam');
   const { header, payload } = partsOf(sam);
-  const publicJwk = JSON.stringify(rt.auth.jwks.keys[0]);
+  const publicJwk = JSON.stringify(suite.rt.auth.jwks.keys[0]);
   // the JWKS's public key as PEM: what an "alg confusion" attacker uses as the HMAC secret
-  const publicPem = createPublicKey({ key: rt.auth.jwks.keys[0] as any, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
+  const publicPem = createPublicKey({ key: suite.rt.auth.jwks.keys[0] as any, format: 'jwk' }).export({
+    type: 'spki',
+    format: 'pem',
+  }) as string;
   const pem = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const rsaSign = (h: object, p: object, key = pem.privateKey) => {
     const input = `${b64url(h)}.${b64url(p)}`;
@@ -134,17 +132,22 @@ const forgedAuthorizations = (): Array<{ kind: string; authorization?: string }>
     { kind: 'alg none, signature kept', authorization: bearer(`${b64url({ ...header, alg: 'none' })}.${b64url(payload)}.${s0}`) },
     { kind: 'HS256 keyed with the public key (PEM)', authorization: bearer(hmac({ ...header, alg: 'HS256' }, payload, publicPem)) },
     { kind: 'HS256 keyed with the public JWK', authorization: bearer(hmac({ ...header, alg: 'HS256' }, payload, publicJwk)) },
-    { kind: 'expired', authorization: bearer(rt.auth.issueToken('sam', { issuedAt: now - 7200 })) },
-    { kind: 'not yet valid (nbf)', authorization: bearer(rt.auth.issueToken('sam', { claims: { nbf: now + 3600 } })) },
-    { kind: 'issued in the future', authorization: bearer(rt.auth.issueToken('sam', { issuedAt: now + 3600 })) },
+    { kind: 'expired', authorization: bearer(suite.rt.auth.issueToken('sam', { issuedAt: now - 7200 })) },
+    { kind: 'not yet valid (nbf)', authorization: bearer(suite.rt.auth.issueToken('sam', { claims: { nbf: now + 3600 } })) },
+    { kind: 'issued in the future', authorization: bearer(suite.rt.auth.issueToken('sam', { issuedAt: now + 3600 })) },
     {
       kind: 'wrong issuer',
-      authorization: bearer(rt.auth.issueToken('sam', { claims: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_evil' } })),
+      authorization: bearer(
+        suite.rt.auth.issueToken('sam', { claims: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_evil' } }),
+      ),
     },
-    { kind: 'issuer with a trailing slash', authorization: bearer(rt.auth.issueToken('sam', { claims: { iss: `${rt.auth.issuer}/` } })) },
-    { kind: 'no issuer', authorization: bearer(rt.auth.issueToken('sam', { claims: { iss: undefined } })) },
-    { kind: 'wrong client', authorization: bearer(rt.auth.issueToken('sam', { claims: { client_id: 'another-app-client' } })) },
-    { kind: 'no client', authorization: bearer(rt.auth.issueToken('sam', { claims: { client_id: undefined } })) },
+    {
+      kind: 'issuer with a trailing slash',
+      authorization: bearer(suite.rt.auth.issueToken('sam', { claims: { iss: `${suite.rt.auth.issuer}/` } })),
+    },
+    { kind: 'no issuer', authorization: bearer(suite.rt.auth.issueToken('sam', { claims: { iss: undefined } })) },
+    { kind: 'wrong client', authorization: bearer(suite.rt.auth.issueToken('sam', { claims: { client_id: 'another-app-client' } })) },
+    { kind: 'no client', authorization: bearer(suite.rt.auth.issueToken('sam', { claims: { client_id: undefined } })) },
     {
       kind: 'tampered claims: groups added',
       authorization: bearer(`${h0}.${b64url({ ...partsOf(casey).payload, 'cognito:groups': ['case-workers', 'supervisors'] })}.${s0}`),
@@ -156,8 +159,11 @@ const forgedAuthorizations = (): Array<{ kind: string; authorization?: string }>
     { kind: 'tampered signature', authorization: bearer(`${h0}.${p0}.${s0.slice(0, -4)}${s0.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`) },
     { kind: 'another key, same kid', authorization: bearer(rsaSign(header, payload)) },
     { kind: 'another key, no kid', authorization: bearer(rsaSign({ alg: 'RS256', typ: 'JWT' }, payload)) },
-    { kind: 'an ID token where an access token belongs', authorization: bearer(rt.auth.issueToken('sam', { tokenUse: 'id' })) },
-    { kind: 'an access token claiming token_use id', authorization: bearer(rt.auth.issueToken('sam', { claims: { token_use: 'id' } })) },
+    { kind: 'an ID token where an access token belongs', authorization: bearer(suite.rt.auth.issueToken('sam', { tokenUse: 'id' })) },
+    {
+      kind: 'an access token claiming token_use id',
+      authorization: bearer(suite.rt.auth.issueToken('sam', { claims: { token_use: 'id' } })),
+    },
   ];
 };
 
@@ -169,7 +175,7 @@ describe('401: every staff route × every forged or misused token', () => {
         async (r) =>
           [
             `${r.method} ${r.path}`,
-            (await callRoute(r, { authorization: `Bearer ${rt.auth.issueToken('sam')}`, id: randomUUID(), body: {} })).status,
+            (await callRoute(r, { authorization: `Bearer ${suite.rt.auth.issueToken('sam')}`, id: randomUUID(), body: {} })).status,
           ] as const,
       ),
     );
@@ -231,7 +237,7 @@ describe('403: the role matrix of the demo users', () => {
     for (const route of staffRoutes) {
       for (const user of USERS) {
         if (allowed(user, route.access)) continue;
-        const res = await callRoute(route, { authorization: `Bearer ${await api.token(user)}` });
+        const res = await callRoute(route, { authorization: `Bearer ${await suite.api.token(user)}` });
         outcomes.push({
           key: `${user} ${route.method} ${route.path}`,
           status: res.status,
@@ -258,7 +264,7 @@ describe('403: the role matrix of the demo users', () => {
     for (const route of staffRoutes) {
       for (const user of USERS) {
         if (!allowed(user, route.access)) continue;
-        const res = await callRoute(route, { authorization: `Bearer ${await api.token(user)}`, id: randomUUID(), body: {} });
+        const res = await callRoute(route, { authorization: `Bearer ${await suite.api.token(user)}`, id: randomUUID(), body: {} });
         outcomes.push({ key: `${user} ${route.method} ${route.path}`, status: res.status });
       }
     }
@@ -270,7 +276,7 @@ describe('403: the role matrix of the demo users', () => {
 
   test('pat is refused alike whether the referral exists or not (a 403 tells nothing about the id)', async () => {
     // Act
-    const token = `Bearer ${await api.token('pat')}`;
+    const token = `Bearer ${await suite.api.token('pat')}`;
     const idRoutes = staffRoutes.filter((r) => r.path.includes('{id}'));
     const pairs = await Promise.all(
       idRoutes.map(async (r) => [
@@ -313,7 +319,7 @@ describe('404: referral ids that do not exist or are malformed', () => {
   test('→ 404 with one and the same body on a route, whatever the id; no id, key or internal detail in it', async () => {
     // Prepare
     const idRoutes = staffRoutes.filter((r) => r.path.includes('{id}'));
-    const token = `Bearer ${await api.token('sam')}`;
+    const token = `Bearer ${await suite.api.token('sam')}`;
     const before = await tableState();
 
     // Act

@@ -1,21 +1,20 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import ICAL from 'ical.js';
 import type { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
-import { startRuntime, type Runtime } from '../../local/runtime';
-import { TestApi } from '../support/api';
 import { faultProxy, type FaultProxy } from '../support/fault-proxy';
 import { cohortBody, EVAL_ACCEPT, personOf, tagged } from '../support/fixtures';
 import { localRepository } from '../support/local-table';
+import { runtimeSuite } from '../support/runtime-suite';
 
 // Issue 11 over HTTP against the local runtime (DynamoDB Local, the real ASL, the SES emulator
 // behind a switchable fault proxy): cohort rules and the unique name as a real conditional write,
 // the urgent first-contact timer, staff email links, the caseload index, the contact log, consent
 // revocation cancelling physician notices still waiting in the outbox, and the schedule email.
 
-let rt: Runtime;
-let api: TestApi;
 let outbox: DynamoDbReferralRepository;
 let ses: FaultProxy;
+/** where the fault proxy forwards to: the SES emulator, known once the runtime has its endpoints */
+let mailUrl = '';
 
 /** a program closure day: the second Wednesday of the test cohorts (they start next Monday) */
 const nextMonday = (): string => cohortBody().startDate as string;
@@ -23,27 +22,24 @@ const addDays = (ymd: string, n: number) => new Date(Date.parse(`${ymd}T00:00:00
 const CLOSED_ON = addDays(nextMonday(), 9);
 
 beforeAll(async () => {
-  let mailUrl = '';
+  // before the runtime: its handlers send email through the proxy
   ses = await faultProxy(() => mailUrl);
-  rt = await startRuntime({
-    port: 0,
-    mailPort: 0,
-    quiet: true,
-    env: (endpoints) => {
-      mailUrl = endpoints.mailUrl;
-      return {
-        AWS_ENDPOINT_URL_SESV2: ses.url,
-        NOTICE_RETRY_BASE_SECONDS: '0.2',
-        NOTICE_RETRY_MAX_SECONDS: '0.5',
-        CLOSURE_DATES: CLOSED_ON,
-      };
-    },
-  });
-  api = new TestApi(rt.appUrl, rt.mailUrl);
-  outbox = localRepository(rt);
+});
+const suite = runtimeSuite({
+  env: (endpoints) => {
+    mailUrl = endpoints.mailUrl;
+    return {
+      AWS_ENDPOINT_URL_SESV2: ses.url,
+      NOTICE_RETRY_BASE_SECONDS: '0.2',
+      NOTICE_RETRY_MAX_SECONDS: '0.5',
+      CLOSURE_DATES: CLOSED_ON,
+    };
+  },
+});
+beforeAll(() => {
+  outbox = localRepository(suite.rt);
 });
 afterAll(async () => {
-  await rt?.stop();
   await ses?.close();
 });
 
@@ -57,7 +53,7 @@ const person = (tag: string, o: { urgent?: boolean; lang?: 'en' | 'es' } = {}) =
 
 const intake = async (tag: string, o: { urgent?: boolean; lang?: 'en' | 'es' } = {}) => {
   const p = person(tag, o);
-  const res = await api.intake(p.body);
+  const res = await suite.api.intake(p.body);
   expect(res.status).toBe(201);
   return { ...p, ...(res.json as { referralId: string; reference: string }) };
 };
@@ -69,7 +65,7 @@ const settled = async (referralId: string, timeoutMs = 20_000) => {
     const notices = await outbox.notices(referralId);
     if (notices.every((n) => n.state !== 'pending' && n.state !== 'sending')) return notices;
     if (Date.now() > until) throw new Error(`notices still pending: ${JSON.stringify(notices.map((n) => [n.key, n.state]))}`);
-    await rt.runScheduled('sweep');
+    await suite.rt.runScheduled('sweep');
     await new Promise((r) => setTimeout(r, 100));
   }
 };
@@ -82,18 +78,19 @@ describe('cohorts', () => {
     // Act
     const answers = await Promise.all(
       [name, name.toUpperCase(), ` ${name} `, name.replace(' ', '   '), name].map((n) =>
-        api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: n }), as: 'sam' }),
+        suite.api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: n }), as: 'sam' }),
       ),
     );
 
     // Assess
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409]);
     expect(answers.filter((a) => a.status === 409).every((a) => a.json.error === 'CohortNameTaken')).toBe(true);
-    const list = (await api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{ name: string }>;
+    const list = (await suite.api.call('GET', '/api/staff/cohorts', { as: 'casey' })).json.items as Array<{ name: string }>;
     expect(list.filter((c) => c.name.trim().toLowerCase().replace(/\s+/g, ' ') === name.toLowerCase())).toHaveLength(1);
     // the same name on another start date is another cohort
     expect(
-      (await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name, startDate: addDays(nextMonday(), 7) }), as: 'sam' })).status,
+      (await suite.api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name, startDate: addDays(nextMonday(), 7) }), as: 'sam' }))
+        .status,
     ).toBe(201);
   });
 
@@ -112,14 +109,14 @@ describe('cohorts', () => {
     ['a start date two months past', 'startDate', { startDate: addDays(nextMonday(), -70) }],
     ['no location', 'location', { location: undefined }],
   ])('%s is a 400 naming %s', async (_what, path, change) => {
-    const res = await api.call('POST', '/api/staff/cohorts', { body: cohortBody(change), as: 'sam' });
+    const res = await suite.api.call('POST', '/api/staff/cohorts', { body: cohortBody(change), as: 'sam' });
     expect(res.status).toBe(400);
     expect(Object.keys(res.json.fields)).toEqual([path]);
   });
 
   test("the staff list counts sessions with the program's closure day left out, and says where a group meets", async () => {
     // Act
-    const res = await api.call('POST', '/api/staff/cohorts', {
+    const res = await suite.api.call('POST', '/api/staff/cohorts', {
       body: cohortBody({ location: { kind: 'telehealth', url: 'https://meet.example.org/iop-e' } }),
       as: 'sam',
     });
@@ -138,19 +135,19 @@ describe('urgent referrals and staff emails', () => {
   test('the first human gate of an urgent referral waits 4 h, and the urgent email links to the referral by id', async () => {
     // Act
     const x = await intake(tagged(), { urgent: true });
-    const r = await api.waitForGate(x.referralId, 'evaluation');
+    const r = await suite.api.waitForGate(x.referralId, 'evaluation');
 
     // Assess: the short timer, the badge flag, a link with the id and no name
     expect(Date.parse(r.gateDueAt!) - Date.parse(r.gateOpenedAt!)).toBe(4 * 3_600_000);
     expect(r.firstContact).toBe(true);
-    const [alert] = await api.waitForEmails('intake-team@iop.example', 1, (m) => m.subject === `Urgent referral ${x.reference}`);
-    expect(alert!.body.text).toContain(`Open the referral in the staff console: ${rt.appUrl}/console/#/referral/${x.referralId}`);
+    const [alert] = await suite.api.waitForEmails('intake-team@iop.example', 1, (m) => m.subject === `Urgent referral ${x.reference}`);
+    expect(alert!.body.text).toContain(`Open the referral in the staff console: ${suite.rt.appUrl}/console/#/referral/${x.referralId}`);
     expect(JSON.stringify(alert)).not.toContain(x.body.patient.lastName);
   });
 
   test('a routine referral keeps the routine 48 h at evaluation', async () => {
     const x = await intake(tagged());
-    const r = await api.waitForGate(x.referralId, 'evaluation');
+    const r = await suite.api.waitForGate(x.referralId, 'evaluation');
     expect(Date.parse(r.gateDueAt!) - Date.parse(r.gateOpenedAt!)).toBe(48 * 3_600_000);
     expect(r.firstContact).toBeUndefined();
   });
@@ -161,21 +158,21 @@ describe('the caseload', () => {
     // Prepare
     const a = await intake(tagged());
     const b = await intake(tagged(), { urgent: true });
-    await api.waitForGate(a.referralId, 'evaluation');
-    await api.waitForGate(b.referralId, 'evaluation');
+    await suite.api.waitForGate(a.referralId, 'evaluation');
+    await suite.api.waitForGate(b.referralId, 'evaluation');
 
     // Act: casey takes both; sam takes one over, naming casey
     for (const x of [a, b])
       expect(
         (
-          await api.call('POST', `/api/staff/referrals/${x.referralId}/assignment`, {
+          await suite.api.call('POST', `/api/staff/referrals/${x.referralId}/assignment`, {
             body: { assignee: 'casey', expected: null },
             as: 'casey',
           })
         ).status,
       ).toBe(200);
-    const blind = await api.call('POST', `/api/staff/referrals/${a.referralId}/assignment`, { body: { assignee: 'sam' }, as: 'sam' });
-    const takeover = await api.call('POST', `/api/staff/referrals/${a.referralId}/assignment`, {
+    const blind = await suite.api.call('POST', `/api/staff/referrals/${a.referralId}/assignment`, { body: { assignee: 'sam' }, as: 'sam' });
+    const takeover = await suite.api.call('POST', `/api/staff/referrals/${a.referralId}/assignment`, {
       body: { assignee: 'sam', expected: 'casey' },
       as: 'sam',
     });
@@ -184,17 +181,17 @@ describe('the caseload', () => {
     expect(blind.status).toBe(409);
     expect(blind.json.error).toBe('AlreadyAssigned');
     expect(takeover.status).toBe(200);
-    const mine = (await api.call('GET', '/api/staff/caseload', { as: 'casey' })).json.items as Array<{
+    const mine = (await suite.api.call('GET', '/api/staff/caseload', { as: 'casey' })).json.items as Array<{
       referralId: string;
       urgent: boolean;
     }>;
     expect(mine.map((r) => r.referralId)).toEqual([b.referralId]);
-    const sams = (await api.call('GET', '/api/staff/caseload', { as: 'sam' })).json.items as Array<{
+    const sams = (await suite.api.call('GET', '/api/staff/caseload', { as: 'sam' })).json.items as Array<{
       referralId: string;
       assignedTo: string;
     }>;
     expect(sams).toEqual([expect.objectContaining({ referralId: a.referralId, assignedTo: 'sam' })]);
-    const detail = await api.referral(a.referralId);
+    const detail = await suite.api.referral(a.referralId);
     expect(detail.events.filter((e) => e.type === 'ASSIGNED').map((e) => [e.actor.username, e.detail])).toEqual([
       ['casey', { to: 'casey', from: null }],
       ['sam', { to: 'sam', from: 'casey' }],
@@ -202,25 +199,26 @@ describe('the caseload', () => {
 
     // a closed referral leaves the caseload
     expect(
-      (await api.call('POST', `/api/staff/referrals/${b.referralId}/withdraw`, { body: { reason: 'moved away' }, as: 'casey' })).status,
+      (await suite.api.call('POST', `/api/staff/referrals/${b.referralId}/withdraw`, { body: { reason: 'moved away' }, as: 'casey' }))
+        .status,
     ).toBe(200);
-    expect((await api.call('GET', '/api/staff/caseload', { as: 'casey' })).json.items).toEqual([]);
+    expect((await suite.api.call('GET', '/api/staff/caseload', { as: 'casey' })).json.items).toEqual([]);
   });
 
   test('a contact attempt is logged on the timeline and as the last contact; the workflow is untouched', async () => {
     // Prepare
     const x = await intake(tagged());
-    const before = await api.waitForGate(x.referralId, 'evaluation');
+    const before = await suite.api.waitForGate(x.referralId, 'evaluation');
 
     // Act
-    const res = await api.call('POST', `/api/staff/referrals/${x.referralId}/contacts`, {
+    const res = await suite.api.call('POST', `/api/staff/referrals/${x.referralId}/contacts`, {
       body: { channel: 'text', outcome: 'no-answer', note: 'Sent a text, no reply yet' },
       as: 'casey',
     });
 
     // Assess
     expect(res.status).toBe(200);
-    const after = await api.referral(x.referralId);
+    const after = await suite.api.referral(x.referralId);
     expect(after).toMatchObject({
       status: 'EVALUATION',
       pendingStep: 'evaluation',
@@ -231,8 +229,8 @@ describe('the caseload', () => {
       detail: { channel: 'text', outcome: 'no-answer', note: 'Sent a text, no reply yet' },
     });
     // the decision still goes through on the gate's token
-    expect((await api.decide(x.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
-    await api.waitForGate(x.referralId, 'enrollment');
+    expect((await suite.api.decide(x.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
+    await suite.api.waitForGate(x.referralId, 'enrollment');
   });
 });
 
@@ -241,28 +239,28 @@ describe('consent revocation', () => {
     // Prepare: SES is down, so the "received" emails wait in the outbox
     ses.failing = true;
     const x = await intake(tagged());
-    await api.waitForGate(x.referralId, 'evaluation');
-    await api.waitFor(x.referralId, (r) =>
+    await suite.api.waitForGate(x.referralId, 'evaluation');
+    await suite.api.waitFor(x.referralId, (r) =>
       r.events.some((e) => e.type === 'NOTICE_FAILED' && (e.detail as { audience?: string }).audience === 'physician'),
     );
 
     // Act: the patient called; staff record it, then SES comes back and the referral moves on
-    const res = await api.call('POST', `/api/staff/referrals/${x.referralId}/consent-revocation`, {
+    const res = await suite.api.call('POST', `/api/staff/referrals/${x.referralId}/consent-revocation`, {
       body: { receivedVia: 'phone', note: 'Called the front desk' },
       as: 'casey',
     });
     ses.failing = false;
-    expect((await api.decide(x.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
-    await api.waitForGate(x.referralId, 'enrollment');
+    expect((await suite.api.decide(x.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
+    await suite.api.waitForGate(x.referralId, 'enrollment');
     const notices = await settled(x.referralId);
 
     // Assess
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ consentRevoked: { receivedVia: 'phone', by: { username: 'casey' } }, cancelledNotices: 1 });
     expect(notices.filter((n) => n.audience === 'physician').map((n) => [n.key, n.state])).toEqual([['received:physician', 'cancelled']]);
-    expect(await api.emailsTo(x.doctor)).toEqual([]);
-    expect(await api.waitForEmails(x.patient, 1)).toHaveLength(1);
-    const detail = await api.referral(x.referralId);
+    expect(await suite.api.emailsTo(x.doctor)).toEqual([]);
+    expect(await suite.api.waitForEmails(x.patient, 1)).toHaveLength(1);
+    const detail = await suite.api.referral(x.referralId);
     expect(detail.consentRevoked).toMatchObject({ receivedVia: 'phone' });
     expect(detail.events.filter((e) => e.type === 'DISCLOSURE')).toEqual([]);
     expect(detail.events.find((e) => e.type === 'CONSENT_REVOKED')).toMatchObject({
@@ -274,8 +272,12 @@ describe('consent revocation', () => {
     });
     // once is enough
     expect(
-      (await api.call('POST', `/api/staff/referrals/${x.referralId}/consent-revocation`, { body: { receivedVia: 'letter' }, as: 'casey' }))
-        .json.error,
+      (
+        await suite.api.call('POST', `/api/staff/referrals/${x.referralId}/consent-revocation`, {
+          body: { receivedVia: 'letter' },
+          as: 'casey',
+        })
+      ).json.error,
     ).toBe('AlreadyRevoked');
   });
 });
@@ -283,20 +285,21 @@ describe('consent revocation', () => {
 describe('the schedule email and its invitation', () => {
   test('in Spanish: dates in words, the address, the closure day, what to bring; the invitation parses, skips the closure, names no program', async () => {
     // Prepare
-    const cohort = (await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: `Tarde ${tagged()}` }), as: 'sam' })).json as {
+    const cohort = (await suite.api.call('POST', '/api/staff/cohorts', { body: cohortBody({ name: `Tarde ${tagged()}` }), as: 'sam' }))
+      .json as {
       cohortId: string;
       startDate: string;
     };
     const x = await intake(tagged(), { lang: 'es' });
-    await api.waitForGate(x.referralId, 'evaluation');
-    expect((await api.decide(x.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
-    await api.waitForGate(x.referralId, 'enrollment');
+    await suite.api.waitForGate(x.referralId, 'evaluation');
+    expect((await suite.api.decide(x.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
+    await suite.api.waitForGate(x.referralId, 'enrollment');
 
     // Act
-    expect((await api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId })).status).toBe(200);
+    expect((await suite.api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId })).status).toBe(200);
 
     // Assess: the email
-    const [mail] = await api.waitForEmails(x.patient, 1, (m) => m.attachments.some((a) => a.contentType.startsWith('text/calendar')));
+    const [mail] = await suite.api.waitForEmails(x.patient, 1, (m) => m.attachments.some((a) => a.contentType.startsWith('text/calendar')));
     const text = mail!.body.text!;
     expect(mail!.subject).toMatch(/^Su horario de grupo/);
     expect(text).toMatch(/Su primera sesión es el lunes \d{1,2} de [a-z]+, 18:00\./);

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startRuntime, type Runtime } from '../../local/runtime';
 import type { ReferralDetail } from '../../functions/lib/schemas/views';
-import { TestApi } from '../support/api';
 import { type FakeClearinghouse, startFakeClearinghouse } from '../support/fake-clearinghouse';
 import { intakeBody } from '../support/fixtures';
 import { type CapturedOutput, captureOutput } from '../support/output';
+import { runtimeSuite } from '../support/runtime-suite';
 
 // issue 16 "Done when": with ELIGIBILITY_PROVIDER=clearinghouse pointed at a clearinghouse (the fake,
 // serving recorded eligibility v3 responses), every case lands where item 3 says — through the whole
@@ -15,8 +14,6 @@ const KEY = 'int-test-key-51c0';
 const TIME_SCALE = 100; // the 30 s retry delay takes 0.3 s
 
 let fake: FakeClearinghouse;
-let rt: Runtime;
-let api: TestApi;
 let output: CapturedOutput;
 
 const clearinghouseEnv = () => ({
@@ -31,14 +28,13 @@ const clearinghouseEnv = () => ({
 });
 
 beforeAll(async () => {
+  // before the runtime: its logs are captured, its env names the fake's URL
   output = captureOutput();
   fake = await startFakeClearinghouse();
-  rt = await startRuntime({ port: 0, mailPort: 0, quiet: false, timeScale: TIME_SCALE, env: clearinghouseEnv() });
-  api = new TestApi(rt.appUrl, rt.mailUrl);
-}, 60_000);
+});
+const suite = runtimeSuite(() => ({ quiet: false, timeScale: TIME_SCALE, env: clearinghouseEnv() }));
 
 afterAll(async () => {
-  await rt?.stop();
   await fake?.stop();
   output?.stop();
 });
@@ -48,11 +44,12 @@ const run = Date.now().toString(36).toUpperCase();
 const memberOf = (kind: string) => `${kind}${run}`;
 
 const submit = async (insurance: Record<string, unknown>, over: Record<string, unknown> = {}) => {
-  const res = await api.intake(intakeBody({ lastName: 'Quintanilla', insurance: insurance as never, ...over }));
+  const res = await suite.api.intake(intakeBody({ lastName: 'Quintanilla', insurance: insurance as never, ...over }));
   expect(res.status).toBe(201);
   return res.json.referralId as string;
 };
-const settled = (id: string, timeoutMs = 15_000): Promise<ReferralDetail> => api.waitFor(id, (r) => r.status !== 'RECEIVED', timeoutMs);
+const settled = (id: string, timeoutMs = 15_000): Promise<ReferralDetail> =>
+  suite.api.waitFor(id, (r) => r.status !== 'RECEIVED', timeoutMs);
 const withPayer = (kind: string) => ({ type: 'commercial', payer: 'Aetna', payerId: '60054', memberId: memberOf(kind) });
 
 describe('ELIGIBILITY_PROVIDER=clearinghouse, through the workflow', () => {

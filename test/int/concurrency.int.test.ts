@@ -4,9 +4,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
-import { startRuntime, type Runtime } from '../../local/runtime';
-import { TestApi, type StoredEmail } from '../support/api';
+import type { StoredEmail } from '../support/api';
 import { cohortBody, evalAccept, intakeBody, REFER_OUT } from '../support/fixtures';
+import { runtimeSuite } from '../support/runtime-suite';
 
 // Concurrency (issue 12, item 2), over HTTP against the local runtime, each race many requests at
 // once: seats, Idempotency-Keys, identical decisions, withdrawals racing decisions at every gate and
@@ -14,24 +14,20 @@ import { cohortBody, evalAccept, intakeBody, REFER_OUT } from '../support/fixtur
 // services' reads and writes (../soak/races.ts; many more runs in `npm run test:soak`).
 // test/int/workflow.int.test.ts and trust.int.test.ts hold the first, smaller versions of these.
 
-let rt: Runtime;
-let api: TestApi;
+const suite = runtimeSuite({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
 let outbox: DynamoDbReferralRepository;
 let ddb: DynamoDBClient;
 
-beforeAll(async () => {
-  rt = await startRuntime({ port: 0, mailPort: 0, quiet: true, env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
-  api = new TestApi(rt.appUrl, rt.mailUrl);
+beforeAll(() => {
   ddb = new DynamoDBClient({
     region: 'us-east-1',
-    endpoint: rt.dynamoUrl,
+    endpoint: suite.rt.dynamoUrl,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  outbox = new DynamoDbReferralRepository(ddb, rt.tableName);
+  outbox = new DynamoDbReferralRepository(ddb, suite.rt.tableName);
 });
-afterAll(async () => {
+afterAll(() => {
   ddb?.destroy();
-  await rt?.stop();
 });
 
 const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
@@ -55,7 +51,7 @@ const person = (tag: string, over: Parameters<typeof intakeBody>[0] = {}) => ({
 });
 
 const newCohort = async (capacity: number) => {
-  const res = await api.call('POST', '/api/staff/cohorts', { body: cohortBody({ capacity }), as: 'sam' });
+  const res = await suite.api.call('POST', '/api/staff/cohorts', { body: cohortBody({ capacity }), as: 'sam' });
   expect(res.status).toBe(201);
   return res.json.cohortId as string;
 };
@@ -63,15 +59,15 @@ const newCohort = async (capacity: number) => {
 /** a referral waiting at `step` (decided up to there) */
 const at = async (step: 'insurance-review' | 'evaluation' | 'detox-confirmation' | 'enrollment') => {
   const p = person(tagged(), step === 'insurance-review' ? { insurance: { type: 'commercial', payer: 'Acme', memberId: 'REVIEW-1' } } : {});
-  const res = await api.intake(p.body);
+  const res = await suite.api.intake(p.body);
   expect(res.status).toBe(201);
   const { referralId, reference } = res.json as { referralId: string; reference: string };
   if (step !== 'insurance-review') {
-    await api.waitForGate(referralId, 'evaluation');
+    await suite.api.waitForGate(referralId, 'evaluation');
     if (step !== 'evaluation')
-      expect((await api.decide(referralId, 'evaluation', evalAccept(step === 'detox-confirmation'))).status).toBe(200);
+      expect((await suite.api.decide(referralId, 'evaluation', evalAccept(step === 'detox-confirmation'))).status).toBe(200);
   }
-  await api.waitForGate(referralId, step);
+  await suite.api.waitForGate(referralId, step);
   return { ...p, referralId, reference };
 };
 
@@ -98,7 +94,7 @@ describe('over HTTP, many at once', () => {
     const people = await Promise.all(Array.from({ length: 12 }, () => at('enrollment')));
 
     // Act
-    const answers = await Promise.all(people.map((p) => api.decide(p.referralId, 'enrollment', { cohortId })));
+    const answers = await Promise.all(people.map((p) => suite.api.decide(p.referralId, 'enrollment', { cohortId })));
 
     // Assess
     const won = people.filter((_, i) => answers[i]!.status === 200);
@@ -112,11 +108,11 @@ describe('over HTTP, many at once', () => {
     const roster = (await outbox.roster(cohortId)).map((s) => s.referralId).sort();
     expect([stored?.seats, roster]).toEqual([3, won.map((p) => p.referralId).sort()]);
     for (const p of people) {
-      const r = await api.referral(p.referralId);
+      const r = await suite.api.referral(p.referralId);
       const winner = won.includes(p);
       expect([r.status, r.pendingStep ?? r.status]).toEqual(winner ? ['ENROLLED', expect.anything()] : ['ENROLLMENT', 'enrollment']);
       await settled(p.referralId);
-      const schedules = (await api.emailsTo(p.patient)).filter((m) => m.subject === `Your group schedule (${p.reference})`);
+      const schedules = (await suite.api.emailsTo(p.patient)).filter((m) => m.subject === `Your group schedule (${p.reference})`);
       expect(schedules).toHaveLength(winner ? 1 : 0);
     }
   });
@@ -127,7 +123,7 @@ describe('over HTTP, many at once', () => {
     const key = `idem-${randomUUID()}`;
 
     // Act
-    const answers = await Promise.all(Array.from({ length: 10 }, () => api.intake(p.body, key)));
+    const answers = await Promise.all(Array.from({ length: 10 }, () => suite.api.intake(p.body, key)));
 
     // Assess
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(201));
@@ -138,7 +134,7 @@ describe('over HTTP, many at once', () => {
     const doc = DynamoDBDocumentClient.from(ddb);
     const { Items = [] } = await doc.send(
       new ScanCommand({
-        TableName: rt.tableName,
+        TableName: suite.rt.tableName,
         FilterExpression: 'entity = :e AND searchName = :n',
         ExpressionAttributeValues: { ':e': 'referral', ':n': p.body.patient.lastName.toLowerCase() },
       }),
@@ -146,7 +142,7 @@ describe('over HTTP, many at once', () => {
     expect(Items.map((i) => i.referralId)).toEqual([referralId]);
     const intakes = await doc.send(
       new ScanCommand({
-        TableName: rt.tableName,
+        TableName: suite.rt.tableName,
         FilterExpression: 'pk = :pk AND begins_with(sk, :sk)',
         ExpressionAttributeValues: { ':pk': `REFERRAL#${referralId}`, ':sk': 'INTAKE' },
       }),
@@ -154,18 +150,20 @@ describe('over HTTP, many at once', () => {
     expect(intakes.Items).toHaveLength(1);
     const sfn = new SFNClient({
       region: 'us-east-1',
-      endpoint: rt.sfnUrl,
+      endpoint: suite.rt.sfnUrl,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     try {
-      const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: rt.stateMachineArn, maxResults: 1000 }));
+      const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: suite.rt.stateMachineArn, maxResults: 1000 }));
       expect((listed.executions ?? []).filter((e) => e.name!.startsWith(referralId!)).map((e) => e.name)).toEqual([referralId]);
     } finally {
       sfn.destroy();
     }
-    await api.waitForGate(referralId!, 'evaluation');
+    await suite.api.waitForGate(referralId!, 'evaluation');
     await settled(referralId!);
-    expect((await api.emailsTo(p.patient)).map((m) => m.subject)).toEqual([`We received your request (${answers[0]!.json.reference})`]);
+    expect((await suite.api.emailsTo(p.patient)).map((m) => m.subject)).toEqual([
+      `We received your request (${answers[0]!.json.reference})`,
+    ]);
   });
 
   test('one Idempotency-Key with ten different bodies at once: one 201, nine 409 IdempotencyKeyInUse, only the winner stored', async () => {
@@ -174,7 +172,7 @@ describe('over HTTP, many at once', () => {
     const people = Array.from({ length: 10 }, () => person(tagged()));
 
     // Act
-    const answers = await Promise.all(people.map((p) => api.intake(p.body, key)));
+    const answers = await Promise.all(people.map((p) => suite.api.intake(p.body, key)));
 
     // Assess
     expect(answers.map((a) => (a.status === 201 ? 201 : `${a.status} ${a.json.error}`)).sort()).toEqual([
@@ -183,12 +181,12 @@ describe('over HTTP, many at once', () => {
     ]);
     const winner = people[answers.findIndex((a) => a.status === 201)]!;
     for (const p of people) {
-      const found = await api.call('GET', `/api/staff/referrals?q=${encodeURIComponent(p.body.patient.lastName)}`, { as: 'casey' });
+      const found = await suite.api.call('GET', `/api/staff/referrals?q=${encodeURIComponent(p.body.patient.lastName)}`, { as: 'casey' });
       expect(found.json.items).toHaveLength(p === winner ? 1 : 0);
     }
     // and later: the winner's body replays, any other is refused
-    expect((await api.intake(winner.body, key)).json.referralId).toBe(answers.find((a) => a.status === 201)!.json.referralId);
-    expect((await api.intake(people.find((p) => p !== winner)!.body, key)).status).toBe(409);
+    expect((await suite.api.intake(winner.body, key)).json.referralId).toBe(answers.find((a) => a.status === 201)!.json.referralId);
+    expect((await suite.api.intake(people.find((p) => p !== winner)!.body, key)).status).toBe(409);
   });
 
   test('ten identical decisions at once, by two users: one 200, nine 409, one STEP_DECIDED, one acceptance email to the physician', async () => {
@@ -197,16 +195,16 @@ describe('over HTTP, many at once', () => {
 
     // Act
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => api.decide(p.referralId, 'evaluation', evalAccept(false), i % 2 ? 'sam' : 'casey')),
+      Array.from({ length: 10 }, (_, i) => suite.api.decide(p.referralId, 'evaluation', evalAccept(false), i % 2 ? 'sam' : 'casey')),
     );
 
     // Assess
     expect(answers.map((a) => a.status).sort()).toEqual([200, ...Array(9).fill(409)]);
-    const r = await api.waitForGate(p.referralId, 'enrollment');
+    const r = await suite.api.waitForGate(p.referralId, 'enrollment');
     expect(r.events.filter((e) => e.type === 'STEP_DECIDED')).toHaveLength(1);
     const notices = await settled(p.referralId);
     expect(notices.filter((n) => n.key === 'accepted:physician')).toHaveLength(1);
-    expect(await api.emailsTo(p.doctor)).toHaveLength(2); // received + accepted
+    expect(await suite.api.emailsTo(p.doctor)).toHaveLength(2); // received + accepted
   });
 
   // every gate, a withdrawal and a decision at once: either order is a consistent outcome
@@ -228,8 +226,8 @@ describe('over HTTP, many at once', () => {
       const outcomes = await Promise.all(
         people.map(async (p) => {
           const [d, w] = await Promise.all([
-            api.decide(p.referralId, gate, decision),
-            api.call('POST', `/api/staff/referrals/${p.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
+            suite.api.decide(p.referralId, gate, decision),
+            suite.api.call('POST', `/api/staff/referrals/${p.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
           ]);
           return { ...p, decision: d.status, withdrawal: w.status };
         }),
@@ -238,14 +236,14 @@ describe('over HTTP, many at once', () => {
       // Assess
       for (const o of outcomes) {
         const notices = await settled(o.referralId);
-        const r = await api.referral(o.referralId);
+        const r = await suite.api.referral(o.referralId);
         // a closing decision and a withdrawal: exactly one wins; otherwise the withdrawal always stands
         if (closes) expect([o.decision, o.withdrawal].sort()).toEqual([200, 409]);
         else expect([o.withdrawal, [200, 409]]).toEqual([200, expect.arrayContaining([o.decision])]);
         const status = closes && o.decision === 200 ? closes : 'WITHDRAWN';
         expect(r.status).toBe(status);
-        const toPatient = closing(await api.emailsTo(o.patient));
-        const toDoctor = closing(await api.emailsTo(o.doctor));
+        const toPatient = closing(await suite.api.emailsTo(o.patient));
+        const toDoctor = closing(await suite.api.emailsTo(o.doctor));
         expect([toPatient.length, toDoctor.length]).toEqual([1, 1]);
         expect(toDoctor[0]!.body.text).toContain(status === 'WITHDRAWN' ? 'withdrawn' : status === 'NOT_COVERED' ? 'coverage' : 'referred');
         // an acceptance is told only when it committed (at the detox gate it did, before the race)
@@ -253,7 +251,7 @@ describe('over HTTP, many at once', () => {
           gate === 'detox-confirmation' || (gate === 'evaluation' && !closes && o.decision === 200),
         );
         expect(r.events.filter((e) => e.type === 'STEP_DECIDED' && e.step === gate)).toHaveLength(o.decision === 200 ? 1 : 0);
-        expect(r.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength((await api.emailsTo(o.doctor)).length);
+        expect(r.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength((await suite.api.emailsTo(o.doctor)).length);
       }
     },
   );
@@ -262,13 +260,13 @@ describe('over HTTP, many at once', () => {
     // Prepare
     const cohortId = await newCohort(2);
     const p = await at('enrollment');
-    expect((await api.decide(p.referralId, 'enrollment', { cohortId })).status).toBe(200);
-    await api.waitFor(p.referralId, (r) => r.status === 'ENROLLED');
+    expect((await suite.api.decide(p.referralId, 'enrollment', { cohortId })).status).toBe(200);
+    await suite.api.waitFor(p.referralId, (r) => r.status === 'ENROLLED');
 
     // Act
     const answers = await Promise.all(
       Array.from({ length: 10 }, () =>
-        api.call('POST', `/api/staff/referrals/${p.referralId}/withdraw`, { body: { reason: 'Moved away' }, as: 'casey' }),
+        suite.api.call('POST', `/api/staff/referrals/${p.referralId}/withdraw`, { body: { reason: 'Moved away' }, as: 'casey' }),
       ),
     );
 
@@ -278,15 +276,15 @@ describe('over HTTP, many at once', () => {
       ...Array(9).fill('409 AlreadyClosed'),
     ]);
     await settled(p.referralId);
-    const r = await api.referral(p.referralId);
+    const r = await suite.api.referral(p.referralId);
     expect([
       r.status,
       r.events.filter((e) => e.type === 'SEAT_RELEASED').length,
       r.events.filter((e) => e.type === 'WITHDRAWN').length,
     ]).toEqual(['WITHDRAWN', 1, 1]);
     expect([(await outbox.getCohort(cohortId))?.seats, (await outbox.roster(cohortId)).length]).toEqual([0, 0]);
-    expect(closing(await api.emailsTo(p.patient))).toHaveLength(1);
-    expect(closing(await api.emailsTo(p.doctor))).toHaveLength(1);
+    expect(closing(await suite.api.emailsTo(p.patient))).toHaveLength(1);
+    expect(closing(await suite.api.emailsTo(p.doctor))).toHaveLength(1);
   });
 });
 
@@ -296,11 +294,11 @@ describe("interleavings chosen by fast-check's scheduler (../soak/races.ts)", ()
   const races = () => import('../soak/races');
 
   test('k enrolments into c < k seats: exactly c, whatever the order of their reads and writes (20 interleavings)', async () => {
-    await (await races()).seatRace({ dynamoUrl: rt.dynamoUrl }, { numRuns: 20, seed });
+    await (await races()).seatRace({ dynamoUrl: suite.rt.dynamoUrl }, { numRuns: 20, seed });
   });
 
   test('a gate opening or open, the same decision twice, 0–2 withdrawals: one consistent outcome and only true notices (80 interleavings)', async () => {
-    const seen = await (await races()).gateRace({ dynamoUrl: rt.dynamoUrl }, { numRuns: 80, seed });
+    const seen = await (await races()).gateRace({ dynamoUrl: suite.rt.dynamoUrl }, { numRuns: 80, seed });
     // the decision was applied both ways: by itself at the open gate, and by the gate as it opened
     expect(Object.keys(seen)).toEqual(expect.arrayContaining(['decided at the open gate', 'decided while the gate opened, applied by it']));
   });

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { pinClock, resetClock } from '../../functions/lib/clock';
-import { startRuntime, type Runtime } from '../../local/runtime';
 import type { ReferralDetail } from '../../functions/lib/schemas/views';
-import { TestApi } from '../support/api';
 import { type intakeBody, personOf, tagged } from '../support/fixtures';
+import { runtimeSuite } from '../support/runtime-suite';
 
 // Issue 14 items 1 and 2 over HTTP against the local runtime (DynamoDB Local, the real ASL, the SES
 // emulator): the first session (attended → STARTED, missed → retried at most twice → NO_SHOW with
@@ -19,40 +18,36 @@ const TIME_SCALE = 10_000;
 const GRACE_HOURS = 2;
 const PROGRAM = 'intake-team@iop.example';
 
-let rt: Runtime;
-let api: TestApi;
 let sfn: SFNClient;
 
-beforeAll(async () => {
+beforeAll(() => {
+  // before the runtime starts, as before each test
   pinClock(MONDAY);
-  rt = await startRuntime({
-    port: 0,
-    mailPort: 0,
-    quiet: true,
-    timeScale: TIME_SCALE,
-    env: {
-      FIRST_SESSION_GRACE_HOURS: String(GRACE_HOURS),
-      // a review every half day: ~4 s here
-      WAITLIST_REVIEW_DAYS: '0.5',
-      // the steps before the ones under test wait 10 days (~90 s here), so they never breach meanwhile
-      GATE_TIMEOUTS: JSON.stringify({
-        'insurance-review': 864_000,
-        evaluation: 864_000,
-        'detox-confirmation': 864_000,
-        enrollment: 864_000,
-      }),
-      URGENT_FIRST_CONTACT_HOURS: '240',
-    },
-  });
-  api = new TestApi(rt.appUrl, rt.mailUrl);
-  sfn = new SFNClient({ region: 'us-east-1', endpoint: rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+});
+const suite = runtimeSuite({
+  timeScale: TIME_SCALE,
+  env: {
+    FIRST_SESSION_GRACE_HOURS: String(GRACE_HOURS),
+    // a review every half day: ~4 s here
+    WAITLIST_REVIEW_DAYS: '0.5',
+    // the steps before the ones under test wait 10 days (~90 s here), so they never breach meanwhile
+    GATE_TIMEOUTS: JSON.stringify({
+      'insurance-review': 864_000,
+      evaluation: 864_000,
+      'detox-confirmation': 864_000,
+      enrollment: 864_000,
+    }),
+    URGENT_FIRST_CONTACT_HOURS: '240',
+  },
+});
+beforeAll(() => {
+  sfn = new SFNClient({ region: 'us-east-1', endpoint: suite.rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 });
 beforeEach(() => {
   pinClock(MONDAY);
 });
-afterAll(async () => {
+afterAll(() => {
   sfn?.destroy();
-  await rt?.stop();
   resetClock();
 });
 
@@ -63,12 +58,12 @@ const physicianEmail = (tag: string) => `dr.${tag}@clinic.example`;
 const referralOf = (tag: string, over: Parameters<typeof intakeBody>[0] = {}) => personOf(tag, over).body;
 
 const enrol = async (referralId: string, cohortId: string): Promise<ReferralDetail> => {
-  const res = await api.decide(referralId, 'enrollment', { cohortId });
+  const res = await suite.api.decide(referralId, 'enrollment', { cohortId });
   expect([res.status, res.json?.status]).toEqual([200, 'ENROLLED']);
-  return api.waitFor(referralId, (r) => r.status === 'ENROLLED' && r.pendingStep === 'first-session');
+  return suite.api.waitFor(referralId, (r) => r.status === 'ENROLLED' && r.pendingStep === 'first-session');
 };
 
-const executionArn = (referralId: string) => `${rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`;
+const executionArn = (referralId: string) => `${suite.rt.stateMachineArn.replace(':stateMachine:', ':execution:')}:${referralId}`;
 
 const executionEnds = async (referralId: string): Promise<string> => {
   for (let i = 0; i < 200; i++) {
@@ -85,8 +80,8 @@ describe('the first session', () => {
   test('enrolled waits for the first session plus the grace period; attended → STARTED, the physician told, within 10 states', async () => {
     // Prepare
     const tag = tagged();
-    const { cohortId } = await api.newCohort({ startDate: '2030-01-14' });
-    const { referralId, reference } = await api.atEnrollment(referralOf(tag));
+    const { cohortId } = await suite.api.newCohort({ startDate: '2030-01-14' });
+    const { referralId, reference } = await suite.api.atEnrollment(referralOf(tag));
 
     // Act: enrol
     const enrolled = await enrol(referralId, cohortId);
@@ -97,24 +92,24 @@ describe('the first session', () => {
     expect(enrolled.sla).toBe('on-time');
 
     // Act: attendance cannot be recorded before the session
-    const early = await api.decide(referralId, 'first-session', { attended: true, on: '2030-01-07' });
+    const early = await suite.api.decide(referralId, 'first-session', { attended: true, on: '2030-01-07' });
     expect([early.status, Object.keys(early.json.fields ?? {})]).toEqual([400, ['on']]);
 
     // Act: the evening of the session
     pinClock('2030-01-14T23:45:00Z');
-    const res = await api.decide(referralId, 'first-session', { attended: true, on: '2030-01-14' });
+    const res = await suite.api.decide(referralId, 'first-session', { attended: true, on: '2030-01-14' });
 
     // Assess: STARTED, the seat kept, the physician told with a disclosure, the workflow ended
     expect([res.status, res.json.status]).toEqual([200, 'STARTED']);
-    const started = await api.waitFor(
+    const started = await suite.api.waitFor(
       referralId,
       (r) => r.status === 'STARTED' && eventsOf(r, 'DISCLOSURE').some((e) => e.detail?.notice === 'started'),
     );
     expect(started.pendingStep).toBeUndefined();
-    const toDoc = await api.waitForEmails(physicianEmail(tag), 1, (e) => /started treatment/.test(e.body.text ?? ''));
+    const toDoc = await suite.api.waitForEmails(physicianEmail(tag), 1, (e) => /started treatment/.test(e.body.text ?? ''));
     expect(toDoc[0]!.subject).toBe(`Referral update (${reference})`);
     expect(toDoc[0]!.body.text).toContain('42 CFR part 2');
-    const c = await api.cohort(cohortId);
+    const c = await suite.api.cohort(cohortId);
     expect([c.seatsLeft, c.roster?.map((s) => s.referralId)]).toEqual([9, [referralId]]);
     expect(await executionEnds(referralId)).toBe('SUCCEEDED');
     // cost: 10 states without detox (Start, the check and its route, evaluation and its route, the
@@ -135,71 +130,75 @@ describe('the first session', () => {
       'AfterFirstSession',
       'Close',
     ]);
-    const dash = (await api.call('GET', '/api/staff/dashboard', { as: 'casey' })).json;
+    const dash = (await suite.api.call('GET', '/api/staff/dashboard', { as: 'casey' })).json;
     expect(dash.byStatus.STARTED).toBeGreaterThanOrEqual(1);
   });
 
   test('missed: retried twice (a contact reminder each, the person told the next session in Spanish), a third miss must close: NO_SHOW gives the seat back', async () => {
     // Prepare
     const tag = tagged();
-    const { cohortId } = await api.newCohort({ startDate: '2030-01-14' });
-    const { referralId, reference } = await api.atEnrollment(referralOf(tag, { patient: { preferredLanguage: 'es' } as never }));
+    const { cohortId } = await suite.api.newCohort({ startDate: '2030-01-14' });
+    const { referralId, reference } = await suite.api.atEnrollment(referralOf(tag, { patient: { preferredLanguage: 'es' } as never }));
     await enrol(referralId, cohortId);
-    expect((await api.cohort(cohortId)).seatsLeft).toBe(9);
+    expect((await suite.api.cohort(cohortId)).seatsLeft).toBe(9);
 
     // Act: Monday's session missed
     pinClock('2030-01-15T15:00:00Z');
-    const first = await api.decide(referralId, 'first-session', { attended: false, next: 'retry' });
+    const first = await suite.api.decide(referralId, 'first-session', { attended: false, next: 'retry' });
 
     // Assess: the same gate waits for Wednesday's session, a reminder for the case worker, the person told when
     expect([first.status, first.json.status]).toEqual([200, 'ENROLLED']);
-    const once = await api.waitFor(referralId, (r) => r.pendingStep === 'first-session' && r.firstSession?.retries === 1);
+    const once = await suite.api.waitFor(referralId, (r) => r.pendingStep === 'first-session' && r.firstSession?.retries === 1);
     expect(once.firstSession!.at).toBe('2030-01-16T18:00:00-05:00');
     expect(eventsOf(once, 'CONTACT_REMINDER').map((e) => e.detail)).toEqual([
       { reason: 'missed-first-session', retry: 1, of: 2, nextSessionAt: '2030-01-16T18:00:00-05:00' },
     ]);
-    const reminder = await api.waitForEmails(patientEmail(tag), 1, (e) => e.subject === `Su próxima sesión de grupo (${reference})`);
+    const reminder = await suite.api.waitForEmails(patientEmail(tag), 1, (e) => e.subject === `Su próxima sesión de grupo (${reference})`);
     expect(reminder[0]!.body.text).toContain('la próxima sesión es el miércoles 16 de enero, 18:00.');
 
     // Act: Wednesday's missed too, then Thursday's
     pinClock('2030-01-17T15:00:00Z');
-    expect((await api.decide(referralId, 'first-session', { attended: false, next: 'retry' })).status).toBe(200);
-    const twice = await api.waitFor(referralId, (r) => r.pendingStep === 'first-session' && r.firstSession?.retries === 2);
+    expect((await suite.api.decide(referralId, 'first-session', { attended: false, next: 'retry' })).status).toBe(200);
+    const twice = await suite.api.waitFor(referralId, (r) => r.pendingStep === 'first-session' && r.firstSession?.retries === 2);
     expect(twice.firstSession!.at).toBe('2030-01-17T18:00:00-05:00');
     pinClock('2030-01-18T15:00:00Z');
-    const third = await api.decide(referralId, 'first-session', { attended: false, next: 'retry' });
+    const third = await suite.api.decide(referralId, 'first-session', { attended: false, next: 'retry' });
 
     // Assess: no third retry
     expect([third.status, Object.keys(third.json.fields ?? {})]).toEqual([400, ['next']]);
-    expect((await api.referral(referralId)).pendingStep).toBe('first-session');
+    expect((await suite.api.referral(referralId)).pendingStep).toBe('first-session');
 
     // Act: close as a no-show
-    const closed = await api.decide(referralId, 'first-session', { attended: false, next: 'close', note: 'No answer to three calls' });
+    const closed = await suite.api.decide(referralId, 'first-session', {
+      attended: false,
+      next: 'close',
+      note: 'No answer to three calls',
+    });
 
     // Assess: NO_SHOW, the seat back in the cohort, both told, the workflow ended
     expect([closed.status, closed.json.status]).toEqual([200, 'NO_SHOW']);
-    const r = await api.waitFor(referralId, (x) => x.status === 'NO_SHOW');
+    const r = await suite.api.waitFor(referralId, (x) => x.status === 'NO_SHOW');
     expect(eventsOf(r, 'SEAT_RELEASED').map((e) => e.detail)).toEqual([{ cohortId }]);
-    const c = await api.cohort(cohortId);
+    const c = await suite.api.cohort(cohortId);
     expect([c.seatsLeft, c.roster?.map((s) => s.referralId)]).toEqual([10, []]);
-    const toDoc = await api.waitForEmails(physicianEmail(tag), 1, (e) => /did not attend the first session/.test(e.body.text ?? ''));
+    const toDoc = await suite.api.waitForEmails(physicianEmail(tag), 1, (e) => /did not attend the first session/.test(e.body.text ?? ''));
     expect(toDoc).toHaveLength(1);
-    const toPatient = await api.waitForEmails(patientEmail(tag), 1, (e) => /le dimos su lugar en el grupo/.test(e.body.text ?? ''));
+    const toPatient = await suite.api.waitForEmails(patientEmail(tag), 1, (e) => /le dimos su lugar en el grupo/.test(e.body.text ?? ''));
     expect(toPatient[0]!.subject).toBe(`Novedades sobre su solicitud (${reference})`);
     expect(await executionEnds(referralId)).toBe('SUCCEEDED');
-    expect((await api.call('GET', '/api/staff/dashboard', { as: 'casey' })).json.byStatus.NO_SHOW).toBeGreaterThanOrEqual(1);
+    expect((await suite.api.call('GET', '/api/staff/dashboard', { as: 'casey' })).json.byStatus.NO_SHOW).toBeGreaterThanOrEqual(1);
   });
 
   test('nothing recorded by the session plus the grace period: the usual escalation, then NEEDS_ATTENTION, still decidable', async () => {
     // Prepare: a group that meets tonight at 18:00 (8 h from now); the gate waits 8 h + 2 h (~4 s here)
-    const { cohortId } = await api.newCohort({ startDate: '2030-01-07' });
-    const { referralId, reference } = await api.atEnrollment(referralOf(tagged()));
+    const { cohortId } = await suite.api.newCohort({ startDate: '2030-01-07' });
+    const { referralId, reference } = await suite.api.atEnrollment(referralOf(tagged()));
     const enrolled = await enrol(referralId, cohortId);
     expect(enrolled.firstSession!.at).toBe('2030-01-07T18:00:00-05:00');
 
     // Act: let the timer run out once, then again (the reopened gate waits the grace period)
-    const alert = await api.waitForEmails(PROGRAM, 1, (e) => e.subject === `Overdue step: ${reference}`, 30_000);
-    const attention = await api.waitFor(referralId, (r) => r.status === 'NEEDS_ATTENTION', 30_000);
+    const alert = await suite.api.waitForEmails(PROGRAM, 1, (e) => e.subject === `Overdue step: ${reference}`, 30_000);
+    const attention = await suite.api.waitFor(referralId, (r) => r.status === 'NEEDS_ATTENTION', 30_000);
 
     // Assess
     expect(alert[0]!.body.text).toContain('The first-session step of referral');
@@ -209,11 +208,11 @@ describe('the first session', () => {
 
     // Act: the case worker records it that evening
     pinClock('2030-01-08T01:00:00Z');
-    const res = await api.decide(referralId, 'first-session', { attended: true, on: '2030-01-07' });
+    const res = await suite.api.decide(referralId, 'first-session', { attended: true, on: '2030-01-07' });
 
     // Assess
     expect(res.status).toBe(200);
-    const started = await api.waitFor(referralId, (r) => r.status === 'STARTED');
+    const started = await suite.api.waitFor(referralId, (r) => r.status === 'STARTED');
     expect(started.events.find((e) => e.type === 'STATUS_CHANGED' && e.to === 'STARTED')?.from).toBe('NEEDS_ATTENTION');
     expect(await executionEnds(referralId)).toBe('SUCCEEDED');
   });
@@ -221,32 +220,32 @@ describe('the first session', () => {
   test('an enrolled person withdrawn before the start gives the seat back in the same change; both told', async () => {
     // Prepare
     const tag = tagged();
-    const { cohortId } = await api.newCohort({ startDate: '2030-01-14', capacity: 2 });
-    const { referralId } = await api.atEnrollment(referralOf(tag));
+    const { cohortId } = await suite.api.newCohort({ startDate: '2030-01-14', capacity: 2 });
+    const { referralId } = await suite.api.atEnrollment(referralOf(tag));
     await enrol(referralId, cohortId);
-    expect((await api.cohort(cohortId)).seatsLeft).toBe(1);
+    expect((await suite.api.cohort(cohortId)).seatsLeft).toBe(1);
 
     // Act
-    const res = await api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, {
+    const res = await suite.api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, {
       body: { reason: 'Chose a program closer to home' },
       as: 'casey',
     });
 
     // Assess
     expect([res.status, res.json.status]).toEqual([200, 'WITHDRAWN']);
-    const c = await api.cohort(cohortId);
+    const c = await suite.api.cohort(cohortId);
     expect([c.seatsLeft, c.roster]).toEqual([2, []]);
-    const r = await api.referral(referralId);
+    const r = await suite.api.referral(referralId);
     expect(eventsOf(r, 'SEAT_RELEASED')).toHaveLength(1);
     expect(await executionEnds(referralId)).toBe('ABORTED');
-    expect(await api.waitForEmails(physicianEmail(tag), 1, (e) => /closed \(withdrawn\)/.test(e.body.text ?? ''))).toHaveLength(1);
+    expect(await suite.api.waitForEmails(physicianEmail(tag), 1, (e) => /closed \(withdrawn\)/.test(e.body.text ?? ''))).toHaveLength(1);
   });
 });
 
 describe('the waitlist', () => {
   test("only when the track is full; reviewed weekly; longest waiting first; a no-show's seat offered and taken", async () => {
     // Prepare: one morning group of one seat (Mon/Wed/Fri 9:00; today's session is over, the next is Wednesday)
-    const { cohortId } = await api.newCohort({
+    const { cohortId } = await suite.api.newCohort({
       track: 'morning',
       startDate: '2030-01-07',
       capacity: 1,
@@ -257,10 +256,10 @@ describe('the waitlist', () => {
       ],
     });
     const [tagA, tagB, tagC] = [tagged(), tagged(), tagged()];
-    const a = await api.atEnrollment(referralOf(tagA, { schedulePreference: 'morning' }));
-    const b = await api.atEnrollment(referralOf(tagB, { schedulePreference: 'morning' }));
+    const a = await suite.api.atEnrollment(referralOf(tagA, { schedulePreference: 'morning' }));
+    const b = await suite.api.atEnrollment(referralOf(tagB, { schedulePreference: 'morning' }));
     // C is urgent: the waitlist still goes by waiting time
-    const c = await api.atEnrollment(
+    const c = await suite.api.atEnrollment(
       referralOf(tagC, {
         schedulePreference: 'morning',
         screening: { selfHarmThoughtsPastMonth: true, suicideAttemptPastThreeMonths: false },
@@ -268,33 +267,35 @@ describe('the waitlist', () => {
     );
 
     // Act + Assess: no waitlist while the morning group has a seat
-    const refused = await api.decide(b.referralId, 'enrollment', { waitlist: true });
+    const refused = await suite.api.decide(b.referralId, 'enrollment', { waitlist: true });
     expect([refused.status, refused.json.error]).toEqual([409, 'SeatsAvailable']);
-    expect((await api.referral(b.referralId)).pendingStep).toBe('enrollment');
+    expect((await suite.api.referral(b.referralId)).pendingStep).toBe('enrollment');
 
     // Act: A takes the seat; B, then C a minute later, are waitlisted
     await enrol(a.referralId, cohortId);
-    const wb = await api.decide(b.referralId, 'enrollment', { waitlist: true, note: 'Morning group full' });
+    const wb = await suite.api.decide(b.referralId, 'enrollment', { waitlist: true, note: 'Morning group full' });
     expect([wb.status, wb.json.status]).toEqual([200, 'WAITLISTED']);
-    const waitingB = await api.waitFor(b.referralId, (r) => r.pendingStep === 'waitlist');
+    const waitingB = await suite.api.waitFor(b.referralId, (r) => r.pendingStep === 'waitlist');
     pinClock(new Date(Date.parse(MONDAY) + 60_000));
-    expect((await api.decide(c.referralId, 'enrollment', { waitlist: true })).status).toBe(200);
-    await api.waitFor(c.referralId, (r) => r.pendingStep === 'waitlist');
+    expect((await suite.api.decide(c.referralId, 'enrollment', { waitlist: true })).status).toBe(200);
+    await suite.api.waitFor(c.referralId, (r) => r.pendingStep === 'waitlist');
 
     // Assess: WAITLISTED is a gate; the person and the referrer told; the queue longest waiting first; the cohort says who waits
     expect(waitingB).toMatchObject({ status: 'WAITLISTED', waitlist: { since: expect.any(String), track: 'morning' } });
-    expect(await api.waitForEmails(patientEmail(tagB), 1, (e) => e.subject === `You are on our waitlist (${b.reference})`)).toHaveLength(1);
-    expect(await api.waitForEmails(physicianEmail(tagB), 1, (e) => /waitlist/.test(e.body.text ?? ''))).toHaveLength(1);
-    const queue = (await api.call('GET', '/api/staff/referrals?status=WAITLISTED', { as: 'casey' })).json.items as Array<{
+    expect(
+      await suite.api.waitForEmails(patientEmail(tagB), 1, (e) => e.subject === `You are on our waitlist (${b.reference})`),
+    ).toHaveLength(1);
+    expect(await suite.api.waitForEmails(physicianEmail(tagB), 1, (e) => /waitlist/.test(e.body.text ?? ''))).toHaveLength(1);
+    const queue = (await suite.api.call('GET', '/api/staff/referrals?status=WAITLISTED', { as: 'casey' })).json.items as Array<{
       referralId: string;
       urgent: boolean;
     }>;
     expect(queue.map((x) => x.referralId).filter((id) => id === b.referralId || id === c.referralId)).toEqual([b.referralId, c.referralId]);
     expect(queue.find((x) => x.referralId === c.referralId)?.urgent).toBe(true);
-    expect(await api.cohort(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 2 });
+    expect(await suite.api.cohort(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 2 });
 
     // Act: the review timer runs out (half a day here)
-    const reviewed = await api.waitFor(
+    const reviewed = await suite.api.waitFor(
       b.referralId,
       (r) => eventsOf(r, 'WAITLIST_REVIEW_DUE').length >= 1 && r.pendingStep === 'waitlist',
       20_000,
@@ -304,39 +305,41 @@ describe('the waitlist', () => {
     expect(reviewed.status).toBe('WAITLISTED');
     expect(eventsOf(reviewed, 'SLA_BREACHED')).toEqual([]);
     expect(eventsOf(reviewed, 'WAITLIST_REVIEW_DUE')[0]!.detail).toMatchObject({ review: 1, seatsFree: 0 });
-    const review = await api.waitForEmails(PROGRAM, 1, (e) => e.subject === `Waitlist review: ${b.reference}`);
+    const review = await suite.api.waitForEmails(PROGRAM, 1, (e) => e.subject === `Waitlist review: ${b.reference}`);
     expect(review[0]!.body.text).toContain('No seat is free in its track yet.');
     expect(review[0]!.body.text).not.toMatch(/Alex|Rivera|123-4567|morning/);
 
     // Act: A misses Wednesday's session and is closed as a no-show: the seat comes back
     pinClock('2030-01-09T16:00:00Z');
-    expect((await api.decide(a.referralId, 'first-session', { attended: false, next: 'close' })).status).toBe(200);
-    await api.waitFor(a.referralId, (r) => r.status === 'NO_SHOW');
-    expect(await api.cohort(cohortId)).toMatchObject({ seatsLeft: 1, waiting: 2 });
+    expect((await suite.api.decide(a.referralId, 'first-session', { attended: false, next: 'close' })).status).toBe(200);
+    await suite.api.waitFor(a.referralId, (r) => r.status === 'NO_SHOW');
+    expect(await suite.api.cohort(cohortId)).toMatchObject({ seatsLeft: 1, waiting: 2 });
 
     // Act: the seat is offered to B, who waited longest
-    const taken = await api.decide(b.referralId, 'waitlist', { cohortId, note: 'Seat freed by a no-show' });
+    const taken = await suite.api.decide(b.referralId, 'waitlist', { cohortId, note: 'Seat freed by a no-show' });
 
     // Assess: B enrolled from the waitlist, the seat taken atomically, the schedule sent, the first-session gate open
     expect([taken.status, taken.json.status]).toEqual([200, 'ENROLLED']);
-    const enrolledB = await api.waitFor(b.referralId, (r) => r.pendingStep === 'first-session');
+    const enrolledB = await suite.api.waitFor(b.referralId, (r) => r.pendingStep === 'first-session');
     expect(enrolledB.firstSession).toEqual({ at: '2030-01-11T09:00:00-05:00', retries: 0 });
-    expect(await api.cohort(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 1 });
-    expect(await api.waitForEmails(patientEmail(tagB), 1, (e) => e.subject === `Your group schedule (${b.reference})`)).toHaveLength(1);
-    const full = await api.decide(c.referralId, 'waitlist', { cohortId });
+    expect(await suite.api.cohort(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 1 });
+    expect(await suite.api.waitForEmails(patientEmail(tagB), 1, (e) => e.subject === `Your group schedule (${b.reference})`)).toHaveLength(
+      1,
+    );
+    const full = await suite.api.decide(c.referralId, 'waitlist', { cohortId });
     expect([full.status, full.json.error]).toEqual([409, 'CohortFull']);
 
     // Act: C withdraws from the waitlist
-    const w = await api.call('POST', `/api/staff/referrals/${c.referralId}/withdraw`, {
+    const w = await suite.api.call('POST', `/api/staff/referrals/${c.referralId}/withdraw`, {
       body: { reason: 'Found a program elsewhere' },
       as: 'casey',
     });
 
     // Assess: no seat moved; nobody waits
     expect(w.status).toBe(200);
-    expect(await api.cohort(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 0 });
+    expect(await suite.api.cohort(cohortId)).toMatchObject({ seatsLeft: 0, waiting: 0 });
     expect(await executionEnds(c.referralId)).toBe('ABORTED');
-    const path = (await api.referral(b.referralId)).events.filter((e) => e.type === 'STATUS_CHANGED').map((e) => `${e.from}>${e.to}`);
+    const path = (await suite.api.referral(b.referralId)).events.filter((e) => e.type === 'STATUS_CHANGED').map((e) => `${e.from}>${e.to}`);
     expect(path).toEqual(['RECEIVED>EVALUATION', 'EVALUATION>ENROLLMENT', 'ENROLLMENT>WAITLISTED', 'WAITLISTED>ENROLLED']);
   });
 });

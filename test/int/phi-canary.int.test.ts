@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { startRuntime, type Runtime } from '../../local/runtime';
-import { TestApi } from '../support/api';
 import { cohortBody, intakeBody } from '../support/fixtures';
 import { type CapturedOutput, captureOutput } from '../support/output';
+import { runtimeSuite } from '../support/runtime-suite';
 
 // PHI canaries (issue 12, item 6): referrals carry distinctive values in every PHI field and run
 // through intake, decisions, enrolment, a withdrawal and bad requests. Then every place PHI must
@@ -34,22 +33,21 @@ const DISPLAY_NAME = `${CANARY.firstName} ${CANARY.lastName[0]}.`;
 const everyCanary = Object.values(CANARY);
 const found = (text: string, canaries = everyCanary): string[] => canaries.filter((c) => text.toLowerCase().includes(c.toLowerCase()));
 
-let rt: Runtime;
-let api: TestApi;
 let sfn: SFNClient;
 let output: CapturedOutput;
 
-beforeAll(async () => {
+beforeAll(() => {
+  // before the runtime: everything it logs is captured
   output = captureOutput();
-  // not quiet: the gateway logs every request line, the handlers log at DEBUG
-  rt = await startRuntime({ port: 0, mailPort: 0, quiet: false, timeScale: 100, env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
-  api = new TestApi(rt.appUrl, rt.mailUrl);
-  sfn = new SFNClient({ region: 'us-east-1', endpoint: rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-}, 60_000);
+});
+// not quiet: the gateway logs every request line, the handlers log at DEBUG
+const suite = runtimeSuite({ quiet: false, timeScale: 100, env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
+beforeAll(() => {
+  sfn = new SFNClient({ region: 'us-east-1', endpoint: suite.rt.sfnUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+});
 
-afterAll(async () => {
+afterAll(() => {
   sfn?.destroy();
-  await rt?.stop();
   output?.stop();
 });
 
@@ -81,47 +79,52 @@ const EVAL = {
 
 test('no PHI canary reaches the logs, the executions, the error bodies or the program emails; physicians see the display name only', async () => {
   // Prepare
-  const cohort = (await api.call('POST', '/api/staff/cohorts', { body: cohortBody(), as: 'sam' })).json as { cohortId: string };
+  const cohort = (await suite.api.call('POST', '/api/staff/cohorts', { body: cohortBody(), as: 'sam' })).json as { cohortId: string };
   const errorBodies: string[] = [];
 
   // Act: one referral to enrolment, one withdrawn, one urgent, and bad requests full of canaries
-  const enrolled = (await api.intake(canaryIntake('a'))).json.referralId as string;
-  const withdrawn = (await api.intake(canaryIntake('b'))).json.referralId as string;
+  const enrolled = (await suite.api.intake(canaryIntake('a'))).json.referralId as string;
+  const withdrawn = (await suite.api.intake(canaryIntake('b'))).json.referralId as string;
   const urgentBody = canaryIntake('c');
   urgentBody.screening.selfHarmThoughtsPastMonth = true;
-  const urgent = (await api.intake(urgentBody)).json.referralId as string;
-  await api.waitForGate(enrolled, 'evaluation');
-  expect((await api.decide(enrolled, 'evaluation', EVAL)).status).toBe(200);
-  await api.waitForGate(enrolled, 'enrollment');
-  expect((await api.decide(enrolled, 'enrollment', { cohortId: cohort.cohortId, note: CANARY.decisionNote })).status).toBe(200);
-  await api.waitForGate(withdrawn, 'evaluation');
+  const urgent = (await suite.api.intake(urgentBody)).json.referralId as string;
+  await suite.api.waitForGate(enrolled, 'evaluation');
+  expect((await suite.api.decide(enrolled, 'evaluation', EVAL)).status).toBe(200);
+  await suite.api.waitForGate(enrolled, 'enrollment');
+  expect((await suite.api.decide(enrolled, 'enrollment', { cohortId: cohort.cohortId, note: CANARY.decisionNote })).status).toBe(200);
+  await suite.api.waitForGate(withdrawn, 'evaluation');
   expect(
-    (await api.call('POST', `/api/staff/referrals/${withdrawn}/withdraw`, { body: { reason: CANARY.withdrawReason }, as: 'casey' })).status,
+    (await suite.api.call('POST', `/api/staff/referrals/${withdrawn}/withdraw`, { body: { reason: CANARY.withdrawReason }, as: 'casey' }))
+      .status,
   ).toBe(200);
   const bad = canaryIntake('d');
   (bad.patient as { dateOfBirth: string }).dateOfBirth = `${CANARY.dateOfBirth}x`;
   (bad.patient as { email: string }).email = `not-an-email ${CANARY.email}`;
   for (const res of [
-    await api.intake(bad),
-    await api.intake({ ...canaryIntake('e'), substances: [] }),
-    await api.call('POST', '/api/referrals', {
+    await suite.api.intake(bad),
+    await suite.api.intake({ ...canaryIntake('e'), substances: [] }),
+    await suite.api.call('POST', '/api/referrals', {
       raw: `{"patient":{"firstName":"${CANARY.firstName}"`,
       headers: { 'idempotency-key': 'k-canary-1' },
     }),
-    await api.decide(enrolled, 'evaluation', EVAL),
-    await api.call('GET', `/api/staff/referrals?q=${encodeURIComponent(CANARY.lastName)}&cursor=${encodeURIComponent(CANARY.notes)}`, {
-      as: 'casey',
-    }),
+    await suite.api.decide(enrolled, 'evaluation', EVAL),
+    await suite.api.call(
+      'GET',
+      `/api/staff/referrals?q=${encodeURIComponent(CANARY.lastName)}&cursor=${encodeURIComponent(CANARY.notes)}`,
+      {
+        as: 'casey',
+      },
+    ),
   ]) {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     errorBodies.push(res.text);
   }
   // every email has gone out (the outbox is drained) before anything is searched
-  await api.waitForEmails(`a.${CANARY.email}`, 2, () => true, 15_000);
-  await api.waitForEmails('a.doctor@clinic.example', 3, () => true, 15_000);
-  await api.waitForEmails('b.doctor@clinic.example', 2, () => true, 15_000);
-  await api.waitForEmails('intake-team@iop.example', 1, (e) => e.subject.startsWith('Urgent'), 15_000);
+  await suite.api.waitForEmails(`a.${CANARY.email}`, 2, () => true, 15_000);
+  await suite.api.waitForEmails('a.doctor@clinic.example', 3, () => true, 15_000);
+  await suite.api.waitForEmails('b.doctor@clinic.example', 2, () => true, 15_000);
+  await suite.api.waitForEmails('intake-team@iop.example', 1, (e) => e.subject.startsWith('Urgent'), 15_000);
 
   // Assess: logs (every line the process wrote while the runtime ran)
   const logs = output.text();
@@ -130,7 +133,7 @@ test('no PHI canary reaches the logs, the executions, the error bodies or the pr
   expect(found(logs)).toEqual([]);
 
   // Assess: executions — input, output and the whole history with its data
-  const { executions } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: rt.stateMachineArn, maxResults: 1000 }));
+  const { executions } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: suite.rt.stateMachineArn, maxResults: 1000 }));
   const ours = (executions ?? []).filter((e) => [enrolled, withdrawn, urgent].some((id) => e.name?.startsWith(id)));
   expect(ours.length).toBeGreaterThanOrEqual(3);
   for (const e of ours) {
@@ -144,7 +147,7 @@ test('no PHI canary reaches the logs, the executions, the error bodies or the pr
   expect(found(errorBodies.join('\n'))).toEqual([]);
 
   // Assess: program emails carry no PHI; physician emails the display name at most
-  const emails = await api.emails();
+  const emails = await suite.api.emails();
   const toProgram = emails.filter((m) => m.destination.to.includes('intake-team@iop.example'));
   expect(toProgram.length).toBeGreaterThan(0);
   expect(found(JSON.stringify(toProgram))).toEqual([]);

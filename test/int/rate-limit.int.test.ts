@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { request } from 'node:http';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { App, Stack } from 'aws-cdk-lib';
@@ -6,24 +6,18 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { stageConfigFrom } from '../../infra/config';
 import { INTAKE_METHOD, INTAKE_PATH, Protection } from '../../infra/constructs/protection';
 import { RATE_LIMITED_INTAKE, WAF_RATE_LIMITS } from '../../local/gateway/rate-limits';
-import { startRuntime, type Runtime } from '../../local/runtime';
 import { intakeBody } from '../support/fixtures';
+import { runtimeSuite } from '../support/runtime-suite';
 
 // the local rate limits mirror the WAF web ACL: a token bucket per client address on the public
 // intake (every request counts, 429 + Retry-After over the limit) and on failed sign-ins. The
 // buckets run on a clock this test moves, so refilling needs no waiting. Clients are told apart by
 // their address: this test also speaks from 127.0.0.2 and 127.0.0.3 (all of 127/8 is loopback).
 
-let rt: Runtime;
 let fakeMs = 0;
 const advance = (seconds: number) => (fakeMs += seconds * 1000);
 
-beforeAll(async () => {
-  rt = await startRuntime({ port: 0, mailPort: 0, quiet: true, rateLimits: { ...WAF_RATE_LIMITS, now: () => fakeMs } });
-});
-afterAll(async () => {
-  await rt?.stop();
-});
+const suite = runtimeSuite({ rateLimits: { ...WAF_RATE_LIMITS, now: () => fakeMs } });
 
 interface Answer {
   status: number;
@@ -39,7 +33,7 @@ const send = (
   opts: { from?: string; body?: string; headers?: Record<string, string> } = {},
 ): Promise<Answer> =>
   new Promise((resolve, reject) => {
-    const url = new URL(rt.appUrl);
+    const url = new URL(suite.rt.appUrl);
     const headers = { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers };
     const req = request(
       { host: url.hostname, port: url.port, path, method, headers, localAddress: opts.from ?? '127.0.0.1', agent: false, timeout: 10_000 },
@@ -71,7 +65,7 @@ const login = (from: string, password: string, username = 'casey') =>
 const storedIntakes = async (): Promise<number> => {
   const ddb = new DynamoDBClient({
     region: 'us-east-1',
-    endpoint: rt.dynamoUrl,
+    endpoint: suite.rt.dynamoUrl,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {
@@ -80,7 +74,7 @@ const storedIntakes = async (): Promise<number> => {
     do {
       const page = await ddb.send(
         new ScanCommand({
-          TableName: rt.tableName,
+          TableName: suite.rt.tableName,
           FilterExpression: 'entity = :e',
           ExpressionAttributeValues: { ':e': { S: 'intake' } },
           ExclusiveStartKey: start,

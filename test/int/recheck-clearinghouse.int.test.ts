@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startRuntime, type Runtime } from '../../local/runtime';
-import { TestApi } from '../support/api';
 import { type FakeClearinghouse, startFakeClearinghouse } from '../support/fake-clearinghouse';
 import { intakeBody } from '../support/fixtures';
+import { runtimeSuite } from '../support/runtime-suite';
 
 // the insurance re-check (issue 16 item 5) against a clearinghouse (the fake, recorded eligibility v3
 // answers): a payer given by name only and a rejected member ID land in insurance review with their
@@ -10,40 +9,35 @@ import { intakeBody } from '../support/fixtures';
 // answer is not asked twice (the case worker is waiting), and the new result carries the benefits
 
 let fake: FakeClearinghouse;
-let rt: Runtime;
-let api: TestApi;
 
 beforeAll(async () => {
+  // before the runtime: its env names the fake's URL
   fake = await startFakeClearinghouse();
-  rt = await startRuntime({
-    port: 0,
-    mailPort: 0,
-    quiet: true,
-    timeScale: 100,
-    env: {
-      ELIGIBILITY_PROVIDER: 'clearinghouse',
-      ELIGIBILITY_URL: fake.url,
-      ELIGIBILITY_API_KEY: 'recheck-test-key',
-      PROVIDER_NPI: '1234567893',
-      PROVIDER_NAME: 'Example IOP',
-    },
-  });
-  api = new TestApi(rt.appUrl, rt.mailUrl);
-}, 60_000);
+});
+const suite = runtimeSuite(() => ({
+  timeScale: 100,
+  env: {
+    ELIGIBILITY_PROVIDER: 'clearinghouse',
+    ELIGIBILITY_URL: fake.url,
+    ELIGIBILITY_API_KEY: 'recheck-test-key',
+    PROVIDER_NPI: '1234567893',
+    PROVIDER_NAME: 'Example IOP',
+  },
+}));
 
 afterAll(async () => {
-  await rt?.stop();
   await fake?.stop();
 });
 
 const run = Date.now().toString(36).toUpperCase();
-const recheck = (id: string, body: unknown) => api.call('POST', `/api/staff/referrals/${id}/insurance/recheck`, { body, as: 'casey' });
+const recheck = (id: string, body: unknown) =>
+  suite.api.call('POST', `/api/staff/referrals/${id}/insurance/recheck`, { body, as: 'casey' });
 
 const atReview = async (insurance: Record<string, unknown>) => {
-  const res = await api.intake(intakeBody({ lastName: 'Recheckova', insurance: insurance as never }));
+  const res = await suite.api.intake(intakeBody({ lastName: 'Recheckova', insurance: insurance as never }));
   expect(res.status).toBe(201);
   const id = res.json.referralId as string;
-  return { id, detail: await api.waitForGate(id, 'insurance-review') };
+  return { id, detail: await suite.api.waitForGate(id, 'insurance-review') };
 };
 
 describe('re-check through the clearinghouse', () => {
@@ -64,7 +58,7 @@ describe('re-check through the clearinghouse', () => {
     });
     expect(fake.requestsFor(good)).toHaveLength(1);
     expect(fake.requestsFor(good)[0]!.body).toMatchObject({ tradingPartnerServiceId: '60054', subscriber: { memberId: good } });
-    const after = await api.referral(id);
+    const after = await suite.api.referral(id);
     expect(after).toMatchObject({ status: 'INSURANCE_REVIEW', pendingStep: 'insurance-review' });
     expect(after.events.find((e) => e.type === 'ELIGIBILITY_RECHECKED')?.detail).toEqual({
       outcome: 'covered',
@@ -84,7 +78,7 @@ describe('re-check through the clearinghouse', () => {
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ eligibility: { outcome: 'covered', payerId: '62308' }, changed: ['payer', 'payerId'] });
     expect(fake.requestsFor(member).map((r) => r.body.tradingPartnerServiceId)).toEqual(['62308']);
-    expect((await api.referral(id)).intake.insurance).toMatchObject({ payer: 'Cigna', payerId: '62308', memberId: member });
+    expect((await suite.api.referral(id)).intake.insurance).toMatchObject({ payer: 'Cigna', payerId: '62308', memberId: member });
   });
 
   test('a busy payer is asked once on a re-check (no delayed retry): unclear BUSY at once, and the gate stays', async () => {
@@ -96,6 +90,6 @@ describe('re-check through the clearinghouse', () => {
     expect(res.status).toBe(200);
     expect(res.json.eligibility).toMatchObject({ outcome: 'unclear', reason: { code: 'BUSY' } });
     expect(fake.requestsFor(busy)).toHaveLength(1);
-    expect((await api.referral(id)).pendingStep).toBe('insurance-review');
+    expect((await suite.api.referral(id)).pendingStep).toBe('insurance-review');
   });
 });

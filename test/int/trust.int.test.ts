@@ -1,38 +1,35 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { DynamoDbReferralRepository } from '../../functions/lib/adapters/dynamodb-repository';
-import { startRuntime, type Runtime } from '../../local/runtime';
-import { TestApi, type StoredEmail } from '../support/api';
+import type { StoredEmail } from '../support/api';
 import { faultProxy, type FaultProxy } from '../support/fault-proxy';
 import { EVAL_ACCEPT, personOf, tagged } from '../support/fixtures';
 import { localRepository } from '../support/local-table';
+import { runtimeSuite } from '../support/runtime-suite';
 
 // Issue 9's reproductions, each over HTTP against the local runtime (DynamoDB Local, the real ASL,
 // the SES emulator behind a switchable fault proxy): nobody is told anything untrue, every email is
 // sent once after the change it reports has committed, and an email failure never stalls a referral.
 
-let rt: Runtime;
-let api: TestApi;
 let ses: FaultProxy;
+/** where the fault proxy forwards to: the SES emulator, known once the runtime has its endpoints */
+let mailUrl = '';
 let outbox: DynamoDbReferralRepository;
 
 beforeAll(async () => {
-  let mailUrl = '';
+  // before the runtime: its handlers send email through the proxy
   ses = await faultProxy(() => mailUrl);
-  rt = await startRuntime({
-    port: 0,
-    mailPort: 0,
-    quiet: true,
-    timeScale: 600,
-    env: (endpoints) => {
-      mailUrl = endpoints.mailUrl;
-      return { AWS_ENDPOINT_URL_SESV2: ses.url, NOTICE_RETRY_BASE_SECONDS: '0.2', NOTICE_RETRY_MAX_SECONDS: '0.5' };
-    },
-  });
-  api = new TestApi(rt.appUrl, rt.mailUrl);
-  outbox = localRepository(rt);
+});
+const suite = runtimeSuite({
+  timeScale: 600,
+  env: (endpoints) => {
+    mailUrl = endpoints.mailUrl;
+    return { AWS_ENDPOINT_URL_SESV2: ses.url, NOTICE_RETRY_BASE_SECONDS: '0.2', NOTICE_RETRY_MAX_SECONDS: '0.5' };
+  },
+});
+beforeAll(() => {
+  outbox = localRepository(suite.rt);
 });
 afterAll(async () => {
-  await rt?.stop();
   await ses?.close();
 });
 
@@ -42,7 +39,7 @@ const person = (tag: string, consent = true) =>
 
 const atEnrollment = async (tag: string) => {
   const p = person(tag);
-  return { ...p, ...(await api.atEnrollment(p.body)) };
+  return { ...p, ...(await suite.api.atEnrollment(p.body)) };
 };
 
 /** the mail a referral caused once the outbox is empty: sent, failed for good or cancelled, nothing pending */
@@ -51,7 +48,8 @@ const settled = async (referralId: string, timeoutMs = 20_000) => {
   for (;;) {
     const notices = await outbox.notices(referralId);
     // read after the notices settled: their timeline events are written with their final state
-    if (notices.every((n) => n.state !== 'pending' && n.state !== 'sending')) return { referral: await api.referral(referralId), notices };
+    if (notices.every((n) => n.state !== 'pending' && n.state !== 'sending'))
+      return { referral: await suite.api.referral(referralId), notices };
     if (Date.now() > until)
       throw new Error(`notices of ${referralId} still pending: ${JSON.stringify(notices.map((n) => [n.key, n.state]))}`);
     await new Promise((res) => setTimeout(res, 50));
@@ -66,15 +64,15 @@ const RUNS = Number(process.env.TRUST_RUNS ?? 6);
 describe('withdraw racing a decision', () => {
   test('enrolment vs withdraw: the withdrawal always stands (an enrolled person can be withdrawn); people hear what happened, once each; every seat comes back', async () => {
     // Prepare
-    const cohort = await api.newCohort({ capacity: 10 });
+    const cohort = await suite.api.newCohort({ capacity: 10 });
     const runs = await Promise.all(Array.from({ length: RUNS }, () => atEnrollment(tagged())));
 
     // Act: both at once, for every referral
     const outcomes = await Promise.all(
       runs.map(async (x) => {
         const [decision, withdrawal] = await Promise.all([
-          api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId }),
-          api.call('POST', `/api/staff/referrals/${x.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
+          suite.api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId }),
+          suite.api.call('POST', `/api/staff/referrals/${x.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
         ]);
         return { ...x, decision: decision.status, withdrawal: withdrawal.status };
       }),
@@ -86,8 +84,8 @@ describe('withdraw racing a decision', () => {
       expect(o.withdrawal).toBe(200);
       expect([200, 409]).toContain(o.decision);
       const { referral, notices } = await settled(o.referralId);
-      const toPatient = await api.emailsTo(o.patient);
-      const toDoctor = await api.emailsTo(o.doctor);
+      const toPatient = await suite.api.emailsTo(o.patient);
+      const toDoctor = await suite.api.emailsTo(o.doctor);
       expect(referral.status).toBe('WITHDRAWN');
       if (o.decision === 200) {
         // enrolled, then withdrawn: both true, each told once, and the seat released
@@ -109,7 +107,7 @@ describe('withdraw racing a decision', () => {
       // every physician email actually sent is one DISCLOSURE event, and nothing else is
       expect(referral.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength(toDoctor.length);
     }
-    const c = await api.cohort(cohort.cohortId);
+    const c = await suite.api.cohort(cohort.cohortId);
     expect([c.seatsLeft, c.roster]).toEqual([10, []]);
   });
 
@@ -117,16 +115,16 @@ describe('withdraw racing a decision', () => {
     // Prepare
     const people = Array.from({ length: RUNS }, () => person(tagged()));
     const made = await Promise.all(
-      people.map(async (p) => ({ ...p, ...((await api.intake(p.body)).json as { referralId: string; reference: string }) })),
+      people.map(async (p) => ({ ...p, ...((await suite.api.intake(p.body)).json as { referralId: string; reference: string }) })),
     );
-    for (const m of made) await api.waitForGate(m.referralId, 'evaluation');
+    for (const m of made) await suite.api.waitForGate(m.referralId, 'evaluation');
 
     // Act
     const outcomes = await Promise.all(
       made.map(async (m) => {
         const [decision, withdrawal] = await Promise.all([
-          api.decide(m.referralId, 'evaluation', EVAL_ACCEPT),
-          api.call('POST', `/api/staff/referrals/${m.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
+          suite.api.decide(m.referralId, 'evaluation', EVAL_ACCEPT),
+          suite.api.call('POST', `/api/staff/referrals/${m.referralId}/withdraw`, { body: { reason: 'Race test' }, as: 'casey' }),
         ]);
         return { ...m, decision: decision.status, withdrawal: withdrawal.status };
       }),
@@ -138,10 +136,10 @@ describe('withdraw racing a decision', () => {
       expect([200, 409]).toContain(o.decision);
       const { referral } = await settled(o.referralId);
       expect(referral.status).toBe('WITHDRAWN');
-      const told = (await api.emailsTo(o.doctor)).map((m) => m.body.text ?? '');
+      const told = (await suite.api.emailsTo(o.doctor)).map((m) => m.body.text ?? '');
       expect(told.filter((t) => t.includes('accepted the referral'))).toHaveLength(o.decision === 200 ? 1 : 0);
       expect(told.filter((t) => t.includes('The referral was closed'))).toHaveLength(1);
-      expect((await api.emailsTo(o.patient)).filter((m) => /request has been closed/.test(m.body.text ?? ''))).toHaveLength(1);
+      expect((await suite.api.emailsTo(o.patient)).filter((m) => /request has been closed/.test(m.body.text ?? ''))).toHaveLength(1);
       expect(referral.events.filter((e) => e.type === 'DISCLOSURE')).toHaveLength(told.length);
     }
   });
@@ -150,13 +148,13 @@ describe('withdraw racing a decision', () => {
     // Prepare
     const tag = tagged();
     const p = person(tag);
-    const { referralId, reference } = (await api.intake(p.body)).json;
-    await api.waitForGate(referralId, 'evaluation');
+    const { referralId, reference } = (await suite.api.intake(p.body)).json;
+    await suite.api.waitForGate(referralId, 'evaluation');
 
     // Act
     const answers = await Promise.all(
       Array.from({ length: 5 }, () =>
-        api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Asked to stop' }, as: 'casey' }),
+        suite.api.call('POST', `/api/staff/referrals/${referralId}/withdraw`, { body: { reason: 'Asked to stop' }, as: 'casey' }),
       ),
     );
 
@@ -164,8 +162,8 @@ describe('withdraw racing a decision', () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409]);
     const { referral } = await settled(referralId);
     const closing = (mails: StoredEmail[]) => mails.filter((m) => /request has been closed|referral was closed/.test(m.body.text ?? ''));
-    expect(closing(await api.emailsTo(p.patient))).toHaveLength(1);
-    expect(closing(await api.emailsTo(p.doctor))).toHaveLength(1);
+    expect(closing(await suite.api.emailsTo(p.patient))).toHaveLength(1);
+    expect(closing(await suite.api.emailsTo(p.doctor))).toHaveLength(1);
     expect(referral.events.filter((e) => e.type === 'DISCLOSURE' && e.detail?.milestone === 'closed')).toHaveLength(1);
     expect(referral.events.filter((e) => e.type === 'WITHDRAWN')).toHaveLength(1);
     expect(reference).toMatch(/^IOP-/);
@@ -175,30 +173,30 @@ describe('withdraw racing a decision', () => {
 describe('a decision right after the previous step', () => {
   test('the enrolment decision sent 0 ms after the evaluation is accepted (200) and applied when its gate opens', async () => {
     // Prepare
-    const cohort = await api.newCohort();
+    const cohort = await suite.api.newCohort();
     const made = await Promise.all(
       Array.from({ length: Math.max(1, Math.ceil(RUNS / 2)) }, async () => {
         const p = person(tagged());
-        const { referralId, reference } = (await api.intake(p.body)).json;
-        await api.waitForGate(referralId, 'evaluation');
+        const { referralId, reference } = (await suite.api.intake(p.body)).json;
+        await suite.api.waitForGate(referralId, 'evaluation');
         return { ...p, referralId, reference };
       }),
     );
 
     for (const { referralId, reference, patient } of made) {
       // Act
-      const evaluation = await api.decide(referralId, 'evaluation', EVAL_ACCEPT);
-      const enrolment = await api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
+      const evaluation = await suite.api.decide(referralId, 'evaluation', EVAL_ACCEPT);
+      const enrolment = await suite.api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
 
       // Assess
       expect(evaluation.status).toBe(200);
       expect(enrolment.status).toBe(200);
       expect(enrolment.json.status).toBe('ENROLLED');
-      const again = await api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
+      const again = await suite.api.decide(referralId, 'enrollment', { cohortId: cohort.cohortId });
       expect(again.status).toBe(409);
-      await api.waitForGate(referralId, 'first-session');
+      await suite.api.waitForGate(referralId, 'first-session');
       await settled(referralId);
-      const schedule = await api.waitForEmails(patient, 1, (m) => m.subject === `Your group schedule (${reference})`);
+      const schedule = await suite.api.waitForEmails(patient, 1, (m) => m.subject === `Your group schedule (${reference})`);
       expect(schedule).toHaveLength(1);
     }
   });
@@ -207,14 +205,14 @@ describe('a decision right after the previous step', () => {
 describe('the referring physician hears status only', () => {
   test('the enrolment notice says enrolled and the start date: no session times, no calendar, no patient address', async () => {
     // Prepare
-    const cohort = await api.newCohort();
+    const cohort = await suite.api.newCohort();
     const x = await atEnrollment(tagged());
 
     // Act
-    expect((await api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId })).status).toBe(200);
+    expect((await suite.api.decide(x.referralId, 'enrollment', { cohortId: cohort.cohortId })).status).toBe(200);
 
     // Assess
-    const [mail] = await api.waitForEmails(x.doctor, 1, (m) => m.body.text?.includes('enrolled') ?? false);
+    const [mail] = await suite.api.waitForEmails(x.doctor, 1, (m) => m.body.text?.includes('enrolled') ?? false);
     expect(mail!.body.text).toMatch(/enrolled in the program and starts on [A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4}\./);
     expect(mail!.body.text).not.toMatch(/\d{1,2}:\d{2}|min\)|Weekly/);
     expect(mail!.attachments).toEqual([]);
@@ -230,15 +228,15 @@ describe('SES failing for a while', () => {
 
     // Act: intakes and decisions while every send fails
     const made = await Promise.all(
-      people.map(async (p) => ({ ...p, ...((await api.intake(p.body)).json as { referralId: string; reference: string }) })),
+      people.map(async (p) => ({ ...p, ...((await suite.api.intake(p.body)).json as { referralId: string; reference: string }) })),
     );
-    for (const m of made) await api.waitForGate(m.referralId, 'evaluation');
-    for (const m of made) expect((await api.decide(m.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
-    for (const m of made) await api.waitForGate(m.referralId, 'enrollment');
+    for (const m of made) await suite.api.waitForGate(m.referralId, 'evaluation');
+    for (const m of made) expect((await suite.api.decide(m.referralId, 'evaluation', EVAL_ACCEPT)).status).toBe(200);
+    for (const m of made) await suite.api.waitForGate(m.referralId, 'enrollment');
     for (const m of made)
-      await api.waitFor(m.referralId, (r) => r.events.some((e) => e.type === 'NOTICE_FAILED' && e.detail?.milestone === 'accepted'));
+      await suite.api.waitFor(m.referralId, (r) => r.events.some((e) => e.type === 'NOTICE_FAILED' && e.detail?.milestone === 'accepted'));
     expect(ses.refused).toBeGreaterThan(0);
-    expect((await api.referral(made[0]!.referralId)).status).toBe('ENROLLMENT');
+    expect((await suite.api.referral(made[0]!.referralId)).status).toBe('ENROLLMENT');
 
     // SES answers again: the sweep delivers what failed
     ses.failing = false;
@@ -246,10 +244,10 @@ describe('SES failing for a while', () => {
 
     // Assess: received + accepted notices, exactly once each
     for (const m of made) {
-      expect(subjects(await api.emailsTo(m.patient))).toEqual([`We received your request (${m.reference})`]);
-      const toDoctor = await api.emailsTo(m.doctor);
+      expect(subjects(await suite.api.emailsTo(m.patient))).toEqual([`We received your request (${m.reference})`]);
+      const toDoctor = await suite.api.emailsTo(m.doctor);
       expect(toDoctor).toHaveLength(2);
-      const r = await api.referral(m.referralId);
+      const r = await suite.api.referral(m.referralId);
       const failures = r.events.filter((e) => e.type === 'NOTICE_FAILED');
       expect(failures.length).toBeGreaterThan(0);
       expect(JSON.stringify(failures)).not.toMatch(/example\.org|clinic\.example|Service unavailable/);
@@ -262,19 +260,23 @@ describe('page cursors', () => {
   test('a cursor from another queue, or a tampered one, is a 400 InvalidCursor; its own queue pages on', async () => {
     // Prepare: enough referrals at the evaluation gate for two pages
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await api.intake(person(tagged()).body)).json.referralId);
-    for (const id of ids) await api.waitForGate(id, 'evaluation');
-    const first = await api.call('GET', '/api/staff/referrals?status=EVALUATION&limit=1', { as: 'casey' });
+    for (let i = 0; i < 3; i++) ids.push((await suite.api.intake(person(tagged()).body)).json.referralId);
+    for (const id of ids) await suite.api.waitForGate(id, 'evaluation');
+    const first = await suite.api.call('GET', '/api/staff/referrals?status=EVALUATION&limit=1', { as: 'casey' });
     const cursor = first.json.nextCursor as string;
 
     // Act
-    const same = await api.call('GET', `/api/staff/referrals?status=EVALUATION&limit=1&cursor=${encodeURIComponent(cursor)}`, {
+    const same = await suite.api.call('GET', `/api/staff/referrals?status=EVALUATION&limit=1&cursor=${encodeURIComponent(cursor)}`, {
       as: 'casey',
     });
-    const other = await api.call('GET', `/api/staff/referrals?status=ENROLLED&cursor=${encodeURIComponent(cursor)}`, { as: 'casey' });
-    const tampered = await api.call('GET', `/api/staff/referrals?status=EVALUATION&cursor=${encodeURIComponent(`x${cursor.slice(1)}`)}`, {
-      as: 'casey',
-    });
+    const other = await suite.api.call('GET', `/api/staff/referrals?status=ENROLLED&cursor=${encodeURIComponent(cursor)}`, { as: 'casey' });
+    const tampered = await suite.api.call(
+      'GET',
+      `/api/staff/referrals?status=EVALUATION&cursor=${encodeURIComponent(`x${cursor.slice(1)}`)}`,
+      {
+        as: 'casey',
+      },
+    );
 
     // Assess
     expect(first.status).toBe(200);
