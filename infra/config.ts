@@ -88,6 +88,8 @@ export interface StageConfig {
     /** an existing secret holding the API key (complete ARN); unset with the clearinghouse: the stack creates one */
     apiKeySecretArn?: string;
     retrySeconds?: string;
+    /** one request of the workflow may take this long (ELIGIBILITY_TIMEOUT_SECONDS; default 25) */
+    timeoutSeconds?: string;
     providerNpi?: string;
     providerName?: string;
   };
@@ -179,11 +181,21 @@ const eligibilityFrom = (node: Node): StageConfig['eligibility'] => {
     throw new Error(
       `context eligibilityRetrySeconds must be 0 to 60 (check-insurance has ${CHECK_INSURANCE_TIMEOUT_SECONDS} s for two requests and the wait), got ${retrySeconds}`,
     );
+  const timeoutSeconds = str(node, 'eligibilityTimeoutSeconds');
+  if (timeoutSeconds !== undefined && !(/^\d+$/.test(timeoutSeconds) && Number(timeoutSeconds) >= 1 && Number(timeoutSeconds) <= 55))
+    throw new Error(`context eligibilityTimeoutSeconds must be 1 to 55, got ${timeoutSeconds}`);
+  // request + delay + request must end inside check-insurance's own time, with 10 s to record the answer
+  const worst = 2 * Number(timeoutSeconds ?? 25) + Number(retrySeconds ?? 30);
+  if (worst > CHECK_INSURANCE_TIMEOUT_SECONDS - 10)
+    throw new Error(
+      `context eligibilityTimeoutSeconds × 2 + eligibilityRetrySeconds must be at most ${CHECK_INSURANCE_TIMEOUT_SECONDS - 10} (check-insurance has ${CHECK_INSURANCE_TIMEOUT_SECONDS} s), got ${worst}`,
+    );
   const settings = {
     provider,
     url,
     apiKeySecretArn,
     retrySeconds,
+    timeoutSeconds,
     providerNpi: str(node, 'providerNpi'),
     providerName: str(node, 'providerName'),
   } as const;

@@ -133,6 +133,7 @@ export class Functions extends Construct {
       ...(eligibility.url ? { ELIGIBILITY_URL: eligibility.url } : {}),
       ...(this.eligibilityKeySecret ? { ELIGIBILITY_API_KEY_SECRET_ARN: this.eligibilityKeySecret.secretArn } : {}),
       ...(eligibility.retrySeconds ? { ELIGIBILITY_RETRY_SECONDS: eligibility.retrySeconds } : {}),
+      ...(eligibility.timeoutSeconds ? { ELIGIBILITY_TIMEOUT_SECONDS: eligibility.timeoutSeconds } : {}),
       ...(eligibility.providerNpi ? { PROVIDER_NPI: eligibility.providerNpi } : {}),
       ...(eligibility.providerName ? { PROVIDER_NAME: eligibility.providerName } : {}),
       SES_CONFIGURATION_SET: props.email.configurationSetName,

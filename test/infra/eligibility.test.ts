@@ -55,7 +55,7 @@ describe('the eligibility settings on AWS', () => {
   });
 
   test('the clearinghouse: the stack creates the key secret (ops key); the handlers get its ARN, never a key; only the eligibility:key functions may read it', () => {
-    const t = templateWith({ ...CLEARINGHOUSE, eligibilityRetrySeconds: '45' });
+    const t = templateWith({ ...CLEARINGHOUSE, eligibilityRetrySeconds: '45', eligibilityTimeoutSeconds: '20' });
     const [secretId, secret] = onlyOne(t, 'AWS::SecretsManager::Secret', (r) => /clearinghouse API key/.test(r.Properties?.Description));
     expect(secret.Properties?.KmsKeyId).toBeDefined();
     expect(secret.Properties?.SecretString).toBeUndefined();
@@ -65,6 +65,7 @@ describe('the eligibility settings on AWS', () => {
         ELIGIBILITY_URL: CLEARINGHOUSE.eligibilityUrl,
         ELIGIBILITY_API_KEY_SECRET_ARN: { Ref: secretId },
         ELIGIBILITY_RETRY_SECONDS: '45',
+        ELIGIBILITY_TIMEOUT_SECONDS: '20',
         PROVIDER_NPI: CLEARINGHOUSE.providerNpi,
         PROVIDER_NAME: CLEARINGHOUSE.providerName,
       });
@@ -100,6 +101,8 @@ describe('the eligibility settings on AWS', () => {
     [{ ...CLEARINGHOUSE, eligibilityApiKeySecretArn: 'iop/clearinghouse-key' }, /complete ARN/],
     [{ ...CLEARINGHOUSE, eligibilityProvider: 'x12' }, /simulator or clearinghouse/],
     [{ ...CLEARINGHOUSE, eligibilityRetrySeconds: '120' }, /0 to 60/],
+    [{ ...CLEARINGHOUSE, eligibilityTimeoutSeconds: '90' }, /1 to 55/],
+    [{ ...CLEARINGHOUSE, eligibilityTimeoutSeconds: '40', eligibilityRetrySeconds: '60' }, /at most 110/],
     [{ ...CLEARINGHOUSE, eligibilityUrl: 'http://clearinghouse.example.org/v3' }, /https/],
   ])('synth fails loudly on a half or wrong configuration: %j', (context, message) => {
     expect(() => buildTestApp({ stage: 'prod', context })).toThrow(message);
