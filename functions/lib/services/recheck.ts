@@ -79,7 +79,7 @@ export const recheckInsurance = async (
       detail: {
         outcome: result.outcome,
         summary: result.summary,
-        ...(result.reason ? { reasonCode: result.reason.code } : {}),
+        ...(result.reason ? { reason: result.reason.code } : {}),
         changed,
       },
     });
@@ -89,7 +89,7 @@ export const recheckInsurance = async (
   logger.info('insurance checked again', {
     referralId,
     outcome: done.result.outcome,
-    reasonCode: done.result.reason?.code,
+    reason: done.result.reason?.code,
     changed: done.changed,
   });
   return { referralId, status: done.next.status, eligibility: done.result, changed: done.changed };

@@ -109,7 +109,7 @@ describe('recheckInsurance', () => {
     await recheckInsurance(deps, REFERRAL_ID, { memberId: 'STILL-WRONG' }, CASEY);
 
     const event = (await repo.events(REFERRAL_ID)).find((e) => e.type === 'ELIGIBILITY_RECHECKED')!;
-    expect(event.detail).toMatchObject({ outcome: 'unclear', reasonCode: 'AAA-72', changed: ['memberId'] });
+    expect(event.detail).toMatchObject({ outcome: 'unclear', reason: 'AAA-72', changed: ['memberId'] });
     expect((await repo.get(REFERRAL_ID))!.eligibility?.reason?.code).toBe('AAA-72');
   });
 

@@ -197,7 +197,7 @@ function eventLines(e: ReferralEvent, lookup: TimelineLookup): string[] {
         : [];
       return [
         `${words(String(d.outcome ?? ''))}${str(d.summary) ? `: ${String(d.summary)}` : ''}`,
-        ...(str(d.reasonCode) ? [`Reason code ${String(d.reasonCode)}`] : []),
+        ...(str(d.reason) ? [`Reason code ${String(d.reason)}`] : []),
         changed.length ? `Corrected: ${changed.join(', ')}` : 'Checked again as stored (nothing corrected)',
       ];
     }
