@@ -6,7 +6,7 @@ import { isFinal } from '../domain/workflow';
 import { logger } from '../logger';
 import type { Assign, ContactAttempt, RevokeConsent } from '../schemas/caseload';
 import type { ReferralSummary } from '../schemas/views';
-import { load, retryOnConflict } from './change';
+import { bump, load, retryOnConflict } from './change';
 import { summary } from './views';
 
 // the caseload: who follows a referral up (assign to self or another, reassign, release), "My
@@ -15,14 +15,6 @@ import { summary } from './views';
 // is one conditional write of the referral (its version) with its timeline event; a revocation also
 // cancels, in the same transaction, the physician notices still waiting in the outbox. None of
 // these changes the referral's status or touches its workflow.
-
-/** the next version of a record without a status change (staff facts about the person, not a step) */
-const bump = (r: ReferralRecord, now: Date, changes: Partial<ReferralRecord>): ReferralRecord => ({
-  ...r,
-  ...changes,
-  version: r.version + 1,
-  updatedAt: now.toISOString(),
-});
 
 const who = (a: Actor): string => a.username || a.sub || 'unknown';
 

@@ -11,6 +11,14 @@ import type { Status } from '../schemas/views';
 // a pure domain rule, write the next version with its events (and the notices it causes) in one
 // conditional transaction; a conflicting writer makes it read and decide again
 
+/** the next version of a record with `changes` (for a change that is not a status change: see advance) */
+export const bump = (r: ReferralRecord, now: Date, changes: Partial<ReferralRecord>): ReferralRecord => ({
+  ...r,
+  ...changes,
+  version: r.version + 1,
+  updatedAt: now.toISOString(),
+});
+
 /** the next version of a record: one status change (or none) and its STATUS_CHANGED event */
 export const advance = (
   r: ReferralRecord,
@@ -18,8 +26,8 @@ export const advance = (
   changes: Partial<ReferralRecord>,
   actor: Actor,
 ): { next: ReferralRecord; events: NewEvent[] } => {
-  const at = now.toISOString();
-  const next: ReferralRecord = { ...r, ...changes, version: r.version + 1, updatedAt: at };
+  const next = bump(r, now, changes);
+  const at = next.updatedAt;
   const events: NewEvent[] = [];
   if (next.status !== r.status) {
     next.reached = { ...r.reached, [next.status]: r.reached[next.status] ?? at };

@@ -8,7 +8,7 @@ import { ValidationError } from '../errors';
 import { logger } from '../logger';
 import { metrics } from '../observability';
 import type { EligibilityResult, Status } from '../schemas/views';
-import { advance, closedAlready, commit, currentCohorts, load, loadIntake, retryOnConflict, route } from './change';
+import { advance, bump, closedAlready, commit, currentCohorts, load, loadIntake, retryOnConflict, route } from './change';
 import { askEligibility } from './eligibility';
 import { noticesFor } from './notices';
 
@@ -72,11 +72,7 @@ export const openGate = async (deps: Deps, input: OpenGateInput): Promise<void> 
     const now = deps.now();
     const waiting = r.unapplied?.find((u) => u.step === step);
     if (waiting) {
-      await commit(
-        deps,
-        { ...r, version: r.version + 1, updatedAt: now.toISOString(), unapplied: r.unapplied!.filter((u) => u !== waiting) },
-        [],
-      );
+      await commit(deps, bump(r, now, { unapplied: r.unapplied!.filter((u) => u !== waiting) }), []);
       await deps.workflow.resume(input.taskToken, waiting.route);
       logger.info('gate opened with its decision waiting', { referralId: r.referralId, step });
       return;
@@ -169,11 +165,7 @@ export const escalate = async (deps: Deps, input: EscalateInput): Promise<Route 
       // reopens briefly and applies it as it opens
       const decided = r.decided?.[step];
       if (decided && !r.unapplied?.some((u) => u.step === step)) {
-        await commit(
-          deps,
-          { ...r, version: r.version + 1, updatedAt: now.toISOString(), unapplied: [...(r.unapplied ?? []), { step, route: decided }] },
-          [],
-        );
+        await commit(deps, bump(r, now, { unapplied: [...(r.unapplied ?? []), { step, route: decided }] }), []);
       }
       return { next: gate, timeoutSeconds: 60 };
     }
