@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from './errors';
+import { KEY_ATTRIBUTES as KEY_NAMES } from './keys';
 
 /**
  * Opaque page cursors: the table key a query stopped at, bound to that query and signed.
@@ -13,7 +14,7 @@ import { ValidationError } from './errors';
 
 type Key = Record<string, string>;
 
-const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
+const KEY_ATTRIBUTES = new Set(KEY_NAMES);
 const fallbackSecret = randomBytes(32).toString('hex');
 
 const invalid = () =>

@@ -45,6 +45,13 @@ export const tableDefinition = {
   ],
 } as const;
 
+/** every attribute that is part of a table or index key: the cursor's allowed names, and what reads strip */
+export const KEY_ATTRIBUTES: readonly string[] = [
+  tableDefinition.partitionKey,
+  tableDefinition.sortKey,
+  ...tableDefinition.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+];
+
 export const META = 'META';
 
 export const keys = {

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { now } from '../clock';
-import { keys } from '../keys';
+import { KEY_ATTRIBUTES, keys } from '../keys';
 import { FINAL_STATUSES } from '../schemas/views';
 import type { NewEvent, NoticeRecord, ReferralRecord } from './ports';
 
@@ -32,22 +32,11 @@ export const noticeItem = (n: NoticeRecord) => ({
   ...n,
 });
 
-export const stripKeys = <T>(item: Record<string, unknown>): T => {
-  const {
-    pk: _pk,
-    sk: _sk,
-    gsi1pk: _a,
-    gsi1sk: _b,
-    gsi2pk: _c,
-    gsi2sk: _d,
-    gsi3pk: _f,
-    gsi3sk: _g,
-    entity: _t,
-    expiresAt: _e,
-    ...rest
-  } = item;
-  return rest as T;
-};
+/** what a read leaves out of an item: its key attributes and storage bookkeeping */
+const STORAGE_ATTRIBUTES = new Set([...KEY_ATTRIBUTES, 'entity', 'expiresAt']);
+
+export const stripKeys = <T>(item: Record<string, unknown>): T =>
+  Object.fromEntries(Object.entries(item).filter(([k]) => !STORAGE_ATTRIBUTES.has(k))) as T;
 
 /** the document client and the item writers every part of the adapter uses */
 export abstract class DynamoDbTable {

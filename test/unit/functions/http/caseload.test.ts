@@ -210,6 +210,34 @@ describe('GET /api/staff/caseload', () => {
     });
   });
 
+  // was a bug: the owner index's keys (gsi3pk/gsi3sk) were not among the cursor's key attributes,
+  // so the next-page cursor of a full first page came back as a 400 InvalidCursor
+  test('the next page continues from where the first stopped, with the cursor the first page gave', async () => {
+    // Prepare
+    const lastKey = {
+      pk: `REFERRAL#${REFERRAL_ID}`,
+      sk: 'META',
+      gsi3pk: 'OWNER#casey',
+      gsi3sk: `1#2026-12-20T15:00:00.000Z#${REFERRAL_ID}`,
+    };
+    m.ddb
+      .on(QueryCommand, { IndexName: 'gsi3' })
+      .resolves({ Items: [metaItem(referral({ status: 'EVALUATION', assignedTo: assignedTo('casey') }))], LastEvaluatedKey: lastKey });
+    const first = bodyOf(await handler(apiEvent('GET /api/staff/caseload', { claims: CASE_WORKER }), lambdaContext)) as {
+      nextCursor: string;
+    };
+
+    // Act
+    const res = await handler(
+      apiEvent('GET /api/staff/caseload', { claims: CASE_WORKER, queryStringParameters: { cursor: first.nextCursor } }),
+      lambdaContext,
+    );
+
+    // Assess
+    expect(res.statusCode).toBe(200);
+    expect(m.ddb.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual(lastKey);
+  });
+
   test("a colleague's caseload with ?assignee=", async () => {
     await handler(apiEvent('GET /api/staff/caseload', { claims: SUPERVISOR, queryStringParameters: { assignee: 'casey' } }), lambdaContext);
     expect(m.ddb.commandCalls(QueryCommand)[0]!.args[0].input.ExpressionAttributeValues).toEqual({ ':pk': 'OWNER#casey' });
