@@ -22,6 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { FINAL_STATUSES, type Status } from '../functions/lib/schemas/views';
 import { cognitoAccessToken, testUserFromEnv } from './staff-token';
 
 export interface SmokeOptions {
@@ -54,13 +55,10 @@ export class SmokeError extends Error {
 }
 
 interface ReferralView {
-  status: string;
+  status: Status;
   pendingStep?: string;
   events: Array<{ type: string; detail?: Record<string, unknown> }>;
 }
-
-// ENROLLED and WAITLISTED are gates (first session, a seat): a synthetic referral there is withdrawn too
-const FINAL = ['REFERRED_OUT', 'NOT_COVERED', 'WITHDRAWN', 'EXPIRED', 'STARTED', 'NO_SHOW'];
 
 /** the body of the synthetic referral; addresses on the SES mailbox simulator */
 export const smokeIntake = (nowMs: number, tag: string) => ({
@@ -159,7 +157,7 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
     }
   };
   const stuck = (r: ReferralView) =>
-    r.status === 'NEEDS_ATTENTION' || FINAL.includes(r.status) ? `the referral went to ${r.status}` : undefined;
+    r.status === 'NEEDS_ATTENTION' || FINAL_STATUSES.includes(r.status) ? `the referral went to ${r.status}` : undefined;
 
   // 1. the API answers, with all its dependencies
   const health = await call('GET', '/api/health', undefined, false);
@@ -225,10 +223,10 @@ export const runSmoke = async (o: SmokeOptions): Promise<SmokeResult> => {
     failure = err;
   }
 
-  // 6. cleanup, whatever happened: the synthetic referral is withdrawn
+  // 6. cleanup, whatever happened: the synthetic referral is withdrawn (at a gate, ENROLLED or WAITLISTED, too)
   try {
     const now = await read(referralId);
-    if (!FINAL.includes(now.status)) {
+    if (!FINAL_STATUSES.includes(now.status)) {
       expectStatus(
         'withdraw',
         await call('POST', `/api/staff/referrals/${referralId}/withdraw`, { reason: 'smoke test cleanup' }),
