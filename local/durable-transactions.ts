@@ -13,9 +13,10 @@
  * told happened is on disk. Costs one small request per transaction; not used without --persist.
  */
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tableDefinition } from '../functions/lib/keys';
+import { HOST } from './constants';
 import { dynamoCall } from './dynamo-api';
+import { closeServer, listen } from './net';
 
 const TRANSACT_WRITE = 'DynamoDB_20120810.TransactWriteItems';
 
@@ -45,7 +46,7 @@ export interface TransactionBarrier {
 }
 
 /** the proxy in front of DynamoDB Local at `target` (see the module comment) */
-export const startTransactionBarrier = async (target: string, host = '127.0.0.1'): Promise<TransactionBarrier> => {
+export const startTransactionBarrier = async (target: string): Promise<TransactionBarrier> => {
   const server: Server = createServer((req, res) => {
     const transaction = req.headers['x-amz-target'] === TRANSACT_WRITE;
     void (async () => {
@@ -77,16 +78,6 @@ export const startTransactionBarrier = async (target: string, host = '127.0.0.1'
     })().catch(() => res.destroy());
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  return {
-    url: `http://${host}:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const port = await listen(server, 0, 'transaction barrier');
+  return { url: `http://${HOST}:${port}`, close: () => closeServer(server) };
 };

@@ -28,9 +28,10 @@
  * handlers' endpoints are the emulators'.
  */
 import { request, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
 import type { FunctionSpec } from '../functions/catalog';
+import { HOST } from './constants';
+import { closeServer, listen } from './net';
 import { prng } from './prng';
 
 export const FAULTS_ENV = 'LOCAL_FAULTS';
@@ -220,22 +221,19 @@ export class FaultInjector implements FaultControl {
    * Starts a proxy in front of each emulator and answers the handler environment that sends the
    * SDK clients through them (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SESV2).
    */
-  async startProxies(targets: { dynamoUrl: string; mailUrl: string }, host = '127.0.0.1'): Promise<Record<string, string>> {
-    const dynamo = await this.proxy('dynamodb', targets.dynamoUrl, host);
-    const ses = await this.proxy('ses', targets.mailUrl, host);
+  async startProxies(targets: { dynamoUrl: string; mailUrl: string }): Promise<Record<string, string>> {
+    const dynamo = await this.proxy('dynamodb', targets.dynamoUrl);
+    const ses = await this.proxy('ses', targets.mailUrl);
     this.proxying = true;
     return { AWS_ENDPOINT_URL_DYNAMODB: dynamo, AWS_ENDPOINT_URL_SESV2: ses };
   }
 
-  private async proxy(edge: EdgeName, target: string, host: string): Promise<string> {
+  private async proxy(edge: EdgeName, target: string): Promise<string> {
     const server = createServer((req, res) => void this.handle(edge, target, req, res));
     server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, host, () => resolve());
-    });
+    const port = await listen(server, 0, `${edge} fault proxy`);
     this.servers.push(server);
-    return `http://${host}:${(server.address() as AddressInfo).port}`;
+    return `http://${HOST}:${port}`;
   }
 
   private async handle(edge: EdgeName, target: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -272,15 +270,7 @@ export class FaultInjector implements FaultControl {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      this.servers.splice(0).map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            s.close(() => resolve());
-            s.closeAllConnections();
-          }),
-      ),
-    );
+    await Promise.all(this.servers.splice(0).map(closeServer));
   }
 }
 
