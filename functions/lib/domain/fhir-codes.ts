@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { Intake } from '../schemas/intake';
 import type { ReferralEvent } from '../schemas/views';
+import { GATE_OF_STEP } from './workflow';
 
 // what ./fhir.ts builds its Bundle from: code systems, the referral's status in FHIR terms, the
 // input's shape, stable resource ids, and the intake's questions and answers in words
@@ -58,15 +59,8 @@ export const STATUS_MAP: Readonly<Record<string, { task: TaskStatus; request: Re
   EXPIRED: { task: 'cancelled', request: 'revoked', label: 'Expired' },
 };
 
-/** the gate status of each human step (NEEDS_ATTENTION at an open gate is at that step) */
-const STATUS_OF_STEP: Readonly<Record<string, string>> = {
-  'insurance-review': 'INSURANCE_REVIEW',
-  evaluation: 'EVALUATION',
-  'detox-confirmation': 'DETOX',
-  enrollment: 'ENROLLMENT',
-  waitlist: 'WAITLISTED',
-  'first-session': 'ENROLLED',
-};
+/** the gate status of each human step (NEEDS_ATTENTION at an open gate is at that step); steps read as strings here */
+const STATUS_OF_STEP: Readonly<Record<string, string>> = GATE_OF_STEP;
 
 /** what the export reads of the referral's META item (string statuses: later statuses need no change here) */
 export interface FhirReferral {

@@ -1,3 +1,4 @@
+import { type CohortLocation, WEEKDAYS } from '../schemas/cohort';
 import { CRISIS_RESOURCES } from '../schemas/intake';
 import type { Status } from '../schemas/views';
 import { BREACHES_BEFORE_ATTENTION } from './workflow';
@@ -92,8 +93,7 @@ const zoneName = (timeZone: string, lang: Lang): string =>
     .formatToParts(new Date(0))
     .find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
 
-const WEEKDAY_ORDER = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
-type Weekday = (typeof WEEKDAY_ORDER)[number];
+type Weekday = (typeof WEEKDAYS)[number];
 const WEEKDAYS_PLURAL: Record<Lang, Record<Weekday, string>> = {
   en: { MO: 'Mondays', TU: 'Tuesdays', WE: 'Wednesdays', TH: 'Thursdays', FR: 'Fridays', SA: 'Saturdays', SU: 'Sundays' },
   es: { MO: 'lunes', TU: 'martes', WE: 'miércoles', TH: 'jueves', FR: 'viernes', SA: 'sábados', SU: 'domingos' },
@@ -108,7 +108,7 @@ const list = (items: string[], lang: Lang): string =>
  */
 export const weeklyText = (sessions: ReadonlyArray<{ weekday: Weekday; start: string; minutes: number }>, lang: Lang): string => {
   const groups = new Map<string, Weekday[]>();
-  for (const s of [...sessions].sort((a, b) => WEEKDAY_ORDER.indexOf(a.weekday) - WEEKDAY_ORDER.indexOf(b.weekday))) {
+  for (const s of [...sessions].sort((a, b) => WEEKDAYS.indexOf(a.weekday) - WEEKDAYS.indexOf(b.weekday))) {
     const key = `${s.start}|${s.minutes}`;
     groups.set(key, [...(groups.get(key) ?? []), s.weekday]);
   }
@@ -214,8 +214,8 @@ const T = {
   },
 } as const;
 
-/** where a cohort meets (schemas/cohort.ts CohortLocation) */
-type Location = { kind: 'in-person'; address: string } | { kind: 'telehealth'; url: string };
+/** where a cohort meets */
+type Location = CohortLocation;
 
 /** what the schedule email says: the person's own sessions, from the first still ahead */
 export interface ScheduleInfo {

@@ -63,7 +63,7 @@ export const PayerIdSchema = z
   .trim()
   .regex(/^[A-Za-z0-9]{2,20}$/, message('payerId.chars'));
 
-/** the member ID on the insurance card (the intake and the re-check) */
+/** an ID on the insurance card: the member ID (the intake and the re-check) and the group number */
 export const MemberIdSchema = z
   .string()
   .trim()
@@ -76,11 +76,7 @@ const InsuranceSchema = z
     /** the clearinghouse's payer ID (tradingPartnerServiceId), from the payer picker; without it a check goes to manual review */
     payerId: PayerIdSchema.optional(),
     memberId: MemberIdSchema.optional(),
-    groupNumber: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9-]{1,40}$/, message('id.chars'))
-      .optional(),
+    groupNumber: MemberIdSchema.optional(),
   })
   // private insurance cannot be checked without its company (Medicaid and Medicare name themselves)
   .superRefine((i, ctx) => {

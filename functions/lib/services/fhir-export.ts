@@ -15,7 +15,7 @@ export const exportFhir = async (deps: Deps, referralId: string, actor: Actor): 
   const [r, intake, events] = await Promise.all([deps.repo.get(referralId), deps.repo.getIntake(referralId), deps.repo.events(referralId)]);
   if (!r || !intake) throw new NotFoundError('No referral with that id');
   const now = deps.now();
-  const cfg = deps.config as typeof deps.config & { PROVIDER_NPI?: string };
+  const cfg = deps.config;
   const bundle = referralBundle({
     referral: r,
     intake,
