@@ -48,16 +48,25 @@ export interface TransactionBarrier {
 /** the proxy in front of DynamoDB Local at `target` (see the module comment) */
 export const startTransactionBarrier = async (target: string): Promise<TransactionBarrier> => {
   const server: Server = createServer((req, res) => {
-    const transaction = req.headers['x-amz-target'] === TRANSACT_WRITE;
+    const to = new URL(req.url ?? '/', target);
+    const forward = (onAnswer: (answer: IncomingMessage) => void) => {
+      const upstream = request(to, { method: req.method, headers: { ...req.headers, host: to.host } }, onAnswer);
+      upstream.on('error', () => res.destroy());
+      return upstream;
+    };
+    const passThrough = (answer: IncomingMessage) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    };
+    if (req.headers['x-amz-target'] !== TRANSACT_WRITE) {
+      // any other request passes straight through
+      req.pipe(forward(passThrough));
+      return;
+    }
     void (async () => {
       const body = await readAll(req);
-      const to = new URL(req.url ?? '/', target);
-      const upstream = request(to, { method: req.method, headers: { ...req.headers, host: to.host } }, (answer) => {
-        if (!transaction || answer.statusCode !== 200) {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          return;
-        }
+      const upstream = forward((answer) => {
+        if (answer.statusCode !== 200) return passThrough(answer);
         void readAll(answer).then(
           async (payload) => {
             const table = tableOf(body);
@@ -73,7 +82,6 @@ export const startTransactionBarrier = async (target: string): Promise<Transacti
           () => res.destroy(),
         );
       });
-      upstream.on('error', () => res.destroy());
       upstream.end(body);
     })().catch(() => res.destroy());
   });
