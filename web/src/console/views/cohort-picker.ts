@@ -26,19 +26,23 @@ const WAITLIST = 'waitlist';
  * of the person's track (a preference of "any" takes both) is full; from the waitlist, cohorts
  * with a seat in the person's track come first.
  */
-export function cohortPicker(r: ReferralDetail, withWaitlist: boolean): CohortPicker {
+export function cohortPicker(r: ReferralDetail, withWaitlist: boolean, cohorts: readonly CohortView[] | undefined): CohortPicker {
   const holder = h('div', { class: 'cohort-picker' }, h('p', { class: 'loading' }, 'Loading cohorts…'));
   let value = (): string => '';
   const note = textarea({ label: 'Note', path: 'note', hint: 'Optional, at most 1000 characters. Staff-only.' });
   const pref = r.intake.schedulePreference as TrackPreference;
+  /** the referral page's list, or a fresh one (after a 409, or when the page's could not be loaded) */
   const load = async (): Promise<void> => {
     const res = await api.cohorts();
     if (!res.ok) {
       mount(holder, h('p', { class: 'notice error', role: 'alert' }, `Cohorts could not be loaded: ${res.error.message}`));
       return;
     }
+    draw(res.data.items);
+  };
+  const draw = (all: readonly CohortView[]): void => {
     const fits = (c: CohortView) => serves(c.track, pref) && c.seatsLeft > 0;
-    const items = res.data.items
+    const items = all
       .filter(hasSessionsLeft)
       .sort(
         (a, b) =>
@@ -53,7 +57,7 @@ export function cohortPicker(r: ReferralDetail, withWaitlist: boolean): CohortPi
         h(
           'p',
           { class: 'notice warn' },
-          res.data.items.length
+          all.length
             ? 'Every cohort has ended: no session is left to join. A supervisor creates new ones under Cohorts.'
             : 'No cohorts exist yet. A supervisor creates them under Cohorts.',
         ),
@@ -84,7 +88,8 @@ export function cohortPicker(r: ReferralDetail, withWaitlist: boolean): CohortPi
     value = group.value;
     mount(holder, group.el);
   };
-  void load();
+  if (cohorts) draw(cohorts);
+  else void load();
   return {
     fields: [holder, note.el],
     body: () =>

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ASAM_DIMENSIONS, ASAM_LEVELS, DecisionSchemas, type Step } from '../../../../functions/lib/schemas/decisions';
-import { FINAL_STATUSES, type ReferralDetail } from '../../../../functions/lib/schemas/views';
+import { type CohortView, FINAL_STATUSES, type ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
 import { announce, h, mount, type Child } from '../dom';
 import { dateTime, sentence, STATUS_LABEL, STEP_LABEL } from '../format';
@@ -8,7 +8,7 @@ import { FormErrors, input, issuesToFields, num, opt, radios, requiredError, sel
 import { waitFor, type ViewContext } from './common';
 import { cohortPicker, waitlistNote } from './cohort-picker';
 import { firstSessionForm, missedNote } from './first-session-form';
-import { actorText, decisionText } from './timeline';
+import { actorText, decisionText, type TimelineLookup } from './timeline';
 
 // one form per human step (docs/ARCHITECTURE.md §2), validated in the browser with the same zod schemas the
 // API uses; the server's answer (400 fields, 409 already decided / cohort full, 403) is shown in
@@ -34,10 +34,19 @@ interface Built {
   onCohortFull?(): void;
 }
 
-export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
+/**
+ * `cohorts`: the list the referral page loaded with the referral (undefined when that failed);
+ * `lookup` names the cohorts of the decisions it shows
+ */
+export function decisionForm(
+  ctx: ViewContext,
+  r: ReferralDetail,
+  cohorts: readonly CohortView[] | undefined,
+  lookup: TimelineLookup,
+): HTMLElement {
   const step = r.pendingStep!;
   const errors = new FormErrors('The decision was not sent');
-  const built = BUILDERS[step](r);
+  const built = BUILDERS[step](r, cohorts);
   const submit = h('button', { type: 'submit', class: 'primary' }, `Record ${STEP_LABEL[step].toLowerCase()} decision`);
   const outcome = h('div', { class: 'outcome', role: 'status' });
   const form = h(
@@ -118,7 +127,7 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
     } else if (res.status === 409) {
       errors.message(
         'Already decided',
-        await whoDecided(r, step, res.error.message),
+        await whoDecided(r, step, res.error.message, lookup),
         h('button', { type: 'button', onclick: () => ctx.reload() }, 'Reload referral'),
       );
     } else if (res.status === 403) {
@@ -153,13 +162,12 @@ export function decisionForm(ctx: ViewContext, r: ReferralDetail): HTMLElement {
  * Who decided `step` meanwhile, when, and what: "Evaluation was decided by sam (staff) on Dec 1,
  * 2026, 2:44 PM: Accepted into IOP (no detox needed). The referral is now at Enrollment."
  */
-async function whoDecided(before: ReferralDetail, step: Step, serverSaid: string): Promise<string> {
-  const [now, cohorts] = await Promise.all([api.referral(before.referralId), api.cohorts()]);
+async function whoDecided(before: ReferralDetail, step: Step, serverSaid: string, lookup: TimelineLookup): Promise<string> {
+  const now = await api.referral(before.referralId);
   if (!now.ok) return `This step is no longer pending. Server said: ${sentence(serverSaid)}`;
   const decided = [...now.data.events].reverse().find((e) => e.type === 'STEP_DECIDED' && e.step === step);
   const where = `The referral is now ${FINAL_STATUSES.includes(now.data.status) ? 'closed' : 'at'} ${STATUS_LABEL[now.data.status]}${now.data.pendingStep ? ` (${STEP_LABEL[now.data.pendingStep]} pending)` : ''}.`;
   if (!decided) return `This step is no longer pending. ${where}`;
-  const lookup = { cohortName: (id: string) => (cohorts.ok ? cohorts.data.items.find((c) => c.cohortId === id)?.name : undefined) };
   const what = decisionText(step, decided.detail ?? {}, lookup)
     .map((l) => sentence(l))
     .join(' ');
@@ -175,7 +183,7 @@ const settledAfter = (before: ReferralDetail, now: ReferralDetail): boolean =>
   (!!now.pendingStep &&
     (now.status !== before.status || now.pendingStep !== before.pendingStep || now.gateOpenedAt !== before.gateOpenedAt));
 
-const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
+const BUILDERS: Record<Step, (r: ReferralDetail, cohorts: readonly CohortView[] | undefined) => Built> = {
   'insurance-review': (r) => {
     const decision = radios({
       label: 'Coverage decision',
@@ -344,9 +352,9 @@ const BUILDERS: Record<Step, (r: ReferralDetail) => Built> = {
     };
   },
 
-  enrollment: (r) => cohortPicker(r, true),
+  enrollment: (r, cohorts) => cohortPicker(r, true, cohorts),
 
-  waitlist: (r) => cohortPicker(r, false),
+  waitlist: (r, cohorts) => cohortPicker(r, false, cohorts),
 
-  'first-session': (r) => firstSessionForm(r),
+  'first-session': (r, cohorts) => firstSessionForm(r, cohorts),
 };

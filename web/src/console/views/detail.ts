@@ -36,7 +36,7 @@ export function detailView(ctx: ViewContext, id: string): HTMLElement {
       );
       return;
     }
-    mount(el, ...render(ctx, res.data, cohorts.ok ? cohorts.data.items : []));
+    mount(el, ...render(ctx, res.data, cohorts.ok ? cohorts.data.items : undefined));
     document.title = `Referral ${res.data.reference} — IOP console`;
     // between two gates (an automatic step is running): show the next gate as soon as it opens
     if (!res.data.pendingStep && !FINAL_STATUSES.includes(res.data.status)) {
@@ -75,8 +75,9 @@ const phoneLink = (typed: string): HTMLElement => {
   return h('a', { href: `tel:${p.tel}`, class: 'phone' }, p.text);
 };
 
-function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortView[]): Child[] {
-  const lookup: TimelineLookup = { cohortName: (id) => cohorts.find((c) => c.cohortId === id)?.name };
+/** `cohorts` is undefined when they could not be loaded */
+function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortView[] | undefined): Child[] {
+  const lookup: TimelineLookup = { cohortName: (id) => cohorts?.find((c) => c.cohortId === id)?.name };
   const i = r.intake;
   const final = FINAL_STATUSES.includes(r.status);
   const positive = i.screening.selfHarmThoughtsPastMonth || i.screening.suicideAttemptPastThreeMonths;
@@ -235,7 +236,7 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
         ),
   );
 
-  const decision = r.pendingStep && !final ? decisionForm(ctx, r) : null;
+  const decision = r.pendingStep && !final ? decisionForm(ctx, r, cohorts, lookup) : null;
 
   return [
     header,
@@ -260,7 +261,7 @@ function render(ctx: ViewContext, r: ReferralDetail, cohorts: readonly CohortVie
                 ? `Closed: ${STATUS_LABEL[r.status]}.`
                 : 'No human step is pending right now: an automatic step is running. This page updates when the next step opens.',
             ),
-            r.cohortId ? cohortLine(r.cohortId, cohorts) : null,
+            r.cohortId ? cohortLine(r.cohortId, cohorts ?? []) : null,
           ),
         followUpPanel(ctx, r),
         consentPanel(ctx, r),

@@ -1,6 +1,5 @@
 import { MAX_FIRST_SESSION_RETRIES } from '../../../../functions/lib/schemas/decisions';
-import type { ReferralDetail } from '../../../../functions/lib/schemas/views';
-import { api } from '../api';
+import type { CohortView, ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { type Child, h } from '../dom';
 import { dateTime, sessionTime } from '../format';
 import { input, opt, radios, textarea } from '../forms';
@@ -10,26 +9,27 @@ import { CONTACT_CHANNEL, CONTACT_OUTCOME } from './timeline';
 // the first-session decision (./decisions.ts): did the person come; if not, keep the seat for the
 // next session (at most MAX_FIRST_SESSION_RETRIES times) or close as a no-show
 
-/** whether the person came, and what happens when they did not */
-export function firstSessionForm(r: ReferralDetail): { fields: Child[]; body(): unknown } {
+/**
+ * whether the person came, and what happens when they did not; `cohorts` (the referral page's
+ * list, undefined when it could not be loaded) names the cohort and its place
+ */
+export function firstSessionForm(r: ReferralDetail, cohorts: readonly CohortView[] | undefined): { fields: Child[]; body(): unknown } {
   const fs = r.firstSession;
   const retries = fs?.retries ?? 0;
+  const c = fs && r.cohortId ? cohorts?.find((x) => x.cohortId === r.cohortId) : undefined;
   const expected = h(
     'p',
     { class: 'first-session-at' },
-    fs ? ['Expected at the first session: ', h('time', { datetime: fs.at }, dateTime(fs.at))] : 'The first session is not known.',
-  );
-  if (fs && r.cohortId) {
-    void api.cohorts().then((res) => {
-      const c = res.ok ? res.data.items.find((x) => x.cohortId === r.cohortId) : undefined;
-      if (c)
-        expected.replaceChildren(
+    fs && c
+      ? [
           'Expected at the first session: ',
           h('time', { datetime: fs.at }, sessionTime(fs.at, c.timeZone)),
           ` in ${c.name} (${locationText(c)})`,
-        );
-    });
-  }
+        ]
+      : fs
+        ? ['Expected at the first session: ', h('time', { datetime: fs.at }, dateTime(fs.at))]
+        : 'The first session is not known.',
+  );
   const cameGroup = h('div', { class: 'subform', hidden: true });
   const missedGroup = h('div', { class: 'subform', hidden: true });
   const attended = radios({
