@@ -117,6 +117,8 @@ const timeScaleFrom = (option: number | undefined): number => {
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const printErr = (line: string) => process.stderr.write(`${line}\n`);
+/** a log line after the time of day (HH:MM:SS.mmm) */
+const printTimed = (line: string) => print(`${new Date().toISOString().slice(11, 23)} ${line}`);
 
 /** starts every part (see the module comment); on any failure stops what it started and rethrows */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -165,12 +167,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // 1. the app port first (fail fast when taken); the gateway answers 503 on /api/* until ready
     let handlers = new Map<string, LambdaHandler>();
     const specs = new Map(functions.map((f) => [f.name, f]));
+    // a catalog function by name, with its handler as it is when called (the handlers are imported below)
+    const invoke = (name: string, payload: unknown) => invokeLocal(specs.get(name)!, handlers.get(name), payload);
     const gateway = new Gateway({
       functions,
       webRoot: join(ROOT, 'web', 'dist'),
       accountId: ACCOUNT_ID,
-      invoke: (name, event) => invokeLocal(specs.get(name)!, handlers.get(name), event),
-      log: quiet ? undefined : (line) => print(`${new Date().toISOString().slice(11, 23)} ${line}`),
+      invoke,
+      log: quiet ? undefined : printTimed,
       rateLimits: options.rateLimits ?? GENEROUS_RATE_LIMITS,
     });
     app = createServer(gateway.listener);
@@ -231,13 +235,11 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       timeScale,
       resolveFunction: (arnOrName) => {
         const name = functionNameOf(arnOrName);
-        const spec = specs.get(name);
-        const handler = handlers.get(name);
-        if (!spec || !handler) throw new Error(`no local function ${name}`);
-        return (payload) => invokeLocal(spec, handler, payload);
+        if (!specs.has(name) || !handlers.has(name)) throw new Error(`no local function ${name}`);
+        return (payload) => invoke(name, payload);
       },
       logger: {
-        info: (msg, data) => quiet || print(`${new Date().toISOString().slice(11, 23)} sfn ${msg} ${JSON.stringify(data ?? {})}`),
+        info: (msg, data) => quiet || printTimed(`sfn ${msg} ${JSON.stringify(data ?? {})}`),
         error: (msg, data) => printErr(`sfn ${msg} ${JSON.stringify(data ?? {})}`),
       },
     });
@@ -309,7 +311,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     // 5. triggers: the stream is read from LATEST from here on (before anything can write to it)
     const triggers = await startTriggers({
       functions: functions.filter((f) => handlers.has(f.name)),
-      invoke: (name, event) => invokeLocal(specs.get(name)!, handlers.get(name), event),
+      invoke,
       dynamoUrl,
       streamArn,
       timeScale,
