@@ -66,13 +66,6 @@ export const locationTypeOf = (location: unknown): LocationType | undefined => {
   return undefined;
 };
 
-/** YYYY-MM-DD `days` before `ymd` */
-export const daysBefore = (ymd: string, days: number): string => {
-  const d = new Date(`${ymd}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - days);
-  return d.toISOString().slice(0, 10);
-};
-
 /** one cohort as referrers see it, or undefined when no one could join it any more (full, or over) */
 export const openCohort = (c: CohortSeats, now: Date): OpenCohort | undefined => {
   const seatsLeft = Math.max(0, c.capacity - c.seats);

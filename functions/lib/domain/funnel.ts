@@ -1,3 +1,4 @@
+import { localDay } from './dates';
 // the referral funnel (dashboard): received → evaluated → enrolled → started, for the referrals
 // received in a date range (a cohort of referrals, each counted at every step it has reached by
 // now), with the drop-off and the median days spent before each step. Counts and medians only: no
@@ -93,19 +94,10 @@ const DAY_MS = 86_400_000;
 const oneDecimal = (x: number) => Math.round(x * 10) / 10;
 const percent = (part: number, whole: number) => (whole ? oneDecimal((part / whole) * 100) : 0);
 
-/** the calendar date (YYYY-MM-DD) of an instant in `timeZone` */
-export const localDate = (iso: string, timeZone: string): string => {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(
-    new Date(iso),
-  );
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')}`;
-};
-
 /** the referrals of the query: received on a day in [from, to] (program time zone) through the channel */
 const inRange = (r: FunnelReferral, q: FunnelQuery, timeZone: string): boolean => {
   if (q.channel !== 'all' && r.channel !== q.channel) return false;
-  const day = localDate(r.receivedAt, timeZone);
+  const day = localDay(r.receivedAt, timeZone);
   return day >= q.from && day <= q.to;
 };
 

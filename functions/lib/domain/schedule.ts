@@ -1,6 +1,7 @@
 import ical, { ICalCalendarMethod, ICalEventRepeatingFreq, type ICalWeekday } from 'ical-generator';
 import { tzlib_get_ical_block } from 'timezones-ical-library';
 import type { CohortInput, Session } from '../schemas/cohort';
+import { addDays } from './dates';
 
 // a cohort's weekly sessions → dated sessions and an iCalendar REQUEST (one recurring VEVENT per
 // weekly session, TZID + VTIMEZONE so the wall-clock time holds across DST changes). Program closure
@@ -8,12 +9,6 @@ import type { CohortInput, Session } from '../schemas/cohort';
 // the invitation's series with EXDATE.
 
 const WEEKDAY_INDEX = { SU: 0, MO: 1, TU: 2, WE: 3, TH: 4, FR: 5, SA: 6 } as const;
-
-const addDays = (ymd: string, days: number): string => {
-  const d = new Date(`${ymd}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-};
 
 /** first date on or after `from` that falls on `weekday` */
 export const firstOnOrAfter = (from: string, weekday: Session['weekday']): string => {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { nowMs } from '../clock';
+import { localDay } from '../domain/dates';
 import { calendarDate, isCalendarDate, isTimeZone, trimmed } from './common';
 import { message } from './messages';
 
@@ -41,7 +42,7 @@ const DEFAULT_EVENING_FROM = '16:00';
 /** today in `timeZone` (YYYY-MM-DD) */
 const todayIn = (timeZone: string): string => {
   try {
-    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(nowMs());
+    return localDay(new Date(nowMs()).toISOString(), timeZone);
   } catch {
     return new Date(nowMs()).toISOString().slice(0, 10);
   }

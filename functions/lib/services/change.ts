@@ -1,6 +1,7 @@
 import type { Deps } from '../adapters';
 import type { Actor, NewEvent, ReferralRecord } from '../adapters/ports';
-import { daysBefore, LONGEST_COHORT_DAYS } from '../domain/availability';
+import { LONGEST_COHORT_DAYS } from '../domain/availability';
+import { addDays, localDay } from '../domain/dates';
 import { routeTo, type Route } from '../domain/workflow';
 import { ConflictError, NotFoundError, ReferralClosedError } from '../errors';
 import { metrics } from '../observability';
@@ -87,10 +88,6 @@ export const retryOnConflict = async <T>(fn: () => Promise<T>, attempts = 6): Pr
 /** a task found the referral already closed (e.g. withdrawn meanwhile): the workflow ends quietly */
 export const closedAlready = (r: ReferralRecord) => new ReferralClosedError(r.status);
 
-/** the calendar day (YYYY-MM-DD) of an instant in the program's time zone */
-export const localDay = (iso: string, timeZone: string): string =>
-  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
-
 /** the cohorts that may still have a session (begun at most the longest a cohort runs ago), as GET /api/availability reads them */
 export const currentCohorts = (deps: Deps, now: Date) =>
-  deps.repo.cohortsStartingFrom(daysBefore(localDay(now.toISOString(), deps.config.PROGRAM_TIME_ZONE), LONGEST_COHORT_DAYS + 1));
+  deps.repo.cohortsStartingFrom(addDays(localDay(now.toISOString(), deps.config.PROGRAM_TIME_ZONE), -(LONGEST_COHORT_DAYS + 1)));

@@ -22,7 +22,8 @@ import {
 import type { Status } from '../schemas/views';
 import { noticesFor } from './notices';
 import { validate } from '../validate';
-import { advance, commit, currentCohorts, load, loadIntake, localDay, retryOnConflict, route } from './change';
+import { advance, commit, currentCohorts, load, loadIntake, retryOnConflict, route } from './change';
+import { localDay } from '../domain/dates';
 
 // the referral's application services for the intake and the staff's actions (decide, withdraw,
 // resume); each is one read-decide-write (./change). What the workflow's tasks do is in

@@ -7,8 +7,10 @@ import { nextSessions } from '../domain/schedule';
 import { isFinal, isUrgentFirstContact, slaState } from '../domain/workflow';
 import { serves, type TrackPreference } from '../domain/seats';
 import type { CohortInput } from '../schemas/cohort';
-import { availabilityOf, daysBefore, LONGEST_COHORT_DAYS, type Availability } from '../domain/availability';
-import { computeFunnel, localDate, type Funnel } from '../domain/funnel';
+import { availabilityOf, type Availability } from '../domain/availability';
+import { addDays, localDay } from '../domain/dates';
+import { computeFunnel, type Funnel } from '../domain/funnel';
+import { currentCohorts } from './change';
 import type { FunnelQueryInput } from '../schemas/reports';
 import { STATUSES, type CohortView, type Dashboard, type ReferralDetail, type ReferralSummary, type Status } from '../schemas/views';
 
@@ -141,10 +143,7 @@ export const createCohort = async (deps: Deps, input: CohortInput, actor: Actor)
 /** open seats per track, from the cohorts' seat counters (public: no referral data) */
 export const availability = async (deps: Deps): Promise<Availability> => {
   const now = deps.now();
-  const today = localDate(now.toISOString(), deps.config.PROGRAM_TIME_ZONE);
-  // a cohort that started before this has no session left (a day of slack for time zones)
-  const cohorts = await deps.repo.cohortsStartingFrom(daysBefore(today, LONGEST_COHORT_DAYS + 1));
-  return availabilityOf(cohorts, now);
+  return availabilityOf(await currentCohorts(deps, now), now);
 };
 
 /** referrals one funnel report reads at most; past this it answers `truncated` */
@@ -155,10 +154,10 @@ const FUNNEL_DEFAULT_DAYS = 90;
 export const funnelReport = async (deps: Deps, q: FunnelQueryInput): Promise<Funnel> => {
   const now = deps.now();
   const timeZone = deps.config.PROGRAM_TIME_ZONE;
-  const to = q.to ?? localDate(now.toISOString(), timeZone);
-  const from = q.from ?? daysBefore(to, FUNNEL_DEFAULT_DAYS - 1);
+  const to = q.to ?? localDay(now.toISOString(), timeZone);
+  const from = q.from ?? addDays(to, -(FUNNEL_DEFAULT_DAYS - 1));
   // the UTC instants around those local days, a day wider on each side; computeFunnel keeps the exact days
-  const range = { from: `${daysBefore(from, 1)}T00:00:00.000Z`, to: `${daysBefore(to, -1)}T23:59:59.999Z` };
+  const range = { from: `${addDays(from, -1)}T00:00:00.000Z`, to: `${addDays(to, 1)}T23:59:59.999Z` };
   const referrals: ReferralRecord[] = [];
   let startKey: Record<string, string> | undefined;
   do {

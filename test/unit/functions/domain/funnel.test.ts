@@ -4,10 +4,10 @@ import {
   CSV_COLUMNS,
   funnelCsv,
   funnelCsvName,
-  localDate,
   milestones,
   type FunnelReferral,
 } from '../../../../functions/lib/domain/funnel';
+import { localDay as localDate } from '../../../../functions/lib/domain/dates';
 import { FunnelQuerySchema } from '../../../../functions/lib/schemas/reports';
 import { TEST_NOW } from '../support/fixtures';
 
