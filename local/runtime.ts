@@ -172,7 +172,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const gateway = new Gateway({
       functions,
       webRoot: join(ROOT, 'web', 'dist'),
-      accountId: ACCOUNT_ID,
       invoke,
       log: quiet ? undefined : printTimed,
       rateLimits: options.rateLimits ?? GENEROUS_RATE_LIMITS,
@@ -230,8 +229,6 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const store = options.persist ? new ExecutionStore(join(dataDir, 'sfn', 'executions'), printErr) : undefined;
     const sfn = new LocalStepFunctions({
       store,
-      region: REGION,
-      accountId: ACCOUNT_ID,
       timeScale,
       resolveFunction: (arnOrName) => {
         const name = functionNameOf(arnOrName);
@@ -245,7 +242,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     cleanups.push(() => sfn.close());
     const stateMachineArn = sfn.createStateMachine(STATE_MACHINE_NAME, await loadDefinition());
-    const sfnServer: SfnServer = await startSfnServer(sfn, { host: HOST, port: 0 });
+    const sfnServer: SfnServer = await startSfnServer(sfn);
     cleanups.push(() => sfnServer.close());
     mark('step functions endpoint listening');
     const mail = await mailStarted;
