@@ -37,6 +37,8 @@ export interface FunctionSpec {
   triggers?: Trigger[];
   /** key in statemachines/referral.asl.json `${...}` placeholders that resolves to this function's ARN */
   aslKey?: string;
+  /** the Lambda timeout when not the default of timeoutSecondsOf */
+  timeoutSeconds?: number;
   /** AWS permissions the handler needs; CDK turns these into least-privilege grants */
   needs: Array<
     | 'table:read'
@@ -52,6 +54,12 @@ export interface FunctionSpec {
     | 'eligibility:key'
   >;
 }
+
+/**
+ * check-insurance may ask the clearinghouse twice: a request (25 s at most), ELIGIBILITY_RETRY_SECONDS
+ * (default 30, at most 60 on AWS) and a request again; the ASL's CheckInsurance TimeoutSeconds is above it
+ */
+export const CHECK_INSURANCE_TIMEOUT_SECONDS = 120;
 
 export const functions: readonly FunctionSpec[] = [
   {
@@ -152,6 +160,7 @@ export const functions: readonly FunctionSpec[] = [
     name: 'check-insurance',
     description: 'Workflow task: eligibility check (X12 270/271 through the eligibility adapter)',
     aslKey: 'CheckInsuranceFunctionArn',
+    timeoutSeconds: CHECK_INSURANCE_TIMEOUT_SECONDS,
     needs: ['table:read', 'table:write', 'eligibility:key'],
   },
   {
@@ -185,16 +194,11 @@ export const functions: readonly FunctionSpec[] = [
 
 /**
  * How every function is sized, for CDK and the local runtime alike. HTTP API integrations give up
- * at 30 s, so API handlers get 10 s; workflow tasks get 30 s (the ASL's TimeoutSeconds bound them too).
+ * at 30 s, so API handlers get 10 s; workflow tasks get 30 s unless their spec sets timeoutSeconds
+ * (check-insurance: CHECK_INSURANCE_TIMEOUT_SECONDS); the ASL's TimeoutSeconds bound them too.
  */
 export const LAMBDA_MEMORY_MB = 512;
-export const timeoutSecondsOf = (spec: FunctionSpec): number =>
-  spec.name === 'check-insurance' ? CHECK_INSURANCE_TIMEOUT_SECONDS : spec.aslKey ? 30 : 10;
-/**
- * check-insurance may ask the clearinghouse twice: a request (25 s at most), ELIGIBILITY_RETRY_SECONDS
- * (default 30, at most 60 on AWS) and a request again; the ASL's CheckInsurance TimeoutSeconds is above it
- */
-export const CHECK_INSURANCE_TIMEOUT_SECONDS = 120;
+export const timeoutSecondsOf = (s: FunctionSpec): number => s.timeoutSeconds ?? (s.aslKey ? 30 : 10);
 
 /** the state machine's name in CDK and in the local runtime */
 export const STATE_MACHINE_NAME = 'referral';
