@@ -3,6 +3,8 @@
 // input with a <datalist>: choosing a listed name gives its payer ID; any other name stays allowed
 // (checked by hand). A list that fails to load leaves plain text boxes, never a blocked form.
 
+import { h } from './dom';
+
 export interface PayerOption {
   name: string;
   payerId: string;
@@ -26,7 +28,7 @@ const fetchPayers = async (): Promise<PayerOption[]> => {
 };
 
 /** the payer list, fetched once per page; an empty list when it could not be loaded (tried again next time) */
-export const loadPayers = (): Promise<PayerOption[]> => {
+const loadPayers = (): Promise<PayerOption[]> => {
   loading ??= fetchPayers().catch(() => {
     loading = undefined;
     return [];
@@ -37,13 +39,13 @@ export const loadPayers = (): Promise<PayerOption[]> => {
 const key = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase();
 
 /** the listed payer a typed name is (any case, spacing aside), or undefined for a name not on the list */
-export const listedPayer = (list: readonly PayerOption[], typed: string): PayerOption | undefined => {
+const listedPayer = (list: readonly PayerOption[], typed: string): PayerOption | undefined => {
   const k = key(typed);
   return k === '' ? undefined : list.find((p) => key(p.name) === k);
 };
 
 /** fills a <datalist> with the payers' names (text nodes only) */
-export const fillDatalist = (datalist: HTMLDataListElement, list: readonly PayerOption[]): void => {
+const fillDatalist = (datalist: HTMLDataListElement, list: readonly PayerOption[]): void => {
   datalist.replaceChildren(
     ...list.map((p) => {
       const option = document.createElement('option');
@@ -51,4 +53,42 @@ export const fillDatalist = (datalist: HTMLDataListElement, list: readonly Payer
       return option;
     }),
   );
+};
+
+export interface PayerPicker {
+  /** the listed payer a typed name is, or undefined (also while the list loads or when it failed) */
+  listed(typed: string): PayerOption | undefined;
+  /** writes the status line again (e.g. after a change of language) */
+  showStatus(): void;
+}
+
+/**
+ * Makes `input` a payer picker: a <datalist> of the payers (once the list has loaded) and, after
+ * `field`, a polite status line saying whether the typed name is on the list, in the caller's
+ * words; nothing while the box is empty or the list is empty.
+ */
+export const payerPicker = (o: {
+  input: HTMLInputElement;
+  /** the input's field: the datalist and the status line are appended to it */
+  field: HTMLElement;
+  listId: string;
+  statusClass: string;
+  status(listed: PayerOption | undefined): string;
+}): PayerPicker => {
+  const datalist = h('datalist', { id: o.listId });
+  const line = h('p', { class: o.statusClass, 'aria-live': 'polite' });
+  let payers: PayerOption[] = [];
+  const showStatus = (): void => {
+    line.textContent = o.input.value.trim() === '' || !payers.length ? '' : o.status(listedPayer(payers, o.input.value));
+  };
+  o.field.append(datalist, line);
+  o.input.addEventListener('input', showStatus);
+  void loadPayers().then((list) => {
+    payers = list;
+    if (!list.length) return;
+    fillDatalist(datalist, list);
+    o.input.setAttribute('list', datalist.id);
+    showStatus();
+  });
+  return { listed: (typed) => listedPayer(payers, typed), showStatus };
 };

@@ -1,6 +1,6 @@
 import { RecheckSchema } from '../../../../functions/lib/schemas/recheck';
 import type { EligibilityResult, ReferralDetail } from '../../../../functions/lib/schemas/views';
-import { fillDatalist, listedPayer, loadPayers, type PayerOption } from '../../shared/payers';
+import { payerPicker } from '../../shared/payers';
 import { api } from '../api';
 import { announce, h, nextId } from '../dom';
 import { dateTime, sentence, words } from '../format';
@@ -55,26 +55,13 @@ export function insuranceReviewPanel(ctx: ViewContext, r: ReferralDetail): HTMLE
     hint: 'Choose from the payer list to check with that payer; a name not on the list is checked by hand.',
     attrs: { autocomplete: 'off' },
   });
-  const datalist = h('datalist', { id: nextId('payers') });
-  const payerNote = h('p', { class: 'hint', 'aria-live': 'polite' });
-  payer.el.append(datalist, payerNote);
-  let payers: PayerOption[] = [];
-  const showPayer = (): void => {
-    const listed = listedPayer(payers, payer.control.value);
-    payerNote.textContent =
-      payer.control.value.trim() === '' || !payers.length
-        ? ''
-        : listed
-          ? `On the list: payer ID ${listed.payerId}`
-          : 'Not on the list: no request is sent, coverage is checked by hand';
-  };
-  payer.control.addEventListener('input', showPayer);
-  void loadPayers().then((list) => {
-    payers = list;
-    if (!list.length) return;
-    fillDatalist(datalist, list);
-    payer.control.setAttribute('list', datalist.id);
-    showPayer();
+  const picker = payerPicker({
+    input: payer.control,
+    field: payer.el,
+    listId: nextId('payers'),
+    statusClass: 'hint',
+    status: (listed) =>
+      listed ? `On the list: payer ID ${listed.payerId}` : 'Not on the list: no request is sent, coverage is checked by hand',
   });
 
   /** only what the case worker changed; nothing changed checks again with the insurance as stored */
@@ -83,7 +70,7 @@ export function insuranceReviewPanel(ctx: ViewContext, r: ReferralDetail): HTMLE
     const m = memberId.control.value.trim();
     if (m !== (ins.memberId ?? '')) out.memberId = m;
     const p = payer.control.value.trim();
-    const listed = listedPayer(payers, p);
+    const listed = picker.listed(p);
     if (p !== (ins.payer ?? '') || (listed && listed.payerId !== ins.payerId)) {
       out.payer = listed?.name ?? p;
       if (listed) out.payerId = listed.payerId;

@@ -3,7 +3,7 @@
 // fields hold (see ../collect.ts).
 import { INSURANCE_TYPES, NOTES_MAX, SCHEDULE_PREFERENCES } from '../../../../functions/lib/schemas/intake';
 import { h } from '../../shared/dom';
-import { fillDatalist, listedPayer, loadPayers, type PayerOption } from '../../shared/payers';
+import { payerPicker } from '../../shared/payers';
 import { isInsured, type IntakeAnswers } from '../collect';
 import { unbreakable, type FieldBuilders, type FieldContext } from '../fields';
 import type { IntakeKey } from '../i18n';
@@ -15,25 +15,14 @@ import type { IntakeKey } from '../i18n';
  */
 export const insuranceSection = (b: FieldBuilders, ctx: FieldContext) => {
   const payer = b.inputField({ path: 'insurance.payer', label: 'insurance.payer', hint: 'insurance.payer.hint', autocomplete: 'off' });
-  const datalist = h('datalist', { id: ctx.id('payer-list') });
-  let payers: PayerOption[] = [];
-  const payerStatus = h('p', { class: 'hint payer-status', 'aria-live': 'polite' });
-  const showPayerStatus = (): void => {
-    const typed = payer.input.value.trim();
-    const key: IntakeKey | undefined =
-      typed === '' || payers.length === 0 ? undefined : listedPayer(payers, typed) ? 'insurance.payer.listed' : 'insurance.payer.unlisted';
-    payerStatus.textContent = key ? ctx.tr().t(key) : '';
-  };
-  payer.field.append(datalist, payerStatus);
-  payer.input.addEventListener('input', showPayerStatus);
-  ctx.dynamic(showPayerStatus);
-  void loadPayers().then((list) => {
-    payers = list;
-    if (!list.length) return;
-    fillDatalist(datalist, list);
-    payer.input.setAttribute('list', datalist.id);
-    showPayerStatus();
+  const picker = payerPicker({
+    input: payer.input,
+    field: payer.field,
+    listId: ctx.id('payer-list'),
+    statusClass: 'hint payer-status',
+    status: (listed) => ctx.tr().t(listed ? 'insurance.payer.listed' : 'insurance.payer.unlisted'),
   });
+  ctx.dynamic(picker.showStatus);
   const memberId = b.inputField({
     path: 'insurance.memberId',
     label: 'insurance.memberId',
@@ -63,7 +52,7 @@ export const insuranceSection = (b: FieldBuilders, ctx: FieldContext) => {
       insurance: {
         type: insurance.value(),
         payer: payer.input.value,
-        payerId: listedPayer(payers, payer.input.value)?.payerId,
+        payerId: picker.listed(payer.input.value)?.payerId,
         memberId: memberId.input.value,
         groupNumber: groupNumber.input.value,
       },
