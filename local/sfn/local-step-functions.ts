@@ -101,8 +101,6 @@ export class LocalStepFunctions {
   private readonly runner: TaskRunner;
   private readonly sink: HistorySink;
   private closed = false;
-  /** closed with a store: running executions stay as they are on disk, nothing more is written */
-  private suspended = false;
   private persistFailed = false;
 
   constructor(options: LocalStepFunctionsOptions) {
@@ -313,14 +311,18 @@ export class LocalStepFunctions {
     return { stopDate: execution.stopDate ?? new Date() };
   }
 
+  /** closed with a store: running executions stay as they are on disk, nothing more is written */
+  private get suspended(): boolean {
+    return this.closed && this.store !== undefined;
+  }
+
   /**
    * Clears every timer; later StartExecution calls fail. In memory, running executions are aborted;
    * with a store they are left running on disk, for `restore()` in the next process.
    */
   close(): void {
     this.closed = true;
-    if (this.store) {
-      this.suspended = true;
+    if (this.suspended) {
       for (const execution of this.executions.values()) {
         if (execution.status === 'RUNNING') haltExecution(execution);
       }
