@@ -3,23 +3,16 @@
 // input with a <datalist>: choosing a listed name gives its payer ID; any other name stays allowed
 // (checked by hand). A list that fails to load leaves plain text boxes, never a blocked form.
 
+import type { Payer } from '../../../functions/lib/payers';
+import { PayerIdSchema } from '../../../functions/lib/schemas/intake';
 import { h } from './dom';
 
-export interface PayerOption {
-  name: string;
-  payerId: string;
-}
+let loading: Promise<Payer[]> | undefined;
 
-let loading: Promise<PayerOption[]> | undefined;
+const isPayer = (v: unknown): v is Payer =>
+  typeof v === 'object' && v !== null && typeof (v as Payer).name === 'string' && PayerIdSchema.safeParse((v as Payer).payerId).success;
 
-const isPayer = (v: unknown): v is PayerOption =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as PayerOption).name === 'string' &&
-  typeof (v as PayerOption).payerId === 'string' &&
-  /^[A-Za-z0-9]{2,20}$/.test((v as PayerOption).payerId);
-
-const fetchPayers = async (): Promise<PayerOption[]> => {
+const fetchPayers = async (): Promise<Payer[]> => {
   const res = await fetch('/api/payers', { headers: { accept: 'application/json' }, credentials: 'omit' });
   if (!res.ok) throw new Error(`payers ${res.status}`);
   const body = (await res.json()) as { items?: unknown };
@@ -28,7 +21,7 @@ const fetchPayers = async (): Promise<PayerOption[]> => {
 };
 
 /** the payer list, fetched once per page; an empty list when it could not be loaded (tried again next time) */
-const loadPayers = (): Promise<PayerOption[]> => {
+const loadPayers = (): Promise<Payer[]> => {
   loading ??= fetchPayers().catch(() => {
     loading = undefined;
     return [];
@@ -39,13 +32,13 @@ const loadPayers = (): Promise<PayerOption[]> => {
 const key = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase();
 
 /** the listed payer a typed name is (any case, spacing aside), or undefined for a name not on the list */
-const listedPayer = (list: readonly PayerOption[], typed: string): PayerOption | undefined => {
+const listedPayer = (list: readonly Payer[], typed: string): Payer | undefined => {
   const k = key(typed);
   return k === '' ? undefined : list.find((p) => key(p.name) === k);
 };
 
 /** fills a <datalist> with the payers' names (text nodes only) */
-const fillDatalist = (datalist: HTMLDataListElement, list: readonly PayerOption[]): void => {
+const fillDatalist = (datalist: HTMLDataListElement, list: readonly Payer[]): void => {
   datalist.replaceChildren(
     ...list.map((p) => {
       const option = document.createElement('option');
@@ -57,7 +50,7 @@ const fillDatalist = (datalist: HTMLDataListElement, list: readonly PayerOption[
 
 export interface PayerPicker {
   /** the listed payer a typed name is, or undefined (also while the list loads or when it failed) */
-  listed(typed: string): PayerOption | undefined;
+  listed(typed: string): Payer | undefined;
   /** writes the status line again (e.g. after a change of language) */
   showStatus(): void;
 }
@@ -73,11 +66,11 @@ export const payerPicker = (o: {
   field: HTMLElement;
   listId: string;
   statusClass: string;
-  status(listed: PayerOption | undefined): string;
+  status(listed: Payer | undefined): string;
 }): PayerPicker => {
   const datalist = h('datalist', { id: o.listId });
   const line = h('p', { class: o.statusClass, 'aria-live': 'polite' });
-  let payers: PayerOption[] = [];
+  let payers: Payer[] = [];
   const showStatus = (): void => {
     line.textContent = o.input.value.trim() === '' || !payers.length ? '' : o.status(listedPayer(payers, o.input.value));
   };
