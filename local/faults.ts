@@ -96,6 +96,9 @@ export const parseFaults = (text: string): Spec => {
   return parsed.data;
 };
 
+/** a spec given as LOCAL_FAULTS's text (parseFaults) or as an object */
+const specOf = (spec: FaultSpec | string): Spec => (typeof spec === 'string' ? parseFaults(spec) : FaultSpecSchema.parse(spec));
+
 /** what was injected so far, per target */
 export interface FaultStats {
   lambda: { invocations: number; errors: number; errorsAfterRun: number; delays: number };
@@ -158,7 +161,7 @@ export class FaultInjector implements FaultControl {
   }
 
   set(spec: FaultSpec | string | undefined): void {
-    const next = spec === undefined ? undefined : typeof spec === 'string' ? parseFaults(spec) : FaultSpecSchema.parse(spec);
+    const next = spec === undefined ? undefined : specOf(spec);
     if (
       !this.proxying &&
       (next?.dynamodb?.errorPercent ?? 0) +
@@ -289,8 +292,7 @@ export const faultSwitch = (
 ): FaultInjector | undefined => {
   const raw = option ?? env[FAULTS_ENV];
   if (raw === undefined || raw === '') return undefined;
-  const spec = typeof raw === 'string' ? parseFaults(raw) : FaultSpecSchema.parse(raw);
-  return new FaultInjector(spec, asyncFunctions(specs));
+  return new FaultInjector(specOf(raw), asyncFunctions(specs));
 };
 
 /** one line for the start banner: what is being injected */
