@@ -2,7 +2,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { CHECK_INSURANCE_TIMEOUT_SECONDS } from '../functions/catalog';
-import { eligibilitySettingsMissing } from '../functions/lib/config';
+import { ELIGIBILITY_RETRY_SECONDS_DEFAULT, eligibilitySettingsMissing } from '../functions/lib/config';
+import { REQUEST_TIMEOUT_MS } from '../functions/lib/domain/clearinghouse';
 import { PayerListSchema } from '../functions/lib/payers';
 import { PROGRAM_DEFAULTS } from '../functions/lib/program';
 
@@ -185,7 +186,7 @@ const eligibilityFrom = (node: Node): StageConfig['eligibility'] => {
   if (timeoutSeconds !== undefined && !(/^\d+$/.test(timeoutSeconds) && Number(timeoutSeconds) >= 1 && Number(timeoutSeconds) <= 55))
     throw new Error(`context eligibilityTimeoutSeconds must be 1 to 55, got ${timeoutSeconds}`);
   // request + delay + request must end inside check-insurance's own time, with 10 s to record the answer
-  const worst = 2 * Number(timeoutSeconds ?? 25) + Number(retrySeconds ?? 30);
+  const worst = 2 * Number(timeoutSeconds ?? REQUEST_TIMEOUT_MS / 1000) + Number(retrySeconds ?? ELIGIBILITY_RETRY_SECONDS_DEFAULT);
   if (worst > CHECK_INSURANCE_TIMEOUT_SECONDS - 10)
     throw new Error(
       `context eligibilityTimeoutSeconds × 2 + eligibilityRetrySeconds must be at most ${CHECK_INSURANCE_TIMEOUT_SECONDS - 10} (check-insurance has ${CHECK_INSURANCE_TIMEOUT_SECONDS} s), got ${worst}`,

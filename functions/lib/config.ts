@@ -16,6 +16,9 @@ const parseJson = (s: string): unknown => {
   }
 };
 
+/** ELIGIBILITY_RETRY_SECONDS when unset (CDK's synth checks use it too) */
+export const ELIGIBILITY_RETRY_SECONDS_DEFAULT = 30;
+
 const EnvSchema = z
   .object({
     TABLE_NAME: z.string().min(1),
@@ -48,7 +51,7 @@ const EnvSchema = z
     /** on AWS: the Secrets Manager secret holding the API key (read once per container) */
     ELIGIBILITY_API_KEY_SECRET_ARN: z.string().min(1).optional(),
     /** a busy clearinghouse (AAA 42, 5xx, no answer) is asked once more after this long (the local runtime divides it by TIME_SCALE) */
-    ELIGIBILITY_RETRY_SECONDS: z.coerce.number().nonnegative().default(30),
+    ELIGIBILITY_RETRY_SECONDS: z.coerce.number().nonnegative().default(ELIGIBILITY_RETRY_SECONDS_DEFAULT),
     /** one request of the workflow to the clearinghouse may take this long (a re-check waits 8 s at most) */
     ELIGIBILITY_TIMEOUT_SECONDS: z.coerce
       .number()
