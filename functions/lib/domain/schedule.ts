@@ -77,16 +77,6 @@ export const sessionDates = (c: CohortTimes, closed: readonly string[] = []): Da
 export const sessionsLeft = (c: CohortTimes, now: Date, closed: readonly string[] = []): DatedSession[] =>
   sessionDates(c, closed).filter((s) => Date.parse(s.startsAt) > now.getTime());
 
-/** how many sessions are still ahead of `now`, and how many the cohort has in all (closures left out) */
-export const sessionCounts = (
-  c: CohortTimes,
-  now: Date,
-  closed: readonly string[] = [],
-): { sessionsLeft: number; sessionsTotal: number } => {
-  const all = sessionDates(c, closed);
-  return { sessionsLeft: all.filter((s) => Date.parse(s.startsAt) > now.getTime()).length, sessionsTotal: all.length };
-};
-
 /** the next `n` sessions that start after `now` */
 export const nextSessions = (c: CohortTimes, now: Date, n = 3, closed: readonly string[] = []): string[] =>
   sessionsLeft(c, now, closed)

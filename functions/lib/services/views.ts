@@ -3,7 +3,7 @@ import type { Deps } from '../adapters';
 import type { Actor, CohortRecord, ReferralRecord } from '../adapters/ports';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { NotFoundError } from '../errors';
-import { nextSessions } from '../domain/schedule';
+import { sessionDates } from '../domain/schedule';
 import { isFinal, isUrgentFirstContact, slaState } from '../domain/workflow';
 import { serves, type TrackPreference } from '../domain/seats';
 import type { CohortInput } from '../schemas/cohort';
@@ -103,12 +103,21 @@ export const dashboard = async (deps: Deps): Promise<Dashboard> => {
 
 // ---- cohorts --------------------------------------------------------------------------------
 
-const cohortView = (c: CohortRecord, now: Date, roster?: CohortView['roster'], waitlist?: readonly TrackPreference[]): CohortView => {
+/**
+ * a cohort as staff see it: its dates with the program's closure days left out, the next three, and
+ * the sessions still ahead counted (a late start says how many remain)
+ */
+const cohortView = (c: CohortRecord, deps: Deps, roster?: CohortView['roster'], waitlist?: readonly TrackPreference[]): CohortView => {
   const { createdAt: _c, createdBy: _b, ...input } = c;
+  const now = deps.now().getTime();
+  const all = sessionDates(c, deps.config.CLOSURE_DATES);
+  const left = all.filter((s) => Date.parse(s.startsAt) > now);
   return {
     ...input,
     seatsLeft: Math.max(0, c.capacity - c.seats),
-    nextSessions: nextSessions(c, now),
+    nextSessions: left.slice(0, 3).map((s) => s.startsAt),
+    sessionsLeft: left.length,
+    sessionsTotal: all.length,
     ...(roster ? { roster } : {}),
     ...(waitlist ? { waiting: waitlist.filter((t) => serves(c.track, t)).length } : {}),
   };
@@ -126,16 +135,21 @@ const waitlistTracks = async (deps: Deps): Promise<TrackPreference[]> => {
   return tracks;
 };
 
-export const listCohorts = async (deps: Deps): Promise<{ items: CohortView[] }> => {
+/** every cohort, and the rule the create form checks sessions against (the program's evening boundary) */
+export const listCohorts = async (deps: Deps): Promise<{ items: CohortView[]; eveningFrom: string }> => {
   const [cohorts, waitlist] = await Promise.all([deps.repo.listCohorts(), waitlistTracks(deps)]);
   const rosters = await Promise.all(cohorts.map((c) => deps.repo.roster(c.cohortId)));
-  return { items: cohorts.map((c, i) => cohortView(c, deps.now(), rosters[i], waitlist)) };
+  return { items: cohorts.map((c, i) => cohortView(c, deps, rosters[i], waitlist)), eveningFrom: deps.config.EVENING_TRACK_FROM };
 };
 
+/**
+ * 201 with the new cohort; ConflictError CohortNameTaken when its name is taken on that start date
+ * (the repository's putCohort claims the name for its start date in the same transaction)
+ */
 export const createCohort = async (deps: Deps, input: CohortInput, actor: Actor): Promise<CohortView> => {
   const cohort: CohortRecord = { ...input, cohortId: randomUUID(), seats: 0, createdAt: deps.now().toISOString(), createdBy: actor };
   await deps.repo.putCohort(cohort);
-  return cohortView(cohort, deps.now(), []);
+  return cohortView(cohort, deps, []);
 };
 
 // ---- open seats, the funnel (issue 14) --------------------------------------------------------
