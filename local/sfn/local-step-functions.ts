@@ -120,6 +120,7 @@ export class LocalStepFunctions {
       tokens: this.tokens.byToken,
       resolveFunction: options.resolveFunction,
       record: (execution, type, details) => this.record(execution, type, details),
+      append: (execution, type, details) => this.append(execution, type, details),
       persist: (execution) => this.persist(execution),
     });
     this.sink = {
@@ -387,9 +388,14 @@ export class LocalStepFunctions {
 
   /** Appends an AWS-shaped history event and saves the execution (ignored once it is closed). */
   private record(execution: ExecutionRecord, type: HistoryEventType, details: Partial<HistoryEvent> = {}): void {
-    if (execution.status !== 'RUNNING' || this.suspended) return;
+    if (this.append(execution, type, details)) this.persist(execution);
+  }
+
+  /** Appends an AWS-shaped history event without saving (the next record saves it); false once the execution is closed. */
+  private append(execution: ExecutionRecord, type: HistoryEventType, details: Partial<HistoryEvent> = {}): boolean {
+    if (execution.status !== 'RUNNING' || this.suspended) return false;
     appendEvent(execution, type, details);
-    this.persist(execution);
+    return true;
   }
 
   /** Writes the execution to the store, if there is one (after every change). */

@@ -41,6 +41,8 @@ export interface TaskHost {
   tokens: Map<string, TokenRecord>;
   resolveFunction: (functionArnOrName: string) => LocalFunctionHandler;
   record(execution: ExecutionRecord, type: HistoryEventType, details?: Partial<HistoryEvent>): void;
+  /** as record, without saving: for an event another record follows at once */
+  append(execution: ExecutionRecord, type: HistoryEventType, details?: Partial<HistoryEvent>): void;
   persist(execution: ExecutionRecord): void;
 }
 
@@ -197,12 +199,12 @@ export class TaskRunner {
     parameters: unknown,
     timeoutSeconds: number | undefined,
   ): Promise<unknown> {
-    const { record } = this.host;
+    const { record, append } = this.host;
     const { functionName, payload } = this.lambdaTarget(plan, parameters);
     const integration = plan.kind === 'lambda-invoke';
     const attempt = this.newAttempt(execution, plan, { kind: 'function', state: plan.stateName });
     if (integration) {
-      record(execution, 'TaskScheduled', {
+      append(execution, 'TaskScheduled', {
         taskScheduledEventDetails: {
           resourceType: 'lambda',
           resource: 'invoke',
@@ -213,7 +215,7 @@ export class TaskRunner {
       });
       record(execution, 'TaskStarted', { taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke' } });
     } else {
-      record(execution, 'LambdaFunctionScheduled', {
+      append(execution, 'LambdaFunctionScheduled', {
         lambdaFunctionScheduledEventDetails: {
           resource: plan.resource,
           input: json(payload),
@@ -286,7 +288,7 @@ export class TaskRunner {
     heartbeatSeconds: number | undefined,
     resumed: Extract<CurrentTask, { kind: 'callback' }> | undefined,
   ): Promise<unknown> {
-    const { record, tokens } = this.host;
+    const { record, append, tokens } = this.host;
     const resource = 'invoke.waitForTaskToken';
     const token = resumed?.token ?? randomBytes(TOKEN_BYTES).toString('base64url');
     const resolved = replaceDeep(parameters, this.host.tokenPlaceholder, token);
@@ -324,8 +326,8 @@ export class TaskRunner {
       );
     }
     if (!resumed) {
-      // the token is kept with this event (a restart re-parks it)
-      record(execution, 'TaskScheduled', {
+      // the token is kept with this event (a restart re-parks it); saved with TaskStarted
+      append(execution, 'TaskScheduled', {
         taskScheduledEventDetails: {
           resourceType: 'lambda',
           resource,
