@@ -4,7 +4,7 @@ import { api } from '../api';
 import { h, mount, type Child } from '../dom';
 import { ageOf, calendarDay, dateTime, sessionTime } from '../format';
 import { opt, radios, textarea } from '../forms';
-import { locationText, sessionsText } from './cohorts';
+import { hasSessionsLeft, locationText, sessionsText } from './cohorts';
 
 // the cohort list of the enrollment and waitlist forms (./decisions.ts): the cohorts a person can
 // still join, seats and schedule in words, and the waitlist choice
@@ -99,8 +99,6 @@ export function cohortPicker(r: ReferralDetail, withWaitlist: boolean, cohorts: 
     onCohortFull: () => void load(),
   };
 }
-
-const hasSessionsLeft = (c: CohortView): boolean => (c.sessionsLeft ?? c.nextSessions.length) > 0;
 
 /** "starts Mon, Dec 7" or, once it has met, "started Nov 2 · next Mon, Dec 7 · 14 of 24 sessions left" */
 function startText(c: CohortView): string {

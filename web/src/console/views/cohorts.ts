@@ -37,6 +37,10 @@ export function sessionsText(c: Pick<CohortView, 'sessions'>): string {
   return `${parts.join(', ')} · ${+(total / 60).toFixed(1)} h/week`;
 }
 
+/** whether a cohort still has a session to join: its sessionsLeft, or without one its next sessions */
+export const hasSessionsLeft = (c: Pick<CohortView, 'sessionsLeft' | 'nextSessions'>): boolean =>
+  (c.sessionsLeft ?? c.nextSessions.length) > 0;
+
 /** "In person: 12 Harbor St…" / "Telehealth: https://…" / "Not recorded" (cohorts made before locations) */
 export const locationText = (c: Pick<CohortView, 'location'>): string =>
   !c.location ? 'Not recorded' : c.location.kind === 'in-person' ? `In person: ${c.location.address}` : `Telehealth: ${c.location.url}`;
@@ -144,7 +148,7 @@ function card(c: CohortView): HTMLElement {
 /** "2 seats free — 3 waiting" with the way to the waitlist, when someone of its track waits */
 function waitingLine(c: CohortView): HTMLElement | null {
   if (!c.waiting) return null;
-  const open = c.seatsLeft > 0 && (c.sessionsLeft ?? c.nextSessions.length) > 0;
+  const open = c.seatsLeft > 0 && hasSessionsLeft(c);
   return h(
     'p',
     { class: `waiting${open ? ' notice info' : ''}` },

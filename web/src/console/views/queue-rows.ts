@@ -3,6 +3,7 @@ import type { CohortView, ReferralSummary } from '../../../../functions/lib/sche
 import { api } from '../api';
 import { h } from '../dom';
 import { ageOf, dateTime, STEP_LABEL, words } from '../format';
+import { hasSessionsLeft } from './cohorts';
 import { routineBadge, slaBadge, statusBadge, urgentBadge } from './common';
 
 // the rows of the work queues (./queues.ts): a referral as one table row, and for the waitlist the
@@ -24,7 +25,7 @@ interface SeatOffers {
 export function seatOffers(): SeatOffers {
   const el = h('div', { class: 'notice info seats-free', role: 'status' }, 'Looking for free seats…');
   const ready = api.cohorts().then((res) => {
-    const open = res.ok ? res.data.items.filter((c) => c.seatsLeft > 0 && (c.sessionsLeft ?? c.nextSessions.length) > 0) : [];
+    const open = res.ok ? res.data.items.filter((c) => c.seatsLeft > 0 && hasSessionsLeft(c)) : [];
     const left = new Map(open.map((c) => [c.cohortId, c.seatsLeft]));
     if (!res.ok) el.replaceChildren('The cohorts could not be loaded: free seats are not shown.');
     else if (!open.length)
