@@ -69,8 +69,6 @@ export class Functions extends Construct {
    * the real key until the deployer puts it (DEPLOY.md), or the existing one given by ARN
    */
   readonly eligibilityKeySecret?: secretsmanager.ISecret;
-  /** whether this stack created the key's secret (its ops key then encrypts it) */
-  private readonly eligibilityKeyCreated: boolean = false;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
@@ -112,7 +110,6 @@ export class Functions extends Construct {
             'The clearinghouse issues and rotates this API key in its own portal; no Lambda can obtain a new one. Rotate by putting the new key (put-secret-value, DEPLOY.md).',
         });
         this.eligibilityKeySecret = created;
-        this.eligibilityKeyCreated = true;
       }
     }
 
@@ -420,7 +417,8 @@ export class Functions extends Construct {
         // the simulator answers: no secret, nothing to read
         if (!this.eligibilityKeySecret) return [];
         policy('EligibilityKeyRead', GRANTS[need].EligibilityKeyRead, [this.eligibilityKeySecret.secretArn]);
-        if (this.eligibilityKeyCreated)
+        // a secret this stack created (no ARN given) is encrypted with its ops key
+        if (!props.config.eligibility.apiKeySecretArn)
           policy('EligibilityKeyDecrypt', GRANTS[need].EligibilityKeyDecrypt, [props.opsKey.keyArn], {
             StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
           });
