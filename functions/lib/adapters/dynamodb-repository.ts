@@ -21,6 +21,10 @@ import type {
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
+/** a conditional write lost to another writer: the services read again and decide again (retryOnConflict) */
+const referralChanged = (cause: unknown) =>
+  new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause });
+
 /**
  * DynamoDB behind the repository port; every status change is one transaction. Built in layers by
  * concern: the items and client (./dynamodb-table.ts), the outbox (./dynamodb-outbox.ts), cohorts
@@ -133,8 +137,7 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
         );
         return;
       } catch (err) {
-        if (err instanceof ConditionalCheckFailedException)
-          throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
+        if (err instanceof ConditionalCheckFailedException) throw referralChanged(err);
         throw err;
       }
     }
@@ -224,8 +227,7 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
     } catch (err) {
       if (err instanceof TransactionCanceledException) {
         const reasons = err.CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed')
-          throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') throw referralChanged(err);
         // a sender claimed one of the notices meanwhile: read again and decide on what is there now
         if (reasons.slice(cancelIndex).some((r) => r.Code === 'ConditionalCheckFailed'))
           throw new ConflictError('A notice was claimed meanwhile; reload and try again', 'Conflict', { cause: err });
@@ -234,8 +236,7 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
           throw Object.assign(new Error('the seat to release is not held'), { name: 'SeatNotHeld', cause: err });
         }
         if (seat && reasons[seatIndex]?.Code === 'ConditionalCheckFailed') throw new CohortFullError();
-        if (reasons.some((r) => r.Code === 'TransactionConflict'))
-          throw new ConflictError('The referral changed meanwhile; reload and try again', 'Conflict', { cause: err });
+        if (reasons.some((r) => r.Code === 'TransactionConflict')) throw referralChanged(err);
       }
       throw err;
     }
@@ -299,39 +300,32 @@ export class DynamoDbReferralRepository extends DynamoDbCohorts implements Refer
   }
 
   async listByOwner(username: string, query: { startKey?: Record<string, string>; limit: number }): Promise<Page<ReferralRecord>> {
-    const { Items, LastEvaluatedKey } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: 'gsi3',
-        KeyConditionExpression: 'gsi3pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.ownerPk(username) },
-        ScanIndexForward: true,
-        Limit: query.limit,
-        ExclusiveStartKey: query.startKey,
-      }),
-    );
-    return {
-      items: (Items ?? []).map((i) => stripKeys<ReferralRecord>(i)),
-      ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey as Record<string, string> } : {}),
-    };
+    return this.queryPage({
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.ownerPk(username) },
+      Limit: query.limit,
+      ExclusiveStartKey: query.startKey,
+    });
   }
 
   async receivedBetween(
     range: { from: string; to: string },
     page: { limit: number; startKey?: Record<string, string> },
   ): Promise<Page<ReferralRecord>> {
-    const { Items, LastEvaluatedKey } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: 'gsi2',
-        // gsi2sk is <receivedAt>#<id>: '~' sorts after every id, so `to` itself is included
-        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': keys.allReferralsPk, ':from': range.from, ':to': `${range.to}~` },
-        ScanIndexForward: true,
-        Limit: page.limit,
-        ExclusiveStartKey: page.startKey,
-      }),
-    );
+    return this.queryPage({
+      IndexName: 'gsi2',
+      // gsi2sk is <receivedAt>#<id>: '~' sorts after every id, so `to` itself is included
+      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': keys.allReferralsPk, ':from': range.from, ':to': `${range.to}~` },
+      Limit: page.limit,
+      ExclusiveStartKey: page.startKey,
+    });
+  }
+
+  /** one page of referrals from an index, in its order (ascending) */
+  private async queryPage(input: Omit<QueryCommandInput, 'TableName' | 'ScanIndexForward'>): Promise<Page<ReferralRecord>> {
+    const { Items, LastEvaluatedKey } = await this.doc.send(new QueryCommand({ TableName: this.table, ScanIndexForward: true, ...input }));
     return {
       items: (Items ?? []).map((i) => stripKeys<ReferralRecord>(i)),
       ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey as Record<string, string> } : {}),
