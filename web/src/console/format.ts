@@ -99,6 +99,12 @@ export const words = (code: string): string => {
   return s.charAt(0).toUpperCase() + s.slice(1);
 };
 
+/** today as YYYY-MM-DD, in the browser's time zone (e.g. the latest day a date input takes) */
+export const todayYmd = (): string => {
+  const today = new Date();
+  return `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
+};
+
 /** years between a YYYY-MM-DD birth date and today */
 export const ageYears = (dob: string): number | null => {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(dob);

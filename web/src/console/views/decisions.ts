@@ -3,7 +3,7 @@ import { ASAM_DIMENSIONS, ASAM_LEVELS, DecisionSchemas, type Step } from '../../
 import { type CohortView, FINAL_STATUSES, type ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { api } from '../api';
 import { announce, h, mount, type Child } from '../dom';
-import { dateTime, sentence, STATUS_LABEL, STEP_LABEL } from '../format';
+import { dateTime, sentence, STATUS_LABEL, STEP_LABEL, todayYmd } from '../format';
 import { FormErrors, input, issuesToFields, num, opt, radios, requiredError, select, textarea } from '../forms';
 import { waitFor, type ViewContext } from './common';
 import { cohortPicker, waitlistNote } from './cohort-picker';
@@ -296,9 +296,7 @@ const BUILDERS: Record<Step, (r: ReferralDetail, cohorts: readonly CohortView[] 
         notGroup.hidden = v !== 'false';
       },
     });
-    const today = new Date();
-    const ymd = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
-    const on = input({ label: 'Completed on', path: 'completedOn', type: 'date', required: true, attrs: { max: ymd } });
+    const on = input({ label: 'Completed on', path: 'completedOn', type: 'date', required: true, attrs: { max: todayYmd() } });
     const facility = input({ label: 'Detox facility', path: 'facility', hint: 'Optional.' });
     const instrument = select({
       label: 'Withdrawal scale',

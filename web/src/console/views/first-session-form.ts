@@ -1,7 +1,7 @@
 import { MAX_FIRST_SESSION_RETRIES } from '../../../../functions/lib/schemas/decisions';
 import type { CohortView, ReferralDetail } from '../../../../functions/lib/schemas/views';
 import { type Child, h } from '../dom';
-import { dateTime, sessionTime } from '../format';
+import { dateTime, sessionTime, todayYmd } from '../format';
 import { input, opt, radios, textarea } from '../forms';
 import { locationText } from './cohorts';
 import { CONTACT_CHANNEL, CONTACT_OUTCOME } from './timeline';
@@ -49,15 +49,13 @@ export function firstSessionForm(r: ReferralDetail, cohorts: readonly CohortView
       missedGroup.hidden = v !== 'false';
     },
   });
-  const today = new Date();
-  const ymd = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
   const on = input({
     label: 'Attended on',
     path: 'on',
     type: 'date',
     required: true,
     hint: 'The day of the session the person came to.',
-    attrs: { max: ymd, min: fs?.at.slice(0, 10) },
+    attrs: { max: todayYmd(), min: fs?.at.slice(0, 10) },
   });
   cameGroup.append(on.el);
   const left = MAX_FIRST_SESSION_RETRIES - retries;
