@@ -60,7 +60,6 @@ export function followUpPanel(ctx: ViewContext, r: ReferralDetail): HTMLElement 
   const final = FINAL_STATUSES.includes(r.status);
   const owner = r.assignment?.username;
   const errors = new FormErrors('The assignment was not changed');
-  const outcome = h('div', { role: 'status', class: 'outcome' });
 
   const send = async (assignee: string | null, expected?: string | null): Promise<void> => {
     errors.clear();
@@ -171,7 +170,6 @@ export function followUpPanel(ctx: ViewContext, r: ReferralDetail): HTMLElement 
     ownerLine,
     buttons,
     final ? null : assignForm,
-    outcome,
     h('h3', null, 'Contact log'),
     last,
     contactForm(ctx, r),

@@ -37,7 +37,7 @@ export const eligibilityFacts = (e: EligibilityResult): HTMLElement => {
   return defs(rows);
 };
 
-/** the check's result and, at the insurance review, the form to correct the insurance and check again */
+/** the check's result and the form to correct the insurance and check again (mounted only at INSURANCE_REVIEW) */
 export function insuranceReviewPanel(ctx: ViewContext, r: ReferralDetail): HTMLElement {
   const ins = r.intake.insurance;
   const errors = new FormErrors('The check was not run');
@@ -132,6 +132,6 @@ export function insuranceReviewPanel(ctx: ViewContext, r: ReferralDetail): HTMLE
       { class: `eligibility ${elig?.outcome ?? 'none'}`, role: 'group', 'aria-label': 'Latest check result' },
       elig ? eligibilityFacts(elig) : h('p', { class: 'muted' }, 'No check recorded yet.'),
     ),
-    r.status === 'INSURANCE_REVIEW' ? form : null,
+    form,
   );
 }
