@@ -1,13 +1,14 @@
-import type { Session } from '../schemas/cohort';
+import { type Session, TRACKS } from '../schemas/cohort';
 import { sessionDates } from './schedule';
+import type { Track } from './seats';
+
+export type { Track };
 
 // open seats for referrers (GET /api/availability): per track, the next cohorts a person could
 // still join — a session left to attend and a seat left — read from the cohorts' own seat counters,
 // so every enrollment, no-show or withdrawal that moves a counter moves this answer. Public: no
 // referral data, no cohort name or id, no telehealth link or address (the kind of place only).
 
-const TRACKS = ['morning', 'evening'] as const;
-export type Track = (typeof TRACKS)[number];
 export type LocationType = 'in-person' | 'telehealth';
 
 /** cohorts shown per track */

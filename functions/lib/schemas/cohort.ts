@@ -7,6 +7,7 @@ import { message } from './messages';
 // POST /api/staff/cohorts (docs/ARCHITECTURE.md §3): an IOP group, ASAM level 2.1
 
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
+export const TRACKS = ['morning', 'evening'] as const;
 const MAX_COHORT_CAPACITY = 10;
 /** ASAM 2.1 minimum weekly hours of structured programming */
 export const MIN_WEEKLY_MINUTES = { adult: 9 * 60, adolescent: 6 * 60 } as const;
@@ -63,7 +64,7 @@ export const CohortSchema = (defaultTimeZone: string, rules: CohortRules = {}) =
   z
     .object({
       name: trimmed(100),
-      track: z.enum(['morning', 'evening']),
+      track: z.enum(TRACKS),
       population: z.enum(['adult', 'adolescent']).default('adult'),
       startDate: calendarDate(),
       timeZone: z.string().default(defaultTimeZone).refine(isTimeZone, 'Use an IANA time zone such as America/New_York'),
