@@ -24,17 +24,16 @@ export interface RouteProps {
   userPoolClient: cognito.IUserPoolClient;
 }
 
-/** the routes anyone may call; everything else carries a Cognito JWT */
-export const PUBLIC_ROUTES = ['POST /api/referrals', 'GET /api/health', 'GET /api/availability', 'GET /api/payers'] as const;
-
-/** why each public route is public (cdk-nag APIG4) */
-const PUBLIC_BECAUSE: Record<(typeof PUBLIC_ROUTES)[number], string> = {
+/** the routes anyone may call, and why each is public (cdk-nag APIG4); everything else carries a Cognito JWT */
+const PUBLIC_BECAUSE = {
   'POST /api/referrals': 'the patient intake form, used before any account exists',
   'GET /api/health': 'liveness probe without data',
   'GET /api/availability':
     "open seats per track for referrers' sites and the intake page: counts and dates of cohorts, no PHI, cached a minute at CloudFront",
   'GET /api/payers': "the intake form's payer picker: the configured payer names and payer IDs, no PHI, kept five minutes by browsers",
-};
+} as const satisfies Record<string, string>;
+
+export const PUBLIC_ROUTES = Object.keys(PUBLIC_BECAUSE) as ReadonlyArray<keyof typeof PUBLIC_BECAUSE>;
 
 /** the public intake's own stage throttle, below the API-wide default (raw CloudFormation keys) */
 const INTAKE_THROTTLE = { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 };
