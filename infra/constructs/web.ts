@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { functions as catalog } from '../../functions/catalog';
 import {
   CONTENT_SECURITY_POLICY,
   EMBED_CONTENT_SECURITY_POLICY,
@@ -35,9 +36,15 @@ export interface ConsoleSettings {
   clientId: string;
 }
 
-/** the public open-seats route: CloudFront keeps its answer for as long as the answer says (at most a minute) */
-export const AVAILABILITY_PATH = '/api/availability';
-export const AVAILABILITY_MAX_TTL_SECONDS = 60;
+/**
+ * the public open-seats route (the catalog's read-availability GET): CloudFront keeps its answer for
+ * as long as the answer says, at most the route's publicCacheSeconds
+ */
+const availabilityRoute = catalog.find((f) => f.name === 'read-availability')?.routes?.find((r) => r.method === 'GET');
+if (availabilityRoute?.publicCacheSeconds === undefined)
+  throw new Error('functions/catalog.ts: read-availability has no GET route with publicCacheSeconds');
+export const AVAILABILITY_PATH = availabilityRoute.path;
+export const AVAILABILITY_MAX_TTL_SECONDS = availabilityRoute.publicCacheSeconds;
 
 // directory URLs serve their index.html; '/' goes to the intake form; '/console' gets its slash
 // so relative URLs (config.json) resolve inside the app's folder
@@ -157,7 +164,7 @@ export class Web extends Construct {
     // an answer without max-age (an error: no-store) is not kept. No cookie, header or query string
     // is part of the key or reaches the origin: the answer is the same for everyone.
     const availabilityCache = new cloudfront.CachePolicy(this, 'AvailabilityCache', {
-      comment: 'GET /api/availability: the origin max-age, at most 60 s',
+      comment: `GET ${AVAILABILITY_PATH}: the origin max-age, at most ${AVAILABILITY_MAX_TTL_SECONDS} s`,
       minTtl: Duration.seconds(0),
       defaultTtl: Duration.seconds(0),
       maxTtl: Duration.seconds(AVAILABILITY_MAX_TTL_SECONDS),
