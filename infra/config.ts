@@ -79,21 +79,13 @@ export interface StageConfig {
   >;
   /**
    * who answers eligibility inquiries (issue 16): the embedded simulator (default), or a
-   * clearinghouse at `url` whose API key is in Secrets Manager — a secret this stack creates (the
-   * deployer puts the key, DEPLOY.md) or an existing one given by its complete ARN. The key itself
-   * is never context nor plain environment: the handlers read it from the secret.
+   * clearinghouse at ELIGIBILITY_URL whose API key is in Secrets Manager — a secret this stack
+   * creates (the deployer puts the key, DEPLOY.md) or an existing one given by its complete ARN
+   * (ELIGIBILITY_API_KEY_SECRET_ARN; unset with the clearinghouse: the stack creates one). The key
+   * itself is never context nor plain environment: the handlers read it from the secret. By the
+   * handlers' environment names (functions/lib/config.ts has the defaults); unset settings are undefined.
    */
-  eligibility: {
-    provider: 'simulator' | 'clearinghouse';
-    url?: string;
-    /** an existing secret holding the API key (complete ARN); unset with the clearinghouse: the stack creates one */
-    apiKeySecretArn?: string;
-    retrySeconds?: string;
-    /** one request of the workflow may take this long (ELIGIBILITY_TIMEOUT_SECONDS; default 25) */
-    timeoutSeconds?: string;
-    providerNpi?: string;
-    providerName?: string;
-  };
+  eligibility: EligibilityEnv;
   /** subscribed to the alarm topic when set */
   alarmEmail?: string;
   /**
@@ -114,6 +106,22 @@ export interface StageConfig {
    */
   backupColdStorage: boolean;
 }
+
+/** the eligibility settings: each handler environment name and the context key that sets it */
+const ELIGIBILITY_CONTEXT = {
+  ELIGIBILITY_PROVIDER: 'eligibilityProvider',
+  ELIGIBILITY_URL: 'eligibilityUrl',
+  ELIGIBILITY_API_KEY_SECRET_ARN: 'eligibilityApiKeySecretArn',
+  ELIGIBILITY_RETRY_SECONDS: 'eligibilityRetrySeconds',
+  ELIGIBILITY_TIMEOUT_SECONDS: 'eligibilityTimeoutSeconds',
+  PROVIDER_NPI: 'providerNpi',
+  PROVIDER_NAME: 'providerName',
+} as const;
+
+type EligibilityEnv = { ELIGIBILITY_PROVIDER: 'simulator' | 'clearinghouse' } & Record<
+  Exclude<keyof typeof ELIGIBILITY_CONTEXT, 'ELIGIBILITY_PROVIDER'>,
+  string | undefined
+>;
 
 /** RFC 2606 / 6761 names that can never be a real sending domain */
 const PLACEHOLDER_DOMAIN = /(^|\.)(example\.(com|org|net)|example|test|invalid|localhost)$/i;
@@ -191,23 +199,17 @@ const eligibilityFrom = (node: Node): StageConfig['eligibility'] => {
     throw new Error(
       `context eligibilityTimeoutSeconds × 2 + eligibilityRetrySeconds must be at most ${CHECK_INSURANCE_TIMEOUT_SECONDS - 10} (check-insurance has ${CHECK_INSURANCE_TIMEOUT_SECONDS} s), got ${worst}`,
     );
-  const settings = {
-    provider,
-    url,
-    apiKeySecretArn,
-    retrySeconds,
-    timeoutSeconds,
-    providerNpi: str(node, 'providerNpi'),
-    providerName: str(node, 'providerName'),
-  } as const;
-  const missing = eligibilitySettingsMissing({
+  const settings: EligibilityEnv = {
     ELIGIBILITY_PROVIDER: provider,
-    ELIGIBILITY_URL: settings.url,
-    // with the clearinghouse the key's secret always exists: the given one or the stack's own
-    ELIGIBILITY_API_KEY_SECRET_ARN: provider === 'clearinghouse' ? (apiKeySecretArn ?? 'created by the stack') : apiKeySecretArn,
-    PROVIDER_NPI: settings.providerNpi,
-    PROVIDER_NAME: settings.providerName,
-  });
+    ELIGIBILITY_URL: url,
+    ELIGIBILITY_API_KEY_SECRET_ARN: apiKeySecretArn,
+    ELIGIBILITY_RETRY_SECONDS: retrySeconds,
+    ELIGIBILITY_TIMEOUT_SECONDS: timeoutSeconds,
+    PROVIDER_NPI: str(node, ELIGIBILITY_CONTEXT.PROVIDER_NPI),
+    PROVIDER_NAME: str(node, ELIGIBILITY_CONTEXT.PROVIDER_NAME),
+  };
+  // with the clearinghouse the key's secret always exists: the given one or the stack's own
+  const missing = eligibilitySettingsMissing({ ...settings, ELIGIBILITY_API_KEY_SECRET_ARN: apiKeySecretArn ?? 'created by the stack' });
   if (missing.length)
     throw new Error(
       `half an eligibility configuration: context ${missing.map(contextNameOf).join(', ')} missing (or, for eligibilityProvider=simulator, set) with eligibilityProvider=${provider} (DEPLOY.md, "A real insurance check")`,
@@ -215,14 +217,7 @@ const eligibilityFrom = (node: Node): StageConfig['eligibility'] => {
   return settings;
 };
 
-const contextNameOf = (env: string): string =>
-  ({
-    ELIGIBILITY_PROVIDER: 'eligibilityProvider',
-    ELIGIBILITY_URL: 'eligibilityUrl',
-    ELIGIBILITY_API_KEY: 'eligibilityApiKeySecretArn',
-    PROVIDER_NPI: 'providerNpi',
-    PROVIDER_NAME: 'providerName',
-  })[env] ?? env;
+const contextNameOf = (env: string): string => ELIGIBILITY_CONTEXT[env as keyof typeof ELIGIBILITY_CONTEXT] ?? env;
 
 /** the stage settings from context; throws on an unknown stage or a half-configured custom domain */
 export const stageConfigFrom = (node: Node): StageConfig => {

@@ -47,6 +47,10 @@ const nagArn = (stack: Stack, service: string, resource: string): string => {
   return `arn:${part(stack.partition, 'Partition')}:${service}:${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}:${resource}`;
 };
 
+/** the entries that have a value (an unset setting is no environment variable) */
+const definedOnly = (env: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+
 const pascal = (name: string): string => name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 
 /**
@@ -91,9 +95,13 @@ export class Functions extends Construct {
     });
 
     const eligibility = config.eligibility;
-    if (eligibility.provider === 'clearinghouse') {
-      if (eligibility.apiKeySecretArn) {
-        this.eligibilityKeySecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'EligibilityApiKey', eligibility.apiKeySecretArn);
+    if (eligibility.ELIGIBILITY_PROVIDER === 'clearinghouse') {
+      if (eligibility.ELIGIBILITY_API_KEY_SECRET_ARN) {
+        this.eligibilityKeySecret = secretsmanager.Secret.fromSecretCompleteArn(
+          this,
+          'EligibilityApiKey',
+          eligibility.ELIGIBILITY_API_KEY_SECRET_ARN,
+        );
       } else {
         // CloudFormation fills it with a random placeholder; the deployer replaces it with the
         // clearinghouse's key (aws secretsmanager put-secret-value, DEPLOY.md). Until then every
@@ -126,13 +134,7 @@ export class Functions extends Construct {
       ...(config.detoxMaxDays ? { DETOX_MAX_DAYS: config.detoxMaxDays } : {}),
       ...config.programSettings,
       // the key's secret by ARN only: the handler that checks eligibility reads it (never the key in env)
-      ELIGIBILITY_PROVIDER: eligibility.provider,
-      ...(eligibility.url ? { ELIGIBILITY_URL: eligibility.url } : {}),
-      ...(this.eligibilityKeySecret ? { ELIGIBILITY_API_KEY_SECRET_ARN: this.eligibilityKeySecret.secretArn } : {}),
-      ...(eligibility.retrySeconds ? { ELIGIBILITY_RETRY_SECONDS: eligibility.retrySeconds } : {}),
-      ...(eligibility.timeoutSeconds ? { ELIGIBILITY_TIMEOUT_SECONDS: eligibility.timeoutSeconds } : {}),
-      ...(eligibility.providerNpi ? { PROVIDER_NPI: eligibility.providerNpi } : {}),
-      ...(eligibility.providerName ? { PROVIDER_NAME: eligibility.providerName } : {}),
+      ...definedOnly({ ...eligibility, ELIGIBILITY_API_KEY_SECRET_ARN: this.eligibilityKeySecret?.secretArn }),
       SES_CONFIGURATION_SET: props.email.configurationSetName,
       IOP_STAGE: config.stage,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -418,7 +420,7 @@ export class Functions extends Construct {
         if (!this.eligibilityKeySecret) return [];
         policy('EligibilityKeyRead', GRANTS[need].EligibilityKeyRead, [this.eligibilityKeySecret.secretArn]);
         // a secret this stack created (no ARN given) is encrypted with its ops key
-        if (!props.config.eligibility.apiKeySecretArn)
+        if (!props.config.eligibility.ELIGIBILITY_API_KEY_SECRET_ARN)
           policy('EligibilityKeyDecrypt', GRANTS[need].EligibilityKeyDecrypt, [props.opsKey.keyArn], {
             StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
           });
